@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install everything the tests need (idempotent) and run every test: formatting, clippy, the fast
+# suite and the real-component suite (podman images, auditwheel oracle, real PyPI wheels).
+#
+#   scripts/test.sh            # what CI runs (.ci/run)
+#
+# Set WHEELWRIGHT_DEV_CACHE to keep the cache (tool venv, images, corpus) somewhere else.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+
+start=$SECONDS
+step() { printf '\n==> %s (%ss)\n' "$*" "$((SECONDS - start))" >&2; }
+
+step "test bed (scripts/setup-dev.sh)"
+bash scripts/setup-dev.sh
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+ww_podman_config
+
+step "oracle corpus (scripts/fetch-corpus.sh)"
+bash scripts/fetch-corpus.sh
+
+export CARGO_TERM_COLOR=never
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --locked --all-targets -- -D warnings
+
+step "tests (fast and real suites)"
+cargo test --locked --all-targets -- --test-threads=2
+
+step "done"

@@ -1,0 +1,51 @@
+//! Terminal output: the only place that prints. Data goes to stdout, messages to stderr.
+
+use std::io::Write as _;
+
+/// Sets up `tracing` on stderr: warnings by default, `-v` debug, `-vv` trace; `RUST_LOG` wins.
+pub(crate) fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "wheelwright=error",
+        (false, 0) => "wheelwright=warn",
+        (false, 1) => "wheelwright=debug",
+        (false, 2) => "wheelwright=trace",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .try_init();
+}
+
+/// Prints `error: <message>` on stderr (and a GitHub annotation on Actions).
+pub(crate) fn error(message: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "error: {message}");
+    if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
+        let _ = writeln!(stderr, "::error title=wheelwright::{}", escape_data(message));
+    }
+}
+
+/// Writes data to stdout; a closed pipe is not an error.
+pub(crate) fn data(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+/// Escapes a workflow-command message (`%`, CR, LF).
+pub(crate) fn escape_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_workflow_command_data() {
+        assert_eq!(super::escape_data("a%b\nc\rd"), "a%25b%0Ac%0Dd");
+    }
+}

@@ -1,0 +1,260 @@
+//! Fast CLI tests: no containers, no network. Wheels are crafted in a temporary directory with
+//! the zip crate; ELF payloads come from the committed fixtures in `tests/fixtures/elf/`.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use base64::Engine as _;
+use sha2::Digest as _;
+
+fn wheelwright() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wheelwright"));
+    cmd.env_remove("GITHUB_ACTIONS")
+        .env_remove("LD_LIBRARY_PATH")
+        .env_remove("AUDITWHEEL_LD_LIBRARY_PATH")
+        .env_remove("AUDITWHEEL_PLAT")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elf").join(name);
+    fs_err::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+}
+
+fn record_hash(data: &[u8]) -> String {
+    let digest = sha2::Sha256::digest(data);
+    format!("sha256={}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest))
+}
+
+/// Builds a wheel from `(path, bytes)` entries, adding WHEEL, METADATA and a correct RECORD.
+/// `tamper` may edit the RECORD text before it is written.
+struct WheelSpec<'a> {
+    name: &'a str,
+    files: Vec<(String, Vec<u8>)>,
+    tamper: Option<Box<dyn Fn(String) -> String + 'a>>,
+    skip_wheel_file: bool,
+}
+
+impl<'a> WheelSpec<'a> {
+    fn new(name: &'a str) -> Self {
+        WheelSpec { name, files: Vec::new(), tamper: None, skip_wheel_file: false }
+    }
+
+    fn file(mut self, path: &str, data: Vec<u8>) -> Self {
+        self.files.push((path.to_owned(), data));
+        self
+    }
+
+    fn write(self, dir: &Path) -> PathBuf {
+        let (dist, rest) = self.name.split_once('-').expect("name-version");
+        let version = rest.split('-').next().expect("version");
+        let dist_info = format!("{dist}-{version}.dist-info");
+        let mut files = self.files;
+        if !self.skip_wheel_file {
+            files.push((
+                format!("{dist_info}/WHEEL"),
+                b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: false\nTag: cp311-cp311-linux_x86_64\n".to_vec(),
+            ));
+        }
+        files.push((format!("{dist_info}/METADATA"), format!("Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n").into_bytes()));
+        let mut record = String::new();
+        for (path, data) in &files {
+            record.push_str(&format!("{path},{},{}\n", record_hash(data), data.len()));
+        }
+        record.push_str(&format!("{dist_info}/RECORD,,\n"));
+        if let Some(tamper) = &self.tamper {
+            record = tamper(record);
+        }
+        files.push((format!("{dist_info}/RECORD"), record.into_bytes()));
+        let path = dir.join(self.name);
+        let file = fs_err::File::create(&path).expect("create wheel");
+        let mut zip = zip::ZipWriter::new(file);
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, data) in &files {
+            zip.start_file(name.as_str(), options).expect("start file");
+            zip.write_all(data).expect("write");
+        }
+        zip.finish().expect("finish");
+        path
+    }
+}
+
+const X86_64_WHEEL: &str = "demo-1.0-cp311-cp311-linux_x86_64.whl";
+
+fn assert_one_line_error(output: &std::process::Output, wheel: &str, needle: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "exit code; stderr: {stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "one error line expected, got: {stderr}");
+    assert!(errors[0].contains(wheel), "error names the wheel: {stderr}");
+    assert!(errors[0].to_lowercase().contains(&needle.to_lowercase()), "error mentions `{needle}`: {stderr}");
+    assert!(!stderr.contains("panicked"), "no panic: {stderr}");
+    assert!(output.stdout.is_empty(), "nothing on stdout");
+}
+
+#[test]
+fn help_lists_show() {
+    let output = wheelwright().arg("--help").output().expect("run");
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("show"), "{text}");
+}
+
+#[test]
+fn usage_error_exits_2() {
+    let output = wheelwright().args(["show"]).output().expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    let output = wheelwright().args(["show", "--no-such-flag", "x.whl"]).output().expect("run");
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn missing_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = wheelwright().arg("show").arg(dir.path().join(X86_64_WHEEL)).output().expect("run");
+    assert_one_line_error(&output, X86_64_WHEEL, "no such file");
+}
+
+#[test]
+fn not_a_zip() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(X86_64_WHEEL);
+    fs_err::write(&path, b"this is not a zip archive at all").expect("write");
+    let output = wheelwright().arg("show").arg(&path).output().expect("run");
+    assert_one_line_error(&output, X86_64_WHEEL, "zip");
+}
+
+#[test]
+fn truncated_zip() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = WheelSpec::new(X86_64_WHEEL).file("demo/_core.so", fixture("root64/app/basic.so")).write(dir.path());
+    let data = fs_err::read(&path).expect("read");
+    fs_err::write(&path, &data[..data.len() / 2]).expect("truncate");
+    let output = wheelwright().arg("show").arg(&path).output().expect("run");
+    assert_one_line_error(&output, X86_64_WHEEL, X86_64_WHEEL);
+}
+
+#[test]
+fn malformed_filename() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let name = "not-a-wheel-name.whl";
+    let path = dir.path().join(name);
+    fs_err::write(&path, b"PK").expect("write");
+    let output = wheelwright().arg("show").arg(&path).output().expect("run");
+    assert_one_line_error(&output, name, "filename");
+}
+
+#[test]
+fn missing_wheel_metadata_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut spec = WheelSpec::new(X86_64_WHEEL).file("demo/_core.so", fixture("root64/app/basic.so"));
+    spec.skip_wheel_file = true;
+    let path = spec.write(dir.path());
+    let output = wheelwright().arg("show").arg(&path).output().expect("run");
+    assert_one_line_error(&output, X86_64_WHEEL, "WHEEL");
+}
+
+#[test]
+fn record_hash_mismatch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut spec = WheelSpec::new(X86_64_WHEEL).file("demo/_core.so", fixture("root64/app/basic.so"));
+    spec.tamper = Some(Box::new(|record: String| {
+        record
+            .lines()
+            .map(|l| if l.starts_with("demo/_core.so,") { "demo/_core.so,sha256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,0".to_owned() } else { l.to_owned() })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
+    }));
+    let path = spec.write(dir.path());
+    let output = wheelwright().arg("show").arg(&path).output().expect("run");
+    assert_one_line_error(&output, X86_64_WHEEL, "demo/_core.so");
+}
+
+#[test]
+fn corrupt_record() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut spec = WheelSpec::new(X86_64_WHEEL).file("demo/_core.so", fixture("root64/app/basic.so"));
+    spec.tamper = Some(Box::new(|record: String| record.replace("sha256=", "md5=")));
+    let path = spec.write(dir.path());
+    let output = wheelwright().arg("show").arg(&path).output().expect("run");
+    assert_one_line_error(&output, X86_64_WHEEL, "RECORD");
+}
+
+#[test]
+fn parent_dir_entry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = WheelSpec::new(X86_64_WHEEL).file("../evil.so", fixture("root64/app/basic.so")).write(dir.path());
+    let output = wheelwright().arg("show").arg(&path).output().expect("run");
+    assert_one_line_error(&output, X86_64_WHEEL, "..");
+}
+
+#[test]
+fn absolute_entry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = WheelSpec::new(X86_64_WHEEL).file("/etc/evil.so", fixture("root64/app/basic.so")).write(dir.path());
+    let output = wheelwright().arg("show").arg(&path).output().expect("run");
+    assert_one_line_error(&output, X86_64_WHEEL, "/etc/evil.so");
+}
+
+#[test]
+fn truncated_elf() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = WheelSpec::new(X86_64_WHEEL).file("demo/_core.so", fixture("root64/app/truncated.so")).write(dir.path());
+    let output = wheelwright().arg("show").arg(&path).output().expect("run");
+    assert_one_line_error(&output, X86_64_WHEEL, "demo/_core.so");
+}
+
+#[test]
+fn wrong_architecture_elf() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = WheelSpec::new(X86_64_WHEEL).file("demo/_core.so", fixture("root32/app/basic.so")).write(dir.path());
+    let output = wheelwright().arg("show").arg(&path).output().expect("run");
+    assert_one_line_error(&output, X86_64_WHEEL, "i686");
+}
+
+#[test]
+fn pure_wheel_is_refused_unless_allowed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let name = "demo-1.0-py3-none-any.whl";
+    let path = WheelSpec::new(name).file("demo/__init__.py", b"x = 1\n".to_vec()).write(dir.path());
+    let output = wheelwright().arg("show").arg(&path).output().expect("run");
+    assert_one_line_error(&output, name, "platform");
+    let output = wheelwright().args(["show", "--json", "--allow-pure-python-wheel"]).arg(&path).output().expect("run");
+    assert!(output.status.success());
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(value["pure"], serde_json::Value::Bool(true));
+}
+
+#[test]
+fn clean_extension_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = WheelSpec::new(X86_64_WHEEL)
+        .file("demo/fake.cpython-311-x86_64-linux-gnu.so", fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"))
+        .write(dir.path());
+    let output = wheelwright().args(["show", "--json"]).arg(&path).output().expect("run");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(value["wheel"], X86_64_WHEEL);
+    assert_eq!(value["arch"], "x86_64");
+    let elf_files = value["elf_files"].as_array().expect("elf_files");
+    assert_eq!(elf_files.len(), 1);
+    assert_eq!(elf_files[0]["python_extension"], true);
+    assert!(value["overall_tag"].as_str().expect("tag").ends_with("_x86_64"));
+}
+
+#[test]
+fn one_bad_wheel_does_not_hide_the_others() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = WheelSpec::new(X86_64_WHEEL)
+        .file("demo/fake.cpython-311-x86_64-linux-gnu.so", fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"))
+        .write(dir.path());
+    let bad = dir.path().join("bad-1.0-cp311-cp311-linux_x86_64.whl");
+    fs_err::write(&bad, b"junk").expect("write");
+    let output = wheelwright().args(["show", "--json"]).arg(&bad).arg(&good).output().expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.lines().count(), 1, "the good wheel is still reported: {stdout}");
+}

@@ -1,0 +1,84 @@
+//! Locating the test bed and running commands.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// Paths of the test bed, as `scripts/lib.sh` defines them.
+pub(crate) struct TestBed {
+    pub(crate) cache: PathBuf,
+    pub(crate) venv: PathBuf,
+    pub(crate) env: Vec<(String, String)>,
+}
+
+pub(crate) fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Reads the WW_* variables from `scripts/lib.sh` (the single source of truth).
+pub(crate) fn testbed() -> &'static TestBed {
+    static BED: OnceLock<TestBed> = OnceLock::new();
+    BED.get_or_init(|| {
+        let output = Command::new("bash")
+            .arg("-c")
+            .arg("source scripts/lib.sh >/dev/null && env | grep -E '^(WW_|CONTAINERS_)'")
+            .current_dir(repo())
+            .output()
+            .expect("run bash");
+        assert!(output.status.success(), "scripts/lib.sh failed: {}", String::from_utf8_lossy(&output.stderr));
+        let env: Vec<(String, String)> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let get = |key: &str| {
+            env.iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| PathBuf::from(v))
+                .unwrap_or_else(|| panic!("{key} not set by scripts/lib.sh"))
+        };
+        let bed = TestBed { cache: get("WW_CACHE"), venv: get("WW_VENV"), env };
+        assert!(
+            bed.venv.join("bin/auditwheel").is_file(),
+            "the tool venv {} is missing: run scripts/setup-dev.sh (or scripts/test.sh)",
+            bed.venv.display()
+        );
+        bed
+    })
+}
+
+impl TestBed {
+    /// A command with the tool venv first on PATH and the podman configuration exported.
+    pub(crate) fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        let path = std::env::var("PATH").unwrap_or_default();
+        cmd.env("PATH", format!("{}:{path}", self.venv.join("bin").display()));
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.env_remove("LD_LIBRARY_PATH").env_remove("AUDITWHEEL_LD_LIBRARY_PATH").env_remove("AUDITWHEEL_PLAT");
+        cmd
+    }
+}
+
+pub(crate) fn wheelwright() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wheelwright"));
+    cmd.env_remove("LD_LIBRARY_PATH")
+        .env_remove("AUDITWHEEL_LD_LIBRARY_PATH")
+        .env_remove("AUDITWHEEL_PLAT")
+        .env_remove("GITHUB_ACTIONS");
+    cmd
+}
+
+/// Runs a command and returns its output, failing the test with its stderr when it fails.
+pub(crate) fn run_ok(cmd: &mut Command) -> Output {
+    let output = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{cmd:?} failed ({}):\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
