@@ -1,1 +1,3 @@
+pub mod wheel;
+
 fn main() {}
