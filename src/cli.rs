@@ -9,21 +9,21 @@ use crate::audit::resolve::ResolverMode;
 /// Build, repair, test and publish Linux Python wheels.
 #[derive(Debug, Parser)]
 #[command(name = "wheelwright", version, about, long_about = None, propagate_version = true)]
-pub(crate) struct Cli {
+pub struct Cli {
     /// More output (-v debug, -vv trace); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
-    pub(crate) verbose: u8,
+    pub verbose: u8,
 
     /// Only errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
-    pub(crate) quiet: bool,
+    pub quiet: bool,
 
     #[command(subcommand)]
-    pub(crate) command: Command,
+    pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub(crate) enum Command {
+pub enum Command {
     /// Audit wheels: the platform tag they can carry, the libraries they need and why.
     ///
     /// Agrees with `auditwheel show` on the tag and the external libraries, and also names,
@@ -34,40 +34,40 @@ pub(crate) enum Command {
 }
 
 #[derive(Debug, Args)]
-pub(crate) struct ShowArgs {
+pub struct ShowArgs {
     /// Wheel files to audit.
     #[arg(required = true, value_name = "WHEEL")]
-    pub(crate) wheels: Vec<PathBuf>,
+    pub wheels: Vec<PathBuf>,
 
     /// Print JSON (one object per wheel, one per line) instead of text.
     #[arg(long)]
-    pub(crate) json: bool,
+    pub json: bool,
 
     #[command(flatten)]
-    pub(crate) resolve: ResolveArgs,
+    pub resolve: ResolveArgs,
 
     /// Report pure-Python wheels instead of failing on them.
     #[arg(long)]
-    pub(crate) allow_pure_python_wheel: bool,
+    pub allow_pure_python_wheel: bool,
 }
 
 /// Options shared by the commands that resolve shared libraries.
 #[derive(Debug, Args)]
-pub(crate) struct ResolveArgs {
+pub struct ResolveArgs {
     /// Resolve libraries inside this filesystem root (e.g. an exported container) instead of `/`.
     /// The host's LD_LIBRARY_PATH is ignored then.
     #[arg(long, value_name = "DIR")]
-    pub(crate) root: Option<PathBuf>,
+    pub root: Option<PathBuf>,
 
     /// Loader model: glibc's ld.so rules, or auditwheel 6.8's search order.
     #[arg(long, value_enum, default_value_t = ResolverMode::Ldso)]
-    pub(crate) resolver: ResolverMode,
+    pub resolver: ResolverMode,
 
     /// Colon-separated directories that replace the ld.so.conf and default directories.
     #[arg(long, value_name = "PATHS")]
-    pub(crate) ldpaths: Option<String>,
+    pub ldpaths: Option<String>,
 
     /// Do not check the x86-64 instruction-set level notes.
     #[arg(long)]
-    pub(crate) disable_isa_ext_check: bool,
+    pub disable_isa_ext_check: bool,
 }

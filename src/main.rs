@@ -1,18 +1,10 @@
-//! wheelwright: build, repair, test and publish Linux Python wheels.
-//!
-//! `main` parses the command line, sets up logging, runs the command and maps the outcome to an
-//! exit code: 0 success, 1 a failure the user can act on (bad input, audit failed), 2 usage.
-
-mod audit;
-mod cli;
-mod commands;
-mod elf;
-mod ui;
-mod wheel;
+//! The `wheelwright` binary: parse the command line, set up logging, run the command and map
+//! the outcome to an exit code (0 success, 1 a failure the user can act on, 2 usage).
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use wheelwright::{cli, commands, ui};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

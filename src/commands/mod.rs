@@ -1,3 +1,3 @@
 //! One module per subcommand: each turns parsed arguments into work and an exit code.
 
-pub(crate) mod show;
+pub mod show;

@@ -18,15 +18,15 @@ use crate::wheel::WheelArchive;
 
 /// What a wheel's filename says about its platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct FilenamePlatform {
-    pub(crate) pure: bool,
-    pub(crate) arch: Option<ElfArch>,
-    pub(crate) libc: Option<Libc>,
+pub struct FilenamePlatform {
+    pub pure: bool,
+    pub arch: Option<ElfArch>,
+    pub libc: Option<Libc>,
 }
 
 /// Reads the architecture and libc from platform tags, like auditwheel's `get_wheel_architecture`
 /// and `get_wheel_libc`; a wheel mixing architectures or libcs is an error.
-pub(crate) fn filename_platform(platform_tags: &[String]) -> std::result::Result<FilenamePlatform, String> {
+pub fn filename_platform(platform_tags: &[String]) -> std::result::Result<FilenamePlatform, String> {
     let mut arches: Vec<ElfArch> = Vec::new();
     let mut libcs: Vec<Libc> = Vec::new();
     let mut pure = true;
@@ -75,8 +75,8 @@ fn musl_policy_from_env(arch: Option<ElfArch>) -> Option<String> {
 }
 
 /// Reads a wheel, checks it against its RECORD and analyses its ELF files (in RECORD order).
-pub(crate) fn load_wheel(path: &Path) -> Result<(WheelArchive, Vec<WheelElf>, HashSet<String>)> {
-    let mut archive = WheelArchive::open(path)?;
+pub fn load_wheel(path: &Path) -> Result<(WheelArchive, Vec<WheelElf>, HashSet<String>)> {
+    let archive = WheelArchive::open(path)?;
     let contents = archive.verify_and_read(|_, prefix| elf::is_elf(prefix))?;
     let wheel_name = display_name(path);
     let mut by_name: HashMap<String, Vec<u8>> = HashMap::new();
@@ -153,7 +153,7 @@ fn show_one(path: &Path, args: &ShowArgs, env: &SearchEnv) -> Result<String> {
 }
 
 /// Runs `wheelwright show`.
-pub(crate) fn run(args: &ShowArgs) -> Result<ExitCode> {
+pub fn run(args: &ShowArgs) -> Result<ExitCode> {
     let env = SearchEnv::from_env(args.resolve.root.as_deref(), args.resolve.resolver, args.resolve.ldpaths.as_deref());
     if let Some(root) = &args.resolve.root {
         if !root.is_dir() {

@@ -3,7 +3,7 @@
 use std::io::Write as _;
 
 /// Sets up `tracing` on stderr: warnings by default, `-v` debug, `-vv` trace; `RUST_LOG` wins.
-pub(crate) fn init_logging(verbose: u8, quiet: bool) {
+pub fn init_logging(verbose: u8, quiet: bool) {
     let default = match (quiet, verbose) {
         (true, _) => "wheelwright=error",
         (false, 0) => "wheelwright=warn",
@@ -22,7 +22,7 @@ pub(crate) fn init_logging(verbose: u8, quiet: bool) {
 }
 
 /// Prints `error: <message>` on stderr (and a GitHub annotation on Actions).
-pub(crate) fn error(message: &str) {
+pub fn error(message: &str) {
     let mut stderr = std::io::stderr().lock();
     let _ = writeln!(stderr, "error: {message}");
     if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
@@ -31,14 +31,14 @@ pub(crate) fn error(message: &str) {
 }
 
 /// Writes data to stdout; a closed pipe is not an error.
-pub(crate) fn data(text: &str) {
+pub fn data(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
 }
 
 /// Escapes a workflow-command message (`%`, CR, LF).
-pub(crate) fn escape_data(text: &str) -> String {
+pub fn escape_data(text: &str) -> String {
     text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 

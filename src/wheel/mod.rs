@@ -12,8 +12,6 @@
 //! * [`metadata`]: the email-header format of `WHEEL` ([`WheelInfo`]) and `METADATA` ([`Metadata`]).
 //! * [`archive`]: [`WheelArchive`], a validated, hash-verified read-only view of a `.whl` file.
 
-// Nothing outside this module uses it yet; the lead removes this once the CLI is wired up.
-#![allow(dead_code)]
 
 pub mod archive;
 pub mod filename;

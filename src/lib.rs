@@ -1,0 +1,12 @@
+//! wheelwright: build, repair, test and publish Linux Python wheels.
+//!
+//! The modules read as the pipeline. The pure wheel domain (`wheel`, `elf`, `audit`) is
+//! synchronous and free of network and subprocess code; `commands` wires it to the CLI and
+//! `ui` is the only place that prints.
+
+pub mod audit;
+pub mod cli;
+pub mod commands;
+pub mod elf;
+pub mod ui;
+pub mod wheel;
