@@ -19,13 +19,18 @@ fn wheelwright() -> Command {
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elf").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/elf")
+        .join(name);
     fs_err::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
 fn record_hash(data: &[u8]) -> String {
     let digest = sha2::Sha256::digest(data);
-    format!("sha256={}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest))
+    format!(
+        "sha256={}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+    )
 }
 
 /// Builds a wheel from `(path, bytes)` entries, adding WHEEL, METADATA and a correct RECORD.
@@ -39,7 +44,12 @@ struct WheelSpec<'a> {
 
 impl<'a> WheelSpec<'a> {
     fn new(name: &'a str) -> Self {
-        WheelSpec { name, files: Vec::new(), tamper: None, skip_wheel_file: false }
+        WheelSpec {
+            name,
+            files: Vec::new(),
+            tamper: None,
+            skip_wheel_file: false,
+        }
     }
 
     fn file(mut self, path: &str, data: Vec<u8>) -> Self {
@@ -58,7 +68,10 @@ impl<'a> WheelSpec<'a> {
                 b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: false\nTag: cp311-cp311-linux_x86_64\n".to_vec(),
             ));
         }
-        files.push((format!("{dist_info}/METADATA"), format!("Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n").into_bytes()));
+        files.push((
+            format!("{dist_info}/METADATA"),
+            format!("Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n").into_bytes(),
+        ));
         let mut record = String::new();
         for (path, data) in &files {
             record.push_str(&format!("{path},{},{}\n", record_hash(data), data.len()));
@@ -71,7 +84,8 @@ impl<'a> WheelSpec<'a> {
         let path = dir.join(self.name);
         let file = fs_err::File::create(&path).expect("create wheel");
         let mut zip = zip::ZipWriter::new(file);
-        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
         for (name, data) in &files {
             zip.start_file(name.as_str(), options).expect("start file");
             zip.write_all(data).expect("write");
@@ -86,10 +100,16 @@ const X86_64_WHEEL: &str = "demo-1.0-cp311-cp311-linux_x86_64.whl";
 fn assert_one_line_error(output: &std::process::Output, wheel: &str, needle: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "exit code; stderr: {stderr}");
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
     assert_eq!(errors.len(), 1, "one error line expected, got: {stderr}");
     assert!(errors[0].contains(wheel), "error names the wheel: {stderr}");
-    assert!(errors[0].to_lowercase().contains(&needle.to_lowercase()), "error mentions `{needle}`: {stderr}");
+    assert!(
+        errors[0].to_lowercase().contains(&needle.to_lowercase()),
+        "error mentions `{needle}`: {stderr}"
+    );
     assert!(!stderr.contains("panicked"), "no panic: {stderr}");
     assert!(output.stdout.is_empty(), "nothing on stdout");
 }
@@ -106,14 +126,21 @@ fn help_lists_show() {
 fn usage_error_exits_2() {
     let output = wheelwright().args(["show"]).output().expect("run");
     assert_eq!(output.status.code(), Some(2));
-    let output = wheelwright().args(["show", "--no-such-flag", "x.whl"]).output().expect("run");
+    let output = wheelwright()
+        .args(["show", "--no-such-flag", "x.whl"])
+        .output()
+        .expect("run");
     assert_eq!(output.status.code(), Some(2));
 }
 
 #[test]
 fn missing_file() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let output = wheelwright().arg("show").arg(dir.path().join(X86_64_WHEEL)).output().expect("run");
+    let output = wheelwright()
+        .arg("show")
+        .arg(dir.path().join(X86_64_WHEEL))
+        .output()
+        .expect("run");
     assert_one_line_error(&output, X86_64_WHEEL, "no such file");
 }
 
@@ -129,7 +156,9 @@ fn not_a_zip() {
 #[test]
 fn truncated_zip() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = WheelSpec::new(X86_64_WHEEL).file("demo/_core.so", fixture("root64/app/basic.so")).write(dir.path());
+    let path = WheelSpec::new(X86_64_WHEEL)
+        .file("demo/_core.so", fixture("root64/app/basic.so"))
+        .write(dir.path());
     let data = fs_err::read(&path).expect("read");
     fs_err::write(&path, &data[..data.len() / 2]).expect("truncate");
     let output = wheelwright().arg("show").arg(&path).output().expect("run");
@@ -149,7 +178,8 @@ fn malformed_filename() {
 #[test]
 fn missing_wheel_metadata_file() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut spec = WheelSpec::new(X86_64_WHEEL).file("demo/_core.so", fixture("root64/app/basic.so"));
+    let mut spec =
+        WheelSpec::new(X86_64_WHEEL).file("demo/_core.so", fixture("root64/app/basic.so"));
     spec.skip_wheel_file = true;
     let path = spec.write(dir.path());
     let output = wheelwright().arg("show").arg(&path).output().expect("run");
@@ -159,11 +189,18 @@ fn missing_wheel_metadata_file() {
 #[test]
 fn record_hash_mismatch() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut spec = WheelSpec::new(X86_64_WHEEL).file("demo/_core.so", fixture("root64/app/basic.so"));
+    let mut spec =
+        WheelSpec::new(X86_64_WHEEL).file("demo/_core.so", fixture("root64/app/basic.so"));
     spec.tamper = Some(Box::new(|record: String| {
         record
             .lines()
-            .map(|l| if l.starts_with("demo/_core.so,") { "demo/_core.so,sha256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,0".to_owned() } else { l.to_owned() })
+            .map(|l| {
+                if l.starts_with("demo/_core.so,") {
+                    "demo/_core.so,sha256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,0".to_owned()
+                } else {
+                    l.to_owned()
+                }
+            })
             .collect::<Vec<_>>()
             .join("\n")
             + "\n"
@@ -176,7 +213,8 @@ fn record_hash_mismatch() {
 #[test]
 fn corrupt_record() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut spec = WheelSpec::new(X86_64_WHEEL).file("demo/_core.so", fixture("root64/app/basic.so"));
+    let mut spec =
+        WheelSpec::new(X86_64_WHEEL).file("demo/_core.so", fixture("root64/app/basic.so"));
     spec.tamper = Some(Box::new(|record: String| record.replace("sha256=", "md5=")));
     let path = spec.write(dir.path());
     let output = wheelwright().arg("show").arg(&path).output().expect("run");
@@ -186,7 +224,9 @@ fn corrupt_record() {
 #[test]
 fn parent_dir_entry() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = WheelSpec::new(X86_64_WHEEL).file("../evil.so", fixture("root64/app/basic.so")).write(dir.path());
+    let path = WheelSpec::new(X86_64_WHEEL)
+        .file("../evil.so", fixture("root64/app/basic.so"))
+        .write(dir.path());
     let output = wheelwright().arg("show").arg(&path).output().expect("run");
     assert_one_line_error(&output, X86_64_WHEEL, "..");
 }
@@ -194,7 +234,9 @@ fn parent_dir_entry() {
 #[test]
 fn absolute_entry() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = WheelSpec::new(X86_64_WHEEL).file("/etc/evil.so", fixture("root64/app/basic.so")).write(dir.path());
+    let path = WheelSpec::new(X86_64_WHEEL)
+        .file("/etc/evil.so", fixture("root64/app/basic.so"))
+        .write(dir.path());
     let output = wheelwright().arg("show").arg(&path).output().expect("run");
     assert_one_line_error(&output, X86_64_WHEEL, "/etc/evil.so");
 }
@@ -202,7 +244,9 @@ fn absolute_entry() {
 #[test]
 fn truncated_elf() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = WheelSpec::new(X86_64_WHEEL).file("demo/_core.so", fixture("root64/app/truncated.so")).write(dir.path());
+    let path = WheelSpec::new(X86_64_WHEEL)
+        .file("demo/_core.so", fixture("root64/app/truncated.so"))
+        .write(dir.path());
     let output = wheelwright().arg("show").arg(&path).output().expect("run");
     assert_one_line_error(&output, X86_64_WHEEL, "demo/_core.so");
 }
@@ -210,7 +254,9 @@ fn truncated_elf() {
 #[test]
 fn wrong_architecture_elf() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = WheelSpec::new(X86_64_WHEEL).file("demo/_core.so", fixture("root32/app/basic.so")).write(dir.path());
+    let path = WheelSpec::new(X86_64_WHEEL)
+        .file("demo/_core.so", fixture("root32/app/basic.so"))
+        .write(dir.path());
     let output = wheelwright().arg("show").arg(&path).output().expect("run");
     assert_one_line_error(&output, X86_64_WHEEL, "i686");
 }
@@ -219,10 +265,16 @@ fn wrong_architecture_elf() {
 fn pure_wheel_is_refused_unless_allowed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let name = "demo-1.0-py3-none-any.whl";
-    let path = WheelSpec::new(name).file("demo/__init__.py", b"x = 1\n".to_vec()).write(dir.path());
+    let path = WheelSpec::new(name)
+        .file("demo/__init__.py", b"x = 1\n".to_vec())
+        .write(dir.path());
     let output = wheelwright().arg("show").arg(&path).output().expect("run");
     assert_one_line_error(&output, name, "platform");
-    let output = wheelwright().args(["show", "--json", "--allow-pure-python-wheel"]).arg(&path).output().expect("run");
+    let output = wheelwright()
+        .args(["show", "--json", "--allow-pure-python-wheel"])
+        .arg(&path)
+        .output()
+        .expect("run");
     assert!(output.status.success());
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(value["pure"], serde_json::Value::Bool(true));
@@ -232,29 +284,57 @@ fn pure_wheel_is_refused_unless_allowed() {
 fn clean_extension_json() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = WheelSpec::new(X86_64_WHEEL)
-        .file("demo/fake.cpython-311-x86_64-linux-gnu.so", fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"))
+        .file(
+            "demo/fake.cpython-311-x86_64-linux-gnu.so",
+            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
+        )
         .write(dir.path());
-    let output = wheelwright().args(["show", "--json"]).arg(&path).output().expect("run");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = wheelwright()
+        .args(["show", "--json"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(value["wheel"], X86_64_WHEEL);
     assert_eq!(value["arch"], "x86_64");
     let elf_files = value["elf_files"].as_array().expect("elf_files");
     assert_eq!(elf_files.len(), 1);
     assert_eq!(elf_files[0]["python_extension"], true);
-    assert!(value["overall_tag"].as_str().expect("tag").ends_with("_x86_64"));
+    assert!(
+        value["overall_tag"]
+            .as_str()
+            .expect("tag")
+            .ends_with("_x86_64")
+    );
 }
 
 #[test]
 fn one_bad_wheel_does_not_hide_the_others() {
     let dir = tempfile::tempdir().expect("tempdir");
     let good = WheelSpec::new(X86_64_WHEEL)
-        .file("demo/fake.cpython-311-x86_64-linux-gnu.so", fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"))
+        .file(
+            "demo/fake.cpython-311-x86_64-linux-gnu.so",
+            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
+        )
         .write(dir.path());
     let bad = dir.path().join("bad-1.0-cp311-cp311-linux_x86_64.whl");
     fs_err::write(&bad, b"junk").expect("write");
-    let output = wheelwright().args(["show", "--json"]).arg(&bad).arg(&good).output().expect("run");
+    let output = wheelwright()
+        .args(["show", "--json"])
+        .arg(&bad)
+        .arg(&good)
+        .output()
+        .expect("run");
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(stdout.lines().count(), 1, "the good wheel is still reported: {stdout}");
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "the good wheel is still reported: {stdout}"
+    );
 }

@@ -154,13 +154,22 @@ pub fn audit(
 ) -> Result<Audit, AuditError> {
     let wheel_files = WheelFiles {
         files,
-        elfs: elfs.iter().map(|e| (e.path.clone(), Arc::clone(&e.info))).collect(),
+        elfs: elfs
+            .iter()
+            .map(|e| (e.path.clone(), Arc::clone(&e.info)))
+            .collect(),
     };
     let mut resolver = Resolver::new(env, &wheel_files);
 
     let in_purelib: Vec<String> = elfs
         .iter()
-        .filter(|e| e.path.split('/').rev().skip(1).any(|part| part == "purelib"))
+        .filter(|e| {
+            e.path
+                .split('/')
+                .rev()
+                .skip(1)
+                .any(|part| part == "purelib")
+        })
         .map(|e| e.path.clone())
         .collect();
     if !in_purelib.is_empty() {
@@ -206,7 +215,10 @@ pub fn audit(
             match libc {
                 None => libc = Some(tree_libc),
                 Some(l) if l != tree_libc => {
-                    warn!("ignoring `{}`: linked against {tree_libc}, not {l}", elf.path);
+                    warn!(
+                        "ignoring `{}`: linked against {tree_libc}, not {l}",
+                        elf.path
+                    );
                     ignored.push(elf.path.clone());
                     continue;
                 }
@@ -220,7 +232,10 @@ pub fn audit(
         }
         platform_wheel = true;
         for (file, version) in elf.info.versioned_symbols() {
-            versioned_symbols.entry(file.to_owned()).or_default().insert(version.to_owned());
+            versioned_symbols
+                .entry(file.to_owned())
+                .or_default()
+                .insert(version.to_owned());
         }
         collect_version_uses(&elf.path, &elf.info, &mut version_uses);
 
@@ -257,7 +272,10 @@ pub fn audit(
             // No extension told us the libc: fall back to the root's libc.
             let libc = detect_root_libc(env);
             warn!("cannot detect the wheel's libc, assuming {libc}");
-            let arch = arch.ok_or_else(|| AuditError::NonPlatformWheel { arch: None, ignored: ignored.clone() })?;
+            let arch = arch.ok_or_else(|| AuditError::NonPlatformWheel {
+                arch: None,
+                ignored: ignored.clone(),
+            })?;
             PolicySet::new(libc, arch, options.musl_policy.as_deref())?
         }
     };
@@ -282,7 +300,11 @@ pub fn audit(
             for (id, reference) in refs.iter().enumerate() {
                 let target = &mut external_refs[id];
                 for (lib, symbols) in &reference.blacklist {
-                    target.blacklist.entry(lib.clone()).or_default().extend(symbols.iter().cloned());
+                    target
+                        .blacklist
+                        .entry(lib.clone())
+                        .or_default()
+                        .extend(symbols.iter().cloned());
                 }
                 for (lib, path) in &reference.libs {
                     target.libs.insert(lib.clone(), path.clone());
@@ -303,12 +325,15 @@ pub fn audit(
         }
     }
     let all_trees: Vec<&ElfTree> = py_trees.iter().chain(&nonpy_trees).collect();
-    let mut external_versioned: HashMap<String, BTreeMap<String, BTreeSet<String>>> = HashMap::new();
+    let mut external_versioned: HashMap<String, BTreeMap<String, BTreeSet<String>>> =
+        HashMap::new();
     for (path, soname) in &external_libs {
         if let Some(info) = find_library_info(&all_trees, path) {
             let mut map: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
             for (file, version) in info.versioned_symbols() {
-                map.entry(file.to_owned()).or_default().insert(version.to_owned());
+                map.entry(file.to_owned())
+                    .or_default()
+                    .insert(version.to_owned());
             }
             collect_version_uses(&path.to_string(), &info, &mut version_uses);
             external_versioned.insert(soname.clone(), map);
@@ -323,7 +348,10 @@ pub fn audit(
         for soname in reference.libs.keys() {
             if let Some(ext) = external_versioned.get(soname) {
                 for (k, v) in ext {
-                    policy_symbols.entry(k.clone()).or_default().extend(v.iter().cloned());
+                    policy_symbols
+                        .entry(k.clone())
+                        .or_default()
+                        .extend(v.iter().cloned());
                 }
             }
         }
@@ -334,11 +362,20 @@ pub fn audit(
     }
     let (sym_policy, versioned_symbols) = best.unwrap_or((base_sym_policy, versioned_symbols));
 
-    let ref_policy = (0..n).rev().find(|&id| external_refs[id].libs.is_empty()).unwrap_or(0);
-    let blacklist_policy = (0..n).rev().find(|&id| external_refs[id].blacklist.is_empty()).unwrap_or(0);
+    let ref_policy = (0..n)
+        .rev()
+        .find(|&id| external_refs[id].libs.is_empty())
+        .unwrap_or(0);
+    let blacklist_policy = (0..n)
+        .rev()
+        .find(|&id| external_refs[id].blacklist.is_empty())
+        .unwrap_or(0);
 
     let graft_lib_count = match options.requested.as_deref() {
-        None | Some("auto") => (1..n).map(|id| external_refs[id].libs.len()).min().unwrap_or(0),
+        None | Some("auto") => (1..n)
+            .map(|id| external_refs[id].libs.len())
+            .min()
+            .unwrap_or(0),
         Some(base) => (0..n)
             .filter(|&id| policies.get(id).name.starts_with(&format!("{base}_")))
             .map(|id| external_refs[id].libs.len())
@@ -355,13 +392,31 @@ pub fn audit(
     let machine_policy = if options.disable_isa_ext_check {
         policies.highest()
     } else {
-        machine_policy(&policies, &all_trees, &roots, &external_sonames, &mut isa_files)
+        machine_policy(
+            &policies,
+            &all_trees,
+            &roots,
+            &external_sonames,
+            &mut isa_files,
+        )
     };
 
-    let ucs_policy = if uses_ucs2 { policies.linux() } else { policies.highest() };
-    let pyfpe_policy = if uses_pyfpe { policies.linux() } else { policies.highest() };
+    let ucs_policy = if uses_ucs2 {
+        policies.linux()
+    } else {
+        policies.highest()
+    };
+    let pyfpe_policy = if uses_pyfpe {
+        policies.linux()
+    } else {
+        policies.highest()
+    };
 
-    let mut overall_policy = sym_policy.min(ucs_policy).min(pyfpe_policy).min(blacklist_policy).min(machine_policy);
+    let mut overall_policy = sym_policy
+        .min(ucs_policy)
+        .min(pyfpe_policy)
+        .min(blacklist_policy)
+        .min(machine_policy);
     if options.requested.is_some() {
         overall_policy = overall_policy.min(graft_policy);
     }
@@ -434,14 +489,25 @@ fn external_references(policies: &PolicySet, tree: &ElfTree) -> Vec<ExternalRefe
             out.push(ExternalReference::default());
             continue;
         }
-        let keep = |lib: &str| !(lib.contains("ld-linux") || lib == "ld64.so.2" || lib == "ld64.so.1" || policy.whitelist.contains(lib));
+        let keep = |lib: &str| {
+            !(lib.contains("ld-linux")
+                || lib == "ld64.so.2"
+                || lib == "ld64.so.1"
+                || policy.whitelist.contains(lib))
+        };
 
         let mut blacklist = BTreeMap::new();
-        for lib in tree.needed.iter().filter(|l| policy.blacklist.contains_key(l.as_str())) {
+        for lib in tree
+            .needed
+            .iter()
+            .filter(|l| policy.blacklist.contains_key(l.as_str()))
+        {
             let banned = &policy.blacklist[lib.as_str()];
             let hits: BTreeSet<String> = banned
                 .iter()
-                .filter(|s| s.as_str() == "*" || tree.info.undefined_symbols.iter().any(|u| u == *s))
+                .filter(|s| {
+                    s.as_str() == "*" || tree.info.undefined_symbols.iter().any(|u| u == *s)
+                })
                 .cloned()
                 .collect();
             if !hits.is_empty() {
@@ -490,10 +556,11 @@ fn fixup_trees(py_trees: &[ElfTree], nonpy_trees: &mut [ElfTree]) {
         if tree.fully_resolved() {
             continue;
         }
-        let Some(reference) = resolved
-            .iter()
-            .find(|c| c.libraries.values().any(|l| l.realpath.as_ref() == Some(&tree.location)))
-        else {
+        let Some(reference) = resolved.iter().find(|c| {
+            c.libraries
+                .values()
+                .any(|l| l.realpath.as_ref() == Some(&tree.location))
+        }) else {
             continue;
         };
         let mut libraries_new: BTreeMap<String, Library> = BTreeMap::new();
@@ -502,8 +569,12 @@ fn fixup_trees(py_trees: &[ElfTree], nonpy_trees: &mut [ElfTree]) {
             if lib.realpath.is_none() {
                 if let Some(found) = reference.libraries.get(soname) {
                     libraries_new.insert(soname.clone(), found.clone());
-                    let mut new_needed: BTreeSet<String> =
-                        found.needed.iter().filter(|n| !all.contains(*n)).cloned().collect();
+                    let mut new_needed: BTreeSet<String> = found
+                        .needed
+                        .iter()
+                        .filter(|n| !all.contains(*n))
+                        .cloned()
+                        .collect();
                     while !new_needed.is_empty() {
                         let batch = new_needed.clone();
                         all.extend(batch.iter().cloned());
@@ -546,7 +617,9 @@ fn machine_policy(
             if !external_sonames.contains(dep.soname.as_str()) {
                 continue;
             }
-            let (Some(real), Some(info)) = (&dep.realpath, &dep.info) else { continue };
+            let (Some(real), Some(info)) = (&dep.realpath, &dep.info) else {
+                continue;
+            };
             let key = real.to_string();
             if checked.iter().any(|(k, _, _)| *k == key) {
                 continue;
@@ -579,10 +652,14 @@ fn machine_policy(
 /// musl if the root has a musl loader or libc, else glibc.
 fn detect_root_libc(env: &SearchEnv) -> Libc {
     let lib = env.root.join("lib");
-    let musl = std::fs::read_dir(lib).into_iter().flatten().flatten().any(|e| {
-        e.file_name()
-            .to_str()
-            .is_some_and(|n| n.starts_with("libc.musl-") && n.ends_with(".so.1"))
-    });
+    let musl = std::fs::read_dir(lib)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with("libc.musl-") && n.ends_with(".so.1"))
+        });
     if musl { Libc::Musl } else { Libc::Glibc }
 }

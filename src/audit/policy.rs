@@ -166,7 +166,11 @@ impl PolicySet {
             policies.push(Policy {
                 name: format!("{}_{arch_name}", raw.name),
                 base_name: raw.name.clone(),
-                aliases: raw.aliases.iter().map(|a| format!("{a}_{arch_name}")).collect(),
+                aliases: raw
+                    .aliases
+                    .iter()
+                    .map(|a| format!("{a}_{arch_name}"))
+                    .collect(),
                 priority: raw.priority,
                 symbol_versions,
                 whitelist,
@@ -180,7 +184,10 @@ impl PolicySet {
         policies.sort_by_key(|p| p.priority);
         if let (Libc::Musl, Some(wanted)) = (libc, musl_policy) {
             if policies.len() != 2 {
-                return Err(PolicyError::UnknownPolicy { name: wanted.to_owned(), arch });
+                return Err(PolicyError::UnknownPolicy {
+                    name: wanted.to_owned(),
+                    arch,
+                });
             }
         }
         if libc == Libc::Musl && policies.len() > 2 {
@@ -188,9 +195,15 @@ impl PolicySet {
             policies.truncate(2);
         }
         if policies.len() < 2 || !policies[0].is_linux() {
-            return Err(PolicyError::InvalidData(format!("no {libc} policies for {arch}")));
+            return Err(PolicyError::InvalidData(format!(
+                "no {libc} policies for {arch}"
+            )));
         }
-        Ok(PolicySet { libc, arch, policies })
+        Ok(PolicySet {
+            libc,
+            arch,
+            policies,
+        })
     }
 
     /// All policies, least compatible (`linux`) first.
@@ -236,7 +249,10 @@ impl PolicySet {
     /// Requirements are grouped by the prefix before the first `_`; only prefixes the policy
     /// lists are checked, and the check is set membership.
     #[must_use]
-    pub fn versioned_symbols_policy(&self, versioned: &BTreeMap<String, BTreeSet<String>>) -> PolicyId {
+    pub fn versioned_symbols_policy(
+        &self,
+        versioned: &BTreeMap<String, BTreeSet<String>>,
+    ) -> PolicyId {
         let required = required_by_prefix(versioned);
         (0..self.policies.len())
             .rev()
@@ -246,7 +262,11 @@ impl PolicySet {
 
     /// The required versions that policy `id` does not allow.
     #[must_use]
-    pub fn blocking_versions(&self, id: PolicyId, required: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    pub fn blocking_versions(
+        &self,
+        id: PolicyId,
+        required: &BTreeMap<String, BTreeSet<String>>,
+    ) -> Vec<String> {
         let policy = self.get(id);
         let mut blocked = Vec::new();
         for (prefix, versions) in required {
@@ -260,11 +280,16 @@ impl PolicySet {
 
 /// Groups `{soname: {version}}` into `{prefix: {version}}` (prefix = text before the first `_`).
 #[must_use]
-pub fn required_by_prefix(versioned: &BTreeMap<String, BTreeSet<String>>) -> BTreeMap<String, BTreeSet<String>> {
+pub fn required_by_prefix(
+    versioned: &BTreeMap<String, BTreeSet<String>>,
+) -> BTreeMap<String, BTreeSet<String>> {
     let mut required: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for version in versioned.values().flatten() {
         let prefix = version.split_once('_').map_or(version.as_str(), |(p, _)| p);
-        required.entry(prefix.to_owned()).or_default().insert(version.clone());
+        required
+            .entry(prefix.to_owned())
+            .or_default()
+            .insert(version.clone());
     }
     required
 }
@@ -292,7 +317,9 @@ mod tests {
     fn versions(pairs: &[(&str, &str)]) -> BTreeMap<String, BTreeSet<String>> {
         let mut map: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (lib, v) in pairs {
-            map.entry((*lib).to_owned()).or_default().insert((*v).to_owned());
+            map.entry((*lib).to_owned())
+                .or_default()
+                .insert((*v).to_owned());
         }
         map
     }
@@ -304,7 +331,10 @@ mod tests {
         assert_eq!(names.first(), Some(&"linux_x86_64"));
         assert_eq!(names.last(), Some(&"manylinux_2_5_x86_64"));
         assert_eq!(set.get(set.highest()).aliases, vec!["manylinux1_x86_64"]);
-        assert_eq!(set.by_name("manylinux2014_x86_64"), set.by_name("manylinux_2_17_x86_64"));
+        assert_eq!(
+            set.by_name("manylinux2014_x86_64"),
+            set.by_name("manylinux_2_17_x86_64")
+        );
         assert!(set.by_name("manylinux2014_x86_64").is_some());
     }
 
@@ -330,7 +360,8 @@ mod tests {
         assert_eq!(newest.policies().len(), 2);
         assert_eq!(newest.get(1).name, "musllinux_1_2_x86_64");
         assert!(newest.get(1).whitelist.contains("libc.musl-x86_64.so.1"));
-        let old = PolicySet::new(Libc::Musl, ElfArch::I686, Some("musllinux_1_1")).expect("policies");
+        let old =
+            PolicySet::new(Libc::Musl, ElfArch::I686, Some("musllinux_1_1")).expect("policies");
         assert_eq!(old.get(1).name, "musllinux_1_1_i686");
         assert!(old.get(1).whitelist.contains("libc.musl-x86.so.1"));
     }
@@ -345,13 +376,21 @@ mod tests {
             for pair in sorted.windows(2) {
                 let (older, newer) = (pair[0], pair[1]);
                 for lib in &older.lib_whitelist {
-                    assert!(newer.lib_whitelist.contains(lib), "{} lacks {lib}", newer.name);
+                    assert!(
+                        newer.lib_whitelist.contains(lib),
+                        "{} lacks {lib}",
+                        newer.name
+                    );
                 }
                 for (arch, prefixes) in &older.symbol_versions {
                     for (prefix, list) in prefixes {
                         let newer_list = &newer.symbol_versions[arch][prefix];
                         for v in list {
-                            assert!(newer_list.contains(v), "{}_{arch} lacks {prefix}_{v}", newer.name);
+                            assert!(
+                                newer_list.contains(v),
+                                "{}_{arch} lacks {prefix}_{v}",
+                                newer.name
+                            );
                         }
                     }
                 }

@@ -157,7 +157,8 @@ impl ShowReport {
         let mut policy_upgrades = BTreeMap::new();
         for id in (overall + 1)..policies.policies().len() {
             let reference = &audit.external_refs[id];
-            let libs = (!reference.libs.is_empty()).then(|| reference.libs.keys().cloned().collect::<Vec<_>>());
+            let libs = (!reference.libs.is_empty())
+                .then(|| reference.libs.keys().cloned().collect::<Vec<_>>());
             let blacklisted = (!reference.blacklist.is_empty()).then(|| {
                 reference
                     .blacklist
@@ -166,7 +167,13 @@ impl ShowReport {
                     .collect()
             });
             if libs.is_some() || blacklisted.is_some() {
-                policy_upgrades.insert(name(id), PolicyUpgrade { libs_to_eliminate: libs, blacklisted_symbols: blacklisted });
+                policy_upgrades.insert(
+                    name(id),
+                    PolicyUpgrade {
+                        libs_to_eliminate: libs,
+                        blacklisted_symbols: blacklisted,
+                    },
+                );
             }
         }
 
@@ -178,7 +185,10 @@ impl ShowReport {
             let mut seen: Vec<&SymbolVersionUse> = Vec::new();
             for usage in &audit.version_uses {
                 if blocked.contains(&usage.version)
-                    && audit.versioned_symbols.get(&usage.library).is_some_and(|v| v.contains(&usage.version))
+                    && audit
+                        .versioned_symbols
+                        .get(&usage.library)
+                        .is_some_and(|v| v.contains(&usage.version))
                     && !seen.contains(&usage)
                 {
                     seen.push(usage);
@@ -198,7 +208,12 @@ impl ShowReport {
             .iter()
             .map(|tree| {
                 let path = tree.location.to_string();
-                let module = tree.location.file_name().split('.').next().unwrap_or_default();
+                let module = tree
+                    .location
+                    .file_name()
+                    .split('.')
+                    .next()
+                    .unwrap_or_default();
                 ReportedElf {
                     root: audit.roots.contains(&path),
                     path,
@@ -248,7 +263,14 @@ impl ShowReport {
                 pyfpe: name(audit.pyfpe_policy),
             },
             too_new_symbols,
-            isa: audit.isa_files.iter().map(|(file, level)| IsaUse { file: file.clone(), level: *level }).collect(),
+            isa: audit
+                .isa_files
+                .iter()
+                .map(|(file, level)| IsaUse {
+                    file: file.clone(),
+                    level: *level,
+                })
+                .collect(),
             elf_files,
         }
     }
@@ -259,7 +281,11 @@ impl ShowReport {
         let mut out = String::new();
         let _ = writeln!(out, "{}", self.wheel);
         let aliases: Vec<&str> = self.tags.iter().skip(1).map(String::as_str).collect();
-        let alias_note = if aliases.is_empty() { String::new() } else { format!(" (also {})", aliases.join(", ")) };
+        let alias_note = if aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" (also {})", aliases.join(", "))
+        };
         let _ = writeln!(out, "  platform tag:  {}{alias_note}", self.overall_tag);
         let roots = self.elf_files.iter().filter(|e| e.python_extension).count();
         let _ = writeln!(
@@ -274,15 +300,26 @@ impl ShowReport {
         let _ = writeln!(out, "  limits:");
         let _ = writeln!(out, "    symbol versions      {}", c.symbol_versions);
         let _ = writeln!(out, "    external libraries   {}", c.external_libraries);
-        if c.blacklisted_symbols != c.symbol_versions || self.policy_upgrades.values().any(|u| u.blacklisted_symbols.is_some()) {
+        if c.blacklisted_symbols != c.symbol_versions
+            || self
+                .policy_upgrades
+                .values()
+                .any(|u| u.blacklisted_symbols.is_some())
+        {
             let _ = writeln!(out, "    blacklisted symbols  {}", c.blacklisted_symbols);
         }
         let _ = writeln!(out, "    instruction set      {}", c.isa);
         if self.ucs2 {
-            let _ = writeln!(out, "    UCS2 (narrow unicode) build: not allowed by any manylinux/musllinux tag");
+            let _ = writeln!(
+                out,
+                "    UCS2 (narrow unicode) build: not allowed by any manylinux/musllinux tag"
+            );
         }
         if self.pyfpe {
-            let _ = writeln!(out, "    uses PyFPE_jbuf: not allowed by any manylinux/musllinux tag");
+            let _ = writeln!(
+                out,
+                "    uses PyFPE_jbuf: not allowed by any manylinux/musllinux tag"
+            );
         }
 
         if !self.versioned_symbols.is_empty() {
@@ -299,13 +336,18 @@ impl ShowReport {
                 let symbols = if s.symbols.is_empty() {
                     "(no symbol bound to it)".to_owned()
                 } else {
-                    let mut shown: Vec<&str> = s.symbols.iter().map(String::as_str).take(6).collect();
+                    let mut shown: Vec<&str> =
+                        s.symbols.iter().map(String::as_str).take(6).collect();
                     if s.symbols.len() > 6 {
                         shown.push("…");
                     }
                     shown.join(", ")
                 };
-                let _ = writeln!(out, "    {} from {} needed by `{}`: {symbols}", s.version, s.library, s.file);
+                let _ = writeln!(
+                    out,
+                    "    {} from {} needed by `{}`: {symbols}",
+                    s.version, s.library, s.file
+                );
             }
             let _ = writeln!(
                 out,
@@ -315,9 +357,15 @@ impl ShowReport {
 
         let external: Vec<(&String, &Option<String>)> = self.external_libs.iter().collect();
         if external.is_empty() {
-            let _ = writeln!(out, "  external libraries: none needed outside the policy whitelist");
+            let _ = writeln!(
+                out,
+                "  external libraries: none needed outside the policy whitelist"
+            );
         } else {
-            let _ = writeln!(out, "  external libraries (outside every policy whitelist):");
+            let _ = writeln!(
+                out,
+                "  external libraries (outside every policy whitelist):"
+            );
             for (soname, path) in external {
                 let via = self.via_for(soname);
                 let users = self.users_of(soname);
@@ -349,8 +397,12 @@ impl ShowReport {
             for lib in &elf.libraries {
                 if lib.soname == soname {
                     return match &lib.found_via {
-                        Some(FoundVia::Rpath { owner, entry }) => format!(" (RPATH `{entry}` of {owner})"),
-                        Some(FoundVia::Runpath { owner, entry }) => format!(" (RUNPATH `{entry}` of {owner})"),
+                        Some(FoundVia::Rpath { owner, entry }) => {
+                            format!(" (RPATH `{entry}` of {owner})")
+                        }
+                        Some(FoundVia::Runpath { owner, entry }) => {
+                            format!(" (RUNPATH `{entry}` of {owner})")
+                        }
                         Some(FoundVia::LdLibraryPath) => " (LD_LIBRARY_PATH)".to_owned(),
                         Some(FoundVia::LdSoConf) => " (ld.so.conf)".to_owned(),
                         Some(FoundVia::DefaultDir) => " (default directory)".to_owned(),

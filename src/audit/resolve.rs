@@ -49,8 +49,13 @@ impl Location {
     #[must_use]
     pub fn parent(&self) -> Location {
         match self {
-            Location::Wheel(path) => Location::Wheel(path.rsplit_once('/').map_or("", |(d, _)| d).to_owned()),
-            Location::Host(path) => Location::Host(path.parent().map_or_else(|| PathBuf::from("/"), Path::to_path_buf)),
+            Location::Wheel(path) => {
+                Location::Wheel(path.rsplit_once('/').map_or("", |(d, _)| d).to_owned())
+            }
+            Location::Host(path) => Location::Host(
+                path.parent()
+                    .map_or_else(|| PathBuf::from("/"), Path::to_path_buf),
+            ),
         }
     }
 
@@ -59,7 +64,10 @@ impl Location {
     pub fn file_name(&self) -> &str {
         match self {
             Location::Wheel(path) => path.rsplit_once('/').map_or(path.as_str(), |(_, f)| f),
-            Location::Host(path) => path.file_name().and_then(|f| f.to_str()).unwrap_or_default(),
+            Location::Host(path) => path
+                .file_name()
+                .and_then(|f| f.to_str())
+                .unwrap_or_default(),
         }
     }
 
@@ -72,7 +80,11 @@ impl Location {
     fn join(&self, name: &str) -> Option<Location> {
         match self {
             Location::Wheel(dir) => {
-                let joined = if dir.is_empty() { name.to_owned() } else { format!("{dir}/{name}") };
+                let joined = if dir.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{dir}/{name}")
+                };
                 normalize_wheel_path(&joined).map(Location::Wheel)
             }
             Location::Host(dir) => Some(Location::Host(normalize_host_path(&dir.join(name)))),
@@ -186,7 +198,10 @@ impl SearchEnv {
         let root = root.map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
         let is_host_root = root == Path::new("/");
         let mut library_path = Vec::new();
-        for (var, allowed) in [("AUDITWHEEL_LD_LIBRARY_PATH", true), ("LD_LIBRARY_PATH", is_host_root)] {
+        for (var, allowed) in [
+            ("AUDITWHEEL_LD_LIBRARY_PATH", true),
+            ("LD_LIBRARY_PATH", is_host_root),
+        ] {
             if let Some(value) = std::env::var_os(var) {
                 if !allowed {
                     warn!("ignoring {var} because --root is set");
@@ -223,7 +238,9 @@ pub struct Resolver<'a> {
 #[must_use]
 pub fn is_libpython(name: &str) -> bool {
     // ^libpython\d+\.\d+m?.so(\.\d)*$
-    let Some(rest) = name.strip_prefix("libpython") else { return false };
+    let Some(rest) = name.strip_prefix("libpython") else {
+        return false;
+    };
     let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
     let n = digits(rest);
     if n == 0 || rest.as_bytes().get(n) != Some(&b'.') {
@@ -242,8 +259,12 @@ pub fn is_libpython(name: &str) -> bool {
     }
     let mut rest = &rest[3..];
     while !rest.is_empty() {
-        let Some(after) = rest.strip_prefix('.') else { return false };
-        let Some(c) = after.bytes().next() else { return false };
+        let Some(after) = rest.strip_prefix('.') else {
+            return false;
+        };
+        let Some(c) = after.bytes().next() else {
+            return false;
+        };
         if !c.is_ascii_digit() {
             return false;
         }
@@ -284,7 +305,12 @@ impl<'a> Resolver<'a> {
     /// A resolver over `wheel` and the root in `env`.
     #[must_use]
     pub fn new(env: &'a SearchEnv, wheel: &'a WheelFiles) -> Self {
-        Resolver { env, wheel, conf_dirs: HashMap::new(), host_cache: HashMap::new() }
+        Resolver {
+            env,
+            wheel,
+            conf_dirs: HashMap::new(),
+            host_cache: HashMap::new(),
+        }
     }
 
     /// The filesystem root.
@@ -380,12 +406,19 @@ impl<'a> Resolver<'a> {
     }
 
     /// Looks for `name` in `dir`; accepts only a compatible ELF file.
-    fn probe(&mut self, dir: &Location, name: &str, platform: &ElfPlatform) -> Option<(Location, Location, Arc<ElfInfo>)> {
+    fn probe(
+        &mut self,
+        dir: &Location,
+        name: &str,
+        platform: &ElfPlatform,
+    ) -> Option<(Location, Location, Arc<ElfInfo>)> {
         let candidate = dir.join(name)?;
         match &candidate {
             Location::Wheel(path) => {
                 let info = self.wheel.elfs.get(path)?;
-                platform.is_compatible(&info.platform).then(|| (candidate.clone(), candidate.clone(), Arc::clone(info)))
+                platform
+                    .is_compatible(&info.platform)
+                    .then(|| (candidate.clone(), candidate.clone(), Arc::clone(info)))
             }
             Location::Host(path) => {
                 let (real, info) = self.host_elf(path)?;
@@ -397,7 +430,12 @@ impl<'a> Resolver<'a> {
     }
 
     /// Expands one RPATH/RUNPATH string of the object at `owner`.
-    fn expand_path_list(&self, list: &str, owner: &Location, owner_real: &Location) -> Vec<(Location, String)> {
+    fn expand_path_list(
+        &self,
+        list: &str,
+        owner: &Location,
+        owner_real: &Location,
+    ) -> Vec<(Location, String)> {
         let mut out: Vec<(Location, String)> = Vec::new();
         for entry in list.split(':') {
             let origin = match self.env.mode {
@@ -412,10 +450,14 @@ impl<'a> Resolver<'a> {
                     ResolverMode::Ldso => None,
                 }
             } else if entry.contains("$ORIGIN") || entry.contains("${ORIGIN}") {
-                let rest = entry.replace("${ORIGIN}", "\u{0}").replace("$ORIGIN", "\u{0}");
+                let rest = entry
+                    .replace("${ORIGIN}", "\u{0}")
+                    .replace("$ORIGIN", "\u{0}");
                 // Only a leading $ORIGIN is meaningful; elsewhere it is expanded textually.
                 match rest.split_once('\u{0}') {
-                    Some(("", tail)) if !tail.contains('\u{0}') => origin.join(tail.trim_start_matches('/')),
+                    Some(("", tail)) if !tail.contains('\u{0}') => {
+                        origin.join(tail.trim_start_matches('/'))
+                    }
                     _ => match &origin {
                         Location::Host(dir) => {
                             let text = rest.replace('\u{0}', &dir.to_string_lossy());
@@ -428,7 +470,9 @@ impl<'a> Resolver<'a> {
                 Some(Location::Host(normalize_host_path(Path::new(entry))))
             } else {
                 match self.env.mode {
-                    ResolverMode::Auditwheel => Some(Location::Host(normalize_host_path(&Path::new("/").join(entry)))),
+                    ResolverMode::Auditwheel => Some(Location::Host(normalize_host_path(
+                        &Path::new("/").join(entry),
+                    ))),
                     ResolverMode::Ldso => None,
                 }
             };
@@ -516,11 +560,19 @@ impl<'a> Resolver<'a> {
         dirs
     }
 
-    fn parse_ld_so_conf(&self, file: &Path, out: &mut Vec<PathBuf>, seen: &mut std::collections::HashSet<PathBuf>, depth: usize) {
+    fn parse_ld_so_conf(
+        &self,
+        file: &Path,
+        out: &mut Vec<PathBuf>,
+        seen: &mut std::collections::HashSet<PathBuf>,
+        depth: usize,
+    ) {
         if depth > 16 || !seen.insert(file.to_path_buf()) {
             return;
         }
-        let Ok(text) = std::fs::read_to_string(self.host_path(file)) else { return };
+        let Ok(text) = std::fs::read_to_string(self.host_path(file)) else {
+            return;
+        };
         for line in text.lines() {
             let line = line.split('#').next().unwrap_or_default().trim();
             if line.is_empty() {
@@ -538,7 +590,9 @@ impl<'a> Resolver<'a> {
                         file.parent().unwrap_or(Path::new("/")).join(pattern)
                     };
                     let on_disk = self.host_path(&inside);
-                    let Ok(paths) = glob::glob(&on_disk.to_string_lossy()) else { continue };
+                    let Ok(paths) = glob::glob(&on_disk.to_string_lossy()) else {
+                        continue;
+                    };
                     let mut matches: Vec<PathBuf> = paths.flatten().collect();
                     matches.sort();
                     for matched in matches {
@@ -573,7 +627,12 @@ impl<'a> Resolver<'a> {
     }
 
     /// Builds the dependency tree of the ELF file at `location` (in the wheel or the root).
-    pub fn tree_at(&mut self, location: Location, info: &Arc<ElfInfo>, exclude: &[glob::Pattern]) -> ElfTree {
+    pub fn tree_at(
+        &mut self,
+        location: Location,
+        info: &Arc<ElfInfo>,
+        exclude: &[glob::Pattern],
+    ) -> ElfTree {
         let mut libraries: BTreeMap<String, Library> = BTreeMap::new();
 
         // The interpreter and the libc, from the root file.
@@ -581,7 +640,11 @@ impl<'a> Resolver<'a> {
         let mut interp_dirs = Vec::new();
         if let Some(interp) = &info.interpreter {
             let interp_path = normalize_host_path(Path::new(interp));
-            let name = interp_path.file_name().and_then(|f| f.to_str()).unwrap_or_default().to_owned();
+            let name = interp_path
+                .file_name()
+                .and_then(|f| f.to_str())
+                .unwrap_or_default()
+                .to_owned();
             let real = self.realpath_in_root(&interp_path).map(Location::Host);
             libraries.insert(
                 name.clone(),
@@ -594,15 +657,26 @@ impl<'a> Resolver<'a> {
                     needed: Vec::new(),
                 },
             );
-            libc = Some(if name.starts_with("ld-musl-") { Libc::Musl } else { Libc::Glibc });
-            let dir = interp_path.parent().map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
+            libc = Some(if name.starts_with("ld-musl-") {
+                Libc::Musl
+            } else {
+                Libc::Glibc
+            });
+            let dir = interp_path
+                .parent()
+                .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
             interp_dirs.push(Location::Host(dir.clone()));
-            interp_dirs.push(Location::Host(normalize_host_path(&Path::new("/usr").join(dir.strip_prefix("/").unwrap_or(&dir)))));
+            interp_dirs.push(Location::Host(normalize_host_path(
+                &Path::new("/usr").join(dir.strip_prefix("/").unwrap_or(&dir)),
+            )));
         }
         for soname in &info.needed {
             if soname.starts_with("libc.musl-") || soname.starts_with("ld-musl-") {
                 libc.get_or_insert(Libc::Musl);
-            } else if soname == "libc.so.6" || soname.starts_with("ld-linux-") || soname.starts_with("ld64.so.") {
+            } else if soname == "libc.so.6"
+                || soname.starts_with("ld-linux-")
+                || soname.starts_with("ld64.so.")
+            {
                 libc.get_or_insert(Libc::Glibc);
             }
         }
@@ -613,31 +687,63 @@ impl<'a> Resolver<'a> {
         let search_libc = libc.unwrap_or(Libc::Glibc);
         let mut common = Vec::new();
         for dir in self.conf_dirs(search_libc) {
-            common.push(SearchDir { dir, via: FoundVia::LdSoConf });
+            common.push(SearchDir {
+                dir,
+                via: FoundVia::LdSoConf,
+            });
         }
         if self.env.ldpaths.is_none() {
             for dir in Self::default_dirs(search_libc) {
-                common.push(SearchDir { dir, via: FoundVia::DefaultDir });
+                common.push(SearchDir {
+                    dir,
+                    via: FoundVia::DefaultDir,
+                });
             }
         }
         for dir in interp_dirs {
-            common.push(SearchDir { dir, via: FoundVia::Interpreter });
+            common.push(SearchDir {
+                dir,
+                via: FoundVia::Interpreter,
+            });
         }
         let env_dirs: Vec<SearchDir> = self
             .path_list_dirs(&self.env.library_path.clone())
             .into_iter()
-            .map(|dir| SearchDir { dir, via: FoundVia::LdLibraryPath })
+            .map(|dir| SearchDir {
+                dir,
+                via: FoundVia::LdLibraryPath,
+            })
             .collect();
 
         let root_paths = self.object_paths(&location, &location, info);
-        let ctx = TreeContext { exclude, common, env_dirs, root_rpath: root_paths.0, root_runpath: root_paths.1 };
-        let chain = vec![ChainLink { location: location.clone(), info: Arc::clone(info) }];
+        let ctx = TreeContext {
+            exclude,
+            common,
+            env_dirs,
+            root_rpath: root_paths.0,
+            root_runpath: root_paths.1,
+        };
+        let chain = vec![ChainLink {
+            location: location.clone(),
+            info: Arc::clone(info),
+        }];
         let needed = self.walk(&ctx, &chain, &location, info, &mut libraries);
-        ElfTree { location, info: Arc::clone(info), libc, needed, libraries }
+        ElfTree {
+            location,
+            info: Arc::clone(info),
+            libc,
+            needed,
+            libraries,
+        }
     }
 
     /// The expanded RPATH and RUNPATH of one object (RPATH dropped when RUNPATH is present).
-    fn object_paths(&self, location: &Location, real: &Location, info: &ElfInfo) -> (Vec<SearchDir>, Vec<SearchDir>) {
+    fn object_paths(
+        &self,
+        location: &Location,
+        real: &Location,
+        info: &ElfInfo,
+    ) -> (Vec<SearchDir>, Vec<SearchDir>) {
         let owner = location.to_string();
         let runpath: Vec<SearchDir> = info
             .runpath
@@ -645,7 +751,13 @@ impl<'a> Resolver<'a> {
             .map(|list| self.expand_path_list(list, location, real))
             .unwrap_or_default()
             .into_iter()
-            .map(|(dir, entry)| SearchDir { dir, via: FoundVia::Runpath { owner: owner.clone(), entry } })
+            .map(|(dir, entry)| SearchDir {
+                dir,
+                via: FoundVia::Runpath {
+                    owner: owner.clone(),
+                    entry,
+                },
+            })
             .collect();
         let rpath = if info.runpath.is_some() {
             Vec::new()
@@ -655,7 +767,13 @@ impl<'a> Resolver<'a> {
                 .map(|list| self.expand_path_list(list, location, real))
                 .unwrap_or_default()
                 .into_iter()
-                .map(|(dir, entry)| SearchDir { dir, via: FoundVia::Rpath { owner: owner.clone(), entry } })
+                .map(|(dir, entry)| SearchDir {
+                    dir,
+                    via: FoundVia::Rpath {
+                        owner: owner.clone(),
+                        entry,
+                    },
+                })
                 .collect()
         };
         (rpath, runpath)
@@ -686,7 +804,8 @@ impl<'a> Resolver<'a> {
                     // RPATH of this object, then of every object that loaded it.
                     search.extend(own_rpath);
                     for link in chain.iter().rev().skip(1) {
-                        let (rpath, _) = self.object_paths(&link.location, &link.location, &link.info);
+                        let (rpath, _) =
+                            self.object_paths(&link.location, &link.location, &link.info);
                         search.extend(rpath);
                     }
                 }
@@ -709,7 +828,14 @@ impl<'a> Resolver<'a> {
             if is_libpython(soname) {
                 libraries.insert(
                     soname.clone(),
-                    Library { soname: soname.clone(), path: None, realpath: None, found_via: None, info: None, needed: Vec::new() },
+                    Library {
+                        soname: soname.clone(),
+                        path: None,
+                        realpath: None,
+                        found_via: None,
+                        info: None,
+                        needed: Vec::new(),
+                    },
                 );
                 kept.push(soname.clone());
                 continue;
@@ -720,8 +846,15 @@ impl<'a> Resolver<'a> {
                 // every directory, which for an absolute name is the same file.
                 if soname.starts_with('/') {
                     let path = normalize_host_path(Path::new(soname));
-                    let dir = Location::Host(path.parent().map_or_else(|| PathBuf::from("/"), Path::to_path_buf));
-                    let name = path.file_name().and_then(|f| f.to_str()).unwrap_or_default().to_owned();
+                    let dir = Location::Host(
+                        path.parent()
+                            .map_or_else(|| PathBuf::from("/"), Path::to_path_buf),
+                    );
+                    let name = path
+                        .file_name()
+                        .and_then(|f| f.to_str())
+                        .unwrap_or_default()
+                        .to_owned();
                     if let Some(hit) = self.probe(&dir, &name, &info.platform) {
                         found = Some((hit, FoundVia::DefaultDir));
                     }
@@ -736,7 +869,14 @@ impl<'a> Resolver<'a> {
             let Some(((path, realpath, dep_info), via)) = found else {
                 libraries.insert(
                     soname.clone(),
-                    Library { soname: soname.clone(), path: None, realpath: None, found_via: None, info: None, needed: Vec::new() },
+                    Library {
+                        soname: soname.clone(),
+                        path: None,
+                        realpath: None,
+                        found_via: None,
+                        info: None,
+                        needed: Vec::new(),
+                    },
                 );
                 kept.push(soname.clone());
                 continue;
@@ -762,7 +902,10 @@ impl<'a> Resolver<'a> {
                 ResolverMode::Ldso => path.clone(),
                 ResolverMode::Auditwheel => realpath.clone(),
             };
-            next_chain.push(ChainLink { location: child_location.clone(), info: Arc::clone(&dep_info) });
+            next_chain.push(ChainLink {
+                location: child_location.clone(),
+                info: Arc::clone(&dep_info),
+            });
             let child_needed = self.walk(ctx, &next_chain, &child_location, &dep_info, libraries);
             if let Some(lib) = libraries.get_mut(soname) {
                 lib.needed = child_needed;
@@ -827,16 +970,31 @@ mod tests {
     #[test]
     fn wheel_paths_normalize_and_cannot_escape() {
         let dir = Location::Wheel("pkg/sub".into());
-        assert_eq!(dir.join("../pkg.libs"), Some(Location::Wheel("pkg/pkg.libs".into())));
+        assert_eq!(
+            dir.join("../pkg.libs"),
+            Some(Location::Wheel("pkg/pkg.libs".into()))
+        );
         assert_eq!(Location::Wheel("pkg".into()).join("../../x"), None);
-        assert_eq!(Location::Wheel(String::new()).join("a.so"), Some(Location::Wheel("a.so".into())));
+        assert_eq!(
+            Location::Wheel(String::new()).join("a.so"),
+            Some(Location::Wheel("a.so".into()))
+        );
     }
 
     #[test]
     fn libc_from_extension_suffix() {
-        assert_eq!(libc_from_file_name("_core.cpython-311-x86_64-linux-gnu.so"), Some(Libc::Glibc));
-        assert_eq!(libc_from_file_name("_core.cpython-310-x86_64-linux-gnu.so"), None);
-        assert_eq!(libc_from_file_name("_core.cpython-312-x86_64-linux-musl.so"), Some(Libc::Musl));
+        assert_eq!(
+            libc_from_file_name("_core.cpython-311-x86_64-linux-gnu.so"),
+            Some(Libc::Glibc)
+        );
+        assert_eq!(
+            libc_from_file_name("_core.cpython-310-x86_64-linux-gnu.so"),
+            None
+        );
+        assert_eq!(
+            libc_from_file_name("_core.cpython-312-x86_64-linux-musl.so"),
+            Some(Libc::Musl)
+        );
         assert_eq!(libc_from_file_name("_core.abi3.so"), None);
     }
 }
@@ -861,7 +1019,12 @@ mod fixture_tests {
     }
 
     /// `{soname: realpath}` of the tree of `/app/<file>` (unresolved as `-`).
-    fn resolve(bits: u32, mode: ResolverMode, library_path: &[&str], file: &str) -> BTreeMap<String, String> {
+    fn resolve(
+        bits: u32,
+        mode: ResolverMode,
+        library_path: &[&str],
+        file: &str,
+    ) -> BTreeMap<String, String> {
         let env = env(bits, mode, library_path);
         let wheel = WheelFiles::default();
         let mut resolver = Resolver::new(&env, &wheel);
@@ -871,12 +1034,22 @@ mod fixture_tests {
         let tree = resolver.tree_at(Location::Host(inside), &info, &[]);
         tree.libraries
             .iter()
-            .map(|(k, v)| (k.clone(), v.realpath.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string)))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.realpath
+                        .as_ref()
+                        .map_or_else(|| "-".to_owned(), ToString::to_string),
+                )
+            })
             .collect()
     }
 
     fn both(bits: u32, file: &str) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
-        (resolve(bits, ResolverMode::Ldso, &[], file), resolve(bits, ResolverMode::Auditwheel, &[], file))
+        (
+            resolve(bits, ResolverMode::Ldso, &[], file),
+            resolve(bits, ResolverMode::Auditwheel, &[], file),
+        )
     }
 
     fn get<'m>(map: &'m BTreeMap<String, String>, key: &str) -> &'m str {
@@ -888,10 +1061,26 @@ mod fixture_tests {
         for bits in [64, 32] {
             let (ldso, aw) = both(bits, "basic.so");
             for map in [&ldso, &aw] {
-                assert_eq!(get(map, "libbase.so.1"), "/usr/lib/libbase.so.1", "wrong-class decoy skipped ({bits})");
-                assert_eq!(get(map, "libextra.so.1"), "/opt/extra/lib/libextra.so.1", "include glob ({bits})");
-                assert_eq!(get(map, "libfoo.so.1"), "/usr/lib/libfoo.so.1.2.3", "relative symlink ({bits})");
-                assert_eq!(get(map, "libabs.so.1"), "/opt/abs/lib/libabs.so.1.0", "absolute symlink in root ({bits})");
+                assert_eq!(
+                    get(map, "libbase.so.1"),
+                    "/usr/lib/libbase.so.1",
+                    "wrong-class decoy skipped ({bits})"
+                );
+                assert_eq!(
+                    get(map, "libextra.so.1"),
+                    "/opt/extra/lib/libextra.so.1",
+                    "include glob ({bits})"
+                );
+                assert_eq!(
+                    get(map, "libfoo.so.1"),
+                    "/usr/lib/libfoo.so.1.2.3",
+                    "relative symlink ({bits})"
+                );
+                assert_eq!(
+                    get(map, "libabs.so.1"),
+                    "/opt/abs/lib/libabs.so.1.0",
+                    "absolute symlink in root ({bits})"
+                );
             }
             // $ORIGIN is the directory the library was found in for ld.so, the realpath's for auditwheel.
             assert_eq!(get(&ldso, "libabsdep.so.1"), "-");
@@ -906,7 +1095,10 @@ mod fixture_tests {
             assert_eq!(get(&ldso, "libnothere.so.1"), "-");
             assert_eq!(get(&aw, "libnothere.so.1"), "-");
             let (ldso, _) = both(bits, "slash.so");
-            assert_eq!(get(&ldso, "/opt/abs/lib/libabsdep.so.1"), "/opt/abs/lib/libabsdep.so.1");
+            assert_eq!(
+                get(&ldso, "/opt/abs/lib/libabsdep.so.1"),
+                "/opt/abs/lib/libabsdep.so.1"
+            );
         }
     }
 
@@ -921,7 +1113,11 @@ mod fixture_tests {
                 let map = resolve(bits, mode, &[], "bin/runpath.so");
                 assert_eq!(get(&map, "librun.so.1"), "/app/run/librun.so.1");
                 let map = resolve(bits, mode, &[], "bin/both.so");
-                assert_eq!(get(&map, "librp.so.1"), "-", "RPATH ignored next to RUNPATH");
+                assert_eq!(
+                    get(&map, "librp.so.1"),
+                    "-",
+                    "RPATH ignored next to RUNPATH"
+                );
                 assert_eq!(get(&map, "librun.so.1"), "/app/run/librun.so.1");
             }
         }
@@ -931,14 +1127,28 @@ mod fixture_tests {
     fn chains() {
         for bits in [64, 32] {
             let (ldso, aw) = both(bits, "chain-rpath/libtop.so");
-            assert_eq!(get(&ldso, "libleaf.so"), "/app/chain-rpath/chain/libleaf.so", "RPATH inherited");
+            assert_eq!(
+                get(&ldso, "libleaf.so"),
+                "/app/chain-rpath/chain/libleaf.so",
+                "RPATH inherited"
+            );
             assert_eq!(get(&aw, "libleaf.so"), "/app/chain-rpath/chain/libleaf.so");
             let (ldso, aw) = both(bits, "chain-runpath/libtop.so");
-            assert_eq!(get(&ldso, "libmid.so"), "/app/chain-runpath/chain/libmid.so");
+            assert_eq!(
+                get(&ldso, "libmid.so"),
+                "/app/chain-runpath/chain/libmid.so"
+            );
             assert_eq!(get(&ldso, "libleaf.so"), "-", "RUNPATH not inherited");
-            assert_eq!(get(&aw, "libleaf.so"), "/app/chain-runpath/chain/libleaf.so");
+            assert_eq!(
+                get(&aw, "libleaf.so"),
+                "/app/chain-runpath/chain/libleaf.so"
+            );
             let (ldso, aw) = both(bits, "chain-mixed/libtop.so");
-            assert_eq!(get(&ldso, "libleaf.so"), "-", "RUNPATH on the requester stops the RPATH walk");
+            assert_eq!(
+                get(&ldso, "libleaf.so"),
+                "-",
+                "RUNPATH on the requester stops the RPATH walk"
+            );
             assert_eq!(get(&aw, "libleaf.so"), "/app/chain-mixed/chain/libleaf.so");
         }
     }
@@ -948,11 +1158,23 @@ mod fixture_tests {
         for bits in [64, 32] {
             let ldso = |file| resolve(bits, ResolverMode::Ldso, &["/ldlp"], file);
             let aw = |file| resolve(bits, ResolverMode::Auditwheel, &["/ldlp"], file);
-            assert_eq!(get(&ldso("bin/rpath.so"), "librp.so.1"), "/app/rp/librp.so.1");
-            assert_eq!(get(&ldso("bin/runpath.so"), "librun.so.1"), "/ldlp/librun.so.1");
-            assert_eq!(get(&aw("bin/runpath.so"), "librun.so.1"), "/app/run/librun.so.1");
+            assert_eq!(
+                get(&ldso("bin/rpath.so"), "librp.so.1"),
+                "/app/rp/librp.so.1"
+            );
+            assert_eq!(
+                get(&ldso("bin/runpath.so"), "librun.so.1"),
+                "/ldlp/librun.so.1"
+            );
+            assert_eq!(
+                get(&aw("bin/runpath.so"), "librun.so.1"),
+                "/app/run/librun.so.1"
+            );
             assert_eq!(get(&ldso("bin/both.so"), "librp.so.1"), "/ldlp/librp.so.1");
-            assert_eq!(get(&aw("bin/both.so"), "librun.so.1"), "/app/run/librun.so.1");
+            assert_eq!(
+                get(&aw("bin/both.so"), "librun.so.1"),
+                "/app/run/librun.so.1"
+            );
         }
     }
 }

@@ -26,7 +26,9 @@ pub struct FilenamePlatform {
 
 /// Reads the architecture and libc from platform tags, like auditwheel's `get_wheel_architecture`
 /// and `get_wheel_libc`; a wheel mixing architectures or libcs is an error.
-pub fn filename_platform(platform_tags: &[String]) -> std::result::Result<FilenamePlatform, String> {
+pub fn filename_platform(
+    platform_tags: &[String],
+) -> std::result::Result<FilenamePlatform, String> {
     let mut arches: Vec<ElfArch> = Vec::new();
     let mut libcs: Vec<Libc> = Vec::new();
     let mut pure = true;
@@ -36,7 +38,10 @@ pub fn filename_platform(platform_tags: &[String]) -> std::result::Result<Filena
             continue;
         }
         pure = false;
-        match ElfArch::ALL.iter().find(|a| tag.ends_with(&format!("_{}", a.as_str()))) {
+        match ElfArch::ALL
+            .iter()
+            .find(|a| tag.ends_with(&format!("_{}", a.as_str())))
+        {
             Some(a) => {
                 if !arches.contains(a) {
                     arches.push(*a);
@@ -51,19 +56,33 @@ pub fn filename_platform(platform_tags: &[String]) -> std::result::Result<Filena
         }
     }
     if pure {
-        return Ok(FilenamePlatform { pure: true, arch: None, libc: None });
+        return Ok(FilenamePlatform {
+            pure: true,
+            arch: None,
+            libc: None,
+        });
     }
     if !unknown.is_empty() {
-        return Err(format!("unknown architecture in platform tag `{}`", unknown.join("`, `")));
+        return Err(format!(
+            "unknown architecture in platform tag `{}`",
+            unknown.join("`, `")
+        ));
     }
     if arches.len() > 1 {
         let names: Vec<&str> = arches.iter().map(|a| a.as_str()).collect();
-        return Err(format!("the platform tags name several architectures ({})", names.join(", ")));
+        return Err(format!(
+            "the platform tags name several architectures ({})",
+            names.join(", ")
+        ));
     }
     if libcs.len() > 1 {
         return Err("the platform tags name both manylinux and musllinux".to_owned());
     }
-    Ok(FilenamePlatform { pure: false, arch: arches.first().copied(), libc: libcs.first().copied() })
+    Ok(FilenamePlatform {
+        pure: false,
+        arch: arches.first().copied(),
+        libc: libcs.first().copied(),
+    })
 }
 
 /// The musllinux policy from `AUDITWHEEL_PLAT` (set in musllinux images), if it matches `arch`.
@@ -93,16 +112,24 @@ pub fn load_wheel(path: &Path) -> Result<(WheelArchive, Vec<WheelElf>, HashSet<S
         .collect();
     let mut elfs = Vec::new();
     for entry in &archive.record().entries {
-        let Some(data) = by_name.remove(&entry.path) else { continue };
+        let Some(data) = by_name.remove(&entry.path) else {
+            continue;
+        };
         let info = elf::analyze(&data)
             .with_context(|| format!("`{wheel_name}`: `{}` is not a valid ELF file", entry.path))?;
-        elfs.push(WheelElf { path: entry.path.clone(), info: Arc::new(info) });
+        elfs.push(WheelElf {
+            path: entry.path.clone(),
+            info: Arc::new(info),
+        });
     }
     Ok((archive, elfs, files))
 }
 
 fn display_name(path: &Path) -> String {
-    path.file_name().map_or_else(|| path.display().to_string(), |f| f.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |f| f.to_string_lossy().into_owned(),
+    )
 }
 
 fn show_one(path: &Path, args: &ShowArgs, env: &SearchEnv) -> Result<String> {
@@ -116,18 +143,26 @@ fn show_one(path: &Path, args: &ShowArgs, env: &SearchEnv) -> Result<String> {
     if platform.pure {
         if args.allow_pure_python_wheel {
             return Ok(if args.json {
-                format!("{}\n", serde_json::json!({"version": 1, "wheel": wheel_name, "pure": true}))
+                format!(
+                    "{}\n",
+                    serde_json::json!({"version": 1, "wheel": wheel_name, "pure": true})
+                )
             } else {
                 format!("{wheel_name}\n  pure Python wheel: no platform tag needed\n")
             });
         }
-        bail!("`{wheel_name}`: not a platform wheel (its platform tag is `any`); use --allow-pure-python-wheel to accept it");
+        bail!(
+            "`{wheel_name}`: not a platform wheel (its platform tag is `any`); use --allow-pure-python-wheel to accept it"
+        );
     }
     if let Some(arch) = platform.arch {
         for elf in &elfs {
             if let Ok(elf_arch) = elf.info.arch() {
                 if elf_arch != arch {
-                    bail!("`{wheel_name}`: `{}` is built for {elf_arch}, but the wheel is tagged for {arch}", elf.path);
+                    bail!(
+                        "`{wheel_name}`: `{}` is built for {elf_arch}, but the wheel is tagged for {arch}",
+                        elf.path
+                    );
                 }
             }
         }
@@ -141,7 +176,8 @@ fn show_one(path: &Path, args: &ShowArgs, env: &SearchEnv) -> Result<String> {
         allow_graft: false,
         requested: None,
     };
-    let audit = audit::audit(&elfs, files, env, &options).map_err(|e| anyhow::anyhow!("`{wheel_name}`: {e}"))?;
+    let audit = audit::audit(&elfs, files, env, &options)
+        .map_err(|e| anyhow::anyhow!("`{wheel_name}`: {e}"))?;
     let report = ShowReport::new(&wheel_name, &audit);
     Ok(if args.json {
         let mut line = serde_json::to_string(&report).context("serialising the report")?;
@@ -154,7 +190,11 @@ fn show_one(path: &Path, args: &ShowArgs, env: &SearchEnv) -> Result<String> {
 
 /// Runs `wheelwright show`.
 pub fn run(args: &ShowArgs) -> Result<ExitCode> {
-    let env = SearchEnv::from_env(args.resolve.root.as_deref(), args.resolve.resolver, args.resolve.ldpaths.as_deref());
+    let env = SearchEnv::from_env(
+        args.resolve.root.as_deref(),
+        args.resolve.resolver,
+        args.resolve.ldpaths.as_deref(),
+    );
     if let Some(root) = &args.resolve.root {
         if !root.is_dir() {
             bail!("--root `{}` is not a directory", root.display());
@@ -175,7 +215,11 @@ pub fn run(args: &ShowArgs) -> Result<ExitCode> {
             }
         }
     }
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 #[cfg(test)]
@@ -188,8 +232,16 @@ mod tests {
 
     #[test]
     fn platform_from_tags() {
-        let p = filename_platform(&tags(&["manylinux_2_17_x86_64", "manylinux2014_x86_64"])).expect("ok");
-        assert_eq!(p, FilenamePlatform { pure: false, arch: Some(ElfArch::X86_64), libc: Some(Libc::Glibc) });
+        let p = filename_platform(&tags(&["manylinux_2_17_x86_64", "manylinux2014_x86_64"]))
+            .expect("ok");
+        assert_eq!(
+            p,
+            FilenamePlatform {
+                pure: false,
+                arch: Some(ElfArch::X86_64),
+                libc: Some(Libc::Glibc)
+            }
+        );
         let p = filename_platform(&tags(&["linux_i686"])).expect("ok");
         assert_eq!(p.libc, None);
         assert_eq!(p.arch, Some(ElfArch::I686));

@@ -301,18 +301,24 @@ pub fn read_platform(data: &[u8]) -> Result<(ElfPlatform, u32), ElfError> {
 
 fn parse_header(data: &[u8]) -> Result<Header, ElfError> {
     if data.len() < header::header32::SIZEOF_EHDR {
-        return Err(ElfError::Malformed("file is shorter than an ELF header".into()));
+        return Err(ElfError::Malformed(
+            "file is shorter than an ELF header".into(),
+        ));
     }
     let class = data[header::EI_CLASS];
     if class != header::ELFCLASS32 && class != header::ELFCLASS64 {
         return Err(ElfError::Malformed(format!("unknown ELF class {class}")));
     }
     if class == header::ELFCLASS64 && data.len() < header::header64::SIZEOF_EHDR {
-        return Err(ElfError::Malformed("file is shorter than an ELF header".into()));
+        return Err(ElfError::Malformed(
+            "file is shorter than an ELF header".into(),
+        ));
     }
     let endian = data[header::EI_DATA];
     if endian != header::ELFDATA2LSB && endian != header::ELFDATA2MSB {
-        return Err(ElfError::Malformed(format!("unknown ELF byte order {endian}")));
+        return Err(ElfError::Malformed(format!(
+            "unknown ELF byte order {endian}"
+        )));
     }
     Ok(goblin::elf::Elf::parse_header(data)?)
 }
@@ -331,8 +337,10 @@ fn section_name<'a>(shstrtab: &Strtab<'a>, shdr: &SectionHeader) -> Option<&'a s
 }
 
 fn slice_of<'a>(data: &'a [u8], offset: u64, size: u64, what: &str) -> Result<&'a [u8], ElfError> {
-    let start = usize::try_from(offset).map_err(|_| ElfError::Malformed(format!("{what} offset out of range")))?;
-    let len = usize::try_from(size).map_err(|_| ElfError::Malformed(format!("{what} size out of range")))?;
+    let start = usize::try_from(offset)
+        .map_err(|_| ElfError::Malformed(format!("{what} offset out of range")))?;
+    let len = usize::try_from(size)
+        .map_err(|_| ElfError::Malformed(format!("{what} size out of range")))?;
     let end = start
         .checked_add(len)
         .ok_or_else(|| ElfError::Malformed(format!("{what} extends past the end of the file")))?;
@@ -347,17 +355,27 @@ pub fn analyze(data: &[u8]) -> Result<ElfInfo, ElfError> {
     }
     let header = parse_header(data)?;
     let platform = platform_of(&header);
-    let container = if platform.is_64 { Container::Big } else { Container::Little };
-    let endian = if platform.little_endian { Endian::Little } else { Endian::Big };
+    let container = if platform.is_64 {
+        Container::Big
+    } else {
+        Container::Little
+    };
+    let endian = if platform.little_endian {
+        Endian::Little
+    } else {
+        Endian::Big
+    };
     let ctx = Ctx::new(container, endian);
 
-    let phoff = usize::try_from(header.e_phoff).map_err(|_| ElfError::Malformed("program header offset out of range".into()))?;
+    let phoff = usize::try_from(header.e_phoff)
+        .map_err(|_| ElfError::Malformed("program header offset out of range".into()))?;
     let program_headers = if header.e_phnum == 0 {
         Vec::new()
     } else {
         ProgramHeader::parse(data, phoff, usize::from(header.e_phnum), ctx)?
     };
-    let shoff = usize::try_from(header.e_shoff).map_err(|_| ElfError::Malformed("section header offset out of range".into()))?;
+    let shoff = usize::try_from(header.e_shoff)
+        .map_err(|_| ElfError::Malformed("section header offset out of range".into()))?;
     let section_headers = if header.e_shoff == 0 || header.e_shnum == 0 {
         Vec::new()
     } else {
@@ -396,7 +414,12 @@ pub fn analyze(data: &[u8]) -> Result<ElfInfo, ElfError> {
         let dynstr = if info.strsz == 0 {
             Strtab::default()
         } else {
-            let bytes = slice_of(data, info.strtab as u64, info.strsz as u64, "dynamic string table")?;
+            let bytes = slice_of(
+                data,
+                info.strtab as u64,
+                info.strsz as u64,
+                "dynamic string table",
+            )?;
             Strtab::parse(bytes, 0, bytes.len(), 0)?
         };
         let get = |offset: u64| -> Result<String, ElfError> {
@@ -404,7 +427,9 @@ pub fn analyze(data: &[u8]) -> Result<ElfInfo, ElfError> {
                 .ok()
                 .and_then(|o| dynstr.get_at(o))
                 .map(str::to_owned)
-                .ok_or_else(|| ElfError::Malformed("dynamic entry points outside the string table".into()))
+                .ok_or_else(|| {
+                    ElfError::Malformed("dynamic entry points outside the string table".into())
+                })
         };
         for entry in &dynamic.dyns {
             match entry.d_tag {
@@ -429,12 +454,16 @@ pub fn analyze(data: &[u8]) -> Result<ElfInfo, ElfError> {
             for need in verneed.iter() {
                 let file = linked
                     .get_at(need.vn_file)
-                    .ok_or_else(|| ElfError::Malformed("version requirement file name out of range".into()))?
+                    .ok_or_else(|| {
+                        ElfError::Malformed("version requirement file name out of range".into())
+                    })?
                     .to_owned();
                 for aux in need.iter() {
                     let version = linked
                         .get_at(aux.vna_name)
-                        .ok_or_else(|| ElfError::Malformed("version requirement name out of range".into()))?
+                        .ok_or_else(|| {
+                            ElfError::Malformed("version requirement name out of range".into())
+                        })?
                         .to_owned();
                     version_index.push((aux.vna_other, version_requirements.len()));
                     version_requirements.push(VersionRequirement {
@@ -491,13 +520,17 @@ pub fn analyze(data: &[u8]) -> Result<ElfInfo, ElfError> {
                 if let Some(vs) = versym.as_ref().and_then(|v| v.get_at(index)) {
                     let version = vs.version();
                     if version > 1 {
-                        if let Some(&(_, req)) = version_index.iter().find(|(other, _)| *other == version) {
+                        if let Some(&(_, req)) =
+                            version_index.iter().find(|(other, _)| *other == version)
+                        {
                             version_requirements[req].symbols.push(name.to_owned());
                         }
                     }
                 }
             } else if kind == sym::STT_FUNC
-                && (name.starts_with("PyInit_") || name.starts_with("init") || name.starts_with("_cffi_pypyinit_"))
+                && (name.starts_with("PyInit_")
+                    || name.starts_with("init")
+                    || name.starts_with("_cffi_pypyinit_"))
             {
                 init_functions.push(name.to_owned());
             }
@@ -508,11 +541,16 @@ pub fn analyze(data: &[u8]) -> Result<ElfInfo, ElfError> {
     let mut isa_level = None;
     let mut unknown_isa = false;
     if header.e_machine == header::EM_X86_64 && platform.is_64 {
-        for sh in section_headers.iter().filter(|sh| sh.sh_type == section_header::SHT_NOTE) {
+        for sh in section_headers
+            .iter()
+            .filter(|sh| sh.sh_type == section_header::SHT_NOTE)
+        {
             let Ok(bytes) = slice_of(data, sh.sh_offset, sh.sh_size, "note section") else {
                 continue;
             };
-            if let Some((level, unknown)) = gnu_isa_needed(bytes, platform.little_endian, platform.is_64) {
+            if let Some((level, unknown)) =
+                gnu_isa_needed(bytes, platform.little_endian, platform.is_64)
+            {
                 if let Some(level) = level {
                     isa_level = Some(level);
                 }
@@ -546,7 +584,9 @@ fn linked_strtab<'a>(
     sh: &SectionHeader,
 ) -> Result<Strtab<'a>, ElfError> {
     let Some(link) = section_headers.get(sh.sh_link as usize) else {
-        return Err(ElfError::Malformed("section links to a missing string table".into()));
+        return Err(ElfError::Malformed(
+            "section links to a missing string table".into(),
+        ));
     };
     let bytes = slice_of(data, link.sh_offset, link.sh_size, "string table")?;
     Ok(Strtab::parse(bytes, 0, bytes.len(), 0)?)
@@ -554,10 +594,18 @@ fn linked_strtab<'a>(
 
 /// Finds the first `NT_GNU_PROPERTY_TYPE_0` note named `GNU` in a note section and reads
 /// its `GNU_PROPERTY_X86_ISA_1_NEEDED` property. Returns `(level, unknown bits seen)`.
-fn gnu_isa_needed(section: &[u8], little_endian: bool, is_64: bool) -> Option<(Option<IsaLevel>, bool)> {
+fn gnu_isa_needed(
+    section: &[u8],
+    little_endian: bool,
+    is_64: bool,
+) -> Option<(Option<IsaLevel>, bool)> {
     let read_u32 = |bytes: &[u8], at: usize| -> Option<u32> {
         let raw: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
-        Some(if little_endian { u32::from_le_bytes(raw) } else { u32::from_be_bytes(raw) })
+        Some(if little_endian {
+            u32::from_le_bytes(raw)
+        } else {
+            u32::from_be_bytes(raw)
+        })
     };
     let align4 = |n: usize| n.div_ceil(4) * 4;
     let mut offset = 0usize;
@@ -622,18 +670,32 @@ mod tests {
         let data = fs_err::read(exe).expect("read exe");
         let info = analyze(&data).expect("analyze");
         assert!(info.needed.iter().any(|n| n.starts_with("libc.so")));
-        assert!(info.versioned_symbols().any(|(file, v)| file == "libc.so.6" && v.starts_with("GLIBC_")));
+        assert!(
+            info.versioned_symbols()
+                .any(|(file, v)| file == "libc.so.6" && v.starts_with("GLIBC_"))
+        );
         let req = info
             .version_requirements
             .iter()
             .find(|r| r.file == "libc.so.6")
             .expect("libc requirement");
-        assert!(!req.symbols.is_empty() || info.version_requirements.iter().any(|r| !r.symbols.is_empty()));
+        assert!(
+            !req.symbols.is_empty()
+                || info
+                    .version_requirements
+                    .iter()
+                    .any(|r| !r.symbols.is_empty())
+        );
     }
 
     #[test]
     fn osabi_compatibility() {
-        let a = ElfPlatform { is_64: true, little_endian: true, machine: header::EM_X86_64, osabi: 0 };
+        let a = ElfPlatform {
+            is_64: true,
+            little_endian: true,
+            machine: header::EM_X86_64,
+            osabi: 0,
+        };
         let b = ElfPlatform { osabi: 3, ..a };
         let c = ElfPlatform { osabi: 9, ..a };
         let d = ElfPlatform { is_64: false, ..a };

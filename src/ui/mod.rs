@@ -26,7 +26,11 @@ pub fn error(message: &str) {
     let mut stderr = std::io::stderr().lock();
     let _ = writeln!(stderr, "error: {message}");
     if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
-        let _ = writeln!(stderr, "::error title=wheelwright::{}", escape_data(message));
+        let _ = writeln!(
+            stderr,
+            "::error title=wheelwright::{}",
+            escape_data(message)
+        );
     }
 }
 
@@ -39,7 +43,9 @@ pub fn data(text: &str) {
 
 /// Escapes a workflow-command message (`%`, CR, LF).
 pub fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 #[cfg(test)]

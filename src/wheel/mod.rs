@@ -12,7 +12,6 @@
 //! * [`metadata`]: the email-header format of `WHEEL` ([`WheelInfo`]) and `METADATA` ([`Metadata`]).
 //! * [`archive`]: [`WheelArchive`], a validated, hash-verified read-only view of a `.whl` file.
 
-
 pub mod archive;
 pub mod filename;
 pub mod metadata;

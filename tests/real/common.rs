@@ -25,7 +25,11 @@ pub(crate) fn testbed() -> &'static TestBed {
             .current_dir(repo())
             .output()
             .expect("run bash");
-        assert!(output.status.success(), "scripts/lib.sh failed: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "scripts/lib.sh failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let env: Vec<(String, String)> = String::from_utf8_lossy(&output.stdout)
             .lines()
             .filter_map(|l| l.split_once('='))
@@ -37,7 +41,11 @@ pub(crate) fn testbed() -> &'static TestBed {
                 .map(|(_, v)| PathBuf::from(v))
                 .unwrap_or_else(|| panic!("{key} not set by scripts/lib.sh"))
         };
-        let bed = TestBed { cache: get("WW_CACHE"), venv: get("WW_VENV"), env };
+        let bed = TestBed {
+            cache: get("WW_CACHE"),
+            venv: get("WW_VENV"),
+            env,
+        };
         assert!(
             bed.venv.join("bin/auditwheel").is_file(),
             "the tool venv {} is missing: run scripts/setup-dev.sh (or scripts/test.sh)",
@@ -52,11 +60,16 @@ impl TestBed {
     pub(crate) fn command(&self, program: &str) -> Command {
         let mut cmd = Command::new(program);
         let path = std::env::var("PATH").unwrap_or_default();
-        cmd.env("PATH", format!("{}:{path}", self.venv.join("bin").display()));
+        cmd.env(
+            "PATH",
+            format!("{}:{path}", self.venv.join("bin").display()),
+        );
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        cmd.env_remove("LD_LIBRARY_PATH").env_remove("AUDITWHEEL_LD_LIBRARY_PATH").env_remove("AUDITWHEEL_PLAT");
+        cmd.env_remove("LD_LIBRARY_PATH")
+            .env_remove("AUDITWHEEL_LD_LIBRARY_PATH")
+            .env_remove("AUDITWHEEL_PLAT");
         cmd
     }
 }
@@ -72,7 +85,9 @@ pub(crate) fn wheelwright() -> Command {
 
 /// Runs a command and returns its output, failing the test with its stderr when it fails.
 pub(crate) fn run_ok(cmd: &mut Command) -> Output {
-    let output = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let output = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     assert!(
         output.status.success(),
         "{cmd:?} failed ({}):\n{}\n{}",

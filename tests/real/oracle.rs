@@ -56,9 +56,14 @@ fn auditwheel_show(case: &Case) -> Result<Value, String> {
     if let Some(dir) = &case.ld_library_path {
         cmd.env("LD_LIBRARY_PATH", dir);
     }
-    let output = cmd.output().map_err(|e| format!("cannot run auditwheel: {e}"))?;
+    let output = cmd
+        .output()
+        .map_err(|e| format!("cannot run auditwheel: {e}"))?;
     if !output.status.success() {
-        return Err(format!("auditwheel failed: {}", String::from_utf8_lossy(&output.stderr)));
+        return Err(format!(
+            "auditwheel failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
     }
     serde_json::from_slice(&output.stdout).map_err(|e| format!("auditwheel JSON: {e}"))
 }
@@ -69,9 +74,14 @@ fn wheelwright_show(case: &Case) -> Result<Value, String> {
     if let Some(dir) = &case.ld_library_path {
         cmd.env("LD_LIBRARY_PATH", dir);
     }
-    let output = cmd.output().map_err(|e| format!("cannot run wheelwright: {e}"))?;
+    let output = cmd
+        .output()
+        .map_err(|e| format!("cannot run wheelwright: {e}"))?;
     if !output.status.success() {
-        return Err(format!("wheelwright failed: {}", String::from_utf8_lossy(&output.stderr)));
+        return Err(format!(
+            "wheelwright failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
     }
     serde_json::from_slice(&output.stdout).map_err(|e| format!("wheelwright JSON: {e}"))
 }
@@ -116,7 +126,8 @@ fn compare_all(cases: &[Case]) -> Vec<String> {
 }
 
 fn corpus_wheels() -> Vec<PathBuf> {
-    let lock = fs_err::read_to_string(repo().join("tests/corpus/wheels.lock")).expect("wheels.lock");
+    let lock =
+        fs_err::read_to_string(repo().join("tests/corpus/wheels.lock")).expect("wheels.lock");
     let dir = testbed().cache.join("corpus");
     lock.lines()
         .map(|l| l.split('#').next().unwrap_or_default().trim())
@@ -124,7 +135,11 @@ fn corpus_wheels() -> Vec<PathBuf> {
         .map(|l| {
             let name = l.split_whitespace().next().expect("file name");
             let path = dir.join(name);
-            assert!(path.is_file(), "{} is missing: run scripts/fetch-corpus.sh", path.display());
+            assert!(
+                path.is_file(),
+                "{} is missing: run scripts/fetch-corpus.sh",
+                path.display()
+            );
             path
         })
         .collect()
@@ -134,9 +149,20 @@ fn corpus_wheels() -> Vec<PathBuf> {
 fn show_agrees_with_auditwheel_on_the_pypi_corpus() {
     let wheels = corpus_wheels();
     assert!(wheels.len() >= 20, "the corpus has {} wheels", wheels.len());
-    let cases: Vec<Case> = wheels.into_iter().map(|wheel| Case { wheel, ld_library_path: None }).collect();
+    let cases: Vec<Case> = wheels
+        .into_iter()
+        .map(|wheel| Case {
+            wheel,
+            ld_library_path: None,
+        })
+        .collect();
     let problems = compare_all(&cases);
-    assert!(problems.is_empty(), "{} disagreement(s):\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} disagreement(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 /// Builds the example project's wheel on the host with the tool venv's Python.
@@ -181,7 +207,12 @@ fn build_example_in_i386_image(out: &Path) -> (PathBuf, PathBuf) {
             .arg("-v")
             .arg(format!("{}:/out", out.display()))
             .arg(&image)
-            .args(["bash", "/src/scripts/build-example-wheel.sh", "/out", "/opt/python/cp39-cp39/bin/python"]),
+            .args([
+                "bash",
+                "/src/scripts/build-example-wheel.sh",
+                "/out",
+                "/opt/python/cp39-cp39/bin/python",
+            ]),
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let (wheel, deps) = parse_build_output(&stdout);
@@ -199,7 +230,8 @@ fn fixture_wheel(dir: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
     let mut entries: Vec<(String, Vec<u8>)> = files
         .iter()
         .map(|(inside, fixture)| {
-            let data = fs_err::read(repo().join("tests/fixtures/elf").join(fixture)).expect("fixture");
+            let data =
+                fs_err::read(repo().join("tests/fixtures/elf").join(fixture)).expect("fixture");
             ((*inside).to_owned(), data)
         })
         .collect();
@@ -207,10 +239,14 @@ fn fixture_wheel(dir: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
         format!("{dist_info}/WHEEL"),
         b"Wheel-Version: 1.0\nGenerator: wheelwright-tests\nRoot-Is-Purelib: false\n".to_vec(),
     ));
-    entries.push((format!("{dist_info}/METADATA"), format!("Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n").into_bytes()));
+    entries.push((
+        format!("{dist_info}/METADATA"),
+        format!("Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n").into_bytes(),
+    ));
     let mut record = String::new();
     for (path, data) in &entries {
-        let hash = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(data));
+        let hash =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(data));
         record.push_str(&format!("{path},sha256={hash},{}\n", data.len()));
     }
     record.push_str(&format!("{dist_info}/RECORD,,\n"));
@@ -218,7 +254,8 @@ fn fixture_wheel(dir: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
     let path = dir.join(name);
     let mut zip = zip::ZipWriter::new(fs_err::File::create(&path).expect("create"));
     for (inside, data) in &entries {
-        zip.start_file(inside.as_str(), zip::write::SimpleFileOptions::default()).expect("start");
+        zip.start_file(inside.as_str(), zip::write::SimpleFileOptions::default())
+            .expect("start");
         zip.write_all(data).expect("write");
     }
     zip.finish().expect("finish");
@@ -227,10 +264,17 @@ fn fixture_wheel(dir: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
 
 #[test]
 fn show_agrees_with_auditwheel_on_locally_built_wheels() {
-    let scratch = tempfile::Builder::new().prefix("ww-oracle-").tempdir().expect("tempdir");
+    let scratch = tempfile::Builder::new()
+        .prefix("ww-oracle-")
+        .tempdir()
+        .expect("tempdir");
     let (host_wheel, host_deps) = build_example_on_host(&scratch.path().join("host"));
     let (i686_wheel, i686_deps) = build_example_in_i386_image(&scratch.path().join("i686"));
-    assert!(i686_wheel.to_string_lossy().contains("linux_i686"), "{}", i686_wheel.display());
+    assert!(
+        i686_wheel.to_string_lossy().contains("linux_i686"),
+        "{}",
+        i686_wheel.display()
+    );
 
     let fixtures = scratch.path().join("fixtures");
     fs_err::create_dir_all(&fixtures).expect("mkdir");
@@ -238,7 +282,10 @@ fn show_agrees_with_auditwheel_on_locally_built_wheels() {
         &fixtures,
         "fake-1.0-cp311-cp311-linux_x86_64.whl",
         &[
-            ("fake/fake.cpython-311-x86_64-linux-gnu.so", "root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
+            (
+                "fake/fake.cpython-311-x86_64-linux-gnu.so",
+                "root64/app/fake.cpython-311-x86_64-linux-gnu.so",
+            ),
             ("fake/libglibc234.so", "root64/app/libglibc234.so"),
             ("fake/libsyms.so", "root64/app/libsyms.so"),
         ],
@@ -247,7 +294,10 @@ fn show_agrees_with_auditwheel_on_locally_built_wheels() {
         &fixtures,
         "fake-1.0-cp311-cp311-linux_i686.whl",
         &[
-            ("fake/fake.cpython-311-i386-linux-gnu.so", "root32/app/fake.cpython-311-i386-linux-gnu.so"),
+            (
+                "fake/fake.cpython-311-i386-linux-gnu.so",
+                "root32/app/fake.cpython-311-i386-linux-gnu.so",
+            ),
             ("fake/libglibc234.so", "root32/app/libglibc234.so"),
         ],
     );
@@ -255,30 +305,67 @@ fn show_agrees_with_auditwheel_on_locally_built_wheels() {
         &fixtures,
         "isa-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
         &[
-            ("isa/fake.cpython-311-x86_64-linux-gnu.so", "root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
+            (
+                "isa/fake.cpython-311-x86_64-linux-gnu.so",
+                "root64/app/fake.cpython-311-x86_64-linux-gnu.so",
+            ),
             ("isa/libisa_v3.so", "root64/app/libisa_v3.so"),
         ],
     );
 
     let cases = vec![
-        Case { wheel: host_wheel.clone(), ld_library_path: Some(host_deps.join("lib")) },
-        Case { wheel: host_wheel, ld_library_path: None },
-        Case { wheel: i686_wheel.clone(), ld_library_path: Some(i686_deps.join("lib")) },
-        Case { wheel: i686_wheel, ld_library_path: None },
-        Case { wheel: crafted64, ld_library_path: None },
-        Case { wheel: crafted32, ld_library_path: None },
-        Case { wheel: isa, ld_library_path: None },
+        Case {
+            wheel: host_wheel.clone(),
+            ld_library_path: Some(host_deps.join("lib")),
+        },
+        Case {
+            wheel: host_wheel,
+            ld_library_path: None,
+        },
+        Case {
+            wheel: i686_wheel.clone(),
+            ld_library_path: Some(i686_deps.join("lib")),
+        },
+        Case {
+            wheel: i686_wheel,
+            ld_library_path: None,
+        },
+        Case {
+            wheel: crafted64,
+            ld_library_path: None,
+        },
+        Case {
+            wheel: crafted32,
+            ld_library_path: None,
+        },
+        Case {
+            wheel: isa,
+            ld_library_path: None,
+        },
     ];
     let problems = compare_all(&cases);
-    assert!(problems.is_empty(), "{} disagreement(s):\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} disagreement(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 #[test]
 fn show_explains_the_non_whitelisted_library() {
     // Beyond auditwheel: the report says where libdemo was found and which file needs it.
-    let scratch = tempfile::Builder::new().prefix("ww-explain-").tempdir().expect("tempdir");
+    let scratch = tempfile::Builder::new()
+        .prefix("ww-explain-")
+        .tempdir()
+        .expect("tempdir");
     let (wheel, deps) = build_example_on_host(&scratch.path().join("host"));
-    let output = run_ok(wheelwright().arg("show").arg(&wheel).env("LD_LIBRARY_PATH", deps.join("lib")));
+    let output = run_ok(
+        wheelwright()
+            .arg("show")
+            .arg(&wheel)
+            .env("LD_LIBRARY_PATH", deps.join("lib")),
+    );
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("libdemo.so.1 => "), "{text}");
     assert!(text.contains("LD_LIBRARY_PATH"), "{text}");
