@@ -338,3 +338,113 @@ fn one_bad_wheel_does_not_hide_the_others() {
         "the good wheel is still reported: {stdout}"
     );
 }
+
+#[test]
+fn too_new_symbol_is_explained() {
+    // libglibc234.so calls close_range, which glibc versions GLIBC_2.34.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = WheelSpec::new(X86_64_WHEEL)
+        .file(
+            "demo/fake.cpython-311-x86_64-linux-gnu.so",
+            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
+        )
+        .file("demo/libglibc234.so", fixture("root64/app/libglibc234.so"))
+        .write(dir.path());
+    let output = wheelwright()
+        .args(["show", "--json"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(value["sym_tag"], "manylinux_2_34_x86_64");
+    let too_new = value["too_new_symbols"]
+        .as_array()
+        .expect("too_new_symbols");
+    assert_eq!(too_new.len(), 1, "{too_new:?}");
+    assert_eq!(too_new[0]["version"], "GLIBC_2.34");
+    assert_eq!(too_new[0]["library"], "libc.so.6");
+    assert_eq!(too_new[0]["file"], "demo/libglibc234.so");
+    assert_eq!(too_new[0]["blocks"], "manylinux_2_31_x86_64");
+    assert!(
+        too_new[0]["symbols"]
+            .as_array()
+            .expect("symbols")
+            .iter()
+            .any(|s| s == "close_range")
+    );
+
+    let output = wheelwright().arg("show").arg(&path).output().expect("run");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("GLIBC_2.34 (libc.so.6): `close_range`"),
+        "{text}"
+    );
+    assert!(text.contains("needed by `demo/libglibc234.so`"), "{text}");
+}
+
+#[test]
+fn unresolved_dependency_is_reported_as_external() {
+    // The fixture extension needs libbase.so.1, which no system has.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = WheelSpec::new(X86_64_WHEEL)
+        .file(
+            "demo/fake.cpython-311-x86_64-linux-gnu.so",
+            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
+        )
+        .write(dir.path());
+    let output = wheelwright()
+        .args(["show", "--json"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(
+        value["external_libs"]["libbase.so.1"],
+        serde_json::Value::Null
+    );
+    assert_eq!(value["overall_tag"], "linux_x86_64");
+    let text = String::from_utf8_lossy(
+        &wheelwright()
+            .arg("show")
+            .arg(&path)
+            .output()
+            .expect("run")
+            .stdout,
+    )
+    .into_owned();
+    assert!(text.contains("libbase.so.1 => not found"), "{text}");
+}
+
+#[test]
+fn root_option_resolves_inside_a_sysroot() {
+    // With --root, libbase.so.1 is found in the fixture root's /usr/lib (not on the host).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = WheelSpec::new(X86_64_WHEEL)
+        .file(
+            "demo/fake.cpython-311-x86_64-linux-gnu.so",
+            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
+        )
+        .write(dir.path());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elf/root64");
+    let output = wheelwright()
+        .args(["show", "--json", "--root"])
+        .arg(&root)
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(
+        value["external_libs"]["libbase.so.1"],
+        "/usr/lib/libbase.so.1"
+    );
+}

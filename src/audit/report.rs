@@ -332,21 +332,38 @@ impl ShowReport {
         if !self.too_new_symbols.is_empty() {
             let blocks = &self.too_new_symbols[0].blocks;
             let _ = writeln!(out, "  symbol versions that rule out `{blocks}`:");
+            // One line per version: the symbols bound to it, then the files that need it.
+            let mut groups: Vec<(&str, &str, Vec<&str>, Vec<&str>)> = Vec::new();
             for s in &self.too_new_symbols {
-                let symbols = if s.symbols.is_empty() {
-                    "(no symbol bound to it)".to_owned()
-                } else {
-                    let mut shown: Vec<&str> =
-                        s.symbols.iter().map(String::as_str).take(6).collect();
-                    if s.symbols.len() > 6 {
-                        shown.push("…");
+                let index = match groups
+                    .iter()
+                    .position(|g| g.0 == s.version && g.1 == s.library)
+                {
+                    Some(i) => i,
+                    None => {
+                        groups.push((&s.version, &s.library, Vec::new(), Vec::new()));
+                        groups.len() - 1
                     }
-                    shown.join(", ")
                 };
+                let group = &mut groups[index];
+                for symbol in &s.symbols {
+                    if !group.2.contains(&symbol.as_str()) {
+                        group.2.push(symbol);
+                    }
+                }
+                group.3.push(&s.file);
+            }
+            for (version, library, symbols, files) in groups {
+                let symbols = if symbols.is_empty() {
+                    "no symbol bound to it".to_owned()
+                } else {
+                    abbreviate(&symbols, 6, |s| format!("`{s}`"))
+                };
+                let _ = writeln!(out, "    {version} ({library}): {symbols}");
                 let _ = writeln!(
                     out,
-                    "    {} from {} needed by `{}`: {symbols}",
-                    s.version, s.library, s.file
+                    "      needed by {}",
+                    abbreviate(&files, 3, |f| format!("`{f}`"))
                 );
             }
             let _ = writeln!(
@@ -422,4 +439,13 @@ impl ShowReport {
             .map(|e| format!("`{}`", e.path))
             .collect()
     }
+}
+
+/// Joins at most `max` items, then `(+N more)`.
+fn abbreviate(items: &[&str], max: usize, show: impl Fn(&str) -> String) -> String {
+    let mut text: Vec<String> = items.iter().take(max).map(|i| show(i)).collect();
+    if items.len() > max {
+        text.push(format!("(+{} more)", items.len() - max));
+    }
+    text.join(", ")
 }
