@@ -14,6 +14,7 @@
 #
 # Usage: scripts/setup-dev.sh           set up what is missing (a warm run takes seconds)
 #        scripts/setup-dev.sh --check   only verify; print what is missing; exit 1 if anything is
+#        scripts/setup-dev.sh --venv    only the tool venv (what scripts/example.sh needs)
 #
 # Everything lives under $WW_CACHE (default ~/.cache/wheelwright-dev, override with
 # WHEELWRIGHT_DEV_CACHE). Safe to re-run and to interrupt: unfinished work is built in temporary
@@ -458,6 +459,7 @@ ww_summary() {
 }
 
 main() {
+    local only_venv=0
     case ${1:-} in
     --check)
         ww_check
@@ -467,6 +469,7 @@ main() {
         sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
         return 0
         ;;
+    --venv) only_venv=1 ;;
     '') ;;
     *) ww_die "unknown argument: $1 (try --help)" ;;
     esac
@@ -504,6 +507,10 @@ main() {
     t0=$(ww_now_us)
     ww_step_venv
     d_venv=$(ww_secs_since "$t0")
+    if ((only_venv)); then
+        ww_log "tool venv ready: $WW_VENV ($d_venv)"
+        return 0
+    fi
     ww_podman_config
     t0=$(ww_now_us)
     ww_step_images

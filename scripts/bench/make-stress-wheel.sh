@@ -167,7 +167,7 @@ PY
 
 # Reproducible output: fixed zip timestamps, no build paths in the debug info.
 export SOURCE_DATE_EPOCH=1700000000
-export CFLAGS="-ffile-prefix-map=$work=/build -ffile-prefix-map=$outdir=/deps"
+export CFLAGS="-ffile-prefix-map=$work=/build -ffile-prefix-map=$outdir/deps=/deps"
 (cd "$proj" && "$python" -m pip wheel . --no-build-isolation --no-deps --no-cache-dir \
     --disable-pip-version-check -w "$work/dist") >&2
 
