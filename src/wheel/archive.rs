@@ -50,7 +50,12 @@ const PARALLEL_THRESHOLD: u64 = 4 * 1024 * 1024;
 const METADATA_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// Upper bound for the up-front allocation of kept contents (the declared size can lie).
-const MAX_PREALLOCATION: u64 = 256 * 1024 * 1024;
+/// Tiny in tests, so that the growth path is exercised.
+const MAX_PREALLOCATION: u64 = if cfg!(test) {
+    16 * 1024
+} else {
+    256 * 1024 * 1024
+};
 
 /// How an entry is stored in the zip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1037,39 +1042,46 @@ fn stream_entry(
         hasher.update(head);
     }
     let mut total = filled as u64;
+    // Kept contents are read straight into a zeroed buffer of the declared size: a large
+    // zeroed allocation comes fresh from the kernel, so no user-space memset is paid.
+    // `filled_to` is the end of the real data; the rest is trimmed at the end.
     let mut content = keep(&head[..filled.min(PROBE_LEN)]).then(|| {
-        let capacity = entry.size.min(MAX_PREALLOCATION).max(filled as u64);
-        let mut content = Vec::with_capacity(usize::try_from(capacity).unwrap_or(filled));
-        content.extend_from_slice(head);
-        content
+        let declared = usize::try_from(entry.size.min(MAX_PREALLOCATION)).unwrap_or(filled);
+        let mut content = vec![0; declared.max(filled)];
+        content[..filled].copy_from_slice(head);
+        (content, filled)
     });
 
     if !at_end {
         match &mut content {
-            Some(content) => loop {
-                // Read straight into the output, hashing each chunk while it is in cache.
-                let start = content.len();
-                let room = (content.capacity() - start).min(CHUNK_LEN);
-                if room == 0 {
-                    // The declared size is used up: probe with a small read before growing.
+            Some((content, filled_to)) => loop {
+                // Hash each chunk right after it is inflated, while it is still in cache.
+                let start = *filled_to;
+                let n = if start == content.len() {
+                    // The declared size is used up: probe with a small read, and grow the
+                    // buffer only if there is more.
                     let mut probe = [0; 64];
                     let n = read_retrying(&mut file, &mut probe).map_err(read_error)?;
-                    if n == 0 {
-                        break;
-                    }
                     content.extend_from_slice(&probe[..n]);
-                } else {
-                    content.resize(start + room, 0);
-                    let n = read_retrying(&mut file, &mut content[start..]).map_err(read_error)?;
-                    content.truncate(start + n);
-                    if n == 0 {
-                        break;
+                    if n > 0 {
+                        // Double, in steps of at most `MAX_PREALLOCATION`.
+                        let limit = usize::try_from(MAX_PREALLOCATION).unwrap_or(usize::MAX);
+                        let grow = content.len().min(limit).max(PROBE_LEN);
+                        content.resize(content.len() + grow, 0);
                     }
+                    n
+                } else {
+                    let end = content.len().min(start + CHUNK_LEN);
+                    read_retrying(&mut file, &mut content[start..end]).map_err(read_error)?
+                };
+                if n == 0 {
+                    break;
                 }
+                *filled_to = start + n;
                 if let Some(hasher) = &mut hasher {
-                    hasher.update(&content[start..]);
+                    hasher.update(&content[start..start + n]);
                 }
-                total += (content.len() - start) as u64;
+                total += n as u64;
             },
             None => loop {
                 let n = read_retrying(&mut file, scratch).map_err(read_error)?;
@@ -1106,7 +1118,10 @@ fn stream_entry(
             });
         }
     }
-    Ok(content)
+    Ok(content.map(|(mut content, filled_to)| {
+        content.truncate(filled_to);
+        content
+    }))
 }
 
 /// `Read::read`, retried on `Interrupted`.
