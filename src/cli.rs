@@ -46,6 +46,11 @@ pub struct ShowArgs {
     #[command(flatten)]
     pub resolve: ResolveArgs,
 
+    /// Do not check entries against their RECORD hashes (RECORD sizes are still compared with
+    /// the zip directory); only the ELF files are inflated. Faster on large wheels.
+    #[arg(long)]
+    pub no_verify: bool,
+
     /// Report pure-Python wheels instead of failing on them.
     #[arg(long)]
     pub allow_pure_python_wheel: bool,

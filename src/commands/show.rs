@@ -12,9 +12,9 @@ use crate::audit::report::ShowReport;
 use crate::audit::resolve::SearchEnv;
 use crate::audit::{self, AuditOptions, WheelElf};
 use crate::cli::ShowArgs;
-use crate::elf::{self, ElfArch};
+use crate::elf::{self, ElfArch, ElfError, ElfInfo};
 use crate::ui;
-use crate::wheel::WheelArchive;
+use crate::wheel::{Verification, WheelArchive};
 
 /// What a wheel's filename says about its platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,14 +94,23 @@ fn musl_policy_from_env(arch: Option<ElfArch>) -> Option<String> {
 }
 
 /// Reads a wheel, checks it against its RECORD and analyses its ELF files (in RECORD order).
-pub fn load_wheel(path: &Path) -> Result<(WheelArchive, Vec<WheelElf>, HashSet<String>)> {
+pub fn load_wheel(
+    path: &Path,
+    verification: Verification,
+) -> Result<(WheelArchive, Vec<WheelElf>, HashSet<String>)> {
     let archive = WheelArchive::open(path)?;
-    let contents = archive.verify_and_read(|_, prefix| elf::is_elf(prefix))?;
     let wheel_name = display_name(path);
-    let mut by_name: HashMap<String, Vec<u8>> = HashMap::new();
-    for (index, data) in contents {
+    // Each ELF file is analysed on the thread that inflated and verified it; its bytes are
+    // dropped right after, so memory stays bounded by the threads' buffers.
+    let analysed = archive.verify_and_visit(
+        verification,
+        |_, prefix| elf::is_elf(prefix),
+        |_, data| elf::analyze(&data),
+    )?;
+    let mut by_name: HashMap<String, Result<ElfInfo, ElfError>> = HashMap::new();
+    for (index, result) in analysed {
         if let Some(entry) = archive.entries().get(index) {
-            by_name.insert(entry.name.clone(), data);
+            by_name.insert(entry.name.clone(), result);
         }
     }
     let files: HashSet<String> = archive
@@ -112,10 +121,10 @@ pub fn load_wheel(path: &Path) -> Result<(WheelArchive, Vec<WheelElf>, HashSet<S
         .collect();
     let mut elfs = Vec::new();
     for entry in &archive.record().entries {
-        let Some(data) = by_name.remove(&entry.path) else {
+        let Some(result) = by_name.remove(&entry.path) else {
             continue;
         };
-        let info = elf::analyze(&data)
+        let info = result
             .with_context(|| format!("`{wheel_name}`: `{}` is not a valid ELF file", entry.path))?;
         elfs.push(WheelElf {
             path: entry.path.clone(),
@@ -137,7 +146,12 @@ fn show_one(path: &Path, args: &ShowArgs, env: &SearchEnv) -> Result<String> {
     if !path.is_file() {
         bail!("`{}`: no such file", path.display());
     }
-    let (archive, elfs, files) = load_wheel(path)?;
+    let verification = if args.no_verify {
+        Verification::SizesOnly
+    } else {
+        Verification::Hashes
+    };
+    let (archive, elfs, files) = load_wheel(path, verification)?;
     let platform = filename_platform(&archive.filename().platform_tags)
         .map_err(|why| anyhow::anyhow!("`{wheel_name}`: {why}"))?;
     if platform.pure {

@@ -729,19 +729,63 @@ impl WheelArchive {
         &self,
         want: impl Fn(&EntryInfo, &[u8]) -> bool + Sync,
     ) -> Result<Vec<(usize, Vec<u8>)>, ArchiveError> {
-        self.verify_and_read_on(None, &want)
+        self.verify_and_read_on(None, &want, &|_, content| content)
+    }
+
+    /// Like [`Self::verify_and_read`], but hands each wanted entry's verified content to `visit`
+    /// on the worker thread that read it and keeps only what `visit` returns. Analysing large
+    /// entries this way runs the analysis in parallel and never holds every content at once.
+    ///
+    /// With [`Verification::SizesOnly`] no hash is computed: every entry's RECORD size is
+    /// compared with the size in the zip directory, and entries that are not wanted are not
+    /// inflated past their first bytes.
+    pub fn verify_and_visit<T: Send>(
+        &self,
+        verification: Verification,
+        want: impl Fn(&EntryInfo, &[u8]) -> bool + Sync,
+        visit: impl Fn(&EntryInfo, Vec<u8>) -> T + Sync,
+    ) -> Result<Vec<(usize, T)>, ArchiveError> {
+        self.verify_and_read_on_with(None, verification, &want, &visit)
     }
 
     /// [`Self::verify_and_read`] with the thread count fixed (for measurements) or automatic.
-    fn verify_and_read_on(
+    fn verify_and_read_on<T: Send>(
         &self,
         threads: Option<usize>,
         want: &(dyn Fn(&EntryInfo, &[u8]) -> bool + Sync),
-    ) -> Result<Vec<(usize, Vec<u8>)>, ArchiveError> {
+        visit: &(dyn Fn(&EntryInfo, Vec<u8>) -> T + Sync),
+    ) -> Result<Vec<(usize, T)>, ArchiveError> {
+        self.verify_and_read_on_with(threads, Verification::Hashes, want, visit)
+    }
+
+    fn verify_and_read_on_with<T: Send>(
+        &self,
+        threads: Option<usize>,
+        verification: Verification,
+        want: &(dyn Fn(&EntryInfo, &[u8]) -> bool + Sync),
+        visit: &(dyn Fn(&EntryInfo, Vec<u8>) -> T + Sync),
+    ) -> Result<Vec<(usize, T)>, ArchiveError> {
         // Structural checks first, in a deterministic order, before any inflating.
         let mut jobs = Vec::with_capacity(self.entries.len());
         for entry in self.entries.iter().filter(|entry| !entry.is_dir) {
-            jobs.push((entry, self.manifest.expected(&self.path, entry)?));
+            let expected = self.manifest.expected(&self.path, entry)?;
+            let expected = match verification {
+                Verification::Hashes => expected,
+                Verification::SizesOnly => {
+                    if let Some(size) = expected.and_then(|e| e.size)
+                        && size != entry.size
+                    {
+                        return Err(ArchiveError::SizeMismatch {
+                            wheel: self.path.clone(),
+                            entry: entry.name.clone(),
+                            expected: size,
+                            actual: entry.size,
+                        });
+                    }
+                    None
+                }
+            };
+            jobs.push((entry, expected));
         }
         for row in &self.manifest.record.entries {
             if self.manifest.is_unverifiable(&row.path) {
@@ -778,7 +822,7 @@ impl WheelArchive {
 
         let next = AtomicUsize::new(0);
         let failed = AtomicBool::new(false);
-        let worker = |mut zip: ZipArchive<SharedFile>| -> Worker {
+        let worker = |mut zip: ZipArchive<SharedFile>| -> Worker<T> {
             let mut scratch = vec![0; CHUNK_LEN];
             let mut kept = Vec::new();
             while !failed.load(Ordering::Relaxed) {
@@ -787,8 +831,16 @@ impl WheelArchive {
                     break;
                 };
                 let keep = |prefix: &[u8]| want(entry, prefix);
-                match stream_entry(&mut zip, &self.path, entry, expected, &keep, &mut scratch) {
-                    Ok(Some(content)) => kept.push((entry.index, content)),
+                match stream_entry(
+                    &mut zip,
+                    &self.path,
+                    entry,
+                    expected,
+                    &keep,
+                    &mut scratch,
+                    verification == Verification::SizesOnly,
+                ) {
+                    Ok(Some(content)) => kept.push((entry.index, visit(entry, content))),
                     Ok(None) => {}
                     Err(err) => {
                         failed.store(true, Ordering::Relaxed);
@@ -802,7 +854,7 @@ impl WheelArchive {
             Worker { kept, error: None }
         };
 
-        let results: Vec<Worker> = if threads == 1 {
+        let results: Vec<Worker<T>> = if threads == 1 {
             vec![worker(self.zip.clone())]
         } else {
             std::thread::scope(|scope| {
@@ -861,13 +913,30 @@ fn read_full(
         .unwrap_or(CHUNK_LEN)
         .clamp(PROBE_LEN, CHUNK_LEN);
     let mut scratch = vec![0; scratch_len];
-    let content = stream_entry(zip, wheel, entry, expected, &|_: &[u8]| true, &mut scratch)?;
+    let content = stream_entry(
+        zip,
+        wheel,
+        entry,
+        expected,
+        &|_: &[u8]| true,
+        &mut scratch,
+        false,
+    )?;
     Ok(content.unwrap_or_default())
 }
 
+/// How much of each entry [`WheelArchive::verify_and_visit`] checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    /// Every entry's sha256 (or stronger) hash and size against RECORD.
+    Hashes,
+    /// Only RECORD sizes against the zip directory; no hashing.
+    SizesOnly,
+}
+
 /// One worker's share of [`WheelArchive::verify_and_read`].
-struct Worker {
-    kept: Vec<(usize, Vec<u8>)>,
+struct Worker<T> {
+    kept: Vec<(usize, T)>,
     error: Option<(usize, ArchiveError)>,
 }
 
@@ -1011,6 +1080,7 @@ fn stream_entry(
     expected: Option<Expected<'_>>,
     keep: &dyn Fn(&[u8]) -> bool,
     scratch: &mut Vec<u8>,
+    skip_unverified: bool,
 ) -> Result<Option<Vec<u8>>, ArchiveError> {
     let read_error = |source: io::Error| ArchiveError::ReadEntry {
         wheel: wheel.to_path_buf(),
@@ -1045,7 +1115,11 @@ fn stream_entry(
     // Kept contents are read straight into a zeroed buffer of the declared size: a large
     // zeroed allocation comes fresh from the kernel, so no user-space memset is paid.
     // `filled_to` is the end of the real data; the rest is trimmed at the end.
-    let mut content = keep(&head[..filled.min(PROBE_LEN)]).then(|| {
+    let wanted = keep(&head[..filled.min(PROBE_LEN)]);
+    if !wanted && hasher.is_none() && skip_unverified {
+        return Ok(None);
+    }
+    let mut content = wanted.then(|| {
         let declared = usize::try_from(entry.size.min(MAX_PREALLOCATION)).unwrap_or(filled);
         let mut content = vec![0; declared.max(filled)];
         content[..filled].copy_from_slice(head);
@@ -2004,7 +2078,7 @@ mod tests {
             for threads in [1, 2, 4] {
                 let (ms, cpu) = best_ms(5, || {
                     archive
-                        .verify_and_read_on(Some(threads), &|_, _| false)
+                        .verify_and_read_on(Some(threads), &|_, _| false, &|_, c| c)
                         .unwrap();
                 });
                 eprintln!(
@@ -2016,7 +2090,7 @@ mod tests {
                 let mut kept = 0;
                 let (ms, cpu) = best_ms(5, || {
                     kept = archive
-                        .verify_and_read_on(Some(threads), &is_elf)
+                        .verify_and_read_on(Some(threads), &is_elf, &|_, c| c)
                         .unwrap()
                         .len();
                 });

