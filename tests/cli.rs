@@ -448,3 +448,62 @@ fn root_option_resolves_inside_a_sysroot() {
         "/usr/lib/libbase.so.1"
     );
 }
+
+#[test]
+fn damaged_wheels_never_panic() {
+    // Deterministic byte flips and truncations of a valid wheel: every outcome is a report (exit
+    // 0) or a one-line error (exit 1), never a crash.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = WheelSpec::new(X86_64_WHEEL)
+        .file(
+            "demo/fake.cpython-311-x86_64-linux-gnu.so",
+            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
+        )
+        .file("demo/libsyms.so", fixture("root64/app/libsyms.so"))
+        .write(dir.path());
+    let original = fs_err::read(&good).expect("read");
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let case_dir = dir.path().join("cases");
+    fs_err::create_dir_all(&case_dir).expect("mkdir");
+    let mut paths = Vec::new();
+    for case in 0..60 {
+        let mut data = original.clone();
+        if case % 4 == 3 {
+            let len = usize::try_from(next() % data.len() as u64).expect("len");
+            data.truncate(len);
+        } else {
+            for _ in 0..(1 + case % 8) {
+                let at = usize::try_from(next() % data.len() as u64).expect("index");
+                data[at] ^= u8::try_from(next() % 255 + 1).expect("byte");
+            }
+        }
+        let sub = case_dir.join(format!("{case}"));
+        fs_err::create_dir_all(&sub).expect("mkdir");
+        let path = sub.join(X86_64_WHEEL);
+        fs_err::write(&path, &data).expect("write");
+        paths.push(path);
+    }
+    for flags in [&["show"][..], &["show", "--no-verify"][..]] {
+        let output = wheelwright()
+            .args(flags)
+            .args(&paths)
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            matches!(output.status.code(), Some(0 | 1)),
+            "exit {:?}: {stderr}",
+            output.status
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        for line in stderr.lines().filter(|l| l.starts_with("error: ")) {
+            assert!(line.contains(X86_64_WHEEL), "error names the wheel: {line}");
+        }
+    }
+}

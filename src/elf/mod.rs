@@ -704,3 +704,37 @@ mod tests {
         assert!(!a.is_compatible(&d));
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use super::*;
+
+    /// Flips bytes of real fixture files and truncates them: `analyze` must return, never panic.
+    #[test]
+    fn damaged_elf_files_do_not_panic() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elf");
+        let files = [
+            "root64/app/fake.cpython-311-x86_64-linux-gnu.so",
+            "root64/app/libglibc234.so",
+            "root32/app/libsyms.so",
+            "root64/app/libisa_v3.so",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for file in files {
+            let original = fs_err::read(root.join(file)).expect("fixture");
+            for round in 0..2000 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let mut data = original.clone();
+                let at = usize::try_from(state % data.len() as u64).expect("index");
+                if round % 5 == 0 {
+                    data.truncate(at);
+                } else {
+                    data[at] = data[at].wrapping_add(u8::try_from(state >> 56).expect("byte") | 1);
+                }
+                let _ = analyze(&data);
+            }
+        }
+    }
+}
