@@ -8,5 +8,6 @@ pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod elf;
+pub mod repair;
 pub mod ui;
 pub mod wheel;
