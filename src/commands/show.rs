@@ -86,7 +86,7 @@ pub fn filename_platform(
 }
 
 /// The musllinux policy from `AUDITWHEEL_PLAT` (set in musllinux images), if it matches `arch`.
-fn musl_policy_from_env(arch: Option<ElfArch>) -> Option<String> {
+pub fn musl_policy_from_env(arch: Option<ElfArch>) -> Option<String> {
     let plat = std::env::var("AUDITWHEEL_PLAT").ok()?;
     let arch = arch?;
     let base = plat.strip_suffix(&format!("_{arch}"))?;
@@ -134,7 +134,7 @@ pub fn load_wheel(
     Ok((archive, elfs, files))
 }
 
-fn display_name(path: &Path) -> String {
+pub fn display_name(path: &Path) -> String {
     path.file_name().map_or_else(
         || path.display().to_string(),
         |f| f.to_string_lossy().into_owned(),

@@ -4,6 +4,7 @@ use std::io::Write as _;
 
 /// Sets up `tracing` on stderr: warnings by default, `-v` debug, `-vv` trace; `RUST_LOG` wins.
 pub fn init_logging(verbose: u8, quiet: bool) {
+    QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
     let default = match (quiet, verbose) {
         (true, _) => "wheelwright=error",
         (false, 0) => "wheelwright=warn",
@@ -33,6 +34,17 @@ pub fn error(message: &str) {
         );
     }
 }
+
+/// Prints an informational message on stderr (suppressed by `--quiet`).
+pub fn message(text: &str) {
+    if QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{text}");
+}
+
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Writes data to stdout; a closed pipe is not an error.
 pub fn data(text: &str) {
