@@ -311,7 +311,7 @@ pub enum ArchiveError {
 }
 
 /// The last component of `path` for messages (the whole path if it has none).
-fn file_name(path: &Path) -> Cow<'_, str> {
+pub(super) fn file_name(path: &Path) -> Cow<'_, str> {
     path.file_name()
         .unwrap_or(path.as_os_str())
         .to_string_lossy()
@@ -323,7 +323,7 @@ fn file_name(path: &Path) -> Cow<'_, str> {
 /// lets several `ZipArchive`s read one wheel concurrently. Seeking is free: it only moves the
 /// position, and the buffer is reused when the position lands inside it.
 #[derive(Debug)]
-struct SharedFile {
+pub(super) struct SharedFile {
     file: Arc<std::fs::File>,
     len: u64,
     pos: u64,
@@ -894,6 +894,12 @@ impl WheelArchive {
         Ok(kept)
     }
 
+    /// An independent reader over the zip (own cursor, shared file descriptor and central
+    /// directory), for the rewriter's raw copies.
+    pub(super) fn zip_reader(&self) -> ZipArchive<SharedFile> {
+        self.zip.clone()
+    }
+
     fn not_found(&self, name: &str) -> ArchiveError {
         ArchiveError::EntryNotFound {
             wheel: self.path.clone(),
@@ -1000,7 +1006,7 @@ fn list_entries(
 }
 
 /// Checks that an entry name is a safe relative path; the error is the reason.
-fn check_entry_name(name: &str) -> Result<(), &'static str> {
+pub(super) fn check_entry_name(name: &str) -> Result<(), &'static str> {
     if name.is_empty() {
         return Err("the name is empty");
     }

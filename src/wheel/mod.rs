@@ -11,11 +11,14 @@
 //! * [`record`]: [`Record`], the `RECORD` CSV file with its sha256 hashes.
 //! * [`metadata`]: the email-header format of `WHEEL` ([`WheelInfo`]) and `METADATA` ([`Metadata`]).
 //! * [`archive`]: [`WheelArchive`], a validated, hash-verified read-only view of a `.whl` file.
+//! * [`rewrite`](mod@rewrite): [`rewrite()`], a streaming rewrite of a wheel into a new `.whl`
+//!   (raw copies of unchanged entries, new `WHEEL`/`RECORD`, atomic output).
 
 pub mod archive;
 pub mod filename;
 pub mod metadata;
 pub mod record;
+pub mod rewrite;
 pub mod tags;
 
 pub use archive::{ArchiveError, Compression, EntryInfo, PROBE_LEN, Verification, WheelArchive};
@@ -23,6 +26,10 @@ pub use filename::{WheelFilename, WheelFilenameError, normalize_name};
 pub use metadata::{HeaderFile, Metadata, MetadataError, WheelInfo};
 pub use record::{
     HashAlgorithm, Hasher, Record, RecordEntry, RecordError, RecordHash, RecordHashError,
+};
+pub use rewrite::{
+    DEFAULT_COMPRESSION_LEVEL, NewEntry, Producer, RewriteError, RewriteOutcome, RewritePlan,
+    rewrite,
 };
 pub use tags::{Arch, LegacyManylinux, PlatformTag, PlatformTagError};
 
@@ -37,6 +44,7 @@ mod tests {
             ("filename.rs", include_str!("filename.rs")),
             ("metadata.rs", include_str!("metadata.rs")),
             ("record.rs", include_str!("record.rs")),
+            ("rewrite.rs", include_str!("rewrite.rs")),
             ("tags.rs", include_str!("tags.rs")),
         ];
         // Built from pieces so that this test does not match itself.

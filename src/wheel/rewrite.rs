@@ -1,0 +1,2658 @@
+//! Streaming rewrite of a wheel archive: a new `.whl` from an opened [`WheelArchive`] and a
+//! [`RewritePlan`], without unpacking or re-zipping the unchanged contents.
+//!
+//! Design notes:
+//!
+//! * **Raw copies.** Unchanged entries are copied as compressed bytes (no inflate, no deflate),
+//!   read with positional reads from the input and written after a fresh local header carrying
+//!   the input's method, CRC-32, sizes, timestamp, `version made by` and external attributes.
+//!   Their `RECORD` rows come from the input `RECORD` (no re-hash), cross-checked against the
+//!   zip directory's sizes.
+//! * **Own zip writer.** The output's headers are written here (`ZipSink`) rather than with
+//!   `zip::ZipWriter::raw_copy_file`: the latter carries the input's extra fields over and, for
+//!   ZIP64 entries, writes the ZIP64 extra field twice (once copied, once its own), measured
+//!   with zip 9.4.1. Writing the headers directly gives exactly the rules the output needs: no
+//!   extra fields except ZIP64 where a size or offset requires it, no data descriptors, no
+//!   comments, and the same bytes for the same input and plan.
+//! * **New and changed entries** come from [`Producer`]s run on two worker
+//!   threads, in output order and at most a few entries ahead of the writer. A producer
+//!   writes into a tee (sha256 and byte count for the `RECORD` row) in front of a
+//!   `zip::ZipWriter` that deflates into an anonymous temporary file next to the output, so
+//!   memory stays bounded whatever the entry size; the main thread then copies that entry's
+//!   compressed bytes into the output. `WHEEL` and `RECORD` take the same path in memory.
+//! * **Atomic output.** Everything is written to a temporary file in the output directory,
+//!   synced and renamed into place; on any error the temporary files are removed and nothing is
+//!   left behind. The input is never written to.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::io::{self, BufWriter, Cursor, Read, Seek, Write};
+use std::panic::{self, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, ZipArchive};
+
+use super::archive::{EntryInfo, WheelArchive, check_entry_name, file_name};
+use super::filename::WheelFilename;
+use super::metadata::WheelInfo;
+use super::record::{HashAlgorithm, Hasher, Record, RecordEntry, RecordHash};
+
+/// Produces the bytes of one new or changed entry by writing them to `out`.
+///
+/// Called once, on a worker thread. An error (or a panic) fails the rewrite; writes to `out`
+/// fail once the rewrite has failed elsewhere, so a producer that propagates write errors stops
+/// early.
+pub type Producer = Box<dyn FnOnce(&mut dyn Write) -> io::Result<()> + Send>;
+
+/// The deflate level used when the plan does not give one (zlib's default, auditwheel's too).
+pub const DEFAULT_COMPRESSION_LEVEL: i64 = 6;
+
+/// How many producers run at once.
+const WORKER_THREADS: usize = 2;
+
+/// How many entries past the one the writer is waiting for may be produced ahead of time (each
+/// one held in a temporary file until it is copied).
+const MAX_AHEAD: usize = 4;
+
+/// Size of the copy buffer and of the buffers in front of the compressors and the output.
+const CHUNK_LEN: usize = 256 * 1024;
+
+/// Mode of new entries that do not give one: a regular file, `rw-r--r--`.
+const DEFAULT_MODE: u32 = 0o100_644;
+
+/// The file type bits of a Unix mode, and the regular-file type.
+const S_IFMT: u32 = 0o170_000;
+const S_IFREG: u32 = 0o100_000;
+
+/// Sizes and offsets at or above this need ZIP64 fields (the 32-bit field then holds
+/// `0xFFFF_FFFF`).
+const ZIP64_LIMIT: u64 = 0xFFFF_FFFF;
+
+/// Entry counts at or above this need the ZIP64 end of central directory record.
+const ZIP64_ENTRY_LIMIT: usize = 0xFFFF;
+
+/// `version made by` of the entries written here: Unix (3), zip specification 4.5.
+const MADE_BY: u16 = (3 << 8) | 45;
+
+/// Seconds from the Unix epoch to 1980-01-01 00:00:00 UTC, the earliest zip timestamp.
+const DOS_EPOCH: u64 = 315_532_800;
+
+/// One new or changed entry of a [`RewritePlan`].
+pub struct NewEntry {
+    /// The entry name, `/`-separated. Ex) `foo.libs/libz-a1b2c3d4.so.1.3`
+    pub name: String,
+    /// The Unix mode. Ex) `0o100755`. A mode without file type bits is a regular file. `0`
+    /// means: keep the replaced entry's mode (for a replaced entry) or `0o100644` (for an added
+    /// entry).
+    pub unix_mode: u32,
+    /// Writes the contents.
+    pub producer: Producer,
+}
+
+impl NewEntry {
+    /// An entry whose contents `producer` writes.
+    pub fn new(
+        name: impl Into<String>,
+        unix_mode: u32,
+        producer: impl FnOnce(&mut dyn Write) -> io::Result<()> + Send + 'static,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            unix_mode,
+            producer: Box::new(producer),
+        }
+    }
+
+    /// An entry with contents already in memory (small files: launcher scripts, an SBOM).
+    pub fn from_bytes(name: impl Into<String>, unix_mode: u32, contents: Vec<u8>) -> Self {
+        Self::new(name, unix_mode, move |out| out.write_all(&contents))
+    }
+}
+
+impl fmt::Debug for NewEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewEntry")
+            .field("name", &self.name)
+            .field("unix_mode", &format_args!("{:#o}", self.unix_mode))
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`rewrite`] changes.
+#[derive(Debug)]
+pub struct RewritePlan {
+    /// The output file name (usually the input's with other platform tags). Its distribution
+    /// name and version must be the input's, so that the `.dist-info` directory still matches.
+    pub filename: WheelFilename,
+    /// The new `WHEEL` contents, written in place of the old `WHEEL`.
+    pub wheel_info: WheelInfo,
+    /// Existing entries whose contents change (`name` is the existing entry); they keep their
+    /// position, and their mode unless `unix_mode` is non-zero.
+    pub replace: Vec<NewEntry>,
+    /// New entries (grafted libraries, launcher scripts). They go just before the `.dist-info`
+    /// entries, or after the existing `.dist-info` entries if they are inside `.dist-info`.
+    pub add: Vec<NewEntry>,
+    /// Entries to drop (e.g. moved scripts). `WHEEL`, `METADATA` and `RECORD` cannot be dropped.
+    pub remove: Vec<String>,
+    /// The deflate level (0 to 9) for new and changed entries; `None` means
+    /// [`DEFAULT_COMPRESSION_LEVEL`], 0 means stored.
+    pub compression_level: Option<i64>,
+    /// `SOURCE_DATE_EPOCH`: when set, the timestamp of every written (not raw-copied) entry.
+    pub source_date_epoch: Option<u64>,
+}
+
+/// What [`rewrite`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RewriteOutcome {
+    /// The output wheel. Ex) `dist/foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// How many entries were copied without recompression (directories included).
+    pub entries_copied_raw: usize,
+    /// How many entries were (re)compressed: replaced and added entries, `WHEEL` and `RECORD`.
+    pub entries_compressed: usize,
+}
+
+/// Why a wheel could not be rewritten. Every variant names the output wheel and renders as one
+/// line; underlying errors are in [`source`](std::error::Error::source).
+#[derive(Debug, thiserror::Error)]
+pub enum RewriteError {
+    /// The output path is the input wheel itself.
+    #[error("`{}`: the output would overwrite the input wheel", file_name(output))]
+    SameAsInput {
+        /// The output path.
+        output: PathBuf,
+    },
+    /// The output file name changes the distribution name or version.
+    #[error(
+        "`{}`: the output name must keep the input's distribution name and version `{expected}`",
+        file_name(output)
+    )]
+    FilenameMismatch {
+        /// The output path.
+        output: PathBuf,
+        /// The input's `name-version`. Ex) `foo-1.0`
+        expected: String,
+    },
+    /// The compression level is outside 0 to 9.
+    #[error(
+        "`{}`: invalid compression level {level} (expected 0 to 9)",
+        file_name(output)
+    )]
+    CompressionLevel {
+        /// The output path.
+        output: PathBuf,
+        /// The level given.
+        level: i64,
+    },
+    /// The plan replaces or removes an entry the input does not have.
+    #[error(
+        "`{}`: cannot {action} `{entry}`: no such file in the input wheel",
+        file_name(output)
+    )]
+    UnknownEntry {
+        /// The output path.
+        output: PathBuf,
+        /// `replace` or `remove`.
+        action: &'static str,
+        /// The entry name.
+        entry: String,
+    },
+    /// The plan touches an entry the rewrite writes itself (`WHEEL`, `RECORD`, its signatures)
+    /// or one a wheel cannot do without (`METADATA`).
+    #[error(
+        "`{}`: cannot {action} `{entry}`: the rewrite manages it",
+        file_name(output)
+    )]
+    ProtectedEntry {
+        /// The output path.
+        output: PathBuf,
+        /// `replace`, `add` or `remove`.
+        action: &'static str,
+        /// The entry name.
+        entry: String,
+    },
+    /// The plan would write one name twice (an addition that exists, a name replaced twice, an
+    /// entry both replaced and removed).
+    #[error("`{}`: `{entry}` would be written twice", file_name(output))]
+    DuplicateEntry {
+        /// The output path.
+        output: PathBuf,
+        /// The entry name.
+        entry: String,
+    },
+    /// An added entry's name is unsafe or unusable.
+    #[error(
+        "`{}`: cannot add `{}`: {reason}",
+        file_name(output),
+        entry.escape_debug()
+    )]
+    InvalidEntryName {
+        /// The output path.
+        output: PathBuf,
+        /// The entry name.
+        entry: String,
+        /// What is wrong. Ex) "has a `..` component"
+        reason: &'static str,
+    },
+    /// An unchanged file has no row in the input `RECORD`, or its row has no hash.
+    #[error(
+        "`{}`: `{entry}` has no hashed row in the input RECORD",
+        file_name(output)
+    )]
+    NotInRecord {
+        /// The output path.
+        output: PathBuf,
+        /// The entry name.
+        entry: String,
+    },
+    /// An unchanged file's `RECORD` size differs from the zip directory's.
+    #[error(
+        "`{}`: the input RECORD gives `{entry}` {record} bytes, the zip directory {zip}",
+        file_name(output)
+    )]
+    RecordSizeMismatch {
+        /// The output path.
+        output: PathBuf,
+        /// The entry name.
+        entry: String,
+        /// The size in `RECORD`.
+        record: u64,
+        /// The size in the zip directory.
+        zip: u64,
+    },
+    /// A temporary file could not be created in the output directory.
+    #[error(
+        "`{}`: failed to create a temporary file in `{}`",
+        file_name(output),
+        dir.display()
+    )]
+    CreateTemporary {
+        /// The output path.
+        output: PathBuf,
+        /// The output directory.
+        dir: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// An unchanged entry could not be read from the input.
+    #[error(
+        "`{}`: failed to read `{entry}` from the input wheel",
+        file_name(output)
+    )]
+    ReadInput {
+        /// The output path.
+        output: PathBuf,
+        /// The entry name.
+        entry: String,
+        /// The I/O or zip error.
+        #[source]
+        source: io::Error,
+    },
+    /// A producer failed (or panicked).
+    #[error("`{}`: failed to produce `{entry}`", file_name(output))]
+    Produce {
+        /// The output path.
+        output: PathBuf,
+        /// The entry name.
+        entry: String,
+        /// The producer's error.
+        #[source]
+        source: io::Error,
+    },
+    /// A new entry could not be compressed (temporary file I/O).
+    #[error("`{}`: failed to compress `{entry}`", file_name(output))]
+    Compress {
+        /// The output path.
+        output: PathBuf,
+        /// The entry name.
+        entry: String,
+        /// The I/O or zip error.
+        #[source]
+        source: io::Error,
+    },
+    /// The output could not be written or synced.
+    #[error("`{}`: failed to write the output wheel", file_name(output))]
+    Write {
+        /// The output path.
+        output: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// The finished output could not be renamed into place.
+    #[error(
+        "`{}`: failed to move the finished wheel into place",
+        file_name(output)
+    )]
+    Persist {
+        /// The output path.
+        output: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Writes a new wheel to `out_dir/<plan.filename>` from `archive` and `plan`, atomically.
+///
+/// Unchanged entries are copied raw with their `RECORD` rows; replaced and added entries are
+/// produced and compressed on worker threads; `WHEEL` is rewritten in place, `RECORD.jws` and
+/// `RECORD.p7s` are dropped and a new `RECORD` is written last. An existing file at the output
+/// path is replaced (unless it is the input). The input is never modified, and on error no
+/// output (and no temporary file) is left behind. The caller is expected to have
+/// verified the input (e.g. [`WheelArchive::verify_all`]): `RECORD` rows are carried over
+/// without re-hashing.
+#[tracing::instrument(skip_all, fields(wheel = %plan.filename))]
+pub fn rewrite(
+    archive: &WheelArchive,
+    plan: RewritePlan,
+    out_dir: &Path,
+) -> Result<RewriteOutcome, RewriteError> {
+    let output = out_dir.join(plan.filename.to_string());
+    let same_file = match (
+        fs_err::canonicalize(&output),
+        fs_err::canonicalize(archive.path()),
+    ) {
+        (Ok(output), Ok(input)) => output == input,
+        _ => false,
+    };
+    if same_file {
+        return Err(RewriteError::SameAsInput { output });
+    }
+    let input_name = archive.filename();
+    if plan.filename.name != input_name.name || plan.filename.version != input_name.version {
+        return Err(RewriteError::FilenameMismatch {
+            output,
+            expected: format!("{}-{}", input_name.name, input_name.version),
+        });
+    }
+    let level = plan.compression_level.unwrap_or(DEFAULT_COMPRESSION_LEVEL);
+    if !(0..=9).contains(&level) {
+        return Err(RewriteError::CompressionLevel { output, level });
+    }
+    let context = Context {
+        output,
+        dir: out_dir.to_path_buf(),
+        level,
+    };
+    let source_date = plan.source_date_epoch.map(dos_time_from_epoch);
+    let layout = Layout::new(
+        archive,
+        &context,
+        plan.replace,
+        plan.add,
+        &plan.remove,
+        source_date,
+    )?;
+    let wheel_bytes = plan.wheel_info.to_bytes();
+
+    let temp = tempfile::Builder::new()
+        .prefix(".wheelwright-")
+        .suffix(".whl.part")
+        .tempfile_in(out_dir)
+        .map_err(|source| context.create_temporary(source))?;
+    let mut sink = ZipSink::new(BufWriter::with_capacity(CHUNK_LEN, temp.as_file()));
+    let counts = write_entries(archive, &context, layout, &wheel_bytes, &mut sink)?;
+    let write_error = |source| RewriteError::Write {
+        output: context.output.clone(),
+        source,
+    };
+    let (writer, size) = sink.finish().map_err(write_error)?;
+    let file = writer
+        .into_inner()
+        .map_err(|err| write_error(err.into_error()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        // Temporary files are created `rw-------`; a wheel is an ordinary `rw-r--r--` file.
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(write_error)?;
+    }
+    file.sync_all().map_err(write_error)?;
+    temp.persist(&context.output)
+        .map_err(|err| RewriteError::Persist {
+            output: context.output.clone(),
+            source: err.error,
+        })?;
+    tracing::debug!(
+        size,
+        copied_raw = counts.copied_raw,
+        compressed = counts.compressed,
+        "rewrote `{}`",
+        context.output.display()
+    );
+    Ok(RewriteOutcome {
+        path: context.output,
+        size,
+        entries_copied_raw: counts.copied_raw,
+        entries_compressed: counts.compressed,
+    })
+}
+
+/// What every step needs to know about the output.
+struct Context {
+    output: PathBuf,
+    dir: PathBuf,
+    level: i64,
+}
+
+impl Context {
+    fn create_temporary(&self, source: io::Error) -> RewriteError {
+        RewriteError::CreateTemporary {
+            output: self.output.clone(),
+            dir: self.dir.clone(),
+            source,
+        }
+    }
+
+    fn write(&self, source: io::Error) -> RewriteError {
+        RewriteError::Write {
+            output: self.output.clone(),
+            source,
+        }
+    }
+
+    /// The error for a failed producer or compressor of `entry`.
+    fn stage(&self, entry: &str, error: StageError) -> RewriteError {
+        let output = self.output.clone();
+        let entry = entry.to_string();
+        match error {
+            StageError::Temporary(source) => self.create_temporary(source),
+            StageError::Produce(source) => RewriteError::Produce {
+                output,
+                entry,
+                source,
+            },
+            StageError::Compress(source) => RewriteError::Compress {
+                output,
+                entry,
+                source,
+            },
+            StageError::Write(source) => RewriteError::Write { output, source },
+        }
+    }
+}
+
+/// One output entry, in output order.
+enum Slot<'a> {
+    /// An unchanged entry, copied raw.
+    Copy(&'a EntryInfo),
+    /// A replaced or added entry: the `job`-th producer.
+    Job {
+        job: usize,
+        name: String,
+        mode: u32,
+        time: DateTime,
+    },
+    /// The new `WHEEL`.
+    Wheel {
+        name: String,
+        mode: u32,
+        time: DateTime,
+    },
+    /// The new `RECORD`.
+    Record {
+        name: String,
+        mode: u32,
+        time: DateTime,
+    },
+}
+
+/// The output's entries in order, and the producers of the new ones (in output order).
+struct Layout<'a> {
+    slots: Vec<Slot<'a>>,
+    producers: Vec<Producer>,
+    /// The input `RECORD` rows by path.
+    rows: HashMap<&'a str, &'a RecordEntry>,
+}
+
+impl<'a> Layout<'a> {
+    /// Validates the plan against the input and orders the output: input order with the
+    /// non-`.dist-info` entries first, then the added entries, then the `.dist-info` entries
+    /// (with additions inside `.dist-info` after them), then `RECORD`.
+    fn new(
+        archive: &'a WheelArchive,
+        context: &Context,
+        replace: Vec<NewEntry>,
+        add: Vec<NewEntry>,
+        remove: &[String],
+        source_date: Option<DateTime>,
+    ) -> Result<Self, RewriteError> {
+        let output = || context.output.clone();
+        let dist_info = archive.dist_info_dir();
+        let prefix = format!("{dist_info}/");
+        let wheel_name = format!("{prefix}WHEEL");
+        let record_name = format!("{prefix}RECORD");
+        let metadata_name = format!("{prefix}METADATA");
+        let signatures = [format!("{prefix}RECORD.jws"), format!("{prefix}RECORD.p7s")];
+        let generated = |name: &str| {
+            name == wheel_name || name == record_name || signatures.iter().any(|s| s == name)
+        };
+        let zip = archive.zip_reader();
+        let time_of = |entry: &EntryInfo| {
+            zip.by_index_data(entry.index)
+                .ok()
+                .and_then(|data| data.last_modified())
+                .filter(DateTime::is_valid)
+                .unwrap_or(DateTime::DEFAULT)
+        };
+
+        let mut removed = HashSet::new();
+        for name in remove {
+            if name == &wheel_name || name == &record_name || name == &metadata_name {
+                return Err(RewriteError::ProtectedEntry {
+                    output: output(),
+                    action: "remove",
+                    entry: name.clone(),
+                });
+            }
+            if archive.entry(name).is_none() {
+                return Err(RewriteError::UnknownEntry {
+                    output: output(),
+                    action: "remove",
+                    entry: name.clone(),
+                });
+            }
+            removed.insert(name.as_str());
+        }
+
+        let mut replaced: HashMap<String, (u32, Producer)> = HashMap::new();
+        for entry in replace {
+            if generated(&entry.name) {
+                return Err(RewriteError::ProtectedEntry {
+                    output: output(),
+                    action: "replace",
+                    entry: entry.name,
+                });
+            }
+            if archive.entry(&entry.name).is_none_or(|info| info.is_dir) {
+                return Err(RewriteError::UnknownEntry {
+                    output: output(),
+                    action: "replace",
+                    entry: entry.name,
+                });
+            }
+            if removed.contains(entry.name.as_str()) || replaced.contains_key(&entry.name) {
+                return Err(RewriteError::DuplicateEntry {
+                    output: output(),
+                    entry: entry.name,
+                });
+            }
+            replaced.insert(entry.name, (entry.unix_mode, entry.producer));
+        }
+
+        let mut added_names = HashSet::new();
+        for entry in &add {
+            let name = entry.name.as_str();
+            let invalid = |reason| RewriteError::InvalidEntryName {
+                output: output(),
+                entry: name.to_string(),
+                reason,
+            };
+            check_entry_name(name).map_err(invalid)?;
+            if name.ends_with('/') {
+                return Err(invalid("is a directory name"));
+            }
+            if name.len() > usize::from(u16::MAX) {
+                return Err(invalid("is longer than 65535 bytes"));
+            }
+            if generated(name) {
+                return Err(RewriteError::ProtectedEntry {
+                    output: output(),
+                    action: "add",
+                    entry: name.to_string(),
+                });
+            }
+            let kept = |candidate: &str| {
+                archive.entry(candidate).is_some() && !removed.contains(candidate)
+            };
+            if kept(name) || kept(&format!("{name}/")) || !added_names.insert(name) {
+                return Err(RewriteError::DuplicateEntry {
+                    output: output(),
+                    entry: name.to_string(),
+                });
+            }
+            let mut parents = name.match_indices('/').map(|(end, _)| &name[..end]);
+            if parents.any(|parent| kept(parent) || added_names.contains(parent)) {
+                return Err(invalid("a parent path is a file"));
+            }
+        }
+
+        // Slots before job numbers: jobs are numbered in output order at the end.
+        let mut outside = Vec::new();
+        let mut inside = Vec::new();
+        let mut pending_producers: Vec<Option<Producer>> = Vec::new();
+        let mut new_job = |producer: Producer| {
+            pending_producers.push(Some(producer));
+            pending_producers.len() - 1
+        };
+        let mut record_slot = None;
+        for entry in archive.entries() {
+            let name = entry.name.as_str();
+            if removed.contains(name) || signatures.iter().any(|s| s == name) {
+                continue;
+            }
+            let slot = if name == record_name {
+                record_slot = Some(Slot::Record {
+                    name: record_name.clone(),
+                    mode: entry.unix_mode.unwrap_or(DEFAULT_MODE),
+                    time: source_date.unwrap_or_else(|| time_of(entry)),
+                });
+                continue;
+            } else if name == wheel_name {
+                Slot::Wheel {
+                    name: wheel_name.clone(),
+                    mode: entry.unix_mode.unwrap_or(DEFAULT_MODE),
+                    time: source_date.unwrap_or_else(|| time_of(entry)),
+                }
+            } else if let Some((mode, producer)) = replaced.remove(name) {
+                let mode = if mode == 0 {
+                    entry.unix_mode.unwrap_or(DEFAULT_MODE)
+                } else {
+                    mode
+                };
+                Slot::Job {
+                    job: new_job(producer),
+                    name: name.to_string(),
+                    mode: with_file_type(mode),
+                    time: source_date.unwrap_or_else(|| time_of(entry)),
+                }
+            } else {
+                Slot::Copy(entry)
+            };
+            if name.starts_with(&prefix) {
+                inside.push(slot);
+            } else {
+                outside.push(slot);
+            }
+        }
+        for entry in add {
+            let mode = if entry.unix_mode == 0 {
+                DEFAULT_MODE
+            } else {
+                entry.unix_mode
+            };
+            let inside_dist_info = entry.name.starts_with(&prefix);
+            let slot = Slot::Job {
+                job: new_job(entry.producer),
+                name: entry.name,
+                mode: with_file_type(mode),
+                time: source_date.unwrap_or(DateTime::DEFAULT),
+            };
+            if inside_dist_info {
+                inside.push(slot);
+            } else {
+                outside.push(slot);
+            }
+        }
+        let record_slot = record_slot.unwrap_or_else(|| Slot::Record {
+            name: record_name.clone(),
+            mode: DEFAULT_MODE,
+            time: source_date.unwrap_or(DateTime::DEFAULT),
+        });
+        let mut slots = outside;
+        slots.append(&mut inside);
+        slots.push(record_slot);
+
+        // Renumber the jobs in output order, so that the workers produce them in that order.
+        let mut producers = Vec::with_capacity(pending_producers.len());
+        for slot in &mut slots {
+            if let Slot::Job { job, .. } = slot
+                && let Some(producer) = pending_producers.get_mut(*job).and_then(Option::take)
+            {
+                *job = producers.len();
+                producers.push(producer);
+            }
+        }
+
+        let rows = archive
+            .record()
+            .entries
+            .iter()
+            .map(|row| (row.path.as_str(), row))
+            .collect();
+        Ok(Self {
+            slots,
+            producers,
+            rows,
+        })
+    }
+}
+
+/// A mode with the regular-file type added when it has no file type bits.
+fn with_file_type(mode: u32) -> u32 {
+    if mode & S_IFMT == 0 {
+        mode | S_IFREG
+    } else {
+        mode
+    }
+}
+
+/// The zip timestamp for a `SOURCE_DATE_EPOCH` (UTC), clamped to what zip can represent
+/// (1980-01-01 00:00:00 to 2107-12-31 23:59:58, even seconds).
+fn dos_time_from_epoch(seconds: u64) -> DateTime {
+    if seconds < DOS_EPOCH {
+        return DateTime::DEFAULT;
+    }
+    let (year, month, day) = civil_from_days(seconds / 86_400);
+    let of_day = seconds % 86_400;
+    let latest = || DateTime::from_date_and_time(2107, 12, 31, 23, 59, 58);
+    let time = match u16::try_from(year) {
+        Ok(year) if year <= 2107 => DateTime::from_date_and_time(
+            year,
+            month,
+            day,
+            // In range: below 24, 60 and 60.
+            u8::try_from(of_day / 3600).unwrap_or(0),
+            u8::try_from(of_day / 60 % 60).unwrap_or(0),
+            u8::try_from(of_day % 60).unwrap_or(0),
+        ),
+        _ => latest(),
+    };
+    time.unwrap_or(DateTime::DEFAULT)
+}
+
+/// The proleptic Gregorian `(year, month, day)` of a day count since 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`, for non-negative days).
+fn civil_from_days(days: u64) -> (u64, u8, u8) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    // In range: day is 1..=31 and month 1..=12.
+    (
+        year,
+        u8::try_from(month).unwrap_or(1),
+        u8::try_from(day).unwrap_or(1),
+    )
+}
+
+/// How many entries [`write_entries`] copied and compressed.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counts {
+    copied_raw: usize,
+    compressed: usize,
+}
+
+/// Writes every slot of `layout` to `sink`, running the producers on worker threads.
+fn write_entries<W: Write>(
+    archive: &WheelArchive,
+    context: &Context,
+    layout: Layout<'_>,
+    wheel_bytes: &[u8],
+    sink: &mut ZipSink<W>,
+) -> Result<Counts, RewriteError> {
+    let Layout {
+        slots,
+        producers,
+        rows,
+    } = layout;
+    let jobs: Vec<Mutex<Option<Producer>>> = producers
+        .into_iter()
+        .map(|producer| Mutex::new(Some(producer)))
+        .collect();
+    let dispatch = Dispatch::default();
+    let threads = WORKER_THREADS.min(jobs.len());
+    std::thread::scope(|scope| {
+        let (sender, receiver) = mpsc::channel();
+        for _ in 0..threads {
+            let sender = sender.clone();
+            let (dispatch, jobs) = (&dispatch, &jobs);
+            scope.spawn(move || work(dispatch, jobs, context, &sender));
+        }
+        drop(sender);
+        let job_names = slots
+            .iter()
+            .filter_map(|slot| match slot {
+                Slot::Job { name, .. } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        let mut writer = Writer {
+            archive,
+            context,
+            rows: &rows,
+            dispatch: &dispatch,
+            receiver,
+            job_names,
+            done: HashMap::new(),
+            record: Vec::new(),
+            buffer: vec![0; CHUNK_LEN],
+            counts: Counts::default(),
+        };
+        let result = writer
+            .write_all(&slots, wheel_bytes, sink)
+            .map(|()| writer.counts);
+        // Stops the workers: on success there is nothing left, on error they give up (and a
+        // running producer's writes fail).
+        dispatch.cancel();
+        drop(writer);
+        result
+    })
+}
+
+/// The main thread's side of [`write_entries`].
+struct Writer<'a> {
+    archive: &'a WheelArchive,
+    context: &'a Context,
+    rows: &'a HashMap<&'a str, &'a RecordEntry>,
+    dispatch: &'a Dispatch,
+    receiver: mpsc::Receiver<JobResult>,
+    /// The entry name of each job, for messages.
+    job_names: Vec<&'a str>,
+    /// Finished jobs that arrived before the writer needed them.
+    done: HashMap<usize, Produced<std::fs::File>>,
+    /// The new `RECORD` rows, in output order.
+    record: Vec<RecordEntry>,
+    buffer: Vec<u8>,
+    counts: Counts,
+}
+
+impl Writer<'_> {
+    fn write_all<W: Write>(
+        &mut self,
+        slots: &[Slot<'_>],
+        wheel_bytes: &[u8],
+        sink: &mut ZipSink<W>,
+    ) -> Result<(), RewriteError> {
+        let mut zip = self.archive.zip_reader();
+        for slot in slots {
+            match slot {
+                Slot::Copy(entry) => {
+                    self.collect_finished()?;
+                    self.copy_raw(&mut zip, entry, sink)?;
+                }
+                Slot::Job {
+                    job,
+                    name,
+                    mode,
+                    time,
+                } => {
+                    let produced = self.wait_for(*job)?;
+                    self.add_produced(produced, name, *mode, *time, sink)?;
+                    self.dispatch.consumed(*job);
+                }
+                Slot::Wheel { name, mode, time } => {
+                    let produced = compress_in_memory(self.context.level, wheel_bytes)
+                        .map_err(|err| self.context.stage(name, err))?;
+                    self.add_produced(produced, name, *mode, *time, sink)?;
+                }
+                Slot::Record { name, mode, time } => {
+                    let mut record = Record {
+                        entries: std::mem::take(&mut self.record),
+                    };
+                    record.entries.push(RecordEntry {
+                        path: name.clone(),
+                        hash: None,
+                        size: None,
+                    });
+                    let produced = compress_in_memory(self.context.level, &record.to_csv_bytes())
+                        .map_err(|err| self.context.stage(name, err))?;
+                    self.add_produced(produced, name, *mode, *time, sink)?;
+                    // RECORD lists itself without hash and size: drop the row just added.
+                    self.record.clear();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Copies an unchanged entry's compressed bytes and carries its `RECORD` row over.
+    fn copy_raw<W: Write>(
+        &mut self,
+        zip: &mut ZipArchive<impl Read + Seek>,
+        entry: &EntryInfo,
+        sink: &mut ZipSink<W>,
+    ) -> Result<(), RewriteError> {
+        let output = || self.context.output.clone();
+        if !entry.is_dir {
+            let row = self
+                .rows
+                .get(entry.name.as_str())
+                .filter(|row| row.hash.is_some())
+                .ok_or_else(|| RewriteError::NotInRecord {
+                    output: output(),
+                    entry: entry.name.clone(),
+                })?;
+            if let Some(size) = row.size
+                && size != entry.size
+            {
+                return Err(RewriteError::RecordSizeMismatch {
+                    output: output(),
+                    entry: entry.name.clone(),
+                    record: size,
+                    zip: entry.size,
+                });
+            }
+            self.record.push(RecordEntry {
+                // A missing size is known from the zip directory (checked equal when present).
+                size: Some(entry.size),
+                ..(*row).clone()
+            });
+        }
+        let read_error = |source: io::Error| RewriteError::ReadInput {
+            output: output(),
+            entry: entry.name.clone(),
+            source,
+        };
+        let mut file = zip
+            .by_index_raw(entry.index)
+            .map_err(|err| read_error(err.into()))?;
+        let (major, minor) = file.version_made_by();
+        let header = EntryHeader {
+            name: entry.name.clone(),
+            version_made_by: (u16::from(u8::from(file.system())) << 8)
+                | u16::from(major * 10 + minor),
+            method: method_code(file.compression()).map_err(read_error)?,
+            time: file
+                .last_modified()
+                .filter(DateTime::is_valid)
+                .unwrap_or(DateTime::DEFAULT),
+            crc32: file.crc32(),
+            compressed_size: file.compressed_size(),
+            size: file.size(),
+            external_attributes: file.external_attributes(),
+        };
+        sink.add(header, &mut file, &mut self.buffer)
+            .map_err(|err| match err {
+                CopyError::Read(source) => read_error(source),
+                CopyError::Write(source) => self.context.write(source),
+            })?;
+        self.counts.copied_raw += 1;
+        Ok(())
+    }
+
+    /// Copies the entry of a compressed single-entry zip into the output and records its row.
+    fn add_produced<W: Write, R: Read + Seek>(
+        &mut self,
+        produced: Produced<R>,
+        name: &str,
+        mode: u32,
+        time: DateTime,
+        sink: &mut ZipSink<W>,
+    ) -> Result<(), RewriteError> {
+        let Produced {
+            storage,
+            hash,
+            size,
+        } = produced;
+        let compress_error = |source: io::Error| RewriteError::Compress {
+            output: self.context.output.clone(),
+            entry: name.to_string(),
+            source,
+        };
+        let mut zip = ZipArchive::new(storage).map_err(|err| compress_error(err.into()))?;
+        let mut file = zip
+            .by_index_raw(0)
+            .map_err(|err| compress_error(err.into()))?;
+        if file.size() != size {
+            return Err(compress_error(io::Error::other(format!(
+                "the compressor recorded {} bytes, the producer wrote {size}",
+                file.size()
+            ))));
+        }
+        let header = EntryHeader {
+            name: name.to_string(),
+            version_made_by: MADE_BY,
+            method: method_code(file.compression()).map_err(compress_error)?,
+            time,
+            crc32: file.crc32(),
+            compressed_size: file.compressed_size(),
+            size,
+            external_attributes: mode << 16,
+        };
+        sink.add(header, &mut file, &mut self.buffer)
+            .map_err(|err| match err {
+                CopyError::Read(source) => compress_error(source),
+                CopyError::Write(source) => self.context.write(source),
+            })?;
+        self.record.push(RecordEntry {
+            path: name.to_string(),
+            hash: Some(hash),
+            size: Some(size),
+        });
+        self.counts.compressed += 1;
+        Ok(())
+    }
+
+    /// Takes the finished jobs that have arrived, failing fast on a failed one.
+    fn collect_finished(&mut self) -> Result<(), RewriteError> {
+        while let Ok((job, result)) = self.receiver.try_recv() {
+            self.store(job, result)?;
+        }
+        Ok(())
+    }
+
+    /// Blocks until job `job` is finished and returns it.
+    fn wait_for(&mut self, job: usize) -> Result<Produced<std::fs::File>, RewriteError> {
+        loop {
+            if let Some(produced) = self.done.remove(&job) {
+                return Ok(produced);
+            }
+            match self.receiver.recv() {
+                Ok((finished, result)) => self.store(finished, result)?,
+                // Workers only exit early after a cancellation, which comes after the writer
+                // has stopped; kept as an error rather than a hang.
+                Err(_) => {
+                    return Err(self.context.write(io::Error::other(
+                        "the compression workers stopped unexpectedly",
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Keeps a finished job for later, or turns a failed one into the rewrite's error.
+    fn store(
+        &mut self,
+        job: usize,
+        result: Result<Produced<std::fs::File>, StageError>,
+    ) -> Result<(), RewriteError> {
+        match result {
+            Ok(produced) => {
+                self.done.insert(job, produced);
+                Ok(())
+            }
+            Err(err) => {
+                let name = self.job_names.get(job).copied().unwrap_or("?");
+                Err(self.context.stage(name, err))
+            }
+        }
+    }
+}
+
+/// The zip method code of an entry (only stored and deflate are written).
+fn method_code(method: CompressionMethod) -> io::Result<u16> {
+    match method {
+        CompressionMethod::Stored => Ok(0),
+        CompressionMethod::Deflated => Ok(8),
+        other => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("unsupported compression method `{other}`"),
+        )),
+    }
+}
+
+/// A job's outcome, sent from a worker to the writer: (job number, result).
+type JobResult = (usize, Result<Produced<std::fs::File>, StageError>);
+
+/// A compressed single-entry zip and the `RECORD` facts of its uncompressed contents.
+struct Produced<R> {
+    /// The zip (an anonymous temporary file, or memory for `WHEEL` and `RECORD`).
+    storage: R,
+    /// The sha256 of the contents.
+    hash: RecordHash,
+    /// The size of the contents.
+    size: u64,
+}
+
+/// Why a job failed, before the entry name and output are attached.
+#[derive(Debug)]
+enum StageError {
+    /// The temporary file could not be created.
+    Temporary(io::Error),
+    /// The producer failed or panicked.
+    Produce(io::Error),
+    /// The compressor (or its temporary file) failed.
+    Compress(io::Error),
+    /// The output could not be written.
+    Write(io::Error),
+}
+
+/// Hands out job numbers in order, at most [`MAX_AHEAD`] past the one the writer waits for.
+#[derive(Default)]
+struct Dispatch {
+    state: Mutex<DispatchState>,
+    wake: Condvar,
+    /// Set once the rewrite stops; checked on every producer write.
+    cancelled: AtomicBool,
+}
+
+#[derive(Default)]
+struct DispatchState {
+    next: usize,
+    consumed: usize,
+}
+
+impl Dispatch {
+    fn lock(&self) -> MutexGuard<'_, DispatchState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The next job to run, waiting while the workers are too far ahead; `None` when there is
+    /// nothing left or the rewrite stopped.
+    fn take(&self, total: usize) -> Option<usize> {
+        let mut state = self.lock();
+        loop {
+            if self.cancelled.load(Ordering::Relaxed) || state.next >= total {
+                return None;
+            }
+            if state.next < state.consumed + MAX_AHEAD {
+                state.next += 1;
+                return Some(state.next - 1);
+            }
+            state = self
+                .wake
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// The writer has copied job `job`.
+    fn consumed(&self, job: usize) {
+        let mut state = self.lock();
+        state.consumed = state.consumed.max(job + 1);
+        drop(state);
+        self.wake.notify_all();
+    }
+
+    /// Stops handing out jobs and fails running producers' writes.
+    fn cancel(&self) {
+        let state = self.lock();
+        self.cancelled.store(true, Ordering::Relaxed);
+        drop(state);
+        self.wake.notify_all();
+    }
+}
+
+/// A worker thread: runs jobs until none are left, one fails or the rewrite stops.
+fn work(
+    dispatch: &Dispatch,
+    jobs: &[Mutex<Option<Producer>>],
+    context: &Context,
+    sender: &mpsc::Sender<JobResult>,
+) {
+    while let Some(job) = dispatch.take(jobs.len()) {
+        let producer = jobs
+            .get(job)
+            .and_then(|slot| slot.lock().unwrap_or_else(PoisonError::into_inner).take());
+        let Some(producer) = producer else {
+            continue;
+        };
+        let result = tempfile::tempfile_in(&context.dir)
+            .map_err(StageError::Temporary)
+            .and_then(|file| {
+                let storage = BufWriter::with_capacity(CHUNK_LEN, file);
+                let produced = compress(storage, context.level, &dispatch.cancelled, producer)?;
+                let storage = produced
+                    .storage
+                    .into_inner()
+                    .map_err(|err| StageError::Compress(err.into_error()))?;
+                Ok(Produced {
+                    storage,
+                    hash: produced.hash,
+                    size: produced.size,
+                })
+            });
+        let failed = result.is_err();
+        if sender.send((job, result)).is_err() || failed {
+            break;
+        }
+    }
+}
+
+/// Compresses `contents` (small, in memory) into an in-memory single-entry zip.
+fn compress_in_memory(
+    level: i64,
+    contents: &[u8],
+) -> Result<Produced<Cursor<Vec<u8>>>, StageError> {
+    let contents = contents.to_vec();
+    let storage = Cursor::new(Vec::with_capacity(contents.len() / 2 + 256));
+    let cancelled = AtomicBool::new(false);
+    compress(
+        storage,
+        level,
+        &cancelled,
+        Box::new(move |out| out.write_all(&contents)),
+    )
+}
+
+/// Runs `producer` into a single-entry zip written to `storage`, hashing and counting the
+/// uncompressed bytes on the way.
+fn compress<S: Write + Seek>(
+    storage: S,
+    level: i64,
+    cancelled: &AtomicBool,
+    producer: Producer,
+) -> Result<Produced<S>, StageError> {
+    let (method, level) = if level == 0 {
+        (CompressionMethod::Stored, None)
+    } else {
+        (CompressionMethod::Deflated, Some(level))
+    };
+    // ZIP64 always: the size is unknown up front, and only the compressed bytes of this
+    // temporary zip are used (the output's headers are written by `ZipSink`).
+    let options = SimpleFileOptions::default()
+        .compression_method(method)
+        .compression_level(level)
+        .large_file(true)
+        .last_modified_time(DateTime::DEFAULT);
+    let mut zip = zip::ZipWriter::new(storage);
+    zip.start_file("entry", options)
+        .map_err(|err| StageError::Compress(err.into()))?;
+    let mut tee = Tee {
+        inner: &mut zip,
+        hasher: HashAlgorithm::Sha256.hasher(),
+        size: 0,
+        cancelled,
+        error: None,
+    };
+    let result = {
+        let mut buffered = BufWriter::with_capacity(CHUNK_LEN, &mut tee);
+        let produced = panic::catch_unwind(AssertUnwindSafe(|| producer(&mut buffered)))
+            .unwrap_or_else(|payload| Err(io::Error::other(panic_message(&*payload))));
+        let flushed = produced.and_then(|()| buffered.flush());
+        if flushed.is_err() {
+            // Drop the buffered rest without writing it: nothing more goes in after a failure.
+            let _unwritten = buffered.into_parts();
+        }
+        flushed
+    };
+    let Tee {
+        hasher,
+        size,
+        error,
+        ..
+    } = tee;
+    if let Some(error) = error {
+        return Err(StageError::Compress(error));
+    }
+    if cancelled.load(Ordering::Relaxed) {
+        return Err(StageError::Write(io::Error::other(
+            "the rewrite was stopped",
+        )));
+    }
+    result.map_err(StageError::Produce)?;
+    let storage = zip
+        .finish()
+        .map_err(|err| StageError::Compress(err.into()))?;
+    Ok(Produced {
+        storage,
+        hash: hasher.finish(),
+        size,
+    })
+}
+
+/// The message of a caught panic.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message");
+    format!("the producer panicked: {message}")
+}
+
+/// Hashes and counts what passes through to the compressor; fails every write once the rewrite
+/// has stopped.
+struct Tee<'a, W: Write> {
+    inner: &'a mut W,
+    hasher: Hasher,
+    size: u64,
+    cancelled: &'a AtomicBool,
+    /// The compressor's own error, kept so that it is reported as such (the producer sees a
+    /// copy).
+    error: Option<io::Error>,
+}
+
+impl<W: Write> Write for Tee<'_, W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if self.cancelled.load(Ordering::Relaxed) {
+            return Err(io::Error::other("the rewrite was stopped"));
+        }
+        if let Some(error) = &self.error {
+            return Err(io::Error::new(error.kind(), error.to_string()));
+        }
+        match self.inner.write(bytes) {
+            Ok(n) => {
+                let written = bytes.get(..n).unwrap_or(bytes);
+                self.hasher.update(written);
+                self.size += written.len() as u64;
+                Ok(n)
+            }
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => Err(error),
+            Err(error) => {
+                let copy = io::Error::new(error.kind(), error.to_string());
+                self.error = Some(error);
+                Err(copy)
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The header fields of one output entry.
+struct EntryHeader {
+    name: String,
+    version_made_by: u16,
+    /// 0 (stored) or 8 (deflate).
+    method: u16,
+    time: DateTime,
+    crc32: u32,
+    compressed_size: u64,
+    size: u64,
+    external_attributes: u32,
+}
+
+impl EntryHeader {
+    /// Whether the sizes need ZIP64 fields.
+    fn sizes_need_zip64(&self) -> bool {
+        self.size >= ZIP64_LIMIT || self.compressed_size >= ZIP64_LIMIT
+    }
+
+    /// General purpose flags: only the UTF-8 name bit, for non-ASCII names.
+    fn flags(&self) -> u16 {
+        if self.name.is_ascii() { 0 } else { 1 << 11 }
+    }
+}
+
+/// Why copying an entry's data failed: reading its source or writing the output.
+enum CopyError {
+    Read(io::Error),
+    Write(io::Error),
+}
+
+/// A minimal sequential zip writer: local headers with known sizes (no data descriptors),
+/// no extra fields but ZIP64 where needed, no comments.
+struct ZipSink<W: Write> {
+    out: W,
+    /// Bytes written so far (the next local header's offset).
+    offset: u64,
+    /// The central directory, written at the end: each header and its local header's offset.
+    central: Vec<(EntryHeader, u64)>,
+}
+
+impl<W: Write> ZipSink<W> {
+    fn new(out: W) -> Self {
+        Self {
+            out,
+            offset: 0,
+            central: Vec::new(),
+        }
+    }
+
+    /// Writes one entry: its local header, then exactly `header.compressed_size` bytes of
+    /// compressed data from `data`.
+    fn add(
+        &mut self,
+        header: EntryHeader,
+        data: &mut dyn Read,
+        buffer: &mut [u8],
+    ) -> Result<(), CopyError> {
+        let zip64 = header.sizes_need_zip64();
+        let name = header.name.as_bytes();
+        let name_len = u16::try_from(name.len()).map_err(|_| {
+            CopyError::Write(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("entry name `{}` is longer than 65535 bytes", header.name),
+            ))
+        })?;
+        let mut local = Vec::with_capacity(30 + name.len() + 20);
+        put_u32(&mut local, 0x0403_4b50);
+        put_u16(&mut local, version_needed(zip64));
+        put_u16(&mut local, header.flags());
+        put_u16(&mut local, header.method);
+        put_u16(&mut local, header.time.timepart());
+        put_u16(&mut local, header.time.datepart());
+        put_u32(&mut local, header.crc32);
+        put_u32(&mut local, clamp32(header.compressed_size, zip64));
+        put_u32(&mut local, clamp32(header.size, zip64));
+        put_u16(&mut local, name_len);
+        put_u16(&mut local, if zip64 { 20 } else { 0 });
+        local.extend_from_slice(name);
+        if zip64 {
+            // The local ZIP64 field holds both sizes (APPNOTE 4.5.3).
+            put_u16(&mut local, 0x0001);
+            put_u16(&mut local, 16);
+            put_u64(&mut local, header.size);
+            put_u64(&mut local, header.compressed_size);
+        }
+        self.out.write_all(&local).map_err(CopyError::Write)?;
+
+        let mut remaining = header.compressed_size;
+        while remaining > 0 {
+            let want = usize::try_from(remaining).map_or(buffer.len(), |r| r.min(buffer.len()));
+            let chunk = buffer.get_mut(..want).unwrap_or_default();
+            let n = match data.read(chunk) {
+                Ok(0) => {
+                    return Err(CopyError::Read(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "compressed data ends {remaining} bytes early (expected {})",
+                            header.compressed_size
+                        ),
+                    )));
+                }
+                Ok(n) => n,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(CopyError::Read(err)),
+            };
+            self.out
+                .write_all(chunk.get(..n).unwrap_or_default())
+                .map_err(CopyError::Write)?;
+            remaining -= n as u64;
+        }
+
+        let start = self.offset;
+        self.offset += local.len() as u64 + header.compressed_size;
+        self.central.push((header, start));
+        Ok(())
+    }
+
+    /// Writes the central directory and the end records; returns the writer and the archive
+    /// size.
+    fn finish(mut self) -> io::Result<(W, u64)> {
+        let directory_start = self.offset;
+        let mut record = Vec::with_capacity(128);
+        for (header, offset) in &self.central {
+            let sizes_zip64 = header.sizes_need_zip64();
+            let offset_zip64 = *offset >= ZIP64_LIMIT;
+            let mut extra = Vec::with_capacity(28);
+            if sizes_zip64 || offset_zip64 {
+                // Only the fields whose 32-bit slot overflows, in this order (APPNOTE 4.5.3).
+                let len = 8 * (2 * u16::from(sizes_zip64) + u16::from(offset_zip64));
+                put_u16(&mut extra, 0x0001);
+                put_u16(&mut extra, len);
+                if sizes_zip64 {
+                    put_u64(&mut extra, header.size);
+                    put_u64(&mut extra, header.compressed_size);
+                }
+                if offset_zip64 {
+                    put_u64(&mut extra, *offset);
+                }
+            }
+            let name = header.name.as_bytes();
+            record.clear();
+            put_u32(&mut record, 0x0201_4b50);
+            put_u16(&mut record, header.version_made_by);
+            put_u16(&mut record, version_needed(sizes_zip64 || offset_zip64));
+            put_u16(&mut record, header.flags());
+            put_u16(&mut record, header.method);
+            put_u16(&mut record, header.time.timepart());
+            put_u16(&mut record, header.time.datepart());
+            put_u32(&mut record, header.crc32);
+            put_u32(&mut record, clamp32(header.compressed_size, sizes_zip64));
+            put_u32(&mut record, clamp32(header.size, sizes_zip64));
+            // Checked in `add`.
+            put_u16(&mut record, u16::try_from(name.len()).unwrap_or(u16::MAX));
+            put_u16(&mut record, u16::try_from(extra.len()).unwrap_or(0));
+            put_u16(&mut record, 0); // comment length
+            put_u16(&mut record, 0); // disk number start
+            put_u16(&mut record, 0); // internal attributes
+            put_u32(&mut record, header.external_attributes);
+            put_u32(&mut record, clamp32(*offset, offset_zip64));
+            record.extend_from_slice(name);
+            record.extend_from_slice(&extra);
+            self.out.write_all(&record)?;
+            self.offset += record.len() as u64;
+        }
+        let directory_size = self.offset - directory_start;
+        let count = self.central.len();
+        let zip64 = count >= ZIP64_ENTRY_LIMIT
+            || directory_size >= ZIP64_LIMIT
+            || directory_start >= ZIP64_LIMIT;
+        let mut end = Vec::with_capacity(98);
+        if zip64 {
+            let end64_offset = self.offset;
+            put_u32(&mut end, 0x0606_4b50);
+            put_u64(&mut end, 44); // size of the rest of this record
+            put_u16(&mut end, MADE_BY);
+            put_u16(&mut end, version_needed(true));
+            put_u32(&mut end, 0); // this disk
+            put_u32(&mut end, 0); // disk with the central directory
+            put_u64(&mut end, count as u64);
+            put_u64(&mut end, count as u64);
+            put_u64(&mut end, directory_size);
+            put_u64(&mut end, directory_start);
+            // Locator.
+            put_u32(&mut end, 0x0706_4b50);
+            put_u32(&mut end, 0);
+            put_u64(&mut end, end64_offset);
+            put_u32(&mut end, 1);
+        }
+        let count16 = u16::try_from(count)
+            .ok()
+            .filter(|&count| usize::from(count) < ZIP64_ENTRY_LIMIT)
+            .unwrap_or(u16::MAX);
+        put_u32(&mut end, 0x0605_4b50);
+        put_u16(&mut end, 0);
+        put_u16(&mut end, 0);
+        put_u16(&mut end, count16);
+        put_u16(&mut end, count16);
+        put_u32(&mut end, clamp32(directory_size, zip64));
+        put_u32(&mut end, clamp32(directory_start, zip64));
+        put_u16(&mut end, 0); // comment length
+        self.out.write_all(&end)?;
+        self.offset += end.len() as u64;
+        self.out.flush()?;
+        Ok((self.out, self.offset))
+    }
+}
+
+/// `version needed to extract`: 2.0 (deflate, directories), 4.5 with ZIP64 fields.
+fn version_needed(zip64: bool) -> u16 {
+    if zip64 { 45 } else { 20 }
+}
+
+/// A 32-bit header field: the value, or `0xFFFF_FFFF` when it lives in a ZIP64 field.
+fn clamp32(value: u64, zip64: bool) -> u32 {
+    if zip64 {
+        u32::MAX
+    } else {
+        // In range: callers set `zip64` whenever `value >= ZIP64_LIMIT`.
+        u32::try_from(value).unwrap_or(u32::MAX)
+    }
+}
+
+fn put_u16(out: &mut Vec<u8>, value: u16) {
+    out.extend_from_slice(&value.to_le_bytes());
+}
+
+fn put_u32(out: &mut Vec<u8>, value: u32) {
+    out.extend_from_slice(&value.to_le_bytes());
+}
+
+fn put_u64(out: &mut Vec<u8>, value: u64) {
+    out.extend_from_slice(&value.to_le_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read as _;
+
+    use zip::write::SimpleFileOptions;
+
+    use super::*;
+
+    const INPUT_NAME: &str = "foo-1.0-cp312-cp312-linux_x86_64.whl";
+    const OUTPUT_NAME: &str = "foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl";
+    const DIST_INFO: &str = "foo-1.0.dist-info";
+    const NEW_TAG: &str = "manylinux_2_17_x86_64";
+    const LIB: &str = "foo.libs/libbar-12345678.so.1";
+
+    /// One input entry: name (directories end with `/`), contents, mode.
+    type InputFile = (String, Vec<u8>, u32);
+
+    fn file(name: &str, content: &[u8], mode: u32) -> InputFile {
+        (name.to_string(), content.to_vec(), mode)
+    }
+
+    fn elf_like(seed: u32, len: usize) -> Vec<u8> {
+        let mut out = b"\x7fELF\x02\x01\x01".to_vec();
+        out.extend((0..len as u32).map(|i| ((i.wrapping_mul(seed) >> 5) % 251) as u8));
+        out
+    }
+
+    /// The contents of a small wheel, `RECORD` excluded, in archive order.
+    fn input_files() -> Vec<InputFile> {
+        vec![
+            file("foo/", b"", 0o40755),
+            file("foo/__init__.py", b"from ._core import *\n", 0o100644),
+            file("foo/_core.so", &elf_like(7, 20_000), 0o100644),
+            file("foo/data, with comma.txt", b"a,b\n", 0o100644),
+            file(
+                "foo-1.0.data/scripts/tool",
+                b"#!/bin/sh\necho tool\n",
+                0o100755,
+            ),
+            file(
+                &format!("{DIST_INFO}/METADATA"),
+                b"Metadata-Version: 2.1\nName: foo\nVersion: 1.0\n",
+                0o100644,
+            ),
+            file(
+                &format!("{DIST_INFO}/WHEEL"),
+                b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: false\nTag: cp312-cp312-linux_x86_64\n",
+                0o100644,
+            ),
+        ]
+    }
+
+    /// A distinct, valid timestamp per input entry.
+    fn input_time(index: usize) -> DateTime {
+        DateTime::from_date_and_time(2020, 5, 17, 10, 20, u8::try_from(index % 30 * 2).unwrap())
+            .unwrap()
+    }
+
+    /// Writes `files` plus a matching `RECORD` (and a `RECORD.jws` when `signed`) as a wheel.
+    fn build_wheel(dir: &Path, files: &[InputFile], signed: bool) -> PathBuf {
+        let mut files = files.to_vec();
+        let record_path = format!("{DIST_INFO}/RECORD");
+        let mut record = Record::default();
+        for (name, content, _) in &files {
+            if !name.ends_with('/') {
+                record.entries.push(RecordEntry {
+                    path: name.clone(),
+                    hash: Some(RecordHash::sha256_of(content)),
+                    size: Some(content.len() as u64),
+                });
+            }
+        }
+        record.entries.push(RecordEntry {
+            path: record_path.clone(),
+            hash: None,
+            size: None,
+        });
+        files.push((record_path, record.to_csv_bytes(), 0o100644));
+        if signed {
+            files.push(file(
+                &format!("{DIST_INFO}/RECORD.jws"),
+                b"{\"signature\": 1}",
+                0o100644,
+            ));
+        }
+        write_zip(&dir.join(INPUT_NAME), &files)
+    }
+
+    fn write_zip(path: &Path, files: &[InputFile]) -> PathBuf {
+        let mut writer = zip::ZipWriter::new(fs_err::File::create(path).unwrap());
+        for (index, (name, content, mode)) in files.iter().enumerate() {
+            let options = SimpleFileOptions::default()
+                .compression_method(CompressionMethod::Deflated)
+                .last_modified_time(input_time(index))
+                .unix_permissions(*mode);
+            if name.ends_with('/') {
+                writer.add_directory(name.as_str(), options).unwrap();
+            } else {
+                writer.start_file(name.as_str(), options).unwrap();
+                writer.write_all(content).unwrap();
+            }
+        }
+        writer.finish().unwrap();
+        path.to_path_buf()
+    }
+
+    /// [`build_wheel`] written with [`ZipSink`] (much faster for many entries in debug builds).
+    fn sink_wheel(dir: &Path, files: &[InputFile]) -> PathBuf {
+        let mut files = files.to_vec();
+        let mut record = Record::default();
+        for (name, content, _) in &files {
+            if !name.ends_with('/') {
+                record.entries.push(RecordEntry {
+                    path: name.clone(),
+                    hash: Some(RecordHash::sha256_of(content)),
+                    size: Some(content.len() as u64),
+                });
+            }
+        }
+        let record_path = format!("{DIST_INFO}/RECORD");
+        record.entries.push(RecordEntry {
+            path: record_path.clone(),
+            hash: None,
+            size: None,
+        });
+        files.push((record_path, record.to_csv_bytes(), 0o100644));
+        let path = dir.join(INPUT_NAME);
+        let mut sink = ZipSink::new(BufWriter::new(fs_err::File::create(&path).unwrap()));
+        let mut buffer = vec![0; CHUNK_LEN];
+        for (index, (name, content, mode)) in files.iter().enumerate() {
+            let mut header = EntryHeader {
+                name: name.clone(),
+                version_made_by: MADE_BY,
+                method: 0,
+                time: input_time(index),
+                crc32: 0,
+                compressed_size: 0,
+                size: 0,
+                external_attributes: mode << 16,
+            };
+            let result = if name.ends_with('/') {
+                sink.add(header, &mut io::empty(), &mut buffer)
+            } else {
+                let produced = compress_in_memory(6, content).unwrap();
+                let mut zip = ZipArchive::new(produced.storage).unwrap();
+                let mut entry = zip.by_index_raw(0).unwrap();
+                header.method = method_code(entry.compression()).unwrap();
+                header.crc32 = entry.crc32();
+                header.compressed_size = entry.compressed_size();
+                header.size = entry.size();
+                sink.add(header, &mut entry, &mut buffer)
+            };
+            assert!(result.is_ok());
+        }
+        sink.finish().unwrap();
+        path
+    }
+
+    /// The new contents of `foo/_core.so`.
+    fn patched_core() -> Vec<u8> {
+        elf_like(13, 300_000)
+    }
+
+    fn lib_contents() -> Vec<u8> {
+        elf_like(29, 50_000)
+    }
+
+    /// A typical repair plan: new platform tag, `_core.so` replaced (streamed in small writes,
+    /// mode kept), one library grafted.
+    fn repair_plan(archive: &WheelArchive) -> RewritePlan {
+        let mut wheel_info = archive.wheel_info().clone();
+        wheel_info.tags = vec![format!("cp312-cp312-{NEW_TAG}")];
+        RewritePlan {
+            filename: archive
+                .filename()
+                .with_platform_tags(vec![NEW_TAG.to_string()]),
+            wheel_info,
+            replace: vec![NewEntry::new("foo/_core.so", 0, |out| {
+                for piece in patched_core().chunks(7000) {
+                    out.write_all(piece)?;
+                }
+                Ok(())
+            })],
+            add: vec![NewEntry::from_bytes(LIB, 0o755, lib_contents())],
+            remove: Vec::new(),
+            compression_level: None,
+            source_date_epoch: None,
+        }
+    }
+
+    /// What the zip directory and local header say about one entry, and its compressed bytes.
+    #[derive(Debug, PartialEq)]
+    struct RawEntry {
+        compressed: Vec<u8>,
+        version_made_by: (zip::System, u8, u8),
+        crc32: u32,
+        method: CompressionMethod,
+        time: String,
+        mode: Option<u32>,
+        central_extra_fields: usize,
+        local_extra_len: u16,
+    }
+
+    fn raw_entry(path: &Path, name: &str) -> RawEntry {
+        let mut zip = ZipArchive::new(fs_err::File::open(path).unwrap()).unwrap();
+        let index = zip.index_for_name(name).unwrap();
+        let mut entry = zip.by_index_raw(index).unwrap();
+        let header_start = entry.header_start();
+        let mut compressed = Vec::new();
+        entry.read_to_end(&mut compressed).unwrap();
+        let (major, minor) = entry.version_made_by();
+        let raw = RawEntry {
+            compressed,
+            version_made_by: (entry.system(), major, minor),
+            crc32: entry.crc32(),
+            method: entry.compression(),
+            time: entry.last_modified().unwrap().to_string(),
+            mode: entry.unix_mode(),
+            central_extra_fields: entry.extra_data_fields().count(),
+            local_extra_len: 0,
+        };
+        drop(entry);
+        let bytes = fs_err::read(path).unwrap();
+        let at = usize::try_from(header_start).unwrap() + 28;
+        RawEntry {
+            local_extra_len: u16::from_le_bytes([bytes[at], bytes[at + 1]]),
+            ..raw
+        }
+    }
+
+    fn names(archive: &WheelArchive) -> Vec<&str> {
+        archive.entries().iter().map(|e| e.name.as_str()).collect()
+    }
+
+    fn dir_listing(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs_err::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The error's top line, checked to be a single line naming the output wheel.
+    fn message(err: &RewriteError) -> String {
+        let message = err.to_string();
+        assert!(!message.contains('\n'), "multi-line error: {message}");
+        assert!(message.contains("foo-1.0"), "no wheel name: {message}");
+        message
+    }
+
+    fn source(err: &RewriteError) -> String {
+        std::error::Error::source(err)
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn round_trip() {
+        let input_dir = tempfile::tempdir().unwrap();
+        let out_dir = tempfile::tempdir().unwrap();
+        let input = build_wheel(input_dir.path(), &input_files(), true);
+        let input_bytes = fs_err::read(&input).unwrap();
+        let archive = WheelArchive::open(&input).unwrap();
+        archive.verify_all().unwrap();
+
+        let outcome = rewrite(&archive, repair_plan(&archive), out_dir.path()).unwrap();
+        assert_eq!(outcome.path, out_dir.path().join(OUTPUT_NAME));
+        assert_eq!(outcome.size, fs_err::metadata(&outcome.path).unwrap().len());
+        assert_eq!(outcome.entries_copied_raw, 5);
+        assert_eq!(outcome.entries_compressed, 4);
+        assert_eq!(fs_err::read(&input).unwrap(), input_bytes, "input modified");
+        assert_eq!(dir_listing(out_dir.path()), [OUTPUT_NAME]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = fs_err::metadata(&outcome.path)
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o644);
+        }
+
+        let mut output = WheelArchive::open(&outcome.path).unwrap();
+        output.verify_all().unwrap();
+        assert_eq!(
+            names(&output),
+            [
+                "foo/",
+                "foo/__init__.py",
+                "foo/_core.so",
+                "foo/data, with comma.txt",
+                "foo-1.0.data/scripts/tool",
+                LIB,
+                "foo-1.0.dist-info/METADATA",
+                "foo-1.0.dist-info/WHEEL",
+                "foo-1.0.dist-info/RECORD",
+            ]
+        );
+        assert_eq!(output.read_entry("foo/_core.so").unwrap(), patched_core());
+        assert_eq!(output.read_entry(LIB).unwrap(), lib_contents());
+        for (name, content, _) in input_files() {
+            if name != "foo/_core.so" && !name.ends_with("/WHEEL") && !name.ends_with('/') {
+                assert_eq!(output.read_entry(&name).unwrap(), content, "{name}");
+            }
+        }
+        assert_eq!(
+            output.wheel_info().tags,
+            ["cp312-cp312-manylinux_2_17_x86_64"]
+        );
+        assert_eq!(output.filename().platform_tags, [NEW_TAG]);
+
+        // RECORD: every file in output order, RECORD last without hash.
+        let record =
+            String::from_utf8(output.read_entry("foo-1.0.dist-info/RECORD").unwrap()).unwrap();
+        let row = |name: &str, content: &[u8]| {
+            let path = if name.contains(',') {
+                format!("\"{name}\"")
+            } else {
+                name.to_string()
+            };
+            format!(
+                "{path},{},{}\n",
+                RecordHash::sha256_of(content),
+                content.len()
+            )
+        };
+        let files = input_files();
+        let content = |name: &str| files.iter().find(|f| f.0 == name).unwrap().1.clone();
+        let expected = [
+            row("foo/__init__.py", &content("foo/__init__.py")),
+            row("foo/_core.so", &patched_core()),
+            row(
+                "foo/data, with comma.txt",
+                &content("foo/data, with comma.txt"),
+            ),
+            row(
+                "foo-1.0.data/scripts/tool",
+                &content("foo-1.0.data/scripts/tool"),
+            ),
+            row(LIB, &lib_contents()),
+            row(
+                "foo-1.0.dist-info/METADATA",
+                &content("foo-1.0.dist-info/METADATA"),
+            ),
+            row(
+                "foo-1.0.dist-info/WHEEL",
+                &output.read_entry("foo-1.0.dist-info/WHEEL").unwrap(),
+            ),
+            "foo-1.0.dist-info/RECORD,,\n".to_string(),
+        ]
+        .concat();
+        assert_eq!(record, expected);
+
+        // Unchanged entries: same compressed bytes, CRC, method, time and mode.
+        for name in [
+            "foo/",
+            "foo/__init__.py",
+            "foo/data, with comma.txt",
+            "foo-1.0.data/scripts/tool",
+            "foo-1.0.dist-info/METADATA",
+        ] {
+            let before = raw_entry(&input, name);
+            let after = raw_entry(&outcome.path, name);
+            assert_eq!(after, before, "{name}");
+            assert_eq!(after.local_extra_len, 0);
+        }
+        // Written entries: no extra fields, modes and times by the rules.
+        let core = raw_entry(&outcome.path, "foo/_core.so");
+        let lib = raw_entry(&outcome.path, LIB);
+        let wheel = raw_entry(&outcome.path, "foo-1.0.dist-info/WHEEL");
+        for entry in [&core, &lib, &wheel] {
+            assert_eq!(entry.method, CompressionMethod::Deflated);
+            assert_eq!((entry.central_extra_fields, entry.local_extra_len), (0, 0));
+        }
+        assert_eq!(core.mode, Some(0o100644));
+        assert_eq!(core.time, raw_entry(&input, "foo/_core.so").time);
+        assert_eq!(lib.mode, Some(0o100755));
+        assert_eq!(lib.time, "1980-01-01 00:00:00");
+        assert_eq!(
+            wheel.time,
+            raw_entry(&input, "foo-1.0.dist-info/WHEEL").time
+        );
+        assert_eq!(
+            raw_entry(&outcome.path, "foo-1.0.dist-info/RECORD").time,
+            raw_entry(&input, "foo-1.0.dist-info/RECORD").time
+        );
+    }
+
+    /// `.dist-info` last even when the input lists it first; additions before it, additions
+    /// inside it after its entries; removals; RECORD.jws dropped; RECORD last.
+    #[test]
+    fn entry_order() {
+        let input_dir = tempfile::tempdir().unwrap();
+        let out_dir = tempfile::tempdir().unwrap();
+        let mut files = input_files();
+        files.rotate_left(5); // METADATA and WHEEL first
+        files.push(file("foo/x.py", b"x = 1\n", 0o100644));
+        let input = build_wheel(input_dir.path(), &files, true);
+        let archive = WheelArchive::open(&input).unwrap();
+        assert_eq!(
+            names(&archive),
+            [
+                "foo-1.0.dist-info/METADATA",
+                "foo-1.0.dist-info/WHEEL",
+                "foo/",
+                "foo/__init__.py",
+                "foo/_core.so",
+                "foo/data, with comma.txt",
+                "foo-1.0.data/scripts/tool",
+                "foo/x.py",
+                "foo-1.0.dist-info/RECORD",
+                "foo-1.0.dist-info/RECORD.jws",
+            ]
+        );
+        let mut plan = repair_plan(&archive);
+        plan.remove = vec!["foo-1.0.data/scripts/tool".to_string()];
+        plan.replace.push(NewEntry::from_bytes(
+            "foo/x.py",
+            0o100600,
+            b"x = 2\n".to_vec(),
+        ));
+        plan.add.insert(
+            0,
+            NewEntry::from_bytes(
+                "foo-1.0.dist-info/sboms/wheelwright.cdx.json",
+                0,
+                b"{}".to_vec(),
+            ),
+        );
+        plan.add.push(NewEntry::from_bytes(
+            "foo.scripts/tool",
+            0o755,
+            b"#!/bin/sh\necho tool\n".to_vec(),
+        ));
+        plan.add
+            .push(NewEntry::from_bytes("foo/naïve.txt", 0, b"utf-8".to_vec()));
+        let outcome = rewrite(&archive, plan, out_dir.path()).unwrap();
+        let mut output = WheelArchive::open(&outcome.path).unwrap();
+        output.verify_all().unwrap();
+        let expected = [
+            "foo/",
+            "foo/__init__.py",
+            "foo/_core.so",
+            "foo/data, with comma.txt",
+            "foo/x.py",
+            LIB,
+            "foo.scripts/tool",
+            "foo/naïve.txt",
+            "foo-1.0.dist-info/METADATA",
+            "foo-1.0.dist-info/WHEEL",
+            "foo-1.0.dist-info/sboms/wheelwright.cdx.json",
+            "foo-1.0.dist-info/RECORD",
+        ];
+        assert_eq!(names(&output), expected);
+        let record =
+            Record::from_bytes(&output.read_entry("foo-1.0.dist-info/RECORD").unwrap()).unwrap();
+        let rows: Vec<&str> = record.entries.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(rows, expected[1..]);
+        assert_eq!(output.read_entry("foo/x.py").unwrap(), b"x = 2\n");
+        assert_eq!(
+            raw_entry(&outcome.path, "foo/x.py").mode,
+            Some(0o100600),
+            "explicit mode of a replaced entry"
+        );
+        assert_eq!(
+            raw_entry(&outcome.path, "foo.scripts/tool").mode,
+            Some(0o100755)
+        );
+        assert_eq!(
+            raw_entry(
+                &outcome.path,
+                "foo-1.0.dist-info/sboms/wheelwright.cdx.json"
+            )
+            .mode,
+            Some(0o100644)
+        );
+        assert_eq!(
+            (outcome.entries_copied_raw, outcome.entries_compressed),
+            (4, 8)
+        );
+        assert_eq!(output.read_entry("foo/naïve.txt").unwrap(), b"utf-8");
+    }
+
+    #[test]
+    fn deterministic() {
+        let input_dir = tempfile::tempdir().unwrap();
+        let input = build_wheel(input_dir.path(), &input_files(), true);
+        let archive = WheelArchive::open(&input).unwrap();
+        for epoch in [None, Some(1_700_000_000)] {
+            let outputs: Vec<Vec<u8>> = (0..2)
+                .map(|_| {
+                    let out_dir = tempfile::tempdir().unwrap();
+                    let mut plan = repair_plan(&archive);
+                    plan.source_date_epoch = epoch;
+                    let outcome = rewrite(&archive, plan, out_dir.path()).unwrap();
+                    fs_err::read(outcome.path).unwrap()
+                })
+                .collect();
+            assert!(outputs[0] == outputs[1], "not deterministic ({epoch:?})");
+            if epoch.is_some() {
+                let out_dir = tempfile::tempdir().unwrap();
+                let path = out_dir.path().join(OUTPUT_NAME);
+                fs_err::write(&path, &outputs[0]).unwrap();
+                for name in [
+                    "foo/_core.so",
+                    LIB,
+                    "foo-1.0.dist-info/WHEEL",
+                    "foo-1.0.dist-info/RECORD",
+                ] {
+                    assert_eq!(raw_entry(&path, name).time, "2023-11-14 22:13:20", "{name}");
+                }
+                assert_eq!(
+                    raw_entry(&path, "foo/__init__.py").time,
+                    raw_entry(&input, "foo/__init__.py").time
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn stored_at_level_zero() {
+        let input_dir = tempfile::tempdir().unwrap();
+        let out_dir = tempfile::tempdir().unwrap();
+        let input = build_wheel(input_dir.path(), &input_files(), false);
+        let archive = WheelArchive::open(&input).unwrap();
+        let mut plan = repair_plan(&archive);
+        plan.compression_level = Some(0);
+        let outcome = rewrite(&archive, plan, out_dir.path()).unwrap();
+        let mut output = WheelArchive::open(&outcome.path).unwrap();
+        output.verify_all().unwrap();
+        let core = raw_entry(&outcome.path, "foo/_core.so");
+        assert_eq!(core.method, CompressionMethod::Stored);
+        assert_eq!(core.compressed, patched_core());
+        assert_eq!(
+            raw_entry(&outcome.path, "foo/__init__.py").method,
+            CompressionMethod::Deflated,
+            "raw copies keep their method"
+        );
+        assert_eq!(output.read_entry(LIB).unwrap(), lib_contents());
+    }
+
+    #[test]
+    fn timestamps_from_epoch() {
+        let show = |seconds| dos_time_from_epoch(seconds).to_string();
+        assert_eq!(show(0), "1980-01-01 00:00:00");
+        assert_eq!(show(DOS_EPOCH - 1), "1980-01-01 00:00:00");
+        assert_eq!(show(DOS_EPOCH), "1980-01-01 00:00:00");
+        assert_eq!(show(DOS_EPOCH + 61), "1980-01-01 00:01:00");
+        assert_eq!(show(951_782_400), "2000-02-29 00:00:00");
+        assert_eq!(show(1_700_000_000), "2023-11-14 22:13:20");
+        assert_eq!(show(1_709_251_199), "2024-02-29 23:59:58");
+        assert_eq!(show(4_354_819_199), "2107-12-31 23:59:58");
+        assert_eq!(show(4_354_819_200), "2107-12-31 23:59:58");
+        assert_eq!(show(u64::MAX), "2107-12-31 23:59:58");
+    }
+
+    #[test]
+    fn producer_error_leaves_nothing() {
+        let input_dir = tempfile::tempdir().unwrap();
+        let out_dir = tempfile::tempdir().unwrap();
+        let input = build_wheel(input_dir.path(), &input_files(), false);
+        let archive = WheelArchive::open(&input).unwrap();
+        let mut plan = repair_plan(&archive);
+        plan.replace = vec![NewEntry::new("foo/_core.so", 0, |out| {
+            out.write_all(&elf_like(3, 100_000))?;
+            Err(io::Error::other("boom"))
+        })];
+        // A long producer after it: stopped by failing writes once the rewrite has failed.
+        plan.add.push(NewEntry::new("foo.libs/big.so", 0, |out| {
+            let chunk = elf_like(5, 1 << 16);
+            for _ in 0..10_000_000 {
+                out.write_all(&chunk)?;
+            }
+            Ok(())
+        }));
+        let err = rewrite(&archive, plan, out_dir.path()).unwrap_err();
+        insta::assert_snapshot!(message(&err), @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: failed to produce `foo/_core.so`");
+        insta::assert_snapshot!(source(&err), @"boom");
+        assert!(dir_listing(out_dir.path()).is_empty());
+
+        let mut plan = repair_plan(&archive);
+        plan.add = vec![NewEntry::new(LIB, 0, |_| panic!("grafting failed"))];
+        let err = rewrite(&archive, plan, out_dir.path()).unwrap_err();
+        insta::assert_snapshot!(message(&err), @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: failed to produce `foo.libs/libbar-12345678.so.1`");
+        insta::assert_snapshot!(source(&err), @"the producer panicked: grafting failed");
+        assert!(dir_listing(out_dir.path()).is_empty());
+    }
+
+    #[test]
+    fn unwritable_output_leaves_nothing() {
+        let input_dir = tempfile::tempdir().unwrap();
+        let input = build_wheel(input_dir.path(), &input_files(), false);
+        let archive = WheelArchive::open(&input).unwrap();
+        // A regular file as the output directory (permissions do not stop root).
+        let not_a_dir = input_dir.path().join("not-a-dir");
+        fs_err::write(&not_a_dir, b"").unwrap();
+        let err = rewrite(&archive, repair_plan(&archive), &not_a_dir).unwrap_err();
+        assert!(
+            matches!(err, RewriteError::CreateTemporary { .. }),
+            "{err:?}"
+        );
+        insta::assert_snapshot!(
+            message(&err).replace(&input_dir.path().display().to_string(), "[TEMP]"),
+            @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: failed to create a temporary file in `[TEMP]/not-a-dir`"
+        );
+        let missing = input_dir.path().join("missing");
+        let err = rewrite(&archive, repair_plan(&archive), &missing).unwrap_err();
+        assert!(
+            matches!(err, RewriteError::CreateTemporary { .. }),
+            "{err:?}"
+        );
+        assert_eq!(
+            dir_listing(input_dir.path()),
+            [INPUT_NAME.to_string(), "not-a-dir".to_string()]
+        );
+    }
+
+    #[test]
+    fn refuses_to_overwrite_the_input() {
+        let input_dir = tempfile::tempdir().unwrap();
+        let input = build_wheel(input_dir.path(), &input_files(), false);
+        let before = fs_err::read(&input).unwrap();
+        let archive = WheelArchive::open(&input).unwrap();
+        let mut plan = repair_plan(&archive);
+        plan.filename = archive.filename().clone();
+        // Also through a differently spelled path to the same directory.
+        let spelled = input_dir.path().join(".");
+        for dir in [input_dir.path(), spelled.as_path()] {
+            let plan = RewritePlan {
+                filename: plan.filename.clone(),
+                wheel_info: plan.wheel_info.clone(),
+                replace: Vec::new(),
+                add: Vec::new(),
+                remove: Vec::new(),
+                compression_level: None,
+                source_date_epoch: None,
+            };
+            let err = rewrite(&archive, plan, dir).unwrap_err();
+            insta::allow_duplicates! {
+                insta::assert_snapshot!(message(&err), @"`foo-1.0-cp312-cp312-linux_x86_64.whl`: the output would overwrite the input wheel");
+            }
+        }
+        assert_eq!(fs_err::read(&input).unwrap(), before);
+        assert_eq!(dir_listing(input_dir.path()), [INPUT_NAME]);
+    }
+
+    #[test]
+    fn invalid_plans() {
+        let input_dir = tempfile::tempdir().unwrap();
+        let out_dir = tempfile::tempdir().unwrap();
+        let input = build_wheel(input_dir.path(), &input_files(), true);
+        let archive = WheelArchive::open(&input).unwrap();
+        let run = |change: &dyn Fn(&mut RewritePlan)| {
+            let mut plan = repair_plan(&archive);
+            change(&mut plan);
+            let err = rewrite(&archive, plan, out_dir.path()).unwrap_err();
+            assert!(dir_listing(out_dir.path()).is_empty());
+            message(&err)
+        };
+        let bytes = |name: &str| NewEntry::from_bytes(name, 0, Vec::new());
+        insta::assert_snapshot!(
+            run(&|plan| plan.replace.push(bytes("foo/missing.so"))),
+            @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: cannot replace `foo/missing.so`: no such file in the input wheel"
+        );
+        insta::assert_snapshot!(
+            run(&|plan| plan.replace.push(bytes("foo/"))),
+            @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: cannot replace `foo/`: no such file in the input wheel"
+        );
+        insta::assert_snapshot!(
+            run(&|plan| plan.replace.push(bytes("foo/_core.so"))),
+            @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: `foo/_core.so` would be written twice"
+        );
+        insta::assert_snapshot!(
+            run(&|plan| plan.replace.push(bytes("foo-1.0.dist-info/WHEEL"))),
+            @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: cannot replace `foo-1.0.dist-info/WHEEL`: the rewrite manages it"
+        );
+        insta::assert_snapshot!(
+            run(&|plan| plan.remove.push("foo-1.0.dist-info/METADATA".to_string())),
+            @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: cannot remove `foo-1.0.dist-info/METADATA`: the rewrite manages it"
+        );
+        insta::assert_snapshot!(
+            run(&|plan| plan.remove.push("foo/gone.py".to_string())),
+            @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: cannot remove `foo/gone.py`: no such file in the input wheel"
+        );
+        insta::assert_snapshot!(
+            run(&|plan| plan.remove.push("foo/_core.so".to_string())),
+            @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: `foo/_core.so` would be written twice"
+        );
+        insta::assert_snapshot!(
+            run(&|plan| plan.add.push(bytes("foo/__init__.py"))),
+            @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: `foo/__init__.py` would be written twice"
+        );
+        insta::assert_snapshot!(
+            run(&|plan| plan.add.push(bytes("foo"))),
+            @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: `foo` would be written twice"
+        );
+        insta::assert_snapshot!(
+            run(&|plan| plan.add.push(bytes(LIB))),
+            @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: `foo.libs/libbar-12345678.so.1` would be written twice"
+        );
+        insta::assert_snapshot!(
+            run(&|plan| plan.add.push(bytes("foo-1.0.dist-info/RECORD.p7s"))),
+            @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: cannot add `foo-1.0.dist-info/RECORD.p7s`: the rewrite manages it"
+        );
+        insta::assert_snapshot!(
+            run(&|plan| plan.add.push(bytes("foo/../../etc/passwd"))),
+            @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: cannot add `foo/../../etc/passwd`: has a `..` component"
+        );
+        insta::assert_snapshot!(
+            run(&|plan| plan.add.push(bytes("foo/__init__.py/x"))),
+            @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: cannot add `foo/__init__.py/x`: a parent path is a file"
+        );
+        insta::assert_snapshot!(
+            run(&|plan| plan.add.push(bytes("foo.libs/"))),
+            @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: cannot add `foo.libs/`: is a directory name"
+        );
+        insta::assert_snapshot!(
+            run(&|plan| plan.compression_level = Some(10)),
+            @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: invalid compression level 10 (expected 0 to 9)"
+        );
+        insta::assert_snapshot!(
+            run(&|plan| plan.filename.version = "2.0".to_string()),
+            @"`foo-2.0-cp312-cp312-manylinux_2_17_x86_64.whl`: the output name must keep the input's distribution name and version `foo-1.0`"
+        );
+        // Removing a signature is allowed (it is dropped anyway).
+        let mut plan = repair_plan(&archive);
+        plan.remove.push("foo-1.0.dist-info/RECORD.jws".to_string());
+        rewrite(&archive, plan, out_dir.path()).unwrap();
+    }
+
+    /// An unchanged file without a RECORD row cannot be carried over.
+    #[test]
+    fn unchanged_file_missing_from_record() {
+        let input_dir = tempfile::tempdir().unwrap();
+        let out_dir = tempfile::tempdir().unwrap();
+        let input = build_wheel(input_dir.path(), &input_files(), false);
+        // Rebuild with an extra file that RECORD does not list.
+        let zip_files = {
+            let mut zip = ZipArchive::new(fs_err::File::open(&input).unwrap()).unwrap();
+            let mut files = Vec::new();
+            for index in 0..zip.len() {
+                let mut entry = zip.by_index(index).unwrap();
+                let mut content = Vec::new();
+                entry.read_to_end(&mut content).unwrap();
+                files.push((
+                    entry.name().unwrap().into_owned(),
+                    content,
+                    entry.unix_mode().unwrap(),
+                ));
+            }
+            files.insert(3, file("foo/stray.txt", b"stray", 0o100644));
+            files
+        };
+        write_zip(&input, &zip_files);
+        let archive = WheelArchive::open(&input).unwrap();
+        let err = rewrite(&archive, repair_plan(&archive), out_dir.path()).unwrap_err();
+        insta::assert_snapshot!(message(&err), @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: `foo/stray.txt` has no hashed row in the input RECORD");
+        assert!(dir_listing(out_dir.path()).is_empty());
+    }
+
+    /// More than 65535 entries: the ZIP64 end of central directory record.
+    #[test]
+    fn many_entries_use_zip64_end_records() {
+        let input_dir = tempfile::tempdir().unwrap();
+        let out_dir = tempfile::tempdir().unwrap();
+        let mut files = input_files();
+        for i in 0..66_000 {
+            files.push(file(&format!("foo/d{i}/"), b"", 0o40755));
+        }
+        let input = sink_wheel(input_dir.path(), &files);
+        let archive = WheelArchive::open(&input).unwrap();
+        assert_eq!(archive.entries().len(), 66_008);
+        let outcome = rewrite(&archive, repair_plan(&archive), out_dir.path()).unwrap();
+        let output = WheelArchive::open(&outcome.path).unwrap();
+        output.verify_all().unwrap();
+        assert_eq!(output.entries().len(), 66_009);
+        let bytes = fs_err::read(&outcome.path).unwrap();
+        let end = bytes.len() - 22;
+        assert_eq!(bytes[end..end + 4], 0x0605_4b50_u32.to_le_bytes());
+        assert_eq!(bytes[end + 8..end + 12], [0xff; 4], "entry counts in ZIP64");
+        assert_eq!(bytes[end - 20..end - 16], 0x0706_4b50_u32.to_le_bytes());
+    }
+
+    /// An entry and offsets beyond 4 GiB: ZIP64 fields written once, and raw-copied again
+    /// correctly. Writes about 13 GB to the temporary directory; run with
+    /// `cargo test --release -- --ignored zip64_large_entry`.
+    #[test]
+    #[ignore = "writes ~13 GB"]
+    fn zip64_large_entry() {
+        const BIG: u64 = (1 << 32) + 12_345;
+        let input_dir = tempfile::tempdir().unwrap();
+        let out_dir = tempfile::tempdir().unwrap();
+        let input = build_wheel(input_dir.path(), &input_files(), false);
+        let archive = WheelArchive::open(&input).unwrap();
+        let mut plan = repair_plan(&archive);
+        plan.compression_level = Some(0);
+        plan.add.push(NewEntry::new("foo/big.bin", 0, |out| {
+            let chunk = vec![0x5a; 1 << 20];
+            let mut left = BIG;
+            while left > 0 {
+                let n = usize::try_from(left.min(1 << 20)).unwrap();
+                out.write_all(&chunk[..n])?;
+                left -= n as u64;
+            }
+            Ok(())
+        }));
+        let first = rewrite(&archive, plan, out_dir.path()).unwrap();
+        let check = |path: &Path| {
+            let output = WheelArchive::open(path).unwrap();
+            output.verify_all().unwrap();
+            assert_eq!(output.entry("foo/big.bin").unwrap().size, BIG);
+            let big = raw_entry_meta(path, "foo/big.bin");
+            assert_eq!(
+                (big.0, big.1),
+                (1, 20),
+                "one ZIP64 field, both sizes locally"
+            );
+            let record = raw_entry_meta(path, "foo-1.0.dist-info/RECORD");
+            assert!(record.2 >= 1 << 32, "RECORD's offset needs ZIP64");
+            assert_eq!((record.0, record.1), (1, 0), "offset-only ZIP64 field");
+        };
+        check(&first.path);
+
+        // Raw-copy the big entry again.
+        let second_dir = tempfile::tempdir().unwrap();
+        let archive = WheelArchive::open(&first.path).unwrap();
+        let mut plan = repair_plan(&archive);
+        plan.filename = archive
+            .filename()
+            .with_platform_tags(vec!["manylinux_2_28_x86_64".to_string()]);
+        plan.add.clear();
+        let second = rewrite(&archive, plan, second_dir.path()).unwrap();
+        check(&second.path);
+        assert!(second.entries_copied_raw >= 6);
+    }
+
+    /// (central extra fields, local extra length, local header offset) without reading data.
+    fn raw_entry_meta(path: &Path, name: &str) -> (usize, u16, u64) {
+        let file = fs_err::File::open(path).unwrap();
+        let mut zip = ZipArchive::new(file).unwrap();
+        let index = zip.index_for_name(name).unwrap();
+        let entry = zip.by_index_raw(index).unwrap();
+        let central = entry.extra_data_fields().count();
+        let start = entry.header_start();
+        drop(entry);
+        let mut file = fs_err::File::open(path).unwrap();
+        file.seek(io::SeekFrom::Start(start + 28)).unwrap();
+        let mut len = [0; 2];
+        file.read_exact(&mut len).unwrap();
+        (central, u16::from_le_bytes(len), start)
+    }
+
+    /// xorshift64 bytes into `out`.
+    fn fill_random(state: &mut u64, out: &mut [u8]) {
+        for chunk in out.chunks_mut(8) {
+            *state ^= *state << 13;
+            *state ^= *state >> 7;
+            *state ^= *state << 17;
+            chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
+        }
+    }
+
+    /// Content that deflates roughly like shared objects: low-entropy runs and repeats.
+    fn fill_binary_like(state: &mut u64, out: &mut [u8]) {
+        fill_random(state, out);
+        for (i, byte) in out.iter_mut().enumerate() {
+            if i % 3 != 0 {
+                *byte &= 0x1f;
+            }
+        }
+    }
+
+    /// Peak resident set size since the last reset, in MB, and resets it (Linux; 0 elsewhere).
+    fn peak_rss_mb() -> f64 {
+        let status = fs_err::read_to_string("/proc/self/status").unwrap_or_default();
+        let kb = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
+            .unwrap_or(0.0);
+        // "5" resets the peak to the current RSS (Linux 4.0+).
+        let _ = fs_err::write("/proc/self/clear_refs", "5");
+        kb / 1000.0
+    }
+
+    /// A producer streaming `len` bytes from one reused 1 MiB buffer.
+    fn streaming(
+        len: u64,
+        seed: u64,
+        binary_like: bool,
+    ) -> impl FnOnce(&mut dyn Write) -> io::Result<()> + Send + 'static {
+        move |out| {
+            let mut state = seed;
+            let mut buffer = vec![0; 1 << 20];
+            let mut left = len;
+            while left > 0 {
+                let n = usize::try_from(left.min(1 << 20)).unwrap_or(1 << 20);
+                if binary_like {
+                    fill_binary_like(&mut state, &mut buffer[..n]);
+                } else {
+                    fill_random(&mut state, &mut buffer[..n]);
+                }
+                out.write_all(&buffer[..n])?;
+                left -= n as u64;
+            }
+            Ok(())
+        }
+    }
+
+    /// Time and memory of a rewrite against the floor (copying the file and hashing it); run
+    /// with `cargo test --release --lib -- --ignored --nocapture bench_rewrite`.
+    #[test]
+    #[ignore = "benchmark: writes ~1.5 GB"]
+    #[expect(clippy::print_stderr, reason = "benchmark output")]
+    fn bench_rewrite() {
+        let dir = tempfile::tempdir().unwrap();
+        // ~100 MB wheel: 30 random-content entries.
+        let input = {
+            let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+            let path = dir.path().join(INPUT_NAME);
+            let mut writer =
+                zip::ZipWriter::new(BufWriter::new(fs_err::File::create(&path).unwrap()));
+            let options = SimpleFileOptions::default()
+                .compression_method(CompressionMethod::Deflated)
+                .compression_level(Some(1));
+            let mut record = Record::default();
+            let mut files = input_files();
+            files.retain(|(name, ..)| name.contains(".dist-info/"));
+            let mut content = vec![0; 3_400_000 + 30 * 4096];
+            for i in 0..30 {
+                let content = &mut content[..3_400_000 + i * 4096];
+                fill_random(&mut state, content);
+                let name = format!("foo/_ext{i}.cpython-312-x86_64-linux-gnu.so");
+                writer.start_file(name.as_str(), options).unwrap();
+                writer.write_all(content).unwrap();
+                record.entries.push(RecordEntry {
+                    path: name,
+                    hash: Some(RecordHash::sha256_of(content)),
+                    size: Some(content.len() as u64),
+                });
+            }
+            for (name, content, _) in &files {
+                writer.start_file(name.as_str(), options).unwrap();
+                writer.write_all(content).unwrap();
+                record.entries.push(RecordEntry {
+                    path: name.clone(),
+                    hash: Some(RecordHash::sha256_of(content)),
+                    size: Some(content.len() as u64),
+                });
+            }
+            let record_path = format!("{DIST_INFO}/RECORD");
+            record.entries.push(RecordEntry {
+                path: record_path.clone(),
+                hash: None,
+                size: None,
+            });
+            writer.start_file(record_path.as_str(), options).unwrap();
+            writer.write_all(&record.to_csv_bytes()).unwrap();
+            writer.finish().unwrap();
+            path
+        };
+        let input_mb = fs_err::metadata(&input).unwrap().len() as f64 / 1e6;
+        let archive = WheelArchive::open(&input).unwrap();
+        archive.verify_all().unwrap();
+        eprintln!(
+            "input: {input_mb:.1} MB, {} entries",
+            archive.entries().len()
+        );
+
+        let runs = 5;
+        let best = |f: &mut dyn FnMut()| {
+            (0..runs)
+                .map(|_| {
+                    let start = std::time::Instant::now();
+                    f();
+                    start.elapsed().as_secs_f64() * 1000.0
+                })
+                .fold(f64::INFINITY, f64::min)
+        };
+
+        let out = tempfile::tempdir().unwrap();
+        let baseline = peak_rss_mb();
+        let floor = best(&mut || {
+            let copy = out.path().join("copy.whl");
+            fs_err::copy(&input, &copy).unwrap();
+            let mut hasher = HashAlgorithm::Sha256.hasher();
+            let mut file = fs_err::File::open(&copy).unwrap();
+            let mut buffer = vec![0; CHUNK_LEN];
+            loop {
+                let n = file.read(&mut buffer).unwrap();
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buffer[..n]);
+            }
+            std::hint::black_box(hasher.finish());
+            fs_err::remove_file(&copy).unwrap();
+        });
+        let floor_rss = peak_rss_mb();
+        eprintln!(
+            "floor (std::fs::copy + sha256 of the copy): {floor:.1} ms, peak RSS {floor_rss:.1} MB (baseline before: {baseline:.1} MB)"
+        );
+
+        let plan = |replace: Option<(u64, bool)>| {
+            let mut wheel_info = archive.wheel_info().clone();
+            wheel_info.tags = vec![format!("cp312-cp312-{NEW_TAG}")];
+            RewritePlan {
+                filename: archive
+                    .filename()
+                    .with_platform_tags(vec![NEW_TAG.to_string()]),
+                wheel_info,
+                replace: replace
+                    .map(|(len, binary_like)| {
+                        NewEntry::new(
+                            "foo/_ext7.cpython-312-x86_64-linux-gnu.so",
+                            0,
+                            streaming(len, 42, binary_like),
+                        )
+                    })
+                    .into_iter()
+                    .collect(),
+                add: Vec::new(),
+                remove: Vec::new(),
+                compression_level: None,
+                source_date_epoch: None,
+            }
+        };
+        // (label, replacement: (length, binary-like), runs)
+        type Case = (&'static str, Option<(u64, bool)>, usize);
+        let cases: [Case; 3] = [
+            (
+                "only WHEEL and RECORD rewritten (all raw copies)",
+                None,
+                runs,
+            ),
+            (
+                "one entry replaced by a 5 MB random stream, level 6",
+                Some((5_000_000, false)),
+                runs,
+            ),
+            (
+                "one entry replaced by a 500 MB binary-like stream, level 6",
+                Some((500_000_000, true)),
+                1,
+            ),
+        ];
+        for (label, replace, repeat) in cases {
+            let before = peak_rss_mb();
+            let mut outcome = None;
+            let ms = (0..repeat)
+                .map(|_| {
+                    let start = std::time::Instant::now();
+                    outcome = Some(rewrite(&archive, plan(replace), out.path()).unwrap());
+                    start.elapsed().as_secs_f64() * 1000.0
+                })
+                .fold(f64::INFINITY, f64::min);
+            let peak = peak_rss_mb();
+            let outcome = outcome.unwrap();
+            eprintln!(
+                "{label}: {ms:.1} ms ({:.2}x floor), peak RSS {peak:.1} MB (RSS before {before:.1} MB), output {:.1} MB, {} raw / {} compressed",
+                ms / floor,
+                outcome.size as f64 / 1e6,
+                outcome.entries_copied_raw,
+                outcome.entries_compressed
+            );
+            WheelArchive::open(&outcome.path)
+                .unwrap()
+                .verify_all()
+                .unwrap();
+            fs_err::remove_file(&outcome.path).unwrap();
+        }
+    }
+}
