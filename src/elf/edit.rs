@@ -101,7 +101,10 @@ pub trait ReadAt {
 }
 
 fn eof() -> io::Error {
-    io::Error::new(io::ErrorKind::UnexpectedEof, "read past the end of the data")
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "read past the end of the data",
+    )
 }
 
 impl ReadAt for [u8] {
@@ -619,7 +622,8 @@ impl<R: ReadAt + ?Sized> ReadAt for PatchedView<'_, R> {
                                 rest[..n].copy_from_slice(bytes.get(s..s + n).ok_or_else(eof)?);
                             }
                             Appended::Copy { offset: source, .. } => {
-                                self.original.read_exact_at(source + within, &mut rest[..n])?;
+                                self.original
+                                    .read_exact_at(source + within, &mut rest[..n])?;
                             }
                         }
                         step = n;
@@ -933,7 +937,9 @@ fn read_bytes<R: ReadAt + ?Sized>(
         .checked_add(len)
         .ok_or_else(|| malformed(format!("{what} extends past the end of the file")))?;
     if end > file.len() {
-        return Err(malformed(format!("{what} extends past the end of the file")));
+        return Err(malformed(format!(
+            "{what} extends past the end of the file"
+        )));
     }
     let len = usize::try_from(len).map_err(|_| malformed(format!("{what} is too large")))?;
     let mut buf = vec![0u8; len];
@@ -1059,7 +1065,9 @@ impl Headers {
             }
             let size = count.saturating_mul(codec.shdr_size());
             if size > MAX_TABLE {
-                return Err(ElfEditError::Unsupported(format!("{count} section headers")));
+                return Err(ElfEditError::Unsupported(format!(
+                    "{count} section headers"
+                )));
             }
             let sht = read_bytes(file, shoff, size, "section header table")?;
             sections = sht
@@ -1182,9 +1190,7 @@ impl DynState {
             .iter()
             .enumerate()
             .find(|(_, p)| p.p_type == PT_DYNAMIC)
-            .ok_or_else(|| {
-                ElfEditError::Unsupported("no PT_DYNAMIC (statically linked)".into())
-            })?;
+            .ok_or_else(|| ElfEditError::Unsupported("no PT_DYNAMIC (statically linked)".into()))?;
         if dynamic.p_filesz > MAX_TABLE {
             return Err(ElfEditError::Unsupported(format!(
                 "dynamic array of {} bytes",
@@ -1269,9 +1275,9 @@ impl DynState {
             });
             let mut vaddr = start;
             for _ in 0..count {
-                let offset = headers
-                    .vaddr_to_offset(vaddr, 16)
-                    .ok_or_else(|| malformed("version requirement is outside every loadable segment"))?;
+                let offset = headers.vaddr_to_offset(vaddr, 16).ok_or_else(|| {
+                    malformed("version requirement is outside every loadable segment")
+                })?;
                 let raw = read_bytes(file, offset, 16, "version requirement")?;
                 let vn_file = codec.u32(&raw, 4);
                 let vn_next = codec.u32(&raw, 12);
@@ -1412,7 +1418,10 @@ impl Writes {
         }
         let mut out = Vec::with_capacity(merged.len());
         for (start, end) in merged {
-            out.push((start, read_bytes(file, start, end - start, "patched structure")?));
+            out.push((
+                start,
+                read_bytes(file, start, end - start, "patched structure")?,
+            ));
         }
         let originals = out.clone();
         for (offset, bytes) in self.writes {
@@ -1611,7 +1620,9 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
         // the copied string table with the new strings.
         let phnum = headers.phdrs.len() as u64 + 1;
         if phnum >= u64::from(PN_XNUM) {
-            return Err(ElfEditError::Unsupported(format!("{phnum} program headers")));
+            return Err(ElfEditError::Unsupported(format!(
+                "{phnum} program headers"
+            )));
         }
         let pht_size = phnum * codec.phdr_size();
         let dynamic_at = align_up(pht_size, 8);
@@ -1799,7 +1810,10 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
             codec.put_word(&mut bytes, placement.vaddr + at, "section address")?;
             codec.put_word(&mut bytes, placement.offset + at, "section offset")?;
             codec.put_word(&mut bytes, size, "section size")?;
-            writes.put(headers.shoff + shdr.index * codec.shdr_size() + field_at, bytes);
+            writes.put(
+                headers.shoff + shdr.index * codec.shdr_size() + field_at,
+                bytes,
+            );
             Ok(())
         };
         let dynamic_section = headers.sections.iter().find(|s| s.sh_type == SHT_DYNAMIC);
@@ -1822,7 +1836,10 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
         let page = headers.page_size();
         let mut max_end = 0u64;
         for load in headers.loads() {
-            max_end = max_end.max(load.mem_end().ok_or_else(|| malformed("segment end overflows"))?);
+            max_end = max_end.max(
+                load.mem_end()
+                    .ok_or_else(|| malformed("segment end overflows"))?,
+            );
         }
         let floor = i128::from(align_up(max_end, page));
         let file_end = i128::from(align_up(self.file.len(), 8));
@@ -1952,7 +1969,11 @@ pub fn verify(view: &(impl ReadAt + ?Sized), expected: &Expected) -> Result<(), 
     compare("DT_NEEDED", &facts.needed, &expected.needed)?;
     compare("DT_RPATH", &facts.rpath, &expected.rpath)?;
     compare("DT_RUNPATH", &facts.runpath, &expected.runpath)?;
-    compare("verneed vn_file", &facts.verneed_files, &expected.verneed_files)?;
+    compare(
+        "verneed vn_file",
+        &facts.verneed_files,
+        &expected.verneed_files,
+    )?;
     check_file_view(view, &headers, &state)?;
     check_sections(&headers, &state)?;
     Ok(())
@@ -1990,7 +2011,10 @@ fn check_segments(headers: &Headers, file_len: u64) -> Result<(), ElfEditError> 
             if load.p_vaddr < prev.p_vaddr {
                 return Err(failed("PT_LOAD segments are not sorted by address"));
             }
-            if prev.mem_end().is_none_or(|prev_end| prev_end > load.p_vaddr) {
+            if prev
+                .mem_end()
+                .is_none_or(|prev_end| prev_end > load.p_vaddr)
+            {
                 return Err(failed(format!(
                     "PT_LOAD segments at {:#x} and {:#x} overlap in memory",
                     prev.p_vaddr, load.p_vaddr
@@ -2051,8 +2075,13 @@ fn check_file_view<R: ReadAt + ?Sized>(
                 table.size
             )));
         }
-        let bytes = read_cstr(view, table.offset + offset, table.offset + table.size, "string")
-            .map_err(|err| failed(format!("file view of `{name}`: {err}")))?;
+        let bytes = read_cstr(
+            view,
+            table.offset + offset,
+            table.offset + table.size,
+            "string",
+        )
+        .map_err(|err| failed(format!("file view of `{name}`: {err}")))?;
         if lossy(&bytes) != name {
             return Err(failed(format!(
                 "string `{name}` reads differently through the file offset of .dynstr"
@@ -2084,7 +2113,9 @@ fn check_sections(headers: &Headers, state: &DynState) -> Result<(), ElfEditErro
             || dynstr.sh_offset != table.offset
             || dynstr.sh_size != table.size)
     {
-        return Err(failed(".dynstr section header disagrees with DT_STRTAB/DT_STRSZ"));
+        return Err(failed(
+            ".dynstr section header disagrees with DT_STRTAB/DT_STRSZ",
+        ));
     }
     Ok(())
 }
@@ -2149,7 +2180,10 @@ fn compare_analysis(
         before.undefined_symbols == after.undefined_symbols,
         "undefined symbols",
     )?;
-    check(before.init_functions == after.init_functions, "init functions")?;
+    check(
+        before.init_functions == after.init_functions,
+        "init functions",
+    )?;
     Ok(())
 }
 
@@ -2209,7 +2243,9 @@ mod tests {
     }
 
     fn program_headers(data: &[u8]) -> Vec<goblin::elf::ProgramHeader> {
-        goblin::elf::Elf::parse(data).expect("goblin").program_headers
+        goblin::elf::Elf::parse(data)
+            .expect("goblin")
+            .program_headers
     }
 
     const ROOTS: [&str; 2] = ["root64", "root32"];
@@ -2218,7 +2254,8 @@ mod tests {
     fn soname_longer_shorter_and_existing() {
         for root in ROOTS {
             let data = fixture(&format!("{root}/usr/lib/libbase.so.1"));
-            let (patch, _, info) = edit(&data, &set(Some("libbase-0123abcd.so.1"), RpathEdit::Keep));
+            let (patch, _, info) =
+                edit(&data, &set(Some("libbase-0123abcd.so.1"), RpathEdit::Keep));
             assert_eq!(info.soname.as_deref(), Some("libbase-0123abcd.so.1"));
             assert!(!patch.appended.is_empty());
 
@@ -2269,8 +2306,12 @@ mod tests {
                 ..ElfEdits::default()
             };
             let (patch, output, info) = edit(&data, &edits);
-            let want: Vec<String> =
-                before.needed.iter().filter(|n| *n != "libextra.so.1").cloned().collect();
+            let want: Vec<String> = before
+                .needed
+                .iter()
+                .filter(|n| *n != "libextra.so.1")
+                .cloned()
+                .collect();
             assert_eq!(info.needed, want);
             assert!(patch.appended.is_empty());
             assert_eq!(output.len(), data.len());
@@ -2300,7 +2341,10 @@ mod tests {
             assert_eq!(patch.overwrites.len(), 1, "only the dynamic array changes");
             // New value.
             let (_, _, info) = edit(&data, &set(None, rpath("$ORIGIN/../run:$ORIGIN/../x.libs")));
-            assert_eq!(info.rpath.as_deref(), Some("$ORIGIN/../run:$ORIGIN/../x.libs"));
+            assert_eq!(
+                info.rpath.as_deref(),
+                Some("$ORIGIN/../run:$ORIGIN/../x.libs")
+            );
             assert_eq!(info.runpath, None);
         }
     }
@@ -2352,27 +2396,63 @@ mod tests {
             let before = analyze(&data).expect("analyze");
             let edits = combined("libc.so.6", "libc-aaaaaaaa.so.6");
             let (patch, output, info) = edit(&data, &edits);
-            assert_eq!(info.soname.as_deref(), Some("libcombined-0123abcd.so.1.2.3"), "{file}");
+            assert_eq!(
+                info.soname.as_deref(),
+                Some("libcombined-0123abcd.so.1.2.3"),
+                "{file}"
+            );
             let renamed = info.needed.contains(&"libc-aaaaaaaa.so.6".to_owned());
-            assert_eq!(renamed, before.needed.contains(&"libc.so.6".to_owned()), "{file}");
-            assert!(!info.needed.iter().any(|n| n == "libc.so.6" || n == "libbase.so.1"));
-            assert_eq!(info.rpath.as_deref(), Some("$ORIGIN/../combined.libs:$ORIGIN"));
-            assert_eq!(before.version_requirements.len(), info.version_requirements.len());
-            for (old, new) in before.version_requirements.iter().zip(&info.version_requirements) {
-                let want = if old.file == "libc.so.6" { "libc-aaaaaaaa.so.6" } else { &old.file };
+            assert_eq!(
+                renamed,
+                before.needed.contains(&"libc.so.6".to_owned()),
+                "{file}"
+            );
+            assert!(
+                !info
+                    .needed
+                    .iter()
+                    .any(|n| n == "libc.so.6" || n == "libbase.so.1")
+            );
+            assert_eq!(
+                info.rpath.as_deref(),
+                Some("$ORIGIN/../combined.libs:$ORIGIN")
+            );
+            assert_eq!(
+                before.version_requirements.len(),
+                info.version_requirements.len()
+            );
+            for (old, new) in before
+                .version_requirements
+                .iter()
+                .zip(&info.version_requirements)
+            {
+                let want = if old.file == "libc.so.6" {
+                    "libc-aaaaaaaa.so.6"
+                } else {
+                    &old.file
+                };
                 assert_eq!(new.file, want, "{file}: verneed file not renamed");
                 assert_eq!((&new.version, &new.symbols), (&old.version, &old.symbols));
             }
             // The new PT_LOAD follows the last old one, right after the old end of the file.
             let phdrs = program_headers(&output);
             assert_eq!(phdrs.len(), program_headers(&data).len() + 1);
-            let last = phdrs.iter().filter(|p| p.p_type == PT_LOAD).last().expect("load");
+            let last = phdrs
+                .iter()
+                .filter(|p| p.p_type == PT_LOAD)
+                .next_back()
+                .expect("load");
             assert_eq!(last.p_offset, patch.append_at, "{file}");
             assert!(patch.append_at - patch.original_len < 8, "{file}: gap");
             assert_eq!(last.p_vaddr % 0x1000, last.p_offset % 0x1000);
             assert_eq!(last.p_align, 0x1000);
             // `.dynstr` is copied, not held in the patch.
-            assert!(patch.appended.iter().any(|p| matches!(p, Appended::Copy { .. })));
+            assert!(
+                patch
+                    .appended
+                    .iter()
+                    .any(|p| matches!(p, Appended::Copy { .. }))
+            );
         }
     }
 
@@ -2386,7 +2466,11 @@ mod tests {
             };
             let (_, _, info) = edit(&data, &edits);
             assert_eq!(info.needed, ["libvdep-aaaaaaaa.so.1"]);
-            let files: Vec<&str> = info.version_requirements.iter().map(|r| r.file.as_str()).collect();
+            let files: Vec<&str> = info
+                .version_requirements
+                .iter()
+                .map(|r| r.file.as_str())
+                .collect();
             assert_eq!(files, ["libvdep-aaaaaaaa.so.1"]);
             assert_eq!(info.version_requirements[0].version, "VDEP_1.0");
         }
@@ -2411,12 +2495,18 @@ mod tests {
             assert_eq!(info.rpath.as_deref(), Some("$ORIGIN/../lld.libs"));
             assert_eq!(info.version_requirements[0].file, "libvdep-aaaaaaaa.so.1");
             let phdrs = program_headers(&output);
-            let dynamic = phdrs.iter().find(|p| p.p_type == PT_DYNAMIC).expect("PT_DYNAMIC");
-            assert!(dynamic.p_offset >= patch.original_len, "dynamic array moved");
+            let dynamic = phdrs
+                .iter()
+                .find(|p| p.p_type == PT_DYNAMIC)
+                .expect("PT_DYNAMIC");
+            assert!(
+                dynamic.p_offset >= patch.original_len,
+                "dynamic array moved"
+            );
             let new_load = phdrs
                 .iter()
                 .filter(|p| p.p_type == PT_LOAD)
-                .last()
+                .next_back()
                 .expect("load");
             assert_eq!(new_load.p_flags, PF_R | PF_W);
             // PT_PHDR moved with the table and stays first.
@@ -2444,7 +2534,11 @@ mod tests {
                 let phdrs = program_headers(&output);
                 let loads: Vec<_> = phdrs.iter().filter(|p| p.p_type == PT_LOAD).collect();
                 let delta = |p: &goblin::elf::ProgramHeader| p.p_vaddr.wrapping_sub(p.p_offset);
-                assert_eq!(delta(loads[0]), delta(loads[loads.len() - 1]), "{bits}/{name}");
+                assert_eq!(
+                    delta(loads[0]),
+                    delta(loads[loads.len() - 1]),
+                    "{bits}/{name}"
+                );
                 let phdr = phdrs.iter().find(|p| p.p_type == PT_PHDR).expect("PT_PHDR");
                 assert_eq!(phdr.p_vaddr.wrapping_sub(phdr.p_offset), delta(loads[0]));
             }
@@ -2468,7 +2562,11 @@ mod tests {
 
     #[test]
     fn edits_stack_on_an_edited_file() {
-        for file in ["root64/app/libglibc234.so", "edit/32/liblld.so", "edit/64/pie"] {
+        for file in [
+            "root64/app/libglibc234.so",
+            "edit/32/liblld.so",
+            "edit/64/pie",
+        ] {
             let data = fixture(file);
             let mut current = data.clone();
             for round in 0..3 {
@@ -2501,7 +2599,8 @@ mod tests {
     #[test]
     fn short_source_is_an_error() {
         let data = fixture("root64/usr/lib/libbase.so.1");
-        let patch = plan(&data, &set(Some("libbase-0123abcd.so.1"), RpathEdit::Keep)).expect("plan");
+        let patch =
+            plan(&data, &set(Some("libbase-0123abcd.so.1"), RpathEdit::Keep)).expect("plan");
         let mut out = Vec::new();
         let err = patch
             .write_to(&mut &data[..100], &mut out)
@@ -2555,7 +2654,11 @@ mod tests {
                     data.truncate(at);
                 } else {
                     // Damage the headers and tables more often than code.
-                    let at = if round % 2 == 0 { at % 1024.min(data.len()) } else { at };
+                    let at = if round % 2 == 0 {
+                        at % 1024.min(data.len())
+                    } else {
+                        at
+                    };
                     data[at] ^= u8::try_from(state >> 56).expect("byte") | 1;
                 }
                 if let Ok(patch) = plan(&data, &edits) {
