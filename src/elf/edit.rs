@@ -2437,11 +2437,7 @@ mod tests {
             // The new PT_LOAD follows the last old one, right after the old end of the file.
             let phdrs = program_headers(&output);
             assert_eq!(phdrs.len(), program_headers(&data).len() + 1);
-            let last = phdrs
-                .iter()
-                .filter(|p| p.p_type == PT_LOAD)
-                .next_back()
-                .expect("load");
+            let last = phdrs.iter().rfind(|p| p.p_type == PT_LOAD).expect("load");
             assert_eq!(last.p_offset, patch.append_at, "{file}");
             assert!(patch.append_at - patch.original_len < 8, "{file}: gap");
             assert_eq!(last.p_vaddr % 0x1000, last.p_offset % 0x1000);
@@ -2503,11 +2499,7 @@ mod tests {
                 dynamic.p_offset >= patch.original_len,
                 "dynamic array moved"
             );
-            let new_load = phdrs
-                .iter()
-                .filter(|p| p.p_type == PT_LOAD)
-                .next_back()
-                .expect("load");
+            let new_load = phdrs.iter().rfind(|p| p.p_type == PT_LOAD).expect("load");
             assert_eq!(new_load.p_flags, PF_R | PF_W);
             // PT_PHDR moved with the table and stays first.
             assert_eq!(phdrs[0].p_type, PT_PHDR);
