@@ -280,8 +280,8 @@ impl Expected {
 pub enum Appended {
     /// Literal bytes (program headers, a moved dynamic array, new strings).
     Bytes(Vec<u8>),
-    /// A copy of the *original* bytes `[offset, offset + len)` (the old `.dynstr`). Never
-    /// covered by an overwrite, so original and patched bytes are the same there.
+    /// A copy of the *original* bytes `[offset, offset + len)` (before any overwrite): the old
+    /// `.dynstr`, or large moved sections.
     Copy {
         /// Source offset in the original file.
         offset: u64,
@@ -660,19 +660,38 @@ const EM_X86_64: u16 = 62;
 const PT_LOAD: u32 = 1;
 const PT_DYNAMIC: u32 = 2;
 const PT_INTERP: u32 = 3;
+const PT_NOTE: u32 = 4;
 const PT_PHDR: u32 = 6;
+const PT_GNU_PROPERTY: u32 = 0x6474_e553;
 const PF_W: u32 = 2;
 const PF_R: u32 = 4;
+const SHT_PROGBITS: u32 = 1;
 const SHT_STRTAB: u32 = 3;
+const SHT_HASH: u32 = 5;
 const SHT_DYNAMIC: u32 = 6;
+const SHT_NOTE: u32 = 7;
+const SHT_NOBITS: u32 = 8;
+const SHT_DYNSYM: u32 = 11;
+const SHT_GNU_HASH: u32 = 0x6fff_fff6;
+const SHT_GNU_VERDEF: u32 = 0x6fff_fffd;
+const SHT_GNU_VERNEED: u32 = 0x6fff_fffe;
+const SHT_GNU_VERSYM: u32 = 0x6fff_ffff;
+const SHF_WRITE: u64 = 1;
 const SHF_ALLOC: u64 = 2;
+const SHF_EXECINSTR: u64 = 4;
 const DT_NULL: u64 = 0;
 const DT_NEEDED: u64 = 1;
+const DT_HASH: u64 = 4;
 const DT_STRTAB: u64 = 5;
+const DT_SYMTAB: u64 = 6;
 const DT_STRSZ: u64 = 10;
 const DT_SONAME: u64 = 14;
 const DT_RPATH: u64 = 15;
 const DT_RUNPATH: u64 = 29;
+const DT_GNU_HASH: u64 = 0x6fff_fef5;
+const DT_VERSYM: u64 = 0x6fff_fff0;
+const DT_VERDEF: u64 = 0x6fff_fffc;
+const DT_VERDEFNUM: u64 = 0x6fff_fffd;
 const DT_VERNEED: u64 = 0x6fff_fffe;
 const DT_VERNEEDNUM: u64 = 0x6fff_ffff;
 /// `PN_XNUM`: the real program header count is stored in section 0.
@@ -685,6 +704,8 @@ const MAX_STRING: u64 = 64 << 10;
 const MAX_TABLE: u64 = 16 << 20;
 /// Most verneed entries walked.
 const MAX_VERNEED: usize = 1 << 16;
+/// A moved block up to this size is held in the patch; a larger one is an [`Appended::Copy`].
+const MAX_BLOCK_IN_MEMORY: u64 = 1 << 20;
 
 /// Class and byte order of a file: how its words are encoded.
 #[derive(Debug, Clone, Copy)]
@@ -889,6 +910,7 @@ struct Shdr {
     sh_offset: u64,
     sh_size: u64,
     sh_link: u32,
+    sh_addralign: u64,
 }
 
 impl Shdr {
@@ -902,6 +924,7 @@ impl Shdr {
                 sh_offset: codec.u64(b, 24),
                 sh_size: codec.u64(b, 32),
                 sh_link: codec.u32(b, 40),
+                sh_addralign: codec.u64(b, 48),
             }
         } else {
             Self {
@@ -912,6 +935,7 @@ impl Shdr {
                 sh_offset: codec.word(b, 16),
                 sh_size: codec.word(b, 20),
                 sh_link: codec.u32(b, 24),
+                sh_addralign: codec.word(b, 32),
             }
         }
     }
@@ -1398,6 +1422,27 @@ impl Writes {
         }
     }
 
+    /// Removes and returns the writes inside `[start, end)`; a write straddling the range is an
+    /// error.
+    fn take_within(&mut self, start: u64, end: u64) -> Result<Vec<(u64, Vec<u8>)>, ElfEditError> {
+        let mut taken = Vec::new();
+        let mut kept = Vec::new();
+        for (offset, bytes) in self.writes.drain(..) {
+            let write_end = offset + bytes.len() as u64;
+            if offset >= start && write_end <= end {
+                taken.push((offset, bytes));
+            } else if offset < end && write_end > start {
+                return Err(ElfEditError::Unsupported(
+                    "a patched structure straddles the moved sections".into(),
+                ));
+            } else {
+                kept.push((offset, bytes));
+            }
+        }
+        self.writes = kept;
+        Ok(taken)
+    }
+
     fn finish<R: ReadAt + ?Sized>(self, file: &R) -> Result<Vec<(u64, Vec<u8>)>, ElfEditError> {
         let original_len = file.len();
         let mut ranges: Vec<(u64, u64)> = Vec::new();
@@ -1574,7 +1619,7 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
 
         // Locate the requested strings: reuse existing ones, collect the rest as a new block.
         let mut locations = Vec::with_capacity(self.strings.len());
-        let mut block: Vec<u8> = Vec::new();
+        let mut new_strings: Vec<u8> = Vec::new();
         if !self.strings.is_empty() {
             let table = state
                 .strtab
@@ -1585,9 +1630,9 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
                 locations.push(match existing {
                     Some(offset) => StrLoc::Existing(offset),
                     None => {
-                        let at = block.len() as u64;
-                        block.extend_from_slice(string.as_bytes());
-                        block.push(0);
+                        let at = new_strings.len() as u64;
+                        new_strings.extend_from_slice(string.as_bytes());
+                        new_strings.push(0);
                         StrLoc::New(at)
                     }
                 });
@@ -1598,14 +1643,14 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
         let dynamic_fits = (entries.len() as u64) < state.capacity;
         let mut writes = Writes::default();
 
-        if block.is_empty() && dynamic_fits {
+        if new_strings.is_empty() && dynamic_fits {
             // Everything in place.
             let resolve = |id: usize| match locations.get(id) {
                 Some(StrLoc::Existing(offset)) => Ok(*offset),
                 _ => Err(malformed("internal error: unplaced string")),
             };
             let slots = state.entries.len().max(entries.len()) + 1;
-            let array = encode_dynamic(codec, &entries, slots, &resolve, None)?;
+            let array = encode_dynamic(codec, &entries, slots, &resolve, &DynUpdate::default())?;
             writes.put(state.offset, array);
             self.put_verneed(&mut writes, &verneed_renames, &resolve)?;
             return Ok(Patch {
@@ -1616,8 +1661,9 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
             });
         }
 
-        // The new segment: program header table, then the dynamic array (if it moves), then
-        // the copied string table with the new strings.
+        // A new segment is needed. The program header table gets one more slot: it grows in
+        // place when the metadata sections after it can move into the new segment (patchelf's
+        // layout, which strip/objcopy understand); otherwise it moves into the new segment.
         let phnum = headers.phdrs.len() as u64 + 1;
         if phnum >= u64::from(PN_XNUM) {
             return Err(ElfEditError::Unsupported(format!(
@@ -1625,16 +1671,16 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
             )));
         }
         let pht_size = phnum * codec.phdr_size();
-        let dynamic_at = align_up(pht_size, 8);
-        let dynamic_slots = if dynamic_fits {
-            0
-        } else {
-            entries.len() as u64 + 1 + SPARE_DYNAMIC_SLOTS as u64
+        let growth = self.plan_growth(pht_size);
+        let delta = match growth {
+            None if headers.is_executable() => first_load_delta(headers),
+            _ => None,
         };
-        let strings_at = dynamic_at + dynamic_slots * entry_size;
+        let placement = self.place(delta)?;
+
         // (string table, whether a NUL must separate it from the new strings)
         let copied = match state.strtab {
-            Some(table) if !block.is_empty() => {
+            Some(table) if !new_strings.is_empty() => {
                 let last = read_bytes(
                     self.file,
                     (table.offset + table.size).saturating_sub(1),
@@ -1645,32 +1691,53 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
             }
             _ => None,
         };
-        let (new_strtab, new_strsz, block_base) = match copied {
-            Some((table, needs_nul)) => {
-                let base = table.size + u64::from(needs_nul);
-                (true, base + block.len() as u64, base)
-            }
-            None => (false, 0, 0),
-        };
-        let segment_size = strings_at + new_strsz;
-        let delta = if headers.is_executable() {
-            first_load_delta(headers)
-        } else {
-            None
-        };
-        let placement = self.place(segment_size, delta)?;
-        let resolve = |id: usize| match locations.get(id) {
-            Some(StrLoc::Existing(offset)) => Ok(*offset),
-            Some(StrLoc::New(at)) => Ok(block_base + at),
-            None => Err(malformed("internal error: unplaced string")),
-        };
-        let dyn_update = new_strtab.then_some(DynUpdate {
-            strtab: placement.vaddr + strings_at,
-            strsz: new_strsz,
+        let strings_len = copied.map_or(0, |(table, needs_nul)| {
+            table.size + u64::from(needs_nul) + new_strings.len() as u64
         });
 
+        // Segment layout: [program headers] [moved block] [dynamic array] [string table].
+        let mut size = if growth.is_none() { pht_size } else { 0 };
+        let moved = match growth.and_then(|g| g.block) {
+            Some(block) => {
+                let at = congruent_position(size, placement.vaddr, block.vaddr, block.align);
+                size = at + block.len;
+                Some((block, at))
+            }
+            None => None,
+        };
+        let dynamic_slots = if dynamic_fits {
+            0
+        } else {
+            entries.len() as u64 + 1 + SPARE_DYNAMIC_SLOTS as u64
+        };
+        let dynamic_at = align_up(size, 8);
+        if !dynamic_fits {
+            size = dynamic_at + dynamic_slots * entry_size;
+        }
+        let strings_at = size;
+        let segment_size = strings_at + strings_len;
+        self.check_fits(placement, segment_size)?;
+
+        let strings_base = copied.map_or(0, |(table, needs_nul)| table.size + u64::from(needs_nul));
+        let resolve = |id: usize| match locations.get(id) {
+            Some(StrLoc::Existing(offset)) => Ok(*offset),
+            Some(StrLoc::New(at)) => Ok(strings_base + at),
+            None => Err(malformed("internal error: unplaced string")),
+        };
+        let shift = moved.map(|(block, at)| Shift {
+            offset: block.offset,
+            vaddr: block.vaddr,
+            len: block.len,
+            to_offset: placement.offset + at,
+            to_vaddr: placement.vaddr + at,
+        });
+        let dyn_update = DynUpdate {
+            strtab: copied.map(|_| placement.vaddr + strings_at),
+            strsz: copied.map(|_| strings_len),
+            shift,
+        };
+
         // Program headers.
-        let mut head = Vec::with_capacity(usize::try_from(strings_at).unwrap_or(0));
         let new_load = Phdr {
             p_type: PT_LOAD,
             p_flags: if dynamic_fits { PF_R } else { PF_R | PF_W },
@@ -1686,93 +1753,243 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
             .iter()
             .rposition(|p| p.p_type == PT_LOAD)
             .ok_or_else(|| malformed("no PT_LOAD segment"))?;
+        let mut table = Vec::with_capacity(usize::try_from(pht_size).unwrap_or(0));
         for (index, phdr) in headers.phdrs.iter().enumerate() {
             let mut phdr = *phdr;
             if phdr.p_type == PT_PHDR {
-                phdr.p_offset = placement.offset;
-                phdr.p_vaddr = placement.vaddr;
-                phdr.p_paddr = placement.vaddr;
+                if growth.is_none() {
+                    phdr.p_offset = placement.offset;
+                    phdr.p_vaddr = placement.vaddr;
+                    phdr.p_paddr = placement.vaddr;
+                }
                 phdr.p_filesz = pht_size;
                 phdr.p_memsz = pht_size;
-            }
-            if index == state.phdr_index && !dynamic_fits {
+            } else if index == state.phdr_index && !dynamic_fits {
                 phdr.p_offset = placement.offset + dynamic_at;
                 phdr.p_vaddr = placement.vaddr + dynamic_at;
                 phdr.p_paddr = phdr.p_vaddr;
                 phdr.p_filesz = dynamic_slots * entry_size;
                 phdr.p_memsz = phdr.p_filesz;
                 phdr.p_flags |= PF_R | PF_W;
+            } else if let Some(shift) = shift {
+                if phdr.p_type != PT_LOAD && shift.covers(phdr.p_offset, phdr.p_filesz) {
+                    let paddr_delta = phdr.p_paddr.wrapping_sub(phdr.p_vaddr);
+                    phdr.p_offset = shift.new_offset(phdr.p_offset);
+                    phdr.p_vaddr = shift.new_vaddr(phdr.p_vaddr);
+                    phdr.p_paddr = phdr.p_vaddr.wrapping_add(paddr_delta);
+                }
             }
-            phdr.encode(codec, &mut head)?;
+            phdr.encode(codec, &mut table)?;
             if index == last_load {
-                new_load.encode(codec, &mut head)?;
+                new_load.encode(codec, &mut table)?;
             }
         }
-        head.resize(usize::try_from(dynamic_at).unwrap_or(0), 0);
 
-        // Dynamic array: in the segment, or rewritten in place.
+        // Overwrites at their original offsets; those inside the moved block go with it.
+        self.put_verneed(&mut writes, &verneed_renames, &resolve)?;
+        let mut segment = Pieces::default();
+        if growth.is_none() {
+            segment.bytes(&table);
+        }
+        if let Some((block, at)) = moved {
+            let inside = writes.take_within(block.offset, block.offset + block.len)?;
+            segment.pad_to(at);
+            if inside.is_empty() && block.len > MAX_BLOCK_IN_MEMORY {
+                segment.copy(block.offset, block.len);
+            } else {
+                let mut bytes = read_bytes(self.file, block.offset, block.len, "moved sections")?;
+                for (offset, patch) in inside {
+                    let at = usize::try_from(offset - block.offset).unwrap_or(usize::MAX);
+                    let target = at
+                        .checked_add(patch.len())
+                        .and_then(|end| bytes.get_mut(at..end))
+                        .ok_or_else(|| malformed("internal error: overwrite outside its block"))?;
+                    target.copy_from_slice(&patch);
+                }
+                segment.bytes(&bytes);
+            }
+        }
         if dynamic_fits {
             let slots = state.entries.len().max(entries.len()) + 1;
-            let array = encode_dynamic(codec, &entries, slots, &resolve, dyn_update)?;
+            let array = encode_dynamic(codec, &entries, slots, &resolve, &dyn_update)?;
             writes.put(state.offset, array);
         } else {
             let slots = usize::try_from(dynamic_slots).unwrap_or(0);
-            let array = encode_dynamic(codec, &entries, slots, &resolve, dyn_update)?;
-            head.extend_from_slice(&array);
+            let array = encode_dynamic(codec, &entries, slots, &resolve, &dyn_update)?;
+            segment.pad_to(dynamic_at);
+            segment.bytes(&array);
         }
-        let mut appended = vec![Appended::Bytes(head)];
         if let Some((table, needs_nul)) = copied {
-            appended.push(Appended::Copy {
-                offset: table.offset,
-                len: table.size,
-            });
-            let mut tail = Vec::with_capacity(block.len() + 1);
+            segment.pad_to(strings_at);
+            segment.copy(table.offset, table.size);
             if needs_nul {
-                tail.push(0);
+                segment.bytes(&[0]);
             }
-            tail.extend_from_slice(&block);
-            appended.push(Appended::Bytes(tail));
+            segment.bytes(&new_strings);
+        }
+        if segment.pos != segment_size {
+            return Err(malformed("internal error: segment size mismatch"));
         }
 
-        // ELF header: e_phoff and e_phnum.
-        let (phoff_at, phnum_at) = if codec.is_64 { (32, 56) } else { (28, 44) };
-        let mut bytes = Vec::new();
-        codec.put_word(&mut bytes, placement.offset, "program header offset")?;
-        writes.put(phoff_at, bytes);
-        let mut bytes = Vec::new();
-        codec.put_u16(&mut bytes, u16::try_from(phnum).unwrap_or(PN_XNUM));
-        writes.put(phnum_at, bytes);
-
-        self.put_verneed(&mut writes, &verneed_renames, &resolve)?;
+        // Section headers, then the ELF header and the program header table (last, so that it
+        // wins over anything it grows into).
         self.put_sections(
             &mut writes,
             placement,
+            shift,
             (!dynamic_fits).then_some((dynamic_at, dynamic_slots * entry_size)),
-            new_strtab.then_some((strings_at, new_strsz)),
+            copied.map(|_| (strings_at, strings_len)),
         )?;
-        let overwrites = writes.finish(self.file)?;
-        if let Some((table, _)) = copied {
-            // The copy reads original bytes: nothing may overwrite them.
-            let end = table.offset + table.size;
-            if overwrites
-                .iter()
-                .any(|(at, bytes)| *at < end && at + bytes.len() as u64 > table.offset)
-            {
-                return Err(ElfEditError::Unsupported(
-                    "the dynamic string table overlaps a patched structure".into(),
-                ));
-            }
+        let (phoff_at, phnum_at) = if codec.is_64 { (32, 56) } else { (28, 44) };
+        let mut bytes = Vec::new();
+        codec.put_u16(&mut bytes, u16::try_from(phnum).unwrap_or(PN_XNUM));
+        writes.put(phnum_at, bytes);
+        if growth.is_some() {
+            writes.put(headers.phoff, table);
+        } else {
+            let mut bytes = Vec::new();
+            codec.put_word(&mut bytes, placement.offset, "program header offset")?;
+            writes.put(phoff_at, bytes);
         }
-        let patch = Patch {
+        let overwrites = writes.finish(self.file)?;
+        // Copies read original bytes, so overwrites in their source ranges do not matter.
+        Ok(Patch {
             original_len,
             overwrites,
             append_at: placement.offset,
-            appended,
-        };
-        if patch.new_len() != placement.offset + segment_size {
-            return Err(malformed("internal error: segment size mismatch"));
+            appended: segment.pieces,
+        })
+    }
+
+    /// How the program header table can grow in place: `None` if it cannot (then it moves).
+    /// The bytes after the table must be free, or hold only metadata sections (and the
+    /// `PT_NOTE`/`PT_GNU_PROPERTY`/`PT_INTERP` segments made of them) that can move as one
+    /// block: nothing else may refer to their addresses except the dynamic tags that
+    /// [`DynUpdate`] rewrites.
+    fn plan_growth(&self, new_size: u64) -> Option<Growth> {
+        let headers = self.headers;
+        let state = self.state;
+        if headers.sections.is_empty() {
+            return None;
         }
-        Ok(patch)
+        let old_end = headers.phoff + headers.phdrs.len() as u64 * headers.codec.phdr_size();
+        let new_end = headers.phoff.checked_add(new_size)?;
+        let load = headers.loads().find(|p| {
+            p.p_offset <= headers.phoff
+                && p.p_offset
+                    .checked_add(p.p_filesz)
+                    .is_some_and(|end| new_end <= end)
+        })?;
+        let pht_vaddr = load.p_vaddr + (headers.phoff - load.p_offset);
+        let phdr_ok = headers
+            .phdrs
+            .iter()
+            .filter(|p| p.p_type == PT_PHDR)
+            .all(|p| p.p_offset == headers.phoff && p.p_vaddr == pht_vaddr);
+        if !phdr_ok {
+            return None;
+        }
+
+        // Closure: everything overlapping the range the table grows into, then everything
+        // overlapping what was collected.
+        let overlaps = |start: u64, len: u64, lo: u64, hi: u64| {
+            len > 0 && start < hi && start.saturating_add(len) > lo
+        };
+        let mut block: Option<(u64, u64)> = None;
+        loop {
+            let (lo, hi) = block.map_or((old_end, new_end), |(s, e)| {
+                (s.min(old_end), e.max(new_end))
+            });
+            let mut changed = false;
+            let mut grow = |start: u64, len: u64| {
+                let end = start.saturating_add(len);
+                let next = block.map_or((start, end), |(s, e)| (s.min(start), e.max(end)));
+                if block != Some(next) {
+                    block = Some(next);
+                    changed = true;
+                }
+            };
+            for s in &headers.sections {
+                if s.sh_type != SHT_NOBITS
+                    && s.sh_type != 0
+                    && overlaps(s.sh_offset, s.sh_size, lo, hi)
+                {
+                    grow(s.sh_offset, s.sh_size);
+                }
+            }
+            for p in &headers.phdrs {
+                if !matches!(p.p_type, PT_LOAD | PT_PHDR)
+                    && overlaps(p.p_offset, p.p_filesz, lo, hi)
+                {
+                    grow(p.p_offset, p.p_filesz);
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let Some((start, end)) = block else {
+            return Some(Growth { block: None }); // free bytes after the table
+        };
+        if start < old_end || end > load.p_offset + load.p_filesz {
+            return None;
+        }
+        let vaddr = load.p_vaddr + (start - load.p_offset);
+        let interp = headers.phdrs.iter().find(|p| p.p_type == PT_INTERP);
+        let mut align = 1u64;
+        for s in &headers.sections {
+            if s.sh_type == SHT_NOBITS
+                || s.sh_type == 0
+                || !overlaps(s.sh_offset, s.sh_size.max(1), start, end)
+            {
+                continue;
+            }
+            let movable = s.sh_flags & SHF_ALLOC != 0
+                && s.sh_flags & (SHF_WRITE | SHF_EXECINSTR) == 0
+                && match s.sh_type {
+                    SHT_NOTE | SHT_HASH | SHT_GNU_HASH | SHT_DYNSYM | SHT_GNU_VERSYM
+                    | SHT_GNU_VERDEF | SHT_GNU_VERNEED => true,
+                    SHT_STRTAB => state.strtab.is_some_and(|t| t.vaddr == s.sh_addr),
+                    SHT_PROGBITS => {
+                        interp.is_some_and(|p| p.p_offset == s.sh_offset && p.p_filesz == s.sh_size)
+                    }
+                    _ => false,
+                };
+            if !movable || s.sh_addr != load.p_vaddr + (s.sh_offset - load.p_offset) {
+                return None;
+            }
+            align = align.max(s.sh_addralign);
+        }
+        for p in &headers.phdrs {
+            if matches!(p.p_type, PT_LOAD | PT_PHDR)
+                || !overlaps(p.p_offset, p.p_filesz, start, end)
+            {
+                continue;
+            }
+            if !matches!(p.p_type, PT_NOTE | PT_GNU_PROPERTY | PT_INTERP) {
+                return None;
+            }
+            align = align.max(p.p_align);
+        }
+        // Only the dynamic tags DynUpdate rewrites may point into the block.
+        let vend = vaddr + (end - start);
+        for entry in &state.entries {
+            let inside = entry.val >= vaddr && entry.val < vend;
+            if inside && !is_value_tag(entry.tag) && !is_movable_pointer_tag(entry.tag) {
+                return None;
+            }
+        }
+        if !align.is_power_of_two() || align > headers.page_size() {
+            return None;
+        }
+        Some(Growth {
+            block: Some(Block {
+                offset: start,
+                vaddr,
+                len: end - start,
+                align,
+            }),
+        })
     }
 
     fn put_verneed(
@@ -1794,52 +2011,72 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
         Ok(())
     }
 
-    /// Points the `.dynamic` and `.dynstr` section headers at their new places.
+    /// Points the section headers of the moved block, `.dynamic` and `.dynstr` at their new
+    /// places (`(position in the segment, size)` for the last two).
     fn put_sections(
         &self,
         writes: &mut Writes,
         placement: Placement,
+        shift: Option<Shift>,
         moved_dynamic: Option<(u64, u64)>,
         moved_strings: Option<(u64, u64)>,
     ) -> Result<(), ElfEditError> {
         let headers = self.headers;
         let codec = headers.codec;
         let field_at = if codec.is_64 { 16 } else { 12 };
-        let mut put = |shdr: &Shdr, (at, size): (u64, u64)| -> Result<(), ElfEditError> {
-            let mut bytes = Vec::new();
-            codec.put_word(&mut bytes, placement.vaddr + at, "section address")?;
-            codec.put_word(&mut bytes, placement.offset + at, "section offset")?;
-            codec.put_word(&mut bytes, size, "section size")?;
-            writes.put(
-                headers.shoff + shdr.index * codec.shdr_size() + field_at,
-                bytes,
-            );
-            Ok(())
-        };
-        let dynamic_section = headers.sections.iter().find(|s| s.sh_type == SHT_DYNAMIC);
-        if let (Some(shdr), Some(moved)) = (dynamic_section, moved_dynamic) {
-            put(shdr, moved)?;
-        }
-        if let (Some(table), Some(moved)) = (self.state.strtab, moved_strings) {
-            if let Some(shdr) = dynstr_section(headers, table) {
-                put(shdr, moved)?;
+        let dynstr = self
+            .state
+            .strtab
+            .and_then(|table| dynstr_section(headers, table))
+            .map(|s| s.index);
+        for shdr in &headers.sections {
+            let mut new = (shdr.sh_addr, shdr.sh_offset, shdr.sh_size);
+            if let Some(shift) = shift {
+                let inside = if shdr.sh_size == 0 {
+                    shift.covers(shdr.sh_offset, 1)
+                } else {
+                    shift.covers(shdr.sh_offset, shdr.sh_size)
+                };
+                if inside && shdr.sh_type != SHT_NOBITS && shdr.sh_flags & SHF_ALLOC != 0 {
+                    new = (
+                        shift.new_vaddr(shdr.sh_addr),
+                        shift.new_offset(shdr.sh_offset),
+                        shdr.sh_size,
+                    );
+                }
+            }
+            if let (SHT_DYNAMIC, Some((at, size))) = (shdr.sh_type, moved_dynamic) {
+                new = (placement.vaddr + at, placement.offset + at, size);
+            }
+            if let (true, Some((at, size))) = (Some(shdr.index) == dynstr, moved_strings) {
+                new = (placement.vaddr + at, placement.offset + at, size);
+            }
+            if new != (shdr.sh_addr, shdr.sh_offset, shdr.sh_size) {
+                let mut bytes = Vec::new();
+                codec.put_word(&mut bytes, new.0, "section address")?;
+                codec.put_word(&mut bytes, new.1, "section offset")?;
+                codec.put_word(&mut bytes, new.2, "section size")?;
+                writes.put(
+                    headers.shoff + shdr.index * codec.shdr_size() + field_at,
+                    bytes,
+                );
             }
         }
         Ok(())
     }
 
-    /// Places a new segment of `size` bytes after the end of the file and above every segment.
-    /// With `delta`, `p_vaddr - p_offset` must equal it; otherwise the file offset is the file
-    /// length rounded up to 8 and the address is congruent to it modulo the page size.
-    fn place(&self, size: u64, delta: Option<i128>) -> Result<Placement, ElfEditError> {
+    /// Where a new segment goes: after the end of the file and above every segment. With
+    /// `delta`, `p_vaddr - p_offset` must equal it; otherwise the file offset is the file length
+    /// rounded up to 8 and the address is congruent to it modulo the page size.
+    fn place(&self, delta: Option<i128>) -> Result<Placement, ElfEditError> {
         let headers = self.headers;
         let page = headers.page_size();
         let mut max_end = 0u64;
         for load in headers.loads() {
-            max_end = max_end.max(
-                load.mem_end()
-                    .ok_or_else(|| malformed("segment end overflows"))?,
-            );
+            let end = load
+                .mem_end()
+                .ok_or_else(|| malformed("segment end overflows"))?;
+            max_end = max_end.max(end);
         }
         let floor = i128::from(align_up(max_end, page));
         let file_end = i128::from(align_up(self.file.len(), 8));
@@ -1858,16 +2095,139 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
         };
         let too_big =
             || ElfEditError::Unsupported("new segment does not fit the address space".into());
-        let offset = u64::try_from(offset).map_err(|_| too_big())?;
-        let vaddr = u64::try_from(vaddr).map_err(|_| too_big())?;
-        let word_max = headers.codec.word_max();
-        if offset.checked_add(size).is_none_or(|e| e > word_max)
-            || vaddr.checked_add(size).is_none_or(|e| e > word_max)
-        {
-            return Err(too_big());
-        }
-        Ok(Placement { offset, vaddr })
+        Ok(Placement {
+            offset: u64::try_from(offset).map_err(|_| too_big())?,
+            vaddr: u64::try_from(vaddr).map_err(|_| too_big())?,
+        })
     }
+
+    /// Fails if a segment of `size` bytes at `placement` does not fit the file's word size.
+    fn check_fits(&self, placement: Placement, size: u64) -> Result<(), ElfEditError> {
+        let word_max = self.headers.codec.word_max();
+        if placement
+            .offset
+            .checked_add(size)
+            .is_none_or(|e| e > word_max)
+            || placement
+                .vaddr
+                .checked_add(size)
+                .is_none_or(|e| e > word_max)
+        {
+            return Err(ElfEditError::Unsupported(
+                "new segment does not fit the address space".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How the program header table grows in place.
+#[derive(Debug, Clone, Copy)]
+struct Growth {
+    /// The sections (and note/interp segments) after the table that move out of its way.
+    block: Option<Block>,
+}
+
+/// A contiguous range of the first segment that moves verbatim into the new segment.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    offset: u64,
+    vaddr: u64,
+    len: u64,
+    /// Largest alignment inside: the new address keeps the old one modulo this.
+    align: u64,
+}
+
+/// The move of a [`Block`]: old and new file offset and address.
+#[derive(Debug, Clone, Copy)]
+struct Shift {
+    offset: u64,
+    vaddr: u64,
+    len: u64,
+    to_offset: u64,
+    to_vaddr: u64,
+}
+
+impl Shift {
+    /// Whether the file range `[offset, offset + len)` (non-empty) lies inside the block.
+    fn covers(&self, offset: u64, len: u64) -> bool {
+        len > 0 && offset >= self.offset && offset.saturating_add(len) <= self.offset + self.len
+    }
+
+    fn new_offset(&self, offset: u64) -> u64 {
+        offset - self.offset + self.to_offset
+    }
+
+    fn new_vaddr(&self, vaddr: u64) -> u64 {
+        vaddr.wrapping_sub(self.vaddr).wrapping_add(self.to_vaddr)
+    }
+
+    /// Whether the address `vaddr` lies inside the block.
+    fn contains_vaddr(&self, vaddr: u64) -> bool {
+        vaddr >= self.vaddr && vaddr - self.vaddr < self.len
+    }
+}
+
+/// The appended pieces of the new segment, built front to back.
+#[derive(Debug, Default)]
+struct Pieces {
+    pieces: Vec<Appended>,
+    pos: u64,
+}
+
+impl Pieces {
+    fn bytes(&mut self, bytes: &[u8]) {
+        if let Some(Appended::Bytes(last)) = self.pieces.last_mut() {
+            last.extend_from_slice(bytes);
+        } else {
+            self.pieces.push(Appended::Bytes(bytes.to_vec()));
+        }
+        self.pos += bytes.len() as u64;
+    }
+
+    fn pad_to(&mut self, at: u64) {
+        if at > self.pos {
+            let zeros = vec![0u8; usize::try_from(at - self.pos).unwrap_or(0)];
+            self.bytes(&zeros);
+        }
+    }
+
+    fn copy(&mut self, offset: u64, len: u64) {
+        self.pieces.push(Appended::Copy { offset, len });
+        self.pos += len;
+    }
+}
+
+/// The smallest position `>= pos` at which `base + position ≡ want (mod align)`.
+fn congruent_position(pos: u64, base: u64, want: u64, align: u64) -> u64 {
+    if align <= 1 {
+        return pos;
+    }
+    let mask = align - 1;
+    pos + (want.wrapping_sub(base.wrapping_add(pos)) & mask)
+}
+
+/// Dynamic tags whose value is not an address (sizes, counts, flags, string offsets).
+fn is_value_tag(tag: u64) -> bool {
+    matches!(
+        tag,
+        1 | 2 | 8 | 9 | 10 | 11 | 14 | 15 | 16 | 18 | 19 | 20 | 21 | 22 | 24 | 27 | 28 | 29 | 30
+            | 33 | 35 | 37
+            | 0x6fff_fd00..=0x6fff_fdff
+            | 0x6fff_fff9..=0x6fff_fffb
+            | DT_VERDEFNUM
+            | DT_VERNEEDNUM
+            | 0x7fff_fffd
+            | 0x7fff_ffff
+    )
+}
+
+/// Address tags of the tables a moved block may hold; [`DynUpdate`] rewrites them.
+fn is_movable_pointer_tag(tag: u64) -> bool {
+    matches!(
+        tag,
+        DT_HASH | DT_STRTAB | DT_SYMTAB | DT_GNU_HASH | DT_VERSYM | DT_VERDEF | DT_VERNEED
+    )
 }
 
 /// The section header describing the dynamic string table, if any: the one `.dynamic` links
@@ -1886,10 +2246,15 @@ fn dynstr_section(headers: &Headers, table: StrTab) -> Option<&Shdr> {
     })
 }
 
-#[derive(Debug, Clone, Copy)]
+/// Changes to the values of the dynamic array besides string offsets.
+#[derive(Debug, Clone, Copy, Default)]
 struct DynUpdate {
-    strtab: u64,
-    strsz: u64,
+    /// New `DT_STRTAB` (the copied table).
+    strtab: Option<u64>,
+    /// New `DT_STRSZ`.
+    strsz: Option<u64>,
+    /// The moved block: movable pointer tags into it follow it.
+    shift: Option<Shift>,
 }
 
 fn first_load_delta(headers: &Headers) -> Option<i128> {
@@ -1912,7 +2277,7 @@ fn encode_dynamic(
     entries: &[(u64, Value)],
     slots: usize,
     resolve: &dyn Fn(usize) -> Result<u64, ElfEditError>,
-    update: Option<DynUpdate>,
+    update: &DynUpdate,
 ) -> Result<Vec<u8>, ElfEditError> {
     let mut out = Vec::with_capacity(slots * usize::try_from(codec.dyn_size()).unwrap_or(16));
     for &(tag, value) in entries {
@@ -1920,12 +2285,15 @@ fn encode_dynamic(
             Value::Raw(raw) => raw,
             Value::Str(id) => resolve(id)?,
         };
-        if let Some(update) = update {
-            match tag {
-                DT_STRTAB => val = update.strtab,
-                DT_STRSZ => val = update.strsz,
-                _ => {}
+        if let Some(shift) = update.shift {
+            if is_movable_pointer_tag(tag) && shift.contains_vaddr(val) {
+                val = shift.new_vaddr(val);
             }
+        }
+        match (tag, update.strtab, update.strsz) {
+            (DT_STRTAB, Some(strtab), _) => val = strtab,
+            (DT_STRSZ, _, Some(strsz)) => val = strsz,
+            _ => {}
         }
         codec.put_word(&mut out, tag, "dynamic tag")?;
         codec.put_word(&mut out, val, "dynamic value")?;
@@ -2501,9 +2869,22 @@ mod tests {
             );
             let new_load = phdrs.iter().rfind(|p| p.p_type == PT_LOAD).expect("load");
             assert_eq!(new_load.p_flags, PF_R | PF_W);
-            // PT_PHDR moved with the table and stays first.
+            // The table grew in place (PT_PHDR stays first and covers it); `.dynsym`, which
+            // followed it, moved into the new segment.
             assert_eq!(phdrs[0].p_type, PT_PHDR);
-            assert_eq!(phdrs[0].p_offset, patch.append_at);
+            assert_eq!(phdrs[0].p_offset, program_headers(&data)[0].p_offset);
+            assert_eq!(
+                phdrs[0].p_filesz,
+                phdrs.len() as u64 * if bits == "64" { 56 } else { 32 }
+            );
+            let sections = goblin::elf::Elf::parse(&output)
+                .expect("goblin")
+                .section_headers;
+            let dynsym = sections
+                .iter()
+                .find(|s| s.sh_type == goblin::elf::section_header::SHT_DYNSYM)
+                .expect(".dynsym");
+            assert!(dynsym.sh_offset >= patch.original_len, ".dynsym moved");
             // The old array is left intact for code that still refers to `_DYNAMIC`.
             let start = usize::try_from(old_dynamic.p_offset).expect("offset");
             let end = start + usize::try_from(old_dynamic.p_filesz).expect("size");
@@ -2511,8 +2892,21 @@ mod tests {
         }
     }
 
+    /// Removes the section header table reference, so nothing tells what follows the program
+    /// header table.
+    fn without_section_headers(mut data: Vec<u8>) -> Vec<u8> {
+        if data[4] == 2 {
+            data[40..48].fill(0);
+            data[60..64].fill(0);
+        } else {
+            data[32..36].fill(0);
+            data[48..52].fill(0);
+        }
+        data
+    }
+
     #[test]
-    fn executables_keep_the_first_segment_delta() {
+    fn program_headers_grow_in_place_in_executables() {
         for bits in ["64", "32"] {
             for name in ["exe", "pie"] {
                 let data = fixture(&format!("edit/{bits}/{name}"));
@@ -2521,18 +2915,67 @@ mod tests {
                     rpath: rpath("$ORIGIN/../exe.libs"),
                     ..ElfEdits::default()
                 };
-                let (_, output, info) = edit(&data, &edits);
+                let (patch, output, info) = edit(&data, &edits);
                 assert_eq!(info.needed, ["libvdep-aaaaaaaa.so.1"]);
+                let before = program_headers(&data);
                 let phdrs = program_headers(&output);
-                let loads: Vec<_> = phdrs.iter().filter(|p| p.p_type == PT_LOAD).collect();
-                let delta = |p: &goblin::elf::ProgramHeader| p.p_vaddr.wrapping_sub(p.p_offset);
+                assert_eq!(phdrs[0].p_type, PT_PHDR);
+                assert_eq!(phdrs[0].p_offset, before[0].p_offset, "{bits}/{name}");
+                // .interp followed the table: PT_INTERP moved with it.
+                let interp = |p: &[goblin::elf::ProgramHeader]| {
+                    p.iter()
+                        .find(|p| p.p_type == PT_INTERP)
+                        .map(|p| p.p_offset)
+                        .expect("interp")
+                };
+                assert!(interp(&phdrs) >= patch.original_len, "{bits}/{name}");
                 assert_eq!(
-                    delta(loads[0]),
-                    delta(loads[loads.len() - 1]),
-                    "{bits}/{name}"
+                    goblin::elf::Elf::parse(&output)
+                        .expect("goblin")
+                        .interpreter,
+                    goblin::elf::Elf::parse(&data).expect("goblin").interpreter
                 );
-                let phdr = phdrs.iter().find(|p| p.p_type == PT_PHDR).expect("PT_PHDR");
-                assert_eq!(phdr.p_vaddr.wrapping_sub(phdr.p_offset), delta(loads[0]));
+            }
+        }
+    }
+
+    #[test]
+    fn without_section_headers_the_table_moves() {
+        let files = [
+            "edit/64/exe",
+            "edit/32/exe",
+            "edit/64/pie",
+            "edit/32/pie",
+            "edit/64/liblld.so",
+            "root64/app/libglibc234.so",
+            "root32/app/fake.cpython-311-i386-linux-gnu.so",
+        ];
+        for file in files {
+            let data = without_section_headers(fixture(file));
+            let edits = ElfEdits {
+                soname: Some("libnosections-0123456789.so".into()),
+                rpath: rpath("$ORIGIN/../exe.libs"),
+                ..ElfEdits::default()
+            };
+            let (patch, output, info) = edit(&data, &edits);
+            assert_eq!(info.soname, edits.soname);
+            let phdrs = program_headers(&output);
+            let loads: Vec<_> = phdrs.iter().filter(|p| p.p_type == PT_LOAD).collect();
+            let new_load = loads[loads.len() - 1];
+            assert_eq!(new_load.p_offset, patch.append_at, "{file}");
+            let e_phoff = goblin::elf::Elf::parse(&output)
+                .expect("goblin")
+                .header
+                .e_phoff;
+            assert_eq!(e_phoff, patch.append_at, "{file}: the table moved");
+            if let Some(phdr) = phdrs.iter().find(|p| p.p_type == PT_PHDR) {
+                assert_eq!(phdr.p_offset, e_phoff);
+            }
+            // Executables: the new segment keeps the first PT_LOAD's address/offset delta
+            // (AT_PHDR on kernels before 5.18).
+            if phdrs.iter().any(|p| p.p_type == PT_INTERP) {
+                let delta = |p: &goblin::elf::ProgramHeader| p.p_vaddr.wrapping_sub(p.p_offset);
+                assert_eq!(delta(loads[0]), delta(new_load), "{file}");
             }
         }
     }

