@@ -8,7 +8,8 @@
 //! reference to the original bytes, not a buffer. The caller streams the original through
 //! [`Patch::write_to`] (into a zip entry, a temporary file, …) or [`Patch::write_from`];
 //! [`PatchedView`] reads the result without materialising it. Memory stays in the kilobytes
-//! plus at most 4 MiB of spooled `.dynstr` in `write_to`, whatever the file size.
+//! plus at most 1 MiB of moved sections in the patch and 4 MiB of spooled copies in
+//! `write_to`, whatever the file size (measured: 6 MB peak RSS for a 117 MB libLLVM).
 //!
 //! # Layout strategy
 //!
@@ -20,15 +21,30 @@
 //!    following dynamic entries up and the freed slots become `DT_NULL`. If no new string is
 //!    needed and the new dynamic array fits into the old one (GNU ld usually leaves spare
 //!    `DT_NULL` slots), only overwrites are produced and the file keeps its size.
-//! 2. **New segment.** Otherwise one new `PT_LOAD` is appended after the end of the file. It
-//!    holds, in this order: the program header table (one slot longer, so `e_phoff` and
-//!    `PT_PHDR` move to it; the old table stays behind as dead bytes); the dynamic array if it
-//!    no longer fits, with 4 spare `DT_NULL` slots (then the segment is `RW`, because glibc
-//!    before 2.35 relocates `d_ptr` values in place); and, if new strings are needed, a copy of
-//!    `.dynstr` followed by the new strings. `DT_STRTAB`/`DT_STRSZ` and the `.dynstr` section
-//!    header point at the copy, so every old offset (symbol names, version names) stays
-//!    valid; the old table stays behind as dead bytes. This is patchelf's approach, without
-//!    its page padding.
+//! 2. **New segment.** Otherwise one new `PT_LOAD` is appended after the end of the file,
+//!    holding (in this order, each only if needed): the sections moved out of the way of the
+//!    program header table (below), the dynamic array if it no longer fits (with 4 spare
+//!    `DT_NULL` slots; the segment is then `RW`, because glibc before 2.35 relocates `d_ptr`
+//!    values in place), and a copy of `.dynstr` followed by the new strings. `DT_STRTAB`/
+//!    `DT_STRSZ` and the `.dynstr` section header point at the copy, so every old offset
+//!    (symbol and version names) stays valid; the old table stays behind as dead bytes.
+//!
+//!    The new `PT_LOAD` needs one more program header. Like patchelf, the table **grows in
+//!    place** (`e_phoff` and `PT_PHDR`'s address stay, sizes grow): the bytes it grows into are
+//!    either free, or hold metadata sections (GNU ld: `.interp`, `.note.*`, `.gnu.hash`; LLD:
+//!    `.dynsym`, `.gnu.version*`) that move verbatim, as one block keeping their relative
+//!    layout and alignment, into the new segment. The tables and segments that point at them
+//!    follow: `DT_HASH`, `DT_GNU_HASH`, `DT_SYMTAB`, `DT_STRTAB`, `DT_VERSYM`, `DT_VERDEF`,
+//!    `DT_VERNEED`, `PT_NOTE`, `PT_GNU_PROPERTY`, `PT_INTERP` and the section headers; a vn_file
+//!    rename inside the block is applied to the moved copy. The block is taken only if it holds
+//!    nothing but those section types (read-only, not code; relocations are not scanned, as
+//!    linkers do not point them at these tables), overlaps no other segment, and no other
+//!    dynamic address tag points into it. This layout keeps every byte of the new segment
+//!    covered by a section, which binutils `strip`/`objcopy` need to rewrite the file
+//!    correctly (a table at the start of a later segment makes them move that segment onto the
+//!    data segment). **Fallback** (no section headers, code right after the table as in
+//!    code-first layouts, anything unexpected): the table moves to the start of the new
+//!    segment, `e_phoff` and `PT_PHDR` follow it, and the old table stays behind as dead bytes.
 //!
 //!    The new `PT_LOAD` goes right after the last existing `PT_LOAD` in the table (so `PT_PHDR`
 //!    and `PT_INTERP` stay first and loads stay sorted by address). Its `p_align` is the page
@@ -37,7 +53,8 @@
 //!    old file length rounded up to 8, and its address is the first page above every
 //!    segment's end plus that offset modulo the page size, so `p_offset ≡ p_vaddr (mod
 //!    p_align)` holds with a gap of at most 7 bytes: the segment starts mid-page in both file
-//!    and memory, which the kernel and ld.so map like any other segment. Executables
+//!    and memory, which the kernel and ld.so map like any other segment (a page-aligned start
+//!    costs up to a page per file and changes nothing else). In the fallback, executables
 //!    (`ET_EXEC`, or anything with `PT_INTERP`) instead keep the first `PT_LOAD`'s `p_vaddr -
 //!    p_offset` for the new segment, because kernels before 5.18 compute `AT_PHDR` as that
 //!    delta plus `e_phoff`; the file then gets a zero gap up to that address.
@@ -49,7 +66,9 @@
 //!
 //! When the dynamic array moves, the old one is left intact (code may still refer to
 //! `_DYNAMIC`), `PT_DYNAMIC` and the `.dynamic` section header point at the new one. No section
-//! headers are added; the moved sections' headers are updated.
+//! headers are added; the moved sections' headers are updated. The bytes of a moved block that
+//! the grown table overwrites are dead (a program that reads its build-id note through a
+//! linker symbol instead of `PT_NOTE` would see them; patchelf has the same effect).
 //!
 //! `GOT[0]` is not updated. It holds the link-time address of `_DYNAMIC` on x86_64, i386 and
 //! aarch64, and glibc reads it only in the dynamic linker's own bootstrap
@@ -74,8 +93,9 @@
 //! MIPS (its ABI fixes `.dynamic` and `DT_MIPS_RLD_MAP*`), files without `PT_DYNAMIC`, 65535 or
 //! more program headers, `ET_REL`/`ET_CORE`. Each edit of a file that needs a new segment adds
 //! one more `PT_LOAD` and copies `.dynstr` again; a segment added by an earlier edit is not
-//! reused. Only x86_64 and i386 (little-endian) are tested; the code is endian- and
-//! class-generic.
+//! reused or extended. New strings are never written into slack inside `.dynstr`, and an old
+//! string is never overwritten in place (tail-merged strings may share its bytes). Only x86_64
+//! and i386 (little-endian) are tested; the code is endian- and class-generic.
 
 use std::io::{self, Read, Write};
 
@@ -1136,7 +1156,12 @@ impl Headers {
             .load_containing(vaddr)
             .ok_or_else(|| malformed(format!("{what} is outside every loadable segment")))?;
         let offset = segment.p_offset + (vaddr - segment.p_vaddr);
-        read_cstr(file, offset, segment.p_offset + segment.p_filesz, what)
+        read_cstr(
+            file,
+            offset,
+            segment.p_offset.saturating_add(segment.p_filesz),
+            what,
+        )
     }
 
     /// Whether the file is started by the kernel (and so `AT_PHDR` matters).
@@ -1880,7 +1905,7 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
                     .checked_add(p.p_filesz)
                     .is_some_and(|end| new_end <= end)
         })?;
-        let pht_vaddr = load.p_vaddr + (headers.phoff - load.p_offset);
+        let pht_vaddr = load.p_vaddr.checked_add(headers.phoff - load.p_offset)?;
         let phdr_ok = headers
             .phdrs
             .iter()
@@ -1931,10 +1956,11 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
         let Some((start, end)) = block else {
             return Some(Growth { block: None }); // free bytes after the table
         };
-        if start < old_end || end > load.p_offset + load.p_filesz {
+        if start < old_end || end > load.p_offset.checked_add(load.p_filesz)? {
             return None;
         }
-        let vaddr = load.p_vaddr + (start - load.p_offset);
+        let vaddr = load.p_vaddr.checked_add(start - load.p_offset)?;
+        let vend = vaddr.checked_add(end - start)?;
         let interp = headers.phdrs.iter().find(|p| p.p_type == PT_INTERP);
         let mut align = 1u64;
         for s in &headers.sections {
@@ -1955,7 +1981,8 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
                     }
                     _ => false,
                 };
-            if !movable || s.sh_addr != load.p_vaddr + (s.sh_offset - load.p_offset) {
+            if !movable || Some(s.sh_addr) != load.p_vaddr.checked_add(s.sh_offset - load.p_offset)
+            {
                 return None;
             }
             align = align.max(s.sh_addralign);
@@ -1972,7 +1999,6 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
             align = align.max(p.p_align);
         }
         // Only the dynamic tags DynUpdate rewrites may point into the block.
-        let vend = vaddr + (end - start);
         for entry in &state.entries {
             let inside = entry.val >= vaddr && entry.val < vend;
             if inside && !is_value_tag(entry.tag) && !is_movable_pointer_tag(entry.tag) {
@@ -2892,6 +2918,54 @@ mod tests {
         }
     }
 
+    #[test]
+    fn verneed_inside_the_moved_block_is_renamed() {
+        for bits in ["64", "32"] {
+            let data = fixture(&format!("edit/{bits}/liblldmin.so"));
+            let sections = |data: &[u8]| {
+                goblin::elf::Elf::parse(data)
+                    .expect("goblin")
+                    .section_headers
+            };
+            let offset_of = |data: &[u8], kind: u32| {
+                sections(data)
+                    .iter()
+                    .find(|s| s.sh_type == kind)
+                    .map(|s| s.sh_offset)
+                    .expect("section")
+            };
+            // First edit: LLD left room for one more program header; nothing moves.
+            let first = ElfEdits {
+                soname: Some("liblldmin-0123abcd.so".into()),
+                ..ElfEdits::default()
+            };
+            let (_, once, _) = edit(&data, &first);
+            let verneed = goblin::elf::section_header::SHT_GNU_VERNEED;
+            assert_eq!(
+                offset_of(&once, verneed),
+                offset_of(&data, verneed),
+                "{bits}"
+            );
+            // Second edit: the table grows into .dynsym, .gnu.version and .gnu.version_r, which
+            // move together; the vn_file rename goes with the moved copy.
+            let second = ElfEdits {
+                replace_needed: vec![("libvdep.so.1".into(), "libvdep-aaaaaaaa.so.1".into())],
+                rpath: rpath("$ORIGIN/../lldmin.libs"),
+                ..ElfEdits::default()
+            };
+            let (patch, twice, info) = edit(&once, &second);
+            if bits == "64" {
+                assert!(
+                    offset_of(&twice, verneed) >= patch.original_len,
+                    "verneed moved"
+                );
+            }
+            assert_eq!(info.needed, ["libvdep-aaaaaaaa.so.1"]);
+            assert_eq!(info.version_requirements[0].file, "libvdep-aaaaaaaa.so.1");
+            assert_eq!(info.version_requirements[0].symbols, ["vdep_fn"]);
+        }
+    }
+
     /// Removes the section header table reference, so nothing tells what follows the program
     /// header table.
     fn without_section_headers(mut data: Vec<u8>) -> Vec<u8> {
@@ -3074,8 +3148,14 @@ mod tests {
             "root32/app/libsyms.so",
             "edit/64/liblld.so",
             "edit/32/libvuser.so",
+            "edit/64/liblldmin.so",
+            "edit/32/pie",
+            "edit/64/exe",
         ];
-        let edits = combined("libc.so.6", "libc-aaaaaaaa.so.6");
+        let mut edits = combined("libvdep.so.1", "libvdep-aaaaaaaa.so.1");
+        edits
+            .replace_needed
+            .push(("libc.so.6".into(), "libc-aaaaaaaa.so.6".into()));
         let mut state: u64 = 0x2545_f491_4f6c_dd1d;
         for file in files {
             let original = fixture(file);
@@ -3097,7 +3177,17 @@ mod tests {
                     data[at] ^= u8::try_from(state >> 56).expect("byte") | 1;
                 }
                 if let Ok(patch) = plan(&data, &edits) {
-                    let _ = patch.apply_to_vec(&data);
+                    let output = patch.apply_to_vec(&data);
+                    let mut streamed = Vec::new();
+                    patch
+                        .write_to(&mut std::io::Cursor::new(&data), &mut streamed)
+                        .expect("write_to");
+                    assert_eq!(streamed, output);
+                    let mut viewed = vec![0u8; output.len()];
+                    PatchedView::new(&data, &patch)
+                        .read_exact_at(0, &mut viewed)
+                        .expect("view");
+                    assert_eq!(viewed, output);
                 }
             }
         }

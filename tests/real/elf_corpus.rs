@@ -681,6 +681,30 @@ fn lld_linked_library_with_a_moved_dynamic_array_works() {
 }
 
 #[test]
+fn verneed_moved_out_of_the_way_of_the_program_headers_still_resolves() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = renamed_vdep("64", dir.path());
+    // Two edits: the second grows the program header table into .dynsym, .gnu.version and
+    // .gnu.version_r, which move into the new segment with the vn_file rename.
+    let first = ElfEdits {
+        soname: Some("liblldmin-0123abcd.so".into()),
+        ..ElfEdits::default()
+    };
+    let once = edit::edit_in_memory(&fixture("64/liblldmin.so"), &first).expect("edit");
+    let second = ElfEdits {
+        replace_needed: vec![("libvdep.so.1".into(), copy.clone())],
+        rpath: RpathEdit::Set("$ORIGIN".into()),
+        ..ElfEdits::default()
+    };
+    let twice = edit::edit_in_memory(&once, &second).expect("edit");
+    let path = dir.path().join("liblldmin-0123abcd.so");
+    write_executable(&path, &twice);
+    // Bound at load time (-z now) through the moved version tables; the renamed copy is used.
+    let python = python();
+    assert_eq!(load(&python, &path, Some(&copy)), Load::Ok);
+}
+
+#[test]
 fn edited_executables_run_in_both_classes() {
     for bits in ["64", "32"] {
         for name in ["exe", "pie"] {
