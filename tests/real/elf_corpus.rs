@@ -3,7 +3,8 @@
 //! the edit must stream in bounded memory (repair.md §9.3 is the reference measurement).
 //!
 //! Corpus: the regular x86_64 shared objects in `/usr/lib/x86_64-linux-gnu`, the `lib-dynload`
-//! extension modules of `python3` and the `.so` files of the tool venv. Per file: SONAME set to
+//! extension modules of `python3` and the `.so` files of the tool venv (topped up from the
+//! subdirectories of the system library dir on machines with fewer packages). Per file: SONAME set to
 //! a longer name, RPATH set to a 45-byte value, and, where the file has a versioned dependency
 //! outside glibc, that DT_NEEDED replaced by a renamed copy of the library (made with our own
 //! patcher) that the RPATH points at. Loading is checked in a `python3 -c ctypes.CDLL(…)`
@@ -172,11 +173,28 @@ fn so_files_under(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// At least this many files are tested.
+const CORPUS_MIN: usize = 500;
+/// Subdirectories of the system library dir only top the corpus up to this size.
+const CORPUS_TOP_UP: usize = 560;
+
 fn corpus(python: &Python) -> Vec<PathBuf> {
     let mut files = Vec::new();
     so_files_under(Path::new(SYSTEM_LIBS), false, &mut files);
     so_files_under(&python.lib_dynload, false, &mut files);
     so_files_under(&testbed().venv.join("lib"), true, &mut files);
+    if files.len() < CORPUS_TOP_UP {
+        // A machine with fewer packages: add plugins and modules from the subdirectories.
+        let mut more = Vec::new();
+        if let Ok(entries) = std::fs::read_dir(SYSTEM_LIBS) {
+            let mut dirs: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+            dirs.sort();
+            for dir in dirs.into_iter().filter(|d| d.is_dir() && !d.is_symlink()) {
+                so_files_under(&dir, true, &mut more);
+            }
+        }
+        files.extend(more.into_iter().take(CORPUS_TOP_UP - files.len()));
+    }
     files
 }
 
@@ -448,7 +466,7 @@ fn edited_system_libraries_load_like_patchelf_edits() {
     let python = python();
     let files = corpus(&python);
     assert!(
-        files.len() >= 500,
+        files.len() >= CORPUS_MIN,
         "only {} shared objects found under {SYSTEM_LIBS}, {} and the tool venv",
         files.len(),
         python.lib_dynload.display()
