@@ -7,6 +7,8 @@
 //! Section look-ups follow pyelftools (by name), which is what auditwheel uses, so that both
 //! tools read the same tables.
 
+pub mod edit;
+
 use goblin::container::{Container, Ctx, Endian};
 use goblin::elf::dynamic::Dynamic;
 use goblin::elf::header::{self, Header};

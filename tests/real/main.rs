@@ -2,4 +2,5 @@
 //! real inputs. Set up with `scripts/setup-dev.sh`; `scripts/test.sh` does that and runs it.
 
 mod common;
+mod elf_corpus;
 mod oracle;
