@@ -31,6 +31,71 @@ pub enum Command {
     /// ELF file that need it. The wheel is read as a zip stream, never extracted, and every
     /// entry is checked against RECORD.
     Show(ShowArgs),
+
+    /// Repair wheels: graft the external libraries they need into the wheel, patch every ELF
+    /// file natively and retag the wheel (like `auditwheel repair`, without patchelf).
+    ///
+    /// Unchanged entries are copied without recompressing; the output is written to a
+    /// temporary file and renamed, and is byte-identical when repeated.
+    Repair(RepairArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// Wheel files to repair.
+    #[arg(required = true, value_name = "WHEEL")]
+    pub wheels: Vec<PathBuf>,
+
+    /// Output directory.
+    #[arg(
+        short = 'w',
+        long = "wheel-dir",
+        value_name = "DIR",
+        default_value = "wheelhouse"
+    )]
+    pub wheel_dir: PathBuf,
+
+    /// Target platform tag (a policy name such as `manylinux_2_17_x86_64`, an alias such as
+    /// `manylinux2014_x86_64`, or `auto` for the best one the wheel allows).
+    #[arg(
+        long,
+        env = "AUDITWHEEL_PLAT",
+        value_name = "TAG",
+        default_value = "auto"
+    )]
+    pub plat: String,
+
+    /// Write only the requested tag (and its aliases), not the more compatible ones the wheel
+    /// also qualifies for.
+    #[arg(long)]
+    pub only_plat: bool,
+
+    /// Do not graft libraries matching this glob (SONAME or resolved path); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Suffix of the directory grafted libraries go to (`<dist><suffix>`).
+    #[arg(short = 'L', long, value_name = "SUFFIX", default_value = ".libs")]
+    pub lib_sdir: String,
+
+    /// Deflate level (0-9) for the entries that are written anew.
+    #[arg(short = 'z', long = "compression-level", alias = "zip-compression-level", env = "AUDITWHEEL_ZIP_COMPRESSION_LEVEL", value_name = "N", value_parser = clap::value_parser!(i64).range(0..=9))]
+    pub compression_level: Option<i64>,
+
+    /// Keep the original platform tags and file name (repair the contents only).
+    #[arg(long)]
+    pub no_update_tags: bool,
+
+    /// Print one JSON object per wheel instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+
+    /// Copy pure-Python wheels through unchanged instead of failing on them.
+    #[arg(long)]
+    pub allow_pure_python_wheel: bool,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ fn main() -> ExitCode {
     ui::init_logging(cli.verbose, cli.quiet);
     let result = match cli.command {
         cli::Command::Show(args) => commands::show::run(&args),
+        cli::Command::Repair(args) => commands::repair::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,3 +1,4 @@
 //! One module per subcommand: each turns parsed arguments into work and an exit code.
 
+pub mod repair;
 pub mod show;

@@ -4,6 +4,8 @@
 //! The plan is pure data computed from an [`Audit`]; applying it streams the archive and
 //! patches ELF files. Host files are read only to hash the libraries to graft.
 
+pub mod apply;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

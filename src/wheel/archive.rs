@@ -684,6 +684,69 @@ impl WheelArchive {
         read_full(&mut self.zip, &self.path, entry, expected)
     }
 
+    /// Streams an entry's content into `out`, verifying its RECORD hash and size on the way
+    /// (memory stays bounded by one buffer). On a mismatch the error is returned after the
+    /// bytes were written, so callers write to a scratch file they discard on error.
+    pub fn extract_entry_to(
+        &self,
+        name: &str,
+        out: &mut dyn io::Write,
+    ) -> Result<u64, ArchiveError> {
+        let Some(entry) = self.by_name.get(name).and_then(|&i| self.entries.get(i)) else {
+            return Err(self.not_found(name));
+        };
+        if entry.is_dir {
+            return Ok(0);
+        }
+        let expected = self.manifest.expected(&self.path, entry)?;
+        let read_error = |source: io::Error| ArchiveError::ReadEntry {
+            wheel: self.path.clone(),
+            entry: entry.name.clone(),
+            source,
+        };
+        let mut zip = self.zip.clone();
+        let options = ZipReadOptions::new().ignore_crc32(expected.is_some());
+        let mut file = zip
+            .by_index_with_options(entry.index, options)
+            .map_err(|source| read_error(source.into()))?;
+        let mut hasher = expected.map(|e| e.hash.algorithm.hasher());
+        let mut buffer = vec![0; CHUNK_LEN];
+        let mut total = 0u64;
+        loop {
+            let n = read_retrying(&mut file, &mut buffer).map_err(read_error)?;
+            if n == 0 {
+                break;
+            }
+            if let Some(hasher) = &mut hasher {
+                hasher.update(&buffer[..n]);
+            }
+            out.write_all(&buffer[..n]).map_err(read_error)?;
+            total += n as u64;
+        }
+        if let (Some(expected), Some(hasher)) = (expected, hasher) {
+            if let Some(size) = expected.size
+                && size != total
+            {
+                return Err(ArchiveError::SizeMismatch {
+                    wheel: self.path.clone(),
+                    entry: entry.name.clone(),
+                    expected: size,
+                    actual: total,
+                });
+            }
+            let actual = hasher.finish();
+            if actual.digest != expected.hash.digest {
+                return Err(ArchiveError::HashMismatch {
+                    wheel: self.path.clone(),
+                    entry: entry.name.clone(),
+                    expected: expected.hash.encode(),
+                    actual: actual.encode(),
+                });
+            }
+        }
+        Ok(total)
+    }
+
     /// Reads at most `max_len` leading bytes of an entry, without any verification (for probing
     /// file types, e.g. the ELF magic). Inflates only as much as needed.
     pub fn read_prefix(&mut self, name: &str, max_len: usize) -> Result<Vec<u8>, ArchiveError> {

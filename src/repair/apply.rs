@@ -1,0 +1,183 @@
+//! Applying a [`RepairPlan`]: patch ELF files natively and stream the wheel into its new archive.
+//!
+//! Memory stays bounded whatever the size of the ELF files: every file to patch is inflated (and
+//! verified against RECORD) into a temporary file, the patcher reads only the headers and tables it
+//! needs from there and returns a small [`Patch`], and the new entry is produced by streaming the
+//! temporary file through the patch into the compressor. Grafted libraries are streamed from the
+//! filesystem root the same way. Unchanged entries are copied raw by the rewriter.
+
+use std::io::{BufReader, Write as _};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+
+use crate::elf::edit::{self, ElfEdits, Patch, RpathEdit};
+use crate::repair::{RepairPlan, is_script};
+use crate::wheel::WheelArchive;
+use crate::wheel::rewrite::{NewEntry, RewriteOutcome, RewritePlan, rewrite};
+
+/// How to write the output.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Output directory.
+    pub out_dir: PathBuf,
+    /// The filesystem root grafted libraries are read from (`/` or a sysroot).
+    pub root: PathBuf,
+    /// Deflate level for written entries.
+    pub compression_level: Option<i64>,
+    /// Timestamp of written entries.
+    pub source_date_epoch: Option<u64>,
+}
+
+/// The launcher that replaces an ELF executable moved out of `.data/scripts` (auditwheel #443).
+#[must_use]
+pub fn script_shim(new_path: &str) -> String {
+    format!(
+        "import os\nimport sys\nimport sysconfig\n\n\nif __name__ == \"__main__\":\n    os.execv(\n        os.path.join(sysconfig.get_path(\"platlib\"), {new_path:?}),\n        sys.argv,\n    )\n"
+    )
+}
+
+fn host_file(root: &Path, inside: &Path) -> PathBuf {
+    root.join(inside.strip_prefix("/").unwrap_or(inside))
+}
+
+/// Streams `source` through `patch` into `out`.
+fn stream_patched(
+    source: &Path,
+    patch: &Patch,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let file = std::fs::File::open(source)?;
+    let mut reader = BufReader::with_capacity(256 * 1024, file);
+    let mut writer = std::io::BufWriter::with_capacity(256 * 1024, out);
+    patch.write_to(&mut reader, &mut writer)?;
+    writer.flush()
+}
+
+/// Applies `plan` to the wheel in `archive`, writing the repaired wheel into `options.out_dir`.
+pub fn apply(
+    archive: &WheelArchive,
+    plan: &RepairPlan,
+    options: &ApplyOptions,
+) -> Result<RewriteOutcome> {
+    let wheel_name = archive.path().file_name().map_or_else(
+        || archive.path().display().to_string(),
+        |f| f.to_string_lossy().into_owned(),
+    );
+    let scratch = tempfile::Builder::new()
+        .prefix(".wheelwright-repair-")
+        .tempdir_in(&options.out_dir)
+        .with_context(|| {
+            format!(
+                "cannot create a temporary directory in `{}`",
+                options.out_dir.display()
+            )
+        })?;
+
+    let mut replace: Vec<NewEntry> = Vec::new();
+    let mut add: Vec<NewEntry> = Vec::new();
+    let mut remove: Vec<String> = Vec::new();
+
+    for (index, file_edit) in plan.edits.iter().enumerate() {
+        let temp = scratch.path().join(format!("elf-{index}"));
+        {
+            let mut out = std::fs::File::create(&temp)
+                .with_context(|| format!("cannot write `{}`", temp.display()))?;
+            archive.extract_entry_to(&file_edit.path, &mut out)?;
+        }
+        let edits = ElfEdits {
+            soname: None,
+            replace_needed: file_edit.replace_needed.clone(),
+            remove_needed: file_edit.remove_needed.clone(),
+            rpath: file_edit
+                .rpath
+                .clone()
+                .map_or(RpathEdit::Keep, RpathEdit::Set),
+        };
+        let source = std::fs::File::open(&temp)
+            .with_context(|| format!("cannot read `{}`", temp.display()))?;
+        let patch = edit::plan(&source, &edits)
+            .with_context(|| format!("`{wheel_name}`: cannot patch `{}`", file_edit.path))?;
+        let mode = archive
+            .entry(&file_edit.path)
+            .and_then(|e| e.unix_mode)
+            .unwrap_or(0o100_755);
+        let producer_path = temp.clone();
+        let producer: crate::wheel::rewrite::Producer =
+            Box::new(move |out: &mut dyn std::io::Write| {
+                stream_patched(&producer_path, &patch, out)
+            });
+        if file_edit.new_path == file_edit.path {
+            replace.push(NewEntry {
+                name: file_edit.path.clone(),
+                unix_mode: mode,
+                producer,
+            });
+        } else {
+            debug_assert!(is_script(&file_edit.path));
+            let shim = script_shim(&file_edit.new_path).into_bytes();
+            replace.push(NewEntry {
+                name: file_edit.path.clone(),
+                unix_mode: mode,
+                producer: Box::new(move |out: &mut dyn std::io::Write| out.write_all(&shim)),
+            });
+            add.push(NewEntry {
+                name: file_edit.new_path.clone(),
+                unix_mode: mode,
+                producer,
+            });
+        }
+    }
+
+    for graft in &plan.grafts {
+        let crate::audit::resolve::Location::Host(inside) = &graft.source else {
+            continue;
+        };
+        let on_disk = host_file(&options.root, inside);
+        let edits = ElfEdits {
+            soname: Some(graft.new_name.clone()),
+            replace_needed: graft.replace_needed.clone(),
+            remove_needed: Vec::new(),
+            rpath: graft
+                .rpath
+                .clone()
+                .map_or(RpathEdit::Remove, RpathEdit::Set),
+        };
+        let source = std::fs::File::open(&on_disk)
+            .with_context(|| format!("cannot read `{}`", on_disk.display()))?;
+        let patch = edit::plan(&source, &edits).with_context(|| {
+            format!("cannot patch the library to graft `{}`", on_disk.display())
+        })?;
+        let mode = {
+            use std::os::unix::fs::PermissionsExt as _;
+            let meta = std::fs::metadata(&on_disk)
+                .with_context(|| format!("cannot read `{}`", on_disk.display()))?;
+            0o100_000 | (meta.permissions().mode() & 0o7777) | 0o200
+        };
+        let path = on_disk.clone();
+        add.push(NewEntry {
+            name: graft.path.clone(),
+            unix_mode: mode,
+            producer: Box::new(move |out: &mut dyn std::io::Write| {
+                stream_patched(&path, &patch, out)
+            }),
+        });
+    }
+    let _ = &mut remove;
+
+    let outcome = rewrite(
+        archive,
+        RewritePlan {
+            filename: plan.filename.clone(),
+            wheel_info: plan.wheel_info.clone(),
+            replace,
+            add,
+            remove,
+            compression_level: options.compression_level,
+            source_date_epoch: options.source_date_epoch,
+        },
+        &options.out_dir,
+    )?;
+    drop(scratch);
+    Ok(outcome)
+}
