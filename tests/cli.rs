@@ -507,3 +507,226 @@ fn damaged_wheels_never_panic() {
         }
     }
 }
+
+fn repair_fixture_wheel(dir: &Path) -> PathBuf {
+    WheelSpec::new(X86_64_WHEEL)
+        .file(
+            "demo/fake.cpython-311-x86_64-linux-gnu.so",
+            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
+        )
+        .file("demo/__init__.py", b"\n".to_vec())
+        .write(dir)
+}
+
+fn fixture_root64() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elf/root64")
+}
+
+fn wheel_elf(wheel: &Path, entry: &str) -> wheelwright::elf::ElfInfo {
+    let mut archive = wheelwright::wheel::WheelArchive::open(wheel).expect("open output");
+    archive
+        .verify_all()
+        .expect("output verifies against its RECORD");
+    let data = archive.read_entry(entry).expect("entry");
+    wheelwright::elf::analyze(&data).expect("elf")
+}
+
+#[test]
+fn repair_grafts_from_a_sysroot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wheel = repair_fixture_wheel(dir.path());
+    let out = dir.path().join("out");
+    let output = wheelwright()
+        .args(["repair", "--json", "--root"])
+        .arg(fixture_root64())
+        .arg("-w")
+        .arg(&out)
+        .arg(&wheel)
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let repaired = PathBuf::from(report["output"].as_str().expect("output"));
+    assert!(
+        repaired
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .contains("manylinux"),
+        "{report}"
+    );
+    let grafted = report["grafted"].as_array().expect("grafted");
+    assert_eq!(grafted.len(), 1, "{report}");
+    assert_eq!(grafted[0]["soname"], "libbase.so.1");
+    let graft_path = grafted[0]["path"].as_str().expect("path").to_owned();
+    assert!(
+        graft_path.starts_with("demo.libs/libbase-") && graft_path.ends_with(".so.1"),
+        "{graft_path}"
+    );
+
+    let ext = wheel_elf(&repaired, "demo/fake.cpython-311-x86_64-linux-gnu.so");
+    let new_name = graft_path.rsplit('/').next().expect("file name").to_owned();
+    assert_eq!(ext.needed, vec![new_name.clone(), "libc.so.6".to_owned()]);
+    assert_eq!(ext.rpath.as_deref(), Some("$ORIGIN/../demo.libs"));
+    assert_eq!(ext.runpath, None);
+    let lib = wheel_elf(&repaired, &graft_path);
+    assert_eq!(lib.soname.as_deref(), Some(new_name.as_str()));
+    assert_eq!(lib.rpath, None);
+
+    // Auditing the result inside the same root finds nothing external any more.
+    let output = wheelwright()
+        .args(["show", "--json", "--root"])
+        .arg(fixture_root64())
+        .arg(&repaired)
+        .output()
+        .expect("run");
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(value["external_libs"], serde_json::json!({}));
+
+    // Repairing the repaired wheel is a no-op that says so.
+    let again = dir.path().join("again");
+    let output = wheelwright()
+        .args(["repair", "--root"])
+        .arg(fixture_root64())
+        .arg("-w")
+        .arg(&again)
+        .arg(&repaired)
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("needs no repair"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let copied = again.join(repaired.file_name().expect("name"));
+    assert_eq!(
+        fs_err::read(&copied).expect("copy"),
+        fs_err::read(&repaired).expect("repaired")
+    );
+}
+
+#[test]
+fn repair_is_deterministic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wheel = repair_fixture_wheel(dir.path());
+    let mut outputs = Vec::new();
+    for name in ["one", "two"] {
+        let out = dir.path().join(name);
+        let output = wheelwright()
+            .args(["repair", "--root"])
+            .arg(fixture_root64())
+            .arg("-w")
+            .arg(&out)
+            .arg(&wheel)
+            .output()
+            .expect("run");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let path = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+        outputs.push(fs_err::read(path).expect("read"));
+    }
+    assert_eq!(
+        outputs[0], outputs[1],
+        "repairing twice gives byte-identical wheels"
+    );
+    assert!(
+        fs_err::read_dir(dir.path().join("one"))
+            .expect("dir")
+            .count()
+            == 1,
+        "no temporary files left"
+    );
+}
+
+#[test]
+fn repair_missing_library_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wheel = repair_fixture_wheel(dir.path());
+    let out = dir.path().join("out");
+    let output = wheelwright()
+        .args(["repair", "-w"])
+        .arg(&out)
+        .arg(&wheel)
+        .output()
+        .expect("run");
+    assert_one_line_error(&output, X86_64_WHEEL, "libbase.so.1");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("demo/fake.cpython-311-x86_64-linux-gnu.so"),
+        "names the file that needs it: {stderr}"
+    );
+    assert!(
+        !out.exists() || fs_err::read_dir(&out).expect("dir").count() == 0,
+        "nothing written"
+    );
+}
+
+#[test]
+fn repair_refuses_a_too_old_target_and_names_the_symbol() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wheel = WheelSpec::new(X86_64_WHEEL)
+        .file(
+            "demo/fake.cpython-311-x86_64-linux-gnu.so",
+            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
+        )
+        .file("demo/libglibc234.so", fixture("root64/app/libglibc234.so"))
+        .write(dir.path());
+    let output = wheelwright()
+        .args(["repair", "--plat", "manylinux2014_x86_64", "--root"])
+        .arg(fixture_root64())
+        .arg("-w")
+        .arg(dir.path().join("out"))
+        .arg(&wheel)
+        .output()
+        .expect("run");
+    assert_one_line_error(&output, X86_64_WHEEL, "GLIBC_2.34");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("close_range") && stderr.contains("demo/libglibc234.so"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn repair_rejects_other_architecture_and_bad_output_dir() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wheel = repair_fixture_wheel(dir.path());
+    let output = wheelwright()
+        .args(["repair", "--plat", "manylinux2014_i686", "-w"])
+        .arg(dir.path().join("o"))
+        .arg(&wheel)
+        .output()
+        .expect("run");
+    assert_one_line_error(&output, X86_64_WHEEL, "i686");
+    // An output "directory" that is a regular file.
+    let file = dir.path().join("not-a-dir");
+    fs_err::write(&file, b"x").expect("write");
+    let output = wheelwright()
+        .args(["repair", "--root"])
+        .arg(fixture_root64())
+        .arg("-w")
+        .arg(&file)
+        .arg(&wheel)
+        .output()
+        .expect("run");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
+    assert_eq!(fs_err::read(&file).expect("file"), b"x", "left alone");
+}

@@ -144,6 +144,8 @@ pub struct Library {
     pub info: Option<Arc<ElfInfo>>,
     /// Its `DT_NEEDED` names that were not excluded.
     pub needed: Vec<String>,
+    /// The directories searched, when it was not found.
+    pub searched: Vec<String>,
 }
 
 /// The dependency tree of one ELF file in the wheel.
@@ -655,6 +657,7 @@ impl<'a> Resolver<'a> {
                     found_via: Some(FoundVia::Interpreter),
                     info: None,
                     needed: Vec::new(),
+                    searched: Vec::new(),
                 },
             );
             libc = Some(if name.starts_with("ld-musl-") {
@@ -835,6 +838,7 @@ impl<'a> Resolver<'a> {
                         found_via: None,
                         info: None,
                         needed: Vec::new(),
+                        searched: Vec::new(),
                     },
                 );
                 kept.push(soname.clone());
@@ -867,6 +871,16 @@ impl<'a> Resolver<'a> {
                 }
             }
             let Some(((path, realpath, dep_info), via)) = found else {
+                let mut searched: Vec<String> = Vec::new();
+                for dir in &search {
+                    let text = match &dir.dir {
+                        Location::Wheel(d) => format!("<wheel>/{d}"),
+                        Location::Host(d) => d.display().to_string(),
+                    };
+                    if !searched.contains(&text) {
+                        searched.push(text);
+                    }
+                }
                 libraries.insert(
                     soname.clone(),
                     Library {
@@ -876,6 +890,7 @@ impl<'a> Resolver<'a> {
                         found_via: None,
                         info: None,
                         needed: Vec::new(),
+                        searched,
                     },
                 );
                 kept.push(soname.clone());
@@ -894,6 +909,7 @@ impl<'a> Resolver<'a> {
                     found_via: Some(via.clone()),
                     info: Some(Arc::clone(&dep_info)),
                     needed: Vec::new(),
+                    searched: Vec::new(),
                 },
             );
             kept.push(soname.clone());

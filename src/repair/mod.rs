@@ -40,7 +40,7 @@ pub enum RepairError {
         wheel_platform: String,
     },
     /// Symbol versions newer than the requested policy allows.
-    #[error("cannot repair to `{requested}`: {} (build in an older image, e.g. one for `{best}` or older)", describe_symbols(.uses))]
+    #[error("cannot repair to `{requested}`: {}; the symbol versions allow `{best}` at best, so build in an older image (older glibc) to reach `{requested}`", describe_symbols(.uses))]
     TooNewSymbols {
         /// The requested tag.
         requested: String,
@@ -446,10 +446,17 @@ pub fn plan(
                 continue;
             }
             let Some(source) = source else {
+                let searched = audit
+                    .trees
+                    .iter()
+                    .find(|t| t.location.to_string() == *path)
+                    .and_then(|t| t.libraries.get(soname))
+                    .map(|l| l.searched.clone())
+                    .unwrap_or_default();
                 return Err(RepairError::LibraryNotFound {
                     soname: soname.clone(),
                     needed_by: path.clone(),
-                    searched: Vec::new(),
+                    searched,
                 });
             };
             let (new_name, dest) = match grafts.iter().find(|g| &g.source == source) {
