@@ -30,10 +30,35 @@ pub struct ApplyOptions {
 }
 
 /// The launcher that replaces an ELF executable moved out of `.data/scripts` (auditwheel #443).
+///
+/// auditwheel's launcher looks for the executable under `sysconfig.get_path("platlib")`, which
+/// is wrong for `pip install --user` and `--prefix` installs; this one asks the installed
+/// distribution where its files are and falls back to platlib. The `#!python` line makes
+/// installers rewrite it to the environment's interpreter.
 #[must_use]
-pub fn script_shim(new_path: &str) -> String {
+pub fn script_shim(distribution: &str, new_path: &str) -> String {
     format!(
-        "import os\nimport sys\nimport sysconfig\n\n\nif __name__ == \"__main__\":\n    os.execv(\n        os.path.join(sysconfig.get_path(\"platlib\"), {new_path:?}),\n        sys.argv,\n    )\n"
+        r#"#!python
+import os
+import sys
+import sysconfig
+
+
+def _executable():
+    try:
+        from importlib.metadata import distribution
+
+        path = str(distribution({distribution:?}).locate_file({new_path:?}))
+        if os.path.exists(path):
+            return path
+    except Exception:
+        pass
+    return os.path.join(sysconfig.get_path("platlib"), {new_path:?})
+
+
+if __name__ == "__main__":
+    os.execv(_executable(), sys.argv)
+"#
     )
 }
 
@@ -115,7 +140,7 @@ pub fn apply(
             });
         } else {
             debug_assert!(is_script(&file_edit.path));
-            let shim = script_shim(&file_edit.new_path).into_bytes();
+            let shim = script_shim(&plan.filename.name, &file_edit.new_path).into_bytes();
             replace.push(NewEntry {
                 name: file_edit.path.clone(),
                 unix_mode: mode,

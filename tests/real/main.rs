@@ -4,3 +4,5 @@
 mod common;
 mod elf_corpus;
 mod oracle;
+mod repair;
+mod repair_support;

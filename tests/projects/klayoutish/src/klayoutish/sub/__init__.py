@@ -1,0 +1,1 @@
+"""Nested subpackage holding the DT_RUNPATH variant of the extension."""

@@ -1,0 +1,3 @@
+#include "excludeme.h"
+
+int excludeme_answer(void) { return 7; }

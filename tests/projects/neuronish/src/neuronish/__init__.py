@@ -1,0 +1,3 @@
+"""Repair fixture shaped like NEURON (see the project's README.md). Loads no native code."""
+
+__version__ = "1.0"
