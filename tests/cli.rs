@@ -730,3 +730,101 @@ fn repair_rejects_other_architecture_and_bad_output_dir() {
     assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
     assert_eq!(fs_err::read(&file).expect("file"), b"x", "left alone");
 }
+
+/// Copies a directory tree (files and symlinks).
+fn copy_tree(from: &Path, to: &Path) {
+    fs_err::create_dir_all(to).expect("mkdir");
+    for entry in fs_err::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let kind = entry.file_type().expect("type");
+        let target = to.join(entry.file_name());
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(fs_err::read_link(entry.path()).expect("link"), &target)
+                .expect("symlink");
+        } else {
+            fs_err::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn repair_refuses_one_soname_resolving_to_two_libraries() {
+    use wheelwright::elf::edit::{ElfEdits, RpathEdit, edit_in_memory};
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A sysroot with a second, different libbase.so.1 in /alt.
+    let root = dir.path().join("root");
+    copy_tree(&fixture_root64(), &root);
+    let base = fs_err::read(root.join("usr/lib/libbase.so.1")).expect("libbase");
+    let other = edit_in_memory(
+        &base,
+        &ElfEdits {
+            rpath: RpathEdit::Set("/nowhere".into()),
+            ..ElfEdits::default()
+        },
+    )
+    .expect("edit");
+    fs_err::create_dir_all(root.join("alt")).expect("mkdir");
+    fs_err::write(root.join("alt/libbase.so.1"), other).expect("write");
+    // The extension finds /usr/lib/libbase.so.1; a second library finds /alt/libbase.so.1.
+    let second = edit_in_memory(
+        &fixture("root64/app/missing.so"),
+        &ElfEdits {
+            rpath: RpathEdit::Set("/alt".into()),
+            ..ElfEdits::default()
+        },
+    )
+    .expect("edit");
+    let wheel = WheelSpec::new(X86_64_WHEEL)
+        .file(
+            "demo/fake.cpython-311-x86_64-linux-gnu.so",
+            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
+        )
+        .file("demo/libsecond.so", second)
+        .write(dir.path());
+    let output = wheelwright()
+        .args(["repair", "--plat", "linux_x86_64", "--root"])
+        .arg(&root)
+        .arg("-w")
+        .arg(dir.path().join("out"))
+        .arg(&wheel)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // linux_x86_64 grafts nothing, so it is fine; a manylinux target must refuse.
+    assert!(output.status.success(), "{stderr}");
+    let output = wheelwright()
+        .args(["repair", "--root"])
+        .arg(&root)
+        .arg("-w")
+        .arg(dir.path().join("out2"))
+        .arg(&wheel)
+        .output()
+        .expect("run");
+    assert_one_line_error(&output, X86_64_WHEEL, "libbase.so.1");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("/usr/lib/libbase.so.1") && stderr.contains("/alt/libbase.so.1"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn repair_rejects_mixed_architectures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wheel = WheelSpec::new(X86_64_WHEEL)
+        .file(
+            "demo/fake.cpython-311-x86_64-linux-gnu.so",
+            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
+        )
+        .file("demo/lib32.so", fixture("root32/app/basic.so"))
+        .write(dir.path());
+    let output = wheelwright()
+        .args(["repair", "-w"])
+        .arg(dir.path().join("out"))
+        .arg(&wheel)
+        .output()
+        .expect("run");
+    assert_one_line_error(&output, X86_64_WHEEL, "demo/lib32.so");
+}

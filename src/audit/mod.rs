@@ -141,6 +141,19 @@ pub struct Audit {
     pub isa_files: Vec<(String, IsaLevel)>,
     /// ELF files ignored for their architecture or libc.
     pub ignored: Vec<String>,
+    /// External libraries whose name resolved to different files for different ELF files.
+    pub soname_conflicts: Vec<SonameConflict>,
+}
+
+/// One `DT_NEEDED` name that resolved to two different files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SonameConflict {
+    /// The name. Ex) `libfoo.so.1`
+    pub soname: String,
+    /// One file.
+    pub first: String,
+    /// The other file.
+    pub second: String,
 }
 
 /// Audits the ELF files of a wheel.
@@ -294,6 +307,7 @@ pub fn audit(
     }
 
     let n = policies.policies().len();
+    let mut soname_conflicts: Vec<SonameConflict> = Vec::new();
     let mut external_refs: Vec<ExternalReference> = vec![ExternalReference::default(); n];
     for root in &roots {
         if let Some(refs) = external_refs_by_file.get(root) {
@@ -307,7 +321,21 @@ pub fn audit(
                         .extend(symbols.iter().cloned());
                 }
                 for (lib, path) in &reference.libs {
-                    target.libs.insert(lib.clone(), path.clone());
+                    if let Some(Some(previous)) = target.libs.insert(lib.clone(), path.clone()) {
+                        if let Some(path) = path {
+                            if previous != *path
+                                && !soname_conflicts
+                                    .iter()
+                                    .any(|c: &SonameConflict| c.soname == *lib)
+                            {
+                                soname_conflicts.push(SonameConflict {
+                                    soname: lib.clone(),
+                                    first: previous.to_string(),
+                                    second: path.to_string(),
+                                });
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -452,6 +480,7 @@ pub fn audit(
         graft_policy,
         isa_files,
         ignored,
+        soname_conflicts,
     })
 }
 

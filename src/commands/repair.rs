@@ -9,7 +9,9 @@ use serde::Serialize;
 use crate::audit::resolve::SearchEnv;
 use crate::audit::{self, AuditOptions};
 use crate::cli::RepairArgs;
-use crate::commands::show::{display_name, filename_platform, load_wheel, musl_policy_from_env};
+use crate::commands::show::{
+    check_architectures, display_name, filename_platform, load_wheel, musl_policy_from_env,
+};
 use crate::elf::ElfArch;
 use crate::repair::apply::{ApplyOptions, apply};
 use crate::repair::{RepairOptions, plan, requested_policy};
@@ -62,6 +64,7 @@ fn repair_one(path: &Path, args: &RepairArgs, env: &SearchEnv) -> Result<RepairR
     let (archive, elfs, files) = load_wheel(path, Verification::Hashes)?;
     let platform = filename_platform(&archive.filename().platform_tags)
         .map_err(|why| anyhow!("`{wheel_name}`: {why}"))?;
+    check_architectures(&wheel_name, platform.arch, &elfs)?;
 
     // The request: `auto`, a full tag or alias; its architecture must be the wheel's.
     let plat = args.plat.trim().to_owned();

@@ -85,6 +85,31 @@ pub fn filename_platform(
     })
 }
 
+/// Every ELF file must be built for the wheel's architecture: the one its platform tags name, or
+/// (for tags without one) the first ELF file's.
+pub fn check_architectures(
+    wheel_name: &str,
+    tagged: Option<ElfArch>,
+    elfs: &[WheelElf],
+) -> Result<()> {
+    let mut reference: Option<(ElfArch, String)> =
+        tagged.map(|a| (a, "the wheel is tagged for".to_owned()));
+    for elf in elfs {
+        let Ok(arch) = elf.info.arch() else { continue };
+        match &reference {
+            None => reference = Some((arch, format!("`{}` is built for", elf.path))),
+            Some((expected, what)) if *expected != arch => {
+                bail!(
+                    "`{wheel_name}`: `{}` is built for {arch}, but {what} {expected}",
+                    elf.path
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
 /// The musllinux policy from `AUDITWHEEL_PLAT` (set in musllinux images), if it matches `arch`.
 pub fn musl_policy_from_env(arch: Option<ElfArch>) -> Option<String> {
     let plat = std::env::var("AUDITWHEEL_PLAT").ok()?;
@@ -169,18 +194,7 @@ fn show_one(path: &Path, args: &ShowArgs, env: &SearchEnv) -> Result<String> {
             "`{wheel_name}`: not a platform wheel (its platform tag is `any`); use --allow-pure-python-wheel to accept it"
         );
     }
-    if let Some(arch) = platform.arch {
-        for elf in &elfs {
-            if let Ok(elf_arch) = elf.info.arch() {
-                if elf_arch != arch {
-                    bail!(
-                        "`{wheel_name}`: `{}` is built for {elf_arch}, but the wheel is tagged for {arch}",
-                        elf.path
-                    );
-                }
-            }
-        }
-    }
+    check_architectures(&wheel_name, platform.arch, &elfs)?;
     let options = AuditOptions {
         arch: platform.arch,
         libc: platform.libc,

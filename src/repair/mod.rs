@@ -93,6 +93,18 @@ pub enum RepairError {
         /// Second source.
         second: String,
     },
+    /// One library name resolves to two different files for different ELF files.
+    #[error(
+        "cannot repair: `{soname}` resolves to two different libraries, `{first}` and `{second}`; only one can be grafted under that name"
+    )]
+    DuplicateSoname {
+        /// The name.
+        soname: String,
+        /// One file.
+        first: String,
+        /// The other.
+        second: String,
+    },
     /// Reading a library to graft failed.
     #[error("cannot read `{path}`")]
     Read {
@@ -421,6 +433,19 @@ pub fn plan(
         platform_tags = tags;
     }
     let graft_id = policies.by_name(&platform_tags[0]).unwrap_or(requested);
+    // A name that resolves to two different files cannot be grafted under one name.
+    if let Some(conflict) = audit.soname_conflicts.iter().find(|c| {
+        audit
+            .external_refs
+            .get(graft_id)
+            .is_some_and(|r| r.libs.contains_key(&c.soname))
+    }) {
+        return Err(RepairError::DuplicateSoname {
+            soname: conflict.soname.clone(),
+            first: conflict.first.clone(),
+            second: conflict.second.clone(),
+        });
+    }
     let libs_dir = format!("{}{}", filename.name, options.lib_sdir);
 
     let mut grafts: Vec<Graft> = Vec::new();
