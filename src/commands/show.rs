@@ -14,7 +14,7 @@ use crate::audit::{self, AuditOptions, WheelElf};
 use crate::cli::ShowArgs;
 use crate::elf::{self, ElfArch, ElfError, ElfInfo};
 use crate::ui;
-use crate::wheel::{Verification, WheelArchive};
+use crate::wheel::{Kept, Verification, WheelArchive};
 
 /// What a wheel's filename says about its platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,7 +130,10 @@ pub fn load_wheel(
     let analysed = archive.verify_and_visit(
         verification,
         |_, prefix| elf::is_elf(prefix),
-        |_, data| elf::analyze(&data),
+        |_, kept| match kept {
+            Kept::Memory(data) => elf::analyze(&data),
+            Kept::File(file) => elf::analyze_file(&file),
+        },
     )?;
     let mut by_name: HashMap<String, Result<ElfInfo, ElfError>> = HashMap::new();
     for (index, result) in analysed {

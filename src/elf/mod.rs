@@ -41,6 +41,9 @@ pub enum ElfError {
     /// The file is cut short or a table points outside of it.
     #[error("malformed ELF file: {0}")]
     Malformed(String),
+    /// Reading the file failed.
+    #[error("cannot read the ELF file")]
+    Io(#[source] std::io::Error),
 }
 
 impl From<goblin::error::Error> for ElfError {
@@ -580,6 +583,113 @@ pub fn analyze(data: &[u8]) -> Result<ElfInfo, ElfError> {
     })
 }
 
+/// Analyses an ELF file on disk without reading it whole: only the headers and the tables the
+/// analysis needs are read into an otherwise untouched zero buffer (whose pages the kernel does
+/// not back until written), so a file of hundreds of megabytes costs a few pages of memory.
+pub fn analyze_file(file: &std::fs::File) -> Result<ElfInfo, ElfError> {
+    use std::os::unix::fs::FileExt as _;
+    let len = file.metadata().map_err(ElfError::Io)?.len();
+    let size = usize::try_from(len).map_err(|_| ElfError::Malformed("file too large".into()))?;
+    let mut buf = vec![0u8; size];
+    let fill = |buf: &mut [u8], offset: u64, count: u64| -> Result<(), ElfError> {
+        let start = offset.min(len);
+        let end = offset.saturating_add(count).min(len);
+        if end > start {
+            let (s, e) = (
+                usize::try_from(start).unwrap_or(size),
+                usize::try_from(end).unwrap_or(size),
+            );
+            file.read_exact_at(&mut buf[s..e], start)
+                .map_err(ElfError::Io)?;
+        }
+        Ok(())
+    };
+    fill(&mut buf, 0, 64)?;
+    if !is_elf(&buf) {
+        return Err(ElfError::NotElf);
+    }
+    let header = parse_header(&buf)?;
+    let platform = platform_of(&header);
+    let container = if platform.is_64 {
+        Container::Big
+    } else {
+        Container::Little
+    };
+    let endian = if platform.little_endian {
+        Endian::Little
+    } else {
+        Endian::Big
+    };
+    let ctx = Ctx::new(container, endian);
+    fill(
+        &mut buf,
+        header.e_phoff,
+        u64::from(header.e_phnum) * u64::from(header.e_phentsize),
+    )?;
+    fill(
+        &mut buf,
+        header.e_shoff,
+        u64::from(header.e_shnum) * u64::from(header.e_shentsize),
+    )?;
+    let program_headers = if header.e_phnum == 0 {
+        Vec::new()
+    } else {
+        let phoff = usize::try_from(header.e_phoff)
+            .map_err(|_| ElfError::Malformed("program header offset out of range".into()))?;
+        ProgramHeader::parse(&buf, phoff, usize::from(header.e_phnum), ctx)?
+    };
+    let section_headers = if header.e_shoff == 0 || header.e_shnum == 0 {
+        Vec::new()
+    } else {
+        let shoff = usize::try_from(header.e_shoff)
+            .map_err(|_| ElfError::Malformed("section header offset out of range".into()))?;
+        SectionHeader::parse(&buf, shoff, usize::from(header.e_shnum), ctx)?
+    };
+    let mut wanted_strtabs: Vec<usize> = vec![usize::from(header.e_shstrndx)];
+    for sh in &section_headers {
+        match sh.sh_type {
+            section_header::SHT_DYNSYM
+            | section_header::SHT_DYNAMIC
+            | section_header::SHT_NOTE
+            | section_header::SHT_GNU_VERSYM
+            | section_header::SHT_GNU_VERNEED
+            | section_header::SHT_GNU_VERDEF
+            | section_header::SHT_HASH
+            | section_header::SHT_GNU_HASH => {
+                fill(&mut buf, sh.sh_offset, sh.sh_size)?;
+                wanted_strtabs.push(sh.sh_link as usize);
+            }
+            _ => {}
+        }
+    }
+    for index in wanted_strtabs {
+        if let Some(sh) = section_headers.get(index) {
+            if sh.sh_type == section_header::SHT_STRTAB {
+                fill(&mut buf, sh.sh_offset, sh.sh_size)?;
+            }
+        }
+    }
+    for ph in &program_headers {
+        if matches!(
+            ph.p_type,
+            program_header::PT_INTERP
+                | program_header::PT_DYNAMIC
+                | program_header::PT_NOTE
+                | program_header::PT_GNU_PROPERTY
+        ) {
+            fill(&mut buf, ph.p_offset, ph.p_filesz)?;
+        }
+    }
+    if let Ok(Some(dynamic)) = Dynamic::parse(&buf, &program_headers, ctx) {
+        fill(
+            &mut buf,
+            dynamic.info.strtab as u64,
+            dynamic.info.strsz as u64,
+        )?;
+    }
+    analyze(&buf)
+}
+
 fn linked_strtab<'a>(
     data: &'a [u8],
     section_headers: &[SectionHeader],
@@ -738,5 +848,53 @@ mod robustness {
                 let _ = analyze(&data);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+
+    /// The sparse file reader sees exactly what the in-memory reader sees.
+    #[test]
+    fn analyze_file_matches_analyze() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elf");
+        let mut checked = 0;
+        for dir in [
+            "root64/app",
+            "root32/app",
+            "root64/usr/lib",
+            "root64/opt/extra/lib",
+            "edit",
+        ] {
+            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if !path.is_file() {
+                    continue;
+                }
+                let data = fs_err::read(&path).expect("read");
+                let in_memory = analyze(&data);
+                let file = std::fs::File::open(&path).expect("open");
+                let sparse = analyze_file(&file);
+                assert_eq!(
+                    format!("{in_memory:?}"),
+                    format!("{sparse:?}"),
+                    "{}",
+                    path.display()
+                );
+                checked += 1;
+            }
+        }
+        let exe = std::env::current_exe().expect("exe");
+        let data = fs_err::read(&exe).expect("read");
+        let file = std::fs::File::open(&exe).expect("open");
+        assert_eq!(
+            format!("{:?}", analyze(&data)),
+            format!("{:?}", analyze_file(&file))
+        );
+        assert!(checked > 20, "{checked}");
     }
 }

@@ -79,6 +79,54 @@ fn stream_patched(
     writer.flush()
 }
 
+/// Wheel files up to this size are patched in memory; larger ones through a temporary file.
+const IN_MEMORY_LIMIT: u64 = 2 * 1024 * 1024;
+
+/// Patching one ELF file of the wheel, run by a rewriter worker.
+struct PatchJob {
+    wheel: PathBuf,
+    wheel_name: String,
+    entry: String,
+    size: u64,
+    temp: PathBuf,
+    edits: ElfEdits,
+}
+
+impl PatchJob {
+    fn run(self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let fail = |what: String| std::io::Error::other(what);
+        let archive = WheelArchive::open(&self.wheel).map_err(|e| fail(format!("{e}")))?;
+        let cannot_patch = |e: edit::ElfEditError| {
+            fail(format!(
+                "`{}`: cannot patch `{}`: {e}",
+                self.wheel_name, self.entry
+            ))
+        };
+        if self.size <= IN_MEMORY_LIMIT {
+            let mut data = Vec::with_capacity(usize::try_from(self.size).unwrap_or(0));
+            archive
+                .extract_entry_to(&self.entry, &mut data)
+                .map_err(|e| fail(format!("{e}")))?;
+            let patch = edit::plan(data.as_slice(), &self.edits).map_err(cannot_patch)?;
+            let mut writer = std::io::BufWriter::with_capacity(256 * 1024, out);
+            patch.write_to(&mut data.as_slice(), &mut writer)?;
+            return writer.flush();
+        }
+        {
+            let mut file = std::fs::File::create(&self.temp)?;
+            archive
+                .extract_entry_to(&self.entry, &mut file)
+                .map_err(|e| fail(format!("{e}")))?;
+        }
+        let source = std::fs::File::open(&self.temp)?;
+        let patch = edit::plan(&source, &self.edits).map_err(cannot_patch)?;
+        drop(source);
+        let result = stream_patched(&self.temp, &patch, out);
+        let _ = std::fs::remove_file(&self.temp);
+        result
+    }
+}
+
 /// Applies `plan` to the wheel in `archive`, writing the repaired wheel into `options.out_dir`.
 pub fn apply(
     archive: &WheelArchive,
@@ -103,13 +151,9 @@ pub fn apply(
     let mut add: Vec<NewEntry> = Vec::new();
     let mut remove: Vec<String> = Vec::new();
 
+    // Each patched wheel file is inflated, planned and streamed on a rewriter worker thread:
+    // small files in memory, large ones through a temporary file in the scratch directory.
     for (index, file_edit) in plan.edits.iter().enumerate() {
-        let temp = scratch.path().join(format!("elf-{index}"));
-        {
-            let mut out = std::fs::File::create(&temp)
-                .with_context(|| format!("cannot write `{}`", temp.display()))?;
-            archive.extract_entry_to(&file_edit.path, &mut out)?;
-        }
         let edits = ElfEdits {
             soname: None,
             replace_needed: file_edit.replace_needed.clone(),
@@ -119,19 +163,20 @@ pub fn apply(
                 .clone()
                 .map_or(RpathEdit::Keep, RpathEdit::Set),
         };
-        let source = std::fs::File::open(&temp)
-            .with_context(|| format!("cannot read `{}`", temp.display()))?;
-        let patch = edit::plan(&source, &edits)
-            .with_context(|| format!("`{wheel_name}`: cannot patch `{}`", file_edit.path))?;
-        let mode = archive
+        let entry = archive
             .entry(&file_edit.path)
-            .and_then(|e| e.unix_mode)
-            .unwrap_or(0o100_755);
-        let producer_path = temp.clone();
+            .with_context(|| format!("`{wheel_name}`: no entry `{}`", file_edit.path))?;
+        let mode = entry.unix_mode.unwrap_or(0o100_755);
+        let job = PatchJob {
+            wheel: archive.path().to_path_buf(),
+            wheel_name: wheel_name.clone(),
+            entry: file_edit.path.clone(),
+            size: entry.size,
+            temp: scratch.path().join(format!("elf-{index}")),
+            edits,
+        };
         let producer: crate::wheel::rewrite::Producer =
-            Box::new(move |out: &mut dyn std::io::Write| {
-                stream_patched(&producer_path, &patch, out)
-            });
+            Box::new(move |out: &mut dyn std::io::Write| job.run(out));
         if file_edit.new_path == file_edit.path {
             replace.push(NewEntry {
                 name: file_edit.path.clone(),

@@ -795,6 +795,11 @@ impl WheelArchive {
         self.verify_and_read_on(None, &want, &|_, content| content)
     }
 
+    /// Reads a kept content back into memory (never spilled here: no threshold is set).
+    fn kept_vec(kept: Kept) -> Vec<u8> {
+        kept.into_vec().unwrap_or_default()
+    }
+
     /// Like [`Self::verify_and_read`], but hands each wanted entry's verified content to `visit`
     /// on the worker thread that read it and keeps only what `visit` returns. Analysing large
     /// entries this way runs the analysis in parallel and never holds every content at once.
@@ -802,13 +807,15 @@ impl WheelArchive {
     /// With [`Verification::SizesOnly`] no hash is computed: every entry's RECORD size is
     /// compared with the size in the zip directory, and entries that are not wanted are not
     /// inflated past their first bytes.
+    ///
+    /// Wanted entries larger than [`SPILL_THRESHOLD`] are handed over as [`Kept::File`].
     pub fn verify_and_visit<T: Send>(
         &self,
         verification: Verification,
         want: impl Fn(&EntryInfo, &[u8]) -> bool + Sync,
-        visit: impl Fn(&EntryInfo, Vec<u8>) -> T + Sync,
+        visit: impl Fn(&EntryInfo, Kept) -> T + Sync,
     ) -> Result<Vec<(usize, T)>, ArchiveError> {
-        self.verify_and_read_on_with(None, verification, &want, &visit)
+        self.verify_and_read_on_with(None, verification, Some(SPILL_THRESHOLD), &want, &visit)
     }
 
     /// [`Self::verify_and_read`] with the thread count fixed (for measurements) or automatic.
@@ -818,15 +825,17 @@ impl WheelArchive {
         want: &(dyn Fn(&EntryInfo, &[u8]) -> bool + Sync),
         visit: &(dyn Fn(&EntryInfo, Vec<u8>) -> T + Sync),
     ) -> Result<Vec<(usize, T)>, ArchiveError> {
-        self.verify_and_read_on_with(threads, Verification::Hashes, want, visit)
+        let visit_kept = |entry: &EntryInfo, kept: Kept| visit(entry, Self::kept_vec(kept));
+        self.verify_and_read_on_with(threads, Verification::Hashes, None, want, &visit_kept)
     }
 
     fn verify_and_read_on_with<T: Send>(
         &self,
         threads: Option<usize>,
         verification: Verification,
+        spill: Option<u64>,
         want: &(dyn Fn(&EntryInfo, &[u8]) -> bool + Sync),
-        visit: &(dyn Fn(&EntryInfo, Vec<u8>) -> T + Sync),
+        visit: &(dyn Fn(&EntryInfo, Kept) -> T + Sync),
     ) -> Result<Vec<(usize, T)>, ArchiveError> {
         // Structural checks first, in a deterministic order, before any inflating.
         let mut jobs = Vec::with_capacity(self.entries.len());
@@ -902,6 +911,7 @@ impl WheelArchive {
                     &keep,
                     &mut scratch,
                     verification == Verification::SizesOnly,
+                    spill,
                 ) {
                     Ok(Some(content)) => kept.push((entry.index, visit(entry, content))),
                     Ok(None) => {}
@@ -990,9 +1000,46 @@ fn read_full(
         &|_: &[u8]| true,
         &mut scratch,
         false,
+        None,
     )?;
-    Ok(content.unwrap_or_default())
+    match content {
+        Some(kept) => kept.into_vec().map_err(|source| ArchiveError::ReadEntry {
+            wheel: wheel.to_path_buf(),
+            entry: entry.name.clone(),
+            source,
+        }),
+        None => Ok(Vec::new()),
+    }
 }
+
+/// The verified content of a wanted entry: in memory, or — for entries larger than the spill
+/// threshold — in an anonymous temporary file, so that huge files never sit in memory.
+#[derive(Debug)]
+pub enum Kept {
+    /// The whole content.
+    Memory(Vec<u8>),
+    /// An unnamed temporary file holding the content (deleted when dropped).
+    File(std::fs::File),
+}
+
+impl Kept {
+    /// The content in memory (reads a spilled file back; for small entries only).
+    pub fn into_vec(self) -> io::Result<Vec<u8>> {
+        match self {
+            Kept::Memory(data) => Ok(data),
+            Kept::File(mut file) => {
+                use io::Seek as _;
+                let mut data = Vec::new();
+                file.seek(io::SeekFrom::Start(0))?;
+                file.read_to_end(&mut data)?;
+                Ok(data)
+            }
+        }
+    }
+}
+
+/// Entries larger than this are kept in a temporary file by [`WheelArchive::verify_and_visit`].
+pub const SPILL_THRESHOLD: u64 = 16 * 1024 * 1024;
 
 /// How much of each entry [`WheelArchive::verify_and_visit`] checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1150,7 +1197,8 @@ fn stream_entry(
     keep: &dyn Fn(&[u8]) -> bool,
     scratch: &mut Vec<u8>,
     skip_unverified: bool,
-) -> Result<Option<Vec<u8>>, ArchiveError> {
+    spill: Option<u64>,
+) -> Result<Option<Kept>, ArchiveError> {
     let read_error = |source: io::Error| ArchiveError::ReadEntry {
         wheel: wheel.to_path_buf(),
         entry: entry.name.clone(),
@@ -1187,6 +1235,28 @@ fn stream_entry(
     let wanted = keep(&head[..filled.min(PROBE_LEN)]);
     if !wanted && hasher.is_none() && skip_unverified {
         return Ok(None);
+    }
+    if wanted && spill.is_some_and(|threshold| entry.size > threshold) {
+        // Large: stream into an unnamed temporary file instead of memory.
+        let mut spilled = tempfile::tempfile().map_err(read_error)?;
+        let head = scratch[..filled].to_vec();
+        io::Write::write_all(&mut spilled, &head).map_err(read_error)?;
+        if !at_end {
+            loop {
+                let n = read_retrying(&mut file, scratch).map_err(read_error)?;
+                if n == 0 {
+                    break;
+                }
+                if let Some(hasher) = &mut hasher {
+                    hasher.update(&scratch[..n]);
+                }
+                io::Write::write_all(&mut spilled, &scratch[..n]).map_err(read_error)?;
+                total += n as u64;
+            }
+        }
+        drop(file);
+        check_expected(wheel, entry, expected, hasher, total)?;
+        return Ok(Some(Kept::File(spilled)));
     }
     let mut content = wanted.then(|| {
         let declared = usize::try_from(entry.size.min(MAX_PREALLOCATION)).unwrap_or(filled);
@@ -1240,6 +1310,21 @@ fn stream_entry(
     }
     drop(file);
 
+    check_expected(wheel, entry, expected, hasher, total)?;
+    Ok(content.map(|(mut content, filled_to)| {
+        content.truncate(filled_to);
+        Kept::Memory(content)
+    }))
+}
+
+/// Compares what was read with the RECORD row.
+fn check_expected(
+    wheel: &Path,
+    entry: &EntryInfo,
+    expected: Option<Expected<'_>>,
+    hasher: Option<super::record::Hasher>,
+    total: u64,
+) -> Result<(), ArchiveError> {
     if let (Some(expected), Some(hasher)) = (expected, hasher) {
         if let Some(size) = expected.size
             && size != total
@@ -1261,10 +1346,7 @@ fn stream_entry(
             });
         }
     }
-    Ok(content.map(|(mut content, filled_to)| {
-        content.truncate(filled_to);
-        content
-    }))
+    Ok(())
 }
 
 /// `Read::read`, retried on `Interrupted`.

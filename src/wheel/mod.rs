@@ -21,7 +21,10 @@ pub mod record;
 pub mod rewrite;
 pub mod tags;
 
-pub use archive::{ArchiveError, Compression, EntryInfo, PROBE_LEN, Verification, WheelArchive};
+pub use archive::{
+    ArchiveError, Compression, EntryInfo, Kept, PROBE_LEN, SPILL_THRESHOLD, Verification,
+    WheelArchive,
+};
 pub use filename::{WheelFilename, WheelFilenameError, normalize_name};
 pub use metadata::{HeaderFile, Metadata, MetadataError, WheelInfo};
 pub use record::{
