@@ -1189,6 +1189,10 @@ fn find_dist_info(
 ///
 /// `keep` sees the first `min(size, PROBE_LEN)` bytes and decides whether the full contents are
 /// returned. `scratch` is the chunk buffer (at least [`PROBE_LEN`] bytes).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one private streaming routine shared by every read mode"
+)]
 fn stream_entry(
     zip: &mut ZipArchive<SharedFile>,
     wheel: &Path,
