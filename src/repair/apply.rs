@@ -118,11 +118,19 @@ pub fn apply(
                 .rpath
                 .clone()
                 .map_or(RpathEdit::Keep, RpathEdit::Set),
+            strip: plan.strip,
         };
         let source = std::fs::File::open(&temp)
             .with_context(|| format!("cannot read `{}`", temp.display()))?;
         let patch = edit::plan(&source, &edits)
             .with_context(|| format!("`{wheel_name}`: cannot patch `{}`", file_edit.path))?;
+        let strip_only = file_edit.replace_needed.is_empty()
+            && file_edit.remove_needed.is_empty()
+            && file_edit.rpath.is_none()
+            && file_edit.new_path == file_edit.path;
+        if strip_only && patch.is_empty() {
+            continue; // nothing to strip: the entry is copied as it is
+        }
         let mode = archive
             .entry(&file_edit.path)
             .and_then(|e| e.unix_mode)
@@ -167,6 +175,7 @@ pub fn apply(
                 .rpath
                 .clone()
                 .map_or(RpathEdit::Remove, RpathEdit::Set),
+            strip: plan.strip,
         };
         let source = std::fs::File::open(&on_disk)
             .with_context(|| format!("cannot read `{}`", on_disk.display()))?;
