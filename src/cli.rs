@@ -86,6 +86,12 @@ pub struct RepairArgs {
     #[arg(long)]
     pub no_update_tags: bool,
 
+    /// Strip symbols in the resulting wheel: remove the symbol tables and debugging
+    /// information of the wheel's ELF files and the grafted libraries (like `strip -s`),
+    /// in the same pass as the other edits.
+    #[arg(long)]
+    pub strip: bool,
+
     /// Print one JSON object per wheel instead of text.
     #[arg(long)]
     pub json: bool,

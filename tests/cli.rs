@@ -614,6 +614,147 @@ fn repair_grafts_from_a_sysroot() {
     );
 }
 
+/// Section names of a wheel entry.
+fn wheel_elf_sections(wheel: &Path, entry: &str) -> Vec<String> {
+    let mut archive = wheelwright::wheel::WheelArchive::open(wheel).expect("open output");
+    let data = archive.read_entry(entry).expect("entry");
+    let elf = goblin::elf::Elf::parse(&data).expect("goblin");
+    elf.section_headers
+        .iter()
+        .map(|sh| elf.shdr_strtab.get_at(sh.sh_name).unwrap_or("").to_owned())
+        .collect()
+}
+
+#[test]
+fn repair_strip_removes_symbols_in_the_same_pass() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // An unstripped (-g) extension with RUNPATH $ORIGIN: libvdep.so.1 (verneed VDEP_1.0) is
+    // next to it in the wheel, libbase.so.1 is grafted from the root.
+    let ext = "demo/debugext.cpython-311-x86_64-linux-gnu.so";
+    let original = fixture("edit/64/libdebug.so");
+    let wheel = WheelSpec::new(X86_64_WHEEL)
+        .file(ext, original.clone())
+        .file("demo/libvdep.so.1", fixture("edit/64/libvdep.so.1"))
+        .file("demo/__init__.py", b"\n".to_vec())
+        .write(dir.path());
+    let repair = |out: &Path, strip: bool| {
+        let mut cmd = wheelwright();
+        cmd.args(["repair", "--json", "--root"])
+            .arg(fixture_root64())
+            .arg("-w")
+            .arg(out)
+            .arg(&wheel);
+        if strip {
+            cmd.arg("--strip");
+        }
+        let output = cmd.output().expect("run");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+        let graft = report["grafted"][0]["path"]
+            .as_str()
+            .expect("graft")
+            .to_owned();
+        (
+            PathBuf::from(report["output"].as_str().expect("output")),
+            graft,
+        )
+    };
+    let (stripped, graft) = repair(&dir.path().join("strip"), true);
+    let new_name = graft.rsplit('/').next().expect("file name").to_owned();
+    let info = wheel_elf(&stripped, ext);
+    assert_eq!(
+        info.needed,
+        ["libvdep.so.1", new_name.as_str(), "libc.so.6"]
+    );
+    assert_eq!(info.rpath.as_deref(), Some("$ORIGIN:$ORIGIN/../demo.libs"));
+    assert_eq!(info.runpath, None);
+    let vdep = info
+        .version_requirements
+        .iter()
+        .find(|r| r.version == "VDEP_1.0")
+        .expect("verneed");
+    assert_eq!(
+        (vdep.file.as_str(), vdep.symbols.as_slice()),
+        ("libvdep.so.1", &["vdep_fn".to_owned()][..])
+    );
+    assert!(!info.strippable);
+    let sections = wheel_elf_sections(&stripped, ext);
+    assert!(
+        !sections
+            .iter()
+            .any(|s| s == ".symtab" || s == ".strtab" || s.starts_with(".debug")),
+        "{sections:?}"
+    );
+    assert!(
+        sections.iter().any(|s| s == ".gnu_debuglink"),
+        "{sections:?}"
+    );
+    let graft_info = wheel_elf(&stripped, &graft);
+    assert_eq!(graft_info.soname.as_deref(), Some(new_name.as_str()));
+
+    // Without --strip the symbols stay; with it the extension is smaller.
+    let (kept, _) = repair(&dir.path().join("keep"), false);
+    assert!(
+        wheel_elf_sections(&kept, ext)
+            .iter()
+            .any(|s| s == ".symtab")
+    );
+    let size = |wheel: &Path, entry: &str| {
+        wheelwright::wheel::WheelArchive::open(wheel)
+            .expect("open")
+            .read_entry(entry)
+            .expect("entry")
+            .len()
+    };
+    assert!(size(&stripped, ext) + 2000 < size(&kept, ext));
+    assert!(size(&stripped, ext) < original.len());
+
+    // Like auditwheel, --strip also strips ELF files that need nothing else: the unstripped
+    // repair, repaired again with --strip.
+    let output = wheelwright()
+        .args(["repair", "--json", "--strip", "--root"])
+        .arg(fixture_root64())
+        .arg("-w")
+        .arg(dir.path().join("later"))
+        .arg(&kept)
+        .output()
+        .expect("run");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(report["grafted"], serde_json::json!([]), "{report}");
+    assert_eq!(report["patched"], serde_json::json!([ext]), "{report}");
+    let later = PathBuf::from(report["output"].as_str().expect("output"));
+    assert!(
+        !wheel_elf_sections(&later, ext)
+            .iter()
+            .any(|s| s == ".symtab")
+    );
+    assert_eq!(wheel_elf(&later, ext).needed, info.needed);
+    // Not smaller, though: the segment that the first repair appended after the debug
+    // sections stays where it is, so their bytes stay as dead data (the new tables overwrite
+    // the old ones). Stripping in the same pass is what makes the file small.
+    assert_eq!(size(&later, ext), size(&kept, ext));
+
+    // Repairing the stripped wheel again with --strip finds nothing to do.
+    let again = dir.path().join("again");
+    let output = wheelwright()
+        .args(["repair", "--strip", "--root"])
+        .arg(fixture_root64())
+        .arg("-w")
+        .arg(&again)
+        .arg(&stripped)
+        .output()
+        .expect("run");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("needs no repair"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 #[test]
 fn repair_is_deterministic() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -151,6 +151,7 @@ fn repair_one(path: &Path, args: &RepairArgs, env: &SearchEnv) -> Result<RepairR
         only_plat: args.only_plat,
         lib_sdir: args.lib_sdir.clone(),
         no_update_tags: args.no_update_tags,
+        strip: args.strip,
     };
     let root = env.root.clone();
     let the_plan = plan(

@@ -1,11 +1,13 @@
-//! Native ELF editing: SONAME, DT_NEEDED (with the verneed file names), RPATH/RUNPATH.
+//! Native ELF editing: SONAME, DT_NEEDED (with the verneed file names), RPATH/RUNPATH, and
+//! stripping symbols like `strip -s`, all in one pass.
 //!
 //! This replaces `patchelf` for the edits a wheel repair makes (repair.md §6.3). It never loads
 //! the whole file: [`plan`] reads the ELF header, the program and section header tables, the
 //! dynamic array, the strings those entries name and the `.gnu.version_r` entries through
 //! [`ReadAt`] (and scans `.dynstr` in 256 KiB windows for strings it can reuse), and returns a
-//! [`Patch`]: byte ranges to overwrite plus pieces to append, where a copied `.dynstr` is a
-//! reference to the original bytes, not a buffer. The caller streams the original through
+//! [`Patch`]: byte ranges to overwrite, where copying the original stops (when stripping) and
+//! pieces to append, where a copied `.dynstr` is a reference to the original bytes, not a
+//! buffer. The caller streams the original through
 //! [`Patch::write_to`] (into a zip entry, a temporary file, …) or [`Patch::write_from`];
 //! [`PatchedView`] reads the result without materialising it. Memory stays in the kilobytes
 //! plus at most 1 MiB of moved sections in the patch and 4 MiB of spooled copies in
@@ -77,6 +79,36 @@
 //! points at also stays valid. The `_DYNAMIC` symbol in `.symtab` is not touched either (it is
 //! gone from stripped files and the loader does not use it), nor is `PT_GNU_RELRO` (a moved
 //! dynamic array is simply not write-protected after relocation).
+//!
+//! # Stripping
+//!
+//! [`ElfEdits::strip`] does to a linked file what binutils `strip -s` (`--strip-all`) does, in
+//! the same pass as the other edits (auditwheel ran `strip` after patchelf and produced
+//! unimportable wheels, auditwheel #716). It removes the non-allocated symbol tables
+//! (`.symtab`, `SHT_SYMTAB_SHNDX`), the non-allocated sections BFD treats as debugging
+//! information by their names (`.debug*`, `.zdebug*`, `.line*`, `.stab*`, `.gdb_index`,
+//! `.gnu.linkonce.wi.*`, `.gnu.debuglto_.debug_*`), every non-allocated section that refers to
+//! a removed one (`.rela.debug_*`, `--emit-relocs` relocations) and the string tables that only
+//! removed sections use (`.strtab`). Everything else stays, as with binutils: `.comment`,
+//! `.gnu_debuglink`, `.gnu_debugaltlink`, non-allocated notes, `.GCC.command.line`. Allocated
+//! sections never go, and an allocated section that refers to a removed one is an error.
+//!
+//! The original is kept up to the end of everything a program header covers and of every
+//! allocated section ([`Patch::truncate_at`]). A kept non-allocated section after that stays
+//! in place while no removed bytes precede it (`.comment` right after the last segment);
+//! otherwise it is appended as a copy (`.gnu_debuglink` after the DWARF). Removed sections
+//! inside the kept part stay as dead bytes. A new segment, when the other edits need one,
+//! starts at the kept length rounded up to 8; then come the moved sections, a new `.shstrtab`
+//! with only the kept names and a new section header table (`e_shoff`, `e_shnum`,
+//! `e_shstrndx`, `sh_link`/`sh_info` renumbered). A removed header that precedes an allocated
+//! section becomes an inactive `SHT_NULL` entry, so allocated sections keep their indices:
+//! dynamic symbols name them in `st_shndx` (binutils renumbers them and leaves `.dynsym`
+//! stale). The result is within a few hundred bytes of binutils' (the placeholders and
+//! alignment padding differ). When removed sections lie before a segment (a file edited
+//! without strip before, by patchelf or an earlier repair, has its new segment after the
+//! DWARF), their bytes stay and the new `.shstrtab` and section header table overwrite the old
+//! ones, so the file keeps its size; binutils would move the segment down instead. A file with
+//! nothing to remove is left alone; files with extended section numbering are refused.
 //!
 //! # Verneed
 //!
@@ -236,6 +268,9 @@ pub struct ElfEdits {
     pub remove_needed: Vec<String>,
     /// `DT_RPATH`/`DT_RUNPATH` edit.
     pub rpath: RpathEdit,
+    /// Remove the symbol table and debugging information like binutils' `strip -s`
+    /// (`--strip-all`), in the same pass as the other edits (module docs, *Stripping*).
+    pub strip: bool,
 }
 
 /// The dynamic-section facts [`verify`] checks, as the loader reads them.
@@ -251,6 +286,302 @@ pub struct Expected {
     pub runpath: Vec<String>,
     /// `vn_file` of every `.gnu.version_r` entry in order.
     pub verneed_files: Vec<String>,
+    /// The section header table; `None` when its names cannot be read (then it is not
+    /// checked).
+    pub sections: Option<SectionTable>,
+}
+
+/// The section header table as [`verify`] compares it: names, types, flags and the section
+/// indices in `sh_link`/`sh_info`, not addresses, offsets or sizes (edits move `.dynstr`,
+/// `.dynamic` and the sections in the way of the program headers).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SectionTable {
+    /// Index of the section name table (`e_shstrndx`).
+    pub shstrndx: u64,
+    /// Every section header in order, including the null header 0.
+    pub sections: Vec<SectionFact>,
+}
+
+/// One section header, as [`SectionTable`] compares it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SectionFact {
+    /// Name. Ex) `.symtab`
+    pub name: String,
+    /// `sh_type`.
+    pub sh_type: u32,
+    /// `sh_flags`.
+    pub sh_flags: u64,
+    /// `sh_link`.
+    pub sh_link: u32,
+    /// `sh_info`.
+    pub sh_info: u32,
+}
+
+impl SectionFact {
+    /// The section indices this header refers to: `sh_link`, and `sh_info` for relocation
+    /// sections and `SHF_INFO_LINK` (otherwise it is a count or a symbol index).
+    fn references(&self) -> impl Iterator<Item = u32> {
+        let info = info_is_index(self.sh_type, self.sh_flags).then_some(self.sh_info);
+        [Some(self.sh_link), info]
+            .into_iter()
+            .flatten()
+            .filter(|&i| i != 0)
+    }
+
+    fn is_alloc(&self) -> bool {
+        self.sh_flags & SHF_ALLOC != 0
+    }
+}
+
+/// Whether `sh_info` holds a section index: for relocation sections and with `SHF_INFO_LINK`
+/// (otherwise it is a count or a symbol index).
+fn info_is_index(sh_type: u32, sh_flags: u64) -> bool {
+    sh_type == SHT_REL || sh_type == SHT_RELA || sh_flags & SHF_INFO_LINK != 0
+}
+
+/// What `strip` does to one section header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    Keep,
+    /// Removed, but its header stays as an inactive `SHT_NULL` entry so that the allocated
+    /// sections after it keep their indices (dynamic symbols' `st_shndx` name them).
+    Placeholder,
+    Drop,
+}
+
+/// Names of the sections BFD treats as debugging information (`SEC_DEBUGGING`) when they are
+/// not allocated (`_bfd_elf_make_section_from_shdr`); `strip -s` removes them.
+fn is_debug_section(name: &str) -> bool {
+    [
+        ".debug",
+        ".zdebug",
+        ".gnu.debuglto_.debug_",
+        ".gnu.linkonce.wi.",
+        ".line",
+        ".stab",
+    ]
+    .iter()
+    .any(|prefix| name.starts_with(prefix))
+        || name == ".gdb_index"
+}
+
+impl SectionTable {
+    /// What `strip -s` does with each section: drops the non-allocated symbol tables
+    /// (`SHT_SYMTAB`, `SHT_SYMTAB_SHNDX`) and debugging sections, then every non-allocated
+    /// section that refers to a dropped one (relocations for them, `--emit-relocs`
+    /// relocations), then the string tables only dropped sections used (`.strtab`). Everything
+    /// else stays, like `.comment`, `.gnu_debuglink` and non-allocated notes. Fails if an
+    /// allocated section would refer to a dropped one, or a reference is out of range.
+    fn strip_fates(&self) -> Result<Vec<Fate>, String> {
+        let sections = &self.sections;
+        let count = sections.len();
+        let names = usize::try_from(self.shstrndx).unwrap_or(usize::MAX);
+        for (index, section) in sections.iter().enumerate() {
+            if let Some(target) = section
+                .references()
+                .find(|&r| usize::try_from(r).map_or(true, |r| r >= count))
+            {
+                return Err(format!(
+                    "section {index} `{}` refers to section {target}, which does not exist",
+                    section.name
+                ));
+            }
+        }
+        let mut dropped: Vec<bool> = sections
+            .iter()
+            .enumerate()
+            .map(|(index, s)| {
+                index != 0
+                    && index != names
+                    && !s.is_alloc()
+                    && (s.sh_type == SHT_SYMTAB
+                        || s.sh_type == SHT_SYMTAB_SHNDX
+                        || is_debug_section(&s.name))
+            })
+            .collect();
+        loop {
+            let mut changed = false;
+            for (index, section) in sections.iter().enumerate() {
+                if index == 0 || index == names || dropped[index] || section.is_alloc() {
+                    continue;
+                }
+                if section
+                    .references()
+                    .any(|r| usize::try_from(r).is_ok_and(|r| dropped[r]))
+                {
+                    dropped[index] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        // (used by a dropped section, used by a kept one) per section.
+        let mut users = vec![(false, false); count];
+        for (user, section) in sections.iter().enumerate() {
+            for target in section.references() {
+                if let Some(entry) = usize::try_from(target)
+                    .ok()
+                    .filter(|&t| t != user)
+                    .and_then(|t| users.get_mut(t))
+                {
+                    if dropped[user] {
+                        entry.0 = true;
+                    } else {
+                        entry.1 = true;
+                    }
+                }
+            }
+        }
+        for (index, section) in sections.iter().enumerate() {
+            if index != 0
+                && index != names
+                && !section.is_alloc()
+                && section.sh_type == SHT_STRTAB
+                && users[index] == (true, false)
+            {
+                dropped[index] = true;
+            }
+        }
+        for (index, section) in sections.iter().enumerate() {
+            if dropped[index] {
+                continue;
+            }
+            if let Some(target) = section
+                .references()
+                .find(|&r| usize::try_from(r).is_ok_and(|r| dropped[r]))
+            {
+                let target_name = usize::try_from(target)
+                    .ok()
+                    .and_then(|t| sections.get(t))
+                    .map_or("", |t| t.name.as_str());
+                return Err(format!(
+                    "the allocated section `{}` refers to `{target_name}`, which strip removes",
+                    section.name
+                ));
+            }
+        }
+        let last_alloc = sections
+            .iter()
+            .rposition(SectionFact::is_alloc)
+            .unwrap_or(0);
+        Ok(dropped
+            .iter()
+            .enumerate()
+            .map(|(index, &drop)| match (drop, index < last_alloc) {
+                (false, _) => Fate::Keep,
+                (true, true) => Fate::Placeholder,
+                (true, false) => Fate::Drop,
+            })
+            .collect())
+    }
+
+    /// The table after `strip -s` ([`Self::strip_fates`]), with `sh_link`/`sh_info` and
+    /// `e_shstrndx` renumbered; `Ok(None)` if nothing would be removed.
+    fn stripped(&self) -> Result<Option<Self>, String> {
+        let fates = self.strip_fates()?;
+        if fates.iter().all(|&f| f == Fate::Keep) {
+            return Ok(None);
+        }
+        let map = new_indices(&fates);
+        let renumber = |index: u32| -> u32 {
+            usize::try_from(index)
+                .ok()
+                .and_then(|i| map.get(i).copied().flatten())
+                .unwrap_or(0)
+        };
+        let mut sections = Vec::with_capacity(map.len());
+        for (section, fate) in self.sections.iter().zip(&fates) {
+            match fate {
+                Fate::Drop => {}
+                Fate::Placeholder => sections.push(SectionFact::default()),
+                Fate::Keep => {
+                    let mut kept = section.clone();
+                    kept.sh_link = renumber(section.sh_link);
+                    if info_is_index(section.sh_type, section.sh_flags) {
+                        kept.sh_info = renumber(section.sh_info);
+                    }
+                    sections.push(kept);
+                }
+            }
+        }
+        Ok(Some(Self {
+            shstrndx: u64::from(renumber(u32::try_from(self.shstrndx).unwrap_or(0))),
+            sections,
+        }))
+    }
+}
+
+/// The new index of every section header that stays (also as a placeholder).
+fn new_indices(fates: &[Fate]) -> Vec<Option<u32>> {
+    let mut next = 0u32;
+    fates
+        .iter()
+        .map(|fate| {
+            (*fate != Fate::Drop).then(|| {
+                next += 1;
+                next - 1
+            })
+        })
+        .collect()
+}
+
+/// Whether stripping `file` ([`ElfEdits::strip`]) would remove any section: `false` for files
+/// without a symbol table or debugging information, and for files that cannot be read or
+/// edited.
+pub fn strip_would_remove(file: &(impl ReadAt + ?Sized)) -> bool {
+    let Ok(headers) = Headers::read(file) else {
+        return false;
+    };
+    match read_section_table(file, &headers) {
+        Ok(Some(table)) => table
+            .strip_fates()
+            .is_ok_and(|fates| fates.iter().any(|&f| f != Fate::Keep)),
+        _ => false,
+    }
+}
+
+/// Reads the section names: `Ok(None)` when the name table or a name cannot be read.
+fn read_section_table<R: ReadAt + ?Sized>(
+    file: &R,
+    headers: &Headers,
+) -> Result<Option<SectionTable>, ElfEditError> {
+    if headers.sections.is_empty() {
+        return Ok(Some(SectionTable::default()));
+    }
+    let shstrndx = headers.shstrndx();
+    let Some(table) = usize::try_from(shstrndx)
+        .ok()
+        .and_then(|i| headers.sections.get(i))
+    else {
+        return Ok(None);
+    };
+    if shstrndx == 0 || table.sh_type == SHT_NOBITS || table.sh_size > MAX_TABLE {
+        return Ok(None);
+    }
+    let bytes = match read_bytes(file, table.sh_offset, table.sh_size, "section name table") {
+        Ok(bytes) => bytes,
+        Err(ElfEditError::Malformed(_)) => return Ok(None),
+        Err(err) => return Err(err),
+    };
+    let mut sections = Vec::with_capacity(headers.sections.len());
+    for shdr in &headers.sections {
+        let rest = usize::try_from(shdr.sh_name)
+            .ok()
+            .and_then(|start| bytes.get(start..));
+        let Some(name) = rest.and_then(|rest| Some(&rest[..memchr::memchr(0, rest)?])) else {
+            return Ok(None);
+        };
+        sections.push(SectionFact {
+            name: lossy(name),
+            sh_type: shdr.sh_type,
+            sh_flags: shdr.sh_flags,
+            sh_link: shdr.sh_link,
+            sh_info: shdr.sh_info,
+        });
+    }
+    Ok(Some(SectionTable { shstrndx, sections }))
 }
 
 impl Expected {
@@ -258,7 +589,9 @@ impl Expected {
     pub fn read(file: &(impl ReadAt + ?Sized)) -> Result<Self, ElfEditError> {
         let headers = Headers::read(file)?;
         let state = DynState::read(file, &headers)?;
-        Ok(state.facts())
+        let mut facts = state.facts();
+        facts.sections = read_section_table(file, &headers)?;
+        Ok(facts)
     }
 
     /// The facts after applying `edits` (the rules of [`plan`]).
@@ -287,6 +620,12 @@ impl Expected {
             rpath,
             runpath,
             verneed_files: self.verneed_files.iter().map(rename).collect(),
+            sections: match &self.sections {
+                Some(table) if edits.strip => {
+                    table.stripped().ok().flatten().or(Some(table.clone()))
+                }
+                other => other.clone(),
+            },
         }
     }
 }
@@ -327,14 +666,19 @@ impl Appended {
     }
 }
 
-/// The difference between an ELF file and its edited version.
+/// The difference between an ELF file and its edited version: the original up to
+/// [`Self::kept_len`] with the overwrites applied, zeros up to `append_at`, then the appended
+/// pieces.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Patch {
     /// Length of the original file.
     pub original_len: u64,
-    /// `(offset, bytes)` to overwrite: sorted, non-overlapping, inside `original_len`.
+    /// The original's bytes from this offset on are not copied (the sections `strip` removes);
+    /// `None` copies the whole original. Appended copies may still read from there.
+    pub truncate_at: Option<u64>,
+    /// `(offset, bytes)` to overwrite: sorted, non-overlapping, inside [`Self::kept_len`].
     pub overwrites: Vec<(u64, Vec<u8>)>,
-    /// Where `appended` starts (`>= original_len`); the gap in between is zero-filled.
+    /// Where `appended` starts (`>=` [`Self::kept_len`]); the gap in between is zero-filled.
     pub append_at: u64,
     /// What follows, in order. A copied `.dynstr` is a [`Appended::Copy`] so that the patch
     /// itself stays small for any file size.
@@ -359,33 +703,61 @@ impl Patch {
         self.appended.iter().map(Appended::len).sum()
     }
 
+    /// Number of bytes of the original that are copied (all of it unless truncated).
+    #[must_use]
+    pub fn kept_len(&self) -> u64 {
+        self.truncate_at
+            .map_or(self.original_len, |at| at.min(self.original_len))
+    }
+
+    /// Number of bytes of the original that [`Self::write_to`] reads: the kept part and every
+    /// range an appended piece copies.
+    #[must_use]
+    pub fn read_len(&self) -> u64 {
+        self.appended
+            .iter()
+            .filter_map(|piece| match piece {
+                Appended::Copy { offset, len } if *len > 0 => Some(offset.saturating_add(*len)),
+                _ => None,
+            })
+            .fold(self.kept_len(), u64::max)
+    }
+
     /// Whether the patch changes nothing.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.overwrites.is_empty()
             && self.appended_len() == 0
             && self.append_at == self.original_len
+            && self.kept_len() == self.original_len
     }
 
     /// Streams the patched file to `dst`, reading the original sequentially from `src`
-    /// (positioned at offset 0; exactly `original_len` bytes are read). Copied ranges are kept
-    /// while they stream past: in memory up to 4 MiB, beyond that in an anonymous temporary
-    /// file. Returns the number of bytes written.
+    /// (positioned at offset 0; exactly [`Self::read_len`] bytes are read, which is less than
+    /// `original_len` when stripped sections end the file). Copied ranges are kept while they
+    /// stream past: in memory up to 4 MiB, beyond that in an anonymous temporary file. Returns
+    /// the number of bytes written.
     pub fn write_to(&self, src: &mut impl Read, dst: &mut impl Write) -> io::Result<u64> {
         let mut spool = Spool::new(self)?;
         let mut buf = vec![0u8; STREAM_CHUNK];
         let mut pos = 0u64;
         let mut next = 0usize;
-        while pos < self.original_len {
-            let want = chunk_len(self.original_len - pos);
+        let kept = self.kept_len();
+        let read_len = self.read_len();
+        while pos < read_len {
+            let want = chunk_len(read_len - pos);
             let chunk = &mut buf[..want]; // want <= STREAM_CHUNK
             src.read_exact(chunk)?;
             spool.capture(pos, chunk)?;
-            next = overlay(&self.overwrites, next, pos, chunk);
-            dst.write_all(chunk)?;
+            if pos < kept {
+                let n = chunk_len_usize(kept - pos, want);
+                let part = &mut chunk[..n]; // n <= want
+                next = overlay(&self.overwrites, next, pos, part);
+                dst.write_all(part)?;
+            }
             pos += want as u64;
         }
-        write_zeros(dst, self.append_at.saturating_sub(self.original_len))?;
+        write_zeros(dst, self.append_at.saturating_sub(kept))?;
         for piece in &self.appended {
             match piece {
                 Appended::Bytes(bytes) => dst.write_all(bytes)?,
@@ -419,11 +791,11 @@ impl Patch {
     /// the patch was planned for; missing bytes read as zeros.
     #[must_use]
     pub fn apply_to_vec(&self, original: &[u8]) -> Vec<u8> {
-        let original_len = usize::try_from(self.original_len).unwrap_or(usize::MAX);
-        let keep = original_len.min(original.len());
+        let kept_len = usize::try_from(self.kept_len()).unwrap_or(usize::MAX);
+        let keep = kept_len.min(original.len());
         let mut out = Vec::with_capacity(usize::try_from(self.new_len()).unwrap_or(0));
         out.extend_from_slice(&original[..keep]); // keep <= original.len()
-        out.resize(original_len, 0);
+        out.resize(kept_len, 0);
         overlay(&self.overwrites, 0, 0, &mut out);
         out.resize(usize::try_from(self.append_at).unwrap_or(out.len()), 0);
         for piece in &self.appended {
@@ -614,14 +986,15 @@ impl<R: ReadAt + ?Sized> ReadAt for PatchedView<'_, R> {
             return Err(eof());
         }
         let patch = self.patch;
+        let kept = patch.kept_len();
         let mut done = 0usize;
         // `at` is the file offset of buf[done]; every step advances `done` by at least one byte
         // and never past buf.len(), since `end` is inside the file.
         while done < buf.len() {
             let at = offset + done as u64;
             let rest = &mut buf[done..];
-            let step = if at < patch.original_len {
-                let n = chunk_len_usize(patch.original_len - at, rest.len());
+            let step = if at < kept {
+                let n = chunk_len_usize(kept - at, rest.len());
                 self.read_original(at, &mut rest[..n])?;
                 n
             } else if at < patch.append_at {
@@ -685,13 +1058,18 @@ const PT_PHDR: u32 = 6;
 const PT_GNU_PROPERTY: u32 = 0x6474_e553;
 const PF_W: u32 = 2;
 const PF_R: u32 = 4;
+const SHT_NULL: u32 = 0;
 const SHT_PROGBITS: u32 = 1;
+const SHT_SYMTAB: u32 = 2;
 const SHT_STRTAB: u32 = 3;
 const SHT_HASH: u32 = 5;
 const SHT_DYNAMIC: u32 = 6;
 const SHT_NOTE: u32 = 7;
 const SHT_NOBITS: u32 = 8;
+const SHT_REL: u32 = 9;
+const SHT_RELA: u32 = 4;
 const SHT_DYNSYM: u32 = 11;
+const SHT_SYMTAB_SHNDX: u32 = 18;
 const SHT_GNU_HASH: u32 = 0x6fff_fff6;
 const SHT_GNU_VERDEF: u32 = 0x6fff_fffd;
 const SHT_GNU_VERNEED: u32 = 0x6fff_fffe;
@@ -699,6 +1077,11 @@ const SHT_GNU_VERSYM: u32 = 0x6fff_ffff;
 const SHF_WRITE: u64 = 1;
 const SHF_ALLOC: u64 = 2;
 const SHF_EXECINSTR: u64 = 4;
+const SHF_INFO_LINK: u64 = 0x40;
+/// `e_shstrndx` escape: the index is in section 0's `sh_link`.
+const SHN_XINDEX: u16 = 0xffff;
+/// Section indices from here on are reserved (`SHN_LORESERVE`).
+const SHN_LORESERVE: u64 = 0xff00;
 const DT_NULL: u64 = 0;
 const DT_NEEDED: u64 = 1;
 const DT_HASH: u64 = 4;
@@ -920,17 +1303,20 @@ impl Phdr {
     }
 }
 
-/// The fields of a section header the editor reads or rewrites.
+/// One section header.
 #[derive(Debug, Clone, Copy)]
 struct Shdr {
     index: u64,
+    sh_name: u32,
     sh_type: u32,
     sh_flags: u64,
     sh_addr: u64,
     sh_offset: u64,
     sh_size: u64,
     sh_link: u32,
+    sh_info: u32,
     sh_addralign: u64,
+    sh_entsize: u64,
 }
 
 impl Shdr {
@@ -938,26 +1324,50 @@ impl Shdr {
         if codec.is_64 {
             Self {
                 index,
+                sh_name: codec.u32(b, 0),
                 sh_type: codec.u32(b, 4),
                 sh_flags: codec.u64(b, 8),
                 sh_addr: codec.u64(b, 16),
                 sh_offset: codec.u64(b, 24),
                 sh_size: codec.u64(b, 32),
                 sh_link: codec.u32(b, 40),
+                sh_info: codec.u32(b, 44),
                 sh_addralign: codec.u64(b, 48),
+                sh_entsize: codec.u64(b, 56),
             }
         } else {
             Self {
                 index,
+                sh_name: codec.u32(b, 0),
                 sh_type: codec.u32(b, 4),
                 sh_flags: codec.word(b, 8),
                 sh_addr: codec.word(b, 12),
                 sh_offset: codec.word(b, 16),
                 sh_size: codec.word(b, 20),
                 sh_link: codec.u32(b, 24),
+                sh_info: codec.u32(b, 28),
                 sh_addralign: codec.word(b, 32),
+                sh_entsize: codec.word(b, 36),
             }
         }
+    }
+
+    fn encode(&self, codec: Codec, out: &mut Vec<u8>) -> Result<(), ElfEditError> {
+        codec.put_u32(out, self.sh_name);
+        codec.put_u32(out, self.sh_type);
+        codec.put_word(out, self.sh_flags, "section flags")?;
+        codec.put_word(out, self.sh_addr, "section address")?;
+        codec.put_word(out, self.sh_offset, "section offset")?;
+        codec.put_word(out, self.sh_size, "section size")?;
+        codec.put_u32(out, self.sh_link);
+        codec.put_u32(out, self.sh_info);
+        codec.put_word(out, self.sh_addralign, "section alignment")?;
+        codec.put_word(out, self.sh_entsize, "section entry size")
+    }
+
+    /// Whether the section occupies bytes in the file.
+    fn has_file_bytes(&self) -> bool {
+        self.sh_type != SHT_NOBITS && self.sh_type != SHT_NULL && self.sh_size > 0
     }
 }
 
@@ -1030,6 +1440,10 @@ struct Headers {
     phdrs: Vec<Phdr>,
     shoff: u64,
     sections: Vec<Shdr>,
+    /// `e_shnum` as stored (0 with extended section numbering).
+    shnum_field: u16,
+    /// `e_shstrndx` as stored (`SHN_XINDEX` with extended section numbering).
+    shstrndx_field: u16,
 }
 
 impl Headers {
@@ -1063,6 +1477,7 @@ impl Headers {
         let phnum = codec.u16(&ehdr, rest + 4);
         let shentsize = codec.u16(&ehdr, rest + 6);
         let shnum = codec.u16(&ehdr, rest + 8);
+        let shstrndx = codec.u16(&ehdr, rest + 10);
 
         if e_type != ET_DYN && e_type != ET_EXEC {
             return Err(ElfEditError::Unsupported(format!(
@@ -1128,7 +1543,18 @@ impl Headers {
             phdrs,
             shoff,
             sections,
+            shnum_field: shnum,
+            shstrndx_field: shstrndx,
         })
+    }
+
+    /// Index of the section name table (`SHN_XINDEX` resolved through section 0); 0 if none.
+    fn shstrndx(&self) -> u64 {
+        if self.shstrndx_field == SHN_XINDEX {
+            self.sections.first().map_or(0, |s| u64::from(s.sh_link))
+        } else {
+            u64::from(self.shstrndx_field)
+        }
     }
 
     fn loads(&self) -> impl Iterator<Item = &Phdr> {
@@ -1369,6 +1795,7 @@ impl DynState {
             rpath: self.names_with_tag(DT_RPATH).cloned().collect(),
             runpath: self.names_with_tag(DT_RUNPATH).cloned().collect(),
             verneed_files: self.verneed.iter().map(|v| v.name.clone()).collect(),
+            sections: None,
         }
     }
 }
@@ -1468,13 +1895,17 @@ impl Writes {
         Ok(taken)
     }
 
-    fn finish<R: ReadAt + ?Sized>(self, file: &R) -> Result<Vec<(u64, Vec<u8>)>, ElfEditError> {
-        let original_len = file.len();
+    /// The merged writes; every one must end by `limit` (the kept part of the file).
+    fn finish<R: ReadAt + ?Sized>(
+        self,
+        file: &R,
+        limit: u64,
+    ) -> Result<Vec<(u64, Vec<u8>)>, ElfEditError> {
         let mut ranges: Vec<(u64, u64)> = Vec::new();
         for (offset, bytes) in &self.writes {
             let end = offset
                 .checked_add(bytes.len() as u64)
-                .filter(|&end| end <= original_len)
+                .filter(|&end| end <= limit && end <= file.len())
                 .ok_or_else(|| malformed("a patched structure extends past the end of the file"))?;
             ranges.push((*offset, end));
         }
@@ -1527,6 +1958,7 @@ pub fn plan(file: &(impl ReadAt + ?Sized), edits: &ElfEdits) -> Result<Patch, El
         headers: &headers,
         state: &state,
         strings: Vec::new(),
+        end: file.len(),
     }
     .build(edits)?;
     verify(&PatchedView::new(file, &patch), &expected).map_err(|err| match err {
@@ -1542,6 +1974,8 @@ struct Planner<'a, R: ReadAt + ?Sized> {
     state: &'a DynState,
     /// Strings the new dynamic array and verneed entries refer to.
     strings: Vec<String>,
+    /// Length of the part of the original that is kept (the file length unless stripping).
+    end: u64,
 }
 
 /// The new segment's placement.
@@ -1628,6 +2062,15 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
         let codec = headers.codec;
         let original_len = self.file.len();
         let entries = self.new_entries(edits);
+        let strip = if edits.strip {
+            self.plan_strip()?
+        } else {
+            None
+        };
+        if let Some(layout) = &strip {
+            self.end = layout.truncate_at;
+        }
+        let truncate_at = strip.as_ref().map(|layout| layout.truncate_at);
 
         // Verneed entries to rename.
         let mut verneed_renames: Vec<(u64, usize)> = Vec::new();
@@ -1678,11 +2121,14 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
             let array = encode_dynamic(codec, &entries, slots, &resolve, &DynUpdate::default())?;
             writes.put(state.offset, array);
             self.put_verneed(&mut writes, &verneed_renames, &resolve)?;
+            let mut tail = Pieces::default();
+            self.put_sections(&mut writes, &mut tail, self.end, &[], strip.as_ref())?;
             return Ok(Patch {
                 original_len,
-                overwrites: writes.finish(self.file)?,
-                append_at: original_len,
-                appended: Vec::new(),
+                truncate_at,
+                overwrites: writes.finish(self.file, self.end)?,
+                append_at: self.end,
+                appended: tail.pieces,
             });
         }
 
@@ -1856,14 +2302,21 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
             return Err(malformed("internal error: segment size mismatch"));
         }
 
-        // Section headers, then the ELF header and the program header table (last, so that it
-        // wins over anything it grows into).
-        self.put_sections(
-            &mut writes,
+        // Section headers (with `strip`: the moved sections and the new tables after the
+        // segment), then the ELF header and the program header table (last, so that it wins
+        // over anything it grows into).
+        let updates = self.section_updates(
             placement,
             shift,
             (!dynamic_fits).then_some((dynamic_at, dynamic_slots * entry_size)),
             copied.map(|_| (strings_at, strings_len)),
+        );
+        self.put_sections(
+            &mut writes,
+            &mut segment,
+            placement.offset,
+            &updates,
+            strip.as_ref(),
         )?;
         let (phoff_at, phnum_at) = if codec.is_64 { (32, 56) } else { (28, 44) };
         let mut bytes = Vec::new();
@@ -1876,10 +2329,11 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
             codec.put_word(&mut bytes, placement.offset, "program header offset")?;
             writes.put(phoff_at, bytes);
         }
-        let overwrites = writes.finish(self.file)?;
+        let overwrites = writes.finish(self.file, self.end)?;
         // Copies read original bytes, so overwrites in their source ranges do not matter.
         Ok(Patch {
             original_len,
+            truncate_at,
             overwrites,
             append_at: placement.offset,
             appended: segment.pieces,
@@ -2037,24 +2491,22 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
         Ok(())
     }
 
-    /// Points the section headers of the moved block, `.dynamic` and `.dynstr` at their new
-    /// places (`(position in the segment, size)` for the last two).
-    fn put_sections(
+    /// The new `(sh_addr, sh_offset, sh_size)` of the section headers of the moved block,
+    /// `.dynamic` and `.dynstr` (`(position in the segment, size)` for the last two), by index.
+    fn section_updates(
         &self,
-        writes: &mut Writes,
         placement: Placement,
         shift: Option<Shift>,
         moved_dynamic: Option<(u64, u64)>,
         moved_strings: Option<(u64, u64)>,
-    ) -> Result<(), ElfEditError> {
+    ) -> Vec<(u64, (u64, u64, u64))> {
         let headers = self.headers;
-        let codec = headers.codec;
-        let field_at = if codec.is_64 { 16 } else { 12 };
         let dynstr = self
             .state
             .strtab
             .and_then(|table| dynstr_section(headers, table))
             .map(|s| s.index);
+        let mut updates = Vec::new();
         for shdr in &headers.sections {
             let mut new = (shdr.sh_addr, shdr.sh_offset, shdr.sh_size);
             if let Some(shift) = shift {
@@ -2078,17 +2530,263 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
                 new = (placement.vaddr + at, placement.offset + at, size);
             }
             if new != (shdr.sh_addr, shdr.sh_offset, shdr.sh_size) {
-                let mut bytes = Vec::new();
-                codec.put_word(&mut bytes, new.0, "section address")?;
-                codec.put_word(&mut bytes, new.1, "section offset")?;
-                codec.put_word(&mut bytes, new.2, "section size")?;
-                writes.put(
-                    headers.shoff + shdr.index * codec.shdr_size() + field_at,
-                    bytes,
-                );
+                updates.push((shdr.index, new));
             }
         }
+        updates
+    }
+
+    /// Applies `updates` to the section headers: as overwrites of the old table, or, when
+    /// stripping, by appending to `pieces` (which start at file offset `base`) the kept
+    /// non-allocated sections that move, a new section name table and a new section header
+    /// table with only the kept sections, and pointing the ELF header at them.
+    fn put_sections(
+        &self,
+        writes: &mut Writes,
+        pieces: &mut Pieces,
+        base: u64,
+        updates: &[(u64, (u64, u64, u64))],
+        strip: Option<&StripLayout>,
+    ) -> Result<(), ElfEditError> {
+        let headers = self.headers;
+        let codec = headers.codec;
+        let Some(layout) = strip else {
+            let field_at = if codec.is_64 { 16 } else { 12 };
+            for &(index, (addr, offset, size)) in updates {
+                let mut bytes = Vec::new();
+                codec.put_word(&mut bytes, addr, "section address")?;
+                codec.put_word(&mut bytes, offset, "section offset")?;
+                codec.put_word(&mut bytes, size, "section size")?;
+                writes.put(headers.shoff + index * codec.shdr_size() + field_at, bytes);
+            }
+            return Ok(());
+        };
+        let sections = &headers.sections;
+        let mut shdrs: Vec<Shdr> = sections.clone();
+        for &(index, (addr, offset, size)) in updates {
+            if let Some(shdr) = usize::try_from(index).ok().and_then(|i| shdrs.get_mut(i)) {
+                (shdr.sh_addr, shdr.sh_offset, shdr.sh_size) = (addr, offset, size);
+            }
+        }
+        // Moved sections, in file order, each at its alignment.
+        for &index in &layout.moved {
+            let Some(shdr) = shdrs.get_mut(index) else {
+                continue;
+            };
+            let align = if shdr.sh_addralign.is_power_of_two() {
+                shdr.sh_addralign.min(headers.page_size())
+            } else {
+                1
+            };
+            let at = align_up(base + pieces.pos, align);
+            pieces.pad_to(at - base);
+            if shdr.has_file_bytes() {
+                pieces.copy(shdr.sh_offset, shdr.sh_size);
+            }
+            shdr.sh_offset = at;
+        }
+        // The name table: the names of the kept sections, each once.
+        let mut names: Vec<u8> = vec![0];
+        let mut placed: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        for ((shdr, name), fate) in shdrs.iter_mut().zip(&layout.names).zip(&layout.fates) {
+            if *fate != Fate::Keep || name.is_empty() {
+                shdr.sh_name = 0;
+                continue;
+            }
+            let offset = match placed.get(name.as_str()) {
+                Some(&offset) => offset,
+                None => {
+                    let offset = u32::try_from(names.len()).map_err(|_| {
+                        ElfEditError::Unsupported("section name table exceeds 4 GiB".into())
+                    })?;
+                    names.extend_from_slice(name.as_bytes());
+                    names.push(0);
+                    placed.insert(name, offset);
+                    offset
+                }
+            };
+            shdr.sh_name = offset;
+        }
+        // The new name table and section header table overwrite the old ones when those lie
+        // inside the kept part (removed sections before a segment, as in a file edited
+        // without strip before) and are large enough; otherwise they are appended.
+        let reusable = |offset: u64, len: u64, need: u64| {
+            need <= len && offset.checked_add(len).is_some_and(|end| end <= self.end)
+        };
+        let old_names = sections.get(layout.shstrndx);
+        let names_at = match old_names {
+            Some(old)
+                if old.has_file_bytes()
+                    && reusable(old.sh_offset, old.sh_size, names.len() as u64) =>
+            {
+                writes.put(old.sh_offset, names.clone());
+                old.sh_offset
+            }
+            _ => {
+                let at = base + pieces.pos;
+                pieces.bytes(&names);
+                at
+            }
+        };
+        if let Some(shdr) = shdrs.get_mut(layout.shstrndx) {
+            shdr.sh_offset = names_at;
+            shdr.sh_size = names.len() as u64;
+        }
+        // The section header table, renumbered.
+        let map = new_indices(&layout.fates);
+        let renumber = |index: u32| -> u32 {
+            usize::try_from(index)
+                .ok()
+                .and_then(|i| map.get(i).copied().flatten())
+                .unwrap_or(0)
+        };
+        let mut table = Vec::new();
+        let mut count = 0u64;
+        for (shdr, fate) in shdrs.iter().zip(&layout.fates) {
+            match fate {
+                Fate::Drop => continue,
+                Fate::Placeholder => {
+                    table.resize(
+                        table.len() + usize::try_from(codec.shdr_size()).unwrap_or(64),
+                        0,
+                    );
+                }
+                Fate::Keep => {
+                    let mut out = *shdr;
+                    out.sh_link = renumber(shdr.sh_link);
+                    if info_is_index(shdr.sh_type, shdr.sh_flags) {
+                        out.sh_info = renumber(shdr.sh_info);
+                    }
+                    out.encode(codec, &mut table)?;
+                }
+            }
+            count += 1;
+        }
+        let old_table_len = sections.len() as u64 * codec.shdr_size();
+        let table_at = if reusable(headers.shoff, old_table_len, table.len() as u64) {
+            writes.put(headers.shoff, table);
+            headers.shoff
+        } else {
+            let at = align_up(base + pieces.pos, if codec.is_64 { 8 } else { 4 });
+            pieces.pad_to(at - base);
+            pieces.bytes(&table);
+            at
+        };
+        if count >= SHN_LORESERVE {
+            return Err(ElfEditError::Unsupported(format!(
+                "{count} section headers"
+            )));
+        }
+        let shstrndx = map.get(layout.shstrndx).copied().flatten().unwrap_or(0);
+        let (shoff_at, shnum_at) = if codec.is_64 { (40, 60) } else { (32, 48) };
+        let mut bytes = Vec::new();
+        codec.put_word(&mut bytes, table_at, "section header table offset")?;
+        writes.put(shoff_at, bytes);
+        let mut bytes = Vec::new();
+        codec.put_u16(&mut bytes, u16::try_from(count).unwrap_or(0));
+        codec.put_u16(&mut bytes, u16::try_from(shstrndx).unwrap_or(0));
+        writes.put(shnum_at, bytes);
         Ok(())
+    }
+
+    /// What `strip` keeps and where (module docs, *Stripping*); `None` when there is nothing
+    /// to strip.
+    fn plan_strip(&self) -> Result<Option<StripLayout>, ElfEditError> {
+        let headers = self.headers;
+        if headers.sections.is_empty() {
+            return Ok(None);
+        }
+        if headers.shnum_field == 0 || headers.shstrndx_field == SHN_XINDEX {
+            return Err(ElfEditError::Unsupported(
+                "cannot strip a file with extended section numbering".into(),
+            ));
+        }
+        let table = read_section_table(self.file, headers)?
+            .ok_or_else(|| malformed("cannot strip: the section names cannot be read"))?;
+        let fates = table
+            .strip_fates()
+            .map_err(|why| ElfEditError::Unsupported(format!("cannot strip: {why}")))?;
+        if fates.iter().all(|&f| f == Fate::Keep) {
+            return Ok(None);
+        }
+        let shstrndx = usize::try_from(table.shstrndx).unwrap_or(usize::MAX);
+        let codec = headers.codec;
+        let file_len = self.file.len();
+        let end_of = |offset: u64, len: u64, what: &str| {
+            offset
+                .checked_add(len)
+                .filter(|&end| end <= file_len)
+                .ok_or_else(|| malformed(format!("{what} extends past the end of the file")))
+        };
+        // Everything a program header covers and every kept allocated section stays in place.
+        let mut end = end_of(
+            headers.phoff,
+            headers.phdrs.len() as u64 * codec.phdr_size(),
+            "program header table",
+        )?
+        .max(codec.ehdr_size());
+        for phdr in &headers.phdrs {
+            if phdr.p_filesz > 0 {
+                end = end.max(end_of(phdr.p_offset, phdr.p_filesz, "a segment")?);
+            }
+        }
+        let kept = |shdr: &Shdr| {
+            usize::try_from(shdr.index)
+                .ok()
+                .and_then(|i| fates.get(i))
+                .is_some_and(|&f| f == Fate::Keep)
+        };
+        for shdr in &headers.sections {
+            if kept(shdr) && shdr.sh_flags & SHF_ALLOC != 0 && shdr.has_file_bytes() {
+                end = end.max(end_of(shdr.sh_offset, shdr.sh_size, "a section")?);
+            }
+        }
+        // Kept non-allocated sections stay where they are while no removed bytes precede
+        // them; the others move behind the kept part.
+        let removed: Vec<(u64, u64)> = headers
+            .sections
+            .iter()
+            .filter(|s| !kept(s) && s.has_file_bytes())
+            .map(|s| (s.sh_offset, s.sh_offset.saturating_add(s.sh_size)))
+            .collect();
+        let mut rest: Vec<&Shdr> = headers
+            .sections
+            .iter()
+            .filter(|s| {
+                s.index != 0
+                    && usize::try_from(s.index).ok() != Some(shstrndx)
+                    && s.sh_flags & SHF_ALLOC == 0
+                    && kept(s)
+            })
+            .collect();
+        rest.sort_by_key(|s| (s.sh_offset, s.index));
+        let mut moved = Vec::new();
+        for shdr in rest {
+            let index = usize::try_from(shdr.index).unwrap_or(usize::MAX);
+            if !shdr.has_file_bytes() {
+                if shdr.sh_offset > end {
+                    moved.push(index);
+                }
+                continue;
+            }
+            let shdr_end = end_of(shdr.sh_offset, shdr.sh_size, "a section")?;
+            let removed_before = removed.iter().any(|&(a, b)| a < shdr_end && b > end);
+            if shdr_end <= end {
+                continue;
+            }
+            if shdr.sh_offset < end || !removed_before {
+                end = shdr_end;
+            } else {
+                moved.push(index);
+            }
+        }
+        Ok(Some(StripLayout {
+            truncate_at: end,
+            fates,
+            names: table.sections.into_iter().map(|s| s.name).collect(),
+            moved,
+            shstrndx,
+        }))
     }
 
     /// Where a new segment goes: after the end of the file and above every segment. With
@@ -2105,7 +2803,7 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
             max_end = max_end.max(end);
         }
         let floor = i128::from(align_up(max_end, page));
-        let file_end = i128::from(align_up(self.file.len(), 8));
+        let file_end = i128::from(align_up(self.end, 8));
         let page = i128::from(page);
         let (offset, vaddr) = match delta {
             Some(delta) => {
@@ -2145,6 +2843,21 @@ impl<R: ReadAt + ?Sized> Planner<'_, R> {
         }
         Ok(())
     }
+}
+
+/// What `strip` keeps ([`Planner::plan_strip`]).
+#[derive(Debug, Clone)]
+struct StripLayout {
+    /// The original is kept up to here.
+    truncate_at: u64,
+    /// Per original section header.
+    fates: Vec<Fate>,
+    /// Per original section header.
+    names: Vec<String>,
+    /// Kept non-allocated sections that move behind the kept part, in file order.
+    moved: Vec<usize>,
+    /// Index of the section name table, which is written anew.
+    shstrndx: usize,
 }
 
 /// How the program header table grows in place.
@@ -2344,8 +3057,10 @@ fn failed(message: impl Into<String>) -> ElfEditError {
 /// and disjoint in memory, `p_offset ≡ p_vaddr (mod p_align)`, `PT_DYNAMIC` and `PT_PHDR` inside
 /// a `PT_LOAD` (`PT_PHDR` covering the program header table), every string the same through the
 /// loader's view (`DT_STRTAB` + offset, mapped by `PT_LOAD`) and through the file view
-/// (`.dynstr`'s file offset + offset), and the `.dynstr`/`.dynamic` section headers, if any,
-/// agreeing with the dynamic array.
+/// (`.dynstr`'s file offset + offset), the `.dynstr`/`.dynamic` section headers, if any,
+/// agreeing with the dynamic array, every section inside the file, and the section names,
+/// types, flags and `sh_link`/`sh_info` references as `expected` says (after `strip`: the kept
+/// sections, renumbered, so no kept section refers to a removed one).
 pub fn verify(view: &(impl ReadAt + ?Sized), expected: &Expected) -> Result<(), ElfEditError> {
     let headers = Headers::read(view)?;
     check_segments(&headers, view.len())?;
@@ -2370,6 +3085,56 @@ pub fn verify(view: &(impl ReadAt + ?Sized), expected: &Expected) -> Result<(), 
     )?;
     check_file_view(view, &headers, &state)?;
     check_sections(&headers, &state)?;
+    check_section_table(view, &headers, expected.sections.as_ref())?;
+    Ok(())
+}
+
+/// Every section's bytes lie inside the file, and the names, types, flags and `sh_link`/
+/// `sh_info` references are the expected ones: after `strip`, no kept section refers to a
+/// removed one (it would have to refer to another index).
+fn check_section_table<R: ReadAt + ?Sized>(
+    view: &R,
+    headers: &Headers,
+    expected: Option<&SectionTable>,
+) -> Result<(), ElfEditError> {
+    for shdr in &headers.sections {
+        if shdr.has_file_bytes()
+            && shdr
+                .sh_offset
+                .checked_add(shdr.sh_size)
+                .is_none_or(|end| end > view.len())
+        {
+            return Err(failed(format!(
+                "section {} extends past the end of the file",
+                shdr.index
+            )));
+        }
+    }
+    let Some(want) = expected else {
+        return Ok(());
+    };
+    let got = read_section_table(view, headers)?
+        .ok_or_else(|| failed("the section names cannot be read"))?;
+    if got.shstrndx != want.shstrndx {
+        return Err(failed(format!(
+            "e_shstrndx is {}, expected {}",
+            got.shstrndx, want.shstrndx
+        )));
+    }
+    if got.sections.len() != want.sections.len() {
+        return Err(failed(format!(
+            "{} section headers, expected {}",
+            got.sections.len(),
+            want.sections.len()
+        )));
+    }
+    for (index, (got, want)) in got.sections.iter().zip(&want.sections).enumerate() {
+        if got != want {
+            return Err(failed(format!(
+                "section header {index} is {got:?}, expected {want:?}"
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -2772,6 +3537,7 @@ mod tests {
             replace_needed: vec![(old.into(), new.into())],
             remove_needed: vec!["libbase.so.1".into()],
             rpath: rpath("$ORIGIN/../combined.libs:$ORIGIN"),
+            strip: false,
         }
     }
 
@@ -2879,6 +3645,7 @@ mod tests {
                 replace_needed: vec![("libvdep.so.1".into(), "libvdep-aaaaaaaa.so.1".into())],
                 remove_needed: Vec::new(),
                 rpath: rpath("$ORIGIN/../lld.libs"),
+                strip: false,
             };
             let (patch, output, info) = edit(&data, &edits);
             assert_eq!(info.soname.as_deref(), Some("liblld-0123abcd.so"));
@@ -3063,6 +3830,7 @@ mod tests {
             replace_needed: vec![("libnothere.so".into(), "x".into())],
             remove_needed: vec!["libnothere.so".into()],
             rpath: RpathEdit::Set(info.rpath.clone().expect("rpath")),
+            strip: false,
         };
         let patch = plan(&data, &edits).expect("plan");
         assert!(patch.is_empty(), "{patch:?}");
@@ -3140,6 +3908,385 @@ mod tests {
         insta::assert_snapshot!(err, @"unsupported ELF file: no PT_DYNAMIC (statically linked)");
     }
 
+    // -----------------------------------------------------------------------------------------
+    // strip
+    // -----------------------------------------------------------------------------------------
+
+    /// Unstripped fixtures: GNU ld with a `.gnu_debuglink` after the debug sections; GNU ld
+    /// `-q` (relocation sections between the allocated ones); LLD `-q`.
+    const DEBUG_FILES: [&str; 6] = [
+        "edit/64/libdebug.so",
+        "edit/32/libdebug.so",
+        "edit/64/libdebugq.so",
+        "edit/32/libdebugq.so",
+        "edit/64/libdebuglld.so",
+        "edit/32/libdebuglld.so",
+    ];
+
+    fn strip_only() -> ElfEdits {
+        ElfEdits {
+            strip: true,
+            ..ElfEdits::default()
+        }
+    }
+
+    /// One section as goblin reads it.
+    #[derive(Debug)]
+    struct Section {
+        index: usize,
+        name: String,
+        sh_type: u32,
+        alloc: bool,
+        bytes: Vec<u8>,
+    }
+
+    fn sections_of(data: &[u8]) -> Vec<Section> {
+        let elf = goblin::elf::Elf::parse(data).expect("goblin");
+        elf.section_headers
+            .iter()
+            .enumerate()
+            .map(|(index, sh)| {
+                let bytes = if sh.sh_type == SHT_NOBITS {
+                    Vec::new()
+                } else {
+                    let start = usize::try_from(sh.sh_offset).expect("offset");
+                    data[start..start + usize::try_from(sh.sh_size).expect("size")].to_vec()
+                };
+                Section {
+                    index,
+                    name: elf.shdr_strtab.get_at(sh.sh_name).unwrap_or("").to_owned(),
+                    sh_type: sh.sh_type,
+                    alloc: sh.sh_flags & SHF_ALLOC != 0,
+                    bytes,
+                }
+            })
+            .collect()
+    }
+
+    /// What `strip -s` removes from the fixtures: symbol and string tables, DWARF and the
+    /// non-allocated relocation sections.
+    fn removed_by_strip(section: &Section) -> bool {
+        !section.alloc
+            && (matches!(section.sh_type, SHT_SYMTAB | SHT_REL | SHT_RELA)
+                || section.name == ".strtab"
+                || section.name.starts_with(".debug"))
+    }
+
+    /// `readelf -S -l -d -W` of `data` when binutils is installed (`None` otherwise); it must
+    /// not warn.
+    fn readelf(data: &[u8]) -> Option<String> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("file.so");
+        fs_err::write(&path, data).expect("write");
+        let output = std::process::Command::new("readelf")
+            .args(["-S", "-l", "-d", "-W"])
+            .arg(&path)
+            .output()
+            .ok()?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success() && stderr.trim().is_empty(),
+            "readelf: {stderr}"
+        );
+        Some(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    /// Length of the file binutils `strip -s` makes of `data`, when binutils is installed.
+    fn binutils_strip_len(data: &[u8]) -> Option<u64> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (input, output) = (dir.path().join("in.so"), dir.path().join("out.so"));
+        fs_err::write(&input, data).expect("write");
+        let status = std::process::Command::new("strip")
+            .args(["-s", "-o"])
+            .arg(&output)
+            .arg(&input)
+            .status()
+            .ok()?;
+        assert!(status.success(), "binutils strip failed");
+        Some(fs_err::metadata(&output).expect("stripped").len())
+    }
+
+    /// `output` has none of the sections `strip -s` removes and every other section of
+    /// `original` under the same name and type, allocated ones at the same index (dynamic
+    /// symbols name them), non-allocated ones with the same bytes (allocated ones too unless
+    /// `edited`).
+    fn check_stripped(original: &[u8], output: &[u8], edited: bool, file: &str) {
+        let before = sections_of(original);
+        let after = sections_of(output);
+        for section in &after {
+            assert!(
+                !removed_by_strip(section),
+                "{file}: {} survived",
+                section.name
+            );
+        }
+        for old in before
+            .iter()
+            .filter(|s| !removed_by_strip(s) && s.index != 0)
+        {
+            let new = after
+                .iter()
+                .find(|s| s.name == old.name)
+                .unwrap_or_else(|| panic!("{file}: {} was removed", old.name));
+            assert_eq!((new.sh_type, new.alloc), (old.sh_type, old.alloc), "{file}");
+            if old.alloc {
+                assert_eq!(new.index, old.index, "{file}: {} renumbered", old.name);
+            }
+            if old.name != ".shstrtab" && !(edited && old.alloc) {
+                assert_eq!(new.bytes, old.bytes, "{file}: {} changed", old.name);
+            }
+        }
+        // Removed headers before the last allocated section stay as inactive entries.
+        let last_alloc = before.iter().rposition(|s| s.alloc).expect("alloc");
+        for old in &before[..last_alloc] {
+            if removed_by_strip(old) {
+                assert_eq!(after[old.index].sh_type, SHT_NULL, "{file}: placeholder");
+            }
+        }
+        if let Some(text) = readelf(output) {
+            assert!(
+                !text.contains(".symtab") && !text.contains(".debug"),
+                "{file}:\n{text}"
+            );
+            assert!(text.contains(".comment"), "{file}:\n{text}");
+        }
+    }
+
+    #[test]
+    fn strip_removes_symbols_and_debug_information() {
+        for file in DEBUG_FILES {
+            let data = fixture(file);
+            let before = analyze(&data).expect("analyze");
+            let (patch, output, info) = edit(&data, &strip_only());
+            check_stripped(&data, &output, false, file);
+            assert_eq!(
+                (&info.soname, &info.needed, &info.rpath, &info.runpath),
+                (
+                    &before.soname,
+                    &before.needed,
+                    &before.rpath,
+                    &before.runpath
+                ),
+                "{file}"
+            );
+            assert_eq!(info.version_requirements, before.version_requirements);
+            assert!(!info.strippable && before.strippable, "{file}");
+            assert!(patch.truncate_at.is_some(), "{file}");
+            // The file shrinks by (nearly) the bytes of the removed sections.
+            let removed: usize = sections_of(&data)
+                .iter()
+                .filter(|s| removed_by_strip(s))
+                .map(|s| s.bytes.len())
+                .sum();
+            assert!(
+                (data.len() - output.len()) * 10 >= removed * 9,
+                "{file}: {} -> {} bytes, {removed} bytes removed",
+                data.len(),
+                output.len()
+            );
+            // Within a few hundred bytes of binutils (placeholders and alignment differ).
+            if let Some(theirs) = binutils_strip_len(&data) {
+                let ours = output.len() as u64;
+                assert!(
+                    ours.abs_diff(theirs) <= 512,
+                    "{file}: {ours} bytes, binutils strip {theirs}"
+                );
+            }
+            // Stripping again changes nothing.
+            assert!(plan(&output, &strip_only()).expect("plan").is_empty());
+        }
+        // The debug link survives, moved in front of the new tables.
+        let output = edit_in_memory(&fixture("edit/64/libdebug.so"), &strip_only()).expect("edit");
+        let sections = sections_of(&output);
+        let link = sections
+            .iter()
+            .find(|s| s.name == ".gnu_debuglink")
+            .expect(".gnu_debuglink");
+        assert!(link.bytes.starts_with(b"libdebug.debug\0"));
+    }
+
+    #[test]
+    fn strip_combines_with_every_edit() {
+        for file in DEBUG_FILES {
+            let data = fixture(file);
+            let before = analyze(&data).expect("analyze");
+            let mut edits = combined("libvdep.so.1", "libvdep-aaaaaaaa.so.1");
+            edits.strip = true;
+            let (patch, output, info) = edit(&data, &edits);
+            check_stripped(&data, &output, true, file);
+            assert_eq!(
+                info.soname.as_deref(),
+                Some("libcombined-0123abcd.so.1.2.3")
+            );
+            assert_eq!(info.needed[0], "libvdep-aaaaaaaa.so.1", "{file}");
+            let removed = usize::from(before.needed.iter().any(|n| n == "libbase.so.1"));
+            assert_eq!(info.needed.len(), before.needed.len() - removed);
+            assert_eq!(
+                info.rpath.as_deref(),
+                Some("$ORIGIN/../combined.libs:$ORIGIN")
+            );
+            assert_eq!(info.runpath, None);
+            let vdep = |info: &ElfInfo| {
+                info.version_requirements
+                    .iter()
+                    .find(|r| r.version == "VDEP_1.0")
+                    .cloned()
+                    .expect("VDEP_1.0")
+            };
+            assert_eq!(vdep(&info).file, "libvdep-aaaaaaaa.so.1", "{file}");
+            assert_eq!(vdep(&info).symbols, vdep(&before).symbols);
+            // The new segment starts right after the kept part and lies inside the file.
+            let phdrs = program_headers(&output);
+            let last = phdrs.iter().rfind(|p| p.p_type == PT_LOAD).expect("load");
+            let kept = patch.truncate_at.expect("truncated");
+            assert_eq!(last.p_offset, patch.append_at, "{file}");
+            assert_eq!(patch.append_at, align_up(kept, 8), "{file}");
+            assert!(last.p_offset + last.p_filesz <= output.len() as u64);
+            // Smaller than the same edits without strip, and no larger than what binutils
+            // strip makes of that (the edit's new segment is in both; binutils sometimes
+            // page-aligns it).
+            let mut unstripped = edits.clone();
+            unstripped.strip = false;
+            let (_, edited, _) = edit(&data, &unstripped);
+            assert!(output.len() < edited.len(), "{file}");
+            // Stripping that file afterwards cannot cut off the debug sections in front of its
+            // new segment: they stay as dead bytes and the new tables overwrite the old ones.
+            let (patch, restripped, _) = edit(&edited, &strip_only());
+            check_stripped(&edited, &restripped, false, file);
+            assert_eq!(restripped.len(), edited.len(), "{file}");
+            assert!(patch.appended.is_empty(), "{file}");
+            if let Some(theirs) = binutils_strip_len(&edited) {
+                let ours = output.len() as u64;
+                assert!(
+                    ours <= theirs + 512,
+                    "{file}: {ours} bytes, edit + binutils strip {theirs}"
+                );
+            }
+            // Another round of edits on the stripped file.
+            let again = ElfEdits {
+                soname: Some("libagain-0123456789abcdef.so".into()),
+                rpath: rpath("$ORIGIN/again/and/again"),
+                strip: true,
+                ..ElfEdits::default()
+            };
+            let (patch, _, info) = edit(&output, &again);
+            assert_eq!(info.soname, again.soname);
+            assert_eq!(patch.truncate_at, None, "nothing left to strip");
+        }
+    }
+
+    #[test]
+    fn strip_of_a_stripped_file_changes_nothing() {
+        let files = [
+            "root64/app/fake.cpython-311-x86_64-linux-gnu.so",
+            "root32/app/libglibc234.so",
+            "edit/64/liblld.so",
+            "edit/32/liblldmin.so",
+            "edit/64/pie",
+        ];
+        for file in files {
+            let data = fixture(file);
+            assert!(!analyze(&data).expect("analyze").strippable);
+            assert!(
+                plan(&data, &strip_only()).expect("plan").is_empty(),
+                "{file}"
+            );
+            let mut edits = combined("libc.so.6", "libc-aaaaaaaa.so.6");
+            let without = plan(&data, &edits).expect("plan");
+            edits.strip = true;
+            assert_eq!(plan(&data, &edits).expect("plan"), without, "{file}");
+        }
+        // No section headers at all: nothing to strip either.
+        let data = without_section_headers(fixture("edit/64/libdebug.so"));
+        assert!(plan(&data, &strip_only()).expect("plan").is_empty());
+    }
+
+    fn fact(name: &str, sh_type: u32, sh_flags: u64, sh_link: u32, sh_info: u32) -> SectionFact {
+        SectionFact {
+            name: name.into(),
+            sh_type,
+            sh_flags,
+            sh_link,
+            sh_info,
+        }
+    }
+
+    #[test]
+    fn strip_rules() {
+        let table = SectionTable {
+            shstrndx: 9,
+            sections: vec![
+                SectionFact::default(),
+                fact(".dynsym", SHT_DYNSYM, SHF_ALLOC, 2, 1),
+                fact(".dynstr", SHT_STRTAB, SHF_ALLOC, 0, 0),
+                fact(".rela.text", SHT_RELA, SHF_INFO_LINK, 7, 4),
+                fact(".text", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, 0, 0),
+                fact(".comment", SHT_PROGBITS, 0, 0, 0),
+                fact(".zdebug_info", SHT_PROGBITS, 0, 0, 0),
+                fact(".symtab", SHT_SYMTAB, 0, 8, 3),
+                fact(".strtab", SHT_STRTAB, 0, 0, 0),
+                fact(".shstrtab", SHT_STRTAB, 0, 0, 0),
+                fact(".rela.zdebug_info", SHT_RELA, 0, 0, 6),
+                fact(".gnu_debuglink", SHT_PROGBITS, 0, 0, 0),
+                fact(".gdb_index", SHT_PROGBITS, 0, 0, 0),
+                fact(".note.kept", SHT_NOTE, 0, 0, 0),
+            ],
+        };
+        use Fate::{Drop, Keep, Placeholder};
+        assert_eq!(
+            table.strip_fates().expect("fates"),
+            [
+                Keep,
+                Keep,
+                Keep,
+                Placeholder,
+                Keep,
+                Keep,
+                Drop,
+                Drop,
+                Drop,
+                Keep,
+                Drop,
+                Keep,
+                Drop,
+                Keep
+            ]
+        );
+        let stripped = table.stripped().expect("ok").expect("changed");
+        assert_eq!(stripped.shstrndx, 6);
+        let names: Vec<&str> = stripped.sections.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "",
+                ".dynsym",
+                ".dynstr",
+                "",
+                ".text",
+                ".comment",
+                ".shstrtab",
+                ".gnu_debuglink",
+                ".note.kept"
+            ]
+        );
+        assert_eq!(stripped.sections[3], SectionFact::default());
+        assert_eq!(stripped.sections[1].sh_link, 2);
+        // An allocated section that refers to the symbol table: refused.
+        let mut bad = table.clone();
+        bad.sections[4].sh_link = 7;
+        insta::assert_snapshot!(bad.strip_fates().expect_err("refused"), @"the allocated section `.text` refers to `.symtab`, which strip removes");
+        // A string table that a kept section also uses stays.
+        let mut shared = table.clone();
+        shared.sections[5].sh_link = 8;
+        assert_eq!(shared.strip_fates().expect("fates")[8], Keep);
+        // Nothing to strip.
+        let mut clean = table;
+        clean.sections.truncate(6);
+        clean.shstrndx = 5;
+        clean.sections[3] = fact(".rela.dyn", SHT_RELA, SHF_ALLOC, 1, 0);
+        assert_eq!(clean.stripped(), Ok(None));
+    }
+
     /// Flips bytes of real fixtures and truncates them: planning must return, never panic.
     #[test]
     fn damaged_files_do_not_panic() {
@@ -3151,6 +4298,9 @@ mod tests {
             "edit/64/liblldmin.so",
             "edit/32/pie",
             "edit/64/exe",
+            "edit/64/libdebug.so",
+            "edit/32/libdebugq.so",
+            "edit/64/libdebuglld.so",
         ];
         let mut edits = combined("libvdep.so.1", "libvdep-aaaaaaaa.so.1");
         edits
@@ -3160,6 +4310,7 @@ mod tests {
         for file in files {
             let original = fixture(file);
             for round in 0..1500 {
+                edits.strip = round % 3 != 0;
                 state ^= state << 13;
                 state ^= state >> 7;
                 state ^= state << 17;

@@ -228,6 +228,9 @@ pub struct ElfInfo {
     pub isa_level: Option<IsaLevel>,
     /// Set when the ISA note carries bits wheelwright does not know.
     pub unknown_isa: bool,
+    /// Whether `strip -s` would remove sections: a symbol table or debugging information
+    /// ([`edit::strip_would_remove`]).
+    pub strippable: bool,
 }
 
 impl ElfInfo {
@@ -580,6 +583,7 @@ pub fn analyze(data: &[u8]) -> Result<ElfInfo, ElfError> {
         uses_ucs2_symbols,
         isa_level,
         unknown_isa,
+        strippable: edit::strip_would_remove(data),
     })
 }
 

@@ -162,6 +162,7 @@ pub fn apply(
                 .rpath
                 .clone()
                 .map_or(RpathEdit::Keep, RpathEdit::Set),
+            strip: plan.strip,
         };
         let entry = archive
             .entry(&file_edit.path)
@@ -212,6 +213,7 @@ pub fn apply(
                 .rpath
                 .clone()
                 .map_or(RpathEdit::Remove, RpathEdit::Set),
+            strip: plan.strip,
         };
         let source = std::fs::File::open(&on_disk)
             .with_context(|| format!("cannot read `{}`", on_disk.display()))?;

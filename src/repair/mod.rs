@@ -155,6 +155,9 @@ pub struct RepairOptions {
     pub lib_sdir: String,
     /// Keep the original tags and filename.
     pub no_update_tags: bool,
+    /// `--strip`: remove symbol tables and debugging information from the grafted libraries
+    /// and the wheel's ELF files.
+    pub strip: bool,
 }
 
 /// One library copied into the wheel.
@@ -208,6 +211,10 @@ pub struct RepairPlan {
     pub filename: WheelFilename,
     /// Output WHEEL contents.
     pub wheel_info: WheelInfo,
+    /// Strip the files in `edits` and the grafted libraries (`strip -s`, in the same pass as
+    /// the other edits). With it, `edits` also lists the wheel's ELF files that need no other
+    /// change but have something to strip, as auditwheel strips every ELF file it analysed.
+    pub strip: bool,
 }
 
 impl RepairPlan {
@@ -521,6 +528,17 @@ pub fn plan(
             replace_needed.push((soname.clone(), new_name));
         }
         if reference.libs.is_empty() {
+            // auditwheel's --strip also strips the wheel's ELF files that need nothing.
+            if options.strip && info_of(path).is_some_and(|i| i.strippable) {
+                edits.push(FileEdit {
+                    path: path.clone(),
+                    new_path: path.clone(),
+                    replace_needed: Vec::new(),
+                    remove_needed: Vec::new(),
+                    rpath: None,
+                    dropped_rpath: Vec::new(),
+                });
+            }
             continue;
         }
         let new_path = if is_script(path) {
@@ -580,6 +598,7 @@ pub fn plan(
         edits,
         filename,
         wheel_info,
+        strip: options.strip,
     })
 }
 

@@ -269,7 +269,7 @@ fn edit_file(input: &Path, output: &Path, edits: &ElfEdits) -> Result<ElfInfo, S
     if parsed.soname != info.soname.as_deref()
         || parsed.libraries != info.needed
         || rpaths != info.rpath.iter().map(String::as_str).collect::<Vec<_>>()
-        || !parsed.runpaths.is_empty()
+        || parsed.runpaths != info.runpath.iter().map(String::as_str).collect::<Vec<_>>()
     {
         return Err("goblin reads different dynamic facts".into());
     }
@@ -375,6 +375,7 @@ fn process(index: usize, path: &Path, python: &Python, copies: &Copies, work: &P
         replace_needed: dependency.iter().cloned().collect(),
         remove_needed: Vec::new(),
         rpath: RpathEdit::Set(rpath.clone()),
+        strip: false,
     };
     outcome.renamed = dependency.is_some();
     let copy = dependency.as_ref().map(|(_, new)| new.as_str());
@@ -592,6 +593,312 @@ fn edited_system_libraries_load_like_patchelf_edits() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// strip: unstripped real libraries
+// ---------------------------------------------------------------------------------------------
+
+/// At least this many unstripped files are tested, at most [`STRIP_CORPUS_MAX`].
+const STRIP_CORPUS_MIN: usize = 40;
+const STRIP_CORPUS_MAX: usize = 70;
+/// Largest difference in bytes allowed between `strip -s` and our strip of the same file.
+const STRIP_SLACK: u64 = 4096;
+
+/// Builds three unstripped libraries with `gcc -g` (GNU ld; GNU ld `-q`, whose relocation
+/// sections sit between the allocated ones; LLD), if gcc is installed.
+fn build_unstripped(dir: &Path) -> Vec<PathBuf> {
+    let source = dir.join("unstripped.c");
+    fs_err::write(
+        &source,
+        "#include <math.h>\n#include <stdio.h>\n\
+         static double helper(double x) { return sqrt(x) + 1.0; }\n\
+         int unstripped_fn(int x) { char buf[32]; snprintf(buf, sizeof buf, \"%d\", x); \
+         return (int)helper(x) + buf[0]; }\n",
+    )
+    .expect("write source");
+    let variants: [(&str, &[&str]); 3] = [
+        ("libgnu-g.so", &[]),
+        ("libgnu-q.so", &["-Wl,-q"]),
+        ("liblld-g.so", &["-fuse-ld=lld"]),
+    ];
+    let mut built = Vec::new();
+    for (name, extra) in variants {
+        let out = dir.join(name);
+        let status = Command::new("gcc")
+            .args(["-g", "-O1", "-fPIC", "-shared", "-o"])
+            .arg(&out)
+            .arg(&source)
+            .args(extra)
+            .arg("-lm")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if status.is_ok_and(|s| s.success()) {
+            built.push(out);
+        }
+    }
+    built
+}
+
+/// Shared objects with a symbol table or debug sections: the tool venv's extensions, the system
+/// libraries, the python's `lib-dynload` modules, and the ones built here.
+fn unstripped_corpus(python: &Python, built: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut candidates = Vec::new();
+    so_files_under(&testbed().venv.join("lib"), true, &mut candidates);
+    so_files_under(Path::new(SYSTEM_LIBS), false, &mut candidates);
+    so_files_under(&python.lib_dynload, false, &mut candidates);
+    let mut files: Vec<PathBuf> = candidates
+        .into_iter()
+        .filter(|path| std::fs::File::open(path).is_ok_and(|file| edit::strip_would_remove(&file)))
+        .take(STRIP_CORPUS_MAX)
+        .collect();
+    files.extend(built);
+    files
+}
+
+#[derive(Debug, Default)]
+struct StripOutcome {
+    original_loads: bool,
+    /// Sizes: original, ours (strip only), binutils `strip -s`, ours (strip + edits), binutils
+    /// `strip -s` of our edit without strip.
+    sizes: [u64; 5],
+    /// Failures of our edits or checks.
+    errors: Vec<String>,
+    /// Loads of (strip only, strip + edits), when the original loads.
+    loads: Option<(Load, Load)>,
+}
+
+fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// `strip -s -o output input`; the output's length.
+fn binutils_strip(input: &Path, output: &Path) -> Result<u64, String> {
+    let status = run_with_timeout(
+        Command::new("strip")
+            .arg("-s")
+            .arg("-o")
+            .arg(output)
+            .arg(input),
+        Duration::from_secs(120),
+    );
+    if status.is_some_and(|s| s.success()) {
+        Ok(file_len(output))
+    } else {
+        Err(format!("binutils strip failed on {}", input.display()))
+    }
+}
+
+/// The section names `strip -s` removes that are still in `path`.
+fn leftover_sections(path: &Path) -> Vec<String> {
+    let data = fs_err::read(path).expect("read");
+    let Ok(elf) = goblin::elf::Elf::parse(&data) else {
+        return vec!["<goblin cannot parse the file>".into()];
+    };
+    elf.section_headers
+        .iter()
+        .filter_map(|sh| elf.shdr_strtab.get_at(sh.sh_name))
+        .filter(|name| *name == ".symtab" || *name == ".strtab" || name.starts_with(".debug"))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn process_strip(
+    index: usize,
+    path: &Path,
+    python: &Python,
+    copies: &Copies,
+    work: &Path,
+) -> StripOutcome {
+    let mut outcome = StripOutcome {
+        original_loads: load(python, path, None) == Load::Ok,
+        ..StripOutcome::default()
+    };
+    let Ok(data) = std::fs::read(path) else {
+        outcome.errors.push("cannot read".into());
+        return outcome;
+    };
+    let Ok(info) = elf::analyze(&data) else {
+        outcome.errors.push("analyze failed on the original".into());
+        return outcome;
+    };
+    drop(data);
+    let dir = work.join("strip").join(index.to_string());
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("lib.so");
+    // The corpus edits of `process`, with strip.
+    let soname = hashed_name(info.soname.as_deref().unwrap_or(file_name), "bbbbbbbb");
+    let dependency = info
+        .needed
+        .iter()
+        .filter(|n| !is_glibc(n))
+        .find(|n| info.version_requirements.iter().any(|r| &r.file == *n))
+        .and_then(|n| copies.get(n, path, python).map(|new| (n.clone(), new)));
+    let rpath = match dependency {
+        Some(_) => format!("{}:{RPATH_45}", copies.dir.display()),
+        None => RPATH_45.to_owned(),
+    };
+    let edits = ElfEdits {
+        soname: Some(soname),
+        replace_needed: dependency.iter().cloned().collect(),
+        remove_needed: Vec::new(),
+        rpath: RpathEdit::Set(rpath),
+        strip: true,
+    };
+    let copy = dependency.as_ref().map(|(_, new)| new.as_str());
+
+    let only = dir.join(format!("strip-only-{file_name}"));
+    let both = dir.join(format!("strip-edit-{file_name}"));
+    let edited = dir.join(format!("edit-{file_name}"));
+    let theirs = dir.join(format!("binutils-{file_name}"));
+    let theirs_edited = dir.join(format!("binutils-edit-{file_name}"));
+    let strip_only = ElfEdits {
+        strip: true,
+        ..ElfEdits::default()
+    };
+    let mut without_strip = edits.clone();
+    without_strip.strip = false;
+    let mut check = |result: Result<u64, String>, what: &str| match result {
+        Ok(len) => len,
+        Err(err) => {
+            outcome.errors.push(format!("{what}: {err}"));
+            0
+        }
+    };
+    let ours =
+        |output: &Path, edits: &ElfEdits| edit_file(path, output, edits).map(|_| file_len(output));
+    outcome.sizes = [
+        file_len(path),
+        check(ours(&only, &strip_only), "strip"),
+        check(binutils_strip(path, &theirs), "binutils"),
+        check(ours(&both, &edits), "strip + edits"),
+        check(
+            ours(&edited, &without_strip).and_then(|_| binutils_strip(&edited, &theirs_edited)),
+            "edits, then binutils",
+        ),
+    ];
+    for output in [&only, &both] {
+        let left = leftover_sections(output);
+        if !left.is_empty() {
+            outcome
+                .errors
+                .push(format!("{} keeps {left:?}", output.display()));
+        }
+    }
+    if outcome.original_loads && outcome.errors.is_empty() {
+        outcome.loads = Some((load(python, &only, None), load(python, &both, copy)));
+    }
+    if std::env::var_os(KEEP_OUTPUTS).is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    outcome
+}
+
+#[test]
+#[expect(clippy::print_stderr, reason = "the test reports its measurements")]
+fn stripped_libraries_load_and_match_binutils_strip() {
+    let python = python();
+    let temp = tempfile::tempdir().expect("tempdir");
+    let keep = std::env::var_os(KEEP_OUTPUTS).map(PathBuf::from);
+    let work = keep.as_deref().unwrap_or(temp.path());
+    let built_dir = work.join("built");
+    std::fs::create_dir_all(&built_dir).expect("mkdir");
+    let built = build_unstripped(&built_dir);
+    let files = unstripped_corpus(&python, built);
+    assert!(
+        files.len() >= STRIP_CORPUS_MIN,
+        "only {} unstripped shared objects found",
+        files.len()
+    );
+    let copies = Copies {
+        dir: work.join("deps"),
+        made: Mutex::new(HashMap::new()),
+    };
+    std::fs::create_dir_all(&copies.dir).expect("mkdir");
+
+    let started = Instant::now();
+    let next = AtomicUsize::new(0);
+    let outcomes: Mutex<Vec<(usize, StripOutcome)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = files.get(index) else {
+                        break;
+                    };
+                    let outcome = process_strip(index, path, &python, &copies, work);
+                    outcomes.lock().expect("lock").push((index, outcome));
+                }
+            });
+        }
+    });
+    let mut outcomes = outcomes.into_inner().expect("lock");
+    outcomes.sort_by_key(|(index, _)| *index);
+
+    let total = |i: usize| -> u64 { outcomes.iter().map(|(_, o)| o.sizes[i]).sum() };
+    let originals = outcomes.iter().filter(|(_, o)| o.original_loads).count();
+    let loads = |f: &dyn Fn(&(Load, Load)) -> bool| {
+        outcomes
+            .iter()
+            .filter(|(_, o)| o.loads.as_ref().is_some_and(f))
+            .count()
+    };
+    let max_diff = outcomes
+        .iter()
+        .map(|(_, o)| o.sizes[1].abs_diff(o.sizes[2]))
+        .max()
+        .unwrap_or(0);
+    eprintln!(
+        "strip corpus: {} unstripped files in {:.1?}",
+        files.len(),
+        started.elapsed()
+    );
+    eprintln!(
+        "  sizes: originals {}, wheelwright strip {}, binutils strip -s {} (largest difference {max_diff}); \
+         wheelwright strip + edits {}, edits then binutils strip {}",
+        total(0),
+        total(1),
+        total(2),
+        total(3),
+        total(4)
+    );
+    eprintln!(
+        "  load like the original ({originals} originals load): strip {}, strip + edits {}",
+        loads(&|(only, _)| *only == Load::Ok),
+        loads(&|(_, both)| *both == Load::Ok)
+    );
+    let mut problems = Vec::new();
+    for (index, outcome) in &outcomes {
+        let path = files[*index].display();
+        for err in &outcome.errors {
+            problems.push(format!("{path}: {err}"));
+        }
+        let [_, ours, theirs, ours_edited, theirs_edited] = outcome.sizes;
+        if ours.abs_diff(theirs) > STRIP_SLACK {
+            problems.push(format!("{path}: {ours} bytes stripped, binutils {theirs}"));
+        }
+        if ours_edited > theirs_edited + STRIP_SLACK {
+            problems.push(format!(
+                "{path}: {ours_edited} bytes stripped and edited, edited then binutils-stripped {theirs_edited}"
+            ));
+        }
+        if outcome.original_loads && outcome.loads != Some((Load::Ok, Load::Ok)) {
+            problems.push(format!("{path}: loads {:?}", outcome.loads));
+        }
+    }
+    for problem in &problems {
+        eprintln!("  {problem}");
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(
+        originals >= STRIP_CORPUS_MIN / 2,
+        "only {originals} originals load"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Fixtures with behaviour: verneed, LLD layout, executables
 // ---------------------------------------------------------------------------------------------
 
@@ -690,6 +997,7 @@ fn lld_linked_library_with_a_moved_dynamic_array_works() {
         replace_needed: vec![("libvdep.so.1".into(), copy)],
         remove_needed: Vec::new(),
         rpath: RpathEdit::Set("$ORIGIN".into()),
+        strip: false,
     };
     let patched = edit::edit_in_memory(&fixture("64/liblld.so"), &edits).expect("edit");
     let path = dir.path().join("liblld-0123abcd.so");
@@ -813,6 +1121,7 @@ fn memory_probe() {
         replace_needed: Vec::new(),
         remove_needed: Vec::new(),
         rpath: RpathEdit::Set(RPATH_45.into()),
+        strip: false,
     };
     let patch = edit::plan(&file, &edits).expect("plan");
     let mut reader = std::fs::File::open(&largest).expect("open");
