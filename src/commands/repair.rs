@@ -11,6 +11,7 @@ use crate::audit::{self, AuditOptions};
 use crate::cli::RepairArgs;
 use crate::commands::show::{
     check_architectures, display_name, filename_platform, load_wheel, musl_policy_from_env,
+    search_env,
 };
 use crate::elf::ElfArch;
 use crate::repair::apply::{ApplyOptions, apply};
@@ -233,16 +234,7 @@ fn copy_atomically(source: &Path, dest: &Path) -> Result<()> {
 
 /// Runs `wheelwright repair`.
 pub fn run(args: &RepairArgs) -> Result<ExitCode> {
-    let env = SearchEnv::from_env(
-        args.resolve.root.as_deref(),
-        args.resolve.resolver,
-        args.resolve.ldpaths.as_deref(),
-    );
-    if let Some(root) = &args.resolve.root {
-        if !root.is_dir() {
-            bail!("--root `{}` is not a directory", root.display());
-        }
-    }
+    let env = search_env(&args.resolve)?;
     let mut failed = false;
     for path in &args.wheels {
         match repair_one(path, args, &env) {

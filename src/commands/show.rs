@@ -219,18 +219,23 @@ fn show_one(path: &Path, args: &ShowArgs, env: &SearchEnv) -> Result<String> {
     })
 }
 
-/// Runs `wheelwright show`.
-pub fn run(args: &ShowArgs) -> Result<ExitCode> {
-    let env = SearchEnv::from_env(
-        args.resolve.root.as_deref(),
-        args.resolve.resolver,
-        args.resolve.ldpaths.as_deref(),
-    );
-    if let Some(root) = &args.resolve.root {
+/// The library search environment from the shared resolution options.
+pub fn search_env(args: &crate::cli::ResolveArgs) -> Result<SearchEnv> {
+    if let Some(root) = &args.root {
         if !root.is_dir() {
             bail!("--root `{}` is not a directory", root.display());
         }
     }
+    Ok(SearchEnv::from_env(
+        args.root.as_deref(),
+        args.resolver,
+        args.ldpaths.as_deref(),
+    ))
+}
+
+/// Runs `wheelwright show`.
+pub fn run(args: &ShowArgs) -> Result<ExitCode> {
+    let env = search_env(&args.resolve)?;
     let mut failed = false;
     for (i, path) in args.wheels.iter().enumerate() {
         match show_one(path, args, &env) {
