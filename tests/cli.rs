@@ -969,3 +969,41 @@ fn repair_rejects_mixed_architectures() {
         .expect("run");
     assert_one_line_error(&output, X86_64_WHEEL, "demo/lib32.so");
 }
+
+#[test]
+fn repair_drops_a_libpython_dependency() {
+    use wheelwright::elf::edit::{ElfEdits, edit_in_memory};
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The fixture extension, made to need libpython like an extension linked against it.
+    let ext = edit_in_memory(
+        &fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
+        &ElfEdits {
+            replace_needed: vec![("libbase.so.1".into(), "libpython3.11.so.1.0".into())],
+            ..ElfEdits::default()
+        },
+    )
+    .expect("edit");
+    let wheel = WheelSpec::new(X86_64_WHEEL)
+        .file("demo/fake.cpython-311-x86_64-linux-gnu.so", ext)
+        .write(dir.path());
+    let output = wheelwright()
+        .args(["repair", "--json", "-w"])
+        .arg(dir.path().join("out"))
+        .arg(&wheel)
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let repaired = PathBuf::from(report["output"].as_str().expect("output"));
+    let info = wheel_elf(&repaired, "demo/fake.cpython-311-x86_64-linux-gnu.so");
+    assert_eq!(
+        info.needed,
+        vec!["libc.so.6".to_owned()],
+        "libpython is gone, nothing else changed"
+    );
+    assert!(report["grafted"].as_array().expect("grafted").is_empty());
+}
