@@ -735,7 +735,7 @@ mod tests {
     #[test]
     fn rpath_entries_outside_the_wheel_are_dropped() {
         let (rpath, dropped) = merge_rpath(
-            Some("/root/.pyenv/versions/3.11.7/lib:$ORIGIN/../../escape:${ORIGIN}/lib:$ORIGIN/lib"),
+            Some("/opt/build-python/lib:$ORIGIN/../../escape:${ORIGIN}/lib:$ORIGIN/lib"),
             "pkg/_core.so",
             "$ORIGIN/../pkg.libs",
             true,
@@ -744,7 +744,7 @@ mod tests {
         assert_eq!(rpath, "${ORIGIN}/lib:$ORIGIN/lib:$ORIGIN/../pkg.libs");
         assert_eq!(
             dropped,
-            vec!["/root/.pyenv/versions/3.11.7/lib", "$ORIGIN/../../escape"]
+            vec!["/opt/build-python/lib", "$ORIGIN/../../escape"]
         );
     }
 
