@@ -340,6 +340,43 @@ fn platform_of(header: &Header) -> ElfPlatform {
     }
 }
 
+fn ctx_of(platform: &ElfPlatform) -> Ctx {
+    let container = if platform.is_64 {
+        Container::Big
+    } else {
+        Container::Little
+    };
+    let endian = if platform.little_endian {
+        Endian::Little
+    } else {
+        Endian::Big
+    };
+    Ctx::new(container, endian)
+}
+
+/// The program and section header tables (either may be empty).
+fn header_tables(
+    data: &[u8],
+    header: &Header,
+    ctx: Ctx,
+) -> Result<(Vec<ProgramHeader>, Vec<SectionHeader>), ElfError> {
+    let program_headers = if header.e_phnum == 0 {
+        Vec::new()
+    } else {
+        let phoff = usize::try_from(header.e_phoff)
+            .map_err(|_| ElfError::Malformed("program header offset out of range".into()))?;
+        ProgramHeader::parse(data, phoff, usize::from(header.e_phnum), ctx)?
+    };
+    let section_headers = if header.e_shoff == 0 || header.e_shnum == 0 {
+        Vec::new()
+    } else {
+        let shoff = usize::try_from(header.e_shoff)
+            .map_err(|_| ElfError::Malformed("section header offset out of range".into()))?;
+        SectionHeader::parse(data, shoff, usize::from(header.e_shnum), ctx)?
+    };
+    Ok((program_headers, section_headers))
+}
+
 fn section_name<'a>(shstrtab: &Strtab<'a>, shdr: &SectionHeader) -> Option<&'a str> {
     shstrtab.get_at(shdr.sh_name)
 }
@@ -363,32 +400,9 @@ pub fn analyze(data: &[u8]) -> Result<ElfInfo, ElfError> {
     }
     let header = parse_header(data)?;
     let platform = platform_of(&header);
-    let container = if platform.is_64 {
-        Container::Big
-    } else {
-        Container::Little
-    };
-    let endian = if platform.little_endian {
-        Endian::Little
-    } else {
-        Endian::Big
-    };
-    let ctx = Ctx::new(container, endian);
+    let ctx = ctx_of(&platform);
 
-    let phoff = usize::try_from(header.e_phoff)
-        .map_err(|_| ElfError::Malformed("program header offset out of range".into()))?;
-    let program_headers = if header.e_phnum == 0 {
-        Vec::new()
-    } else {
-        ProgramHeader::parse(data, phoff, usize::from(header.e_phnum), ctx)?
-    };
-    let shoff = usize::try_from(header.e_shoff)
-        .map_err(|_| ElfError::Malformed("section header offset out of range".into()))?;
-    let section_headers = if header.e_shoff == 0 || header.e_shnum == 0 {
-        Vec::new()
-    } else {
-        SectionHeader::parse(data, shoff, usize::from(header.e_shnum), ctx)?
-    };
+    let (program_headers, section_headers) = header_tables(data, &header, ctx)?;
     let shstrtab = match section_headers.get(usize::from(header.e_shstrndx)) {
         Some(sh) if sh.sh_type == section_header::SHT_STRTAB => {
             let bytes = slice_of(data, sh.sh_offset, sh.sh_size, "section name table")?;
@@ -491,7 +505,7 @@ pub fn analyze(data: &[u8]) -> Result<ElfInfo, ElfError> {
     let mut uses_ucs2_symbols = false;
     if let Some(sh) = find_section(".dynsym") {
         let entsize = if sh.sh_entsize == 0 {
-            sym::Sym::size(container) as u64
+            sym::Sym::size(ctx.container) as u64
         } else {
             sh.sh_entsize
         };
@@ -614,17 +628,7 @@ pub fn analyze_file(file: &std::fs::File) -> Result<ElfInfo, ElfError> {
     }
     let header = parse_header(&buf)?;
     let platform = platform_of(&header);
-    let container = if platform.is_64 {
-        Container::Big
-    } else {
-        Container::Little
-    };
-    let endian = if platform.little_endian {
-        Endian::Little
-    } else {
-        Endian::Big
-    };
-    let ctx = Ctx::new(container, endian);
+    let ctx = ctx_of(&platform);
     fill(
         &mut buf,
         header.e_phoff,
@@ -635,20 +639,7 @@ pub fn analyze_file(file: &std::fs::File) -> Result<ElfInfo, ElfError> {
         header.e_shoff,
         u64::from(header.e_shnum) * u64::from(header.e_shentsize),
     )?;
-    let program_headers = if header.e_phnum == 0 {
-        Vec::new()
-    } else {
-        let phoff = usize::try_from(header.e_phoff)
-            .map_err(|_| ElfError::Malformed("program header offset out of range".into()))?;
-        ProgramHeader::parse(&buf, phoff, usize::from(header.e_phnum), ctx)?
-    };
-    let section_headers = if header.e_shoff == 0 || header.e_shnum == 0 {
-        Vec::new()
-    } else {
-        let shoff = usize::try_from(header.e_shoff)
-            .map_err(|_| ElfError::Malformed("section header offset out of range".into()))?;
-        SectionHeader::parse(&buf, shoff, usize::from(header.e_shnum), ctx)?
-    };
+    let (program_headers, section_headers) = header_tables(&buf, &header, ctx)?;
     let mut wanted_strtabs: Vec<usize> = vec![usize::from(header.e_shstrndx)];
     for sh in &section_headers {
         match sh.sh_type {

@@ -74,7 +74,7 @@ pub enum RepairError {
         requested: String,
     },
     /// A library to graft was not found.
-    #[error("cannot repair: `{soname}` (needed by `{needed_by}`) could not be located{}", search_hint(.searched))]
+    #[error("cannot repair: `{soname}` (needed by `{needed_by}`) could not be located{}; make it findable (LD_LIBRARY_PATH, --root, --ldpaths) or leave it out with --exclude", search_hint(.searched))]
     LibraryNotFound {
         /// The missing library.
         soname: String,
