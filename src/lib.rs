@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod elf;
 pub mod repair;
 pub mod ui;

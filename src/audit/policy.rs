@@ -16,7 +16,7 @@ const MANYLINUX_POLICY_JSON: &[u8] = include_bytes!("policy/manylinux-policy.jso
 const MUSLLINUX_POLICY_JSON: &[u8] = include_bytes!("policy/musllinux-policy.json");
 
 /// The C library a wheel is built against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Libc {
     /// GNU libc: manylinux tags.

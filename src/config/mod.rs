@@ -1,0 +1,3 @@
+//! Configuration: what to build and how. `identifier` holds build identifiers and selectors.
+
+pub mod identifier;
