@@ -5,6 +5,7 @@
 //! `ui` is the only place that prints.
 
 pub mod audit;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -1,5 +1,7 @@
 //! Terminal output: the only place that prints. Data goes to stdout, messages to stderr.
 
+pub mod github;
+
 use std::io::Write as _;
 
 /// Sets up `tracing` on stderr: warnings by default, `-v` debug, `-vv` trace; `RUST_LOG` wins.
@@ -45,6 +47,12 @@ pub fn message(text: &str) {
 }
 
 static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether `--quiet` was given.
+#[must_use]
+pub fn is_quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// Writes data to stdout; a closed pipe is not an error.
 pub fn data(text: &str) {
