@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::audit::resolve::ResolverMode;
+use crate::build::BuildFrontend;
+use crate::engine::{EngineChoice, PullPolicy};
 
 /// Build, repair, test and publish Linux Python wheels.
 #[derive(Debug, Parser)]
@@ -38,6 +40,168 @@ pub enum Command {
     /// Unchanged entries are copied without recompressing; the output is written to a
     /// temporary file and renamed, and is byte-identical when repeated.
     Repair(RepairArgs),
+
+    /// Build repaired wheels for every Python of a manylinux/musllinux image, per architecture.
+    ///
+    /// One long-lived container per architecture (docker or podman; or this machine's own
+    /// interpreters with `--engine host`): the project is copied in as a tar stream (without
+    /// `.git`, `build/`, `dist/`, `*.egg-info`, `wheelhouse/`, `__pycache__` and what `.dockerignore`
+    /// excludes), `--before-all` runs once, then the selected Pythons (`/opt/python/*/bin/python`)
+    /// build in parallel, each in its own copy of the project: `--before-build`, the frontend,
+    /// and `wheelwright repair` inside the container (this binary, mounted read-only: no
+    /// auditwheel or patchelf needed). Each repaired wheel is copied to the output directory as
+    /// soon as it is done (temporary name, then rename; owned by you). A failure in one Python
+    /// does not stop the others; the run ends with a table and exits 1 if anything failed.
+    ///
+    /// Logs: every build's output goes to `<output-dir>/logs/<identifier>.log` (the set-up and
+    /// before-all to `logs/setup-<platform>.log`) and is streamed with an `[identifier]` prefix; on
+    /// GitHub Actions each build is a log group, failures are error annotations and a table is
+    /// added to the job summary.
+    ///
+    /// i686 containers start with `--platform linux/386` and run every command under `linux32`
+    /// unless `uname -m` already says i686. pip and uv caches are mounted from
+    /// `$XDG_CACHE_HOME/wheelwright` (or `~/.cache/wheelwright`) and reused across runs.
+    #[command(
+        after_help = "Examples:\n  wheelwright build --archs x86_64,i686 --before-all 'yum install -y libffi-devel'\n  wheelwright build --only cp312-manylinux_x86_64 -o dist\n  wheelwright build --engine podman --container-arg=--network=host --environment 'CFLAGS=\"-O2 -g\"'\n  wheelwright build --dry-run --build 'cp3{11,12}-*'"
+    )]
+    Build(Box<BuildArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The project to build (a directory with pyproject.toml or setup.py).
+    #[arg(value_name = "PROJECT_DIR", default_value = ".")]
+    pub project_dir: PathBuf,
+
+    /// Where the repaired wheels go (and their logs, in `logs/`).
+    #[arg(
+        short = 'o',
+        long = "output-dir",
+        value_name = "DIR",
+        default_value = "wheelhouse"
+    )]
+    pub output_dir: PathBuf,
+
+    /// Architectures, comma-separated: x86_64, i686, aarch64, ppc64le, s390x, or auto (this
+    /// machine's), auto32 (i686 on x86_64). Default: auto. Non-native ones other than i686 need
+    /// QEMU registered with binfmt_misc.
+    #[arg(long, value_name = "ARCHS", value_delimiter = ',')]
+    pub archs: Vec<String>,
+
+    /// Container engine: auto picks docker if a daemon answers, else podman, else host (says
+    /// which). host builds with this machine's interpreters (e.g. inside a manylinux container).
+    #[arg(long, value_enum, default_value_t)]
+    pub engine: EngineChoice,
+
+    /// Image for x86_64: a short name (manylinux2014, manylinux_2_28, manylinux_2_34,
+    /// musllinux_1_2) or any image reference. Default: manylinux_2_28.
+    #[arg(long = "image-x86_64", value_name = "IMAGE")]
+    pub image_x86_64: Option<String>,
+
+    /// Image for i686 (like --image-x86_64).
+    #[arg(long = "image-i686", value_name = "IMAGE")]
+    pub image_i686: Option<String>,
+
+    /// Image for aarch64 (like --image-x86_64).
+    #[arg(long = "image-aarch64", value_name = "IMAGE")]
+    pub image_aarch64: Option<String>,
+
+    /// Image for ppc64le (like --image-x86_64).
+    #[arg(long = "image-ppc64le", value_name = "IMAGE")]
+    pub image_ppc64le: Option<String>,
+
+    /// Image for s390x (like --image-x86_64).
+    #[arg(long = "image-s390x", value_name = "IMAGE")]
+    pub image_s390x: Option<String>,
+
+    /// Identifiers to build: space-separated globs with `{a,b}` braces, matched against e.g.
+    /// `cp312-manylinux_x86_64`, `pp310-manylinux_i686`, `cp313t-musllinux_x86_64`.
+    #[arg(long, value_name = "SELECTOR", default_value = "*")]
+    pub build: String,
+
+    /// Identifiers to leave out (same syntax as --build).
+    #[arg(long, value_name = "SELECTOR", default_value = "")]
+    pub skip: String,
+
+    /// Build exactly this one identifier (ignores --archs, --build and --skip); for matrix jobs.
+    #[arg(long, value_name = "IDENTIFIER")]
+    pub only: Option<String>,
+
+    /// Shell command run once per container before any build, in the project copy
+    /// (`{project}` and `{package}` are replaced by its path), e.g. to install libraries.
+    #[arg(long, value_name = "CMD")]
+    pub before_all: Option<String>,
+
+    /// Shell command run before each build, in that build's copy of the project, with its
+    /// Python first on PATH.
+    #[arg(long, value_name = "CMD")]
+    pub before_build: Option<String>,
+
+    /// Set a variable for the hooks and builds; VALUE is shell syntax evaluated in the build
+    /// environment (`PATH=/opt/x/bin:$PATH`; quote spaces: `CFLAGS="-O2 -g"`). Repeatable.
+    #[arg(long = "environment", value_name = "NAME=VALUE")]
+    pub environment: Vec<String>,
+
+    /// Pass this host variable into the containers by name (its value never appears on a
+    /// command line). Repeatable. SOURCE_DATE_EPOCH is always passed when set.
+    #[arg(long = "environment-pass", value_name = "NAME")]
+    pub environment_pass: Vec<String>,
+
+    /// How many set-up and build tasks run at once. Default: the number of CPUs.
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+
+    /// Keep a container in which something failed, and print the command that enters it.
+    #[arg(long)]
+    pub keep_container: bool,
+
+    /// Print the result as JSON on stdout (the table still goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+
+    /// When to pull images (with retries and back-off).
+    #[arg(long, value_enum, default_value_t)]
+    pub pull: PullPolicy,
+
+    /// Print the identifiers that would be built, and build nothing. Containers are still
+    /// started (and removed) to find the interpreters in the images.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Extra argument for the engine's `run` when creating containers, e.g.
+    /// `--container-arg=--network=host` or `--container-arg=-v --container-arg=/etc/ssl:/etc/ssl:ro`.
+    /// Repeatable.
+    #[arg(long = "container-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub container_args: Vec<String>,
+
+    /// Build frontend: build (`python -m build --wheel`), pip (`pip wheel --no-deps`) or uv
+    /// (`uv build`, must be installed in the image).
+    #[arg(long = "build-frontend", value_enum, default_value_t)]
+    pub build_frontend: BuildFrontend,
+
+    /// PEP 517 config setting passed to the frontend. Repeatable.
+    #[arg(long = "config-setting", value_name = "KEY=VALUE")]
+    pub config_settings: Vec<String>,
+
+    /// Build with this interpreter instead of discovering /opt/python/*/bin/python (a path inside
+    /// the container; on the host engine a host path — without /opt/python the host engine uses
+    /// `python3` from PATH). Repeatable.
+    #[arg(long = "python", value_name = "PATH")]
+    pub pythons: Vec<String>,
+
+    /// A statically linked wheelwright to mount into the containers for the repair step
+    /// (default: this binary, if it is static).
+    #[arg(long, env = "WHEELWRIGHT_CONTAINER_BINARY", value_name = "PATH")]
+    pub container_binary: Option<PathBuf>,
+
+    /// Host directory for the pip and uv caches mounted into containers.
+    /// Default: $XDG_CACHE_HOME/wheelwright or ~/.cache/wheelwright.
+    #[arg(long, env = "WHEELWRIGHT_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// A host ccache directory, mounted into containers as CCACHE_DIR.
+    #[arg(long, value_name = "DIR")]
+    pub ccache_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -5,11 +5,13 @@
 //! `ui` is the only place that prints.
 
 pub mod audit;
+pub mod build;
 pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod elf;
+pub mod engine;
 pub mod repair;
 pub mod ui;
 pub mod wheel;

@@ -1,0 +1,1237 @@
+//! `wheelwright build`: every selected Python of a manylinux/musllinux image (or of this
+//! machine), built in parallel, repaired by wheelwright itself, and copied out as soon as each is
+//! done.
+//!
+//! The run, in order:
+//! 1. check the inputs (project directory, `.dockerignore`, the static binary for containers);
+//! 2. pick the engine (`auto`: docker if a daemon answers, else podman, else the host);
+//! 3. per architecture, make sure the image is there (`--pull`), start one long-lived container
+//!    and probe it (`uname -m`, libc, `linux32`, `/opt/python/*/bin/python`); i686 commands run
+//!    under `linux32` when `uname -m` does not already say i686;
+//! 4. select identifiers (`--build`/`--skip`, or `--only`); when nothing matches, say what exists;
+//! 5. one pool of `--jobs` workers runs the tasks: per container a set-up task (copy the project
+//!    in as a tar stream, `before-all` once), then per identifier a build task (own copy of the
+//!    project, `before-build`, the frontend, `wheelwright repair` inside the container from the
+//!    bind-mounted static binary, stream the wheel out to a temporary name, rename). A build task
+//!    waits for its container's set-up; a failure fails only that identifier (or, for `before-all`,
+//!    that container's identifiers);
+//! 6. remove the containers (a failed one is kept with `--keep-container`), hand the cache
+//!    directories back to the invoking user, report.
+//!
+//! abi3 wheels are built by the oldest selected CPython of a container and reused by the newer
+//! ones that start after it finished; a pure-Python wheel likewise serves every later identifier.
+
+pub mod images;
+pub mod interpreters;
+pub mod log;
+pub mod project;
+pub mod report;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::Instant;
+
+use serde::Serialize;
+use tracing::debug;
+
+use crate::audit::policy::Libc;
+use crate::config::identifier::{BuildSelector, Identifier};
+use crate::elf::ElfArch;
+use crate::engine::process::{find_program, shell_quote};
+use crate::engine::{
+    self, CONTAINER_WORK_ROOT, Container, ContainerSpec, EngineChoice, EngineError, EngineKind,
+    Mount, PullPolicy,
+};
+use crate::ui;
+use crate::ui::github;
+use crate::wheel::filename::WheelFilename;
+use interpreters::Interpreter;
+use log::Log;
+use project::ProjectFilter;
+pub use report::{BuildOutcome, BuildResult, ContainerReport, Status};
+
+/// The environment variable naming a static wheelwright binary for the containers.
+pub const CONTAINER_BINARY_ENV: &str = "WHEELWRIGHT_CONTAINER_BINARY";
+
+/// The build frontend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BuildFrontend {
+    /// `python -m build --wheel` (PEP 517, isolated build environment).
+    #[default]
+    Build,
+    /// `python -m pip wheel --no-deps`.
+    Pip,
+    /// `uv build --wheel` (uv must be installed in the build environment).
+    Uv,
+}
+
+/// Everything a build run needs, resolved (the CLI fills it; so can the configuration).
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The project (has `pyproject.toml` or `setup.py`).
+    pub project_dir: PathBuf,
+    /// Where the wheels go (created if needed); logs go to its `logs/`.
+    pub output_dir: PathBuf,
+    /// Architectures; `None` = this machine's (for the host engine: what `uname -m` says).
+    pub archs: Option<Vec<ElfArch>>,
+    /// The engine.
+    pub engine: EngineChoice,
+    /// Image per architecture (references; short names already resolved). Missing = default.
+    pub images: BTreeMap<ElfArch, String>,
+    /// `--build`/`--skip`.
+    pub selector: BuildSelector,
+    /// `--only`: exactly this identifier (overrides archs and selectors).
+    pub only: Option<Identifier>,
+    /// Run once per container before the builds (placeholders `{project}`, `{package}`).
+    pub before_all: Option<String>,
+    /// Run before each build in the build's copy of the project.
+    pub before_build: Option<String>,
+    /// `NAME=VALUE` assignments, VALUE evaluated by the build environment's shell, in order.
+    pub environment: Vec<(String, String)>,
+    /// Host variables passed through by name.
+    pub environment_pass: Vec<String>,
+    /// Parallel tasks.
+    pub jobs: usize,
+    /// Keep a container in which something failed (and print how to enter it).
+    pub keep_container: bool,
+    /// When to pull images.
+    pub pull: PullPolicy,
+    /// Only list what would be built.
+    pub dry_run: bool,
+    /// Extra arguments for the engine's `run` (`--network=host`, `-v a:b:ro`).
+    pub container_args: Vec<String>,
+    /// The build frontend.
+    pub frontend: BuildFrontend,
+    /// PEP 517 config settings `KEY=VALUE`.
+    pub config_settings: Vec<(String, String)>,
+    /// Interpreters to use instead of discovering `/opt/python/*` (paths in the environment).
+    pub pythons: Vec<String>,
+    /// A static wheelwright binary for the containers (else the running one, if static).
+    pub container_binary: Option<PathBuf>,
+    /// Host cache root (pip/uv caches are mounted from below it); `None` = the per-user cache.
+    pub cache_dir: Option<PathBuf>,
+    /// A ccache directory to mount (`CCACHE_DIR`).
+    pub ccache_dir: Option<PathBuf>,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions {
+            project_dir: PathBuf::from("."),
+            output_dir: PathBuf::from("wheelhouse"),
+            archs: None,
+            engine: EngineChoice::Auto,
+            images: BTreeMap::new(),
+            selector: BuildSelector::default(),
+            only: None,
+            before_all: None,
+            before_build: None,
+            environment: Vec::new(),
+            environment_pass: Vec::new(),
+            jobs: default_jobs(),
+            keep_container: false,
+            pull: PullPolicy::Missing,
+            dry_run: false,
+            container_args: Vec::new(),
+            frontend: BuildFrontend::Build,
+            config_settings: Vec::new(),
+            pythons: Vec::new(),
+            container_binary: None,
+            cache_dir: None,
+            ccache_dir: None,
+        }
+    }
+}
+
+/// The number of CPUs available to us.
+#[must_use]
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// Why a build run could not start (failures of single builds are results, not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// Bad input: the message names the thing and the problem.
+    #[error("{0}")]
+    Input(String),
+    /// The engine failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// No interpreter matches the selection.
+    #[error("{selection} matches no interpreter; available: {}", available.join(", "))]
+    NoMatch {
+        /// Ex) ``--build `cp312-*` ``
+        selection: String,
+        /// Every identifier found.
+        available: Vec<String>,
+    },
+    /// A local file operation failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> BuildError {
+    let what = what.into();
+    move |source| BuildError::Io { what, source }
+}
+
+/// The per-user cache directory (`$XDG_CACHE_HOME/wheelwright`, else `~/.cache/wheelwright`).
+#[must_use]
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir).join("wheelwright"));
+    }
+    std::env::var_os("HOME")
+        .filter(|d| !d.is_empty())
+        .map(|home| PathBuf::from(home).join(".cache/wheelwright"))
+}
+
+/// Checks that `dir` is a Python project; returns its absolute path.
+pub fn check_project(dir: &Path) -> Result<PathBuf, BuildError> {
+    if !dir.is_dir() {
+        return Err(BuildError::Input(if dir.exists() {
+            format!("project directory `{}` is not a directory", dir.display())
+        } else {
+            format!("project directory `{}` does not exist", dir.display())
+        }));
+    }
+    if !dir.join("pyproject.toml").is_file() && !dir.join("setup.py").is_file() {
+        return Err(BuildError::Input(format!(
+            "`{}` is not a Python project: it has neither pyproject.toml nor setup.py",
+            dir.display()
+        )));
+    }
+    std::fs::canonicalize(dir).map_err(io_error(format!("cannot resolve `{}`", dir.display())))
+}
+
+/// Whether the ELF file at `path` runs without a dynamic loader (no PT_INTERP, no DT_NEEDED);
+/// returns its architecture.
+fn static_binary(path: &Path) -> Result<ElfArch, String> {
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let info = crate::elf::analyze_file(&file)
+        .map_err(|e| format!("`{}` is not an ELF executable: {e}", path.display()))?;
+    if let Some(interp) = &info.interpreter {
+        return Err(format!(
+            "`{}` is dynamically linked (it needs `{interp}`)",
+            path.display()
+        ));
+    }
+    if !info.needed.is_empty() {
+        return Err(format!(
+            "`{}` is dynamically linked (it needs {})",
+            path.display(),
+            info.needed.join(", ")
+        ));
+    }
+    info.arch()
+        .map_err(|e| format!("`{}`: {e}", path.display()))
+}
+
+/// The static wheelwright binary to mount into containers.
+fn container_binary(options: &BuildOptions) -> Result<(PathBuf, ElfArch), BuildError> {
+    const HOW: &str = "build one with `cargo build --release --target x86_64-unknown-linux-musl`";
+    if let Some(path) = &options.container_binary {
+        let arch = static_binary(path).map_err(|why| {
+            BuildError::Input(format!(
+                "--container-binary: {why}; a static binary is needed inside containers ({HOW})"
+            ))
+        })?;
+        let path = std::fs::canonicalize(path)
+            .map_err(io_error(format!("cannot resolve `{}`", path.display())))?;
+        return Ok((path, arch));
+    }
+    let exe = std::env::current_exe().map_err(io_error("cannot locate the running binary"))?;
+    match static_binary(&exe) {
+        Ok(arch) => Ok((exe, arch)),
+        Err(why) => Err(BuildError::Input(format!(
+            "{why} and cannot run inside build containers; pass --container-binary PATH \
+             (or set {CONTAINER_BINARY_ENV}) naming a static wheelwright ({HOW})"
+        ))),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+enum Setup {
+    Pending,
+    Ready,
+    Failed(String),
+}
+
+enum Reusable {
+    Pure,
+    Abi3 { minor: u32 },
+}
+
+struct ReusableWheel {
+    kind: Reusable,
+    wheel: String,
+    path: PathBuf,
+    size: u64,
+}
+
+/// One build environment and what is built in it.
+struct Target {
+    container: Container,
+    platform: String,
+    interpreters: Vec<Interpreter>,
+    available: Vec<String>,
+    ready_seconds: f64,
+    repair_bin: String,
+    cache_env: Vec<(String, String)>,
+    cache_mounts: Vec<String>,
+    setup: Mutex<Setup>,
+    setup_seconds: Mutex<Option<f64>>,
+    setup_log: Mutex<Option<PathBuf>>,
+    failed: AtomicBool,
+    first_failed: Mutex<Option<String>>,
+    reusable: Mutex<Vec<ReusableWheel>>,
+}
+
+#[derive(Clone, Copy)]
+enum Task {
+    Setup(usize),
+    Build(usize, usize),
+}
+
+struct Run<'a> {
+    options: &'a BuildOptions,
+    project: PathBuf,
+    filter: ProjectFilter,
+    output_dir: PathBuf,
+    logs_dir: PathBuf,
+    pass: Vec<String>,
+    live: bool,
+    targets: Vec<Target>,
+    queue: Mutex<VecDeque<Task>>,
+    wake: Condvar,
+    results: Mutex<Vec<((usize, usize), BuildResult)>>,
+}
+
+/// Runs a build.
+pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
+    let project = check_project(&options.project_dir)?;
+    let mut filter = ProjectFilter::for_project(&project).map_err(BuildError::Input)?;
+    for (name, _) in &options.environment {
+        check_name("--environment", name)?;
+    }
+    for name in &options.environment_pass {
+        check_name("--environment-pass", name)?;
+    }
+
+    fs_err::create_dir_all(&options.output_dir).map_err(io_error(format!(
+        "cannot create the output directory `{}`",
+        options.output_dir.display()
+    )))?;
+    let output_dir = std::fs::canonicalize(&options.output_dir).map_err(io_error(format!(
+        "cannot resolve `{}`",
+        options.output_dir.display()
+    )))?;
+    if let Ok(rel) = output_dir.strip_prefix(&project) {
+        if !rel.as_os_str().is_empty() {
+            filter.exclude(rel.to_path_buf());
+        }
+    }
+    let logs_dir = output_dir.join("logs");
+    fs_err::create_dir_all(&logs_dir).map_err(io_error("cannot create the logs directory"))?;
+
+    let selected = engine::select(options.engine)?;
+    ui::message(&format!("engine: {}", selected.reason));
+    let engine = selected.engine;
+    let host = engine.kind() == EngineKind::Host;
+
+    let wanted_archs: Option<Vec<ElfArch>> = match &options.only {
+        Some(only) => Some(vec![only.arch]),
+        None => options.archs.clone(),
+    };
+
+    // What every container gets mounted: the static binary and the caches.
+    let mut mounts = Vec::new();
+    let mut cache_env = Vec::new();
+    let mut cache_mounts = Vec::new();
+    let (repair_bin, binary_arch) = if host {
+        let exe = std::env::current_exe().map_err(io_error("cannot locate the running binary"))?;
+        (exe.display().to_string(), None)
+    } else {
+        let (binary, arch) = container_binary(options)?;
+        let inside = format!("{CONTAINER_WORK_ROOT}/bin/wheelwright");
+        mounts.push(Mount {
+            host: binary,
+            target: inside.clone(),
+            read_only: true,
+        });
+        let cache_root = options.cache_dir.clone().or_else(default_cache_dir);
+        let mut caches: Vec<(&str, &str, PathBuf)> = Vec::new();
+        if let Some(root) = cache_root {
+            caches.push(("pip", "PIP_CACHE_DIR", root.join("pip")));
+            caches.push(("uv", "UV_CACHE_DIR", root.join("uv")));
+        }
+        if let Some(ccache) = &options.ccache_dir {
+            caches.push(("ccache", "CCACHE_DIR", ccache.clone()));
+        }
+        for (name, var, dir) in caches {
+            fs_err::create_dir_all(&dir)
+                .map_err(io_error(format!("cannot create the cache directory `{}`", dir.display())))?;
+            let dir = std::fs::canonicalize(&dir)
+                .map_err(io_error(format!("cannot resolve `{}`", dir.display())))?;
+            let target = format!("{CONTAINER_WORK_ROOT}/cache/{name}");
+            mounts.push(Mount {
+                host: dir,
+                target: target.clone(),
+                read_only: false,
+            });
+            cache_env.push((var.to_owned(), target.clone()));
+            cache_mounts.push(target);
+        }
+        (inside, Some(arch))
+    };
+    if host && options.ccache_dir.is_some() {
+        let dir = options.ccache_dir.clone().unwrap_or_default();
+        cache_env.push(("CCACHE_DIR".to_owned(), dir.display().to_string()));
+    }
+
+    // Start and probe one environment per architecture.
+    let archs: Vec<ElfArch> = if host {
+        vec![wanted_archs.as_ref().and_then(|a| a.first().copied()).unwrap_or_else(engine::native_arch)]
+    } else {
+        wanted_archs.clone().unwrap_or_else(|| vec![engine::native_arch()])
+    };
+    let mut targets = Vec::new();
+    let mut all_available = Vec::new();
+    for arch in archs {
+        let image = if host {
+            "host".to_owned()
+        } else {
+            options
+                .images
+                .get(&arch)
+                .cloned()
+                .unwrap_or_else(|| images::resolve_image(images::DEFAULT_IMAGE, arch))
+        };
+        if let Some(binary_arch) = binary_arch {
+            if binary_arch != arch && !(binary_arch == ElfArch::X86_64 && arch == ElfArch::I686) {
+                return Err(BuildError::Input(format!(
+                    "the container binary is for {binary_arch} and cannot run in {arch} containers; \
+                     pass --container-binary with a static {arch} build"
+                )));
+            }
+            engine::check_arch_runs(arch)?;
+        }
+        engine.prepare_image(&image, arch, options.pull)?;
+        let started = Instant::now();
+        let mut container = engine.start(&ContainerSpec {
+            image: image.clone(),
+            arch,
+            mounts: mounts.clone(),
+            extra_args: options.container_args.clone(),
+        })?;
+        let probe = interpreters::parse_probe(&container.capture(interpreters::PROBE_SCRIPT)?);
+        let ready_seconds = started.elapsed().as_secs_f64();
+        debug!("{}: {probe:?}", container.name());
+        let arch = if host {
+            let machine = machine_arch(&probe.machine).unwrap_or(arch);
+            if let Some(wanted) = &wanted_archs {
+                if let Some(other) = wanted.iter().find(|a| **a != machine) {
+                    return Err(BuildError::Input(format!(
+                        "the host engine builds only for this machine ({machine}); {other} needs a container engine (--engine docker or podman)"
+                    )));
+                }
+            }
+            machine
+        } else {
+            arch
+        };
+        if arch == ElfArch::I686 && probe.machine != "i686" {
+            if probe.linux32 {
+                container.set_wrapper(vec!["linux32".to_owned()]);
+            } else {
+                ui::message(&format!(
+                    "warning: `{image}` has no `linux32`; i686 builds will see `uname -m` = {}",
+                    probe.machine
+                ));
+            }
+        }
+        let libc = probe.libc;
+        let mut found = discover(&container, options, &probe, libc, arch, host)?;
+        interpreters::sort(&mut found);
+        if found.is_empty() {
+            return Err(BuildError::Input(format!(
+                "no Python interpreters in `{image}` ({arch}): nothing at /opt/python/*/bin/python; pass --python PATH"
+            )));
+        }
+        let available: Vec<String> = found.iter().map(|i| i.identifier.to_string()).collect();
+        all_available.extend(available.iter().cloned());
+        let selected: Vec<Interpreter> = found
+            .into_iter()
+            .filter(|i| match &options.only {
+                Some(only) => i.identifier == *only,
+                None => options.selector.selects(&i.identifier.to_string()),
+            })
+            .collect();
+        let platform = format!("{}_{}", libc.tag_prefix(), arch.as_str());
+        ui::message(&format!(
+            "[{platform}] {} `{}` from `{image}` ready in {ready_seconds:.2}s; building {}",
+            if host { "work directory" } else { "container" },
+            container.name(),
+            if selected.is_empty() {
+                "nothing".to_owned()
+            } else {
+                selected
+                    .iter()
+                    .map(|i| i.identifier.python.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        ));
+        if selected.is_empty() {
+            container.finish(false)?;
+            continue;
+        }
+        targets.push(Target {
+            container,
+            platform,
+            interpreters: selected,
+            available,
+            ready_seconds,
+            repair_bin: repair_bin.clone(),
+            cache_env: cache_env.clone(),
+            cache_mounts: cache_mounts.clone(),
+            setup: Mutex::new(Setup::Pending),
+            setup_seconds: Mutex::new(None),
+            setup_log: Mutex::new(None),
+            failed: AtomicBool::new(false),
+            first_failed: Mutex::new(None),
+            reusable: Mutex::new(Vec::new()),
+        });
+    }
+    if targets.is_empty() {
+        let selection = match &options.only {
+            Some(only) => format!("--only `{only}`"),
+            None if options.selector.skip.is_empty() => {
+                format!("--build `{}`", options.selector.build.as_str())
+            }
+            None => format!(
+                "--build `{}` --skip `{}`",
+                options.selector.build.as_str(),
+                options.selector.skip.as_str()
+            ),
+        };
+        return Err(BuildError::NoMatch {
+            selection,
+            available: all_available,
+        });
+    }
+
+    let engine_kind = engine.kind();
+    if options.dry_run {
+        let mut builds = Vec::new();
+        let mut containers = Vec::new();
+        for target in &targets {
+            for interp in &target.interpreters {
+                builds.push(BuildResult {
+                    identifier: interp.identifier.to_string(),
+                    status: Status::Selected,
+                    python: interp.python.clone(),
+                    wheel: None,
+                    path: None,
+                    size: None,
+                    seconds: 0.0,
+                    log: None,
+                    error: None,
+                });
+            }
+            containers.push(container_report(target, None));
+            target.container.finish(false)?;
+        }
+        return Ok(BuildOutcome {
+            engine: engine_kind,
+            output_dir,
+            logs_dir,
+            dry_run: true,
+            containers,
+            builds,
+        });
+    }
+
+    let mut pass = Vec::new();
+    for name in std::iter::once("SOURCE_DATE_EPOCH").chain(options.environment_pass.iter().map(String::as_str)) {
+        if std::env::var_os(name).is_some() && !pass.iter().any(|p| p == name) {
+            pass.push(name.to_owned());
+        } else if name != "SOURCE_DATE_EPOCH" {
+            debug!("--environment-pass {name}: not set here, not passed");
+        }
+    }
+    let jobs = options.jobs.max(1);
+    let mut tasks: VecDeque<Task> = (0..targets.len()).map(Task::Setup).collect();
+    for (t, target) in targets.iter().enumerate() {
+        for i in 0..target.interpreters.len() {
+            tasks.push_back(Task::Build(t, i));
+        }
+    }
+    let workers = jobs.min(tasks.len());
+    let run = Run {
+        options,
+        project,
+        filter,
+        output_dir: output_dir.clone(),
+        logs_dir: logs_dir.clone(),
+        pass,
+        live: !(github::on_actions() && jobs > 1),
+        targets,
+        queue: Mutex::new(tasks),
+        wake: Condvar::new(),
+        results: Mutex::new(Vec::new()),
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| run.worker());
+        }
+    });
+
+    let mut results = run.results.into_inner().unwrap_or_default();
+    results.sort_by_key(|(key, _)| *key);
+    let builds: Vec<BuildResult> = results.into_iter().map(|(_, r)| r).collect();
+    let mut containers = Vec::new();
+    for target in &run.targets {
+        if engine_kind != EngineKind::Host {
+            give_back_caches(target);
+        }
+        let failed = target.failed.load(Ordering::SeqCst);
+        let keep = failed && options.keep_container;
+        let kept = match target.container.finish(keep) {
+            Ok(Some(_)) => {
+                let workdir = target
+                    .first_failed
+                    .lock()
+                    .ok()
+                    .and_then(|f| f.clone())
+                    .map_or_else(
+                        || format!("{}/project", target.container.work_root()),
+                        |id| format!("{}/builds/{id}/project", target.container.work_root()),
+                    );
+                let enter = target.container.enter_command(&workdir);
+                if engine_kind == EngineKind::Host {
+                    ui::message(&format!(
+                        "kept the work directory for inspection: {enter}"
+                    ));
+                } else {
+                    ui::message(&format!(
+                        "kept container `{name}` for inspection; enter it with:\n    {enter}\n  remove it with:\n    {engine_kind} rm -f {name}",
+                        name = target.container.name()
+                    ));
+                }
+                Some(enter)
+            }
+            Ok(None) => None,
+            Err(err) => {
+                ui::message(&format!("warning: {err}"));
+                None
+            }
+        };
+        containers.push(container_report(target, kept));
+    }
+    Ok(BuildOutcome {
+        engine: engine_kind,
+        output_dir,
+        logs_dir,
+        dry_run: false,
+        containers,
+        builds,
+    })
+}
+
+fn container_report(target: &Target, kept: Option<String>) -> ContainerReport {
+    ContainerReport {
+        arch: target.container.arch().as_str().to_owned(),
+        image: target.container.image().to_owned(),
+        name: target.container.name().to_owned(),
+        platform: target.platform.clone(),
+        ready_seconds: target.ready_seconds,
+        setup_seconds: target.setup_seconds.lock().ok().and_then(|s| *s),
+        log: target.setup_log.lock().ok().and_then(|s| s.clone()),
+        available: target.available.clone(),
+        kept,
+    }
+}
+
+fn check_name(option: &str, name: &str) -> Result<(), BuildError> {
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(BuildError::Input(format!(
+            "{option}: `{name}` is not a valid variable name"
+        )))
+    }
+}
+
+fn machine_arch(machine: &str) -> Option<ElfArch> {
+    match machine {
+        "i386" | "i486" | "i586" | "i686" => Some(ElfArch::I686),
+        "arm64" => Some(ElfArch::Aarch64),
+        "armv7l" | "armv8l" => Some(ElfArch::Armv7l),
+        other => ElfArch::from_tag_suffix(other),
+    }
+}
+
+/// The interpreters of one environment: `--python`, else `/opt/python/*`, else (host) `python3`.
+fn discover(
+    container: &Container,
+    options: &BuildOptions,
+    probe: &interpreters::Probe,
+    libc: Libc,
+    arch: ElfArch,
+    host: bool,
+) -> Result<Vec<Interpreter>, BuildError> {
+    let tagged = |pythons: &[String]| -> Result<Vec<Interpreter>, BuildError> {
+        let text = container.capture(&interpreters::tag_script(pythons))?;
+        let (found, failed) = interpreters::parse_tags(&text, pythons, libc, arch);
+        if let Some(bad) = failed.first() {
+            return Err(BuildError::Input(format!(
+                "--python `{bad}` does not run as a Python interpreter in `{}`",
+                container.image()
+            )));
+        }
+        Ok(found)
+    };
+    if !options.pythons.is_empty() {
+        return tagged(&options.pythons);
+    }
+    let (found, unknown) = interpreters::from_opt_python(&probe.pythons, libc, arch);
+    for path in unknown {
+        debug!("{path}: not a known /opt/python layout, ignored");
+    }
+    if found.is_empty() && host {
+        if let Some(python) = find_program("python3") {
+            return tagged(&[python.display().to_string()]);
+        }
+    }
+    Ok(found)
+}
+
+/// Files written into the mounted caches belong to whoever the container ran as (root); give
+/// them to the owner of the mounted directory as the container sees it (the invoking user with a
+/// rootful engine; root, i.e. the invoking user, with a rootless one).
+fn give_back_caches(target: &Target) {
+    for dir in &target.cache_mounts {
+        let q = shell_quote(dir);
+        let script = format!("chown -R \"$(stat -c %u:%g {q})\" {q}");
+        if let Err(err) = target.container.capture(&script) {
+            debug!("cannot hand {dir} back: {err}");
+        }
+    }
+}
+
+impl Run<'_> {
+    fn worker(&self) {
+        loop {
+            let task = {
+                let Ok(mut queue) = self.queue.lock() else {
+                    return;
+                };
+                loop {
+                    if queue.is_empty() {
+                        break None;
+                    }
+                    if let Some(pos) = queue.iter().position(|t| self.eligible(*t)) {
+                        break queue.remove(pos);
+                    }
+                    queue = match self.wake.wait(queue) {
+                        Ok(q) => q,
+                        Err(_) => return,
+                    };
+                }
+            };
+            let Some(task) = task else {
+                return;
+            };
+            match task {
+                Task::Setup(t) => {
+                    let state = self.setup(t);
+                    {
+                        let _queue = self.queue.lock();
+                        if let Ok(mut setup) = self.targets[t].setup.lock() {
+                            *setup = state;
+                        }
+                    }
+                    self.wake.notify_all();
+                }
+                Task::Build(t, i) => {
+                    let result = self.build(t, i);
+                    if let Ok(mut results) = self.results.lock() {
+                        results.push(((t, i), result));
+                    }
+                }
+            }
+        }
+    }
+
+    fn eligible(&self, task: Task) -> bool {
+        match task {
+            Task::Setup(_) => true,
+            Task::Build(t, _) => self.targets[t]
+                .setup
+                .lock()
+                .is_ok_and(|s| !matches!(*s, Setup::Pending)),
+        }
+    }
+
+    /// `export` lines and `cd`: what every script in the environment starts with.
+    fn prelude(
+        &self,
+        target: &Target,
+        path_dir: Option<&str>,
+        identifier: Option<&str>,
+        cwd: &str,
+    ) -> String {
+        let mut s = String::new();
+        if let Some(dir) = path_dir {
+            s.push_str(&format!("export PATH={}:\"$PATH\"\n", shell_quote(dir)));
+        }
+        s.push_str(
+            "export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_INPUT=1 WHEELWRIGHT=1\n",
+        );
+        for (name, value) in &target.cache_env {
+            s.push_str(&format!("export {name}={}\n", shell_quote(value)));
+        }
+        if let Some(id) = identifier {
+            s.push_str(&format!("export WHEELWRIGHT_BUILD_IDENTIFIER={id}\n"));
+        }
+        for (name, value) in &self.options.environment {
+            // The value is shell syntax on purpose: `$PATH`, `$(cmd)` and quotes work.
+            s.push_str(&format!("export {name}={value}\n"));
+        }
+        s.push_str(&format!("cd {} || exit 1\n", shell_quote(cwd)));
+        s
+    }
+
+    fn setup(&self, t: usize) -> Setup {
+        let target = &self.targets[t];
+        let started = Instant::now();
+        let path = self
+            .logs_dir
+            .join(format!("setup-{}.log", target.platform));
+        let log = match Log::create(&path, &format!("[{}]", target.platform), self.live) {
+            Ok(log) => log,
+            Err(err) => {
+                return self.fail_setup(target, format!("cannot write `{}`: {err}", path.display()));
+            }
+        };
+        if let Ok(mut p) = target.setup_log.lock() {
+            *p = Some(path);
+        }
+        let _group = self.live.then(|| {
+            github::on_actions()
+                .then(|| github::Group::start(&format!("set up {}", target.platform)))
+        });
+        let root = target.container.work_root();
+        let project_inside = format!("{root}/project");
+        log.note(&format!(
+            "copying `{}` to {}:{project_inside}",
+            self.project.display(),
+            target.container.name()
+        ));
+        let mut stats = project::TarStats::default();
+        let copied = target.container.copy_in(&project_inside, &mut |out| {
+            stats = self.filter.write_tar(&self.project, out)?;
+            Ok(())
+        });
+        if let Err(err) = copied {
+            log.note(&err.to_string());
+            log.close();
+            log.replay(&format!("set up {}", target.platform));
+            return self.fail_setup(target, err.to_string());
+        }
+        log.note(&format!(
+            "copied {} files ({})",
+            stats.files,
+            report::human_size(stats.bytes)
+        ));
+        let mut result = Setup::Ready;
+        if let Some(hook) = &self.options.before_all {
+            let hook = placeholders(hook, &project_inside);
+            log.note(&format!("before-all: {hook}"));
+            let first_cpython = target
+                .interpreters
+                .iter()
+                .find(|i| i.identifier.python.implementation == "cp")
+                .or_else(|| target.interpreters.first())
+                .map(Interpreter::bin_dir);
+            let script = format!(
+                "{}{hook}\n",
+                self.prelude(target, first_cpython, None, &project_inside)
+            );
+            match target.container.run(&script, &self.pass, &log) {
+                Ok(status) if status.success() => {}
+                Ok(status) => {
+                    result = Setup::Failed(format!("before-all failed ({status})"));
+                }
+                Err(err) => result = Setup::Failed(format!("before-all: {err}")),
+            }
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        if let Ok(mut s) = target.setup_seconds.lock() {
+            *s = Some(seconds);
+        }
+        match &result {
+            Setup::Failed(why) => {
+                log.note(&format!("{why} after {seconds:.1}s"));
+                log.close();
+                log.replay(&format!("set up {}", target.platform));
+                let why = format!("{why}; log: {}", log.path().display());
+                github::annotation(
+                    github::Level::Error,
+                    Some(&format!("wheelwright build: {} set-up failed", target.platform)),
+                    None,
+                    &format!("{why}\n{}", log.tail(20).join("\n")),
+                );
+                ui::message(&format!("[{}] {why}", target.platform));
+                self.fail_setup(target, why)
+            }
+            _ => {
+                log.note(&format!("ready after {seconds:.1}s"));
+                log.close();
+                log.replay(&format!("set up {}", target.platform));
+                result
+            }
+        }
+    }
+
+    fn fail_setup(&self, target: &Target, why: String) -> Setup {
+        target.failed.store(true, Ordering::SeqCst);
+        Setup::Failed(why)
+    }
+
+    fn build(&self, t: usize, i: usize) -> BuildResult {
+        let target = &self.targets[t];
+        let interp = &target.interpreters[i];
+        let id = interp.identifier.to_string();
+        let started = Instant::now();
+        let mut result = BuildResult {
+            identifier: id.clone(),
+            status: Status::Failed,
+            python: interp.python.clone(),
+            wheel: None,
+            path: None,
+            size: None,
+            seconds: 0.0,
+            log: None,
+            error: None,
+        };
+        if let Ok(setup) = target.setup.lock() {
+            if let Setup::Failed(why) = &*setup {
+                result.error = Some(format!("not built: {why}"));
+                if let Ok(mut first) = target.first_failed.lock() {
+                    first.get_or_insert_with(|| id.clone());
+                }
+                return result;
+            }
+        }
+        if let Some(reused) = self.reusable(target, &interp.identifier) {
+            ui::message(&format!("[{id}] reusing `{}`", reused.0));
+            result.status = Status::Reused;
+            result.wheel = Some(reused.0);
+            result.path = Some(reused.1);
+            result.size = Some(reused.2);
+            return result;
+        }
+        let path = self.logs_dir.join(format!("{id}.log"));
+        result.log = Some(path.clone());
+        let log = match Log::create(&path, &format!("[{id}]"), self.live) {
+            Ok(log) => log,
+            Err(err) => {
+                result.error = Some(format!("cannot write `{}`: {err}", path.display()));
+                return self.finish_failed(target, result, None);
+            }
+        };
+        let group = (self.live && github::on_actions())
+            .then(|| github::Group::start(&format!("build {id}")));
+        if !self.live {
+            ui::message(&format!("[{id}] building"));
+        }
+        log.note(&format!(
+            "building {id} with {} in {} ({})",
+            interp.python,
+            target.container.name(),
+            target.container.image()
+        ));
+        let outcome = self.build_steps(target, interp, &log);
+        result.seconds = started.elapsed().as_secs_f64();
+        match outcome {
+            Ok(wheels) => {
+                log.note(&format!("done in {:.1}s", result.seconds));
+                log.close();
+                drop(group);
+                log.replay(&format!("build {id}"));
+                if let Some((name, path, size)) = wheels.into_iter().next() {
+                    ui::message(&format!(
+                        "[{id}] `{name}` ({}) in {:.1}s",
+                        report::human_size(size),
+                        result.seconds
+                    ));
+                    result.status = Status::Built;
+                    result.wheel = Some(name);
+                    result.path = Some(path);
+                    result.size = Some(size);
+                }
+                result
+            }
+            Err(why) => {
+                log.note(&format!("{why} after {:.1}s", result.seconds));
+                log.close();
+                drop(group);
+                log.replay(&format!("build {id} (failed)"));
+                result.error = Some(why);
+                self.finish_failed(target, result, Some(&log))
+            }
+        }
+    }
+
+    fn finish_failed(&self, target: &Target, mut result: BuildResult, log: Option<&Log>) -> BuildResult {
+        target.failed.store(true, Ordering::SeqCst);
+        if let Ok(mut first) = target.first_failed.lock() {
+            first.get_or_insert_with(|| result.identifier.clone());
+        }
+        let why = result.error.clone().unwrap_or_default();
+        let log_hint = result
+            .log
+            .as_ref()
+            .map(|p| format!("; log: {}", p.display()))
+            .unwrap_or_default();
+        ui::message(&format!("[{}] FAILED: {why}{log_hint}", result.identifier));
+        let tail = log.map(|l| l.tail(20).join("\n")).unwrap_or_default();
+        github::annotation(
+            github::Level::Error,
+            Some(&format!("wheelwright build: {} failed", result.identifier)),
+            None,
+            &format!("{why}{log_hint}\n{tail}"),
+        );
+        result.error = Some(why);
+        result
+    }
+
+    /// A wheel built earlier in the same environment that serves `id` (abi3 for a newer
+    /// CPython, or a pure-Python wheel): name, path, size.
+    fn reusable(&self, target: &Target, id: &Identifier) -> Option<(String, PathBuf, u64)> {
+        let wheels = target.reusable.lock().ok()?;
+        wheels
+            .iter()
+            .find(|w| match w.kind {
+                Reusable::Pure => true,
+                Reusable::Abi3 { minor } => {
+                    id.python.implementation == "cp"
+                        && !id.python.free_threaded
+                        && id.python.major == 3
+                        && id.python.minor >= minor
+                }
+            })
+            .map(|w| (w.wheel.clone(), w.path.clone(), w.size))
+    }
+
+    fn build_steps(
+        &self,
+        target: &Target,
+        interp: &Interpreter,
+        log: &Log,
+    ) -> Result<Vec<(String, PathBuf, u64)>, String> {
+        let container = &target.container;
+        let id = interp.identifier.to_string();
+        let root = container.work_root();
+        let dir = format!("{root}/builds/{id}");
+        let project = format!("{dir}/project");
+        let dist = format!("{dir}/dist");
+        let repaired = format!("{dir}/repaired");
+        let copy = format!(
+            "rm -rf {d} && mkdir -p {dist} {rep} && cp -a {src} {proj} || exit 1\n",
+            d = shell_quote(&dir),
+            dist = shell_quote(&dist),
+            rep = shell_quote(&repaired),
+            src = shell_quote(&format!("{root}/project")),
+            proj = shell_quote(&project),
+        );
+        let prelude = self.prelude(target, Some(interp.bin_dir()), Some(&id), &project);
+        let python = shell_quote(&interp.python);
+        let mut copied = false;
+        let run_step = |step: &str, shown: &str, script: String| -> Result<(), String> {
+            log.note(&format!("{step}: {shown}"));
+            match container.run(&script, &self.pass, log) {
+                Ok(status) if status.success() => Ok(()),
+                Ok(status) => Err(format!("{step} failed ({status})")),
+                Err(err) => Err(format!("{step}: {err}")),
+            }
+        };
+        if let Some(hook) = &self.options.before_build {
+            let hook = placeholders(hook, &project);
+            run_step("before-build", &hook, format!("{copy}{prelude}{hook}\n"))?;
+            copied = true;
+        }
+        let frontend = self.frontend_command(&python, &dist);
+        run_step(
+            "build",
+            &frontend,
+            format!("{}{prelude}{frontend}\n", if copied { "" } else { &copy }),
+        )?;
+        let repair = format!(
+            "set -- {dist}/*.whl\n\
+             if [ \"$#\" -ne 1 ] || [ ! -f \"$1\" ]; then echo \"wheelwright: expected one wheel in {dist}, found: $*\" >&2; exit 3; fi\n\
+             case \"$1\" in\n\
+             *-any.whl) echo \"${{1##*/}} is a pure-Python wheel: copied without repair\"; cp \"$1\" {rep}/ ;;\n\
+             *) {bin} repair --root / -w {rep} \"$1\" ;;\n\
+             esac\n",
+            dist = shell_quote(&dist),
+            rep = shell_quote(&repaired),
+            bin = shell_quote(&target.repair_bin),
+        );
+        run_step(
+            "repair",
+            &format!("wheelwright repair --root / -w {repaired} {dist}/*.whl"),
+            format!("{prelude}{repair}"),
+        )?;
+        let listing = container
+            .capture(&format!("cd {} && ls -1", shell_quote(&repaired)))
+            .map_err(|e| format!("listing the repaired wheel: {e}"))?;
+        let names: Vec<String> = listing
+            .lines()
+            .map(str::trim)
+            .filter(|n| n.ends_with(".whl"))
+            .map(str::to_owned)
+            .collect();
+        if names.is_empty() {
+            return Err("repair produced no wheel".to_owned());
+        }
+        let mut wheels = Vec::new();
+        for name in names {
+            let dest = self.output_dir.join(&name);
+            let size = container
+                .copy_out(&format!("{repaired}/{name}"), &dest)
+                .map_err(|e| e.to_string())?;
+            log.note(&format!("copied to {} ({})", dest.display(), report::human_size(size)));
+            if let Ok(parsed) = name.parse::<WheelFilename>() {
+                let kind = if parsed.is_pure() {
+                    Some(Reusable::Pure)
+                } else if parsed.abi_tags.iter().any(|a| a == "abi3") {
+                    parsed
+                        .python_tags
+                        .iter()
+                        .filter_map(|t| crate::config::identifier::PythonTag::parse(t))
+                        .filter(|t| t.implementation == "cp" && t.major == 3)
+                        .map(|t| t.minor)
+                        .min()
+                        .map(|minor| Reusable::Abi3 { minor })
+                } else {
+                    None
+                };
+                if let Some(kind) = kind {
+                    if let Ok(mut reusable) = target.reusable.lock() {
+                        reusable.push(ReusableWheel {
+                            kind,
+                            wheel: name.clone(),
+                            path: dest.clone(),
+                            size,
+                        });
+                    }
+                }
+            }
+            wheels.push((name, dest, size));
+        }
+        Ok(wheels)
+    }
+
+    fn frontend_command(&self, python: &str, dist: &str) -> String {
+        let dist = shell_quote(dist);
+        let settings = |flag: &str| -> String {
+            self.options
+                .config_settings
+                .iter()
+                .map(|(k, v)| format!(" {}", shell_quote(&format!("{flag}={k}={v}"))))
+                .collect()
+        };
+        match self.options.frontend {
+            BuildFrontend::Build => format!(
+                "{python} -m build --wheel --outdir {dist}{} .",
+                settings("--config-setting")
+            ),
+            BuildFrontend::Pip => format!(
+                "{python} -m pip wheel --no-deps --wheel-dir {dist}{} .",
+                settings("--config-settings")
+            ),
+            BuildFrontend::Uv => format!(
+                "command -v uv >/dev/null 2>&1 || {{ echo 'wheelwright: uv is not installed in the build environment (install it in --before-all, e.g. pip install uv)' >&2; exit 127; }}\n\
+                 uv build --wheel --python {python} --out-dir {dist}{} .",
+                settings("--config-setting")
+            ),
+        }
+    }
+}
+
+/// Replaces `{project}` and `{package}` with the project directory (inside the environment).
+#[must_use]
+pub fn placeholders(command: &str, project: &str) -> String {
+    command
+        .replace("{project}", project)
+        .replace("{package}", project)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_replaced() {
+        assert_eq!(
+            placeholders("sh {project}/x.sh {package}", "/w/p"),
+            "sh /w/p/x.sh /w/p"
+        );
+    }
+
+    #[test]
+    fn variable_names() {
+        assert!(check_name("--environment", "CFLAGS").is_ok());
+        assert!(check_name("--environment", "_A1").is_ok());
+        for bad in ["", "1A", "A-B", "A B", "A=B"] {
+            let err = check_name("--environment", bad).expect_err(bad);
+            assert!(err.to_string().contains("not a valid variable name"));
+        }
+    }
+
+    #[test]
+    fn projects_are_checked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = check_project(&dir.path().join("nope")).expect_err("missing");
+        assert!(err.to_string().contains("does not exist"), "{err}");
+        let err = check_project(dir.path()).expect_err("empty");
+        assert!(err.to_string().contains("neither pyproject.toml nor setup.py"), "{err}");
+        std::fs::write(dir.path().join("setup.py"), "").expect("write");
+        assert!(check_project(dir.path()).is_ok());
+    }
+
+    #[test]
+    fn machines() {
+        assert_eq!(machine_arch("i686"), Some(ElfArch::I686));
+        assert_eq!(machine_arch("x86_64"), Some(ElfArch::X86_64));
+        assert_eq!(machine_arch("arm64"), Some(ElfArch::Aarch64));
+    }
+
+    #[test]
+    fn dynamic_binaries_are_refused() {
+        // The test binary itself is dynamically linked (glibc).
+        let exe = std::env::current_exe().expect("exe");
+        let err = static_binary(&exe).expect_err("dynamic");
+        assert!(err.contains("dynamically linked"), "{err}");
+    }
+}

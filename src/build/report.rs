@@ -1,0 +1,270 @@
+//! What a build run produced: one result per identifier, the containers, and their renderings
+//! (the terminal table, the GitHub job summary; `--json` serialises [`BuildOutcome`]).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::engine::EngineKind;
+
+/// How one identifier's build ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Built and repaired (or copied, when pure).
+    Built,
+    /// An abi3 or pure wheel built for an earlier identifier serves this one.
+    Reused,
+    /// Something failed; see `error` and the log.
+    Failed,
+    /// Selected, not built (`--dry-run`).
+    Selected,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Built => "built",
+            Status::Reused => "reused",
+            Status::Failed => "FAILED",
+            Status::Selected => "selected",
+        }
+    }
+}
+
+/// One identifier's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildResult {
+    /// Ex) `cp39-manylinux_x86_64`
+    pub identifier: String,
+    /// How it ended.
+    pub status: Status,
+    /// The interpreter used.
+    pub python: String,
+    /// The wheel file name in the output directory.
+    pub wheel: Option<String>,
+    /// Its path.
+    pub path: Option<PathBuf>,
+    /// Its size in bytes.
+    pub size: Option<u64>,
+    /// Wall time of this build in seconds.
+    pub seconds: f64,
+    /// The build's log file.
+    pub log: Option<PathBuf>,
+    /// What failed.
+    pub error: Option<String>,
+}
+
+/// One build container.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContainerReport {
+    /// Ex) `x86_64`
+    pub arch: String,
+    /// The image (`host` for the host engine).
+    pub image: String,
+    /// The container name (or the host work directory).
+    pub name: String,
+    /// Ex) `manylinux_x86_64`
+    pub platform: String,
+    /// Seconds from `run` to the first command's answer.
+    pub ready_seconds: f64,
+    /// Seconds to copy the project in and run before-all.
+    pub setup_seconds: Option<f64>,
+    /// The setup log.
+    pub log: Option<PathBuf>,
+    /// Every identifier the environment offers.
+    pub available: Vec<String>,
+    /// Set when the container was kept after a failure: the command that enters it.
+    pub kept: Option<String>,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildOutcome {
+    /// The engine used.
+    pub engine: EngineKind,
+    /// Where the wheels are.
+    pub output_dir: PathBuf,
+    /// Where the logs are.
+    pub logs_dir: PathBuf,
+    /// `--dry-run`: nothing was built.
+    pub dry_run: bool,
+    /// The build environments.
+    pub containers: Vec<ContainerReport>,
+    /// One entry per selected identifier.
+    pub builds: Vec<BuildResult>,
+}
+
+impl BuildOutcome {
+    /// Whether any build failed.
+    #[must_use]
+    pub fn failed(&self) -> usize {
+        self.builds
+            .iter()
+            .filter(|b| b.status == Status::Failed)
+            .count()
+    }
+
+    /// The table printed at the end.
+    #[must_use]
+    pub fn table(&self) -> String {
+        let headers = ["identifier", "result", "wheel", "size", "time"];
+        let rows: Vec<[String; 5]> = self
+            .builds
+            .iter()
+            .map(|b| {
+                let wheel = match (&b.wheel, &b.error) {
+                    (Some(w), _) => w.clone(),
+                    (None, Some(e)) => e.clone(),
+                    (None, None) => String::new(),
+                };
+                [
+                    b.identifier.clone(),
+                    b.status.as_str().to_owned(),
+                    wheel,
+                    b.size.map(human_size).unwrap_or_default(),
+                    if b.status == Status::Selected {
+                        String::new()
+                    } else {
+                        format!("{:.1}s", b.seconds)
+                    },
+                ]
+            })
+            .collect();
+        let mut widths = headers.map(str::len);
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let mut out = String::new();
+        let mut line = |cells: &[String]| {
+            let mut text = String::new();
+            for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+                if i == 3 || i == 4 {
+                    let _ = write!(text, "{cell:>w$}  ");
+                } else {
+                    let _ = write!(text, "{cell:<w$}  ");
+                }
+            }
+            out.push_str(text.trim_end());
+            out.push('\n');
+        };
+        line(&headers.map(str::to_owned));
+        for row in &rows {
+            line(row);
+        }
+        out
+    }
+
+    /// A Markdown table for the GitHub job summary.
+    #[must_use]
+    pub fn markdown(&self) -> String {
+        let mut out = String::from(
+            "### wheelwright build\n\n| identifier | result | wheel | size | time |\n|---|---|---|---:|---:|\n",
+        );
+        for b in &self.builds {
+            let wheel = match (&b.wheel, &b.error) {
+                (Some(w), _) => format!("`{w}`"),
+                (None, Some(e)) => e.replace('|', "\\|"),
+                (None, None) => String::new(),
+            };
+            let result = match b.status {
+                Status::Failed => "❌ failed",
+                Status::Built => "✅ built",
+                Status::Reused => "♻️ reused",
+                Status::Selected => "selected",
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` | {result} | {wheel} | {} | {:.1} s |",
+                b.identifier,
+                b.size.map(human_size).unwrap_or_default(),
+                b.seconds
+            );
+        }
+        out.push('\n');
+        out
+    }
+}
+
+/// `31.2 KiB`.
+#[must_use]
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    #[expect(clippy::cast_precision_loss, reason = "display only")]
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome() -> BuildOutcome {
+        let result = |id: &str, status, wheel: Option<&str>, error: Option<&str>| BuildResult {
+            identifier: id.to_owned(),
+            status,
+            python: String::new(),
+            wheel: wheel.map(str::to_owned),
+            path: None,
+            size: wheel.map(|_| 31_950),
+            seconds: 5.04,
+            log: None,
+            error: error.map(str::to_owned),
+        };
+        BuildOutcome {
+            engine: EngineKind::Podman,
+            output_dir: PathBuf::from("wheelhouse"),
+            logs_dir: PathBuf::from("wheelhouse/logs"),
+            dry_run: false,
+            containers: Vec::new(),
+            builds: vec![
+                result(
+                    "cp39-manylinux_x86_64",
+                    Status::Built,
+                    Some("demo-1-cp39-cp39-manylinux_2_5_x86_64.whl"),
+                    None,
+                ),
+                result(
+                    "pp37-manylinux_x86_64",
+                    Status::Failed,
+                    None,
+                    Some("build failed (exit status: 1)"),
+                ),
+            ],
+        }
+    }
+
+    #[test]
+    fn table() {
+        insta::assert_snapshot!(outcome().table(), @r"
+        identifier             result  wheel                                           size  time
+        cp39-manylinux_x86_64  built   demo-1-cp39-cp39-manylinux_2_5_x86_64.whl   31.2 KiB  5.0s
+        pp37-manylinux_x86_64  FAILED  build failed (exit status: 1)                         5.0s
+        ");
+        assert_eq!(outcome().failed(), 1);
+    }
+
+    #[test]
+    fn markdown() {
+        let md = outcome().markdown();
+        assert!(md.contains("| `pp37-manylinux_x86_64` | ❌ failed | build failed (exit status: 1) |  | 5.0 s |"), "{md}");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_size(10), "10 B");
+        assert_eq!(human_size(1536), "1.5 KiB");
+    }
+}
