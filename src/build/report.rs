@@ -249,9 +249,9 @@ mod tests {
     #[test]
     fn table() {
         insta::assert_snapshot!(outcome().table(), @r"
-        identifier             result  wheel                                           size  time
-        cp39-manylinux_x86_64  built   demo-1-cp39-cp39-manylinux_2_5_x86_64.whl   31.2 KiB  5.0s
-        pp37-manylinux_x86_64  FAILED  build failed (exit status: 1)                         5.0s
+        identifier             result  wheel                                          size  time
+        cp39-manylinux_x86_64  built   demo-1-cp39-cp39-manylinux_2_5_x86_64.whl  31.2 KiB  5.0s
+        pp37-manylinux_x86_64  FAILED  build failed (exit status: 1)                        5.0s
         ");
         assert_eq!(outcome().failed(), 1);
     }

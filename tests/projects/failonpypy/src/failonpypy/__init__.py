@@ -1,0 +1,3 @@
+from ._answer import answer
+
+__all__ = ["answer"]

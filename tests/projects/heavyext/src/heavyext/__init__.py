@@ -1,0 +1,3 @@
+from ._heavy import total
+
+__all__ = ["total"]

@@ -1,0 +1,808 @@
+//! `wheelwright build` against real engines: podman with the test bed's build images, the stock
+//! docker CLI against `podman system service`, and the host's own Python. The repaired wheels are
+//! checked with auditwheel (the oracle) and by running the project's own tests in the clean
+//! runtime images (no compiler, no libdemo, no LD_LIBRARY_PATH).
+
+use std::collections::BTreeSet;
+use std::io::Write as _;
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use wheelwright::wheel::filename::WheelFilename;
+
+use crate::common::{repo, run_ok, testbed};
+
+fn log(message: &str) {
+    let _ = writeln!(std::io::stderr(), "{message}");
+}
+
+fn bed(key: &str) -> String {
+    testbed()
+        .env
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("{key} not set by scripts/lib.sh"))
+}
+
+/// The static (musl) wheelwright that containers run for the repair step: the one
+/// scripts/test.sh built and exported, else built here.
+fn container_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(path) = std::env::var_os("WHEELWRIGHT_CONTAINER_BINARY") {
+            return PathBuf::from(path);
+        }
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        run_ok(
+            Command::new(cargo)
+                .args([
+                    "build",
+                    "--locked",
+                    "--quiet",
+                    "--target",
+                    "x86_64-unknown-linux-musl",
+                    "--bin",
+                    "wheelwright",
+                ])
+                .current_dir(repo()),
+        );
+        let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| repo().join("target"), PathBuf::from);
+        let bin = target_dir.join("x86_64-unknown-linux-musl/debug/wheelwright");
+        assert!(
+            bin.is_file(),
+            "{} missing after the musl build (rustup target add x86_64-unknown-linux-musl; scripts/setup-dev.sh does)",
+            bin.display()
+        );
+        bin
+    })
+}
+
+/// The host CA bundle that pip inside containers needs (TLS goes through an intercepting proxy).
+fn ca_bundle() -> String {
+    std::env::var("PIP_CERT")
+        .or_else(|_| std::env::var("SSL_CERT_FILE"))
+        .unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".to_owned())
+}
+
+/// wheelwright with the podman configuration of the test bed and the container binary.
+fn ww() -> Command {
+    let mut cmd = testbed().command(env!("CARGO_BIN_EXE_wheelwright"));
+    cmd.env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("DOCKER_HOST")
+        .env_remove("RUST_LOG")
+        .env("WHEELWRIGHT_CONTAINER_BINARY", container_binary());
+    cmd
+}
+
+/// What every container build here passes: the network and the CA bundle for pip, through
+/// wheelwright's own options (what a user behind a proxy would do).
+fn network_args() -> Vec<String> {
+    let ca = ca_bundle();
+    vec![
+        "--container-arg=--network=host".to_owned(),
+        "--container-arg=-v".to_owned(),
+        format!("--container-arg={ca}:/etc/ssl/certs/wheelwright-ca.crt:ro"),
+        "--environment".to_owned(),
+        "PIP_CERT=/etc/ssl/certs/wheelwright-ca.crt".to_owned(),
+    ]
+}
+
+fn images_args() -> Vec<String> {
+    vec![
+        "--image-x86_64".to_owned(),
+        bed("WW_IMAGE_BUILD_AMD64_REF"),
+        "--image-i686".to_owned(),
+        bed("WW_IMAGE_BUILD_I386_REF"),
+    ]
+}
+
+fn project(name: &str) -> PathBuf {
+    repo().join("tests/projects").join(name)
+}
+
+fn describe(output: &Output) -> String {
+    format!(
+        "status {}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("--json output is not JSON ({e}):\n{}", describe(output)))
+}
+
+/// `(identifier, status, wheel)` of every build in a `--json` result.
+fn builds(result: &Value) -> Vec<(String, String, Option<String>)> {
+    result["builds"]
+        .as_array()
+        .expect("builds")
+        .iter()
+        .map(|b| {
+            (
+                b["identifier"].as_str().expect("identifier").to_owned(),
+                b["status"].as_str().expect("status").to_owned(),
+                b["wheel"].as_str().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+fn container_names(result: &Value) -> Vec<String> {
+    result["containers"]
+        .as_array()
+        .expect("containers")
+        .iter()
+        .map(|c| c["name"].as_str().expect("name").to_owned())
+        .collect()
+}
+
+fn assert_containers_gone(names: &[String]) {
+    for name in names {
+        let status = testbed()
+            .command("podman")
+            .args(["container", "exists", name])
+            .status()
+            .expect("podman");
+        assert!(!status.success(), "container {name} was left behind");
+    }
+}
+
+/// Entries of the output directory: no temporary files, wheels and `logs/` only.
+fn assert_clean_output(dir: &Path) -> Vec<PathBuf> {
+    let mut wheels = Vec::new();
+    for entry in fs_err::read_dir(dir).expect("output dir") {
+        let entry = entry.expect("entry");
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == "logs" {
+            continue;
+        }
+        assert!(
+            name.ends_with(".whl") && !name.starts_with('.'),
+            "unexpected file in the output directory: {name}"
+        );
+        wheels.push(entry.path());
+    }
+    wheels.sort();
+    wheels
+}
+
+fn zip_entries(wheel: &Path) -> Vec<String> {
+    let file = fs_err::File::open(wheel).expect("wheel");
+    let archive = zip::ZipArchive::new(file).expect("zip");
+    archive
+        .file_names()
+        .map(|n| n.expect("entry name").into_owned())
+        .collect()
+}
+
+/// `auditwheel show` (the oracle) must say the wheel is consistent with `manylinux_2_5_<arch>`.
+fn assert_auditwheel_agrees(wheel: &Path, arch: &str) {
+    let out = run_ok(testbed().command("auditwheel").arg("show").arg(wheel));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("\"manylinux_2_5_{arch}\"")),
+        "auditwheel show {}:\n{text}",
+        wheel.display()
+    );
+}
+
+/// Installs `wheel` into a fresh venv of `python` in the runtime image of `arch` (network off,
+/// libdemo absent, no LD_LIBRARY_PATH) and runs the project's tests from `/tmp`.
+fn run_project_tests_in_runtime(wheel: &Path, arch: &str, python: &str, tests: &Path) -> Output {
+    let (image, platform) = match arch {
+        "x86_64" => (bed("WW_IMAGE_RUNTIME_AMD64_REF"), "amd64"),
+        "i686" => (bed("WW_IMAGE_RUNTIME_I386_REF"), "386"),
+        other => panic!("no runtime image for {other}"),
+    };
+    let name = wheel.file_name().expect("name").to_string_lossy().into_owned();
+    let script = format!(
+        "set -e\n\
+         export PIP_DISABLE_PIP_VERSION_CHECK=1\n\
+         if ls /usr/local/lib/libdemo* >/dev/null 2>&1; then echo 'libdemo is present' >&2; exit 9; fi\n\
+         [ -z \"${{LD_LIBRARY_PATH:-}}\" ]\n\
+         py={python}\n\
+         $py -m venv --without-pip /tmp/v >&2\n\
+         $py -m pip --python /tmp/v/bin/python install --quiet --no-index --no-deps /wheels/{name} >&2\n\
+         mkdir /tmp/t && cp /tests/*.py /tmp/t/ && cd /tmp/t\n\
+         exec /tmp/v/bin/python -m unittest -v 2>&1\n"
+    );
+    let mut cmd = testbed().command("podman");
+    cmd.args(["run", "--rm", "--network=none", "--arch", platform])
+        .arg("-v")
+        .arg(format!("{}:/wheels/{name}:ro", wheel.display()))
+        .arg("-v")
+        .arg(format!("{}:/tests:ro", tests.display()))
+        .arg(image)
+        .args(["sh", "-c", &script]);
+    cmd.output().expect("podman run")
+}
+
+/// The example C extension (linking the non-whitelisted libdemo, installed by before-all) for
+/// x86_64 and i686 and every interpreter of the images (CPython 3.9 and PyPy 3.7): four repaired
+/// wheels with the right tags that auditwheel accepts and whose tests pass in the clean runtime
+/// images; nothing left behind; then a second run with warm caches (timed, not asserted).
+///
+/// The frontend is `pip`: `python -m build` cannot create its isolated venv with Debian's
+/// PyPy 3.7 (its sysconfig puts venv scripts in `/local/bin`), a quirk of these local images that
+/// real manylinux PyPys do not have; the docker test below uses the default `build` frontend.
+#[test]
+fn build_democext_for_x86_64_and_i686_with_podman() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("wheelhouse");
+    let cache = dir.path().join("cache");
+    let mut args: Vec<String> = vec![
+        "build".into(),
+        project("democext").display().to_string(),
+        "-o".into(),
+        out.display().to_string(),
+        "--engine".into(),
+        "podman".into(),
+        "--archs".into(),
+        "x86_64,i686".into(),
+        "--pull".into(),
+        "never".into(),
+        "--build-frontend".into(),
+        "pip".into(),
+        "--before-all".into(),
+        "sh {project}/libdemo/build-libdemo.sh /usr/local".into(),
+        "--cache-dir".into(),
+        cache.display().to_string(),
+        "--json".into(),
+    ];
+    args.extend(images_args());
+    args.extend(network_args());
+
+    let started = Instant::now();
+    let output = ww().args(&args).output().expect("wheelwright");
+    let cold = started.elapsed();
+    assert!(output.status.success(), "{}", describe(&output));
+    let result = json(&output);
+    assert_eq!(result["engine"], "podman");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("engine: podman"), "{stderr}");
+    assert!(
+        stderr.contains("[cp39-manylinux_i686] "),
+        "build output is streamed with a prefix:\n{stderr}"
+    );
+
+    let expected = [
+        ("cp39-manylinux_x86_64", "cp39", "cp39", "x86_64"),
+        ("pp37-manylinux_x86_64", "pp37", "pypy37_pp73", "x86_64"),
+        ("cp39-manylinux_i686", "cp39", "cp39", "i686"),
+        ("pp37-manylinux_i686", "pp37", "pypy37_pp73", "i686"),
+    ];
+    let got = builds(&result);
+    assert_eq!(
+        got.iter().map(|b| b.0.as_str()).collect::<Vec<_>>(),
+        expected.iter().map(|e| e.0).collect::<Vec<_>>()
+    );
+    let wheels = assert_clean_output(&out);
+    assert_eq!(wheels.len(), 4, "{wheels:?}");
+    for ((id, status, wheel), (_, python, abi, arch)) in got.iter().zip(expected) {
+        assert_eq!(status, "built", "{id}");
+        let wheel = out.join(wheel.as_deref().expect("wheel name"));
+        let name = WheelFilename::from_path(&wheel).expect("wheel name");
+        assert_eq!(name.python_tags, [python], "{id}");
+        assert_eq!(name.abi_tags, [abi], "{id}");
+        assert!(
+            name.platform_tags
+                .contains(&format!("manylinux_2_5_{arch}")),
+            "{id}: {:?}",
+            name.platform_tags
+        );
+        assert!(
+            name.platform_tags.iter().all(|t| t.ends_with(arch)),
+            "{id}: {:?}",
+            name.platform_tags
+        );
+        let entries = zip_entries(&wheel);
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.starts_with("democext.libs/libdemo-") && e.contains(".so")),
+            "{id}: libdemo not grafted: {entries:?}"
+        );
+        assert_auditwheel_agrees(&wheel, arch);
+        let meta = fs_err::metadata(&wheel).expect("metadata");
+        assert_eq!(meta.uid(), fs_err::metadata(dir.path()).expect("dir").uid());
+        assert!(out.join("logs").join(format!("{id}.log")).is_file(), "{id}: no log");
+
+        let python_path = format!("/opt/python/{python}-{abi}/bin/python");
+        let tests = run_project_tests_in_runtime(
+            &wheel,
+            arch,
+            &python_path,
+            &project("democext").join("tests"),
+        );
+        let text = String::from_utf8_lossy(&tests.stdout);
+        assert!(
+            tests.status.success() && text.contains("Ran 5 tests") && text.contains("OK"),
+            "{id}: the project's tests fail with the repaired wheel:\n{}",
+            describe(&tests)
+        );
+    }
+    assert!(out.join("logs/setup-manylinux_x86_64.log").is_file());
+    assert_containers_gone(&container_names(&result));
+    let ready: Vec<String> = result["containers"]
+        .as_array()
+        .expect("containers")
+        .iter()
+        .map(|c| format!("{} {:.2}s", c["arch"], c["ready_seconds"].as_f64().unwrap_or(0.0)))
+        .collect();
+
+    // Second run: same command, warm caches (pip's cache; the images are local either way).
+    let started = Instant::now();
+    let again = ww().args(&args).output().expect("wheelwright");
+    let warm = started.elapsed();
+    assert!(again.status.success(), "{}", describe(&again));
+    assert_eq!(assert_clean_output(&out).len(), 4);
+    assert_containers_gone(&container_names(&json(&again)));
+    log(&format!(
+        "build democext (x86_64 + i686, cp39 + pp37): cold {cold:.1?}, warm {warm:.1?}; container start -> first command: {}",
+        ready.join(", ")
+    ));
+}
+
+/// A podman API service on a socket in `dir`, stopped (by PID) when dropped.
+struct PodmanService {
+    child: std::process::Child,
+    socket: PathBuf,
+}
+
+impl PodmanService {
+    fn start(dir: &Path) -> Self {
+        let socket = dir.join("podman.sock");
+        let child = testbed()
+            .command("podman")
+            .args(["system", "service", "--time=0"])
+            .arg(format!("unix://{}", socket.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("podman system service");
+        let service = PodmanService { child, socket };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !service.socket.exists() {
+            assert!(Instant::now() < deadline, "podman service did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        service
+    }
+
+    fn docker_host(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+}
+
+impl Drop for PodmanService {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chown(path: &Path, uid: u32) {
+    std::os::unix::fs::chown(path, Some(uid), Some(uid)).expect("chown");
+}
+
+/// The docker code path for real: the stock docker CLI talking to `podman system service`
+/// through DOCKER_HOST, run as an unprivileged user (like a member of the docker group), with
+/// the default `build` frontend, for both architectures. Files the containers create are root's;
+/// the wheels and logs must be the user's, and so must what the build left in the mounted cache.
+#[test]
+fn build_through_the_docker_cli_as_an_unprivileged_user() {
+    const NOBODY: u32 = 65534;
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs_err::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let service = PodmanService::start(dir.path());
+    fs_err::set_permissions(
+        &service.socket,
+        std::os::unix::fs::PermissionsExt::from_mode(0o666),
+    )
+    .expect("chmod socket");
+    let home = dir.path().join("home");
+    fs_err::create_dir(&home).expect("home");
+    chown(&home, NOBODY);
+    let out = home.join("wheelhouse");
+
+    let mut args: Vec<String> = vec![
+        "build".into(),
+        project("democext").display().to_string(),
+        "-o".into(),
+        out.display().to_string(),
+        "--engine".into(),
+        "docker".into(),
+        "--archs".into(),
+        "x86_64,i686".into(),
+        "--build".into(),
+        "cp39-*".into(),
+        // before-all runs as root in the container and writes into the mounted pip cache.
+        "--before-all".into(),
+        "sh {project}/libdemo/build-libdemo.sh /usr/local && mkdir -p \"$PIP_CACHE_DIR/probe\" && touch \"$PIP_CACHE_DIR/probe/file\"".into(),
+        "--json".into(),
+    ];
+    args.extend(images_args());
+    args.extend(network_args());
+    let mut cmd = testbed().command("setpriv");
+    cmd.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--reset-env",
+    ])
+    .arg("env")
+    .arg(format!("HOME={}", home.display()))
+    .arg(format!("PATH={}", std::env::var("PATH").unwrap_or_default()))
+    .arg(format!("DOCKER_HOST={}", service.docker_host()))
+    .arg(format!("WHEELWRIGHT_CONTAINER_BINARY={}", container_binary().display()))
+    .arg(env!("CARGO_BIN_EXE_wheelwright"))
+    .args(&args);
+    let output = cmd.output().expect("setpriv");
+    assert!(output.status.success(), "{}", describe(&output));
+    let result = json(&output);
+    assert_eq!(result["engine"], "docker");
+    let got = builds(&result);
+    assert_eq!(
+        got.iter().map(|b| (b.0.as_str(), b.1.as_str())).collect::<Vec<_>>(),
+        [("cp39-manylinux_x86_64", "built"), ("cp39-manylinux_i686", "built")]
+    );
+    let wheels = assert_clean_output(&out);
+    assert_eq!(wheels.len(), 2);
+    for (wheel, arch) in wheels.iter().zip(["i686", "x86_64"]) {
+        assert!(
+            wheel.display().to_string().ends_with(&format!("manylinux_2_5_{arch}.whl")),
+            "{}",
+            wheel.display()
+        );
+        assert_auditwheel_agrees(wheel, arch);
+    }
+    let mut owners = BTreeSet::new();
+    for path in walk(&out).into_iter().chain(walk(&home.join(".cache/wheelwright"))) {
+        owners.insert((
+            path.strip_prefix(&home).unwrap_or(&path).display().to_string(),
+            fs_err::symlink_metadata(&path).expect("metadata").uid(),
+        ));
+    }
+    assert!(
+        owners.iter().any(|(p, _)| p.ends_with("pip/probe/file")),
+        "the before-all probe file is missing: {owners:?}"
+    );
+    let not_ours: Vec<_> = owners.iter().filter(|(_, uid)| *uid != NOBODY).collect();
+    assert!(not_ours.is_empty(), "files not owned by the invoking user: {not_ours:?}");
+    // The wheels work.
+    for (wheel, arch) in wheels.iter().zip(["i686", "x86_64"]) {
+        let tests = run_project_tests_in_runtime(
+            wheel,
+            arch,
+            "/opt/python/cp39-cp39/bin/python",
+            &project("democext").join("tests"),
+        );
+        assert!(tests.status.success(), "{arch}: {}", describe(&tests));
+    }
+    assert_containers_gone(&container_names(&result));
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = fs_err::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        }
+        out.push(path);
+    }
+    out
+}
+
+/// A project that fails on PyPy: the CPython wheel still lands in the output directory, the
+/// table shows the failure, the exit code is 1; with --keep-container the container stays and
+/// the printed command enters it in the failed build's directory.
+#[test]
+fn one_failing_interpreter_does_not_lose_the_others() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("wheelhouse");
+    let mut args: Vec<String> = vec![
+        "build".into(),
+        project("failonpypy").display().to_string(),
+        "-o".into(),
+        out.display().to_string(),
+        "--engine".into(),
+        "podman".into(),
+        "--archs".into(),
+        "x86_64".into(),
+        "--build-frontend".into(),
+        "pip".into(),
+        "--keep-container".into(),
+    ];
+    args.extend(images_args());
+    args.extend(network_args());
+    let output = ww().args(&args).output().expect("wheelwright");
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let table: Vec<&str> = stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("identifier "))
+        .collect();
+    assert!(
+        table.iter().any(|l| l.starts_with("cp39-manylinux_x86_64") && l.contains(" built ")),
+        "{stderr}"
+    );
+    assert!(
+        table.iter().any(|l| l.starts_with("pp37-manylinux_x86_64")
+            && l.contains("FAILED")
+            && l.contains("build failed")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("error: 1 of 2 builds failed"), "{stderr}");
+    let wheels = assert_clean_output(&out);
+    assert_eq!(wheels.len(), 1, "{wheels:?}");
+    assert!(
+        wheels[0]
+            .display()
+            .to_string()
+            .contains("failonpypy-0.1.0-cp39-cp39-manylinux"),
+        "{wheels:?}"
+    );
+    let pypy_log = fs_err::read_to_string(out.join("logs/pp37-manylinux_x86_64.log")).expect("log");
+    assert!(
+        pypy_log.contains("refuses to build on PyPy (deliberate test failure)"),
+        "{pypy_log}"
+    );
+
+    // Kept: the container exists and the printed command's directory is the failed build's.
+    let enter = stderr
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("podman exec -it "))
+        .unwrap_or_else(|| panic!("no enter command printed:\n{stderr}"));
+    let words: Vec<&str> = enter.split_whitespace().collect();
+    assert_eq!(words[3], "-w", "{enter}");
+    let workdir = words[4];
+    let name = words[5];
+    assert!(workdir.ends_with("/builds/pp37-manylinux_x86_64/project"), "{enter}");
+    let inside = testbed()
+        .command("podman")
+        .args(["exec", "-w", workdir, name, "test", "-f", "setup.py"])
+        .status()
+        .expect("podman exec");
+    let removed = testbed()
+        .command("podman")
+        .args(["rm", "-f", name])
+        .output()
+        .expect("podman rm");
+    assert!(inside.success(), "cannot enter the kept container with `{enter}`");
+    assert!(removed.status.success(), "{}", describe(&removed));
+}
+
+/// The host engine: no container, this machine's Python (the tool venv's, found as `python3` on
+/// PATH since there is no /opt/python here); libdemo built by before-all into a directory of the
+/// test and found through the environment. The repaired wheel works in a fresh venv without
+/// LD_LIBRARY_PATH, and the work directory is gone afterwards.
+#[test]
+fn build_on_the_host_with_its_own_python() {
+    assert!(
+        !Path::new("/opt/python").exists(),
+        "this test expects a host without /opt/python"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("wheelhouse");
+    let deps = dir.path().join("deps");
+    let venv_bin = testbed().venv.join("bin");
+    let path = format!(
+        "{}:{}",
+        venv_bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = ww()
+        .env("PATH", &path)
+        .args(["build"])
+        .arg(project("democext"))
+        .arg("-o")
+        .arg(&out)
+        .args(["--engine", "host", "--json", "--before-all"])
+        .arg(format!(
+            "sh {{project}}/libdemo/build-libdemo.sh {}",
+            deps.display()
+        ))
+        .arg("--environment")
+        .arg(format!("DEMO_PREFIX={}", deps.display()))
+        .arg("--environment")
+        .arg(format!("LD_LIBRARY_PATH={}/lib", deps.display()))
+        .output()
+        .expect("wheelwright");
+    assert!(output.status.success(), "{}", describe(&output));
+    let result = json(&output);
+    assert_eq!(result["engine"], "host");
+    let python = run_ok(
+        Command::new(venv_bin.join("python3"))
+            .args(["-c", "import sys; print('cp%d%d' % sys.version_info[:2])"]),
+    );
+    let tag = String::from_utf8_lossy(&python.stdout).trim().to_owned();
+    let got = builds(&result);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, format!("{tag}-manylinux_x86_64"));
+    assert_eq!(got[0].1, "built");
+    let wheels = assert_clean_output(&out);
+    assert_eq!(wheels.len(), 1);
+    let entries = zip_entries(&wheels[0]);
+    assert!(
+        entries.iter().any(|e| e.starts_with("democext.libs/libdemo-")),
+        "{entries:?}"
+    );
+    for name in container_names(&result) {
+        assert!(!Path::new(&name).exists(), "work directory {name} left behind");
+    }
+    // A fresh venv of the same Python, no LD_LIBRARY_PATH, the project's tests.
+    let venv = dir.path().join("venv");
+    run_ok(
+        Command::new(venv_bin.join("python3"))
+            .args(["-m", "venv", "--without-pip"])
+            .arg(&venv),
+    );
+    run_ok(
+        Command::new(venv_bin.join("python3"))
+            .args(["-m", "pip", "--python"])
+            .arg(venv.join("bin/python"))
+            .args(["install", "--quiet", "--no-index", "--no-deps"])
+            .arg(&wheels[0])
+            .env_remove("PIP_FIND_LINKS"),
+    );
+    let tests = Command::new(venv.join("bin/python"))
+        .args(["-m", "unittest", "-v", "test_democext"])
+        .current_dir(project("democext").join("tests"))
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .expect("python");
+    assert!(tests.status.success(), "{}", describe(&tests));
+}
+
+/// Runs wheelwright with `-q` and expects exit 1 and exactly one `error:` line containing
+/// `needle`, and no panic.
+fn assert_one_line_failure(args: &[String], needle: &str) {
+    let output = ww().arg("-q").args(args).output().expect("wheelwright");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line:\n{stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    assert!(lines[0].contains(needle), "expected `{needle}` in:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Bad input that needs an engine: a missing image (`--pull never`), an image that cannot be
+/// pulled, a selection that matches nothing (the message lists what exists), docker without a
+/// daemon, a dynamically linked binary for the containers. No container is left behind.
+#[test]
+fn build_bad_input_with_an_engine() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("wheelhouse");
+    let base = |extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = vec![
+            "build".into(),
+            project("democext").display().to_string(),
+            "-o".into(),
+            out.display().to_string(),
+            "--engine".into(),
+            "podman".into(),
+        ];
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        args
+    };
+    let before = podman_containers();
+
+    assert_one_line_failure(
+        &base(&["--image-x86_64", "localhost/wheelwright-no-such-image:1", "--pull", "never"]),
+        "image `localhost/wheelwright-no-such-image:1` is not present locally and `--pull never` forbids pulling it",
+    );
+    assert_one_line_failure(
+        &base(&["--image-x86_64", "localhost/wheelwright-no-such-image:1"]),
+        "cannot pull image `localhost/wheelwright-no-such-image:1` (1 attempt)",
+    );
+    let amd64 = bed("WW_IMAGE_BUILD_AMD64_REF");
+    assert_one_line_failure(
+        &base(&["--image-x86_64", &amd64, "--build", "cp312-*"]),
+        "--build `cp312-*` matches no interpreter; available: cp39-manylinux_x86_64, pp37-manylinux_x86_64",
+    );
+    assert_one_line_failure(
+        &base(&["--image-x86_64", &amd64, "--only", "cp313-manylinux_x86_64"]),
+        "--only `cp313-manylinux_x86_64` matches no interpreter; available: cp39-manylinux_x86_64, pp37-manylinux_x86_64",
+    );
+    // A dynamically linked binary cannot run in the containers.
+    let output = ww()
+        .arg("-q")
+        .args(base(&["--image-x86_64", &amd64]))
+        .env("WHEELWRIGHT_CONTAINER_BINARY", env!("CARGO_BIN_EXE_wheelwright"))
+        .output()
+        .expect("wheelwright");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(
+        stderr.trim().lines().count() == 1
+            && stderr.contains("is dynamically linked")
+            && stderr.contains("x86_64-unknown-linux-musl"),
+        "{stderr}"
+    );
+    // docker without a daemon.
+    let output = ww()
+        .args(["-q", "build"])
+        .arg(project("democext"))
+        .args(["--engine", "docker"])
+        .env("DOCKER_HOST", format!("unix://{}/no.sock", dir.path().display()))
+        .output()
+        .expect("wheelwright");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(
+        stderr.trim().lines().count() == 1 && stderr.starts_with("error: `docker info` failed: "),
+        "{stderr}"
+    );
+    // auto falls back to the host when neither answers, and says so.
+    let output = ww()
+        .args(["build", "--dry-run"])
+        .arg(project("democext"))
+        .arg("-o")
+        .arg(&out)
+        .env("DOCKER_HOST", format!("unix://{}/no.sock", dir.path().display()))
+        .env("PATH", format!("{}:/nonexistent", testbed().venv.join("bin").display()))
+        .output()
+        .expect("wheelwright");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{}", describe(&output));
+    assert!(
+        stderr.contains("engine: host (auto; docker: not installed; podman: not installed)"),
+        "{stderr}"
+    );
+    assert_eq!(podman_containers(), before, "containers left behind");
+    // Nothing was written but the (empty) logs directory.
+    assert!(assert_clean_output(&out).is_empty());
+}
+
+fn podman_containers() -> BTreeSet<String> {
+    let out = run_ok(testbed().command("podman").args(["ps", "-a", "--format", "{{.Names}}"]));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with("wheelwright-"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `--dry-run` lists the selected identifiers from the images without building.
+#[test]
+fn dry_run_lists_identifiers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut args: Vec<String> = vec![
+        "build".into(),
+        project("democext").display().to_string(),
+        "-o".into(),
+        dir.path().join("wheelhouse").display().to_string(),
+        "--engine".into(),
+        "podman".into(),
+        "--archs".into(),
+        "x86_64,i686".into(),
+        "--dry-run".into(),
+        "--skip".into(),
+        "pp*-manylinux_x86_64".into(),
+    ];
+    args.extend(images_args());
+    let output = ww().args(&args).output().expect("wheelwright");
+    assert!(output.status.success(), "{}", describe(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "cp39-manylinux_x86_64\ncp39-manylinux_i686\npp37-manylinux_i686\n"
+    );
+}
