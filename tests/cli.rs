@@ -1007,3 +1007,121 @@ fn repair_drops_a_libpython_dependency() {
     );
     assert!(report["grafted"].as_array().expect("grafted").is_empty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// `wheelwright build`: bad input that is caught before any engine runs.
+
+fn democext() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/projects/democext")
+}
+
+/// Runs `wheelwright -q build ARGS` and expects exit 1 with exactly one stderr line, an
+/// `error:` containing `needle`, and no output directory created.
+fn assert_build_refused(args: &[&str], needle: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("wheelhouse");
+    let output = wheelwright()
+        .args(["-q", "build", "-o"])
+        .arg(&out)
+        .args(args)
+        .env("PATH", "")
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{args:?}: one line expected: {stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    assert!(
+        lines[0].contains(needle),
+        "{args:?}: expected `{needle}` in {stderr}"
+    );
+    assert!(!out.exists(), "{args:?}: the output directory was created");
+}
+
+#[test]
+fn build_help_describes_the_options() {
+    let output = wheelwright()
+        .args(["build", "--help"])
+        .output()
+        .expect("run");
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    for needle in [
+        "--archs",
+        "--engine",
+        "--image-i686",
+        "--before-all",
+        "--environment-pass",
+        "--jobs",
+        "--keep-container",
+        "--dry-run",
+        "to find the interpreters in the images",
+        "--container-arg",
+        "--build-frontend",
+        "--config-setting",
+        "--pull",
+        "--only",
+        "logs/<identifier>.log",
+    ] {
+        assert!(
+            text.contains(needle),
+            "`{needle}` missing from build --help:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn build_refuses_bad_input_in_one_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("nope");
+    let democext = democext();
+    let democext = democext.to_str().expect("utf-8 path");
+    assert_build_refused(&[missing.to_str().expect("utf-8")], "does not exist");
+    assert_build_refused(
+        &[dir.path().to_str().expect("utf-8")],
+        "neither pyproject.toml nor setup.py",
+    );
+    assert_build_refused(
+        &[democext, "--build", "cp3{9,10-*"],
+        "--build/--skip: `cp3{9,10-*`",
+    );
+    assert_build_refused(
+        &[democext, "--only", "cp39"],
+        "--only: `cp39` is not a build identifier",
+    );
+    assert_build_refused(
+        &[democext, "--archs", "x86_64,sparc"],
+        "--archs: `sparc` is not an architecture",
+    );
+    assert_build_refused(
+        &[democext, "--environment", "CFLAGS"],
+        "--environment `CFLAGS`: expected KEY=VALUE",
+    );
+    assert_build_refused(
+        &[democext, "--environment", "1X=2", "--engine", "host"],
+        "--environment: `1X` is not a valid variable name",
+    );
+    // PATH is empty: the engine is not installed.
+    assert_build_refused(
+        &[democext, "--engine", "podman"],
+        "`podman` is not installed",
+    );
+    assert_build_refused(
+        &[democext, "--engine", "docker"],
+        "`docker` is not installed",
+    );
+}
+
+#[test]
+fn build_usage_errors_exit_2() {
+    for args in [
+        &["build", "--jobs", "0"][..],
+        &["build", "--engine", "lxc"],
+        &["build", "--pull", "sometimes"],
+        &["build", "--build-frontend", "poetry"],
+    ] {
+        let output = wheelwright().args(args).output().expect("run");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+    }
+}

@@ -100,7 +100,10 @@ mod tests {
             parse(&["auto", "auto32"]).expect("parses"),
             [ElfArch::X86_64, ElfArch::I686]
         );
-        assert_eq!(parse(&["x86_64", "x86_64"]).expect("parses"), [ElfArch::X86_64]);
+        assert_eq!(
+            parse(&["x86_64", "x86_64"]).expect("parses"),
+            [ElfArch::X86_64]
+        );
         assert!(parse(&["sparc"]).expect_err("bad").contains("`sparc`"));
         assert!(parse(&[""]).is_err());
     }

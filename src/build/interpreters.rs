@@ -105,7 +105,7 @@ pub fn from_opt_python(
             None => unknown.push(path.clone()),
         }
     }
-    found.sort_by(|a, b| sort_key(&a.identifier).cmp(&sort_key(&b.identifier)));
+    sort(&mut found);
     (found, unknown)
 }
 
@@ -122,7 +122,7 @@ fn sort_key(id: &Identifier) -> (bool, String, u32, u32, bool) {
 
 /// Sorts interpreters like [`from_opt_python`] does.
 pub fn sort(interpreters: &mut [Interpreter]) {
-    interpreters.sort_by(|a, b| sort_key(&a.identifier).cmp(&sort_key(&b.identifier)));
+    interpreters.sort_by_key(|i| sort_key(&i.identifier));
 }
 
 /// Python code printing an interpreter's tag (`cp311`, `cp313t`, `pp310`).

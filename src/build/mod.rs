@@ -330,21 +330,14 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         check_name("--environment-pass", name)?;
     }
 
-    fs_err::create_dir_all(&options.output_dir).map_err(io_error(format!(
-        "cannot create the output directory `{}`",
-        options.output_dir.display()
-    )))?;
-    let output_dir = std::fs::canonicalize(&options.output_dir).map_err(io_error(format!(
-        "cannot resolve `{}`",
-        options.output_dir.display()
-    )))?;
+    // Nothing is created before the inputs, the engine and the images have been checked.
+    let output_dir = resolve_path(&options.output_dir);
     if let Ok(rel) = output_dir.strip_prefix(&project) {
         if !rel.as_os_str().is_empty() {
             filter.exclude(rel.to_path_buf());
         }
     }
     let logs_dir = output_dir.join("logs");
-    fs_err::create_dir_all(&logs_dir).map_err(io_error("cannot create the logs directory"))?;
 
     let selected = engine::select(options.engine)?;
     ui::message(&format!("engine: {}", selected.reason));
@@ -381,8 +374,10 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             caches.push(("ccache", "CCACHE_DIR", ccache.clone()));
         }
         for (name, var, dir) in caches {
-            fs_err::create_dir_all(&dir)
-                .map_err(io_error(format!("cannot create the cache directory `{}`", dir.display())))?;
+            fs_err::create_dir_all(&dir).map_err(io_error(format!(
+                "cannot create the cache directory `{}`",
+                dir.display()
+            )))?;
             let dir = std::fs::canonicalize(&dir)
                 .map_err(io_error(format!("cannot resolve `{}`", dir.display())))?;
             let target = format!("{CONTAINER_WORK_ROOT}/cache/{name}");
@@ -403,9 +398,16 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
 
     // Start and probe one environment per architecture.
     let archs: Vec<ElfArch> = if host {
-        vec![wanted_archs.as_ref().and_then(|a| a.first().copied()).unwrap_or_else(engine::native_arch)]
+        vec![
+            wanted_archs
+                .as_ref()
+                .and_then(|a| a.first().copied())
+                .unwrap_or_else(engine::native_arch),
+        ]
     } else {
-        wanted_archs.clone().unwrap_or_else(|| vec![engine::native_arch()])
+        wanted_archs
+            .clone()
+            .unwrap_or_else(|| vec![engine::native_arch()])
     };
     let mut targets = Vec::new();
     let mut all_available = Vec::new();
@@ -564,8 +566,14 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         });
     }
 
+    fs_err::create_dir_all(&logs_dir).map_err(io_error(format!(
+        "cannot create the output directory `{}`",
+        options.output_dir.display()
+    )))?;
     let mut pass = Vec::new();
-    for name in std::iter::once("SOURCE_DATE_EPOCH").chain(options.environment_pass.iter().map(String::as_str)) {
+    for name in std::iter::once("SOURCE_DATE_EPOCH")
+        .chain(options.environment_pass.iter().map(String::as_str))
+    {
         if std::env::var_os(name).is_some() && !pass.iter().any(|p| p == name) {
             pass.push(name.to_owned());
         } else if name != "SOURCE_DATE_EPOCH" {
@@ -622,9 +630,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
                     );
                 let enter = target.container.enter_command(&workdir);
                 if engine_kind == EngineKind::Host {
-                    ui::message(&format!(
-                        "kept the work directory for inspection: {enter}"
-                    ));
+                    ui::message(&format!("kept the work directory for inspection: {enter}"));
                 } else {
                     ui::message(&format!(
                         "kept container `{name}` for inspection; enter it with:\n    {enter}\n  remove it with:\n    {engine_kind} rm -f {name}",
@@ -649,6 +655,25 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         containers,
         builds,
     })
+}
+
+/// `path` made absolute with symlinks resolved as far as it exists.
+fn resolve_path(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            return rest.iter().rev().fold(real, |p, c| p.join(c));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return absolute,
+        }
+    }
 }
 
 fn container_report(target: &Target, kept: Option<String>) -> ContainerReport {
@@ -823,13 +848,12 @@ impl Run<'_> {
     fn setup(&self, t: usize) -> Setup {
         let target = &self.targets[t];
         let started = Instant::now();
-        let path = self
-            .logs_dir
-            .join(format!("setup-{}.log", target.platform));
+        let path = self.logs_dir.join(format!("setup-{}.log", target.platform));
         let log = match Log::create(&path, &format!("[{}]", target.platform), self.live) {
             Ok(log) => log,
             Err(err) => {
-                return self.fail_setup(target, format!("cannot write `{}`: {err}", path.display()));
+                return self
+                    .fail_setup(target, format!("cannot write `{}`: {err}", path.display()));
             }
         };
         if let Ok(mut p) = target.setup_log.lock() {
@@ -896,7 +920,10 @@ impl Run<'_> {
                 let why = format!("{why}; log: {}", log.path().display());
                 github::annotation(
                     github::Level::Error,
-                    Some(&format!("wheelwright build: {} set-up failed", target.platform)),
+                    Some(&format!(
+                        "wheelwright build: {} set-up failed",
+                        target.platform
+                    )),
                     None,
                     &format!("{why}\n{}", log.tail(20).join("\n")),
                 );
@@ -1002,7 +1029,12 @@ impl Run<'_> {
         }
     }
 
-    fn finish_failed(&self, target: &Target, mut result: BuildResult, log: Option<&Log>) -> BuildResult {
+    fn finish_failed(
+        &self,
+        target: &Target,
+        mut result: BuildResult,
+        log: Option<&Log>,
+    ) -> BuildResult {
         target.failed.store(true, Ordering::SeqCst);
         if let Ok(mut first) = target.first_failed.lock() {
             first.get_or_insert_with(|| result.identifier.clone());
@@ -1120,7 +1152,11 @@ impl Run<'_> {
             let size = container
                 .copy_out(&format!("{repaired}/{name}"), &dest)
                 .map_err(|e| e.to_string())?;
-            log.note(&format!("copied to {} ({})", dest.display(), report::human_size(size)));
+            log.note(&format!(
+                "copied to {} ({})",
+                dest.display(),
+                report::human_size(size)
+            ));
             if let Ok(parsed) = name.parse::<WheelFilename>() {
                 let kind = if parsed.is_pure() {
                     Some(Reusable::Pure)
@@ -1215,9 +1251,21 @@ mod tests {
         let err = check_project(&dir.path().join("nope")).expect_err("missing");
         assert!(err.to_string().contains("does not exist"), "{err}");
         let err = check_project(dir.path()).expect_err("empty");
-        assert!(err.to_string().contains("neither pyproject.toml nor setup.py"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("neither pyproject.toml nor setup.py"),
+            "{err}"
+        );
         std::fs::write(dir.path().join("setup.py"), "").expect("write");
         assert!(check_project(dir.path()).is_ok());
+    }
+
+    #[test]
+    fn paths_resolve_beyond_what_exists() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let real = std::fs::canonicalize(dir.path()).expect("canonical");
+        assert_eq!(resolve_path(dir.path()), real);
+        assert_eq!(resolve_path(&dir.path().join("a/b")), real.join("a/b"));
     }
 
     #[test]

@@ -96,7 +96,10 @@ impl ProjectFilter {
         }
         let mut excluded = false;
         for (negate, glob) in &self.rules {
-            if relative.ancestors().any(|a| !a.as_os_str().is_empty() && glob.is_match(a)) {
+            if relative
+                .ancestors()
+                .any(|a| !a.as_os_str().is_empty() && glob.is_match(a))
+            {
                 excluded = !negate;
             }
         }
@@ -193,7 +196,10 @@ mod tests {
         assert!(excluded(&f, "src/pkg.egg-info", true));
         assert!(excluded(&f, "build", true));
         assert!(excluded(&f, "wheelhouse", true));
-        assert!(!excluded(&f, "src/build", true), "only the top-level build/");
+        assert!(
+            !excluded(&f, "src/build", true),
+            "only the top-level build/"
+        );
         assert!(!excluded(&f, "src/pkg/core.c", false));
     }
 
@@ -206,9 +212,15 @@ mod tests {
         assert!(excluded(&f, "node_modules", true));
         assert!(excluded(&f, "node_modules/x/y.js", false));
         assert!(excluded(&f, "a.tmp", false));
-        assert!(!excluded(&f, "sub/a.tmp", false), "`*` stays within one component");
+        assert!(
+            !excluded(&f, "sub/a.tmp", false),
+            "`*` stays within one component"
+        );
         assert!(excluded(&f, "docs/img/deep/x.png", false));
-        assert!(!excluded(&f, "docs/keep/logo.png", false), "negation re-includes");
+        assert!(
+            !excluded(&f, "docs/keep/logo.png", false),
+            "negation re-includes"
+        );
         assert!(excluded(&f, "data", true));
         assert!(!excluded(&f, "src/data", true));
         assert!(ProjectFilter::from_dockerignore("a[").is_err());
@@ -236,8 +248,17 @@ mod tests {
         let names: Vec<String> = archive
             .entries()
             .expect("entries")
-            .map(|e| e.expect("entry").path().expect("path").display().to_string())
+            .map(|e| {
+                e.expect("entry")
+                    .path()
+                    .expect("path")
+                    .display()
+                    .to_string()
+            })
             .collect();
-        assert_eq!(names, ["setup.py", "src", "src/pkg", "src/pkg/a.py", "src/pkg/b.py"]);
+        assert_eq!(
+            names,
+            ["setup.py", "src", "src/pkg", "src/pkg/a.py", "src/pkg/b.py"]
+        );
     }
 }

@@ -259,7 +259,12 @@ mod tests {
     #[test]
     fn markdown() {
         let md = outcome().markdown();
-        assert!(md.contains("| `pp37-manylinux_x86_64` | ❌ failed | build failed (exit status: 1) |  | 5.0 s |"), "{md}");
+        assert!(
+            md.contains(
+                "| `pp37-manylinux_x86_64` | ❌ failed | build failed (exit status: 1) |  | 5.0 s |"
+            ),
+            "{md}"
+        );
     }
 
     #[test]

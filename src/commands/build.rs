@@ -21,8 +21,8 @@ fn key_value(option: &str, text: &str) -> Result<(String, String)> {
 
 /// The resolved options of a `wheelwright build` command line.
 pub fn options(args: &BuildArgs) -> Result<BuildOptions> {
-    let selector = BuildSelector::new(&args.build, &args.skip)
-        .map_err(|e| anyhow!("--build/--skip: {e}"))?;
+    let selector =
+        BuildSelector::new(&args.build, &args.skip).map_err(|e| anyhow!("--build/--skip: {e}"))?;
     let only = args
         .only
         .as_deref()
@@ -74,9 +74,7 @@ pub fn options(args: &BuildArgs) -> Result<BuildOptions> {
         before_build: hook(&args.before_build),
         environment,
         environment_pass: args.environment_pass.clone(),
-        jobs: args
-            .jobs
-            .map_or_else(build::default_jobs, |j| j as usize),
+        jobs: args.jobs.map_or_else(build::default_jobs, |j| j as usize),
         keep_container: args.keep_container,
         pull: args.pull,
         dry_run: args.dry_run,
@@ -84,7 +82,10 @@ pub fn options(args: &BuildArgs) -> Result<BuildOptions> {
         frontend: args.build_frontend,
         config_settings,
         pythons: args.pythons.clone(),
-        container_binary: args.container_binary.clone().filter(|p| !p.as_os_str().is_empty()),
+        container_binary: args
+            .container_binary
+            .clone()
+            .filter(|p| !p.as_os_str().is_empty()),
         cache_dir: args.cache_dir.clone().filter(|p| !p.as_os_str().is_empty()),
         ccache_dir: args.ccache_dir.clone(),
     })

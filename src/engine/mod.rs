@@ -23,8 +23,8 @@ use std::time::Duration;
 use serde::Serialize;
 use tracing::debug;
 
-pub use container::{Container, Discard, OutputSink};
 use container::Backend;
+pub use container::{Container, Discard, OutputSink};
 use process::{CommandError, checked_stdout, find_program, shell_quote};
 
 use crate::elf::ElfArch;
@@ -91,7 +91,9 @@ pub enum PullPolicy {
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// The engine's program is not on PATH.
-    #[error("`{program}` is not installed (not found on PATH); install it or choose another --engine")]
+    #[error(
+        "`{program}` is not installed (not found on PATH); install it or choose another --engine"
+    )]
     NotInstalled {
         /// Ex) `podman`
         program: String,
@@ -209,8 +211,12 @@ pub trait Engine: Send + Sync {
     fn kind(&self) -> EngineKind;
 
     /// Makes sure `image` for `arch` is available locally, pulling it per `pull`.
-    fn prepare_image(&self, image: &str, arch: ElfArch, pull: PullPolicy)
-    -> Result<(), EngineError>;
+    fn prepare_image(
+        &self,
+        image: &str,
+        arch: ElfArch,
+        pull: PullPolicy,
+    ) -> Result<(), EngineError>;
 
     /// Starts a long-lived container. Its work directory is [`Container::work_root`].
     fn start(&self, spec: &ContainerSpec) -> Result<Container, EngineError>;
@@ -416,10 +422,7 @@ impl CliEngine {
         let out = checked_stdout(Command::new(&program).args(["info", "--format", format]))
             .map_err(|err| EngineError::NotAnswering {
                 program: name.to_owned(),
-                reason: err
-                    .last_line()
-                    .unwrap_or(err.status.as_str())
-                    .to_owned(),
+                reason: err.last_line().unwrap_or(err.status.as_str()).to_owned(),
             })?;
         Ok(CliEngine {
             kind,
@@ -461,12 +464,11 @@ impl CliEngine {
                     String::new()
                 }
             ));
-            let result = checked_stdout(self.command().args([
-                "pull",
-                "--platform",
-                platform(arch),
-                image,
-            ]));
+            let result =
+                checked_stdout(
+                    self.command()
+                        .args(["pull", "--platform", platform(arch), image]),
+                );
             let err = match result {
                 Ok(_) => return Ok(()),
                 Err(err) => err,
@@ -769,7 +771,9 @@ mod tests {
         assert!(is_permanent_pull_error(
             "Error: initializing source docker://localhost/x:y: pinging container registry localhost: Get \"https://localhost/v2/\": dial tcp 127.0.0.1:443: connect: connection refused"
         ));
-        assert!(is_permanent_pull_error("manifest unknown: manifest unknown"));
+        assert!(is_permanent_pull_error(
+            "manifest unknown: manifest unknown"
+        ));
         assert!(!is_permanent_pull_error(
             "received unexpected HTTP status: 502 Bad Gateway"
         ));

@@ -126,7 +126,10 @@ mod tests {
 
     #[test]
     fn quoting() {
-        assert_eq!(shell_quote("/opt/python/cp39-cp39/bin"), "/opt/python/cp39-cp39/bin");
+        assert_eq!(
+            shell_quote("/opt/python/cp39-cp39/bin"),
+            "/opt/python/cp39-cp39/bin"
+        );
         assert_eq!(shell_quote("a b"), "'a b'");
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote(""), "''");
@@ -145,7 +148,10 @@ mod tests {
             .expect_err("fails");
         assert_eq!(err.last_line(), Some("oops"));
         let text = err.to_string();
-        assert!(text.starts_with("`sh -c 'echo oops >&2; exit 3'` failed (exit status: 3)"), "{text}");
+        assert!(
+            text.starts_with("`sh -c 'echo oops >&2; exit 3'` failed (exit status: 3)"),
+            "{text}"
+        );
         assert!(find_program("sh").is_some());
         assert!(find_program("wheelwright-no-such-program").is_none());
     }
