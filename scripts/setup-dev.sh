@@ -2,7 +2,8 @@
 # Idempotent set-up of wheelwright's real-component test bed (see shared/reference/test-environment.md):
 #
 #   1. apt packages: rootful podman (runc), debootstrap, zstd, a 32-bit C toolchain, GNU time;
-#   2. the tool venv $WW_VENV from scripts/requirements-dev.txt;
+#   2. the tool venv $WW_VENV from scripts/requirements-dev.txt, and the Rust musl target (the static
+#      wheelwright that `wheelwright build` mounts into containers);
 #   3. four Debian bullseye test images built with debootstrap, cached as .tar.zst under
 #      $WW_CACHE/images and imported into the project's own podman storage ($WW_STATE):
 #        build   images ($WW_IMAGE_BUILD_AMD64, $WW_IMAGE_BUILD_I386): manylinux-like, gcc + headers,
@@ -14,7 +15,7 @@
 #
 # Usage: scripts/setup-dev.sh           set up what is missing (a warm run takes seconds)
 #        scripts/setup-dev.sh --check   only verify; print what is missing; exit 1 if anything is
-#        scripts/setup-dev.sh --venv    only the tool venv (what scripts/example.sh needs)
+#        scripts/setup-dev.sh --venv    only the tool venv and the musl target (what scripts/example.sh needs)
 #
 # Everything lives under $WW_CACHE (default ~/.cache/wheelwright-dev, override with
 # WHEELWRIGHT_DEV_CACHE). Safe to re-run and to interrupt: unfinished work is built in temporary
@@ -270,6 +271,26 @@ ww_step_venv() {
     cp -- "$WW_REQUIREMENTS" "$WW_VENV_STAMP"
 }
 
+# The target of the static wheelwright binary that `wheelwright build` mounts into containers.
+WW_MUSL_TARGET=x86_64-unknown-linux-musl
+
+ww_musl_target_installed() {
+    rustup target list --installed 2>/dev/null | grep -qx "$WW_MUSL_TARGET"
+}
+
+ww_step_musl() {
+    if ! command -v rustup >/dev/null 2>&1; then
+        ww_warn "rustup not found: cannot add the $WW_MUSL_TARGET target (needed for the static binary wheelwright build mounts)"
+        return 0
+    fi
+    if ww_musl_target_installed; then
+        ww_log "rust: $WW_MUSL_TARGET target present"
+        return 0
+    fi
+    ww_log "rust: rustup target add $WW_MUSL_TARGET"
+    rustup target add "$WW_MUSL_TARGET"
+}
+
 # ---------------------------------------------------------------------------------------------
 # 3. images
 
@@ -394,6 +415,7 @@ ww_check() {
 
     mapfile -t missing < <(ww_missing_apt)
     ((${#missing[@]} == 0)) || problems+=("apt packages missing: ${missing[*]}")
+    ww_musl_target_installed || problems+=("rust target $WW_MUSL_TARGET not installed")
 
     if [[ ! -f $WW_VENV_STAMP ]] || ! cmp -s "$WW_VENV_STAMP" "$WW_REQUIREMENTS"; then
         problems+=("tool venv $WW_VENV missing or incomplete")
@@ -506,9 +528,10 @@ main() {
     d_apt=$(ww_secs_since "$t0")
     t0=$(ww_now_us)
     ww_step_venv
+    ww_step_musl
     d_venv=$(ww_secs_since "$t0")
     if ((only_venv)); then
-        ww_log "tool venv ready: $WW_VENV ($d_venv)"
+        ww_log "tool venv and musl target ready: $WW_VENV ($d_venv)"
         return 0
     fi
     ww_podman_config

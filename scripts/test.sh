@@ -28,6 +28,11 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings
 
+step "static wheelwright for build containers (x86_64-unknown-linux-musl)"
+cargo build --locked --target x86_64-unknown-linux-musl --bin wheelwright
+WHEELWRIGHT_CONTAINER_BINARY="${CARGO_TARGET_DIR:-$here/target}/x86_64-unknown-linux-musl/debug/wheelwright"
+export WHEELWRIGHT_CONTAINER_BINARY
+
 step "tests (fast and real suites)"
 cargo test --locked --all-targets -- --test-threads=2
 

@@ -776,6 +776,11 @@ fn assert_one_line_failure(args: &[String], needle: &str) {
 fn build_bad_input_with_an_engine() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("wheelhouse");
+    // Containers of this test carry a label of their own (other tests may run at the same time).
+    let label = format!(
+        "wheelwright-test={}",
+        dir.path().file_name().expect("name").to_string_lossy()
+    );
     let base = |extra: &[&str]| -> Vec<String> {
         let mut args: Vec<String> = vec![
             "build".into(),
@@ -784,11 +789,11 @@ fn build_bad_input_with_an_engine() {
             out.display().to_string(),
             "--engine".into(),
             "podman".into(),
+            format!("--container-arg=--label={label}"),
         ];
         args.extend(extra.iter().map(|s| (*s).to_owned()));
         args
     };
-    let before = podman_containers();
 
     assert_one_line_failure(
         &base(&[
@@ -869,21 +874,20 @@ fn build_bad_input_with_an_engine() {
         stderr.contains("engine: host (auto; docker: not installed; podman: not installed)"),
         "{stderr}"
     );
-    assert_eq!(podman_containers(), before, "containers left behind");
-    assert!(!out.exists(), "a failed run created its output directory");
-}
-
-fn podman_containers() -> BTreeSet<String> {
-    let out = run_ok(
-        testbed()
-            .command("podman")
-            .args(["ps", "-a", "--format", "{{.Names}}"]),
+    let left = run_ok(testbed().command("podman").args([
+        "ps",
+        "-a",
+        "--filter",
+        &format!("label={label}"),
+        "--format",
+        "{{.Names}}",
+    ]));
+    assert!(
+        left.stdout.is_empty(),
+        "containers left behind: {}",
+        String::from_utf8_lossy(&left.stdout)
     );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.starts_with("wheelwright-"))
-        .map(str::to_owned)
-        .collect()
+    assert!(!out.exists(), "a failed run created its output directory");
 }
 
 /// `--dry-run` lists the selected identifiers from the images without building.
