@@ -28,6 +28,9 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings
 
+step "cargo doc (intra-doc links)"
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
+
 step "tests (fast and real suites)"
 cargo test --locked --all-targets -- --test-threads=2
 

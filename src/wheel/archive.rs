@@ -8,10 +8,10 @@
 //! Design notes:
 //!
 //! * The file is read with positional reads (`pread`) through a small buffered cursor
-//!   ([`SharedFile`]). Cloning the cursor gives an independent position over the same file
+//!   (`SharedFile`). Cloning the cursor gives an independent position over the same file
 //!   descriptor, so [`WheelArchive::verify_and_read`] runs several workers over one open file,
 //!   each with its own cloned `ZipArchive` (the central directory is shared behind an `Arc`).
-//! * Entries are hashed while they are inflated, in chunks of [`CHUNK_LEN`], so every byte is
+//! * Entries are hashed while they are inflated, in chunks of `CHUNK_LEN` (256 KiB), so every byte is
 //!   inflated once and hashed while still in cache; memory stays bounded by a few chunk buffers
 //!   per worker plus whatever contents the caller asks to keep.
 //! * The zip CRC-32 check is skipped for entries that are verified against a `RECORD` hash: the
@@ -809,7 +809,7 @@ impl WheelArchive {
     /// `want` selects, as `(entry index, contents)` sorted by index.
     ///
     /// `want` sees the entry and its first `min(size, PROBE_LEN)` bytes; it may be called from
-    /// several threads at once. Entries are processed on up to [`MAX_THREADS`] threads (largest
+    /// several threads at once. Entries are processed on up to `MAX_THREADS` threads (largest
     /// first); on failure the error for the lowest-index failing entry seen is returned. Memory is
     /// bounded by a few 256 KiB buffers per thread plus the kept contents.
     pub fn verify_and_read(
