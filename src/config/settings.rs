@@ -1151,8 +1151,8 @@ impl FileReader<'_> {
                     file: self.file.to_path_buf(),
                     line: key.line,
                     column: key.column,
-                    table: format!("{}.inherit", table.name()),
-                    key: key.name.clone(),
+                    table: table.name().to_owned(),
+                    key: format!("inherit.{}", key.name),
                     suggestion: crate::config::suggest(&key.name, inheritable).map(str::to_owned),
                     hint: None,
                 });
@@ -1206,3 +1206,7 @@ pub fn enable_names(set: &EnableSet) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[cfg(test)]
+#[path = "settings_tests.rs"]
+mod tests;
