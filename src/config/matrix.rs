@@ -16,7 +16,7 @@ use crate::config::settings::Settings;
 pub const GITHUB_MATRIX_LIMIT: usize = 256;
 
 /// How to cut the selected identifiers into jobs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Split {
     /// One job per architecture (the default).
     #[default]
