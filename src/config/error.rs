@@ -27,7 +27,7 @@ pub enum ConfigError {
         message: String,
     },
     /// A key no table accepts.
-    #[error("`{}`:{line}:{column}: unknown key `{key}` in [{table}]{}", file.display(), suggestion_text(.suggestion.as_deref(), .hint.as_deref()))]
+    #[error("`{}`:{line}:{column}: unknown key `{key}` in [{table}]{}", file.display(), note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default())]
     UnknownKey {
         /// The file.
         file: PathBuf,
@@ -39,10 +39,8 @@ pub enum ConfigError {
         table: String,
         /// The key as written.
         key: String,
-        /// The nearest valid key.
-        suggestion: Option<String>,
-        /// Extra advice (e.g. the key belongs in another table).
-        hint: Option<String>,
+        /// The nearest valid key (``did you mean `x`?``) or where the key belongs.
+        note: Option<String>,
     },
     /// A value of the wrong TOML type.
     #[error("`{}`:{line}:{column}: `{key}` in [{table}] must be {expected}, not {found}", file.display())]
@@ -84,12 +82,4 @@ pub enum ConfigError {
         /// The number of entries.
         jobs: usize,
     },
-}
-
-fn suggestion_text(suggestion: Option<&str>, hint: Option<&str>) -> String {
-    match (suggestion, hint) {
-        (_, Some(hint)) => format!(" ({hint})"),
-        (Some(s), None) => format!(" (did you mean `{s}`?)"),
-        (None, None) => String::new(),
-    }
 }

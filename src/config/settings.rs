@@ -38,7 +38,7 @@ use crate::config::options::{
     self, Cibw, Inherit, Kind, NodeError, OPTIONS, OTHER_PLATFORM_OPTIONS, OTHER_PLATFORMS,
     OptionSpec, OptionValue, Scope, UNSUPPORTED_CIBUILDWHEEL,
 };
-use crate::config::pythons::{self, EnableGroup, EnableSet};
+use crate::config::pythons::{self, EnableSet};
 use crate::config::source::{Source, Sourced};
 use crate::config::toml_tree::{Key, Node, NodeValue, parse_document};
 use crate::config::values::{
@@ -895,15 +895,17 @@ impl FileReader<'_> {
     }
 
     fn unknown_key(&self, table: Table, key: &Key, hint: Option<String>) -> ConfigError {
-        let suggestion = crate::config::suggest(&key.name, table.valid_keys()).map(str::to_owned);
+        let note = hint.or_else(|| {
+            crate::config::suggest(&key.name, table.valid_keys())
+                .map(|s| format!("did you mean `{s}`?"))
+        });
         ConfigError::UnknownKey {
             file: self.file.to_path_buf(),
             line: key.line,
             column: key.column,
             table: table.name().to_owned(),
             key: key.name.clone(),
-            suggestion,
-            hint,
+            note,
         }
     }
 
@@ -1153,8 +1155,8 @@ impl FileReader<'_> {
                     column: key.column,
                     table: table.name().to_owned(),
                     key: format!("inherit.{}", key.name),
-                    suggestion: crate::config::suggest(&key.name, inheritable).map(str::to_owned),
-                    hint: None,
+                    note: crate::config::suggest(&key.name, inheritable)
+                        .map(|s| format!("did you mean `{s}`?")),
                 });
             };
             let rule = match &value.value {
@@ -1193,18 +1195,6 @@ impl FileReader<'_> {
         }
         Ok(())
     }
-}
-
-/// Lists the enable groups for messages.
-#[must_use]
-pub fn enable_names(set: &EnableSet) -> String {
-    if set.is_empty() {
-        return "none".to_owned();
-    }
-    set.iter()
-        .map(|g: &EnableGroup| g.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[cfg(test)]
