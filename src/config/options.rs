@@ -994,6 +994,27 @@ mod tests {
     }
 
     #[test]
+    fn every_option_is_in_the_readme_table() {
+        let readme = include_str!("../../README.md");
+        let start = readme
+            .find("| option | meaning | default | cibuildwheel |")
+            .expect("the README has the options table");
+        let table = &readme[start..];
+        let table = &table[..table.find("\n\n").unwrap_or(table.len())];
+        for spec in OPTIONS {
+            let documented = match spec.kind {
+                Kind::Image(..) if spec.name.contains("pypy") => {
+                    "`manylinux-pypy_<arch>-image`".to_owned()
+                }
+                Kind::Image(libc, _) => format!("`{}-<arch>-image`", libc.tag_prefix()),
+                Kind::TestImage if spec.name != "test-image" => "`test-<arch>-image`".to_owned(),
+                _ => format!("| `{}`", spec.name),
+            };
+            assert!(table.contains(&documented), "README lacks {documented}");
+        }
+    }
+
+    #[test]
     fn toml_lists_join_like_cibuildwheel() {
         assert_eq!(
             parse("before-all", r#"["yum install -y zlib-devel", "echo ok"]"#),
