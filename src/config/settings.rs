@@ -636,7 +636,9 @@ pub fn candidate_identifiers(settings: &Settings) -> Vec<Identifier> {
         .collect()
 }
 
-/// The option that holds an identifier's build image.
+/// The option that holds an identifier's build image. Every identifier wheelwright builds
+/// (see [`pythons::is_known`]) has one; for another architecture (`ppc64`, `loongarch64`) the
+/// x86_64 option is returned.
 #[must_use]
 pub fn image_option(identifier: &Identifier) -> &'static str {
     let pypy = identifier.python.implementation == "pp"
@@ -1053,11 +1055,8 @@ impl FileReader<'_> {
                 Some((select_key, value)) => {
                     let text = match &value.value {
                         NodeValue::String(s) => s.clone(),
-                        NodeValue::Array(_) => {
+                        NodeValue::Array(values) => {
                             let mut parts = Vec::new();
-                            let NodeValue::Array(values) = &value.value else {
-                                unreachable!("matched above")
-                            };
                             for part in values {
                                 match &part.value {
                                     NodeValue::String(s) => parts.push(s.clone()),
