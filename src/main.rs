@@ -12,6 +12,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Show(args) => commands::show::run(&args),
         cli::Command::Repair(args) => commands::repair::run(&args),
+        cli::Command::Plan(args) => commands::plan::run(&args),
+        cli::Command::Config(args) => commands::config::run(&args),
     };
     match result {
         Ok(code) => code,
