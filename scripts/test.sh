@@ -28,6 +28,9 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings
 
+step "cargo doc (intra-doc links)"
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
+
 step "static wheelwright for build containers (x86_64-unknown-linux-musl)"
 cargo build --locked --target x86_64-unknown-linux-musl --bin wheelwright
 WHEELWRIGHT_CONTAINER_BINARY="${CARGO_TARGET_DIR:-$here/target}/x86_64-unknown-linux-musl/debug/wheelwright"

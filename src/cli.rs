@@ -2,11 +2,12 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::audit::resolve::ResolverMode;
 use crate::build::BuildFrontend;
 use crate::engine::{EngineChoice, PullPolicy};
+use crate::config::matrix::Split;
 
 /// Build, repair, test and publish Linux Python wheels.
 #[derive(Debug, Parser)]
@@ -65,6 +66,18 @@ pub enum Command {
         after_help = "Examples:\n  wheelwright build --archs x86_64,i686 --before-all 'yum install -y libffi-devel'\n  wheelwright build --only cp312-manylinux_x86_64 -o dist\n  wheelwright build --engine podman --container-arg=--network=host --environment 'CFLAGS=\"-O2 -g\"'\n  wheelwright build --dry-run --build 'cp3{11,12}-*'"
     )]
     Build(Box<BuildArgs>),
+
+    /// Print the build matrix: the identifiers to build, cut into GitHub Actions jobs.
+    ///
+    /// Prints `{"include": [...]}` for `strategy.matrix: ${{ fromJson(...) }}`. Each entry is a
+    /// slice a job hands back with the same configuration: `arch` (the `archs` input) or, with
+    /// `--split identifier`, `only` (one identifier); `image` and `identifiers` say what it
+    /// builds. Configuration: pyproject.toml `[tool.cibuildwheel]` and `[tool.wheelwright]`,
+    /// `CIBW_*`, `WHEELWRIGHT_*` and `INPUT_*` variables (see `wheelwright config --show`).
+    Plan(PlanArgs),
+
+    /// Show the resolved configuration and where each value came from.
+    Config(ConfigArgs),
 }
 
 #[derive(Debug, Args)]
@@ -202,6 +215,58 @@ pub struct BuildArgs {
     /// A host ccache directory, mounted into containers as CCACHE_DIR.
     #[arg(long, value_name = "DIR")]
     pub ccache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The project directory (the one with pyproject.toml).
+    #[arg(value_name = "PROJECT_DIR", default_value = ".")]
+    pub project_dir: PathBuf,
+
+    /// How to cut the build into jobs: one per architecture, one per identifier, or one job.
+    #[arg(long, value_enum, default_value_t = Split::Arch)]
+    pub split: Split,
+
+    /// `json` prints the matrix; `github` also writes `matrix=<json>` to `$GITHUB_OUTPUT`.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Json)]
+    pub format: PlanFormat,
+
+    /// Print the selected build identifiers, one per line, instead of the matrix.
+    #[arg(long)]
+    pub print_identifiers: bool,
+
+    /// Architectures to build (overrides the configuration): auto, auto64, auto32, native,
+    /// all or names such as `x86_64 i686`.
+    #[arg(long, value_name = "ARCHS")]
+    pub archs: Option<String>,
+}
+
+/// Output of `wheelwright plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// The matrix as JSON on stdout.
+    Json,
+    /// The same, and `matrix=<json>` appended to `$GITHUB_OUTPUT`.
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Print the resolved settings and where each value came from.
+    #[arg(long, required = true)]
+    pub show: bool,
+
+    /// The project directory (the one with pyproject.toml).
+    #[arg(value_name = "PROJECT_DIR", default_value = ".")]
+    pub project_dir: PathBuf,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Architectures to build (overrides the configuration).
+    #[arg(long, value_name = "ARCHS")]
+    pub archs: Option<String>,
 }
 
 #[derive(Debug, Args)]

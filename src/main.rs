@@ -13,6 +13,8 @@ fn main() -> ExitCode {
         cli::Command::Show(args) => commands::show::run(&args),
         cli::Command::Repair(args) => commands::repair::run(&args),
         cli::Command::Build(args) => commands::build::run(&args),
+        cli::Command::Plan(args) => commands::plan::run(&args),
+        cli::Command::Config(args) => commands::config::run(&args),
     };
     match result {
         Ok(code) => code,

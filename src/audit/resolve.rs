@@ -2,7 +2,7 @@
 //!
 //! Two models share one implementation:
 //!
-//! * [`ResolverMode::LdSo`] (default) follows glibc's loader: the `DT_RPATH` of the requesting
+//! * [`ResolverMode::Ldso`] (default) follows glibc's loader: the `DT_RPATH` of the requesting
 //!   object and of every object above it in the loading chain (only while the object has no
 //!   `DT_RUNPATH`), then `LD_LIBRARY_PATH`, then the requesting object's own `DT_RUNPATH`
 //!   (not inherited), then the `ld.so.conf` directories and the default directories.

@@ -14,6 +14,7 @@ use anyhow::{Context as _, Result};
 use crate::elf::edit::{self, ElfEdits, Patch, RpathEdit};
 use crate::repair::{RepairPlan, is_script};
 use crate::wheel::WheelArchive;
+use crate::wheel::archive::Verification;
 use crate::wheel::rewrite::{NewEntry, RewriteOutcome, RewritePlan, rewrite};
 
 /// How to write the output.
@@ -105,7 +106,7 @@ impl PatchJob {
         if self.size <= IN_MEMORY_LIMIT {
             let mut data = Vec::with_capacity(usize::try_from(self.size).unwrap_or(0));
             archive
-                .extract_entry_to(&self.entry, &mut data)
+                .extract_entry_with(&self.entry, &mut data, Verification::SizesOnly)
                 .map_err(|e| fail(format!("{e}")))?;
             let patch = edit::plan(data.as_slice(), &self.edits).map_err(cannot_patch)?;
             let mut writer = std::io::BufWriter::with_capacity(256 * 1024, out);
@@ -115,7 +116,7 @@ impl PatchJob {
         {
             let mut file = std::fs::File::create(&self.temp)?;
             archive
-                .extract_entry_to(&self.entry, &mut file)
+                .extract_entry_with(&self.entry, &mut file, Verification::SizesOnly)
                 .map_err(|e| fail(format!("{e}")))?;
         }
         let source = std::fs::File::open(&self.temp)?;
@@ -128,6 +129,10 @@ impl PatchJob {
 }
 
 /// Applies `plan` to the wheel in `archive`, writing the repaired wheel into `options.out_dir`.
+///
+/// The caller has verified every entry's RECORD hash (the audit pass does): the ELF files are
+/// read again here with only their CRC-32 and size checked, which catches a file that changed
+/// between the two passes without hashing everything twice.
 pub fn apply(
     archive: &WheelArchive,
     plan: &RepairPlan,

@@ -8,10 +8,10 @@
 //! Design notes:
 //!
 //! * The file is read with positional reads (`pread`) through a small buffered cursor
-//!   ([`SharedFile`]). Cloning the cursor gives an independent position over the same file
+//!   (`SharedFile`). Cloning the cursor gives an independent position over the same file
 //!   descriptor, so [`WheelArchive::verify_and_read`] runs several workers over one open file,
 //!   each with its own cloned `ZipArchive` (the central directory is shared behind an `Arc`).
-//! * Entries are hashed while they are inflated, in chunks of [`CHUNK_LEN`], so every byte is
+//! * Entries are hashed while they are inflated, in chunks of `CHUNK_LEN` (256 KiB), so every byte is
 //!   inflated once and hashed while still in cache; memory stays bounded by a few chunk buffers
 //!   per worker plus whatever contents the caller asks to keep.
 //! * The zip CRC-32 check is skipped for entries that are verified against a `RECORD` hash: the
@@ -692,13 +692,29 @@ impl WheelArchive {
         name: &str,
         out: &mut dyn io::Write,
     ) -> Result<u64, ArchiveError> {
+        self.extract_entry_with(name, out, Verification::Hashes)
+    }
+
+    /// Like [`Self::extract_entry_to`], choosing how much to check. With
+    /// [`Verification::SizesOnly`] no hash is computed: the zip CRC-32 and the RECORD size are
+    /// checked, which is enough for an entry whose hash was verified in an earlier pass over the
+    /// same file (a changed file shows up as a CRC or size mismatch).
+    pub fn extract_entry_with(
+        &self,
+        name: &str,
+        out: &mut dyn io::Write,
+        verification: Verification,
+    ) -> Result<u64, ArchiveError> {
         let Some(entry) = self.by_name.get(name).and_then(|&i| self.entries.get(i)) else {
             return Err(self.not_found(name));
         };
         if entry.is_dir {
             return Ok(0);
         }
-        let expected = self.manifest.expected(&self.path, entry)?;
+        let expected = match verification {
+            Verification::Hashes => self.manifest.expected(&self.path, entry)?,
+            Verification::SizesOnly => None,
+        };
         let read_error = |source: io::Error| ArchiveError::ReadEntry {
             wheel: self.path.clone(),
             entry: entry.name.clone(),
@@ -722,6 +738,14 @@ impl WheelArchive {
             }
             out.write_all(&buffer[..n]).map_err(read_error)?;
             total += n as u64;
+        }
+        if expected.is_none() && total != entry.size {
+            return Err(ArchiveError::SizeMismatch {
+                wheel: self.path.clone(),
+                entry: entry.name.clone(),
+                expected: entry.size,
+                actual: total,
+            });
         }
         if let (Some(expected), Some(hasher)) = (expected, hasher) {
             if let Some(size) = expected.size
@@ -785,7 +809,7 @@ impl WheelArchive {
     /// `want` selects, as `(entry index, contents)` sorted by index.
     ///
     /// `want` sees the entry and its first `min(size, PROBE_LEN)` bytes; it may be called from
-    /// several threads at once. Entries are processed on up to [`MAX_THREADS`] threads (largest
+    /// several threads at once. Entries are processed on up to `MAX_THREADS` threads (largest
     /// first); on failure the error for the lowest-index failing entry seen is returned. Memory is
     /// bounded by a few 256 KiB buffers per thread plus the kept contents.
     pub fn verify_and_read(
@@ -1634,6 +1658,31 @@ mod tests {
         let archive = open_bytes(&corrupt).unwrap();
         let err = archive.verify_all().unwrap_err();
         insta::assert_snapshot!(message(&err), @"`foo-1.0-cp312-cp312-linux_x86_64.whl`: RECORD hash mismatch for `foo/_core.so` (expected `sha256=yOAQZZZhGlX6k-PSl6uGUL83Awldcsnt-mXZyvURZb4`, found `sha256=7CxhOL4snffR1F7HQKEgOgILWqOAvZs4UnxWtcBE70U`)");
+    }
+
+    #[test]
+    fn extract_without_hashing_still_catches_changed_bytes() {
+        let bytes = zip_bytes(&good_wheel_files(), CompressionMethod::Stored);
+        let good = open_bytes(&bytes).unwrap();
+        let mut out = Vec::new();
+        good.extract_entry_with("foo/_core.so", &mut out, Verification::SizesOnly)
+            .unwrap();
+        let mut hashed = Vec::new();
+        good.extract_entry_to("foo/_core.so", &mut hashed).unwrap();
+        assert_eq!(out, hashed);
+
+        // The same corruption as above: without hashing, the zip CRC-32 rejects it.
+        let at = bytes
+            .windows(4)
+            .position(|window| window == b"\x7fELF")
+            .unwrap();
+        let mut corrupt = bytes.clone();
+        corrupt[at + 100] ^= 0xff;
+        let archive = open_bytes(&corrupt).unwrap();
+        let err = archive
+            .extract_entry_with("foo/_core.so", &mut Vec::new(), Verification::SizesOnly)
+            .unwrap_err();
+        assert!(message(&err).contains("foo/_core.so"), "{}", message(&err));
     }
 
     #[test]
