@@ -6,8 +6,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::audit::resolve::ResolverMode;
 use crate::build::BuildFrontend;
-use crate::engine::{EngineChoice, PullPolicy};
 use crate::config::matrix::Split;
+use crate::engine::{EngineChoice, PullPolicy};
 
 /// Build, repair, test and publish Linux Python wheels.
 #[derive(Debug, Parser)]
@@ -95,9 +95,10 @@ pub struct BuildArgs {
     )]
     pub output_dir: PathBuf,
 
-    /// Architectures, comma-separated: x86_64, i686, aarch64, ppc64le, s390x, or auto (this
-    /// machine's), auto32 (i686 on x86_64). Default: auto. Non-native ones other than i686 need
-    /// QEMU registered with binfmt_misc.
+    /// Architectures, comma- or space-separated: x86_64, i686, aarch64, ppc64le, s390x, armv7l,
+    /// riscv64, or auto (this machine's and the 32-bit one it runs: x86_64,i686 on x86_64),
+    /// auto64, auto32, native, all. Default: auto (the host engine: this machine's). Foreign ones
+    /// (other than i686 on x86_64) need QEMU registered with binfmt_misc.
     #[arg(long, value_name = "ARCHS", value_delimiter = ',')]
     pub archs: Vec<String>,
 

@@ -1092,7 +1092,15 @@ fn build_refuses_bad_input_in_one_line() {
     );
     assert_build_refused(
         &[democext, "--archs", "x86_64,sparc"],
-        "--archs: `sparc` is not an architecture",
+        "--archs: unknown architecture `sparc`",
+    );
+    assert_build_refused(
+        &[democext, "--image-x86_64", "my image"],
+        "--image-x86_64: image reference `my image` contains a space",
+    );
+    assert_build_refused(
+        &[democext, "--image-i686", "manylinux1"],
+        "--image-i686: `manylinux1` is a retired image name",
     );
     assert_build_refused(
         &[democext, "--environment", "CFLAGS"],

@@ -21,7 +21,6 @@
 //! abi3 wheels are built by the oldest selected CPython of a container and reused by the newer
 //! ones that start after it finished; a pure-Python wheel likewise serves every later identifier.
 
-pub mod images;
 pub mod interpreters;
 pub mod log;
 pub mod project;
@@ -37,7 +36,9 @@ use serde::Serialize;
 use tracing::debug;
 
 use crate::audit::policy::Libc;
+use crate::config::archs::{Archs, host_arch};
 use crate::config::identifier::{BuildSelector, Identifier};
+use crate::config::image;
 use crate::elf::ElfArch;
 use crate::engine::process::{find_program, shell_quote};
 use crate::engine::{
@@ -75,11 +76,13 @@ pub struct BuildOptions {
     pub project_dir: PathBuf,
     /// Where the wheels go (created if needed); logs go to its `logs/`.
     pub output_dir: PathBuf,
-    /// Architectures; `None` = this machine's (for the host engine: what `uname -m` says).
+    /// Architectures; `None` = `auto` (on x86_64: x86_64 and i686; for the host engine: what
+    /// `uname -m` says).
     pub archs: Option<Vec<ElfArch>>,
     /// The engine.
     pub engine: EngineChoice,
-    /// Image per architecture (references; short names already resolved). Missing = default.
+    /// Image per architecture (references; short names already resolved). Missing = the pinned
+    /// `manylinux_2_28` image.
     pub images: BTreeMap<ElfArch, String>,
     /// `--build`/`--skip`.
     pub selector: BuildSelector,
@@ -194,6 +197,17 @@ pub fn default_cache_dir() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .filter(|d| !d.is_empty())
         .map(|home| PathBuf::from(home).join(".cache/wheelwright"))
+}
+
+/// The default image of an architecture: the pinned `manylinux_2_28` (cibuildwheel's default;
+/// `manylinux_2_31` on armv7l, `manylinux_2_39` on riscv64).
+#[must_use]
+pub fn default_image(arch: ElfArch) -> String {
+    let short = image::default_short_name(Libc::Glibc, arch);
+    image::pinned(short, arch).map_or_else(
+        || format!("quay.io/pypa/{short}_{}", arch.as_str()),
+        str::to_owned,
+    )
 }
 
 /// Checks that `dir` is a Python project; returns its absolute path.
@@ -402,12 +416,12 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             wanted_archs
                 .as_ref()
                 .and_then(|a| a.first().copied())
-                .unwrap_or_else(engine::native_arch),
+                .unwrap_or_else(host_arch),
         ]
     } else {
-        wanted_archs
-            .clone()
-            .unwrap_or_else(|| vec![engine::native_arch()])
+        wanted_archs.clone().unwrap_or_else(|| {
+            Archs::parse("auto").map_or_else(|_| vec![host_arch()], |a| a.expand(host_arch()))
+        })
     };
     let mut targets = Vec::new();
     let mut all_available = Vec::new();
@@ -419,7 +433,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
                 .images
                 .get(&arch)
                 .cloned()
-                .unwrap_or_else(|| images::resolve_image(images::DEFAULT_IMAGE, arch))
+                .unwrap_or_else(|| default_image(arch))
         };
         if let Some(binary_arch) = binary_arch {
             if binary_arch != arch && !(binary_arch == ElfArch::X86_64 && arch == ElfArch::I686) {

@@ -5,11 +5,13 @@ use std::process::ExitCode;
 
 use anyhow::{Result, anyhow, bail};
 
-use crate::build::{self, BuildOptions, images};
+use crate::audit::policy::Libc;
+use crate::build::{self, BuildOptions};
 use crate::cli::BuildArgs;
+use crate::config::archs::{Archs, host_arch};
 use crate::config::identifier::{BuildSelector, Identifier};
+use crate::config::image::Image;
 use crate::elf::ElfArch;
-use crate::engine;
 use crate::ui;
 
 fn key_value(option: &str, text: &str) -> Result<(String, String)> {
@@ -34,7 +36,8 @@ pub fn options(args: &BuildArgs) -> Result<BuildOptions> {
     let archs = if args.archs.is_empty() {
         None
     } else {
-        Some(images::parse_archs(&args.archs, engine::native_arch()).map_err(|e| anyhow!(e))?)
+        let archs = Archs::parse(&args.archs.join(" ")).map_err(|e| anyhow!("--archs: {e}"))?;
+        Some(archs.expand(host_arch()))
     };
     let mut image_args = BTreeMap::new();
     for (arch, image) in [
@@ -45,10 +48,15 @@ pub fn options(args: &BuildArgs) -> Result<BuildOptions> {
         (ElfArch::S390x, &args.image_s390x),
     ] {
         if let Some(image) = image {
-            if image.trim().is_empty() {
-                bail!("--image-{arch}: empty image reference");
-            }
-            image_args.insert(arch, images::resolve_image(image.trim(), arch));
+            let text = image.trim();
+            let libc = if text.starts_with("musllinux") {
+                Libc::Musl
+            } else {
+                Libc::Glibc
+            };
+            let parsed =
+                Image::parse(text, libc, arch).map_err(|e| anyhow!("--image-{arch}: {e}"))?;
+            image_args.insert(arch, parsed.reference.as_str().to_owned());
         }
     }
     let environment = args

@@ -27,6 +27,7 @@ use container::Backend;
 pub use container::{Container, Discard, OutputSink};
 use process::{CommandError, checked_stdout, find_program, shell_quote};
 
+use crate::config::archs::host_arch;
 use crate::elf::ElfArch;
 
 /// Which engine to use.
@@ -238,26 +239,10 @@ pub fn platform(arch: ElfArch) -> &'static str {
     }
 }
 
-/// The architecture of this machine (of the running wheelwright binary).
-#[must_use]
-pub fn native_arch() -> ElfArch {
-    match std::env::consts::ARCH {
-        "x86" => ElfArch::I686,
-        "aarch64" => ElfArch::Aarch64,
-        "arm" => ElfArch::Armv7l,
-        "powerpc64" if cfg!(target_endian = "little") => ElfArch::Ppc64le,
-        "powerpc64" => ElfArch::Ppc64,
-        "s390x" => ElfArch::S390x,
-        "riscv64" => ElfArch::Riscv64,
-        "loongarch64" => ElfArch::Loongarch64,
-        _ => ElfArch::X86_64,
-    }
-}
-
 /// Whether containers of `arch` can run on this machine: natively (x86_64 runs i686), or through
 /// a QEMU handler registered with binfmt_misc. The error says what is missing.
 pub fn check_arch_runs(arch: ElfArch) -> Result<(), EngineError> {
-    let native = native_arch();
+    let native = host_arch();
     if arch == native || (native == ElfArch::X86_64 && arch == ElfArch::I686) {
         return Ok(());
     }
@@ -763,7 +748,7 @@ mod tests {
         assert!(platform_serves("linux/386", ElfArch::I686));
         assert!(platform_serves("linux/amd64", ElfArch::I686));
         assert!(!platform_serves("linux/386", ElfArch::X86_64));
-        assert!(check_arch_runs(native_arch()).is_ok());
+        assert!(check_arch_runs(host_arch()).is_ok());
     }
 
     #[test]

@@ -789,6 +789,8 @@ fn build_bad_input_with_an_engine() {
             out.display().to_string(),
             "--engine".into(),
             "podman".into(),
+            "--archs".into(),
+            "x86_64".into(),
             format!("--container-arg=--label={label}"),
         ];
         args.extend(extra.iter().map(|s| (*s).to_owned()));
