@@ -288,6 +288,22 @@ enum Reusable {
     Abi3 { minor: u32 },
 }
 
+impl Reusable {
+    /// Whether a wheel of this kind serves `id`: a pure wheel every identifier; an abi3 wheel
+    /// for CPython 3.N every CPython 3.M ≥ N that is not free-threaded (no limited API there).
+    fn serves(&self, id: &Identifier) -> bool {
+        match self {
+            Reusable::Pure => true,
+            Reusable::Abi3 { minor } => {
+                id.python.implementation == "cp"
+                    && !id.python.free_threaded
+                    && id.python.major == 3
+                    && id.python.minor >= *minor
+            }
+        }
+    }
+}
+
 struct ReusableWheel {
     kind: Reusable,
     wheel: String,
@@ -481,6 +497,15 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         let libc = probe.libc;
         let mut found = discover(&container, options, &probe, libc, arch, host)?;
         interpreters::sort(&mut found);
+        if let Some(pair) = found
+            .windows(2)
+            .find(|w| w[0].identifier == w[1].identifier)
+        {
+            return Err(BuildError::Input(format!(
+                "`{}` and `{}` are both {}: give one interpreter per identifier",
+                pair[0].python, pair[1].python, pair[0].identifier
+            )));
+        }
         if found.is_empty() {
             return Err(BuildError::Input(format!(
                 "no Python interpreters in `{image}` ({arch}): nothing at /opt/python/*/bin/python; pass --python PATH"
@@ -1077,15 +1102,7 @@ impl Run<'_> {
         let wheels = target.reusable.lock().ok()?;
         wheels
             .iter()
-            .find(|w| match w.kind {
-                Reusable::Pure => true,
-                Reusable::Abi3 { minor } => {
-                    id.python.implementation == "cp"
-                        && !id.python.free_threaded
-                        && id.python.major == 3
-                        && id.python.minor >= minor
-                }
-            })
+            .find(|w| w.kind.serves(id))
             .map(|w| (w.wheel.clone(), w.path.clone(), w.size))
     }
 
@@ -1280,6 +1297,18 @@ mod tests {
         let real = std::fs::canonicalize(dir.path()).expect("canonical");
         assert_eq!(resolve_path(dir.path()), real);
         assert_eq!(resolve_path(&dir.path().join("a/b")), real.join("a/b"));
+    }
+
+    #[test]
+    fn abi3_and_pure_wheels_serve_later_identifiers() {
+        let id = |text: &str| text.parse::<Identifier>().expect(text);
+        let abi3 = Reusable::Abi3 { minor: 9 };
+        assert!(abi3.serves(&id("cp39-manylinux_x86_64")));
+        assert!(abi3.serves(&id("cp313-manylinux_x86_64")));
+        assert!(!abi3.serves(&id("cp38-manylinux_x86_64")));
+        assert!(!abi3.serves(&id("cp313t-manylinux_x86_64")));
+        assert!(!abi3.serves(&id("pp310-manylinux_x86_64")));
+        assert!(Reusable::Pure.serves(&id("pp37-manylinux_i686")));
     }
 
     #[test]

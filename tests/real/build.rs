@@ -819,6 +819,23 @@ fn build_bad_input_with_an_engine() {
         &base(&["--image-x86_64", &amd64, "--only", "cp313-manylinux_x86_64"]),
         "--only `cp313-manylinux_x86_64` matches no interpreter; available: cp39-manylinux_x86_64, pp37-manylinux_x86_64",
     );
+    // Two interpreters with one identifier would share a build directory and a log.
+    let venv_python = testbed().venv.join("bin/python").display().to_string();
+    assert_one_line_failure(
+        &[
+            "build".to_owned(),
+            project("democext").display().to_string(),
+            "-o".to_owned(),
+            out.display().to_string(),
+            "--engine".to_owned(),
+            "host".to_owned(),
+            "--python".to_owned(),
+            venv_python.clone(),
+            "--python".to_owned(),
+            venv_python,
+        ],
+        "are both cp3",
+    );
     // A dynamically linked binary cannot run in the containers.
     let output = ww()
         .arg("-q")
@@ -915,5 +932,55 @@ fn dry_run_lists_identifiers() {
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
         "cp39-manylinux_x86_64\ncp39-manylinux_i686\npp37-manylinux_i686\n"
+    );
+}
+
+/// A pure-Python project: the wheel is copied without repair, and with `--jobs 1` the PyPy
+/// identifier (built after CPython) reuses it instead of building again.
+#[test]
+fn pure_python_wheels_are_copied_and_reused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("wheelhouse");
+    let mut args: Vec<String> = vec![
+        "build".into(),
+        project("purepy").display().to_string(),
+        "-o".into(),
+        out.display().to_string(),
+        "--engine".into(),
+        "podman".into(),
+        "--archs".into(),
+        "x86_64".into(),
+        "--jobs".into(),
+        "1".into(),
+        "--build-frontend".into(),
+        "pip".into(),
+        "--json".into(),
+    ];
+    args.extend(images_args());
+    args.extend(network_args());
+    let output = ww().args(&args).output().expect("wheelwright");
+    assert!(output.status.success(), "{}", describe(&output));
+    let got = builds(&json(&output));
+    let wheel = "purepy-0.1.0-py3-none-any.whl".to_owned();
+    assert_eq!(
+        got,
+        [
+            (
+                "cp39-manylinux_x86_64".to_owned(),
+                "built".to_owned(),
+                Some(wheel.clone())
+            ),
+            (
+                "pp37-manylinux_x86_64".to_owned(),
+                "reused".to_owned(),
+                Some(wheel.clone())
+            ),
+        ]
+    );
+    assert_eq!(assert_clean_output(&out), [out.join(&wheel)]);
+    let log = fs_err::read_to_string(out.join("logs/cp39-manylinux_x86_64.log")).expect("log");
+    assert!(
+        log.contains("is a pure-Python wheel: copied without repair"),
+        "{log}"
     );
 }
