@@ -15,7 +15,10 @@
 #    2 cores);
 # 5. per-container overhead: wheelwright's own `ready_seconds` (from `run -d` to the first command's
 #    answer, `--json`), median over all runs and containers; and for comparison a bare
-#    `podman run -d … sleep infinity` + `podman exec … true`.
+#    `podman run -d … sleep infinity` + `podman exec … true`;
+# 6. the machine's own scaling, as a yardstick for the ratio: two identical `gcc -O2` compiles of a
+#    generated file on the host, one after the other vs at the same time (BENCH_RUNS times each,
+#    interleaved with the builds). On a shared machine this is what parallel builds can hope for.
 #
 # Progress goes to stderr; stdout gets the result lines. Needs the test bed (scripts/setup-dev.sh) and
 # network access for pip inside the containers (the host CA bundle is mounted, PIP_CERT set).
@@ -80,11 +83,37 @@ print("%.3f %s" % ((int(sys.argv[3]) - int(sys.argv[2])) / 1e6, " ".join("%.3f" 
 PY
 }
 
+# The yardstick: two gcc compiles serially vs concurrently; prints "<serial> <parallel>" seconds.
+python3 - "$scratch/yardstick.c" <<'PY'
+import sys
+with open(sys.argv[1], "w") as out:
+    for i in range(300):
+        out.write(
+            f"double h{i}(const double *x, unsigned long n) {{ double s = {i}.0, t = 1; "
+            f"for (unsigned long k = 0; k < n; k++) {{ s += x[k] * (double)((k * {i + 3}) % 11) / (1.0 + x[(k * {i + 7}) % n]); "
+            f"t = t * 0.999 + s * 1e-9; if ((k & {i % 5 + 1}) == 0) s -= t; }} return s + t; }}\n"
+        )
+PY
+yardstick() {
+    local t0 t1 t2
+    t0=${EPOCHREALTIME/[^0-9]/}
+    gcc -O2 -c "$scratch/yardstick.c" -o "$scratch/y1.o"
+    gcc -O2 -c "$scratch/yardstick.c" -o "$scratch/y2.o"
+    t1=${EPOCHREALTIME/[^0-9]/}
+    gcc -O2 -c "$scratch/yardstick.c" -o "$scratch/y1.o" &
+    gcc -O2 -c "$scratch/yardstick.c" -o "$scratch/y2.o"
+    wait
+    t2=${EPOCHREALTIME/[^0-9]/}
+    python3 -c "print('%.3f %.3f' % (($t1 - $t0) / 1e6, ($t2 - $t1) / 1e6))"
+}
+
 ww_log "warm-up run (untimed)"
 run_build warmup >/dev/null
 
-serial=() parallel=() ready=()
+serial=() parallel=() ready=() gcc_serial=() gcc_parallel=()
 for ((i = 1; i <= runs; i++)); do
+    read -r gs gp < <(yardstick)
+    gcc_serial+=("$gs") gcc_parallel+=("$gp")
     read -r wall r1 r2 < <(run_build "serial-$i" --jobs 1)
     serial+=("$wall") ready+=("$r1" "$r2")
     ww_log "run $i/$runs: --jobs 1: ${wall}s"
@@ -105,10 +134,11 @@ for ((i = 1; i <= runs; i++)); do
     bare+=("$(python3 -c "print('%.3f' % (($end - $start) / 1e6))")")
 done
 
-python3 - "${serial[*]}" "${parallel[*]}" "${ready[*]}" "${bare[*]}" "$(nproc)" "$functions" <<'PY'
+python3 - "${serial[*]}" "${parallel[*]}" "${ready[*]}" "${bare[*]}" "${gcc_serial[*]}" "${gcc_parallel[*]}" \
+    "$(nproc)" "$functions" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import statistics, sys
-serial, parallel, ready, bare = (list(map(float, a.split())) for a in sys.argv[1:5])
-cpus, functions = sys.argv[5], sys.argv[6]
+serial, parallel, ready, bare, gs, gp = (list(map(float, a.split())) for a in sys.argv[1:7])
+cpus, functions, load = sys.argv[7], sys.argv[8], sys.argv[9]
 s, p = statistics.median(serial), statistics.median(parallel)
 print("wheelwright build, heavyext (%s functions), x86_64 + i686 x (cp39, pp37) = 4 builds, %s CPUs, %d runs each"
       % (functions, cpus, len(serial)))
@@ -118,4 +148,6 @@ print("  parallel / serial = %.2f" % (p / s))
 print("  container start -> first command (wheelwright, %d containers): median %.2f s, max %.2f s"
       % (len(ready), statistics.median(ready), max(ready)))
 print("  bare podman run -d + exec true: median %.2f s" % statistics.median(bare))
+print("  yardstick, 2 gcc -O2 compiles on the host: serial median %.2f s, concurrent %.2f s -> %.2f (load average at the end: %s)"
+      % (statistics.median(gs), statistics.median(gp), statistics.median(gp) / statistics.median(gs), load))
 PY

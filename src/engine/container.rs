@@ -129,7 +129,7 @@ impl Container {
         sink: &dyn OutputSink,
     ) -> Result<ExitStatus, EngineError> {
         let mut cmd = self.backend.command(&self.shell(script), env, false);
-        debug!("in {}: {}", self.name(), script.trim());
+        debug!("running {}", display_command(&cmd));
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -157,6 +157,7 @@ impl Container {
     /// carries the tail of its stderr.
     pub fn capture(&self, script: &str) -> Result<String, EngineError> {
         let mut cmd = self.backend.command(&self.shell(script), &[], false);
+        debug!("running {}", display_command(&cmd));
         process::checked_stdout(&mut cmd).map_err(|err| EngineError::Exec {
             container: self.name().to_owned(),
             error: err,

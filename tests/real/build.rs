@@ -231,6 +231,17 @@ fn run_project_tests_in_runtime(wheel: &Path, arch: &str, python: &str, tests: &
     cmd.output().expect("podman run")
 }
 
+/// The value of the variable passed with --environment-pass; it must never appear in output.
+const SECRET: &str = "s3cr3t-value-7f1c";
+
+fn hex_sha256(text: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The example C extension (linking the non-whitelisted libdemo, installed by before-all) for
 /// x86_64 and i686 and every interpreter of the images (CPython 3.9 and PyPy 3.7): four repaired
 /// wheels with the right tags that auditwheel accepts and whose tests pass in the clean runtime
@@ -257,14 +268,30 @@ fn build_democext_for_x86_64_and_i686_with_podman() {
         "never".into(),
         "--build-frontend".into(),
         "pip".into(),
+        // The passed variable and SOURCE_DATE_EPOCH must arrive; the hook fails otherwise.
         "--before-all".into(),
-        "sh {project}/libdemo/build-libdemo.sh /usr/local".into(),
+        format!(
+            "sh {{project}}/libdemo/build-libdemo.sh /usr/local && \
+             test \"$(printf %s \"$WW_TEST_PASSED\" | sha256sum | cut -c1-16)\" = {} && \
+             test \"$SOURCE_DATE_EPOCH\" = 1700000000",
+            &hex_sha256(SECRET)[..16]
+        ),
+        "--environment-pass".into(),
+        "WW_TEST_PASSED".into(),
         "--cache-dir".into(),
         cache.display().to_string(),
         "--json".into(),
+        // -v logs every engine command line: the passed value must not be on any of them.
+        "-v".into(),
     ];
     args.extend(images_args());
     args.extend(network_args());
+    let ww = || {
+        let mut cmd = ww();
+        cmd.env("WW_TEST_PASSED", SECRET)
+            .env("SOURCE_DATE_EPOCH", "1700000000");
+        cmd
+    };
 
     let started = Instant::now();
     let output = ww().args(&args).output().expect("wheelwright");
@@ -274,6 +301,14 @@ fn build_democext_for_x86_64_and_i686_with_podman() {
     assert_eq!(result["engine"], "podman");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("engine: podman"), "{stderr}");
+    assert!(
+        stderr.contains("running ") && stderr.contains(" -e WW_TEST_PASSED "),
+        "the variable is passed by name:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("s3cr3t-value"),
+        "the passed value leaked:\n{stderr}"
+    );
     assert!(
         stderr.contains("[cp39-manylinux_i686] "),
         "build output is streamed with a prefix:\n{stderr}"
@@ -317,6 +352,19 @@ fn build_democext_for_x86_64_and_i686_with_podman() {
             "{id}: libdemo not grafted: {entries:?}"
         );
         assert_auditwheel_agrees(&wheel, arch);
+        // SOURCE_DATE_EPOCH reached the repair step: every entry carries its date (2023-11-14).
+        let mut archive =
+            zip::ZipArchive::new(fs_err::File::open(&wheel).expect("wheel")).expect("zip");
+        for i in 0..archive.len() {
+            let entry = archive.by_index(i).expect("entry");
+            let modified = entry.last_modified().expect("time");
+            assert_eq!(
+                (modified.year(), modified.month(), modified.day()),
+                (2023, 11, 14),
+                "{id}: {:?}",
+                entry.name()
+            );
+        }
         let meta = fs_err::metadata(&wheel).expect("metadata");
         assert_eq!(meta.uid(), fs_err::metadata(dir.path()).expect("dir").uid());
         assert!(
@@ -982,5 +1030,63 @@ fn pure_python_wheels_are_copied_and_reused() {
     assert!(
         log.contains("is a pure-Python wheel: copied without repair"),
         "{log}"
+    );
+}
+
+/// On GitHub Actions: each build is a log group, a failure is an error annotation, and the
+/// result table is appended to the job summary (host engine; before-build fails on purpose).
+#[test]
+fn github_actions_groups_annotations_and_summary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("wheelhouse");
+    let summary = dir.path().join("summary.md");
+    fs_err::write(&summary, "earlier step\n").expect("summary");
+    let python = testbed().venv.join("bin/python");
+    let output = ww()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args(["build"])
+        .arg(project("purepy"))
+        .arg("-o")
+        .arg(&out)
+        .args(["--engine", "host", "--python"])
+        .arg(&python)
+        .args(["--before-build", "echo 'before-build says boom'; exit 3"])
+        .output()
+        .expect("wheelwright");
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let id = String::from_utf8_lossy(
+        &run_ok(Command::new(&python).args([
+            "-c",
+            "import sys; print('cp%d%d-manylinux_x86_64' % sys.version_info[:2])",
+        ]))
+        .stdout,
+    )
+    .trim()
+    .to_owned();
+    let group = stderr
+        .find(&format!("::group::build {id}"))
+        .unwrap_or_else(|| panic!("no log group:\n{stderr}"));
+    let boom = stderr[group..]
+        .find("before-build says boom")
+        .expect("the hook's output inside the group");
+    assert!(stderr[group + boom..].contains("::endgroup::"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "::error title=wheelwright build%3A {id} failed::before-build failed (exit status: 3)"
+        )),
+        "{stderr}"
+    );
+    let text = fs_err::read_to_string(&summary).expect("summary");
+    assert!(
+        text.starts_with("earlier step\n### wheelwright build"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "| `{id}` | ❌ failed | before-build failed (exit status: 3) |"
+        )),
+        "{text}"
     );
 }
