@@ -793,8 +793,12 @@ fn discover(
 /// rootful engine; root, i.e. the invoking user, with a rootless one).
 fn give_back_caches(target: &Target) {
     for dir in &target.cache_mounts {
+        // Only what is not already theirs: a big warm cache costs a `find`, not a `chown -R`.
         let q = shell_quote(dir);
-        let script = format!("chown -R \"$(stat -c %u:%g {q})\" {q}");
+        let script = format!(
+            "u=$(stat -c %u {q}) && g=$(stat -c %g {q}) && \
+             find {q} \\( ! -user \"$u\" -o ! -group \"$g\" \\) -exec chown -h \"$u:$g\" {{}} +"
+        );
         if let Err(err) = target.container.capture(&script) {
             debug!("cannot hand {dir} back: {err}");
         }
