@@ -12,6 +12,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Show(args) => commands::show::run(&args),
         cli::Command::Repair(args) => commands::repair::run(&args),
+        cli::Command::UploadArtifact(args) => commands::upload_artifact::run(&args),
+        cli::Command::Release(args) => commands::release::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,4 +1,6 @@
 //! One module per subcommand: each turns parsed arguments into work and an exit code.
 
+pub mod release;
 pub mod repair;
 pub mod show;
+pub mod upload_artifact;
