@@ -50,13 +50,14 @@ const TWIRP_ATTEMPTS: u32 = 5;
 pub enum ArtifactError {
     /// The runtime environment lacks a variable.
     #[error(
-        "{missing} is not set: this step cannot reach the artifact service (composite run steps \
-         on github.com don't get ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL; use \
-         actions/upload-artifact there, or --if-available to skip)"
+        "{} not set: this step cannot reach the artifact service (composite run steps on \
+         github.com don't get ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL; use \
+         actions/upload-artifact there, or --if-available to skip)",
+        match missing.as_slice() { [one] => format!("{one} is"), more => format!("{} are", more.join(" and ")) }
     )]
     MissingEnv {
-        /// The variable(s) missing.
-        missing: String,
+        /// The variables missing.
+        missing: Vec<&'static str>,
     },
     /// The runtime token has no usable `scp` claim.
     #[error(
@@ -266,9 +267,7 @@ impl RuntimeEnv {
     pub fn from_env() -> Result<Self> {
         let missing = missing_env();
         if !missing.is_empty() {
-            return Err(ArtifactError::MissingEnv {
-                missing: missing.join(" and "),
-            });
+            return Err(ArtifactError::MissingEnv { missing });
         }
         let token = Secret::new(env_nonempty("ACTIONS_RUNTIME_TOKEN").unwrap_or_default());
         let url = env_nonempty("ACTIONS_RESULTS_URL").unwrap_or_default();

@@ -394,9 +394,16 @@ fn is_status(err: &octocrab::Error, status: u16) -> bool {
     matches!(err, octocrab::Error::GitHub { source, .. } if source.status_code.as_u16() == status)
 }
 
-/// Percent-encodes one path segment (a tag may contain `/`).
-fn segment(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+/// Everything but RFC 3986's unreserved characters gets percent-encoded.
+const COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes a path segment or query value (a tag may contain `/`, a file name `+`).
+fn component(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, COMPONENT).to_string()
 }
 
 impl Releases {
@@ -427,7 +434,11 @@ impl Releases {
     /// The release of `target.tag`, drafts included; `None` when there is none.
     async fn find(&self, target: &Target) -> Result<Option<Release>> {
         let releases = self.octo.repos(&target.owner, &target.repo);
-        match releases.releases().get_by_tag(&segment(&target.tag)).await {
+        match releases
+            .releases()
+            .get_by_tag(&component(&target.tag))
+            .await
+        {
             Ok(release) => return Ok(Some(release)),
             Err(e) if is_status(&e, 404) => {}
             Err(e) => return Err(octo_error(format!("looking up release {}", target.tag), e)),
@@ -604,10 +615,7 @@ impl Releases {
                 expected,
             });
         }
-        url.set_query(Some(&format!(
-            "name={}",
-            percent_encoding::utf8_percent_encode(&file.name, percent_encoding::NON_ALPHANUMERIC)
-        )));
+        url.set_query(Some(&format!("name={}", component(&file.name))));
 
         let handle =
             tokio::fs::File::open(&file.path)
@@ -697,6 +705,12 @@ mod tests {
         insta::assert_snapshot!(err(Some("refs/heads/main")), @"cannot tell which release to upload to: GITHUB_REF is `refs/heads/main`, not a tag; pass --tag TAG or run on a tag push");
         insta::assert_snapshot!(err(None), @"cannot tell which release to upload to: GITHUB_REF is not set; pass --tag TAG or run on a tag push");
         insta::assert_snapshot!(err(Some("refs/tags/")), @"cannot tell which release to upload to: GITHUB_REF is `refs/tags/`, not a tag; pass --tag TAG or run on a tag push");
+    }
+
+    #[test]
+    fn components_keep_unreserved_characters() {
+        assert_eq!(component("v1.0.0-rc_1~x"), "v1.0.0-rc_1~x");
+        assert_eq!(component("release/1 +%"), "release%2F1%20%2B%25");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod common;
 mod elf_corpus;
+mod github;
 mod oracle;
 mod repair;
 mod repair_support;
