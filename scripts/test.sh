@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need (idempotent) and run every test: formatting, the action and
-# workflow linters (zizmor, actionlint), clippy, the fast
-# suite and the real-component suite (podman images, auditwheel oracle, real PyPI wheels).
+# workflow linters (zizmor, actionlint), clippy, the fast suite and the real-component suite
+# (podman images, auditwheel oracle, real PyPI wheels, act).
 #
 #   scripts/test.sh            # what CI runs (.ci/run)
 #
