@@ -906,3 +906,199 @@ fn release_without_tag_token_or_repository() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The composite action under act.
+
+/// A stand-in for the binary in `dist/`: `build` is not a wheelwright command yet (it is being
+/// written), so this script plays it — it records the environment and arguments the action gave
+/// it, puts two files into the output directory and sets the step outputs `build` will set —
+/// and hands every other command (`--version`, `upload-artifact`, `release`) to the real binary.
+const STAND_IN: &str = r#"#!/bin/sh
+set -eu
+if [ "${1:-}" = build ]; then
+    env | grep '^WHEELWRIGHT_' | LC_ALL=C sort >"$OUT/build-env.txt"
+    printf '%s\n' "$@" >"$OUT/build-args.txt"
+    mkdir -p "$WHEELWRIGHT_OUTPUT_DIR"
+    cp "$OUT/wheels/"* "$WHEELWRIGHT_OUTPUT_DIR/"
+    wheelhouse=$(cd "$WHEELWRIGHT_OUTPUT_DIR" && pwd)
+    {
+        echo "wheelhouse=$wheelhouse"
+        echo "wheels=[\"$wheelhouse/demo-1.0-cp39-cp39-manylinux_2_31_x86_64.whl\"]"
+        echo "artifact-name=wheels-linux-x86_64"
+    } >>"$GITHUB_OUTPUT"
+    exit 0
+fi
+exec "$REAL_WHEELWRIGHT" "$@"
+"#;
+
+/// A placeholder for actions/upload-artifact: act resolves every `uses:` of a composite action
+/// before looking at its `if:`, and cannot fetch it here. If the step ran, the job would fail.
+const PLACEHOLDER_ACTION: &str = "name: placeholder\ndescription: must not run\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo 'the actions/upload-artifact fallback ran'; exit 1\n";
+
+fn act_composite(tmp: &Path, job: &str) -> Output {
+    let act = testbed().venv.join("bin/act");
+    let action = tmp.join("action");
+    let dist = action.join("dist");
+    fs_err::create_dir_all(&dist).unwrap();
+    fs_err::copy(repo().join("action.yml"), action.join("action.yml")).unwrap();
+    fs_err::copy(
+        repo().join("dist/wheelwright-launcher.sh"),
+        dist.join("wheelwright-launcher.sh"),
+    )
+    .unwrap();
+    let name = format!("wheelwright-{}-linux-musl", std::env::consts::ARCH);
+    fs_err::write(dist.join(&name), STAND_IN).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs_err::set_permissions(dist.join(&name), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let sum = sha256_hex(STAND_IN.as_bytes());
+    fs_err::write(dist.join("SHA256SUMS"), format!("{sum}  {name}\n")).unwrap();
+    let placeholder = tmp.join("placeholder");
+    fs_err::create_dir_all(&placeholder).unwrap();
+    fs_err::write(placeholder.join("action.yml"), PLACEHOLDER_ACTION).unwrap();
+    let upload_artifact = action_uses(&repo().join("action.yml"), "actions/upload-artifact@");
+
+    let (home, work, out) = (tmp.join("home"), tmp.join("work"), tmp.join("out"));
+    for dir in [&home, &work, &out] {
+        fs_err::create_dir_all(dir).unwrap();
+    }
+    Command::new(act)
+        .arg("push")
+        .arg("-C")
+        .arg(&work)
+        .arg("-W")
+        .arg(repo().join("tests/workflows/composite-action.yml"))
+        .args(["-j", job])
+        .args(["-P", "ubuntu-latest=-self-hosted"])
+        .arg("--local-repository")
+        .arg(format!("octo/wheelwright@v1={}", action.display()))
+        .arg("--local-repository")
+        .arg(format!("{upload_artifact}={}", placeholder.display()))
+        .arg("--env")
+        .arg(format!(
+            "REAL_WHEELWRIGHT={}",
+            env!("CARGO_BIN_EXE_wheelwright")
+        ))
+        .arg("--env")
+        .arg(format!("OUT={}", out.display()))
+        .arg("--artifact-server-path")
+        .arg(tmp.join("artifacts"))
+        .args(["--artifact-server-addr", "127.0.0.1"])
+        .arg("--artifact-server-port")
+        .arg(free_port().to_string())
+        .arg("--no-cache-server")
+        .env("HOME", &home)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run act")
+}
+
+/// The `uses:` value (`owner/repo@ref`) of the step of `action` that starts with `prefix`.
+fn action_uses(action: &Path, prefix: &str) -> String {
+    let text = fs_err::read_to_string(action).unwrap();
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("uses: ").filter(|u| u.starts_with(prefix)))
+        .unwrap_or_else(|| panic!("no `uses: {prefix}…` in {}", action.display()));
+    line.split_whitespace().next().unwrap().to_owned()
+}
+
+#[test]
+fn the_composite_action_passes_inputs_by_env_and_uploads_natively_under_act() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wheels = tmp.path().join("out/wheels");
+    fs_err::create_dir_all(&wheels).unwrap();
+    let wheel = wheels.join("demo-1.0-cp39-cp39-manylinux_2_31_x86_64.whl");
+    fs_err::write(&wheel, noise(100_000, 3)).unwrap();
+    fs_err::write(wheels.join("demo-1.0.tar.gz"), noise(5_000, 4)).unwrap();
+
+    let output = act_composite(tmp.path(), "build");
+    assert!(output.status.success(), "act failed:\n{}", text(&output));
+    let out = tmp.path().join("out");
+
+    // Inputs arrived as WHEELWRIGHT_* variables (defaults included), `args` split on whitespace.
+    let env = fs_err::read_to_string(out.join("build-env.txt")).unwrap();
+    for expected in [
+        "WHEELWRIGHT_ARCHS=x86_64",
+        "WHEELWRIGHT_BUILD=cp39-*",
+        "WHEELWRIGHT_TEST_COMMAND=python -c \"import demo; print('ok')\"",
+        "WHEELWRIGHT_OUTPUT_DIR=wheelhouse",
+        "WHEELWRIGHT_PACKAGE_DIR=.",
+        "WHEELWRIGHT_PUBLISH=none",
+        "WHEELWRIGHT_SKIP_EXISTING=false",
+        "WHEELWRIGHT_PASSWORD=",
+    ] {
+        assert!(
+            env.lines().any(|l| l == expected),
+            "{expected} not in\n{env}"
+        );
+    }
+    assert_eq!(
+        fs_err::read_to_string(out.join("build-args.txt")).unwrap(),
+        "build\n--flag-a\nvalue-b\n"
+    );
+
+    // The native client uploaded the wheelhouse under the name the build step chose.
+    let stored: Vec<PathBuf> = glob::glob(&format!(
+        "{}/*/wheels-linux-x86_64/wheels-linux-x86_64.zip",
+        tmp.path().join("artifacts").display()
+    ))
+    .unwrap()
+    .map(Result::unwrap)
+    .collect();
+    assert_eq!(stored.len(), 1, "{}", text(&output));
+    let extracted = tmp.path().join("extracted");
+    python_extract(&stored[0], &extracted);
+    assert!(tree(&extracted) == tree(&wheels));
+
+    // The action's outputs reached the workflow.
+    let outputs = fs_err::read_to_string(out.join("outputs.txt")).unwrap();
+    let lines: Vec<&str> = outputs.lines().collect();
+    assert!(lines[0].ends_with("/wheelhouse"), "{outputs}");
+    assert_eq!(
+        lines[1],
+        format!(
+            "[\"{}/demo-1.0-cp39-cp39-manylinux_2_31_x86_64.whl\"]",
+            lines[0]
+        )
+    );
+    assert_eq!(lines[2], "wheels-linux-x86_64");
+    // The native step ran; neither the fallback nor (not on a tag) the release step did.
+    let log = text(&output);
+    assert!(
+        log.contains("Run Main Upload the wheels as a workflow artifact\n"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(
+            "Run Main Upload the wheels as a workflow artifact (actions/upload-artifact)"
+        ),
+        "{log}"
+    );
+    assert!(
+        !log.contains("the actions/upload-artifact fallback ran"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("Run Main Upload the wheels to the GitHub Release"),
+        "{log}"
+    );
+}
+
+#[test]
+fn the_composite_action_refuses_an_unknown_command_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = act_composite(tmp.path(), "bad-input");
+    assert!(!output.status.success(), "{}", text(&output));
+    assert!(
+        text(&output).contains(
+            "::error title=wheelwright::input command is 'deploy'; accepted values: build, plan, publish, test"
+        ),
+        "{}",
+        text(&output)
+    );
+    assert!(!tmp.path().join("out/build-env.txt").exists());
+}
