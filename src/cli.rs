@@ -51,6 +51,20 @@ pub enum Command {
 
     /// Show the resolved configuration and where each value came from.
     Config(ConfigArgs),
+
+    /// Upload files as a workflow artifact (GitHub Actions artifacts v4, natively).
+    ///
+    /// Needs ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL, which act, JavaScript and container
+    /// actions get; composite `run:` steps on github.com don't (use actions/upload-artifact
+    /// there, or --if-available to skip and let a fallback step upload).
+    UploadArtifact(UploadArtifactArgs),
+
+    /// Upload files as assets of the GitHub Release of a tag, creating the release if missing.
+    ///
+    /// The repository comes from GITHUB_REPOSITORY, the tag from --tag or GITHUB_REF
+    /// (`refs/tags/…`), the token from GITHUB_TOKEN and the API from GITHUB_API_URL. Assets
+    /// already there with the same name and size are skipped.
+    Release(ReleaseArgs),
 }
 
 #[derive(Debug, Args)]
@@ -103,6 +117,55 @@ pub struct ConfigArgs {
     /// Architectures to build (overrides the configuration).
     #[arg(long, value_name = "ARCHS")]
     pub archs: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UploadArtifactArgs {
+    /// Artifact name (no `" : < > | * ? \ /`, CR or LF).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// Files and directories to upload (directories recursively); entry names are relative
+    /// to the deepest directory containing them all.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Days to keep the artifact (1-90; the repository's maximum applies).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=90))]
+    pub retention_days: Option<u32>,
+
+    /// Deflate level (0-9) for files that are not compressed already; 0 stores everything.
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=9))]
+    pub compression_level: u32,
+
+    /// When the artifact service is not available to this step, do nothing and set the
+    /// step output `uploaded=false` (for a fallback actions/upload-artifact step) instead of
+    /// failing.
+    #[arg(long)]
+    pub if_available: bool,
+
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// The release's tag (default: the tag of GITHUB_REF).
+    #[arg(long, value_name = "TAG")]
+    pub tag: Option<String>,
+
+    /// Files to upload, or directories whose files to upload.
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub files: Vec<PathBuf>,
+
+    /// Replace assets of the same name and another size (otherwise that is an error).
+    #[arg(long)]
+    pub clobber: bool,
+
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

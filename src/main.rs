@@ -14,6 +14,8 @@ fn main() -> ExitCode {
         cli::Command::Repair(args) => commands::repair::run(&args),
         cli::Command::Plan(args) => commands::plan::run(&args),
         cli::Command::Config(args) => commands::config::run(&args),
+        cli::Command::UploadArtifact(args) => commands::upload_artifact::run(&args),
+        cli::Command::Release(args) => commands::release::run(&args),
     };
     match result {
         Ok(code) => code,

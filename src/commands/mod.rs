@@ -2,5 +2,7 @@
 
 pub mod config;
 pub mod plan;
+pub mod release;
 pub mod repair;
 pub mod show;
+pub mod upload_artifact;

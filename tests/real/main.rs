@@ -3,6 +3,8 @@
 
 mod common;
 mod elf_corpus;
+mod github;
+mod launcher;
 mod oracle;
 mod repair;
 mod repair_support;
