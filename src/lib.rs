@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod elf;
+pub mod publish;
 pub mod repair;
 pub mod ui;
 pub mod wheel;
