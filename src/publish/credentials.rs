@@ -112,7 +112,7 @@ impl Pypirc {
             Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(CredentialError::Config {
                 path: path.to_owned(),
-                source,
+                reason: super::dist::root_cause(&source),
             }),
         }
     }
@@ -323,13 +323,12 @@ pub enum AuthPlan {
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialError {
     /// The config file could not be read.
-    #[error("cannot read `{}`: {source}", path.display())]
+    #[error("cannot read `{}`: {reason}", path.display())]
     Config {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
+        /// The operating system's words.
+        reason: String,
     },
     /// `--password-env VAR` names an unset variable.
     #[error("`--password-env {0}`: the environment variable `{0}` is not set or empty")]
@@ -363,7 +362,7 @@ pub enum CredentialError {
         hint: String,
     },
     /// The runner set the request URL but not its token (or the other way round).
-    #[error("{0}")]
+    #[error(transparent)]
     Oidc(#[from] super::oidc::OidcEnvError),
 }
 

@@ -50,13 +50,12 @@ impl DistKind {
 #[derive(Debug, thiserror::Error)]
 pub enum CollectError {
     /// A path does not exist or cannot be read.
-    #[error("cannot read `{}`: {source}", path.display())]
+    #[error("cannot read `{}`: {reason}", path.display())]
     Unreadable {
         /// The path given.
         path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
+        /// The operating system's words. Ex) `No such file or directory (os error 2)`
+        reason: String,
     },
     /// A file given by name is not a distribution.
     #[error("`{}` is not a distribution: expected a wheel (`.whl`) or an sdist (`.tar.gz`)", path.display())]
@@ -82,11 +81,11 @@ pub enum CollectError {
 pub fn collect(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, CollectError> {
     let mut files = Vec::new();
     for input in inputs {
-        let unreadable = |source| CollectError::Unreadable {
+        let unreadable = |source: std::io::Error| CollectError::Unreadable {
             path: input.clone(),
-            source,
+            reason: root_cause(&source),
         };
-        let meta = fs_err::metadata(input).map_err(|e| unreadable(e.into()))?;
+        let meta = fs_err::metadata(input).map_err(unreadable)?;
         if meta.is_dir() {
             let mut found: Vec<PathBuf> = Vec::new();
             for entry in fs_err::read_dir(input).map_err(unreadable)? {
@@ -149,6 +148,17 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// The innermost message of an I/O error (`fs_err` wraps the OS error with the path, which
+/// our messages already name).
+#[must_use]
+pub fn root_cause(err: &std::io::Error) -> String {
+    let mut current: &dyn std::error::Error = err;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
+}
+
 /// The final component of `path` (lossy UTF-8).
 #[must_use]
 pub fn file_name(path: &Path) -> String {
@@ -186,13 +196,12 @@ pub struct Distribution {
 #[derive(Debug, thiserror::Error)]
 pub enum PrepareError {
     /// Reading or hashing the file failed.
-    #[error("cannot read `{}`: {source}", path.display())]
+    #[error("cannot read `{}`: {reason}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
+        /// The operating system's words.
+        reason: String,
     },
     /// The wheel could not be opened (file name, zip, RECORD, METADATA).
     #[error("{0}")]
@@ -237,7 +246,7 @@ pub fn prepare(path: &Path) -> Result<Distribution, PrepareError> {
     })?;
     let (size, sha256, blake2_256) = hash_file(path).map_err(|source| PrepareError::Io {
         path: path.to_owned(),
-        source,
+        reason: root_cause(&source),
     })?;
     Ok(Distribution {
         path: path.to_owned(),
@@ -291,9 +300,9 @@ fn read_pkg_info(path: &Path) -> Result<HeaderFile, PrepareError> {
         path: path.to_owned(),
         reason,
     };
-    let io_fail = |source| PrepareError::Io {
+    let io_fail = |source: std::io::Error| PrepareError::Io {
         path: path.to_owned(),
-        source,
+        reason: root_cause(&source),
     };
     let file = fs_err::File::open(path).map_err(io_fail)?;
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));

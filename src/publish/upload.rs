@@ -51,10 +51,7 @@ pub enum UploadError {
         retryable: bool,
     },
     /// Nothing was sent or received for the idle timeout.
-    #[error(
-        "no progress for {} s (nothing sent or received); giving up on this attempt",
-        seconds
-    )]
+    #[error("no progress for {seconds} s: nothing was sent or received (the limit is `--timeout`)")]
     Stalled {
         /// The idle timeout.
         seconds: u64,

@@ -4,5 +4,7 @@
 mod common;
 mod elf_corpus;
 mod oracle;
+mod publish;
+mod publish_support;
 mod repair;
 mod repair_support;
