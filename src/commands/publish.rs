@@ -57,10 +57,12 @@ fn run_redacted(args: &PublishArgs, redactor: &Redactor) -> Result<ExitCode> {
     )?;
 
     if !args.no_check {
-        let options = CheckOptions {
-            max_file_size: repository.known.map_or(u64::MAX, |k| k.max_file_size),
-            ..CheckOptions::default()
-        };
+        let mut options = CheckOptions::default();
+        match repository.known {
+            Some(index) => options.max_file_size = index.max_file_size,
+            // Other indexes set their own limits (pypiserver and devpi have none by default).
+            None => options.max_file_size = u64::MAX,
+        }
         let problems = check::check_files(&files, &options);
         if !problems.is_empty() {
             for problem in &problems {

@@ -460,7 +460,6 @@ fn html_text(body: &str) -> String {
 }
 
 /// Classifies an answer to an upload.
-#[must_use]
 pub fn classify(
     url: &Url,
     status: StatusCode,

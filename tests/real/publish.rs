@@ -382,6 +382,10 @@ fn form_of(
 }
 
 #[test]
+#[expect(
+    clippy::print_stderr,
+    reason = "the test shows what it compared (captured unless it fails)"
+)]
 fn publish_sends_the_same_form_as_twine() {
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path().join("home");
@@ -500,6 +504,10 @@ fn publish_sends_the_same_form_as_twine() {
 }
 
 #[test]
+#[expect(
+    clippy::print_stderr,
+    reason = "the test shows what it compared (captured unless it fails)"
+)]
 fn publish_retries_server_errors_and_resets_and_gives_up_on_stalls() {
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path().join("home");
@@ -682,6 +690,10 @@ fn fake_jwt() -> String {
 }
 
 #[test]
+#[expect(
+    clippy::print_stderr,
+    reason = "the test shows what it compared (captured unless it fails)"
+)]
 fn publish_with_trusted_publishing_against_stubbed_oidc_endpoints() {
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path().join("home");

@@ -79,7 +79,6 @@ pub(crate) fn free_port() -> u16 {
 
 /// A child process killed (by its PID) and reaped on drop.
 pub(crate) struct ServerGuard {
-    name: &'static str,
     child: Child,
 }
 
@@ -87,7 +86,6 @@ impl Drop for ServerGuard {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        eprintln!("stopped {} (pid {})", self.name, self.child.id());
     }
 }
 
@@ -202,10 +200,7 @@ pub(crate) fn start_pypiserver(dir: &Path) -> Pypiserver {
     Pypiserver {
         port,
         packages,
-        _guard: ServerGuard {
-            name: "pypiserver",
-            child,
-        },
+        _guard: ServerGuard { child },
     }
 }
 
@@ -254,10 +249,7 @@ pub(crate) fn start_devpi(dir: &Path) -> Devpi {
         .expect("start devpi-server");
     let guard_log = dir.join("devpi.err");
     wait_until_answers(port, "/+api", "devpi-server", &mut child, &guard_log);
-    let guard = ServerGuard {
-        name: "devpi-server",
-        child,
-    };
+    let guard = ServerGuard { child };
     let devpi = |args: &[&str]| {
         run_ok(
             Command::new(venv_tool("devpi"))
