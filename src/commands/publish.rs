@@ -131,6 +131,7 @@ fn run_redacted(args: &PublishArgs, redactor: &Redactor) -> Result<ExitCode> {
         warn(&redactor.redact(&warning));
     }
     describe_target(&repository, &auth);
+    suggest_trusted_publishing(&repository, &auth, &dists);
 
     let settings = Settings {
         repository: repository.clone(),
@@ -195,6 +196,40 @@ fn describe_target(repository: &Repository, auth: &AuthPlan) {
     ui::message(&format!(
         "Publishing to {name}`{}` {who}",
         display_url(&repository.upload_url)
+    ));
+}
+
+/// On Actions, a static API token for PyPI or TestPyPI could be replaced by trusted publishing:
+/// say where to set it up (as pypa/gh-action-pypi-publish does).
+fn suggest_trusted_publishing(repository: &Repository, auth: &AuthPlan, dists: &[Distribution]) {
+    let (Some(index), AuthPlan::Basic { password, .. }, Some(dist)) =
+        (repository.known, auth, dists.first())
+    else {
+        return;
+    };
+    if !github::on_actions() || !password.expose().starts_with("pypi-") {
+        return;
+    }
+    let mut url = index
+        .publishing_settings_url
+        .replace("{project}", &crate::wheel::normalize_name(&dist.name));
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if let Some((owner, repo)) = var("GITHUB_REPOSITORY")
+        .as_deref()
+        .and_then(|r| r.split_once('/'))
+        .map(|(o, r)| (o.to_owned(), r.to_owned()))
+    {
+        let workflow = var("GITHUB_WORKFLOW_REF")
+            .and_then(|w| w.split('@').next().map(str::to_owned))
+            .and_then(|w| w.rsplit('/').next().map(str::to_owned))
+            .unwrap_or_default();
+        let _ = write!(
+            url,
+            "?provider=github&owner={owner}&repository={repo}&workflow_filename={workflow}"
+        );
+    }
+    ui::message(&format!(
+        "hint: this job uploads with a stored API token; trusted publishing needs no stored secret: {url}"
     ));
 }
 
