@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod elf;
 pub mod github;
+pub mod publish;
 pub mod repair;
 pub mod ui;
 pub mod wheel;

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         cli::Command::Config(args) => commands::config::run(&args),
         cli::Command::UploadArtifact(args) => commands::upload_artifact::run(&args),
         cli::Command::Release(args) => commands::release::run(&args),
+        cli::Command::Publish(args) => commands::publish::run(&args),
     };
     match result {
         Ok(code) => code,

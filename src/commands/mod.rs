@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod plan;
+pub mod publish;
 pub mod release;
 pub mod repair;
 pub mod show;

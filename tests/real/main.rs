@@ -6,5 +6,7 @@ mod elf_corpus;
 mod github;
 mod launcher;
 mod oracle;
+mod publish;
+mod publish_support;
 mod repair;
 mod repair_support;
