@@ -3,6 +3,8 @@
 //!
 //! This is the interface `publish` calls; the checks themselves grow behind it.
 
+pub mod rst;
+
 use std::path::{Path, PathBuf};
 
 use crate::wheel::archive::WheelArchive;
