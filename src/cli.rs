@@ -38,6 +38,30 @@ pub enum Command {
     /// Unchanged entries are copied without recompressing; the output is written to a
     /// temporary file and renamed, and is byte-identical when repeated.
     Repair(RepairArgs),
+
+    /// Check distributions for everything PyPI would reject, before uploading anything.
+    ///
+    /// Platform tags, file names against METADATA, normalized names, metadata versions and
+    /// fields, descriptions that will not render (reStructuredText checked like docutils),
+    /// ZIP structure, WHEEL/RECORD/METADATA and every RECORD hash, sdist layout, file size,
+    /// duplicate files and a second sdist for a release. Every problem of every file is
+    /// printed; exit 1 if there is any.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Distribution files, or directories whose `.whl`, `.tar.gz` and `.zip` files are checked.
+    #[arg(value_name = "FILE|DIR", default_value = "wheelhouse")]
+    pub files: Vec<PathBuf>,
+
+    /// Print one JSON object (`files`, `problems`) instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// The index's per-file size limit in bytes (PyPI: 100 MiB unless raised for a project).
+    #[arg(long, value_name = "BYTES")]
+    pub max_size: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Show(args) => commands::show::run(&args),
         cli::Command::Repair(args) => commands::repair::run(&args),
+        cli::Command::Check(args) => commands::check::run(&args),
     };
     match result {
         Ok(code) => code,

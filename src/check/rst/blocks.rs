@@ -1506,7 +1506,8 @@ mod tests {
         assert_eq!(classify("* item"), Kind::Bullet(2));
         assert_eq!(classify("-   item"), Kind::Bullet(4));
         assert_eq!(classify("-"), Kind::Bullet(1));
-        assert_eq!(classify("-item"), Kind::Text);
+        // Matches the option pattern (`-i` with argument `tem`); the handler falls back to text.
+        assert_eq!(classify("-item"), Kind::OptionMarker(5));
         assert!(matches!(classify("1. one"), Kind::Enumerator(_)));
         assert!(matches!(classify("(a) one"), Kind::Enumerator(_)));
         assert!(matches!(classify("iv) one"), Kind::Enumerator(_)));
