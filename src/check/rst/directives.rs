@@ -686,6 +686,18 @@ fn parse_options(spec: &Spec, block: &[Line]) -> Result<Vec<(String, String)>, S
                  none supplied"
             ));
         }
+        let integer = match name.as_str() {
+            "depth" | "header-rows" | "stub-columns" => Some(value.parse::<u64>().is_ok()),
+            "start" => Some(value.parse::<i64>().is_ok()),
+            "scale" => Some(value.trim_end_matches('%').trim().parse::<u64>().is_ok()),
+            _ => None,
+        };
+        if integer == Some(false) {
+            return Err(format!(
+                "invalid option value: (option: \"{name}\"; value: '{value}') invalid literal for \
+                 int() with base 10: '{value}'"
+            ));
+        }
         if matches!(name.as_str(), "width" | "height" | "figwidth")
             && !value.is_empty()
             && !valid_length(value, name != "height")
