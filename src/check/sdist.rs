@@ -63,9 +63,12 @@ fn join(top: &str, name: &str) -> String {
     }
 }
 
+/// Member names and the `PKG-INFO` members' contents.
+type Members = (Vec<String>, Vec<(String, Vec<u8>)>);
+
 /// Member names (directories without their trailing `/`, like Python's `tarfile`) and the
 /// contents of every member called `PKG-INFO`.
-fn read_archive(path: &Path) -> Result<(Vec<String>, Vec<(String, Vec<u8>)>), String> {
+fn read_archive(path: &Path) -> Result<Members, String> {
     let file = fs_err::File::open(path).map_err(|e| e.to_string())?;
     let decoder = flate2::read::GzDecoder::new(std::io::BufReader::new(file));
     let mut archive = tar::Archive::new(decoder);

@@ -152,7 +152,7 @@ pub(super) fn check(path: &Path, filename: &str) -> Vec<Finding> {
     }
     for license in &identity.license_files {
         let entry = format!("{dist_info}/licenses/{license}");
-        if !contents.names.iter().any(|n| *n == entry) {
+        if !contents.names.contains(&entry) {
             problems.push((
                 "license-file",
                 format!("`License-File: {license}` is not in the wheel (expected `{entry}`)"),
@@ -228,7 +228,7 @@ struct Contents {
 impl Contents {
     fn has(&self, file: &str) -> bool {
         let entry = format!("{}/{file}", self.dist_info);
-        self.names.iter().any(|n| *n == entry)
+        self.names.contains(&entry)
     }
 }
 

@@ -11,6 +11,7 @@
 //!   would find in them (listed below with the reason).
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -64,9 +65,6 @@ fn twine_check(wheels: &[PathBuf]) -> BTreeMap<String, Twine> {
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         ));
-        if std::env::var_os("WW_DEBUG_TWINE").is_some() {
-            eprintln!("{text}");
-        }
         let mut done = 0;
         let mut current: Option<String> = None;
         let flush = |verdicts: &mut BTreeMap<String, Twine>, name: Option<String>, verdict| {
@@ -93,15 +91,17 @@ fn twine_check(wheels: &[PathBuf]) -> BTreeMap<String, Twine> {
                     .map_or((rest_line, ""), |(n, s)| (n, s.trim_start()));
                 let name = format!("{name}.whl");
                 current = Some(file_name(Path::new(&name)));
-                pending = Some(if status.starts_with("PASSED") {
-                    Twine::Renders
-                } else if status.starts_with("FAILED due to warnings") {
-                    Twine::Renders
-                } else if status.starts_with("FAILED") {
-                    Twine::DoesNotRender
-                } else {
-                    Twine::InvalidMetadata(status.to_owned())
-                });
+                // "FAILED due to warnings": only a missing content type or description.
+                pending = Some(
+                    if status.starts_with("PASSED") || status.starts_with("FAILED due to warnings")
+                    {
+                        Twine::Renders
+                    } else if status.starts_with("FAILED") {
+                        Twine::DoesNotRender
+                    } else {
+                        Twine::InvalidMetadata(status.to_owned())
+                    },
+                );
             } else if let Some(Twine::InvalidMetadata(message)) = pending.as_mut() {
                 message.push(' ');
                 message.push_str(line.trim());
@@ -302,7 +302,8 @@ fn check_description_verdicts_agree_with_twine() {
             )),
         }
     }
-    eprintln!(
+    let _ = writeln!(
+        std::io::stderr(),
         "check vs twine check --strict: {} wheels ({} corpus cases, {} installed descriptions); \
          twine verdicts {counts:?}; known gaps still open: {gaps_seen:?}",
         wheels.len(),

@@ -77,6 +77,9 @@ fn cell_lines(
         .collect()
 }
 
+/// Rows `from..to` of a simple table and the column spans that apply to them.
+type RowGroup = (usize, usize, Vec<(usize, usize)>);
+
 /// Table sizes are line and column counts, far below `isize::MAX`.
 fn to_isize(n: usize) -> isize {
     isize::try_from(n).unwrap_or(isize::MAX)
@@ -366,7 +369,7 @@ impl Doc {
         let (first_start, first_end) = columns[0];
         let mut start = 1;
         let mut text_found = false;
-        let mut groups: Vec<(usize, usize, Vec<(usize, usize)>)> = Vec::new();
+        let mut groups: Vec<RowGroup> = Vec::new();
         for offset in 1..rows.len() {
             let line = &rows[offset];
             if is_span_line(line) {
