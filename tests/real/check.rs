@@ -23,16 +23,11 @@ mod dists;
 
 /// Descriptions where docutils reports a problem that `check` does not model (see the
 /// module documentation of `src/check/rst`).
-const KNOWN_GAPS: &[(&str, &str)] = &[
-    (
-        "csv-bad-quote",
-        "csv-table content is not parsed as CSV (docutils: \"Error with CSV data\")",
-    ),
-    (
-        "csv-cell-inline",
-        "csv-table cells are not checked for inline markup",
-    ),
-];
+const KNOWN_GAPS: &[(&str, &str)] = &[(
+    "title-devanagari-exact",
+    "combining marks outside the combining-diacritics blocks (here the Devanagari virama) \
+     count 1 in a title's width; docutils counts 0, so an exact underline looks too short",
+)];
 
 /// What twine says about one file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! The description corpus for the `twine check` oracle: reStructuredText that renders and that
-//! does not (one or more cases per docutils message the check models, and tricky good cases),
-//! Markdown, plain text and bad content types: (name, Description-Content-Type, text).
+//! does not (one or more cases per docutils message the check models, tricky good cases,
+//! title widths with wide and combining characters, `csv-table` data), Markdown, plain text
+//! and bad content types: (name, Description-Content-Type, text).
 //! Nothing here says what the verdict is: the test asks twine.
 
 pub(crate) const CASES: &[(&str, Option<&str>, &str)] = &[
@@ -1004,6 +1005,363 @@ pub(crate) const CASES: &[(&str, Option<&str>, &str)] = &[
         "target-ref-title-astext",
         Some("text/x-rst"),
         "Intro *here*\n============\n\nSee `Intro here`_.\n",
+    ),
+    (
+        "img-loading-bad",
+        Some("text/x-rst"),
+        ".. image:: x.png\n   :loading: sometimes\n",
+    ),
+    (
+        "contents-backlinks-bad",
+        Some("text/x-rst"),
+        ".. contents::\n   :backlinks: sideways\n",
+    ),
+    (
+        "contents-local-arg",
+        Some("text/x-rst"),
+        ".. contents::\n   :local: yes\n",
+    ),
+    (
+        "table-align-bad",
+        Some("text/x-rst"),
+        ".. table:: T\n   :align: middle\n\n   ===  ===\n   a    b\n   ===  ===\n",
+    ),
+    (
+        "list-table-header-rows-too-many",
+        Some("text/x-rst"),
+        ".. list-table::\n   :header-rows: 3\n\n   * - A\n     - B\n",
+    ),
+    (
+        "code-number-lines-bad",
+        Some("text/x-rst"),
+        ".. code:: python\n   :number-lines: x\n\n   print(1)\n",
+    ),
+    (
+        "transition-after-info",
+        Some("text/x-rst"),
+        "Para\n\n----------\n\n--\n\nText\n",
+    ),
+    (
+        "title-after-info-short",
+        Some("text/x-rst"),
+        "Text\n\nTi\n==\n\n----------\n\nMore\n",
+    ),
+    (
+        "sectnum-depth-bad",
+        Some("text/x-rst"),
+        ".. sectnum::\n   :depth: x\n\nText\n",
+    ),
+    (
+        "csv-widths-bad",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :widths: 1 2 3\n\n   a, b\n",
+    ),
+    (
+        "list-table-widths-bad",
+        Some("text/x-rst"),
+        ".. list-table::\n   :widths: 1\n\n   * - A\n     - B\n",
+    ),
+    (
+        "image-width-percent",
+        Some("text/x-rst"),
+        ".. image:: x.png\n   :width: 50%\n",
+    ),
+    (
+        "image-height-percent",
+        Some("text/x-rst"),
+        ".. image:: x.png\n   :height: 50%\n",
+    ),
+    (
+        "figure-figwidth-image",
+        Some("text/x-rst"),
+        ".. figure:: x.png\n   :figwidth: image\n\n   Cap\n",
+    ),
+    (
+        "role-in-title",
+        Some("text/x-rst"),
+        "Intro :ref:`x`\n==============\n\nText\n",
+    ),
+    (
+        "citation-dup",
+        Some("text/x-rst"),
+        ".. [CIT] a\n.. [CIT] b\n\nSee [CIT]_.\n",
+    ),
+    (
+        "footnote-dup",
+        Some("text/x-rst"),
+        ".. [1] a\n.. [1] b\n\nSee [1]_.\n",
+    ),
+    (
+        "subst-in-title",
+        Some("text/x-rst"),
+        "Hello |x|\n=========\n\n.. |x| replace:: y\n",
+    ),
+    (
+        "long-title-cjk",
+        Some("text/x-rst"),
+        "日本語のタイトル\n================\n\nText\n",
+    ),
+    (
+        "tab-in-table",
+        Some("text/x-rst"),
+        "=====  =====\nA\tB\n=====  =====\n",
+    ),
+    (
+        "title-emoji-zwj",
+        Some("text/x-rst"),
+        "👨‍👩‍👧 Family\n=============\n\nText\n",
+    ),
+    (
+        "title-emoji-zwj-short",
+        Some("text/x-rst"),
+        "👨‍👩‍👧 Family\n===========\n\nText\n",
+    ),
+    (
+        "title-vs16",
+        Some("text/x-rst"),
+        "❤️ Love\n=======\n\nText\n",
+    ),
+    (
+        "title-width-exact-0",
+        Some("text/x-rst"),
+        "Café résumé\n===========\n\nText\n",
+    ),
+    (
+        "title-width-short-0",
+        Some("text/x-rst"),
+        "Café résumé\n==========\n\nText\n",
+    ),
+    (
+        "title-width-exact-1",
+        Some("text/x-rst"),
+        "été\n===\n\nText\n",
+    ),
+    (
+        "title-width-short-1",
+        Some("text/x-rst"),
+        "été\n==\n\nText\n",
+    ),
+    (
+        "title-width-exact-2",
+        Some("text/x-rst"),
+        "日本語のタイトル\n================\n\nText\n",
+    ),
+    (
+        "title-width-short-2",
+        Some("text/x-rst"),
+        "日本語のタイトル\n===============\n\nText\n",
+    ),
+    ("title-width-exact-3", Some("text/x-rst"), "x⃝\n==\n\nText\n"),
+    ("title-width-short-3", Some("text/x-rst"), "x⃝\n=\n\nText\n"),
+    (
+        "title-devanagari-exact",
+        Some("text/x-rst"),
+        "हिन्दी शीर्षक\n===========\n\nText\n",
+    ),
+    (
+        "title-devanagari-short",
+        Some("text/x-rst"),
+        "हिन्दी शीर्षक\n=========\n\nText\n",
+    ),
+    (
+        "csv-csv0",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :delim: ;\n\n   \"unclosed\n",
+    ),
+    (
+        "csv-csv1",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :keepspace:\n   :header: \"A\", \"B\"\n\n   \"unclosed\n",
+    ),
+    (
+        "csv-csv2",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :delim: ;\n\n   *h;\"e \"\"q\"\" f\"\n",
+    ),
+    (
+        "csv-csv3",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :keepspace:\n\n   **i**;*h\n",
+    ),
+    (
+        "csv-csv4",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :header: \"A\", \"B\"\n\n   v;w\n   \"unclosed;\"a\\\"b\";\"multi\n      line\"\n   Title\n   \n",
+    ),
+    (
+        "csv-csv5",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n\n   \n   **i**;``lit``;``lit``\n   `ref`_;*h\n",
+    ),
+    (
+        "csv-csv6",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :header: \"A, B\n   :quote: '\n\n   \"c, d\"\n   \\\", \"- x\n      - y\"\n",
+    ),
+    (
+        "csv-csv7",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n\n   \"\\\"\"\n   ``lit``\n",
+    ),
+    (
+        "csv-csv8",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :delim: ;\n   :keepspace:\n\n   *h ; x\"y\n   't, u' ; \"x\"y ; \\\"\n   \"e \"\"q\"\" f\",\"b\"\n",
+    ),
+    (
+        "csv-csv9",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :quote: '\n   :keepspace:\n\n   \"x\"y\n   `ref`_,a\n   \"c, d\", \n",
+    ),
+    (
+        "csv-csv10",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :escape: \\\n   :header: \"A, B\n\n   \"x\"y; g\n",
+    ),
+    (
+        "csv-csv11",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n\n   v;w, **i**\n    g ; \"- x\n      - y\"\n   *h ; \"x\"y ; 't, u'\n",
+    ),
+    (
+        "csv-csv12",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :delim: ;\n\n   *h, x\"y\n   't, u';\"e \"\"q\"\" f\"\n",
+    ),
+    (
+        "csv-csv13",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :quote: '\n   :delim: ;\n\n   \"b\"\n   *h\n",
+    ),
+    (
+        "csv-csv14",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :delim: ;\n\n   Title\n   , 't, u', \"multi\n      line\"\n   \"e \"\"q\"\" f\"\n   \\\";**i**\n",
+    ),
+    (
+        "csv-csv15",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n\n   Title\n    ; \"b\"\n",
+    ),
+    (
+        "csv-csv16",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n\n   \\\"\n   Title\n   \n",
+    ),
+    (
+        "csv-csv17",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :delim: ;\n   :delim: tab\n\n   \"- x\n      - y\", \"multi\n      line\"\n",
+    ),
+    (
+        "csv-csv18",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :escape: \\\n   :quote: '\n\n   \"x\"y\n   't, u', \"e \"\"q\"\" f\"\n",
+    ),
+    (
+        "csv-csv19",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :delim: tab\n\n   \"unclosed, \"c, d\"\n   't, u'\n   ,\"\\\"\"\n",
+    ),
+    (
+        "csv-csv20",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n\n   \"a\\\"b\";**i**\n   \"unclosed;Title\n   \n   \\\", \"\\\"\"\n",
+    ),
+    (
+        "csv-csv21",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n\n    g ; \"- x\n      - y\" ; \"\\\"\"\n",
+    ),
+    (
+        "csv-csv22",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n\n   Title\n    ; \"unclosed ; \"unclosed\n",
+    ),
+    (
+        "csv-csv23",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :keepspace:\n   :header: \"A\", \"B\"\n\n   a\n",
+    ),
+    (
+        "csv-csv24",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :header: \"A, B\n   :keepspace:\n\n   's'\n   *h\n",
+    ),
+    (
+        "csv-csv25",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n\n   `ref`_ ; a ; \"c, d\"\n   v;w, \"e \"\"q\"\" f\", Title\n   \n    g;\"b\";x\"y\n",
+    ),
+    (
+        "csv-csv26",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :header: \"A\", \"B\"\n\n   x\"y, \"c, d\"\n   `ref`_, \"unclosed, **i**\n   \"multi\n      line\";Title\n   \n",
+    ),
+    (
+        "csv-csv27",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :delim: tab\n\n   x\"y, \"a\\\"b\", ``lit``\n",
+    ),
+    (
+        "csv-csv28",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n\n   \\\"\n   ,Title\n   ,``lit``\n   *h, x\"y, *h\n",
+    ),
+    (
+        "csv-csv29",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n\n   Title\n   ,\"x\"y\n   a;*h;a\n   's'\n",
+    ),
+    (
+        "csv-csv30",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n\n   \"c, d\" ; \"a\\\"b\" ; \"multi\n      line\"\n   x\"y ; \"multi\n      line\"\n",
+    ),
+    (
+        "csv-csv31",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :keepspace:\n   :quote: '\n\n   \"b\", v;w, \"x\"y\n    ; \"a\\\"b\" ; `ref`_\n    g ; \"- x\n      - y\"\n",
+    ),
+    (
+        "csv-csv32",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :delim: ;\n\n   \"c, d\",v;w\n   v;w,*h,\n",
+    ),
+    (
+        "csv-csv33",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n\n   v;w;\"c, d\";\"c, d\"\n   *h ; \"x\"y ; \\\"\n   *h;\n",
+    ),
+    (
+        "csv-csv34",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n\n   \"c, d\", x\"y, \"e \"\"q\"\" f\"\n   't, u'\n   't, u' ; \"c, d\" ; \"e \"\"q\"\" f\"\n",
+    ),
+    (
+        "csv-csv35",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n\n   \"multi\n      line\" ; v;w ; \"\\\"\"\n   \"unclosed;v;w;\"multi\n      line\"\n   \"multi\n      line\" ;  ; x\"y\n",
+    ),
+    (
+        "csv-csv36",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :delim: ;\n\n   \\\";\"a\\\"b\";`ref`_\n   \"unclosed ; \"x\"y ; \n   't, u' ; a\n",
+    ),
+    (
+        "csv-csv37",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :header: \"A, B\n\n   's' ; v;w ; x\"y\n   v;w ; a\n   \"c, d\",`ref`_,\\\"\n",
+    ),
+    (
+        "csv-csv38",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n\n   Title\n   , \"multi\n      line\"\n   \"c, d\" ;  g ; \"multi\n      line\"\n",
+    ),
+    (
+        "csv-csv39",
+        Some("text/x-rst"),
+        ".. csv-table:: T\n   :header: \"A, B\n   :keepspace:\n\n   *h\n   \"\\\"\" ; v;w ; 's'\n",
     ),
     ("default-ok", None, "Title\n=====\n\nText with ``code``.\n"),
     (

@@ -24,6 +24,8 @@ enum Body {
     Table,
     /// `replace`: a single paragraph of inline markup.
     Replace,
+    /// `csv-table`: CSV data (Python's `csv` module, strict), each cell a nested document.
+    Csv,
 }
 
 /// Whether content is allowed.
@@ -95,7 +97,7 @@ const fn spec(
 
 /// The directive registered under `name` (case-insensitive, English names and aliases).
 fn lookup(name: &str) -> Option<Spec> {
-    use Body::{Inline, ListTable, Literal, Parse, Replace, Table};
+    use Body::{Csv, Inline, ListTable, Literal, Parse, Replace, Table};
     use Content::{None as NoContent, Optional, Required};
     let name = name.to_lowercase();
     let special = |mut s: Spec, special| {
@@ -148,7 +150,7 @@ fn lookup(name: &str) -> Option<Spec> {
                     "escape",
                 ],
                 Optional,
-                Literal,
+                Csv,
             ),
             Special::CsvTable,
         ),
@@ -425,7 +427,8 @@ impl Doc {
                 }
                 self.body(&parsed.content, true);
             }
-            Body::ListTable => self.list_table(name, &parsed.content, line),
+            Body::ListTable => self.list_table(name, &parsed, line),
+            Body::Csv => self.csv_table(name, &parsed, line),
         }
     }
 
@@ -498,7 +501,8 @@ impl Doc {
 
     /// `list-table`: the content must be one bullet list whose items are bullet lists of the
     /// same length.
-    fn list_table(&mut self, name: &str, content: &[Line], line: usize) {
+    fn list_table(&mut self, name: &str, parsed: &Parsed, line: usize) {
+        let content = parsed.content.as_slice();
         let error = |doc: &mut Doc, detail: String| {
             doc.report(
                 line,
@@ -569,7 +573,232 @@ impl Doc {
                     lengths[0]
                 ),
             );
+            return;
         }
+        let columns = lengths.first().copied().unwrap_or(0);
+        self.table_dimensions(name, &parsed.options, lengths.len(), columns, line);
+    }
+
+    /// docutils' `check_table_dimensions` and `get_column_widths` for the table directives.
+    fn table_dimensions(
+        &mut self,
+        name: &str,
+        options: &[(String, String)],
+        rows: usize,
+        columns: usize,
+        line: usize,
+    ) {
+        let number = |option: &str| {
+            options
+                .iter()
+                .find(|(o, _)| o == option)
+                .and_then(|(_, v)| v.parse::<usize>().ok())
+                .unwrap_or(0)
+        };
+        let (header_rows, stub_columns) = (number("header-rows"), number("stub-columns"));
+        let message = if header_rows > rows {
+            Some(format!(
+                "{header_rows} header row(s) specified but only {rows} row(s) of data supplied \
+                 (\"{name}\" directive)."
+            ))
+        } else if stub_columns > columns {
+            Some(format!(
+                "{stub_columns} stub column(s) specified but only {columns} columns(s) of data \
+                 supplied (\"{name}\" directive)."
+            ))
+        } else {
+            options
+                .iter()
+                .find(|(o, _)| o == "widths")
+                .map(|(_, v)| v.trim())
+                .filter(|v| !matches!(*v, "auto" | "grid"))
+                .filter(|v| v.split([',', ' ']).filter(|w| !w.is_empty()).count() != columns)
+                .map(|_| {
+                    format!(
+                        "\"{name}\" widths do not match the number of columns in table \
+                         ({columns})."
+                    )
+                })
+        };
+        if let Some(message) = message {
+            self.report(line, Level::Error, message);
+        }
+    }
+}
+
+/// docutils' CSV dialect for `csv-table`, adjusted by the directive's options.
+struct Dialect {
+    delimiter: char,
+    quote: char,
+    escape: Option<char>,
+    skip_initial_space: bool,
+}
+
+impl Dialect {
+    fn from_options(options: &[(String, String)]) -> Self {
+        let option = |name: &str| {
+            options
+                .iter()
+                .find(|(o, _)| o == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let character = |value: &str, default: char| match value {
+            "tab" => '\t',
+            "space" => ' ',
+            other => other.chars().next().unwrap_or(default),
+        };
+        Dialect {
+            delimiter: option("delim").map_or(',', |v| character(v, ',')),
+            quote: option("quote").map_or('"', |v| character(v, '"')),
+            escape: option("escape").map(|v| character(v, '\\')),
+            skip_initial_space: option("keepspace").is_none(),
+        }
+    }
+
+    /// Parses CSV like Python's `csv.reader` with `strict=True` and `doublequote=True`:
+    /// returns the rows of cells, or the `csv.Error` message.
+    fn parse(&self, text: &str) -> Result<Vec<Vec<String>>, String> {
+        #[derive(PartialEq)]
+        enum State {
+            StartField,
+            InField,
+            Quoted,
+            QuoteInQuoted,
+            Escaped { quoted: bool },
+        }
+        let mut rows = Vec::new();
+        let mut row: Vec<String> = Vec::new();
+        let mut field = String::new();
+        let mut state = State::StartField;
+        for c in text.chars() {
+            match state {
+                State::StartField | State::InField if c == '\n' => {
+                    if state == State::InField || !row.is_empty() || !field.is_empty() {
+                        row.push(std::mem::take(&mut field));
+                    }
+                    if !row.is_empty() {
+                        rows.push(std::mem::take(&mut row));
+                    }
+                    state = State::StartField;
+                }
+                State::StartField if c == self.quote => state = State::Quoted,
+                State::StartField if c == ' ' && self.skip_initial_space => {}
+                State::StartField | State::InField if c == self.delimiter => {
+                    row.push(std::mem::take(&mut field));
+                    state = State::StartField;
+                }
+                State::StartField | State::InField if Some(c) == self.escape => {
+                    state = State::Escaped { quoted: false };
+                }
+                State::StartField | State::InField => {
+                    field.push(c);
+                    state = State::InField;
+                }
+                // With an escape character there is no doubled quote: the quote ends quoting.
+                State::Quoted if c == self.quote && self.escape.is_some() => state = State::InField,
+                State::Quoted if c == self.quote => state = State::QuoteInQuoted,
+                State::Quoted if Some(c) == self.escape => state = State::Escaped { quoted: true },
+                State::Quoted => field.push(c),
+                State::QuoteInQuoted if c == self.quote => {
+                    field.push(c);
+                    state = State::Quoted;
+                }
+                State::QuoteInQuoted if c == self.delimiter => {
+                    row.push(std::mem::take(&mut field));
+                    state = State::StartField;
+                }
+                State::QuoteInQuoted if c == '\n' => {
+                    row.push(std::mem::take(&mut field));
+                    rows.push(std::mem::take(&mut row));
+                    state = State::StartField;
+                }
+                State::QuoteInQuoted => {
+                    return Err(format!(
+                        "'{}' expected after '{}'",
+                        self.delimiter, self.quote
+                    ));
+                }
+                State::Escaped { quoted } => {
+                    field.push(c);
+                    state = if quoted {
+                        State::Quoted
+                    } else {
+                        State::InField
+                    };
+                }
+            }
+        }
+        match state {
+            State::Quoted | State::Escaped { .. } => Err("unexpected end of data".to_owned()),
+            _ => {
+                if !field.is_empty() || !row.is_empty() {
+                    row.push(field);
+                    rows.push(row);
+                }
+                Ok(rows)
+            }
+        }
+    }
+}
+
+impl Doc {
+    /// `csv-table`: the data must parse as CSV; every cell is parsed as a nested document.
+    fn csv_table(&mut self, name: &str, parsed: &Parsed, line: usize) {
+        if parsed.content.iter().all(Line::is_blank) {
+            self.report(
+                line,
+                Level::Error,
+                format!("The \"{name}\" directive requires content; none supplied."),
+            );
+            return;
+        }
+        let dialect = Dialect::from_options(&parsed.options);
+        let first = parsed.content.first().map_or(line, |l| l.number);
+        let header = parsed
+            .options
+            .iter()
+            .find(|(o, _)| o == "header")
+            .map(|(_, v)| v.clone());
+        let content: String = parsed
+            .content
+            .iter()
+            .map(|l| format!("{}\n", l.text))
+            .collect();
+        let mut data_rows = 0;
+        let mut columns = 0;
+        let header_data = header.iter().map(|h| format!("{h}\n"));
+        for (is_content, data) in header_data
+            .map(|d| (false, d))
+            .chain(std::iter::once((true, content)))
+        {
+            match dialect.parse(&data) {
+                Err(message) => {
+                    self.report(
+                        line,
+                        Level::Error,
+                        format!("Error with CSV data in \"{name}\" directive: {message}"),
+                    );
+                    return;
+                }
+                Ok(rows) => {
+                    if is_content {
+                        data_rows = rows.len();
+                    }
+                    columns = rows.iter().map(Vec::len).fold(columns, usize::max);
+                    for cell in rows.iter().flatten() {
+                        let lines: Vec<Line> = cell
+                            .lines()
+                            .map(|text| Line {
+                                text: super::expand_tabs(text).trim_end().to_owned(),
+                                number: first,
+                            })
+                            .collect();
+                        self.body(&lines, true);
+                    }
+                }
+            }
+        }
+        self.table_dimensions(name, &parsed.options, data_rows, columns, line);
     }
 }
 
@@ -686,7 +915,32 @@ fn parse_options(spec: &Spec, block: &[Line]) -> Result<Vec<(String, String)>, S
                  none supplied"
             ));
         }
+        let choices: Option<&[&str]> = match name.as_str() {
+            "loading" => Some(&["embed", "link", "lazy"]),
+            "backlinks" => Some(&["top", "entry", "none"]),
+            // Image and figure alignments are checked with the directive (they depend on it).
+            "align" if !matches!(spec.special, Special::Image | Special::Figure) => {
+                Some(&["left", "center", "right"])
+            }
+            _ => None,
+        };
+        if let Some(choices) = choices
+            && !choices.contains(&value.to_lowercase().as_str())
+        {
+            return Err(format!(
+                "invalid option value: (option: \"{name}\"; value: '{value}') \"{value}\" \
+                 unknown; choose from \"{}\"",
+                choices.join("\", \"")
+            ));
+        }
+        if matches!(name.as_str(), "local" | "keepspace") && !value.is_empty() {
+            return Err(format!(
+                "invalid option value: (option: \"{name}\"; value: '{value}') no argument is \
+                 allowed; \"{value}\" supplied"
+            ));
+        }
         let integer = match name.as_str() {
+            "number-lines" if !value.is_empty() => Some(value.parse::<i64>().is_ok()),
             "depth" | "header-rows" | "stub-columns" => Some(value.parse::<u64>().is_ok()),
             "start" => Some(value.parse::<i64>().is_ok()),
             "scale" => Some(value.trim_end_matches('%').trim().parse::<u64>().is_ok()),
