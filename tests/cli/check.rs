@@ -528,3 +528,18 @@ fn check_needs_something_to_check() {
         format!("error: `{}`: no such file or directory", missing.display())
     );
 }
+
+#[test]
+fn check_help_names_the_options() {
+    let output = wheelwright().args(["check", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0));
+    for needle in [
+        "Usage: wheelwright check [OPTIONS] [FILE|DIR]...",
+        "--json",
+        "--max-size <BYTES>",
+        "[default: wheelhouse]",
+    ] {
+        assert!(help.contains(needle), "`{needle}` in:\n{help}");
+    }
+}

@@ -1363,6 +1363,16 @@ pub(crate) const CASES: &[(&str, Option<&str>, &str)] = &[
         Some("text/x-rst"),
         ".. csv-table:: T\n   :header: \"A, B\n   :keepspace:\n\n   *h\n   \"\\\"\" ; v;w ; 's'\n",
     ),
+    (
+        "literal-marker-escaped",
+        Some("text/x-rst"),
+        "Not a literal block \\::\n\nText\n",
+    ),
+    (
+        "literal-marker-double-backslash",
+        Some("text/x-rst"),
+        "A backslash then a marker \\\\::\n\nText\n",
+    ),
     ("default-ok", None, "Title\n=====\n\nText with ``code``.\n"),
     (
         "default-underline-short",

@@ -877,7 +877,16 @@ impl Doc {
         let data: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
         let data = data.join("\n");
         let data = data.trim_end();
-        let (text, literal) = if let Some(stripped) = data.strip_suffix("::") {
+        // `(?<!\\)(\\\\)*::$`: a `::` not escaped by an odd number of backslashes.
+        let escaped = data
+            .strip_suffix("::")
+            .is_some_and(|s| (s.len() - s.trim_end_matches('\\').len()) % 2 == 1);
+        let marker = if escaped {
+            None
+        } else {
+            data.strip_suffix("::")
+        };
+        let (text, literal) = if let Some(stripped) = marker {
             if stripped.is_empty() {
                 ("", true)
             } else if stripped.ends_with([' ', '\n']) {

@@ -784,6 +784,7 @@ mod tests {
             "+---+---+\n| a | b |\n+===+===+\n| 1 | 2 |\n+---+---+\n\n===  ===\na    b\n===  ===\n",
             "Use \\*args, \\*\\*kwargs, 2 * 3 and snake_case.\n",
             ".. _anchor:\n",
+            "An escaped marker \\::\n",
         ] {
             assert_eq!(check(text), [], "{text:?}");
         }
