@@ -75,6 +75,15 @@ pub enum Command {
     /// so a re-run after a partial upload finishes the job; a file with the same name and other
     /// content is always an error.
     Publish(PublishArgs),
+
+    /// Check distributions for everything PyPI would reject, before uploading anything.
+    ///
+    /// Platform tags, file names against METADATA, normalized names, metadata versions and
+    /// fields, descriptions that will not render (reStructuredText checked like docutils),
+    /// ZIP structure, WHEEL/RECORD/METADATA and every RECORD hash, sdist layout, file size,
+    /// duplicate files and a second sdist for a release. Every problem of every file is
+    /// printed; exit 1 if there is any.
+    Check(CheckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -262,6 +271,21 @@ pub struct PublishArgs {
     /// Retries of an upload after a network error or a 5xx answer (with back-off).
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=10))]
     pub retries: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Distribution files, or directories whose `.whl`, `.tar.gz` and `.zip` files are checked.
+    #[arg(value_name = "FILE|DIR", default_value = "wheelhouse")]
+    pub files: Vec<PathBuf>,
+
+    /// Print one JSON object (`files`, `problems`) instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// The index's per-file size limit in bytes (PyPI: 100 MiB unless raised for a project).
+    #[arg(long, value_name = "BYTES")]
+    pub max_size: Option<u64>,
 }
 
 #[derive(Debug, Args)]

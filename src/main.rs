@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         cli::Command::UploadArtifact(args) => commands::upload_artifact::run(&args),
         cli::Command::Release(args) => commands::release::run(&args),
         cli::Command::Publish(args) => commands::publish::run(&args),
+        cli::Command::Check(args) => commands::check::run(&args),
     };
     match result {
         Ok(code) => code,

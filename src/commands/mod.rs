@@ -1,5 +1,6 @@
 //! One module per subcommand: each turns parsed arguments into work and an exit code.
 
+pub mod check;
 pub mod config;
 pub mod plan;
 pub mod publish;

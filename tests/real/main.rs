@@ -1,6 +1,8 @@
 //! The real-component suite: everything here runs real tools (auditwheel, podman, pip) against
 //! real inputs. Set up with `scripts/setup-dev.sh`; `scripts/test.sh` does that and runs it.
 
+mod check;
+mod check_corpus;
 mod common;
 mod elf_corpus;
 mod github;
