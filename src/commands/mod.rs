@@ -1,7 +1,11 @@
 //! One module per subcommand: each turns parsed arguments into work and an exit code.
 
 pub mod build;
+pub mod check;
 pub mod config;
 pub mod plan;
+pub mod publish;
+pub mod release;
 pub mod repair;
 pub mod show;
+pub mod upload_artifact;

@@ -1,6 +1,7 @@
 //! Terminal output: the only place that prints. Data goes to stdout, messages to stderr.
 
 pub mod github;
+pub mod progress;
 
 use std::io::Write as _;
 

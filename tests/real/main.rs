@@ -2,8 +2,14 @@
 //! real inputs. Set up with `scripts/setup-dev.sh`; `scripts/test.sh` does that and runs it.
 
 mod build;
+mod check;
+mod check_corpus;
 mod common;
 mod elf_corpus;
+mod github;
+mod launcher;
 mod oracle;
+mod publish;
+mod publish_support;
 mod repair;
 mod repair_support;

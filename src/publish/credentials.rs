@@ -1,0 +1,682 @@
+//! Where the upload goes and who we are there: the repository (a short name, a URL or a
+//! `~/.pypirc` section) and the credentials (environment, a `.pypirc`-style file, or trusted
+//! publishing). Passwords never come from a plain command-line value: they would show up in
+//! process lists and shell history.
+
+use std::path::{Path, PathBuf};
+
+use reqwest::Url;
+
+use super::endpoints::{self, KnownIndex};
+use super::oidc::OidcEnv;
+use super::secret::{Secret, redact_urls_in};
+
+/// Environment variables read by `publish` (documented in the README).
+pub mod env_vars {
+    /// The password or API token (first choice).
+    pub const WHEELWRIGHT_PASSWORD: &str = "WHEELWRIGHT_PASSWORD";
+    /// The user name (first choice).
+    pub const WHEELWRIGHT_USERNAME: &str = "WHEELWRIGHT_USERNAME";
+    /// twine's password variable.
+    pub const TWINE_PASSWORD: &str = "TWINE_PASSWORD";
+    /// twine's user name variable.
+    pub const TWINE_USERNAME: &str = "TWINE_USERNAME";
+    /// An index API token; implies the user name `__token__`.
+    pub const PYPI_API_TOKEN: &str = "PYPI_API_TOKEN";
+    /// Set by the GitHub runner when the job may request an OIDC token.
+    pub const ACTIONS_ID_TOKEN_REQUEST_URL: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
+    /// The bearer token for [`ACTIONS_ID_TOKEN_REQUEST_URL`].
+    pub const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
+}
+
+/// The user name index API tokens are sent with.
+pub const TOKEN_USERNAME: &str = "__token__";
+
+/// One `[section]` of a `.pypirc`-style file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PypircSection {
+    /// The section name. Ex) `testpypi`
+    pub name: String,
+    /// `repository`: the upload URL.
+    pub repository: Option<String>,
+    /// `username`.
+    pub username: Option<String>,
+    /// `password`.
+    pub password: Option<Secret>,
+}
+
+/// A parsed `.pypirc`-style file (INI: `[section]`, `key = value` or `key: value`, `#`/`;`
+/// comments; keys are case-insensitive; indented lines continue the previous value).
+#[derive(Debug, Clone, Default)]
+pub struct Pypirc {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// Its sections in file order.
+    pub sections: Vec<PypircSection>,
+}
+
+impl Pypirc {
+    /// Parses the text of a `.pypirc` file.
+    #[must_use]
+    pub fn parse(path: &Path, text: &str) -> Self {
+        let mut sections: Vec<PypircSection> = Vec::new();
+        let mut last_key: Option<String> = None;
+        for raw in text.lines() {
+            let line = raw.trim_end();
+            let trimmed = line.trim_start();
+            if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+                continue;
+            }
+            if let Some(name) = trimmed.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+                sections.push(PypircSection {
+                    name: name.trim().to_owned(),
+                    ..PypircSection::default()
+                });
+                last_key = None;
+                continue;
+            }
+            let Some(section) = sections.last_mut() else {
+                continue;
+            };
+            if line.starts_with([' ', '\t']) {
+                // A continuation line (used by `index-servers`); not part of the keys we read,
+                // except a continued password, which we refuse to guess at.
+                if last_key.as_deref() == Some("password") {
+                    section.password = None;
+                }
+                continue;
+            }
+            let Some(split) = trimmed.find(['=', ':']) else {
+                continue;
+            };
+            let key = trimmed[..split].trim().to_ascii_lowercase();
+            let value = trimmed[split + 1..].trim().to_owned();
+            match key.as_str() {
+                "repository" => section.repository = Some(value),
+                "username" => section.username = Some(value),
+                "password" => section.password = Some(Secret::new(value)),
+                _ => {}
+            }
+            last_key = Some(key);
+        }
+        Self {
+            path: path.to_owned(),
+            sections,
+        }
+    }
+
+    /// Reads `path`. A missing file is `None` unless `explicit` (given with `--config-file`).
+    pub fn load(path: &Path, explicit: bool) -> Result<Option<Self>, CredentialError> {
+        match fs_err::read_to_string(path) {
+            Ok(text) => Ok(Some(Self::parse(path, &text))),
+            Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(CredentialError::Config {
+                path: path.to_owned(),
+                reason: super::dist::root_cause(&source),
+            }),
+        }
+    }
+
+    /// The section called `name` (case-sensitive, like twine).
+    #[must_use]
+    pub fn section(&self, name: &str) -> Option<&PypircSection> {
+        self.sections.iter().find(|s| s.name == name)
+    }
+
+    /// The section whose `repository` is `url` (ignoring a trailing slash).
+    #[must_use]
+    pub fn section_for_url(&self, url: &Url) -> Option<&PypircSection> {
+        self.sections.iter().find(|s| {
+            s.repository
+                .as_deref()
+                .and_then(|r| Url::parse(r).ok())
+                .is_some_and(|r| {
+                    r.as_str().trim_end_matches('/') == url.as_str().trim_end_matches('/')
+                })
+        })
+    }
+}
+
+/// The default `.pypirc` path (`$HOME/.pypirc`).
+#[must_use]
+pub fn default_pypirc() -> Option<PathBuf> {
+    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".pypirc"))
+}
+
+/// Where the files go.
+#[derive(Debug, Clone)]
+pub struct Repository {
+    /// What the user called it: `pypi`, `testpypi`, a `.pypirc` section, or the URL.
+    pub label: String,
+    /// The legacy upload endpoint (no credentials in it).
+    pub upload_url: Url,
+    /// The Simple index, when given or known; otherwise it is discovered.
+    pub simple_url: Option<Url>,
+    /// PyPI or TestPyPI, when the upload URL is theirs.
+    pub known: Option<&'static KnownIndex>,
+    /// The `.pypirc` section that supplies credentials, if any.
+    pub section: Option<PypircSection>,
+}
+
+/// Why the repository could not be determined.
+#[derive(Debug, thiserror::Error)]
+pub enum RepositoryError {
+    /// Not a known short name, not a URL, not a `.pypirc` section.
+    #[error(
+        "unknown repository `{name}`: expected `pypi`, `testpypi`, an http(s) URL, or a section of {config}"
+    )]
+    Unknown {
+        /// The name given.
+        name: String,
+        /// Which config file was searched.
+        config: String,
+    },
+    /// The URL does not parse or is not http(s).
+    #[error("invalid {what} `{url}`: {reason}")]
+    InvalidUrl {
+        /// `repository URL` or `index URL`.
+        what: &'static str,
+        /// The URL, credentials redacted.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The URL carries a user name or password.
+    #[error(
+        "the {what} `{url}` contains credentials; they would end up in process lists and logs\nhint: remove them from the URL and pass the password in `WHEELWRIGHT_PASSWORD` (or `TWINE_PASSWORD`, `PYPI_API_TOKEN`, `--password-env VAR`) and the user name with `--username`"
+    )]
+    CredentialsInUrl {
+        /// `repository URL` or `index URL`.
+        what: &'static str,
+        /// The URL, credentials redacted.
+        url: String,
+    },
+    /// A `.pypirc` section without `repository` for a name we do not know.
+    #[error("section `[{section}]` of `{}` has no `repository` URL", path.display())]
+    SectionWithoutUrl {
+        /// The section.
+        section: String,
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+fn parse_url(text: &str, what: &'static str) -> Result<Url, RepositoryError> {
+    let invalid = |reason: String| RepositoryError::InvalidUrl {
+        what,
+        url: redact_urls_in(text),
+        reason,
+    };
+    let url = Url::parse(text.trim()).map_err(|e| invalid(e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(format!(
+            "the scheme must be http or https, not `{}`",
+            url.scheme()
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("no host".to_owned()));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(RepositoryError::CredentialsInUrl {
+            what,
+            url: redact_urls_in(text.trim()),
+        });
+    }
+    Ok(url)
+}
+
+/// Resolves `--repository`, `--repository-url` and `--index-url` (with the `.pypirc` file, if
+/// any) into a [`Repository`]. Without either option the repository is PyPI.
+pub fn resolve_repository(
+    repository: Option<&str>,
+    repository_url: Option<&str>,
+    index_url: Option<&str>,
+    pypirc: Option<&Pypirc>,
+) -> Result<Repository, RepositoryError> {
+    let simple_override = index_url.map(|u| parse_url(u, "index URL")).transpose()?;
+    let (label, upload_url, section) = match (repository_url, repository) {
+        (Some(url), _) => {
+            let url = parse_url(url, "repository URL")?;
+            let section = pypirc.and_then(|p| p.section_for_url(&url)).cloned();
+            (url.to_string(), url, section)
+        }
+        (None, Some(name)) if name.contains("://") => {
+            let url = parse_url(name, "repository URL")?;
+            let section = pypirc.and_then(|p| p.section_for_url(&url)).cloned();
+            (url.to_string(), url, section)
+        }
+        (None, name) => {
+            let name = name.unwrap_or(endpoints::PYPI.name);
+            let section = pypirc.and_then(|p| p.section(name)).cloned();
+            let url = match (
+                section.as_ref().and_then(|s| s.repository.as_deref()),
+                endpoints::by_name(name),
+            ) {
+                (Some(url), _) => parse_url(url, "repository URL")?,
+                (None, Some(known)) => parse_url(known.upload_url, "repository URL")?,
+                (None, None) => {
+                    return Err(match (section, pypirc) {
+                        (Some(section), Some(pypirc)) => RepositoryError::SectionWithoutUrl {
+                            section: section.name,
+                            path: pypirc.path.clone(),
+                        },
+                        _ => RepositoryError::Unknown {
+                            name: name.to_owned(),
+                            config: pypirc.map_or_else(
+                                || "`~/.pypirc` (not found)".to_owned(),
+                                |p| format!("`{}`", p.path.display()),
+                            ),
+                        },
+                    });
+                }
+            };
+            (name.to_owned(), url, section)
+        }
+    };
+    let known = endpoints::by_upload_url(&upload_url);
+    let simple_url = match (simple_override, known) {
+        (Some(url), _) => Some(url),
+        (None, Some(known)) => Url::parse(known.simple_url).ok(),
+        (None, None) => None,
+    };
+    Ok(Repository {
+        label,
+        upload_url,
+        simple_url,
+        known,
+        section,
+    })
+}
+
+/// When to use trusted publishing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum TrustedPublishing {
+    /// When no password is configured and the job may request an OIDC token.
+    #[default]
+    Auto,
+    /// Always (fail when the job cannot request an OIDC token).
+    Always,
+    /// Never.
+    Never,
+}
+
+/// How requests are authenticated.
+#[derive(Debug, Clone)]
+pub enum AuthPlan {
+    /// HTTP Basic with a static password or token.
+    Basic {
+        /// The user name.
+        username: String,
+        /// The password or token.
+        password: Secret,
+        /// Where the password came from, for messages. Ex) `` `TWINE_PASSWORD` ``
+        source: String,
+    },
+    /// Exchange a GitHub OIDC token for a short-lived upload token.
+    TrustedPublishing(OidcEnv),
+    /// No credentials (an index that allows anonymous uploads).
+    Anonymous,
+}
+
+/// Why credentials could not be determined.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    /// The config file could not be read.
+    #[error("cannot read `{}`: {reason}", path.display())]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's words.
+        reason: String,
+    },
+    /// `--password-env VAR` names an unset variable.
+    #[error("`--password-env {0}`: the environment variable `{0}` is not set or empty")]
+    PasswordEnvUnset(String),
+    /// A password but no user name for an index that is not PyPI's.
+    #[error(
+        "a password (from {origin}) but no user name for `{repository}`\nhint: pass `--username NAME` or set `TWINE_USERNAME`"
+    )]
+    NoUsername {
+        /// Where the password came from.
+        origin: String,
+        /// The repository label.
+        repository: String,
+    },
+    /// No credentials at all for PyPI/TestPyPI.
+    #[error("no credentials for {index}: no password or token is set and {oidc}\nhint: {hint}")]
+    NoCredentials {
+        /// The index, for display.
+        index: String,
+        /// Why trusted publishing is not available.
+        oidc: String,
+        /// What to do.
+        hint: String,
+    },
+    /// `--trusted-publishing always` without an OIDC-capable job.
+    #[error("`--trusted-publishing always`, but {oidc}\nhint: {hint}")]
+    NoOidc {
+        /// Why trusted publishing is not available.
+        oidc: String,
+        /// What to do.
+        hint: String,
+    },
+    /// The runner set the request URL but not its token (or the other way round).
+    #[error(transparent)]
+    Oidc(#[from] super::oidc::OidcEnvError),
+}
+
+/// The hint for a job without `id-token: write`.
+pub const ID_TOKEN_HINT: &str = "for trusted publishing, give the publishing job `permissions: id-token: write` (GitHub then sets `ACTIONS_ID_TOKEN_REQUEST_URL`) and register the workflow as a trusted publisher of the project on the index; pull requests from forks never get an OIDC token";
+
+/// What the user passed on the command line about credentials.
+#[derive(Debug, Clone, Default)]
+pub struct CredentialArgs {
+    /// `--username`.
+    pub username: Option<String>,
+    /// `--password-env VAR`.
+    pub password_env: Option<String>,
+    /// `--trusted-publishing`.
+    pub trusted_publishing: TrustedPublishing,
+}
+
+/// Decides how to authenticate. `env` reads an environment variable (empty counts as unset).
+/// Returns the plan and warnings for the user.
+pub fn resolve_auth(
+    repository: &Repository,
+    args: &CredentialArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(AuthPlan, Vec<String>), CredentialError> {
+    let env = |name: &str| env(name).filter(|v| !v.is_empty());
+    let mut warnings = Vec::new();
+    let oidc = OidcEnv::from_env(&env)?;
+    let on_actions = env("GITHUB_ACTIONS").is_some_and(|v| v == "true");
+    let no_oidc_reason = || {
+        format!(
+            "`{}` is not set{}",
+            env_vars::ACTIONS_ID_TOKEN_REQUEST_URL,
+            if on_actions {
+                " (the job lacks `permissions: id-token: write`, or runs for a pull request from a fork)"
+            } else {
+                " (not running in a GitHub Actions job that may request an OIDC token)"
+            }
+        )
+    };
+    if args.trusted_publishing == TrustedPublishing::Always {
+        return match oidc {
+            Some(oidc) => Ok((AuthPlan::TrustedPublishing(oidc), warnings)),
+            None => Err(CredentialError::NoOidc {
+                oidc: no_oidc_reason(),
+                hint: ID_TOKEN_HINT.to_owned(),
+            }),
+        };
+    }
+
+    let section = repository.section.as_ref();
+    let password = if let Some(var) = &args.password_env {
+        let value = env(var).ok_or_else(|| CredentialError::PasswordEnvUnset(var.clone()))?;
+        Some((Secret::new(value), format!("`{var}`")))
+    } else {
+        [
+            env_vars::WHEELWRIGHT_PASSWORD,
+            env_vars::TWINE_PASSWORD,
+            env_vars::PYPI_API_TOKEN,
+        ]
+        .into_iter()
+        .find_map(|var| env(var).map(|v| (Secret::new(v), format!("`{var}`"))))
+        .or_else(|| {
+            let section = section?;
+            let password = section.password.clone().filter(|p| !p.is_empty())?;
+            Some((
+                password,
+                format!("section `[{}]` of the config file", section.name),
+            ))
+        })
+    };
+    let username = args
+        .username
+        .clone()
+        .map(|u| (u, true))
+        .or_else(|| env(env_vars::WHEELWRIGHT_USERNAME).map(|u| (u, true)))
+        .or_else(|| env(env_vars::TWINE_USERNAME).map(|u| (u, true)))
+        .or_else(|| section.and_then(|s| s.username.clone()).map(|u| (u, true)));
+
+    if let Some((password, source)) = password {
+        let is_token = source == format!("`{}`", env_vars::PYPI_API_TOKEN)
+            || password.expose().starts_with("pypi-");
+        let username = match username {
+            Some((name, _)) if !is_token || name == TOKEN_USERNAME => name,
+            Some((name, _)) => {
+                warnings.push(format!(
+                    "the password from {source} is an API token; it is sent with the user name `{TOKEN_USERNAME}`, not `{name}`"
+                ));
+                TOKEN_USERNAME.to_owned()
+            }
+            None if is_token || repository.known.is_some() => TOKEN_USERNAME.to_owned(),
+            None => {
+                return Err(CredentialError::NoUsername {
+                    origin: source,
+                    repository: repository.label.clone(),
+                });
+            }
+        };
+        return Ok((
+            AuthPlan::Basic {
+                username,
+                password,
+                source,
+            },
+            warnings,
+        ));
+    }
+    if args.trusted_publishing == TrustedPublishing::Auto {
+        if let Some(oidc) = oidc {
+            return Ok((AuthPlan::TrustedPublishing(oidc), warnings));
+        }
+    }
+    if let Some(known) = repository.known {
+        let hint = if args.trusted_publishing == TrustedPublishing::Never {
+            format!(
+                "set `{}` (or `WHEELWRIGHT_PASSWORD`) to an API token of {}",
+                env_vars::PYPI_API_TOKEN,
+                known.display_name
+            )
+        } else {
+            format!(
+                "{ID_TOKEN_HINT}; or set `{}` (or `WHEELWRIGHT_PASSWORD`) to an API token of {}",
+                env_vars::PYPI_API_TOKEN,
+                known.display_name
+            )
+        };
+        return Err(CredentialError::NoCredentials {
+            index: known.display_name.to_owned(),
+            oidc: if args.trusted_publishing == TrustedPublishing::Never {
+                "trusted publishing is off (`--trusted-publishing never`)".to_owned()
+            } else {
+                no_oidc_reason()
+            },
+            hint,
+        });
+    }
+    if let Some((name, _)) = username {
+        warnings.push(format!(
+            "a user name (`{name}`) but no password: uploading to `{}` without credentials",
+            repository.label
+        ));
+    }
+    Ok((AuthPlan::Anonymous, warnings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    const PYPIRC: &str = "\
+[distutils]
+index-servers =
+    pypi
+    local
+
+[pypi]
+username: __token__
+password = pypi-from-file
+
+[local]
+repository = http://127.0.0.1:9/
+username = alice
+Password = s3cret
+";
+
+    fn pypirc() -> Pypirc {
+        Pypirc::parse(Path::new("/home/u/.pypirc"), PYPIRC)
+    }
+
+    #[test]
+    fn parses_pypirc() {
+        let rc = pypirc();
+        let local = rc.section("local").unwrap();
+        assert_eq!(local.repository.as_deref(), Some("http://127.0.0.1:9/"));
+        assert_eq!(local.username.as_deref(), Some("alice"));
+        assert_eq!(local.password.as_ref().unwrap().expose(), "s3cret");
+        assert_eq!(
+            rc.section("pypi").unwrap().username.as_deref(),
+            Some("__token__")
+        );
+        let url = Url::parse("http://127.0.0.1:9").unwrap();
+        assert_eq!(rc.section_for_url(&url).unwrap().name, "local");
+    }
+
+    #[test]
+    fn resolves_repositories() {
+        let rc = pypirc();
+        let pypi = resolve_repository(None, None, None, None).unwrap();
+        assert_eq!(pypi.known, Some(&endpoints::PYPI));
+        assert_eq!(pypi.upload_url.as_str(), endpoints::PYPI.upload_url);
+        assert_eq!(
+            pypi.simple_url.unwrap().as_str(),
+            endpoints::PYPI.simple_url
+        );
+        let test = resolve_repository(Some("testpypi"), None, None, Some(&rc)).unwrap();
+        assert_eq!(test.known, Some(&endpoints::TESTPYPI));
+        let local = resolve_repository(Some("local"), None, None, Some(&rc)).unwrap();
+        assert_eq!(local.upload_url.as_str(), "http://127.0.0.1:9/");
+        assert_eq!(local.section.unwrap().name, "local");
+        assert!(local.simple_url.is_none());
+        let by_url = resolve_repository(
+            None,
+            Some("http://127.0.0.1:9/"),
+            Some("http://127.0.0.1:9/simple/"),
+            Some(&rc),
+        )
+        .unwrap();
+        assert_eq!(by_url.section.unwrap().name, "local");
+        assert_eq!(
+            by_url.simple_url.unwrap().as_str(),
+            "http://127.0.0.1:9/simple/"
+        );
+
+        let err = resolve_repository(Some("pipy"), None, None, Some(&rc)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown repository `pipy`: expected `pypi`, `testpypi`, an http(s) URL, or a section of `/home/u/.pypirc`"
+        );
+        let err = resolve_repository(None, Some("https://bob:hunter2@h.test/legacy/"), None, None)
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(
+            text.starts_with(
+                "the repository URL `https://bob:****@h.test/legacy/` contains credentials"
+            ),
+            "{text}"
+        );
+        let err = resolve_repository(None, Some("ftp://h.test/"), None, None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid repository URL `ftp://h.test/`: the scheme must be http or https, not `ftp`"
+        );
+    }
+
+    #[test]
+    fn resolves_credentials() {
+        let rc = pypirc();
+        let local = resolve_repository(Some("local"), None, None, Some(&rc)).unwrap();
+        let args = CredentialArgs::default();
+        let (plan, _) = resolve_auth(&local, &args, &env_of(&[])).unwrap();
+        let AuthPlan::Basic {
+            username, password, ..
+        } = plan
+        else {
+            panic!("{plan:?}")
+        };
+        assert_eq!((username.as_str(), password.expose()), ("alice", "s3cret"));
+
+        // The environment beats the file; PYPI_API_TOKEN implies __token__.
+        let pypi = resolve_repository(None, None, None, Some(&rc)).unwrap();
+        let (plan, warnings) = resolve_auth(
+            &pypi,
+            &args,
+            &env_of(&[("PYPI_API_TOKEN", "pypi-env"), ("TWINE_USERNAME", "bob")]),
+        )
+        .unwrap();
+        let AuthPlan::Basic {
+            username,
+            password,
+            source,
+        } = plan
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (username.as_str(), password.expose(), source.as_str()),
+            ("__token__", "pypi-env", "`PYPI_API_TOKEN`")
+        );
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+
+        // --password-env must name a set variable.
+        let args_env = CredentialArgs {
+            password_env: Some("MY_TOKEN".into()),
+            ..CredentialArgs::default()
+        };
+        let err = resolve_auth(&pypi, &args_env, &env_of(&[])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`--password-env MY_TOKEN`: the environment variable `MY_TOKEN` is not set or empty"
+        );
+
+        // Nothing configured: trusted publishing when the runner allows it, else a hint.
+        let bare = resolve_repository(Some("testpypi"), None, None, None).unwrap();
+        let oidc_env = env_of(&[
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", "http://x/t?a=1"),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "t"),
+        ]);
+        let (plan, _) = resolve_auth(&bare, &args, &oidc_env).unwrap();
+        assert!(matches!(plan, AuthPlan::TrustedPublishing(_)));
+        let err = resolve_auth(&bare, &args, &env_of(&[("GITHUB_ACTIONS", "true")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("permissions: id-token: write"), "{err}");
+        assert!(err.starts_with("no credentials for TestPyPI"), "{err}");
+
+        // Other indexes may take anonymous uploads.
+        let anon = resolve_repository(None, Some("http://127.0.0.1:1/"), None, None).unwrap();
+        assert!(matches!(
+            resolve_auth(&anon, &args, &env_of(&[])).unwrap().0,
+            AuthPlan::Anonymous
+        ));
+        let err = resolve_auth(&anon, &args, &env_of(&[("TWINE_PASSWORD", "pw")])).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("a password (from `TWINE_PASSWORD`) but no user name"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,122 @@
+//! The public indexes wheelwright knows by short name. This is the only file that names their
+//! hosts: everything else derives URLs from a [`KnownIndex`] or from the upload URL.
+//!
+//! Facts (publish.md §1.1, §3): the upload URL is twine's `DEFAULT_REPOSITORY` /
+//! `TEST_REPOSITORY` (note the trailing slash: without it Warehouse answers 308); the Simple
+//! index is served by the web host; the trusted-publishing endpoints (`/_/oidc/audience`,
+//! `/_/oidc/mint-token`) are served under the upload URL's origin, which is how twine and
+//! pypa/gh-action-pypi-publish derive them.
+
+use reqwest::Url;
+
+/// An index wheelwright knows by a short name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KnownIndex {
+    /// The short name. Ex) `pypi`
+    pub name: &'static str,
+    /// A human name for messages. Ex) `PyPI`
+    pub display_name: &'static str,
+    /// The legacy upload endpoint.
+    pub upload_url: &'static str,
+    /// The Simple repository API root (PEP 503/691), with a trailing slash.
+    pub simple_url: &'static str,
+    /// The default per-file size limit (Warehouse: 100 MiB unless raised for the project).
+    pub max_file_size: u64,
+    /// Where the project's publishing settings live (`{project}` is replaced).
+    pub publishing_settings_url: &'static str,
+}
+
+/// The Python Package Index.
+pub const PYPI: KnownIndex = KnownIndex {
+    name: "pypi",
+    display_name: "PyPI",
+    upload_url: "https://upload.pypi.org/legacy/",
+    simple_url: "https://pypi.org/simple/",
+    max_file_size: 100 * 1024 * 1024,
+    publishing_settings_url: "https://pypi.org/manage/project/{project}/settings/publishing/",
+};
+
+/// The test instance of the Python Package Index.
+pub const TESTPYPI: KnownIndex = KnownIndex {
+    name: "testpypi",
+    display_name: "TestPyPI",
+    upload_url: "https://test.pypi.org/legacy/",
+    simple_url: "https://test.pypi.org/simple/",
+    max_file_size: 100 * 1024 * 1024,
+    publishing_settings_url: "https://test.pypi.org/manage/project/{project}/settings/publishing/",
+};
+
+/// Every known index.
+pub const KNOWN_INDEXES: [&KnownIndex; 2] = [&PYPI, &TESTPYPI];
+
+/// The trusted-publishing troubleshooting page printed with a refused token exchange.
+pub const TRUSTED_PUBLISHING_HELP: &str =
+    "https://docs.pypi.org/trusted-publishers/troubleshooting/";
+
+/// Path of the audience endpoint under the upload URL's origin.
+pub const OIDC_AUDIENCE_PATH: &str = "/_/oidc/audience";
+
+/// Path of the token-exchange endpoint under the upload URL's origin.
+pub const OIDC_MINT_TOKEN_PATH: &str = "/_/oidc/mint-token";
+
+/// The index called `name` (case-insensitive), if known.
+#[must_use]
+pub fn by_name(name: &str) -> Option<&'static KnownIndex> {
+    KNOWN_INDEXES
+        .into_iter()
+        .find(|index| index.name.eq_ignore_ascii_case(name))
+}
+
+/// The known index whose upload endpoint is `url` (ignoring a missing trailing slash), if any.
+#[must_use]
+pub fn by_upload_url(url: &Url) -> Option<&'static KnownIndex> {
+    KNOWN_INDEXES.into_iter().find(|index| {
+        Url::parse(index.upload_url).is_ok_and(|known| {
+            known.origin() == url.origin()
+                && known.path().trim_end_matches('/') == url.path().trim_end_matches('/')
+        })
+    })
+}
+
+/// An endpoint under the origin of `upload_url` (scheme, host and port; the path is replaced).
+#[must_use]
+pub fn under_origin(upload_url: &Url, path: &str) -> Url {
+    let mut url = upload_url.clone();
+    url.set_path(path);
+    url.set_query(None);
+    url.set_fragment(None);
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_urls_parse_and_end_with_a_slash() {
+        for index in KNOWN_INDEXES {
+            for url in [index.upload_url, index.simple_url] {
+                let parsed = Url::parse(url).unwrap();
+                assert_eq!(parsed.scheme(), "https");
+                assert!(parsed.path().ends_with('/'), "{url}");
+            }
+            assert_eq!(by_name(&index.name.to_uppercase()), Some(index));
+            let bare = index.upload_url.trim_end_matches('/');
+            assert_eq!(by_upload_url(&Url::parse(bare).unwrap()), Some(index));
+        }
+        assert_eq!(by_name("pypy"), None);
+    }
+
+    #[test]
+    fn oidc_endpoints_derive_from_the_upload_origin() {
+        let upload = Url::parse("http://127.0.0.1:8080/legacy/?x=1").unwrap();
+        assert_eq!(
+            under_origin(&upload, OIDC_AUDIENCE_PATH).as_str(),
+            "http://127.0.0.1:8080/_/oidc/audience"
+        );
+        assert_eq!(
+            under_origin(&upload, OIDC_MINT_TOKEN_PATH).as_str(),
+            "http://127.0.0.1:8080/_/oidc/mint-token"
+        );
+    }
+}

@@ -1,0 +1,461 @@
+//! `wheelwright publish`: upload distributions to a Python package index with the legacy
+//! upload API, the way twine does, with trusted publishing, safe re-runs and retries.
+//!
+//! Design notes:
+//!
+//! * Preparation is separate from sending: every file is listed, checked ([`crate::check`]),
+//!   parsed and hashed before the first byte goes out, so a bad file stops the run before
+//!   anything is on the index.
+//! * One file per request, in a stable order (sdists first, then wheels by name). A failed
+//!   file does not stop the others unless the failure applies to all of them (credentials,
+//!   a redirect, a URL that takes no uploads).
+//! * Re-runs are idempotent: with `--skip-existing` the Simple index is consulted before
+//!   uploading and after an "already exists" answer; a file with the same name and *other*
+//!   content is always an error.
+//! * Retries (transport errors, 5xx) re-open the file; a retried upload that then hears
+//!   "already exists" is checked against the Simple index before it counts as success.
+//! * Secrets are masked the moment they exist and scrubbed from every message
+//!   ([`secret::Redactor`]). This module prints nothing: it reports through [`Reporter`].
+
+pub mod credentials;
+pub mod dist;
+pub mod endpoints;
+pub mod form;
+pub mod oidc;
+pub mod retry;
+pub mod secret;
+pub mod simple;
+pub mod upload;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use credentials::{AuthPlan, Repository};
+use dist::Distribution;
+use retry::RetryPolicy;
+use secret::{Redactor, Secret, display_url};
+use simple::{IndexedFile, SimpleIndex};
+use upload::{Answer, UploadError, Uploader};
+
+/// Progress and messages from a publish run. Every method has a no-op default.
+pub trait Reporter: Send + Sync {
+    /// An upload attempt of `file` (`size` bytes) starts.
+    fn on_upload_start(&self, file: &str, size: u64) {
+        let _ = (file, size);
+    }
+    /// `sent` bytes of `file` are on their way.
+    fn on_upload_progress(&self, file: &str, sent: u64) {
+        let _ = (file, sent);
+    }
+    /// The attempt ended (either way).
+    fn on_upload_end(&self, file: &str) {
+        let _ = file;
+    }
+    /// Something the user should know about.
+    fn warn(&self, message: &str) {
+        let _ = message;
+    }
+    /// Progress in words.
+    fn info(&self, message: &str) {
+        let _ = message;
+    }
+}
+
+/// A [`Reporter`] that reports nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoopReporter;
+
+impl Reporter for NoopReporter {}
+
+/// What happened to one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileStatus {
+    /// The index stored it.
+    Uploaded,
+    /// The index already had this exact file (same SHA-256); nothing was sent or it was a no-op.
+    Skipped,
+    /// `--dry-run`: it would be uploaded.
+    WouldUpload,
+    /// It could not be uploaded.
+    Failed,
+    /// Not tried, because an earlier error applies to every file.
+    NotAttempted,
+}
+
+impl FileStatus {
+    /// The word in the table. Ex) `uploaded`
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Uploaded => "uploaded",
+            Self::Skipped => "skipped",
+            Self::WouldUpload => "would upload",
+            Self::Failed => "FAILED",
+            Self::NotAttempted => "not attempted",
+        }
+    }
+}
+
+/// The outcome for one file.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    /// The distribution.
+    pub dist: Distribution,
+    /// What happened.
+    pub status: FileStatus,
+    /// Why (for skipped and failed files) or the index's warnings.
+    pub message: Option<String>,
+    /// How many upload requests were sent.
+    pub attempts: u32,
+}
+
+/// Everything a publish run needs besides the files.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where to upload.
+    pub repository: Repository,
+    /// How to authenticate.
+    pub auth: AuthPlan,
+    /// Skip files the index already has (identical content).
+    pub skip_existing: bool,
+    /// Retry limits.
+    pub retry: RetryPolicy,
+    /// Give up on an attempt after this long without progress.
+    pub idle_timeout: Duration,
+}
+
+/// A failure that stops the whole run before any file is sent.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// Trusted publishing failed.
+    #[error(transparent)]
+    TrustedPublishing(#[from] oidc::TrustedPublishingError),
+    /// An HTTP client could not be built (TLS setup).
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(String),
+}
+
+/// The `User-Agent` of every request. It must not contain "twine": pypiserver changes its
+/// answers for twine.
+pub const USER_AGENT: &str = concat!("wheelwright/", env!("CARGO_PKG_VERSION"));
+
+/// The client for uploads: no redirects (see [`upload`]), a connect timeout; the idle timeout
+/// is enforced per attempt by the uploader.
+pub fn upload_client() -> Result<reqwest::Client, PublishError> {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| PublishError::Client(e.to_string()))
+}
+
+/// The client for the Simple index and the trusted-publishing endpoints: a few redirects, an
+/// overall timeout.
+pub fn api_client(timeout: Duration) -> Result<reqwest::Client, PublishError> {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(timeout)
+        .build()
+        .map_err(|e| PublishError::Client(e.to_string()))
+}
+
+/// Credentials for the current request, re-minting a trusted-publishing token when it is old.
+struct Auth {
+    plan: AuthPlan,
+    current: Option<(String, Secret)>,
+    minted: Option<oidc::MintedToken>,
+}
+
+impl Auth {
+    async fn credentials(
+        &mut self,
+        client: &reqwest::Client,
+        repository: &Repository,
+        redactor: &Redactor,
+        reporter: &dyn Reporter,
+    ) -> Result<Option<(String, Secret)>, PublishError> {
+        match &self.plan {
+            AuthPlan::Anonymous => Ok(None),
+            AuthPlan::Basic {
+                username, password, ..
+            } => {
+                self.current = Some((username.clone(), password.clone()));
+                Ok(self.current.clone())
+            }
+            AuthPlan::TrustedPublishing(env) => {
+                let fresh = self
+                    .minted
+                    .as_ref()
+                    .is_some_and(|m| m.minted_at.elapsed() < oidc::REMINT_AFTER);
+                if !fresh {
+                    let again = self.minted.is_some();
+                    let minted = oidc::mint(client, &repository.upload_url, env, redactor).await?;
+                    for warning in &minted.warnings {
+                        reporter.warn(warning);
+                    }
+                    reporter.info(&format!(
+                        "{} an upload token by trusted publishing (repository `{}`, workflow `{}`)",
+                        if again { "Renewed" } else { "Obtained" },
+                        minted.claims.repository.as_deref().unwrap_or("?"),
+                        minted.claims.workflow_ref.as_deref().unwrap_or("?"),
+                    ));
+                    self.current =
+                        Some((credentials::TOKEN_USERNAME.to_owned(), minted.token.clone()));
+                    self.minted = Some(minted);
+                }
+                Ok(self.current.clone())
+            }
+        }
+    }
+}
+
+/// What the Simple index says about a file.
+enum Presence {
+    Absent,
+    Same,
+    Different { theirs: String },
+    Unknown(String),
+}
+
+/// Project pages fetched so far (by normalised name).
+struct SimpleLookup {
+    index: Option<SimpleIndex>,
+    pages: HashMap<String, Vec<IndexedFile>>,
+}
+
+impl SimpleLookup {
+    async fn presence(&mut self, dist: &Distribution, fresh: bool) -> Presence {
+        let Some(index) = &self.index else {
+            return Presence::Unknown("the index's Simple API was not found".to_owned());
+        };
+        let key = crate::wheel::normalize_name(&dist.name);
+        if fresh || !self.pages.contains_key(&key) {
+            match index.project_files(&dist.name).await {
+                Ok(files) => {
+                    self.pages.insert(key.clone(), files);
+                }
+                Err(err) => return Presence::Unknown(err.to_string()),
+            }
+        }
+        let Some(listed) = self
+            .pages
+            .get(&key)
+            .and_then(|files| files.iter().find(|f| f.filename == dist.filename))
+        else {
+            return Presence::Absent;
+        };
+        match index.sha256_of(listed).await {
+            Ok(sha) if sha.eq_ignore_ascii_case(&dist.sha256) => Presence::Same,
+            Ok(sha) => Presence::Different { theirs: sha },
+            Err(err) => Presence::Unknown(err.to_string()),
+        }
+    }
+}
+
+fn different_content(dist: &Distribution, theirs: &str) -> String {
+    format!(
+        "the index already has a different `{}` (sha256 {theirs} there, {} here); an index never replaces a file, so publish these changes under a new version",
+        dist.filename, dist.sha256
+    )
+}
+
+/// Uploads `dists` in order. Returns one report per file; `Err` only for failures before the
+/// first upload (trusted publishing, client set-up).
+pub async fn publish(
+    settings: &Settings,
+    dists: &[Distribution],
+    reporter: Arc<dyn Reporter>,
+    redactor: &Redactor,
+) -> Result<Vec<FileReport>, PublishError> {
+    let repository = &settings.repository;
+    let api = api_client(Duration::from_secs(60))?;
+    let uploader = Uploader::new(
+        upload_client()?,
+        repository.upload_url.clone(),
+        settings.idle_timeout,
+        Arc::clone(&reporter),
+    );
+    let mut auth = Auth {
+        plan: settings.auth.clone(),
+        current: None,
+        minted: None,
+    };
+    // Fail before anything else when trusted publishing does not work.
+    auth.credentials(&api, repository, redactor, reporter.as_ref())
+        .await?;
+
+    let mut lookup = SimpleLookup {
+        index: None,
+        pages: HashMap::new(),
+    };
+    if settings.skip_existing {
+        let creds = auth.current.clone();
+        lookup.index = match &repository.simple_url {
+            Some(url) => Some(SimpleIndex::new(api.clone(), url.clone(), creds)),
+            None => simple::discover(&api, &repository.upload_url, creds).await,
+        };
+        match &lookup.index {
+            Some(index) => reporter.info(&format!(
+                "Checking existing files in the Simple index `{}`",
+                display_url(&index.base)
+            )),
+            None => reporter.warn(&format!(
+                "found no Simple index next to `{}`; files already on the index are recognised only from its answers, and one that cannot be compared is an error\nhint: pass the index URL with `--index-url`",
+                display_url(&repository.upload_url)
+            )),
+        }
+    }
+
+    let mut reports: Vec<FileReport> = Vec::with_capacity(dists.len());
+    let mut stop: Option<String> = None;
+    for dist in dists {
+        let report = |status, message: Option<String>, attempts| FileReport {
+            dist: dist.clone(),
+            status,
+            message: message.map(|m| redactor.redact(&m)),
+            attempts,
+        };
+        if let Some(reason) = &stop {
+            reports.push(report(FileStatus::NotAttempted, Some(reason.clone()), 0));
+            continue;
+        }
+        if lookup.index.is_some() {
+            match lookup.presence(dist, false).await {
+                Presence::Same => {
+                    reporter.info(&format!(
+                        "Skipping `{}`: the index already has it (same sha256)",
+                        dist.filename
+                    ));
+                    reports.push(report(
+                        FileStatus::Skipped,
+                        Some("already on the index (same sha256)".to_owned()),
+                        0,
+                    ));
+                    continue;
+                }
+                Presence::Different { theirs } => {
+                    reports.push(report(
+                        FileStatus::Failed,
+                        Some(different_content(dist, &theirs)),
+                        0,
+                    ));
+                    continue;
+                }
+                Presence::Absent => {}
+                Presence::Unknown(why) => reporter.warn(&format!(
+                    "cannot check whether the index has `{}`: {why}",
+                    dist.filename
+                )),
+            }
+        }
+        let creds = match auth
+            .credentials(&api, repository, redactor, reporter.as_ref())
+            .await
+        {
+            Ok(creds) => creds,
+            Err(err) => {
+                let message = err.to_string();
+                stop = Some("not attempted: trusted publishing failed".to_owned());
+                reports.push(report(FileStatus::Failed, Some(message), 0));
+                continue;
+            }
+        };
+        reporter.info(&format!(
+            "Uploading `{}` ({})",
+            dist.filename,
+            crate::ui::progress::human_bytes(dist.size)
+        ));
+        let (result, attempts) = uploader.upload(dist, creds.as_ref(), &settings.retry).await;
+        let (status, message) = match result {
+            Ok(Answer::Uploaded { warnings }) => {
+                if let Some(warnings) = &warnings {
+                    reporter.warn(&format!(
+                        "the index accepted `{}` with warnings: {}",
+                        dist.filename,
+                        redactor.redact(warnings)
+                    ));
+                }
+                (FileStatus::Uploaded, warnings)
+            }
+            Ok(Answer::Identical { message }) => (
+                FileStatus::Skipped,
+                Some(format!("the index already had this exact file: {message}")),
+            ),
+            Err(UploadError::Exists { status, message })
+                if settings.skip_existing || attempts > 1 =>
+            {
+                match lookup_after_exists(&mut lookup, &api, repository, &auth, dist).await {
+                    Presence::Same if attempts > 1 => (
+                        FileStatus::Uploaded,
+                        Some(format!(
+                            "an earlier attempt reached the index ({status}: {message} on attempt {attempts}; same sha256 there)"
+                        )),
+                    ),
+                    Presence::Same => (
+                        FileStatus::Skipped,
+                        Some("already on the index (same sha256)".to_owned()),
+                    ),
+                    Presence::Different { theirs } => {
+                        (FileStatus::Failed, Some(different_content(dist, &theirs)))
+                    }
+                    Presence::Absent => (
+                        FileStatus::Failed,
+                        Some(format!(
+                            "the index says the file exists ({status}: {message}), but its Simple index does not list `{}`; another file with the same content may be there under another name",
+                            dist.filename
+                        )),
+                    ),
+                    Presence::Unknown(why) => (
+                        FileStatus::Failed,
+                        Some(format!(
+                            "the index says the file exists ({status}: {message}) and it cannot be compared with ours ({why}); refusing to treat it as identical"
+                        )),
+                    ),
+                }
+            }
+            Err(err @ UploadError::Exists { .. }) => (
+                FileStatus::Failed,
+                Some(format!(
+                    "{err}\nhint: `--skip-existing` skips files the index already has with the same content"
+                )),
+            ),
+            Err(err) => {
+                if err.stops_everything() {
+                    stop = Some(format!(
+                        "not attempted: uploading `{}` failed in a way that applies to every file",
+                        dist.filename
+                    ));
+                }
+                (FileStatus::Failed, Some(err.to_string()))
+            }
+        };
+        reports.push(report(status, message, attempts));
+    }
+    Ok(reports)
+}
+
+/// After an "already exists" answer: compare with the Simple index (fetched anew).
+async fn lookup_after_exists(
+    lookup: &mut SimpleLookup,
+    api: &reqwest::Client,
+    repository: &Repository,
+    auth: &Auth,
+    dist: &Distribution,
+) -> Presence {
+    if lookup.index.is_none() {
+        lookup.index = match &repository.simple_url {
+            Some(url) => Some(SimpleIndex::new(
+                api.clone(),
+                url.clone(),
+                auth.current.clone(),
+            )),
+            None => simple::discover(api, &repository.upload_url, auth.current.clone()).await,
+        };
+    }
+    lookup.presence(dist, true).await
+}

@@ -1,0 +1,434 @@
+//! Trusted publishing from GitHub Actions (publish.md §3): ask the index for its audience, get
+//! an OIDC ID token for that audience from the runner, exchange it at the index for a
+//! short-lived upload token. Every token is masked the moment it exists.
+//!
+//! Nothing here can be exercised against the real services offline; the real suite runs it
+//! against a local stub of the runner's token endpoint and the index's two endpoints.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use reqwest::{StatusCode, Url};
+
+use super::credentials::env_vars;
+use super::endpoints::{self, OIDC_AUDIENCE_PATH, OIDC_MINT_TOKEN_PATH};
+use super::secret::{Redactor, Secret, display_url};
+
+/// A minted token is valid for 15 minutes; mint a new one (from a new ID token) after this.
+pub const REMINT_AFTER: Duration = Duration::from_secs(10 * 60);
+
+/// The runner's OIDC request endpoint and its bearer token.
+#[derive(Debug, Clone)]
+pub struct OidcEnv {
+    /// `ACTIONS_ID_TOKEN_REQUEST_URL` (already carries a query string).
+    pub request_url: String,
+    /// `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.
+    pub request_token: Secret,
+}
+
+/// The runner set one of the two variables but not the other.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "`{}` is set but `{}` is not; the runner sets both when the job has `permissions: id-token: write`",
+    env_vars::ACTIONS_ID_TOKEN_REQUEST_URL,
+    env_vars::ACTIONS_ID_TOKEN_REQUEST_TOKEN
+)]
+pub struct OidcEnvError;
+
+impl OidcEnv {
+    /// Reads the two runner variables; `None` when the request URL is not set.
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Self>, OidcEnvError> {
+        let Some(request_url) = env(env_vars::ACTIONS_ID_TOKEN_REQUEST_URL) else {
+            return Ok(None);
+        };
+        let request_token = env(env_vars::ACTIONS_ID_TOKEN_REQUEST_TOKEN).ok_or(OidcEnvError)?;
+        Ok(Some(Self {
+            request_url,
+            request_token: Secret::new(request_token),
+        }))
+    }
+}
+
+/// The non-secret claims of a GitHub ID token that a trusted publisher is matched against.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct Claims {
+    /// Ex) `repo:owner/repo:environment:release`
+    pub sub: Option<String>,
+    /// Ex) `owner/repo`
+    pub repository: Option<String>,
+    /// Ex) `owner`
+    pub repository_owner: Option<String>,
+    /// Ex) `1234`
+    pub repository_owner_id: Option<String>,
+    /// Ex) `owner/repo/.github/workflows/release.yml@refs/tags/v1.0`
+    pub workflow_ref: Option<String>,
+    /// The workflow file the job is defined in (differs for reusable workflows).
+    pub job_workflow_ref: Option<String>,
+    /// Ex) `refs/tags/v1.0`
+    #[serde(rename = "ref")]
+    pub git_ref: Option<String>,
+    /// The deployment environment, if the job has one.
+    pub environment: Option<String>,
+}
+
+impl Claims {
+    /// Decodes the payload of a JWT (no signature check: we only print it).
+    #[must_use]
+    pub fn from_jwt(jwt: &str) -> Option<Self> {
+        let payload = jwt.split('.').nth(1)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// One `  name: value` line per claim, `MISSING` for absent ones.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let rows = [
+            ("sub", &self.sub),
+            ("repository", &self.repository),
+            ("repository_owner", &self.repository_owner),
+            ("repository_owner_id", &self.repository_owner_id),
+            ("workflow_ref", &self.workflow_ref),
+            ("job_workflow_ref", &self.job_workflow_ref),
+            ("ref", &self.git_ref),
+            ("environment", &self.environment),
+        ];
+        let mut out = String::new();
+        for (name, value) in rows {
+            let _ = writeln!(out, "  {name}: {}", value.as_deref().unwrap_or("MISSING"));
+        }
+        out.trim_end().to_owned()
+    }
+}
+
+/// An upload token from a trusted-publishing exchange.
+#[derive(Debug, Clone)]
+pub struct MintedToken {
+    /// The short-lived API token (masked).
+    pub token: Secret,
+    /// The ID token's claims.
+    pub claims: Claims,
+    /// When it was minted.
+    pub minted_at: Instant,
+    /// Things the user should know (a reusable workflow, …).
+    pub warnings: Vec<String>,
+}
+
+/// Why trusted publishing failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustedPublishingError {
+    /// The request did not get an answer.
+    #[error("trusted publishing: request to `{url}` failed: {source}")]
+    Transport {
+        /// The URL (no credentials).
+        url: String,
+        /// The cause.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The index has no audience endpoint.
+    #[error(
+        "trusted publishing: `{url}` answered 404; this index does not support trusted publishing\nhint: use an API token instead (`PYPI_API_TOKEN` or `WHEELWRIGHT_PASSWORD`)"
+    )]
+    NotSupported {
+        /// The audience URL.
+        url: String,
+    },
+    /// The index has trusted publishing switched off.
+    #[error(
+        "trusted publishing: `{url}` answered 403; trusted publishing is disabled on this index"
+    )]
+    Disabled {
+        /// The audience URL.
+        url: String,
+    },
+    /// The runner would not give an ID token.
+    #[error(
+        "trusted publishing: the runner refused an OIDC token ({status}): {message}\nhint: {}",
+        super::credentials::ID_TOKEN_HINT
+    )]
+    IdToken {
+        /// HTTP status.
+        status: StatusCode,
+        /// What it said.
+        message: String,
+    },
+    /// The index refused the exchange (422 with error codes, or another status).
+    #[error("trusted publishing: `{index}` refused the token exchange ({status}):\n{errors}\nthe OIDC token's claims, which a trusted publisher of the project on the index must match:\n{claims}\nhint: see {help}", errors = format_errors(errors), claims = claims.describe(), help = endpoints::TRUSTED_PUBLISHING_HELP)]
+    Refused {
+        /// The index origin.
+        index: String,
+        /// HTTP status.
+        status: StatusCode,
+        /// `(code, description)` pairs; one `("unexpected response", body)` for non-JSON.
+        errors: Vec<(String, String)>,
+        /// The ID token's claims.
+        claims: Box<Claims>,
+    },
+    /// A 2xx reply without the expected field.
+    #[error("trusted publishing: unexpected reply from `{url}`: {detail}")]
+    InvalidResponse {
+        /// The URL.
+        url: String,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+fn format_errors(errors: &[(String, String)]) -> String {
+    errors
+        .iter()
+        .map(|(code, description)| format!("  {code}: {description}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A short excerpt of a reply body for messages.
+fn excerpt(body: &str) -> String {
+    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > 300 {
+        format!("{}…", flat.chars().take(300).collect::<String>())
+    } else {
+        flat
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct AudienceReply {
+    audience: String,
+}
+
+#[derive(serde::Deserialize)]
+struct IdTokenReply {
+    value: String,
+}
+
+#[derive(serde::Deserialize)]
+struct MintReply {
+    token: Option<String>,
+    #[serde(default)]
+    errors: Vec<MintErrorItem>,
+    message: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct MintErrorItem {
+    code: String,
+    #[serde(default)]
+    description: String,
+}
+
+/// Runs the exchange for uploads to `upload_url`. The ID token and the minted token are
+/// registered with `redactor` (and masked on Actions) as soon as they are received.
+pub async fn mint(
+    client: &reqwest::Client,
+    upload_url: &Url,
+    oidc: &OidcEnv,
+    redactor: &Redactor,
+) -> Result<MintedToken, TrustedPublishingError> {
+    let audience_url = endpoints::under_origin(upload_url, OIDC_AUDIENCE_PATH);
+    let shown = display_url(&audience_url);
+    let transport = |url: &str| {
+        let url = url.to_owned();
+        move |source| TrustedPublishingError::Transport { url, source }
+    };
+    let reply = client
+        .get(audience_url.clone())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(transport(&shown))?;
+    let audience = match reply.status() {
+        StatusCode::OK => {
+            let text = reply.text().await.map_err(transport(&shown))?;
+            serde_json::from_str::<AudienceReply>(&text)
+                .map_err(|e| TrustedPublishingError::InvalidResponse {
+                    url: shown.clone(),
+                    detail: format!("{e}: {}", excerpt(&text)),
+                })?
+                .audience
+        }
+        StatusCode::NOT_FOUND => return Err(TrustedPublishingError::NotSupported { url: shown }),
+        StatusCode::FORBIDDEN => return Err(TrustedPublishingError::Disabled { url: shown }),
+        status => {
+            let text = reply.text().await.unwrap_or_default();
+            return Err(TrustedPublishingError::InvalidResponse {
+                url: shown,
+                detail: format!("status {status}: {}", excerpt(&text)),
+            });
+        }
+    };
+    tracing::debug!(%audience, "trusted publishing audience");
+
+    let jwt = request_id_token(client, oidc, &audience).await?;
+    let jwt = Secret::new(jwt);
+    redactor.add(&jwt);
+    let claims = Claims::from_jwt(jwt.expose()).unwrap_or_default();
+    let mut warnings = Vec::new();
+    if let (Some(workflow), Some(job_workflow)) = (&claims.workflow_ref, &claims.job_workflow_ref) {
+        if workflow != job_workflow {
+            warnings.push(format!(
+                "the job comes from the reusable workflow `{job_workflow}`; trusted publishers are matched against the calling workflow `{workflow}`, and reusable workflows are not supported by PyPI's trusted publishing"
+            ));
+        }
+    }
+
+    let mint_url = endpoints::under_origin(upload_url, OIDC_MINT_TOKEN_PATH);
+    let shown = display_url(&mint_url);
+    let reply = client
+        .post(mint_url)
+        .json(&serde_json::json!({ "token": jwt.expose() }))
+        .send()
+        .await
+        .map_err(transport(&shown))?;
+    let status = reply.status();
+    let text = reply.text().await.map_err(transport(&shown))?;
+    let parsed = serde_json::from_str::<MintReply>(&text).ok();
+    if status.is_success() {
+        let token = parsed
+            .and_then(|p| p.token)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| TrustedPublishingError::InvalidResponse {
+                url: shown.clone(),
+                detail: "no `token` in the reply".to_owned(),
+            })?;
+        let token = Secret::new(token);
+        redactor.add(&token);
+        return Ok(MintedToken {
+            token,
+            claims,
+            minted_at: Instant::now(),
+            warnings,
+        });
+    }
+    let errors = match parsed {
+        Some(reply) if !reply.errors.is_empty() => reply
+            .errors
+            .into_iter()
+            .map(|e| (e.code, redactor.redact(&e.description)))
+            .collect(),
+        Some(MintReply {
+            message: Some(message),
+            ..
+        }) => vec![("error".to_owned(), redactor.redact(&message))],
+        _ => vec![(
+            format!("unexpected {status} response"),
+            redactor.redact(&excerpt(&text)),
+        )],
+    };
+    let index = endpoints::under_origin(upload_url, "/");
+    Err(TrustedPublishingError::Refused {
+        index: display_url(&index).trim_end_matches('/').to_owned(),
+        status,
+        errors,
+        claims: Box::new(claims),
+    })
+}
+
+/// Gets an ID token for `audience` from the runner (retrying transport errors and 5xx, as the
+/// toolkit does: the endpoint is known to be flaky).
+async fn request_id_token(
+    client: &reqwest::Client,
+    oidc: &OidcEnv,
+    audience: &str,
+) -> Result<String, TrustedPublishingError> {
+    let mut url =
+        Url::parse(&oidc.request_url).map_err(|e| TrustedPublishingError::InvalidResponse {
+            url: env_vars::ACTIONS_ID_TOKEN_REQUEST_URL.to_owned(),
+            detail: format!("not a URL: {e}"),
+        })?;
+    url.query_pairs_mut().append_pair("audience", audience);
+    let shown = format!("{}{}", url.origin().ascii_serialization(), url.path());
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result = client
+            .get(url.clone())
+            .header(
+                reqwest::header::AUTHORIZATION,
+                format!("bearer {}", oidc.request_token.expose()),
+            )
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await;
+        let retryable = match &result {
+            Ok(reply) => reply.status().is_server_error(),
+            Err(_) => true,
+        };
+        if retryable && attempt < 3 {
+            tokio::time::sleep(Duration::from_millis(500 * (1 << attempt))).await;
+            continue;
+        }
+        let reply = result.map_err(|source| TrustedPublishingError::Transport {
+            url: shown.clone(),
+            source,
+        })?;
+        let status = reply.status();
+        let text = reply.text().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(TrustedPublishingError::IdToken {
+                status,
+                message: excerpt(&text),
+            });
+        }
+        return serde_json::from_str::<IdTokenReply>(&text)
+            .map(|r| r.value)
+            .map_err(|e| TrustedPublishingError::InvalidResponse {
+                url: shown.clone(),
+                detail: format!("{e}"),
+            });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(claims: &serde_json::Value) -> String {
+        let enc = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+        format!(
+            "{}.{}.sig",
+            enc(br#"{"alg":"RS256"}"#),
+            enc(claims.to_string().as_bytes())
+        )
+    }
+
+    #[test]
+    fn decodes_and_describes_claims() {
+        let token = jwt(&serde_json::json!({
+            "sub": "repo:o/r:ref:refs/heads/main",
+            "repository": "o/r",
+            "workflow_ref": "o/r/.github/workflows/release.yml@refs/heads/main",
+            "ref": "refs/heads/main",
+            "jti": "x",
+        }));
+        let claims = Claims::from_jwt(&token).unwrap();
+        assert_eq!(claims.repository.as_deref(), Some("o/r"));
+        assert_eq!(
+            claims.describe(),
+            "  sub: repo:o/r:ref:refs/heads/main\n  repository: o/r\n  repository_owner: MISSING\n  repository_owner_id: MISSING\n  workflow_ref: o/r/.github/workflows/release.yml@refs/heads/main\n  job_workflow_ref: MISSING\n  ref: refs/heads/main\n  environment: MISSING"
+        );
+        assert_eq!(Claims::from_jwt("not-a-jwt"), None);
+    }
+
+    #[test]
+    fn refused_exchange_lists_codes_and_claims() {
+        let err = TrustedPublishingError::Refused {
+            index: "https://index.test".into(),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            errors: vec![("invalid-publisher".into(), "no matching publisher".into())],
+            claims: Box::new(Claims {
+                repository: Some("o/r".into()),
+                environment: Some("release".into()),
+                ..Claims::default()
+            }),
+        };
+        let text = err.to_string();
+        assert!(text.starts_with("trusted publishing: `https://index.test` refused the token exchange (422 Unprocessable Entity):\n  invalid-publisher: no matching publisher\n"), "{text}");
+        assert!(text.contains("  repository: o/r\n"), "{text}");
+        assert!(text.contains("  environment: release\n"), "{text}");
+    }
+}

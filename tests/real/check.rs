@@ -1,0 +1,361 @@
+//! `wheelwright check` against real components.
+//!
+//! * Oracle: `twine check --strict` (twine 7 from the tool venv, which renders descriptions with
+//!   readme_renderer and docutils, like PyPI) runs on the same wheels as `wheelwright check`:
+//!   a corpus of descriptions (good and bad reStructuredText, Markdown, plain text, bad content
+//!   types, `check_corpus.rs`) and the real descriptions of every distribution installed in
+//!   the tool venv. For each wheel, "renders" must agree. Nothing here hard-codes twine's
+//!   answers; the known gaps below are listed explicitly and must keep disagreeing (when one
+//!   starts to agree, remove it from the list).
+//! * The pinned corpus of real PyPI wheels passes, except the problems PyPI's current rules
+//!   would find in them (listed below with the reason).
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::{repo, testbed, wheelwright};
+
+#[path = "../support/dists.rs"]
+mod dists;
+
+/// Descriptions where docutils reports a problem that `check` does not model (see the
+/// module documentation of `src/check/rst`).
+const KNOWN_GAPS: &[(&str, &str)] = &[(
+    "title-devanagari-exact",
+    "combining marks outside the combining-diacritics blocks (here the Devanagari virama) \
+     count 1 in a title's width; docutils counts 0, so an exact underline looks too short",
+)];
+
+/// What twine says about one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Twine {
+    /// Passed, or failed only for a missing content type or description (warnings).
+    Renders,
+    /// "`long_description` has syntax errors in markup and would not be rendered on PyPI."
+    DoesNotRender,
+    /// Refused the metadata (`InvalidDistribution`), with twine's message.
+    InvalidMetadata(String),
+}
+
+/// Runs `twine check --strict` over `wheels`, restarting after a file twine refuses outright
+/// (an invalid-metadata error ends a twine run).
+fn twine_check(wheels: &[PathBuf]) -> BTreeMap<String, Twine> {
+    let bed = testbed();
+    let mut verdicts = BTreeMap::new();
+    let mut rest: &[PathBuf] = wheels;
+    while !rest.is_empty() {
+        let output = bed
+            .command("twine")
+            .args(["check", "--strict"])
+            .args(rest)
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", "10000")
+            .output()
+            .expect("run twine check (run scripts/setup-dev.sh)");
+        let text = strip_ansi(&format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+        let mut done = 0;
+        let mut current: Option<String> = None;
+        let flush = |verdicts: &mut BTreeMap<String, Twine>, name: Option<String>, verdict| {
+            if let Some(name) = name {
+                verdicts.insert(name, verdict);
+            }
+        };
+        let mut pending: Option<Twine> = None;
+        let given: Vec<String> = rest.iter().map(|p| p.display().to_string()).collect();
+        for line in text.lines() {
+            // Only lines naming a file given (descriptions echoed in twine's messages may
+            // contain anything).
+            let checking = line
+                .strip_prefix("Checking ")
+                .filter(|l| given.iter().any(|g| l.starts_with(&format!("{g}:"))));
+            if let Some(rest_line) = checking {
+                if let Some(verdict) = pending.take() {
+                    flush(&mut verdicts, current.take(), verdict);
+                    done += 1;
+                }
+                // rich sometimes drops the space after the colon.
+                let (name, status) = rest_line
+                    .rsplit_once(".whl:")
+                    .map_or((rest_line, ""), |(n, s)| (n, s.trim_start()));
+                let name = format!("{name}.whl");
+                current = Some(file_name(Path::new(&name)));
+                // "FAILED due to warnings": only a missing content type or description.
+                pending = Some(
+                    if status.starts_with("PASSED") || status.starts_with("FAILED due to warnings")
+                    {
+                        Twine::Renders
+                    } else if status.starts_with("FAILED") {
+                        Twine::DoesNotRender
+                    } else {
+                        Twine::InvalidMetadata(status.to_owned())
+                    },
+                );
+            } else if let Some(Twine::InvalidMetadata(message)) = pending.as_mut() {
+                message.push(' ');
+                message.push_str(line.trim());
+            } else if line.contains("long_description` missing") {
+                pending = Some(Twine::Renders);
+            }
+        }
+        if let Some(verdict) = pending.take() {
+            let invalid = matches!(verdict, Twine::InvalidMetadata(_));
+            flush(&mut verdicts, current.take(), verdict);
+            done += 1;
+            if invalid {
+                rest = &rest[done.min(rest.len())..];
+                continue;
+            }
+        }
+        assert!(
+            done == rest.len(),
+            "twine checked {done} of {} files:\n{text}",
+            rest.len()
+        );
+        rest = &[];
+    }
+    verdicts
+}
+
+/// Removes terminal colour sequences (twine colours its verdicts even without a terminal).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            for next in chars.by_ref() {
+                if next.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Runs `wheelwright check --json` over `wheels`; returns each file's problems (code, message).
+fn wheelwright_check(wheels: &[PathBuf]) -> BTreeMap<String, Vec<(String, String)>> {
+    let output = wheelwright()
+        .arg("check")
+        .arg("--json")
+        .args(wheels)
+        .output()
+        .expect("run wheelwright check");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let json: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("wheelwright check --json: {e}\n{stderr}"));
+    let mut problems: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for wheel in wheels {
+        problems.insert(file_name(wheel), Vec::new());
+    }
+    for problem in json["problems"].as_array().expect("problems") {
+        let file = Path::new(problem["file"].as_str().expect("file"));
+        problems.entry(file_name(file)).or_default().push((
+            problem["code"].as_str().unwrap_or_default().to_owned(),
+            problem["message"].as_str().unwrap_or_default().to_owned(),
+        ));
+    }
+    problems
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .expect("file name")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A wheel named after `case` carrying `metadata` as its METADATA.
+fn description_wheel(dir: &Path, case: &str, metadata: String) -> PathBuf {
+    let name = case.to_lowercase().replace(['-', '.'], "_");
+    dists::Wheel::new(&format!("{name}-1.0-py3-none-any.whl"), metadata).write(dir)
+}
+
+#[test]
+fn check_description_verdicts_agree_with_twine() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut wheels = Vec::new();
+    let mut labels = BTreeMap::new();
+    for (case, content_type, text) in crate::check_corpus::CASES {
+        let name = format!("case_{}", case.replace('-', "_"));
+        let headers = content_type
+            .map(|ct| format!("Description-Content-Type: {ct}"))
+            .unwrap_or_default();
+        let metadata = dists::metadata(&name, "1.0", &headers, text)
+            .replace("Metadata-Version: 2.4", "Metadata-Version: 2.1");
+        let wheel = description_wheel(dir.path(), &name, metadata);
+        labels.insert(file_name(&wheel), format!("corpus case `{case}`"));
+        wheels.push(wheel);
+    }
+    // Real descriptions: every distribution installed in the tool venv.
+    let site_packages = glob::glob(&format!(
+        "{}/lib/python*/site-packages/*.dist-info/METADATA",
+        testbed().venv.display()
+    ))
+    .expect("glob")
+    .filter_map(Result::ok)
+    .collect::<Vec<_>>();
+    assert!(
+        site_packages.len() >= 40,
+        "the tool venv has {} distributions",
+        site_packages.len()
+    );
+    for (index, metadata) in site_packages.iter().enumerate() {
+        let dist = metadata
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let text = String::from_utf8_lossy(&fs_err::read(metadata).expect("METADATA")).into_owned();
+        // Renamed so every wheel has a unique, normalized file name; the name in METADATA is
+        // rewritten to match (only the description is compared).
+        let name = format!("installed_{index}");
+        let text = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("Name:") {
+                    format!("Name: {name}")
+                } else if l.starts_with("Version:") {
+                    "Version: 1.0".to_owned()
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let wheel = description_wheel(dir.path(), &name, text);
+        labels.insert(
+            file_name(&wheel),
+            format!("installed distribution `{dist}`"),
+        );
+        wheels.push(wheel);
+    }
+
+    let twine = twine_check(&wheels);
+    let ours = wheelwright_check(&wheels);
+    let mut disagreements = Vec::new();
+    let mut gaps_seen = Vec::new();
+    let mut counts = BTreeMap::new();
+    for wheel in &wheels {
+        let file = file_name(wheel);
+        let label = &labels[&file];
+        let twine_verdict = twine
+            .get(&file)
+            .unwrap_or_else(|| panic!("twine said nothing about {label}"));
+        let problems = &ours[&file];
+        let render_problems: Vec<&(String, String)> = problems
+            .iter()
+            .filter(|(code, _)| code == "description" || code == "content-type")
+            .collect();
+        let ours_renders = render_problems.is_empty();
+        let agree = match twine_verdict {
+            Twine::Renders => ours_renders,
+            Twine::DoesNotRender => !ours_renders,
+            // twine refuses the metadata before rendering: a content type we must refuse too,
+            // or other metadata we must report.
+            Twine::InvalidMetadata(message) => {
+                if message.contains("description-content-type") {
+                    render_problems
+                        .iter()
+                        .any(|(code, _)| code == "content-type")
+                } else {
+                    !problems.is_empty()
+                }
+            }
+        };
+        *counts
+            .entry(
+                format!("{twine_verdict:?}")
+                    .split('(')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+            .or_insert(0) += 1;
+        let case = label
+            .strip_prefix("corpus case `")
+            .and_then(|l| l.strip_suffix('`'))
+            .unwrap_or_default();
+        let gap = KNOWN_GAPS.iter().find(|(name, _)| *name == case);
+        match (agree, gap) {
+            (true, None) => {}
+            (false, Some(_)) => gaps_seen.push(case.to_owned()),
+            (true, Some((name, _))) => disagreements.push(format!(
+                "known gap `{name}` now agrees with twine: remove it from KNOWN_GAPS"
+            )),
+            (false, None) => disagreements.push(format!(
+                "{label}: twine {twine_verdict:?}, wheelwright {render_problems:?}"
+            )),
+        }
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "check vs twine check --strict: {} wheels ({} corpus cases, {} installed descriptions); \
+         twine verdicts {counts:?}; known gaps still open: {gaps_seen:?}",
+        wheels.len(),
+        crate::check_corpus::CASES.len(),
+        site_packages.len()
+    );
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements:\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
+    assert_eq!(gaps_seen.len(), KNOWN_GAPS.len());
+}
+
+/// Real PyPI wheels that PyPI's current rules refuse, with the only problem expected.
+const CORPUS_EXCEPTIONS: &[(&str, &str)] = &[
+    // Uploaded before PyPI enforced normalized file names (PEP 427/PEP 503, 2025): the name
+    // part is `MarkupSafe`, not `markupsafe`.
+    ("MarkupSafe-", "filename-normalization"),
+];
+
+#[test]
+fn check_passes_the_pypi_wheel_corpus() {
+    let lock =
+        fs_err::read_to_string(repo().join("tests/corpus/wheels.lock")).expect("wheels.lock");
+    let dir = testbed().cache.join("corpus");
+    let wheels: Vec<PathBuf> = lock
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or_default().trim())
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let path = dir.join(l.split_whitespace().next().expect("file name"));
+            assert!(
+                path.is_file(),
+                "{} is missing: run scripts/fetch-corpus.sh",
+                path.display()
+            );
+            path
+        })
+        .collect();
+    assert!(wheels.len() >= 20, "the corpus has {} wheels", wheels.len());
+    let problems = wheelwright_check(&wheels);
+    let mut unexpected = Vec::new();
+    for (file, found) in &problems {
+        let allowed = CORPUS_EXCEPTIONS
+            .iter()
+            .find(|(prefix, _)| file.starts_with(prefix))
+            .map(|(_, code)| *code);
+        let codes: Vec<&str> = found.iter().map(|(c, _)| c.as_str()).collect();
+        let ok = match allowed {
+            None => codes.is_empty(),
+            Some(code) => codes == [code],
+        };
+        if !ok {
+            unexpected.push(format!("{file}: {found:?} (allowed: {allowed:?})"));
+        }
+    }
+    assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
+}

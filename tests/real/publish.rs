@@ -1,0 +1,1016 @@
+//! `wheelwright publish` against real index servers (pypiserver and devpi-server from the tool
+//! venv, on loopback), against `twine upload` as the oracle for the upload form, and against a
+//! loopback stub for what no real server here can do on demand: 503s, resets and stalls, and
+//! trusted publishing. There is no GitHub OIDC provider and no Warehouse offline, so the
+//! runner's token endpoint and the index's `/_/oidc/audience` and `/_/oidc/mint-token` are
+//! stubs answering as publish.md §3 documents them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+
+use crate::common::{run_ok, testbed};
+use crate::publish_support::{
+    Fault, Reply, Stub, basic, build_project, http_get, index_handler, list, make_wheel,
+    publish_cmd, run, sha256_hex, start_devpi, start_pypiserver, store, venv_tool, wait_bounded,
+};
+
+fn json_of(stdout: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)))
+}
+
+/// `(file, result)` of every file in a `--json` report.
+fn results(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_owned(),
+                f["result"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn names(files: &[PathBuf]) -> Vec<String> {
+    files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Installs `requirement` from `simple` into a fresh venv and returns what `code` prints.
+fn install_and_run(work: &Path, simple: &str, requirement: &str, code: &str) -> String {
+    let venv = work.join("venv");
+    run_ok(
+        testbed()
+            .command(venv_tool("python").to_str().unwrap())
+            .args(["-m", "venv"])
+            .arg(&venv),
+    );
+    run_ok(
+        testbed()
+            .command(venv.join("bin/pip").to_str().unwrap())
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+            .env("PIP_NO_INPUT", "1")
+            .args([
+                "install",
+                "--no-deps",
+                "--no-cache-dir",
+                "--index-url",
+                simple,
+                requirement,
+            ]),
+    );
+    let output = run_ok(
+        testbed()
+            .command(venv.join("bin/python").to_str().unwrap())
+            .args(["-c", code]),
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// Downloads the sdist of `requirement` from `simple` with pip and returns its bytes.
+fn pip_download_sdist(work: &Path, simple: &str, requirement: &str) -> Vec<u8> {
+    let dest = work.join("sdist-download");
+    run_ok(
+        testbed()
+            .command(venv_tool("pip").to_str().unwrap())
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+            .args([
+                "download",
+                "--no-deps",
+                "--no-cache-dir",
+                "--no-binary",
+                ":all:",
+                "--no-build-isolation",
+            ])
+            .args(["--index-url", simple, "-d"])
+            .arg(&dest)
+            .arg(requirement),
+    );
+    let files = list(&dest);
+    assert_eq!(files.len(), 1, "{files:?}");
+    fs_err::read(&files[0]).unwrap()
+}
+
+#[test]
+fn publish_to_pypiserver_then_install_rerun_and_conflicts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    fs_err::create_dir_all(&home).unwrap();
+    let server = start_pypiserver(&tmp.path().join("pypiserver"));
+    let dist = tmp.path().join("dist");
+    let built = build_project(tmp.path(), "wwpub-demo", "1.0", "first", &dist);
+    let extra = make_wheel(&dist, "wwpub_extra", "0.1", 64 * 1024, 1);
+
+    let publish = |dir: &Path, extra_args: &[&str], password: &str| {
+        let mut cmd = publish_cmd(&home);
+        cmd.arg(dir)
+            .args([
+                "--repository-url",
+                &server.upload_url(),
+                "--username",
+                "testuser",
+                "--json",
+            ])
+            .args(extra_args)
+            .env("WHEELWRIGHT_PASSWORD", password);
+        run(&mut cmd)
+    };
+
+    // First upload: sdist first, then the wheels by name; the server has exactly these bytes.
+    let (output, text) = publish(&dist, &[], "testpass");
+    assert!(output.status.success(), "{text}");
+    let report = json_of(&output.stdout);
+    let mut expected = names(&built);
+    expected.sort_by_key(|n| (!n.ends_with(".tar.gz"), n.clone()));
+    expected.insert(1, names(std::slice::from_ref(&extra))[0].clone());
+    expected[1..].sort();
+    assert_eq!(
+        results(&report),
+        expected
+            .iter()
+            .map(|n| (n.clone(), "uploaded".to_owned()))
+            .collect::<Vec<_>>(),
+        "{text}"
+    );
+    let stored = |server_dir: &Path| -> BTreeMap<String, String> {
+        list(server_dir)
+            .iter()
+            .map(|p| {
+                (
+                    names(std::slice::from_ref(p))[0].clone(),
+                    sha256_hex(&fs_err::read(p).unwrap()),
+                )
+            })
+            .collect()
+    };
+    let local: BTreeMap<String, String> = list(&dist)
+        .iter()
+        .map(|p| {
+            (
+                names(std::slice::from_ref(p))[0].clone(),
+                sha256_hex(&fs_err::read(p).unwrap()),
+            )
+        })
+        .collect();
+    assert_eq!(stored(&server.packages), local);
+
+    // pip installs the wheel from the index into a fresh venv; the sdist is served too.
+    let marker = install_and_run(
+        tmp.path(),
+        &server.simple_url(),
+        "wwpub-demo==1.0",
+        "import wwpub_demo; print(wwpub_demo.MARKER)",
+    );
+    assert_eq!(marker, "first");
+    let sdist = built
+        .iter()
+        .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
+        .unwrap();
+    assert_eq!(
+        pip_download_sdist(tmp.path(), &server.simple_url(), "wwpub-demo==1.0"),
+        fs_err::read(sdist).unwrap()
+    );
+
+    // A re-run without --skip-existing fails clearly (pypiserver answers 409) ...
+    let (output, text) = publish(&dist, &[], "testpass");
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("already exists") && text.contains("--skip-existing"),
+        "{text}"
+    );
+    // ... and with it succeeds without sending anything again.
+    let (output, text) = publish(&dist, &["--skip-existing"], "testpass");
+    assert!(output.status.success(), "{text}");
+    assert!(
+        results(&json_of(&output.stdout))
+            .iter()
+            .all(|(_, r)| r == "skipped"),
+        "{text}"
+    );
+    assert_eq!(
+        stored(&server.packages),
+        local,
+        "nothing duplicated or replaced"
+    );
+
+    // Same file names, different bytes: an error naming both hashes, never a skip.
+    let dist2 = tmp.path().join("dist2");
+    let rebuilt = build_project(tmp.path(), "wwpub-demo", "1.0", "second", &dist2);
+    assert_eq!(names(&rebuilt), names(&built));
+    let (output, text) = publish(&dist2, &["--skip-existing"], "testpass");
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    let wheel2 = rebuilt
+        .iter()
+        .find(|p| p.to_string_lossy().ends_with(".whl"))
+        .unwrap();
+    let new_sha = sha256_hex(&fs_err::read(wheel2).unwrap());
+    assert!(
+        text.contains("already has a different") && text.contains(&new_sha),
+        "{text}"
+    );
+    assert!(
+        results(&json_of(&output.stdout))
+            .iter()
+            .all(|(_, r)| r == "failed"),
+        "{text}"
+    );
+    assert_eq!(
+        stored(&server.packages),
+        local,
+        "the index still has the first upload"
+    );
+
+    // Wrong password: exit 1, the index's answer, the password nowhere in the output.
+    let fresh = tmp.path().join("fresh");
+    fs_err::create_dir_all(&fresh).unwrap();
+    make_wheel(&fresh, "wwpub_other", "0.1", 1024, 2);
+    let secret = "wrong-Pa55word-4e1c9d";
+    let (output, text) = publish(&fresh, &[], secret);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("refused the credentials (403"), "{text}");
+    assert!(!text.contains(secret), "the password leaked:\n{text}");
+}
+
+#[test]
+fn publish_to_devpi_then_install_rerun_and_conflicts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    fs_err::create_dir_all(&home).unwrap();
+    let server = start_devpi(tmp.path());
+    let dist = tmp.path().join("dist");
+    let built = build_project(tmp.path(), "wwpub-devpi", "2.0", "first", &dist);
+
+    let publish = |dir: &Path, extra_args: &[&str], password: &str| {
+        let mut cmd = publish_cmd(&home);
+        cmd.arg(dir)
+            .args(["--repository-url", &server.upload_url(), "--json"])
+            .args(extra_args)
+            .env("TWINE_USERNAME", "testuser")
+            .env("TWINE_PASSWORD", password);
+        run(&mut cmd)
+    };
+    let listed = || -> Vec<(String, String)> {
+        let (status, body) = http_get(
+            server.port,
+            "/testuser/dev/+simple/wwpub-devpi/",
+            "application/vnd.pypi.simple.v1+json",
+        )
+        .expect("devpi answers");
+        assert_eq!(status, 200, "{body}");
+        let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let mut files: Vec<(String, String)> = page["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["filename"].as_str().unwrap().to_owned(),
+                    f["hashes"]["sha256"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let local: Vec<(String, String)> = list(&dist)
+        .iter()
+        .map(|p| {
+            (
+                names(std::slice::from_ref(p))[0].clone(),
+                sha256_hex(&fs_err::read(p).unwrap()),
+            )
+        })
+        .collect();
+
+    let (output, text) = publish(&dist, &[], "testpass");
+    assert!(output.status.success(), "{text}");
+    assert!(
+        results(&json_of(&output.stdout))
+            .iter()
+            .all(|(_, r)| r == "uploaded"),
+        "{text}"
+    );
+    assert_eq!(listed(), local);
+    let marker = install_and_run(
+        tmp.path(),
+        &server.simple_url(),
+        "wwpub-devpi==2.0",
+        "import wwpub_devpi; print(wwpub_devpi.MARKER)",
+    );
+    assert_eq!(marker, "first");
+    let sdist = built
+        .iter()
+        .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
+        .unwrap();
+    assert_eq!(
+        pip_download_sdist(tmp.path(), &server.simple_url(), "wwpub-devpi==2.0"),
+        fs_err::read(sdist).unwrap()
+    );
+
+    // devpi answers an identical re-upload with 200 "identical file": reported as skipped.
+    let (output, text) = publish(&dist, &[], "testpass");
+    assert!(output.status.success(), "{text}");
+    assert!(
+        results(&json_of(&output.stdout))
+            .iter()
+            .all(|(_, r)| r == "skipped"),
+        "{text}"
+    );
+    // --skip-existing finds both in the PEP 691 page and sends nothing.
+    let (output, text) = publish(&dist, &["--skip-existing"], "testpass");
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("+simple/"), "{text}");
+    assert!(
+        results(&json_of(&output.stdout))
+            .iter()
+            .all(|(_, r)| r == "skipped"),
+        "{text}"
+    );
+    assert_eq!(listed(), local, "nothing duplicated");
+
+    // Different bytes under the same names: 409 without --skip-existing, a comparison with it.
+    let dist2 = tmp.path().join("dist2");
+    build_project(tmp.path(), "wwpub-devpi", "2.0", "second", &dist2);
+    let (output, text) = publish(&dist2, &[], "testpass");
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("(409 Conflict)") && text.contains("already exists"),
+        "{text}"
+    );
+    let (output, text) = publish(&dist2, &["--skip-existing"], "testpass");
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("already has a different"), "{text}");
+    assert_eq!(listed(), local, "the index still has the first upload");
+
+    let secret = "wrong-devpi-secret-8c2f";
+    let (output, text) = publish(&dist, &[], secret);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("refused the credentials (401"), "{text}");
+    assert!(!text.contains(secret), "the password leaked:\n{text}");
+}
+
+/// The multipart form of one upload, comparable across clients: each part as
+/// `(name, file name, content type, value)` with the file's bytes replaced by their sha256,
+/// sorted by name (stable, so repeated fields keep their order).
+fn form_of(
+    request: &crate::publish_support::Request,
+) -> Vec<(String, Option<String>, Option<String>, String)> {
+    let mut parts: Vec<_> = request
+        .parts()
+        .into_iter()
+        .map(|p| {
+            let value = if p.filename.is_some() {
+                format!("sha256:{}", sha256_hex(&p.data))
+            } else {
+                String::from_utf8(p.data).expect("text field is UTF-8")
+            };
+            (p.name, p.filename, p.content_type, value)
+        })
+        .collect();
+    parts.sort_by(|a, b| a.0.cmp(&b.0));
+    parts
+}
+
+#[test]
+#[expect(
+    clippy::print_stderr,
+    reason = "the test shows what it compared (captured unless it fails)"
+)]
+fn publish_sends_the_same_form_as_twine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    fs_err::create_dir_all(&home).unwrap();
+    let dist = tmp.path().join("dist");
+    let mut files = build_project(tmp.path(), "wwpub-parity", "3.1", "parity", &dist);
+    files.sort_by_key(|p| !p.to_string_lossy().ends_with(".tar.gz"));
+    let stub = Stub::start(|request, state| {
+        store(state, request);
+        Reply::new(200, "text/plain", "")
+    });
+
+    let twine = run_ok(
+        testbed()
+            .command(venv_tool("twine").to_str().unwrap())
+            .env("HOME", &home)
+            .env("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+            .env_remove("TWINE_USERNAME")
+            .env_remove("TWINE_PASSWORD")
+            .args(["upload", "--non-interactive", "--disable-progress-bar"])
+            .args([
+                "--repository-url",
+                &stub.url("/legacy/"),
+                "-u",
+                "parity-user",
+                "-p",
+                "parity-pass",
+            ])
+            .args(&files),
+    );
+    assert_eq!(
+        stub.uploads().len(),
+        2,
+        "twine: {}",
+        String::from_utf8_lossy(&twine.stderr)
+    );
+
+    let mut cmd = publish_cmd(&home);
+    cmd.args(&files)
+        .args([
+            "--repository-url",
+            &stub.url("/legacy/"),
+            "--username",
+            "parity-user",
+        ])
+        .env("WHEELWRIGHT_PASSWORD", "parity-pass");
+    let (output, text) = run(&mut cmd);
+    assert!(output.status.success(), "{text}");
+
+    let uploads = stub.uploads();
+    assert_eq!(uploads.len(), 4);
+    let (by_twine, by_us) = uploads.split_at(2);
+    // twine sends wheels first; we send the sdist first (so an index shows the source release
+    // from the start). Pair the uploads by file name.
+    assert!(by_us[0].upload_filename().unwrap().ends_with(".tar.gz"));
+    for theirs in by_twine {
+        let file = theirs.upload_filename().unwrap();
+        let ours = by_us
+            .iter()
+            .find(|r| r.upload_filename().as_deref() == Some(file.as_str()))
+            .unwrap_or_else(|| panic!("wheelwright did not upload `{file}`"));
+        let (theirs_form, ours_form) = (form_of(theirs), form_of(ours));
+        let field_names = |form: &[(String, Option<String>, Option<String>, String)]| {
+            form.iter().map(|f| f.0.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            field_names(&ours_form),
+            field_names(&theirs_form),
+            "field names for `{file}`"
+        );
+        assert_eq!(ours_form, theirs_form, "fields for `{file}`");
+        eprintln!(
+            "`{file}`: same {} parts as twine: {:?}",
+            ours_form.len(),
+            field_names(&ours_form)
+        );
+        assert_eq!(ours.header("authorization"), theirs.header("authorization"));
+        assert!(theirs.header("user-agent").unwrap_or("").contains("twine"));
+        assert!(
+            !ours
+                .header("user-agent")
+                .unwrap_or("")
+                .to_ascii_lowercase()
+                .contains("twine")
+        );
+        // The file went through whole.
+        let local = files.iter().find(|p| p.ends_with(&file)).unwrap();
+        let sent = ours
+            .parts()
+            .into_iter()
+            .find(|p| p.name == "content")
+            .unwrap();
+        assert_eq!(sent.data, fs_err::read(local).unwrap());
+        // The fields the protocol needs are there, and the ones twine no longer sends are not.
+        let has = |name: &str| ours_form.iter().any(|f| f.0 == name);
+        for required in [
+            ":action",
+            "protocol_version",
+            "filetype",
+            "pyversion",
+            "sha256_digest",
+            "blake2_256_digest",
+            "metadata_version",
+            "name",
+            "version",
+            "content",
+        ] {
+            assert!(has(required), "`{required}` missing for `{file}`");
+        }
+        assert!(!has("md5_digest") && !has("gpg_signature"));
+        assert!(
+            ours_form.iter().filter(|f| f.0 == "classifiers").count() == 2,
+            "repeated fields are separate parts"
+        );
+    }
+}
+
+#[test]
+#[expect(
+    clippy::print_stderr,
+    reason = "the test shows what it compared (captured unless it fails)"
+)]
+fn publish_retries_server_errors_and_resets_and_gives_up_on_stalls() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    fs_err::create_dir_all(&home).unwrap();
+    let stub = Stub::start(index_handler);
+    let wheel = |name: &str, size: usize, seed: u64| {
+        let dir = tmp.path().join(name);
+        fs_err::create_dir_all(&dir).unwrap();
+        make_wheel(&dir, name, "1.0", size, seed)
+    };
+    let publish = |file: &Path, extra: &[&str]| {
+        let mut cmd = publish_cmd(&home);
+        cmd.arg(file)
+            .args(["--repository-url", &stub.url("/legacy/"), "--json"])
+            .args(extra);
+        cmd
+    };
+    let attempts_for = |name: &str| -> Vec<u16> {
+        stub.uploads()
+            .iter()
+            .filter(|r| {
+                r.upload_filename()
+                    .is_some_and(|f| f.starts_with(&format!("{name}-")))
+            })
+            .map(|r| r.answered)
+            .collect()
+    };
+    let report_of = |stdout: &[u8]| json_of(stdout)["files"][0].clone();
+
+    // 503 twice, then 200: uploaded once, after three attempts, the whole file each time.
+    let a = wheel("ww_a", 8 * 1024, 1);
+    stub.inject(&[Fault::Unavailable, Fault::Unavailable]);
+    let (output, text) = run(&mut publish(&a, &[]));
+    assert!(output.status.success(), "{text}");
+    assert_eq!(attempts_for("ww_a"), [503, 503, 200]);
+    let report = report_of(&output.stdout);
+    assert_eq!(
+        (report["result"].as_str(), report["attempts"].as_u64()),
+        (Some("uploaded"), Some(3))
+    );
+    assert!(
+        text.contains("retry 1 of 3") && text.contains("retry 2 of 3"),
+        "{text}"
+    );
+    let local = fs_err::read(&a).unwrap();
+    for request in stub
+        .uploads()
+        .iter()
+        .filter(|r| r.upload_filename().is_some_and(|f| f.starts_with("ww_a-")))
+    {
+        let content = request
+            .parts()
+            .into_iter()
+            .find(|p| p.name == "content")
+            .unwrap();
+        assert_eq!(content.data, local, "each attempt re-sends the whole file");
+    }
+
+    // A reset in the middle of a 4 MiB body: retried, uploaded once.
+    let b = wheel("ww_b", 4 * 1024 * 1024, 2);
+    stub.inject(&[Fault::ResetMidBody]);
+    let (output, text) = run(&mut publish(&b, &[]));
+    assert!(output.status.success(), "{text}");
+    assert_eq!(attempts_for("ww_b"), [0, 200], "{text}");
+    eprintln!("reset mid-body:\n{text}");
+
+    // The index stored the file but answered 503; the retry hears "exists", the Simple index
+    // has our sha256: that is a success, not a duplicate and not an error.
+    let c = wheel("ww_c", 16 * 1024, 3);
+    stub.inject(&[Fault::StoredThenUnavailable]);
+    let (output, text) = run(&mut publish(&c, &[]));
+    assert!(output.status.success(), "{text}");
+    assert_eq!(attempts_for("ww_c"), [503, 409]);
+    let report = report_of(&output.stdout);
+    assert_eq!(report["result"].as_str(), Some("uploaded"), "{text}");
+    assert!(
+        report["message"]
+            .as_str()
+            .unwrap()
+            .contains("an earlier attempt reached the index"),
+        "{text}"
+    );
+
+    // A server that takes the body and never answers: each attempt ends after the idle
+    // timeout, the run fails cleanly after the retries.
+    let d = wheel("ww_d", 8 * 1024, 4);
+    stub.inject(&[Fault::Stall, Fault::Stall]);
+    let child = publish(&d, &["--timeout", "2", "--retries", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (output, text) = wait_bounded(
+        child,
+        Duration::from_secs(120),
+        "publish against a stalled server",
+    );
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("no progress for 2 s"), "{text}");
+    eprintln!("stall:\n{text}");
+    let report = report_of(&output.stdout);
+    assert_eq!(
+        (report["result"].as_str(), report["attempts"].as_u64()),
+        (Some("failed"), Some(2))
+    );
+
+    // Never a second successful upload of the same file.
+    let mut successes: BTreeMap<String, usize> = BTreeMap::new();
+    for request in stub.uploads().iter().filter(|r| r.answered == 200) {
+        *successes
+            .entry(request.upload_filename().unwrap())
+            .or_default() += 1;
+    }
+    assert!(successes.values().all(|&n| n == 1), "{successes:?}");
+    assert_eq!(stub.state.stored.lock().unwrap().len(), 3);
+}
+
+#[test]
+fn publish_refuses_redirects_and_does_not_retry_client_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    fs_err::create_dir_all(&home).unwrap();
+    let stub = Stub::start(|request, _| {
+        if request.target == "/legacy" {
+            let mut reply = Reply::new(308, "text/plain", "");
+            reply.headers.push(("Location".into(), "/legacy/".into()));
+            return reply;
+        }
+        Reply::new(400, "text/plain", "Invalid value for blake2_256_digest")
+    });
+    let wheel = make_wheel(tmp.path(), "ww_redirect", "1.0", 1024, 5);
+    let mut cmd = publish_cmd(&home);
+    cmd.arg(&wheel)
+        .args(["--repository-url", &stub.url("/legacy")]);
+    let (output, text) = run(&mut cmd);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!("--repository-url {}", stub.url("/legacy/"))),
+        "{text}"
+    );
+    assert_eq!(stub.uploads().len(), 1, "the redirect was not followed");
+
+    let mut cmd = publish_cmd(&home);
+    cmd.arg(&wheel)
+        .args(["--repository-url", &stub.url("/legacy/")]);
+    let (output, text) = run(&mut cmd);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("rejected the file (400 Bad Request): Invalid value for blake2_256_digest"),
+        "{text}"
+    );
+    assert_eq!(stub.uploads().len(), 2, "a 4xx is not retried");
+}
+
+const MINTED: &str = "pypi-minted-0123456789abcdef";
+const REQUEST_TOKEN: &str = "runner-request-token-5150";
+const AUDIENCE: &str = "wheelwright-stub-audience";
+
+fn fake_jwt() -> String {
+    let enc = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    let claims = serde_json::json!({
+        "iss": "https://token.actions.example",
+        "aud": AUDIENCE,
+        "sub": "repo:octo/wheels:environment:release",
+        "repository": "octo/wheels",
+        "repository_owner": "octo",
+        "repository_owner_id": "4242",
+        "workflow_ref": "octo/wheels/.github/workflows/release.yml@refs/tags/v1.0",
+        "job_workflow_ref": "octo/wheels/.github/workflows/release.yml@refs/tags/v1.0",
+        "ref": "refs/tags/v1.0",
+        "environment": "release",
+        "jti": "3f6c",
+    });
+    format!(
+        "{}.{}.{}",
+        enc(br#"{"alg":"RS256","typ":"JWT"}"#),
+        enc(claims.to_string().as_bytes()),
+        enc(b"not-a-real-signature")
+    )
+}
+
+#[test]
+#[expect(
+    clippy::print_stderr,
+    reason = "the test shows what it compared (captured unless it fails)"
+)]
+fn publish_with_trusted_publishing_against_stubbed_oidc_endpoints() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    fs_err::create_dir_all(&home).unwrap();
+    let jwt = fake_jwt();
+    // What the mint endpoint answers: None = a token, Some(code) = a 422 with that code,
+    // Some("no-audience") = the index has no audience endpoint (404).
+    let scenario: Arc<Mutex<Option<&'static str>>> = Arc::new(Mutex::new(None));
+    let stub = {
+        let (scenario, jwt) = (Arc::clone(&scenario), jwt.clone());
+        Stub::start(move |request, state| {
+            let scenario = *scenario.lock().unwrap();
+            let path = request.target.split('?').next().unwrap_or("");
+            match (request.method.as_str(), path) {
+                ("GET", "/_/oidc/audience") if scenario == Some("no-audience") => {
+                    Reply::new(404, "text/plain", "Not Found")
+                }
+                ("GET", "/_/oidc/audience") => {
+                    Reply::json(200, &serde_json::json!({ "audience": AUDIENCE }))
+                }
+                ("GET", "/runner/token") => {
+                    if request.header("authorization") != Some(&format!("bearer {REQUEST_TOKEN}")) {
+                        return Reply::new(401, "text/plain", "bad runner token");
+                    }
+                    Reply::json(200, &serde_json::json!({ "value": jwt }))
+                }
+                ("POST", "/_/oidc/mint-token") => {
+                    let body: serde_json::Value =
+                        serde_json::from_slice(&request.body).unwrap_or_default();
+                    if body["token"] != jwt {
+                        return Reply::json(
+                            422,
+                            &serde_json::json!({"message": "Token request failed", "errors": [{"code": "invalid-payload", "description": "not the runner's token"}]}),
+                        );
+                    }
+                    match scenario {
+                        None => Reply::json(
+                            200,
+                            &serde_json::json!({"success": true, "token": MINTED, "expires": 4_102_444_800_u64}),
+                        ),
+                        Some(code) => Reply::json(
+                            422,
+                            &serde_json::json!({
+                                "message": "Token request failed",
+                                "errors": [{"code": code, "description": format!("the stub refuses: {code}")}],
+                            }),
+                        ),
+                    }
+                }
+                ("POST", "/legacy/") => {
+                    store(state, request);
+                    Reply::new(200, "text/plain", "")
+                }
+                _ => Reply::new(404, "text/plain", "Not Found"),
+            }
+        })
+    };
+    let wheel = make_wheel(tmp.path(), "ww_oidc", "1.0", 2048, 6);
+    let summary = tmp.path().join("summary.md");
+    let publish = || {
+        let mut cmd = publish_cmd(&home);
+        cmd.arg(&wheel)
+            .args(["--repository-url", &stub.url("/legacy/")])
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .env(
+                "ACTIONS_ID_TOKEN_REQUEST_URL",
+                stub.url("/runner/token?api-version=2.0"),
+            )
+            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN);
+        run(&mut cmd)
+    };
+
+    // Success: the runner was asked for the index's audience, the minted token is masked at
+    // once and used as `__token__`, and no token appears anywhere else in the output.
+    let (output, text) = publish();
+    assert!(output.status.success(), "{text}");
+    eprintln!("trusted publishing:\n{text}");
+    let requests = stub.requests();
+    let token_request = requests
+        .iter()
+        .find(|r| r.target.starts_with("/runner/token"))
+        .unwrap();
+    assert!(
+        token_request
+            .target
+            .contains(&format!("audience={AUDIENCE}")),
+        "{}",
+        token_request.target
+    );
+    assert!(token_request.target.contains("api-version=2.0"));
+    let uploads = stub.uploads();
+    assert_eq!(uploads.len(), 1);
+    assert_eq!(
+        uploads[0].header("authorization"),
+        Some(basic("__token__", MINTED).as_str())
+    );
+    for secret in [MINTED, jwt.as_str(), REQUEST_TOKEN] {
+        let mask = format!("::add-mask::{secret}");
+        assert!(text.contains(&mask), "`{secret}` not masked:\n{text}");
+        assert_eq!(
+            text.matches(secret).count(),
+            1,
+            "`{secret}` printed outside its mask:\n{text}"
+        );
+    }
+
+    // Each documented refusal: the code, its description and the claims to match, nothing
+    // uploaded, and the failure in the step summary.
+    for code in [
+        "invalid-payload",
+        "not-enabled",
+        "invalid-token",
+        "invalid-pending-publisher",
+        "invalid-publisher",
+        "invalid-reuse-token",
+    ] {
+        *scenario.lock().unwrap() = Some(code);
+        let (output, text) = publish();
+        assert_eq!(output.status.code(), Some(1), "{code}: {text}");
+        for needle in [
+            format!("  {code}: the stub refuses: {code}"),
+            "refused the token exchange (422 Unprocessable Entity)".to_owned(),
+            "  repository: octo/wheels".to_owned(),
+            "  workflow_ref: octo/wheels/.github/workflows/release.yml@refs/tags/v1.0".to_owned(),
+            "  ref: refs/tags/v1.0".to_owned(),
+            "  environment: release".to_owned(),
+            "::error title=wheelwright::".to_owned(),
+        ] {
+            assert!(
+                text.contains(&needle),
+                "{code}: `{needle}` missing:\n{text}"
+            );
+        }
+        assert_eq!(
+            text.matches(jwt.as_str()).count(),
+            1,
+            "{code}: the ID token leaked:\n{text}"
+        );
+        assert!(fs_err::read_to_string(&summary).unwrap().contains(code));
+        if code == "invalid-publisher" {
+            eprintln!("{code}:\n{text}");
+        }
+    }
+    assert_eq!(
+        stub.uploads().len(),
+        1,
+        "no upload after a refused exchange"
+    );
+
+    *scenario.lock().unwrap() = Some("no-audience");
+    let (output, text) = publish();
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("does not support trusted publishing"),
+        "{text}"
+    );
+
+    // No OIDC permission: the fix is spelled out, and nothing is contacted.
+    let before = stub.requests().len();
+    for args in [
+        vec!["--repository", "testpypi"],
+        vec![
+            "--repository-url",
+            &stub.url("/legacy/"),
+            "--trusted-publishing",
+            "always",
+        ],
+    ] {
+        let mut cmd = publish_cmd(&home);
+        cmd.arg(&wheel).args(&args).env("GITHUB_ACTIONS", "true");
+        let (output, text) = run(&mut cmd);
+        assert_eq!(output.status.code(), Some(1), "{text}");
+        assert!(text.contains("permissions: id-token: write"), "{text}");
+    }
+    assert_eq!(stub.requests().len(), before);
+}
+
+#[test]
+fn publish_refuses_bad_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    fs_err::create_dir_all(&home).unwrap();
+    let stub = Stub::start(index_handler);
+    let good_dir = tmp.path().join("good");
+    fs_err::create_dir_all(&good_dir).unwrap();
+    let good = make_wheel(&good_dir, "ww_good", "1.0", 1024, 7);
+    let expect_error = |args: &[&str], code: i32, needles: &[&str]| -> String {
+        let mut cmd = publish_cmd(&home);
+        cmd.current_dir(tmp.path()).args(args);
+        let (output, text) = run(&mut cmd);
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {text}");
+        for needle in needles {
+            assert!(
+                text.contains(needle),
+                "{args:?}: `{needle}` missing:\n{text}"
+            );
+        }
+        assert!(!text.contains("panicked"), "{text}");
+        text
+    };
+    let url = stub.url("/legacy/");
+
+    let empty = tmp.path().join("empty");
+    fs_err::create_dir_all(&empty).unwrap();
+    expect_error(
+        &[empty.to_str().unwrap(), "--repository-url", &url],
+        1,
+        &["error: no distributions to publish in `"],
+    );
+    // The default directory is `wheelhouse`.
+    expect_error(
+        &["--repository-url", &url],
+        1,
+        &["cannot read `wheelhouse`"],
+    );
+
+    let dangling = tmp.path().join("gone-1.0-py3-none-any.whl");
+    std::os::unix::fs::symlink(tmp.path().join("nowhere"), &dangling).unwrap();
+    expect_error(
+        &[dangling.to_str().unwrap(), "--repository-url", &url],
+        1,
+        &["cannot read `", "gone-1.0-py3-none-any.whl"],
+    );
+
+    let text_file = tmp.path().join("notes.txt");
+    fs_err::write(&text_file, "x").unwrap();
+    expect_error(
+        &[text_file.to_str().unwrap()],
+        1,
+        &["is not a distribution"],
+    );
+
+    expect_error(
+        &[good.to_str().unwrap(), "--repository", "pipy"],
+        1,
+        &["unknown repository `pipy`: expected `pypi`, `testpypi`"],
+    );
+
+    let text = expect_error(
+        &[
+            good.to_str().unwrap(),
+            "--repository-url",
+            "https://bob:hunter2-secret@127.0.0.1:9/legacy/",
+        ],
+        1,
+        &[
+            "https://bob:****@127.0.0.1:9/legacy/",
+            "contains credentials",
+        ],
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+
+    expect_error(
+        &[
+            good.to_str().unwrap(),
+            "--repository-url",
+            &url,
+            "--password-env",
+            "WW_NOT_SET_ANYWHERE",
+        ],
+        1,
+        &["`WW_NOT_SET_ANYWHERE` is not set"],
+    );
+    expect_error(
+        &[
+            good.to_str().unwrap(),
+            "--repository-url",
+            &url,
+            "--attestations",
+        ],
+        2,
+        &["`--attestations` is not supported yet"],
+    );
+
+    // A wheel whose RECORD does not match its contents: the check lists it, nothing is sent.
+    let bad_dir = tmp.path().join("bad");
+    fs_err::create_dir_all(&bad_dir).unwrap();
+    let bad = make_wheel(&bad_dir, "ww_bad", "1.0", 4096, 8);
+    let mut bytes = fs_err::read(&bad).unwrap();
+    // Offset 1000 is inside the stored 4096-byte payload (the second entry).
+    bytes[1000] ^= 0xff;
+    fs_err::write(&bad, &bytes).unwrap();
+    expect_error(
+        &[
+            good_dir.to_str().unwrap(),
+            bad.to_str().unwrap(),
+            "--repository-url",
+            &url,
+        ],
+        1,
+        &["ww_bad-1.0-py3-none-any.whl", "nothing was uploaded"],
+    );
+
+    // --dry-run checks and hashes but contacts nobody.
+    let mut cmd = publish_cmd(&home);
+    cmd.arg(&good_dir).args([
+        "--repository-url",
+        &url,
+        "--dry-run",
+        "--json",
+        "--print-hash",
+    ]);
+    let (output, text) = run(&mut cmd);
+    assert!(output.status.success(), "{text}");
+    let report = json_of(&output.stdout);
+    assert_eq!(
+        results(&report),
+        [(
+            "ww_good-1.0-py3-none-any.whl".to_owned(),
+            "would-upload".to_owned()
+        )]
+    );
+    assert_eq!(
+        report["files"][0]["sha256"].as_str().unwrap(),
+        sha256_hex(&fs_err::read(&good).unwrap())
+    );
+    assert!(text.contains("blake2_256: "), "{text}");
+    assert!(stub.requests().is_empty(), "nothing was contacted");
+}
