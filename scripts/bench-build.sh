@@ -47,6 +47,8 @@ ww_podman_config
 
 cd "$WW_REPO_ROOT"
 ww_log "building the static wheelwright (release, x86_64-unknown-linux-musl)"
+# C dependencies (aws-lc) are compiled with musl-gcc (apt package musl-tools, from setup-dev.sh).
+export CC_x86_64_unknown_linux_musl=${CC_x86_64_unknown_linux_musl:-musl-gcc}
 cargo build --release --locked --quiet --target x86_64-unknown-linux-musl --bin wheelwright
 ww=${CARGO_TARGET_DIR:-$WW_REPO_ROOT/target}/x86_64-unknown-linux-musl/release/wheelwright
 

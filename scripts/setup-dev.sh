@@ -27,7 +27,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WW_APT_PACKAGES=(podman runc crun uidmap fuse-overlayfs slirp4netns catatonit debootstrap zstd
-    gcc-multilib zlib1g-dev time)
+    gcc-multilib zlib1g-dev time musl-tools)
 # Interpreter for the tool venv: the machine's python3.
 WW_PYTHON=${WW_PYTHON:-python3}
 WW_KINDS=(build runtime)

@@ -26,10 +26,11 @@ impl Interpreter {
     }
 }
 
-/// A shell script printing what [`parse_probe`] reads: the machine, the libc, whether `linux32`
-/// exists, and every `/opt/python/*/bin/python`.
+/// A shell script printing what [`parse_probe`] reads: the machine, the libc (musl when a musl
+/// loader exists and no glibc `libc.so.6` does: a glibc system with musl-tools installed has
+/// both), whether `linux32` exists, and every `/opt/python/*/bin/python`.
 pub const PROBE_SCRIPT: &str = r#"echo "machine $(uname -m)"
-if ls /lib/ld-musl-* >/dev/null 2>&1; then echo "libc musl"; else echo "libc glibc"; fi
+if ls /lib/ld-musl-* >/dev/null 2>&1 && ! ls /lib*/libc.so.6 /lib*/*/libc.so.6 /usr/lib*/libc.so.6 /usr/lib*/*/libc.so.6 >/dev/null 2>&1; then echo "libc musl"; else echo "libc glibc"; fi
 if command -v linux32 >/dev/null 2>&1; then echo "linux32 yes"; fi
 for d in /opt/python/*/; do
     if [ -x "${d}bin/python" ]; then echo "python ${d}bin/python"; fi
@@ -218,6 +219,18 @@ mod tests {
         assert_eq!(probe.libc, Libc::Musl);
         assert!(probe.linux32);
         assert_eq!(probe.pythons, ["/opt/python/cp39-cp39/bin/python"]);
+    }
+
+    #[test]
+    fn the_probe_runs_here() {
+        // This machine is glibc-based (even with musl-tools' loader installed).
+        let out = std::process::Command::new("sh")
+            .args(["-c", PROBE_SCRIPT])
+            .output()
+            .expect("sh");
+        let probe = parse_probe(&String::from_utf8_lossy(&out.stdout));
+        assert_eq!(probe.libc, Libc::Glibc);
+        assert!(!probe.machine.is_empty());
     }
 
     #[test]

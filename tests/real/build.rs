@@ -40,6 +40,11 @@ fn container_binary() -> &'static Path {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         run_ok(
             Command::new(cargo)
+                // C dependencies (aws-lc) need a musl C compiler: musl-tools' musl-gcc.
+                .env(
+                    "CC_x86_64_unknown_linux_musl",
+                    std::env::var_os("CC_x86_64_unknown_linux_musl").unwrap_or_else(|| "musl-gcc".into()),
+                )
                 .args([
                     "build",
                     "--locked",
