@@ -111,6 +111,19 @@ pub enum Command {
     /// duplicate files and a second sdist for a release. Every problem of every file is
     /// printed; exit 1 if there is any.
     Check(CheckArgs),
+
+    /// Test wheels in fresh virtual environments: local wheels, or a release on an index.
+    ///
+    /// For each interpreter (`--python`, else every /opt/python/*/bin/python of the image or of
+    /// this machine, else python3) the wheel pip would choose is installed into a new virtual
+    /// environment (with --index, pip chooses from the index: `--only-binary :all:`), then
+    /// `--test-requires`, and `--test-command` runs from an empty directory outside the project.
+    /// Each test is reported with its duration; a failure with the last lines of its output
+    /// (the whole log in `--log-dir`). Exit 1 if any test fails or none can run.
+    #[command(
+        after_help = "Examples:\n  wheelwright test wheelhouse --image x86_64=my/runtime-image --test-command 'python -m pytest {project}/tests' --test-requires pytest\n  wheelwright test --index testpypi 'NEURON==7.8.11.2' --engine host --python python3.11 --test-command 'python -c \"import neuron\"'"
+    )]
+    Test(Box<TestArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -249,6 +262,123 @@ pub struct BuildArgs {
     /// A host ccache directory, mounted into containers as CCACHE_DIR.
     #[arg(long, value_name = "DIR")]
     pub ccache_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub test: TestStageArgs,
+
+    /// Identifiers built but not tested (same syntax as --build).
+    #[arg(long, value_name = "SELECTOR", default_value = "", help_heading = "Testing")]
+    pub test_skip: String,
+
+    /// Test in this image instead of the build image: `IMAGE` for every architecture or
+    /// `ARCH=IMAGE` for one (one extra container per architecture, the wheel copied in).
+    /// Repeatable.
+    #[arg(long, value_name = "[ARCH=]IMAGE", help_heading = "Testing")]
+    pub test_image: Vec<String>,
+}
+
+/// How a wheel is tested (shared by `build` and `test`).
+#[derive(Debug, Args)]
+pub struct TestStageArgs {
+    /// Shell command that tests the installed wheel, run from an empty temporary directory
+    /// outside the project with the test environment's `python` first on PATH; `{project}` is the
+    /// project copy (for test files), `{wheel}` the wheel. Without it nothing is tested.
+    #[arg(long, value_name = "CMD", help_heading = "Testing")]
+    pub test_command: Option<String>,
+
+    /// Requirements installed after the wheel (space-separated). Repeatable.
+    #[arg(long, value_name = "REQS", help_heading = "Testing")]
+    pub test_requires: Vec<String>,
+
+    /// Extras of the wheel installed with it (comma-separated). Repeatable.
+    #[arg(long, value_name = "EXTRAS", help_heading = "Testing")]
+    pub test_extras: Vec<String>,
+
+    /// Files and directories of the project copied into the test's directory (shell words,
+    /// relative to the project). Repeatable.
+    #[arg(long, value_name = "PATHS", help_heading = "Testing")]
+    pub test_sources: Vec<String>,
+
+    /// Shell command run in the fresh test environment before the wheel is installed.
+    #[arg(long, value_name = "CMD", help_heading = "Testing")]
+    pub before_test: Option<String>,
+
+    /// Kill a test (installation and command together) after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Testing")]
+    pub test_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("what").required(true).multiple(true).args(["inputs", "index"]))]
+pub struct TestArgs {
+    /// Wheels or directories of wheels to test; with --index, the requirements to install
+    /// from it (`NEURON==7.8.11.2`).
+    #[arg(value_name = "WHEEL|DIR|SPEC")]
+    pub inputs: Vec<String>,
+
+    /// Test what an index offers instead of local files: `pypi`, `testpypi` or a Simple index
+    /// URL; pip chooses the file for each interpreter (`--only-binary :all:`).
+    #[arg(long, value_name = "URL")]
+    pub index: Option<String>,
+
+    /// Further indexes for the dependencies (`pypi`, `testpypi` or a URL). Repeatable.
+    #[arg(long, value_name = "URL")]
+    pub extra_index_url: Vec<String>,
+
+    /// Test with this interpreter (a path in the image, or on this machine with the host
+    /// engine). Repeatable. Default: every /opt/python/*/bin/python, else python3.
+    #[arg(long = "python", value_name = "PY")]
+    pub pythons: Vec<String>,
+
+    /// The image to test in: `IMAGE` for every architecture or `ARCH=IMAGE`. Repeatable.
+    /// Without one, `--engine auto` tests on this machine.
+    #[arg(long, value_name = "[ARCH=]IMAGE")]
+    pub image: Vec<String>,
+
+    /// Container engine (auto: docker or podman when an image is given, else the host).
+    #[arg(long, value_enum, default_value_t)]
+    pub engine: EngineChoice,
+
+    /// Architectures to test (comma-separated). Default: those of the given wheels (this
+    /// machine's for pure wheels and for --index).
+    #[arg(long, value_name = "ARCH", value_delimiter = ',')]
+    pub arch: Vec<String>,
+
+    /// The project whose copy `{project}` names and `--test-sources` come from (copied into the
+    /// environment when used). Default: the current directory.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub project: PathBuf,
+
+    #[command(flatten)]
+    pub test: TestStageArgs,
+
+    /// Set a variable for the tests; VALUE is shell syntax. Repeatable.
+    #[arg(long = "environment", value_name = "NAME=VALUE")]
+    pub environment: Vec<String>,
+
+    /// Pass this host variable into the environment by name. Repeatable.
+    #[arg(long = "environment-pass", value_name = "NAME")]
+    pub environment_pass: Vec<String>,
+
+    /// Extra argument for the engine's `run` (`--container-arg=--network=host`). Repeatable.
+    #[arg(long = "container-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub container_args: Vec<String>,
+
+    /// When to pull images.
+    #[arg(long, value_enum, default_value_t)]
+    pub pull: PullPolicy,
+
+    /// Where the test logs go (`test-<identifier>.log`).
+    #[arg(long, value_name = "DIR", default_value = "wheelwright-logs")]
+    pub log_dir: PathBuf,
+
+    /// Host directory for the pip and uv caches mounted into containers.
+    #[arg(long, env = "WHEELWRIGHT_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Print the result as JSON on stdout (the summary still goes to stderr).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -436,6 +566,11 @@ pub struct PublishArgs {
     /// Retries of an upload after a network error or a 5xx answer (with back-off).
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=10))]
     pub retries: u32,
+
+    /// Publish wheels that the build's test stage marked failed (or could not test) in the
+    /// results manifest next to them (`.wheelwright/results.json`).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -15,5 +15,6 @@ pub mod engine;
 pub mod github;
 pub mod publish;
 pub mod repair;
+pub mod testing;
 pub mod ui;
 pub mod wheel;

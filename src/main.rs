@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         cli::Command::Release(args) => commands::release::run(&args),
         cli::Command::Publish(args) => commands::publish::run(&args),
         cli::Command::Check(args) => commands::check::run(&args),
+        cli::Command::Test(args) => commands::test::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -118,6 +118,8 @@ pub struct BuildOptions {
     pub cache_dir: Option<PathBuf>,
     /// A ccache directory to mount (`CCACHE_DIR`).
     pub ccache_dir: Option<PathBuf>,
+    /// The test stage (after each identifier's repair).
+    pub test: crate::testing::TestOptions,
 }
 
 impl Default for BuildOptions {
@@ -145,6 +147,7 @@ impl Default for BuildOptions {
             container_binary: None,
             cache_dir: None,
             ccache_dir: None,
+            test: crate::testing::TestOptions::default(),
         }
     }
 }
@@ -347,6 +350,7 @@ struct Run<'a> {
     queue: Mutex<VecDeque<Task>>,
     wake: Condvar,
     results: Mutex<Vec<((usize, usize), BuildResult)>>,
+    tests: Option<crate::testing::stage::BuildStage>,
 }
 
 /// Runs a build.
@@ -590,6 +594,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
                     seconds: 0.0,
                     log: None,
                     error: None,
+                    test: None,
                 });
             }
             containers.push(container_report(target, None));
@@ -627,6 +632,25 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         }
     }
     let workers = jobs.min(tasks.len());
+    let tests = crate::testing::stage::BuildStage::new(
+        &options.test,
+        crate::testing::stage::StageSetup {
+            engine: engine.clone(),
+            cache_mounts: mounts
+                .iter()
+                .filter(|m| m.target.starts_with(&format!("{CONTAINER_WORK_ROOT}/cache/")))
+                .cloned()
+                .collect(),
+            container_args: options.container_args.clone(),
+            pull: options.pull,
+            archs: targets.iter().map(|t| t.container.arch()).collect(),
+            project: &project,
+            output_dir: &output_dir,
+            logs_dir: &logs_dir,
+            environment: options.environment.clone(),
+        },
+    )
+    .map_err(BuildError::Input)?;
     let run = Run {
         options,
         project,
@@ -639,6 +663,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         queue: Mutex::new(tasks),
         wake: Condvar::new(),
         results: Mutex::new(Vec::new()),
+        tests: Some(tests),
     };
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -840,7 +865,20 @@ impl Run<'_> {
                     self.wake.notify_all();
                 }
                 Task::Build(t, i) => {
-                    let result = self.build(t, i);
+                    let mut result = self.build(t, i);
+                    if let Some(tests) = &self.tests {
+                        let target = &self.targets[t];
+                        tests.after_build(
+                            &crate::testing::stage::BuildContext {
+                                container: &target.container,
+                                interpreter: &target.interpreters[i],
+                                cache_env: &target.cache_env,
+                                pass: &self.pass,
+                                live: self.live,
+                            },
+                            &mut result,
+                        );
+                    }
                     if let Ok(mut results) = self.results.lock() {
                         results.push(((t, i), result));
                     }
@@ -1002,6 +1040,7 @@ impl Run<'_> {
             seconds: 0.0,
             log: None,
             error: None,
+            test: None,
         };
         if let Ok(setup) = target.setup.lock() {
             if let Setup::Failed(why) = &*setup {

@@ -54,6 +54,8 @@ pub struct BuildResult {
     pub log: Option<PathBuf>,
     /// What failed.
     pub error: Option<String>,
+    /// The test stage's result (`None`: not tested, e.g. no test command or a failed build).
+    pub test: Option<crate::testing::TestReport>,
 }
 
 /// One build container.
@@ -109,8 +111,8 @@ impl BuildOutcome {
     /// The table printed at the end.
     #[must_use]
     pub fn table(&self) -> String {
-        let headers = ["identifier", "result", "wheel", "size", "time"];
-        let rows: Vec<[String; 5]> = self
+        let headers = ["identifier", "result", "wheel", "size", "time", "test"];
+        let rows: Vec<[String; 6]> = self
             .builds
             .iter()
             .map(|b| {
@@ -129,6 +131,7 @@ impl BuildOutcome {
                     } else {
                         format!("{:.1}s", b.seconds)
                     },
+                    b.test.as_ref().map(crate::testing::TestReport::cell).unwrap_or_default(),
                 ]
             })
             .collect();
@@ -162,7 +165,7 @@ impl BuildOutcome {
     #[must_use]
     pub fn markdown(&self) -> String {
         let mut out = String::from(
-            "### wheelwright build\n\n| identifier | result | wheel | size | time |\n|---|---|---|---:|---:|\n",
+            "### wheelwright build\n\n| identifier | result | wheel | size | time | test |\n|---|---|---|---:|---:|---|\n",
         );
         for b in &self.builds {
             let wheel = match (&b.wheel, &b.error) {
@@ -176,9 +179,18 @@ impl BuildOutcome {
                 Status::Reused => "♻️ reused",
                 Status::Selected => "selected",
             };
+            let test = match &b.test {
+                Some(t) if t.status.blocks_publish() => format!(
+                    "❌ {}: {}",
+                    t.cell(),
+                    t.message.clone().unwrap_or_default().replace('|', "\\|")
+                ),
+                Some(t) => t.cell(),
+                None => String::new(),
+            };
             let _ = writeln!(
                 out,
-                "| `{}` | {result} | {wheel} | {} | {:.1} s |",
+                "| `{}` | {result} | {wheel} | {} | {:.1} s | {test} |",
                 b.identifier,
                 b.size.map(human_size).unwrap_or_default(),
                 b.seconds
@@ -222,6 +234,7 @@ mod tests {
             seconds: 5.04,
             log: None,
             error: error.map(str::to_owned),
+            test: None,
         };
         BuildOutcome {
             engine: EngineKind::Podman,
@@ -230,12 +243,21 @@ mod tests {
             dry_run: false,
             containers: Vec::new(),
             builds: vec![
-                result(
-                    "cp39-manylinux_x86_64",
-                    Status::Built,
-                    Some("demo-1-cp39-cp39-manylinux_2_5_x86_64.whl"),
-                    None,
-                ),
+                BuildResult {
+                    test: Some(crate::testing::TestReport {
+                        seconds: 2.52,
+                        ..crate::testing::TestReport::not_run(
+                            crate::testing::TestState::Passed,
+                            "",
+                        )
+                    }),
+                    ..result(
+                        "cp39-manylinux_x86_64",
+                        Status::Built,
+                        Some("demo-1-cp39-cp39-manylinux_2_5_x86_64.whl"),
+                        None,
+                    )
+                },
                 result(
                     "pp37-manylinux_x86_64",
                     Status::Failed,
@@ -249,8 +271,8 @@ mod tests {
     #[test]
     fn table() {
         insta::assert_snapshot!(outcome().table(), @r"
-        identifier             result  wheel                                          size  time
-        cp39-manylinux_x86_64  built   demo-1-cp39-cp39-manylinux_2_5_x86_64.whl  31.2 KiB  5.0s
+        identifier             result  wheel                                          size  time  test
+        cp39-manylinux_x86_64  built   demo-1-cp39-cp39-manylinux_2_5_x86_64.whl  31.2 KiB  5.0s  passed 2.5s
         pp37-manylinux_x86_64  FAILED  build failed (exit status: 1)                        5.0s
         ");
         assert_eq!(outcome().failed(), 1);
@@ -261,7 +283,7 @@ mod tests {
         let md = outcome().markdown();
         assert!(
             md.contains(
-                "| `pp37-manylinux_x86_64` | ❌ failed | build failed (exit status: 1) |  | 5.0 s |"
+                "| `pp37-manylinux_x86_64` | ❌ failed | build failed (exit status: 1) |  | 5.0 s |  |"
             ),
             "{md}"
         );

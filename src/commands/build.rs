@@ -70,6 +70,12 @@ pub fn options(args: &BuildArgs) -> Result<BuildOptions> {
         .map(|e| key_value("--config-setting", e))
         .collect::<Result<Vec<_>>>()?;
     let hook = |h: &Option<String>| h.as_ref().filter(|h| !h.trim().is_empty()).cloned();
+    let mut test = crate::commands::test::test_options(&args.test)?;
+    test.skip = crate::config::identifier::Selector::parse(&args.test_skip)
+        .map_err(|e| anyhow!("--test-skip: {e}"))?;
+    (test.image, test.images) =
+        crate::testing::standalone::parse_images("--test-image", &args.test_image)
+            .map_err(|e| anyhow!(e))?;
     Ok(BuildOptions {
         project_dir: args.project_dir.clone(),
         output_dir: args.output_dir.clone(),
@@ -96,6 +102,7 @@ pub fn options(args: &BuildArgs) -> Result<BuildOptions> {
             .filter(|p| !p.as_os_str().is_empty()),
         cache_dir: args.cache_dir.clone().filter(|p| !p.as_os_str().is_empty()),
         ccache_dir: args.ccache_dir.clone(),
+        test,
     })
 }
 
@@ -123,6 +130,30 @@ pub fn run(args: &BuildArgs) -> Result<ExitCode> {
         outcome.logs_dir.display(),
         outcome.table().trim_end()
     ));
+    for b in &outcome.builds {
+        if let Some(test) = b.test.as_ref().filter(|t| t.status.blocks_publish()) {
+            let mut text = format!(
+                "
+{} test {}: {}",
+                b.identifier,
+                test.cell(),
+                test.message.clone().unwrap_or_default()
+            );
+            if let Some(log) = &test.log {
+                text.push_str(&format!("
+  log: {}", log.display()));
+            }
+            if !test.tail.is_empty() {
+                text.push_str("
+  last lines:");
+                for line in &test.tail {
+                    text.push_str(&format!("
+  | {line}"));
+                }
+            }
+            ui::message(&text);
+        }
+    }
     if let Err(err) = ui::github::append_step_summary(&outcome.markdown()) {
         ui::message(&format!("warning: cannot write the job summary: {err}"));
     }

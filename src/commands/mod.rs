@@ -8,4 +8,5 @@ pub mod publish;
 pub mod release;
 pub mod repair;
 pub mod show;
+pub mod test;
 pub mod upload_artifact;

@@ -87,6 +87,7 @@ fn run_redacted(args: &PublishArgs, redactor: &Redactor) -> Result<ExitCode> {
     }
 
     let dists = prepare_all(&files)?;
+    refuse_failed_tests(&dists, args.force)?;
     if args.print_hash {
         for dist in &dists {
             ui::message(&format!(
@@ -164,6 +165,35 @@ fn run_redacted(args: &PublishArgs, redactor: &Redactor) -> Result<ExitCode> {
         }
     };
     Ok(finish(args, &repository, &reports, false))
+}
+
+/// Refuses wheels that the build's test stage marked failed (or could not test) in the results
+/// manifest next to them, unless `force` (then each is a warning).
+fn refuse_failed_tests(dists: &[Distribution], force: bool) -> Result<()> {
+    let mut blocked = Vec::new();
+    for dist in dists {
+        if let Some(why) = crate::testing::manifest::publish_blocker(&dist.path, &dist.sha256)? {
+            blocked.push(format!("`{}`: {why}", dist.filename));
+        }
+    }
+    if blocked.is_empty() {
+        return Ok(());
+    }
+    if force {
+        for line in &blocked {
+            warn(&format!("publishing anyway (--force): {line}"));
+        }
+        return Ok(());
+    }
+    for line in &blocked {
+        ui::error(line);
+    }
+    bail!(
+        "{} {} did not pass {} tests; nothing was uploaded\nhint: fix and rebuild, or pass `--force` to publish anyway",
+        blocked.len(),
+        plural(blocked.len(), "wheel", "wheels"),
+        plural(blocked.len(), "its", "their"),
+    );
 }
 
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {

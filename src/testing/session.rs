@@ -1,0 +1,594 @@
+//! One test in one environment: a fresh virtual environment of one interpreter, the wheel (or
+//! what an index offers), the test command, all under one deadline.
+
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use tracing::debug;
+
+use super::{TAIL_LINES, TestOptions, TestReport, TestState, placeholders};
+use crate::build::log::Log;
+use crate::engine::process::shell_quote;
+use crate::engine::{Container, OutputSink};
+
+/// What to install.
+#[derive(Debug, Clone)]
+pub enum Install {
+    /// A wheel file already in the environment.
+    Wheel {
+        /// Its path there.
+        path: String,
+    },
+    /// The wheel pip chooses from an index.
+    Index {
+        /// The Simple index URL.
+        url: String,
+        /// Further indexes for the dependencies.
+        extra_urls: Vec<String>,
+        /// The requirement. Ex) `NEURON==7.8.11.2`
+        spec: String,
+    },
+}
+
+/// One test to run.
+pub struct Session<'a> {
+    /// The environment.
+    pub container: &'a Container,
+    /// The interpreter there.
+    pub python: String,
+    /// What to install.
+    pub install: Install,
+    /// The test settings.
+    pub options: &'a TestOptions,
+    /// The project copy in the environment (`{project}`, and where `test-sources` come from).
+    pub project: Option<String>,
+    /// `export …` lines every step starts with (caches, `--environment`).
+    pub exports: String,
+    /// Host variables passed by name.
+    pub pass: &'a [String],
+    /// A directory for this test in the environment (created; removed first if it exists).
+    pub work: String,
+}
+
+/// How a step ended.
+enum StepEnd {
+    Done,
+    Failed(String),
+    TimedOut,
+}
+
+/// Collects the lines of one step while forwarding them to the log.
+struct Capture<'a> {
+    log: &'a Log,
+    lines: Mutex<Vec<String>>,
+}
+
+impl OutputSink for Capture<'_> {
+    fn line(&self, line: &str) {
+        self.log.line(line);
+        if let Ok(mut lines) = self.lines.lock() {
+            lines.push(line.to_owned());
+        }
+    }
+}
+
+/// The marker line the index step prints with the file pip chose.
+const CHOSE: &str = "wheelwright: pip chose ";
+
+/// A shell script that stops and kills the process whose PID is in `pidfile` and all its
+/// descendants (found through `/proc/*/status`, so no `pkill` or process groups are needed).
+fn kill_script(pidfile: &str) -> String {
+    format!(
+        r#"pid=$(cat {pidfile} 2>/dev/null) || exit 0
+[ -n "$pid" ] || exit 0
+children() {{
+  for s in /proc/[0-9]*/status; do
+    {{ while read -r k v; do
+        if [ "$k" = PPid: ]; then
+          if [ "$v" = "$1" ]; then p=${{s#/proc/}}; echo "${{p%/status}}"; fi
+          break
+        fi
+      done < "$s"; }} 2>/dev/null
+  done
+}}
+kill_tree() {{
+  kill -STOP "$1" 2>/dev/null
+  for c in $(children "$1"); do kill_tree "$c"; done
+  kill -KILL "$1" 2>/dev/null
+}}
+kill_tree "$pid"
+"#,
+        pidfile = shell_quote(pidfile)
+    )
+}
+
+impl Session<'_> {
+    fn venv(&self) -> String {
+        format!("{}/venv", self.work)
+    }
+
+    fn run_dir(&self) -> String {
+        format!("{}/run", self.work)
+    }
+
+    fn pidfile(&self) -> String {
+        format!("{}.pid", self.work)
+    }
+
+    /// The start of every step after the environment exists: exports, the venv first on PATH,
+    /// `ww_pip` (uv's pip when the venv was made by uv), the working directory.
+    fn prelude(&self) -> String {
+        let venv = shell_quote(&self.venv());
+        format!(
+            "{exports}export VIRTUAL_ENV={venv} PATH={venv}/bin:\"$PATH\"\n\
+             ww_pip() {{ if [ -e {venv}/.wheelwright-uv ]; then uv pip \"$@\" --python {venv}/bin/python; else {venv}/bin/python -m pip \"$@\"; fi; }}\n\
+             cd {run} || exit 1\n",
+            exports = self.exports,
+            run = shell_quote(&self.run_dir()),
+        )
+    }
+
+    /// Runs `script` (with the pid recorded for the watchdog) until it ends or `deadline`.
+    /// `name` names the step in messages (`test-command failed (exit status: 1)`), `shown` is
+    /// what the log says it runs.
+    fn step(
+        &self,
+        name: &str,
+        shown: &str,
+        script: &str,
+        sink: &dyn OutputSink,
+        log: &Log,
+        deadline: Instant,
+    ) -> StepEnd {
+        if shown.is_empty() {
+            log.note(name);
+        } else {
+            log.note(&format!("{name}: {shown}"));
+        }
+        let pidfile = self.pidfile();
+        let full = format!("echo $$ > {}\n{script}", shell_quote(&pidfile));
+        let (done_tx, done_rx) = mpsc::channel::<()>();
+        let mut timed_out = false;
+        let result = std::thread::scope(|scope| {
+            let handle = scope.spawn(move || {
+                let result = self.container.run(&full, self.pass, sink);
+                let _ = done_tx.send(());
+                result
+            });
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if let Err(mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(remaining) {
+                timed_out = true;
+                log.note(&format!(
+                    "test-timeout ({}) reached during {name}: killing it",
+                    human_duration(self.options.timeout)
+                ));
+                if let Err(err) = self.container.capture(&kill_script(&pidfile)) {
+                    debug!("killing the test: {err}");
+                }
+            }
+            handle.join()
+        });
+        match result {
+            _ if timed_out => StepEnd::TimedOut,
+            Ok(Ok(status)) if status.success() => StepEnd::Done,
+            Ok(Ok(status)) => StepEnd::Failed(format!("{name} failed ({status})")),
+            Ok(Err(err)) => StepEnd::Failed(format!("{name}: {err}")),
+            Err(_) => StepEnd::Failed(format!("{name}: the step's thread panicked")),
+        }
+    }
+
+    /// Runs the test, writing everything to `log`. The report's `log` is left for the caller.
+    pub fn run(&self, log: &Log) -> TestReport {
+        let started = Instant::now();
+        let deadline = started + self.options.timeout;
+        let mut report = TestReport {
+            status: TestState::Error,
+            python: Some(self.python.clone()),
+            image: Some(self.container.image().to_owned()),
+            wheel: match &self.install {
+                Install::Wheel { path } => path.rsplit('/').next().map(str::to_owned),
+                Install::Index { .. } => None,
+            },
+            seconds: 0.0,
+            timed_out: false,
+            message: None,
+            tail: Vec::new(),
+            log: None,
+        };
+        let outcome = self.steps(log, deadline, &mut report);
+        report.seconds = started.elapsed().as_secs_f64();
+        match outcome {
+            Ok(()) => {
+                report.status = TestState::Passed;
+                log.note(&format!("passed in {:.1}s", report.seconds));
+            }
+            Err((state, message)) => {
+                report.status = state;
+                log.note(&format!("{message} after {:.1}s", report.seconds));
+                report.message = Some(message);
+                report.tail = log.tail(TAIL_LINES + 1);
+                // The last line is our own note; the output before it is what matters.
+                report.tail.pop();
+            }
+        }
+        // Best effort: the work directory of a finished test is not needed any more.
+        let _ = self.container.capture(&format!(
+            "rm -rf {} {}",
+            shell_quote(&self.work),
+            shell_quote(&self.pidfile())
+        ));
+        report
+    }
+
+    fn steps(
+        &self,
+        log: &Log,
+        deadline: Instant,
+        report: &mut TestReport,
+    ) -> Result<(), (TestState, String)> {
+        let timeout = |step: &str| {
+            (
+                TestState::Failed,
+                format!(
+                    "timed out after {} in {step} (test-timeout): killed",
+                    human_duration(self.options.timeout)
+                ),
+            )
+        };
+        let check = |end: StepEnd, step: &str, failed_state: TestState| match end {
+            StepEnd::Done => Ok(()),
+            StepEnd::Failed(why) => Err((failed_state, why)),
+            StepEnd::TimedOut => Err(timeout(step)),
+        };
+        let project = self.project.clone().unwrap_or_else(|| self.run_dir());
+        let venv = self.venv();
+        let q = shell_quote;
+
+        // 1. The work directory and the test sources.
+        let mut script = format!(
+            "rm -rf {w} && mkdir -p {run} || exit 1\n",
+            w = q(&self.work),
+            run = q(&self.run_dir())
+        );
+        if !self.options.sources.is_empty() {
+            let Some(project) = &self.project else {
+                return Err((
+                    TestState::Error,
+                    "test-sources needs the project in the environment".to_owned(),
+                ));
+            };
+            for source in &self.options.sources {
+                let from = format!("{project}/{source}");
+                let to = format!("{}/{source}", self.run_dir());
+                let parent = to.rsplit_once('/').map_or(to.as_str(), |(p, _)| p);
+                script.push_str(&format!(
+                    "if [ ! -e {from} ]; then echo \"test-sources: {shown} does not exist in the project\" >&2; exit 1; fi\n\
+                     mkdir -p {parent} && cp -a {from} {to} || exit 1\n",
+                    from = q(&from),
+                    shown = source.replace(['"', '\\', '$', '`'], "_"),
+                    parent = q(parent),
+                    to = q(&to),
+                ));
+            }
+        }
+        let sink: &dyn OutputSink = log;
+        let end = self.step("prepare the test directory", "", &script, sink, log, deadline);
+        check(end, "preparing", TestState::Error)?;
+
+        // 2. The environment (and, from an index, the file pip chooses).
+        let python = q(&self.python);
+        let index_mode = matches!(self.install, Install::Index { .. });
+        let script = format!(
+            "{exports}if {uv_allowed} command -v uv >/dev/null 2>&1; then\n\
+               echo \"==> uv venv --python {python} {venv}\"\n\
+               uv venv --python {python} {venv} && touch {venv}/.wheelwright-uv || exit 1\n\
+             else\n\
+               echo \"==> {python} -m venv {venv}\"\n\
+               {python} -m venv {venv} || {{ echo 'wheelwright: cannot create a virtual environment with {shown}: install its venv module (or uv) in the test environment' >&2; exit 1; }}\n\
+             fi\n\
+             {venv}/bin/python -c 'import sys; print(sys.version)'\n",
+            exports = self.exports,
+            uv_allowed = if index_mode { "false &&" } else { "" },
+            venv = q(&venv),
+            shown = self.python.replace('\'', ""),
+        );
+        let end = self.step("create the virtual environment", &self.python, &script, sink, log, deadline);
+        check(end, "creating the virtual environment", TestState::Error)?;
+
+        let wheel_path = match &self.install {
+            Install::Wheel { path } => path.clone(),
+            Install::Index {
+                url,
+                extra_urls,
+                spec,
+            } => {
+                let dl = format!("{}/download", self.work);
+                let mut indexes = format!("--index-url {}", q(url));
+                for extra in extra_urls {
+                    indexes.push_str(&format!(" --extra-index-url {}", q(extra)));
+                }
+                let script = format!(
+                    "{prelude}ww_pip download --no-deps --only-binary :all: --retries 1 --timeout 20 {indexes} -d {dl} {spec} || exit 1\n\
+                     set -- {dl}/*.whl\n\
+                     if [ ! -f \"$1\" ]; then echo 'wheelwright: pip downloaded no wheel' >&2; exit 1; fi\n\
+                     echo \"{CHOSE}${{1##*/}}\"\n",
+                    prelude = self.prelude(),
+                    dl = q(&dl),
+                    spec = q(spec),
+                );
+                let capture = Capture {
+                    log,
+                    lines: Mutex::new(Vec::new()),
+                };
+                let end = self.step(
+                    "download",
+                    &format!("the wheel pip chooses for `{spec}` from {url}"),
+                    &script,
+                    &capture,
+                    log,
+                    deadline,
+                );
+                let lines = capture.lines.into_inner().unwrap_or_default();
+                match end {
+                    StepEnd::Done => {}
+                    StepEnd::TimedOut => return Err(timeout("downloading")),
+                    StepEnd::Failed(_) => {
+                        return Err((TestState::Error, index_failure(url, spec, &lines)));
+                    }
+                }
+                let Some(name) = lines.iter().find_map(|l| l.strip_prefix(CHOSE)) else {
+                    return Err((TestState::Error, "pip downloaded no wheel".to_owned()));
+                };
+                report.wheel = Some(name.trim().to_owned());
+                format!("{dl}/{}", name.trim())
+            }
+        };
+
+        // 3. before-test.
+        if let Some(hook) = self.options.before_test.as_deref().filter(|h| !h.trim().is_empty()) {
+            let hook = placeholders(hook, &project, &wheel_path);
+            let script = format!("{}{hook}\n", self.prelude());
+            let end = self.step("before-test", &hook, &script, sink, log, deadline);
+            check(end, "before-test", TestState::Error)?;
+        }
+
+        // 4. The wheel with its extras, then the test requirements.
+        let mut extras: Vec<String> = self
+            .options
+            .extras
+            .iter()
+            .map(|e| e.trim().to_owned())
+            .filter(|e| !e.is_empty())
+            .collect();
+        let mut index_args = String::new();
+        if let Install::Index {
+            url,
+            extra_urls,
+            spec,
+        } = &self.install
+        {
+            extras.extend(spec_extras(spec));
+            index_args = format!(" --only-binary :all: --index-url {}", q(url));
+            for extra in extra_urls {
+                index_args.push_str(&format!(" --extra-index-url {}", q(extra)));
+            }
+        }
+        let target = if extras.is_empty() {
+            wheel_path.clone()
+        } else {
+            format!("{wheel_path}[{}]", extras.join(","))
+        };
+        let script = format!(
+            "{}ww_pip install{index_args} {}\n",
+            self.prelude(),
+            q(&target)
+        );
+        let end = self.step("install", &target, &script, sink, log, deadline);
+        // The wheel itself not installing (its requirements, its tags) is the wheel's failure.
+        check(end, "installing the wheel", TestState::Failed)?;
+        if !self.options.requires.is_empty() {
+            let requires: Vec<String> = self.options.requires.iter().map(|r| q(r)).collect();
+            let script = format!("{}ww_pip install {}\n", self.prelude(), requires.join(" "));
+            let end = self.step(
+                "install test-requires",
+                &self.options.requires.join(" "),
+                &script,
+                sink,
+                log,
+                deadline,
+            );
+            check(end, "installing test-requires", TestState::Error)?;
+        }
+
+        // 5. The test command.
+        let command = self.options.command.as_deref().unwrap_or_default();
+        let command = placeholders(command, &project, &wheel_path);
+        let script = format!("{}{command}\n", self.prelude());
+        let end = self.step("test-command", &command, &script, sink, log, deadline);
+        check(end, "test-command", TestState::Failed)
+    }
+}
+
+/// Extras written in a requirement: `NEURON[tests,x]==1` → `tests`, `x`.
+fn spec_extras(spec: &str) -> Vec<String> {
+    let Some(open) = spec.find('[') else {
+        return Vec::new();
+    };
+    let Some(close) = spec[open..].find(']') else {
+        return Vec::new();
+    };
+    spec[open + 1..open + close]
+        .split(',')
+        .map(|e| e.trim().to_owned())
+        .filter(|e| !e.is_empty())
+        .collect()
+}
+
+/// A one-line explanation of a failed `pip download` from an index.
+fn index_failure(url: &str, spec: &str, lines: &[String]) -> String {
+    const UNREACHABLE: [&str; 9] = [
+        "Connection refused",
+        "Failed to establish a new connection",
+        "Name or service not known",
+        "Temporary failure in name resolution",
+        "No route to host",
+        "timed out",
+        "Could not fetch URL",
+        "SSLError",
+        "ProxyError",
+    ];
+    let find = |needles: &[&str]| {
+        lines
+            .iter()
+            .find(|l| needles.iter().any(|n| l.contains(n)))
+            .map(|l| l.trim().to_owned())
+    };
+    if let Some(line) = find(&UNREACHABLE) {
+        return format!("index `{url}` is unreachable from the test environment: {line}");
+    }
+    if lines
+        .iter()
+        .any(|l| l.contains("No matching distribution found"))
+    {
+        let versions = lines
+            .iter()
+            .find_map(|l| l.split_once("(from versions: ").map(|(_, v)| v.trim_end_matches(')').to_owned()))
+            .unwrap_or_else(|| "none".to_owned());
+        return format!(
+            "index `{url}` has no wheel for `{spec}` that this interpreter can install (versions there: {versions})"
+        );
+    }
+    let last = lines
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| !l.is_empty())
+        .unwrap_or("no output");
+    format!("pip cannot get `{spec}` from `{url}`: {last}")
+}
+
+/// `30m`, `1h 30m`, `45s`.
+#[must_use]
+pub fn human_duration(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    match (secs / 3600, (secs % 3600) / 60, secs % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, 0) => format!("{m}m"),
+        (0, m, s) => format!("{m}m {s}s"),
+        (h, 0, 0) => format!("{h}h"),
+        (h, m, _) => format!("{h}h {m}m"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extras_in_requirements() {
+        assert_eq!(spec_extras("NEURON[tests, x]==7.8"), ["tests", "x"]);
+        assert!(spec_extras("NEURON==7.8").is_empty());
+        assert!(spec_extras("NEURON[").is_empty());
+    }
+
+    #[test]
+    fn index_failures_are_explained() {
+        let refused = [
+            "WARNING: Retrying (Retry(total=0, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPConnection object at 0x7f>: Failed to establish a new connection: [Errno 111] Connection refused')': /simple/democext/".to_owned(),
+            "ERROR: Could not find a version that satisfies the requirement democext (from versions: none)".to_owned(),
+            "ERROR: No matching distribution found for democext".to_owned(),
+        ];
+        let text = index_failure("http://127.0.0.1:9/simple/", "democext", &refused);
+        assert!(
+            text.starts_with("index `http://127.0.0.1:9/simple/` is unreachable from the test environment: WARNING: Retrying"),
+            "{text}"
+        );
+        let missing = [
+            "ERROR: Could not find a version that satisfies the requirement democext==9.9 (from versions: 0.1.0)".to_owned(),
+            "ERROR: No matching distribution found for democext==9.9".to_owned(),
+        ];
+        insta::assert_snapshot!(
+            index_failure("http://127.0.0.1:8080/simple/", "democext==9.9", &missing),
+            @"index `http://127.0.0.1:8080/simple/` has no wheel for `democext==9.9` that this interpreter can install (versions there: 0.1.0)"
+        );
+        assert_eq!(
+            index_failure("u", "s", &["odd".to_owned()]),
+            "pip cannot get `s` from `u`: odd"
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(human_duration(Duration::from_secs(1800)), "30m");
+        assert_eq!(human_duration(Duration::from_secs(5)), "5s");
+        assert_eq!(human_duration(Duration::from_secs(95)), "1m 35s");
+        assert_eq!(human_duration(Duration::from_secs(5400)), "1h 30m");
+    }
+
+    #[test]
+    fn the_kill_script_kills_a_process_tree() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pidfile = dir.path().join("pid");
+        // A shell with a child and a grandchild, all sleeping.
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "echo $$ > {}; sh -c 'sleep 300 & sleep 300; wait' & wait",
+                pidfile.display()
+            ))
+            .spawn()
+            .expect("sh");
+        let started = Instant::now();
+        while !pidfile.exists() || std::fs::read_to_string(&pidfile).unwrap_or_default().is_empty() {
+            assert!(started.elapsed() < Duration::from_secs(10), "no pid file");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let root: u32 = std::fs::read_to_string(&pidfile)
+            .expect("pid")
+            .trim()
+            .parse()
+            .expect("number");
+        let descendants = |root: u32| -> Vec<u32> {
+            let mut all = vec![root];
+            let mut i = 0;
+            while i < all.len() {
+                let parent = all[i];
+                for entry in std::fs::read_dir("/proc").expect("proc").flatten() {
+                    let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                        continue;
+                    };
+                    let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
+                    let ppid = status
+                        .lines()
+                        .find_map(|l| l.strip_prefix("PPid:"))
+                        .and_then(|v| v.trim().parse::<u32>().ok());
+                    if ppid == Some(parent) && !all.contains(&pid) {
+                        all.push(pid);
+                    }
+                }
+                i += 1;
+            }
+            all
+        };
+        let before = descendants(root);
+        assert!(before.len() >= 4, "{before:?}");
+        let out = std::process::Command::new("sh")
+            .args(["-c", &kill_script(&pidfile.display().to_string())])
+            .output()
+            .expect("kill");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let status = child.wait().expect("wait");
+        assert!(!status.success());
+        // Every process of the tree is gone (zombies of reaped parents included).
+        std::thread::sleep(Duration::from_millis(200));
+        for pid in &before[1..] {
+            let state = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            assert!(
+                state.is_empty() || state.contains("State:\tZ"),
+                "{pid} survived: {state}"
+            );
+        }
+    }
+}

@@ -1,0 +1,361 @@
+//! The test stage of `wheelwright build`: after an identifier's wheel is repaired and copied
+//! out, it is tested (unless `test-skip` matches) in the build environment, or with
+//! `test-image` in one extra long-lived container per architecture that gets the wheel copied
+//! in. The result goes into the build's result and into the results manifest next to the
+//! wheels, which `wheelwright publish` consults.
+//!
+//! The manifest is kept when tests are configured, or when the output directory already has
+//! one (so that a rebuilt wheel's stale result is replaced by `skipped`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::env::{self, TestEnv};
+use super::manifest::{self, IdentifierRecord, Manifest};
+use super::session::{Install, Session};
+use super::{TestOptions, TestReport, TestState};
+use crate::build::interpreters::Interpreter;
+use crate::build::log::Log;
+use crate::build::project::ProjectFilter;
+use crate::build::{BuildResult, Status};
+use crate::elf::ElfArch;
+use crate::engine::{Container, Engine, EngineError, EngineKind, Mount, PullPolicy};
+use crate::ui;
+use crate::ui::github;
+
+/// What the build hands the stage for one identifier.
+pub struct BuildContext<'a> {
+    /// The build environment (tests run there unless a test image is set).
+    pub container: &'a Container,
+    /// The interpreter that built the wheel.
+    pub interpreter: &'a Interpreter,
+    /// `(NAME, path)` of the caches mounted in build environments.
+    pub cache_env: &'a [(String, String)],
+    /// Host variables passed by name.
+    pub pass: &'a [String],
+    /// Whether output streams to the terminal as it comes.
+    pub live: bool,
+}
+
+/// Everything the stage needs from the build's set-up.
+pub struct StageSetup<'a> {
+    /// The engine.
+    pub engine: Arc<dyn Engine>,
+    /// Cache mounts for test containers (the build's, without the static binary).
+    pub cache_mounts: Vec<Mount>,
+    /// Extra `run` arguments (network, CA bundle).
+    pub container_args: Vec<String>,
+    /// Pull policy for test images.
+    pub pull: PullPolicy,
+    /// The architectures that will be built.
+    pub archs: Vec<ElfArch>,
+    /// The project on the host (copied into test containers for `{project}`).
+    pub project: &'a Path,
+    /// The output directory (left out of the copy when inside the project).
+    pub output_dir: &'a Path,
+    /// Where logs go.
+    pub logs_dir: &'a Path,
+    /// `--environment` assignments.
+    pub environment: Vec<(String, String)>,
+}
+
+type EnvSlot = Mutex<Option<Result<Arc<TestEnv>, String>>>;
+
+/// The test stage of one build run.
+pub struct BuildStage {
+    options: TestOptions,
+    engine: Arc<dyn Engine>,
+    cache_mounts: Vec<Mount>,
+    container_args: Vec<String>,
+    project: PathBuf,
+    output_dir: PathBuf,
+    logs_dir: PathBuf,
+    environment: Vec<(String, String)>,
+    images: BTreeMap<ElfArch, String>,
+    envs: BTreeMap<ElfArch, EnvSlot>,
+    manifest: Option<Mutex<Manifest>>,
+}
+
+impl BuildStage {
+    /// Checks the test settings and prepares (pulls) the test images, before anything is built.
+    pub fn new(options: &TestOptions, setup: StageSetup<'_>) -> Result<Self, String> {
+        options.check_sources()?;
+        let mut images = BTreeMap::new();
+        if options.enabled() {
+            for arch in &setup.archs {
+                if let Some(image) = options.image_for(*arch) {
+                    if setup.engine.kind() == EngineKind::Host {
+                        return Err(format!(
+                            "test-image `{image}` needs a container engine; the host engine tests in this machine's environment"
+                        ));
+                    }
+                    setup
+                        .engine
+                        .prepare_image(image, *arch, setup.pull)
+                        .map_err(|e| format!("test-image: {e}"))?;
+                    images.insert(*arch, image.to_owned());
+                }
+            }
+        }
+        let manifest = if options.enabled() || manifest::path_in(setup.output_dir).exists() {
+            let existing = manifest::read(setup.output_dir).map_err(|e| e.to_string())?;
+            Some(Mutex::new(existing.unwrap_or_default()))
+        } else {
+            None
+        };
+        let envs = images.keys().map(|a| (*a, Mutex::new(None))).collect();
+        Ok(BuildStage {
+            options: options.clone(),
+            engine: setup.engine,
+            cache_mounts: setup.cache_mounts,
+            container_args: setup.container_args,
+            project: setup.project.to_path_buf(),
+            output_dir: setup.output_dir.to_path_buf(),
+            logs_dir: setup.logs_dir.to_path_buf(),
+            environment: setup.environment,
+            images,
+            envs,
+            manifest,
+        })
+    }
+
+    /// Tests the wheel of a finished build (built or reused) and records the result; a failed
+    /// test fails the identifier. Failed builds are left alone.
+    pub fn after_build(&self, ctx: &BuildContext<'_>, result: &mut BuildResult) {
+        if !matches!(result.status, Status::Built | Status::Reused) {
+            return;
+        }
+        let (Some(wheel), Some(path)) = (result.wheel.clone(), result.path.clone()) else {
+            return;
+        };
+        let id = result.identifier.clone();
+        let report = if !self.options.enabled() {
+            None
+        } else if self.options.skip.matches(&id) {
+            ui::message(&format!("[{id}] not tested: test-skip `{}` matches", self.options.skip.as_str()));
+            Some(TestReport::not_run(TestState::Skipped, "test-skip matches"))
+        } else {
+            if let Err(err) = self.record(&wheel, &path, &id, TestState::Pending, None, None) {
+                result.status = Status::Failed;
+                result.error = Some(err);
+                return;
+            }
+            Some(self.test(ctx, &id, &wheel, &path))
+        };
+        let (state, message, log) = match &report {
+            Some(r) => (r.status, r.message.clone(), r.log.clone()),
+            None => (TestState::Skipped, Some("no test-command".to_owned()), None),
+        };
+        if let Err(err) = self.record(&wheel, &path, &id, state, message, log) {
+            result.status = Status::Failed;
+            result.error = Some(err);
+        }
+        if let Some(report) = &report {
+            if report.status.blocks_publish() {
+                result.status = Status::Failed;
+                result.error = Some(format!(
+                    "test {}: {}",
+                    if report.status == TestState::Failed { "failed" } else { "could not run" },
+                    report.message.clone().unwrap_or_default()
+                ));
+            }
+        }
+        result.test = report;
+    }
+
+    /// Records a result in the manifest (when kept), written atomically.
+    fn record(
+        &self,
+        wheel: &str,
+        path: &Path,
+        id: &str,
+        state: TestState,
+        message: Option<String>,
+        log: Option<PathBuf>,
+    ) -> Result<(), String> {
+        let Some(manifest) = &self.manifest else {
+            return Ok(());
+        };
+        let sha = manifest::sha256_file(path)
+            .map_err(|e| format!("cannot hash `{}`: {e}", path.display()))?;
+        let Ok(mut manifest) = manifest.lock() else {
+            return Err("the results manifest is unavailable (a worker panicked)".to_owned());
+        };
+        manifest.record(wheel, &sha, id, IdentifierRecord { state, message, log });
+        manifest::write(&self.output_dir, &manifest)
+            .map_err(|e| format!("cannot record the test result: {e}"))
+    }
+
+    /// The test environment of `arch` for a test image, started on first use.
+    fn test_env(&self, arch: ElfArch) -> Option<Result<Arc<TestEnv>, String>> {
+        let image = self.images.get(&arch)?;
+        let slot = self.envs.get(&arch)?;
+        let Ok(mut slot) = slot.lock() else {
+            return Some(Err("the test environment is unavailable (a worker panicked)".to_owned()));
+        };
+        if let Some(env) = slot.as_ref() {
+            return Some(env.clone());
+        }
+        let started = self.start_env(image, arch);
+        if let Ok(env) = &started {
+            ui::message(&format!(
+                "[test {arch}] container `{}` from `{image}` ready; interpreters: {}",
+                env.container.name(),
+                env.describe_pythons()
+            ));
+        }
+        *slot = Some(started.clone());
+        Some(started)
+    }
+
+    fn start_env(&self, image: &str, arch: ElfArch) -> Result<Arc<TestEnv>, String> {
+        let env = env::start(
+            self.engine.as_ref(),
+            image,
+            arch,
+            &self.cache_mounts,
+            &self.container_args,
+        )
+        .map_err(|e| format!("cannot start the test image: {e}"))?;
+        let mut filter = ProjectFilter::for_project(&self.project)?;
+        if let Ok(rel) = self.output_dir.strip_prefix(&self.project) {
+            if !rel.as_os_str().is_empty() {
+                filter.exclude(rel.to_path_buf());
+            }
+        }
+        let dest = format!("{}/project", env.container.work_root());
+        env.container
+            .copy_in(&dest, &mut |out| filter.write_tar(&self.project, out).map(|_| ()))
+            .map_err(|e: EngineError| format!("cannot copy the project into the test image: {e}"))?;
+        Ok(Arc::new(env))
+    }
+
+    fn test(&self, ctx: &BuildContext<'_>, id: &str, wheel: &str, path: &Path) -> TestReport {
+        let arch = ctx.container.arch();
+        let log_path = self.logs_dir.join(format!("test-{id}.log"));
+        let log = match Log::create(&log_path, &format!("[{id} test]"), ctx.live) {
+            Ok(log) => log,
+            Err(err) => {
+                return TestReport::not_run(
+                    TestState::Error,
+                    format!("cannot write `{}`: {err}", log_path.display()),
+                );
+            }
+        };
+        let group = (ctx.live && github::on_actions()).then(|| github::Group::start(&format!("test {id}")));
+        if !ctx.live {
+            ui::message(&format!("[{id}] testing"));
+        }
+        let held;
+        let (container, python) = match self.test_env(arch) {
+            None => (ctx.container, ctx.interpreter.python.clone()),
+            Some(Err(why)) => {
+                return self.finish(id, &log, group, TestReport::not_run(TestState::Error, why));
+            }
+            Some(Ok(env)) => {
+                held = env;
+                match held.python_for(&ctx.interpreter.identifier.python) {
+                    Some(python) => (&held.container, python.to_owned()),
+                    None => {
+                        let why = format!(
+                            "test image `{}` has no interpreter for {} (it has: {}); give it one at /opt/python/<tag>-<abi>/bin/python or as python3.N on PATH, or skip it with test-skip",
+                            held.container.image(),
+                            ctx.interpreter.identifier.python,
+                            held.describe_pythons()
+                        );
+                        return self.finish(id, &log, group, TestReport::not_run(TestState::Error, why));
+                    }
+                }
+            }
+        };
+        let root = container.work_root();
+        let wheels_dir = format!("{root}/test-wheels/{id}");
+        log.note(&format!(
+            "testing `{wheel}` with {python} in {} ({})",
+            container.name(),
+            container.image()
+        ));
+        if let Err(err) = env::copy_files(container, &wheels_dir, &[(path, wheel)]) {
+            return self.finish(
+                id,
+                &log,
+                group,
+                TestReport::not_run(TestState::Error, format!("cannot copy the wheel in: {err}")),
+            );
+        }
+        let session = Session {
+            container,
+            python,
+            install: Install::Wheel {
+                path: format!("{wheels_dir}/{wheel}"),
+            },
+            options: &self.options,
+            project: Some(format!("{root}/project")),
+            exports: env::exports(ctx.cache_env, &self.environment),
+            pass: ctx.pass,
+            work: format!("{root}/test-{id}"),
+        };
+        let report = session.run(&log);
+        let _ = container.capture(&format!(
+            "rm -rf {}",
+            crate::engine::process::shell_quote(&wheels_dir)
+        ));
+        self.finish(id, &log, group, report)
+    }
+
+    /// Closes the log, replays it (when not streamed) and says how the test ended.
+    fn finish(
+        &self,
+        id: &str,
+        log: &Log,
+        group: Option<github::Group>,
+        mut report: TestReport,
+    ) -> TestReport {
+        if report.status != TestState::Passed && report.tail.is_empty() {
+            if let Some(message) = &report.message {
+                log.note(message);
+            }
+        }
+        log.close();
+        drop(group);
+        log.replay(&format!("test {id}"));
+        report.log = Some(log.path().to_path_buf());
+        match report.status {
+            TestState::Passed => {
+                ui::message(&format!("[{id}] tests passed in {:.1}s", report.seconds));
+            }
+            _ => {
+                let why = report.message.clone().unwrap_or_default();
+                ui::message(&format!(
+                    "[{id}] test {}: {why}; log: {}",
+                    if report.status == TestState::Failed { "FAILED" } else { "ERROR" },
+                    log.path().display()
+                ));
+                github::annotation(
+                    github::Level::Error,
+                    Some(&format!("wheelwright build: {id} test failed")),
+                    None,
+                    &format!("{why}; log: {}\n{}", log.path().display(), report.tail.join("\n")),
+                );
+            }
+        }
+        report
+    }
+}
+
+impl Drop for BuildStage {
+    fn drop(&mut self) {
+        let dirs: Vec<String> = self.cache_mounts.iter().map(|m| m.target.clone()).collect();
+        for slot in self.envs.values() {
+            if let Ok(mut slot) = slot.lock() {
+                if let Some(Ok(env)) = slot.take() {
+                    env::hand_back_caches(&env.container, &dirs);
+                    if let Err(err) = env.container.finish(false) {
+                        ui::message(&format!("warning: {err}"));
+                    }
+                }
+            }
+        }
+    }
+}

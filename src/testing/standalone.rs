@@ -1,0 +1,996 @@
+//! `wheelwright test`: test local wheels, or what an index offers, in fresh virtual
+//! environments of every interpreter of a test image (or of this machine).
+//!
+//! Local wheels: each interpreter is asked for its supported tags and gets, per project, the
+//! wheel pip would choose ([`super::select`]); which wheel goes to which interpreter is printed
+//! first, and when no interpreter can install any wheel the run stops there and says so. From an
+//! index, pip chooses (`pip download --no-deps --only-binary :all:`), and the report names the
+//! file it took. Tests run one after the other, each with its own log.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::env::{self, TestEnv};
+use super::select::{self, LocalWheel, SupportedTags};
+use super::session::{Install, Session};
+use super::{TestOptions, TestReport, TestState};
+use crate::build::interpreters;
+use crate::build::log::Log;
+use crate::build::project::ProjectFilter;
+use crate::config::archs::host_arch;
+use crate::config::identifier::{Identifier, PythonTag};
+use crate::elf::ElfArch;
+use crate::engine::process::shell_quote;
+use crate::engine::{
+    self, CONTAINER_WORK_ROOT, EngineChoice, EngineError, EngineKind, Mount, PullPolicy,
+};
+use crate::ui;
+use crate::ui::github;
+use crate::wheel::filename::WheelFilename;
+
+/// What is tested.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// Wheel files and directories of wheels.
+    Local(Vec<PathBuf>),
+    /// Requirements resolved by pip from an index.
+    Index {
+        /// The Simple index URL.
+        url: String,
+        /// Further indexes (dependencies).
+        extra_urls: Vec<String>,
+        /// The requirements. Ex) `NEURON==7.8.11.2`
+        specs: Vec<String>,
+    },
+}
+
+/// Everything `wheelwright test` needs, resolved.
+#[derive(Debug, Clone)]
+pub struct StandaloneOptions {
+    /// What to test.
+    pub source: Source,
+    /// Interpreters (paths in the environment); empty = discover.
+    pub pythons: Vec<String>,
+    /// The engine.
+    pub engine: EngineChoice,
+    /// Architectures; empty = those of the wheels (this machine's for pure wheels and indexes).
+    pub archs: Vec<ElfArch>,
+    /// The project (`{project}`, `test-sources`).
+    pub project: PathBuf,
+    /// The test settings (images in `image`/`images`).
+    pub test: TestOptions,
+    /// `NAME=VALUE` assignments (shell syntax).
+    pub environment: Vec<(String, String)>,
+    /// Host variables passed by name.
+    pub environment_pass: Vec<String>,
+    /// Extra `run` arguments.
+    pub container_args: Vec<String>,
+    /// When to pull images.
+    pub pull: PullPolicy,
+    /// Where the logs go.
+    pub log_dir: PathBuf,
+    /// Host cache root for pip/uv caches in containers (`None`: the per-user cache).
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// An interpreter of a test environment.
+#[derive(Debug, Clone, Serialize)]
+pub struct InterpreterReport {
+    /// Ex) `cp39-manylinux_x86_64`
+    pub identifier: String,
+    /// The path in the environment.
+    pub python: String,
+    /// Its most specific supported tag. Ex) `cp39-cp39-manylinux_2_31_x86_64`
+    pub best_tag: Option<String>,
+}
+
+/// A test environment.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvironmentReport {
+    /// Ex) `x86_64`
+    pub arch: String,
+    /// The image (`host` for the host engine).
+    pub image: String,
+    /// The container name or host work directory.
+    pub name: String,
+    /// Its interpreters.
+    pub interpreters: Vec<InterpreterReport>,
+}
+
+/// One test.
+#[derive(Debug, Clone, Serialize)]
+pub struct StandaloneTest {
+    /// The interpreter's identifier.
+    pub identifier: String,
+    /// The requirement, for index tests.
+    pub spec: Option<String>,
+    /// The result (the wheel pip installed is `report.wheel`).
+    #[serde(flatten)]
+    pub report: TestReport,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct StandaloneOutcome {
+    /// The format version.
+    pub version: u32,
+    /// The engine used.
+    pub engine: EngineKind,
+    /// The index, for index tests.
+    pub index: Option<String>,
+    /// Where the logs are.
+    pub logs_dir: PathBuf,
+    /// The environments.
+    pub environments: Vec<EnvironmentReport>,
+    /// Every test.
+    pub tests: Vec<StandaloneTest>,
+    /// Local wheels no interpreter here can install (not tested).
+    pub untested: Vec<String>,
+}
+
+impl StandaloneOutcome {
+    /// Tests that did not pass.
+    #[must_use]
+    pub fn failed(&self) -> usize {
+        self.tests
+            .iter()
+            .filter(|t| t.report.status != TestState::Passed)
+            .count()
+    }
+
+    /// The summary table.
+    #[must_use]
+    pub fn table(&self) -> String {
+        let headers = ["identifier", "result", "wheel", "time"].map(str::to_owned);
+        let rows: Vec<[String; 4]> = self
+            .tests
+            .iter()
+            .map(|t| {
+                [
+                    t.identifier.clone(),
+                    t.report.cell(),
+                    t.report
+                        .wheel
+                        .clone()
+                        .or_else(|| t.spec.clone())
+                        .unwrap_or_default(),
+                    format!("{:.1}s", t.report.seconds),
+                ]
+            })
+            .collect();
+        let mut widths = [0usize; 4];
+        for row in std::iter::once(&headers).chain(&rows) {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let mut out = String::new();
+        for row in std::iter::once(&headers).chain(&rows) {
+            let line = format!(
+                "{:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}",
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                w0 = widths[0],
+                w1 = widths[1],
+                w2 = widths[2],
+                w3 = widths[3]
+            );
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The failures with their last lines of output.
+    #[must_use]
+    pub fn failure_details(&self) -> String {
+        let mut out = String::new();
+        for t in self.tests.iter().filter(|t| t.report.status != TestState::Passed) {
+            let _ = writeln!(
+                out,
+                "\n{} {}: {}",
+                t.identifier,
+                t.report.cell(),
+                t.report.message.clone().unwrap_or_default()
+            );
+            if let Some(log) = &t.report.log {
+                let _ = writeln!(out, "  log: {}", log.display());
+            }
+            if !t.report.tail.is_empty() {
+                let _ = writeln!(out, "  last lines:");
+                for line in &t.report.tail {
+                    let _ = writeln!(out, "  | {line}");
+                }
+            }
+        }
+        out
+    }
+
+    /// A Markdown table for the GitHub job summary.
+    #[must_use]
+    pub fn markdown(&self) -> String {
+        let mut out = String::from(
+            "### wheelwright test\n\n| identifier | result | wheel | time |\n|---|---|---|---:|\n",
+        );
+        for t in &self.tests {
+            let result = match t.report.status {
+                TestState::Passed => "✅ passed".to_owned(),
+                _ => format!(
+                    "❌ {}: {}",
+                    t.report.cell(),
+                    t.report
+                        .message
+                        .clone()
+                        .unwrap_or_default()
+                        .replace('|', "\\|")
+                ),
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` | {result} | `{}` | {:.1} s |",
+                t.identifier,
+                t.report
+                    .wheel
+                    .clone()
+                    .or_else(|| t.spec.clone())
+                    .unwrap_or_default(),
+                t.report.seconds
+            );
+        }
+        out.push('\n');
+        out
+    }
+}
+
+/// Why `wheelwright test` could not run (failed tests are results, not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum StandaloneError {
+    /// Bad input: the message names the thing and the problem.
+    #[error("{0}")]
+    Input(String),
+    /// The engine failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+fn input(text: impl Into<String>) -> StandaloneError {
+    StandaloneError::Input(text.into())
+}
+
+/// Expands directories (their `*.whl`, not recursive) and parses every wheel name.
+pub fn collect_wheels(paths: &[PathBuf]) -> Result<Vec<LocalWheel>, StandaloneError> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| input(format!("cannot read `{}`: {e}", path.display())))?;
+        if meta.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| input(format!("cannot read `{}`: {e}", path.display())))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.is_file()
+                        && p.file_name().is_some_and(|n| {
+                            let n = n.to_string_lossy();
+                            n.ends_with(".whl") && !n.starts_with('.')
+                        })
+                })
+                .collect();
+            if found.is_empty() {
+                return Err(input(format!("no wheels (`*.whl`) in `{}`", path.display())));
+            }
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let mut wheels: Vec<LocalWheel> = Vec::new();
+    for path in files {
+        let filename = WheelFilename::from_path(&path)
+            .map_err(|e| input(format!("`{}` is not a wheel: {e}", path.display())))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some(other) = wheels.iter().find(|w| w.name == name) {
+            if other.path != path {
+                return Err(input(format!(
+                    "`{}` and `{}` have the same file name",
+                    other.path.display(),
+                    path.display()
+                )));
+            }
+            continue;
+        }
+        wheels.push(LocalWheel {
+            path,
+            filename,
+            name,
+        });
+    }
+    Ok(wheels)
+}
+
+/// The architecture a platform tag is for (`None` for `any`).
+#[must_use]
+pub fn tag_arch(platform: &str) -> Option<ElfArch> {
+    [
+        ElfArch::X86_64,
+        ElfArch::I686,
+        ElfArch::Aarch64,
+        ElfArch::Armv7l,
+        ElfArch::Ppc64le,
+        ElfArch::Ppc64,
+        ElfArch::S390x,
+        ElfArch::Riscv64,
+        ElfArch::Loongarch64,
+    ]
+    .into_iter()
+    .find(|arch| platform.ends_with(&format!("_{}", arch.as_str())))
+}
+
+/// Resolves `--index`: `pypi`/`testpypi` are those indexes' Simple pages, else an http(s) URL.
+pub fn index_url(text: &str) -> Result<String, String> {
+    if let Some(known) = crate::publish::endpoints::by_name(text.trim()) {
+        return Ok(known.simple_url.to_owned());
+    }
+    let url = reqwest::Url::parse(text.trim())
+        .map_err(|e| format!("`{text}` is not an index URL or a known index (pypi, testpypi): {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("`{text}`: an index URL must be http or https"));
+    }
+    Ok(url.to_string())
+}
+
+/// An environment with its selected interpreters.
+struct Prepared {
+    env: TestEnv,
+    arch: ElfArch,
+    interpreters: Vec<(Identifier, String, SupportedTags)>,
+}
+
+/// Runs `wheelwright test`.
+pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneError> {
+    if !options.test.enabled() {
+        return Err(input(
+            "nothing to run: give --test-command (e.g. `python -c \"import yourpackage\"`)",
+        ));
+    }
+    options.test.check_sources().map_err(input)?;
+    for (name, _) in &options.environment {
+        if !valid_name(name) {
+            return Err(input(format!("--environment: `{name}` is not a valid variable name")));
+        }
+    }
+    let wheels = match &options.source {
+        Source::Local(paths) => collect_wheels(paths)?,
+        Source::Index { specs, .. } => {
+            if specs.is_empty() {
+                return Err(input("--index needs at least one requirement (e.g. `NEURON==7.8.11.2`)"));
+            }
+            Vec::new()
+        }
+    };
+    let has_images = options.test.image.is_some() || !options.test.images.is_empty();
+    let selected = match options.engine {
+        EngineChoice::Auto if !has_images => engine::Selected {
+            engine: Arc::new(engine::HostEngine),
+            reason: "host (no --image given)".to_owned(),
+        },
+        choice => engine::select(choice)?,
+    };
+    ui::message(&format!("engine: {}", selected.reason));
+    let engine = selected.engine;
+    let host = engine.kind() == EngineKind::Host;
+    if host && has_images {
+        return Err(input(
+            "--image needs a container engine (--engine docker or podman); the host engine tests with this machine's interpreters",
+        ));
+    }
+
+    let mut archs: Vec<ElfArch> = options.archs.clone();
+    if archs.is_empty() {
+        let found: BTreeSet<ElfArch> = wheels
+            .iter()
+            .map(|w| {
+                w.filename
+                    .platform_tags
+                    .iter()
+                    .find_map(|t| tag_arch(t))
+                    .unwrap_or_else(host_arch)
+            })
+            .collect();
+        archs = if found.is_empty() {
+            vec![host_arch()]
+        } else {
+            found.into_iter().collect()
+        };
+    }
+    if host {
+        let machine = host_arch();
+        if !options.archs.is_empty() && options.archs.iter().any(|a| *a != machine) {
+            return Err(input(format!(
+                "the host engine tests only this machine's architecture ({machine}); other architectures need --engine docker or podman and --image"
+            )));
+        }
+        archs = vec![machine];
+    } else {
+        for arch in &archs {
+            if options.test.image_for(*arch).is_none() {
+                return Err(input(format!(
+                    "no image to test {arch} in: give --image IMAGE or --image {arch}=IMAGE"
+                )));
+            }
+        }
+    }
+
+    // Mounts and environment for containers: the pip and uv caches.
+    let mut mounts = Vec::new();
+    let mut cache_env = Vec::new();
+    if !host {
+        if let Some(root) = options.cache_dir.clone().or_else(crate::build::default_cache_dir) {
+            for (name, var) in [("pip", "PIP_CACHE_DIR"), ("uv", "UV_CACHE_DIR")] {
+                let dir = root.join(name);
+                fs_err::create_dir_all(&dir)
+                    .map_err(|e| input(format!("cannot create the cache directory: {e}")))?;
+                let dir = std::fs::canonicalize(&dir)
+                    .map_err(|e| input(format!("cannot resolve `{}`: {e}", dir.display())))?;
+                let target = format!("{CONTAINER_WORK_ROOT}/cache/{name}");
+                mounts.push(Mount {
+                    host: dir,
+                    target: target.clone(),
+                    read_only: false,
+                });
+                cache_env.push((var.to_owned(), target));
+            }
+        }
+    }
+    let exports = env::exports(&cache_env, &options.environment);
+    let pass: Vec<String> = options
+        .environment_pass
+        .iter()
+        .filter(|n| std::env::var_os(n).is_some())
+        .cloned()
+        .collect();
+
+    let needs_project = !options.test.sources.is_empty()
+        || [options.test.command.as_deref(), options.test.before_test.as_deref()]
+            .into_iter()
+            .flatten()
+            .any(|c| c.contains("{project}") || c.contains("{package}"));
+    let project = if needs_project {
+        let dir = &options.project;
+        if !dir.is_dir() {
+            return Err(input(format!(
+                "--project `{}` is not a directory (the test command uses {{project}})",
+                dir.display()
+            )));
+        }
+        Some(
+            std::fs::canonicalize(dir)
+                .map_err(|e| input(format!("cannot resolve `{}`: {e}", dir.display())))?,
+        )
+    } else {
+        None
+    };
+
+    // Start and probe the environments.
+    let mut prepared: Vec<Prepared> = Vec::new();
+    for arch in &archs {
+        let image = if host {
+            "host".to_owned()
+        } else {
+            let image = options.test.image_for(*arch).unwrap_or_default().to_owned();
+            engine.prepare_image(&image, *arch, options.pull)?;
+            image
+        };
+        let env = env::start(engine.as_ref(), &image, *arch, &mounts, &options.container_args)?;
+        let arch = if host {
+            machine_arch(&env.probe.machine).unwrap_or(*arch)
+        } else {
+            *arch
+        };
+        let interpreters = select_interpreters(&env, options, arch, engine.kind())?;
+        prepared.push(Prepared {
+            env,
+            arch,
+            interpreters,
+        });
+    }
+    let environments: Vec<EnvironmentReport> = prepared
+        .iter()
+        .map(|p| EnvironmentReport {
+            arch: p.arch.as_str().to_owned(),
+            image: p.env.container.image().to_owned(),
+            name: p.env.container.name().to_owned(),
+            interpreters: p
+                .interpreters
+                .iter()
+                .map(|(id, python, tags)| InterpreterReport {
+                    identifier: id.to_string(),
+                    python: python.clone(),
+                    best_tag: tags.best().map(str::to_owned),
+                })
+                .collect(),
+        })
+        .collect();
+    for p in &prepared {
+        ui::message(&format!(
+            "[{}] {} `{}`{}: {}",
+            p.arch,
+            if host { "work directory" } else { "container" },
+            p.env.container.name(),
+            if host { String::new() } else { format!(" from `{}`", p.env.container.image()) },
+            p.interpreters
+                .iter()
+                .map(|(id, python, tags)| format!(
+                    "{} `{python}` ({})",
+                    id.python,
+                    tags.best().unwrap_or("no tags")
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+
+    // What runs where.
+    struct Planned {
+        env: usize,
+        interp: usize,
+        install: Planned2,
+    }
+    enum Planned2 {
+        Wheel(usize),
+        Spec(String),
+    }
+    let mut plan: Vec<Planned> = Vec::new();
+    let mut untested = Vec::new();
+    match &options.source {
+        Source::Local(_) => {
+            let mut matched = vec![Vec::<String>::new(); wheels.len()];
+            for (e, p) in prepared.iter().enumerate() {
+                let tags: Vec<SupportedTags> =
+                    p.interpreters.iter().map(|(_, _, t)| t.clone()).collect();
+                for (w, wheel) in wheels.iter().enumerate() {
+                    for (i, t) in tags.iter().enumerate() {
+                        if t.rank(wheel).is_some() {
+                            matched[w].push(format!(
+                                "{} `{}`",
+                                p.interpreters[i].0, p.interpreters[i].1
+                            ));
+                        }
+                    }
+                }
+                for choice in select::choose(&wheels, &tags).map_err(|e| input(e.to_string()))? {
+                    plan.push(Planned {
+                        env: e,
+                        interp: choice.interpreter,
+                        install: Planned2::Wheel(choice.wheel),
+                    });
+                }
+            }
+            let mut lines = Vec::new();
+            for (wheel, who) in wheels.iter().zip(&matched) {
+                if who.is_empty() {
+                    lines.push(format!("  `{}`: no interpreter here can install it", wheel.name));
+                    untested.push(wheel.name.clone());
+                } else {
+                    let chosen: Vec<String> = plan
+                        .iter()
+                        .filter(|pl| matches!(pl.install, Planned2::Wheel(w) if wheels[w].name == wheel.name))
+                        .map(|pl| prepared[pl.env].interpreters[pl.interp].0.to_string())
+                        .collect();
+                    lines.push(format!(
+                        "  `{}`: installable by {}; tested with {}",
+                        wheel.name,
+                        who.join(", "),
+                        if chosen.is_empty() {
+                            "none (a better wheel of the project was chosen)".to_owned()
+                        } else {
+                            chosen.join(", ")
+                        }
+                    ));
+                }
+            }
+            if plan.is_empty() {
+                let interpreters: Vec<String> = prepared
+                    .iter()
+                    .flat_map(|p| {
+                        p.interpreters.iter().map(|(id, python, tags)| {
+                            format!(
+                                "  {id} `{python}` in `{}` supports {}",
+                                p.env.container.image(),
+                                tags.best().map_or_else(
+                                    || "no tags (it did not answer)".to_owned(),
+                                    |b| format!("`{b}` and less specific tags"),
+                                )
+                            )
+                        })
+                    })
+                    .collect();
+                return Err(input(format!(
+                    "none of the {} wheel{} can be installed by any interpreter here:\n{}\ninterpreters:\n{}\nhint: test i686 wheels with --arch i686 and an i686 image, other Pythons with --python or an image that has them",
+                    wheels.len(),
+                    if wheels.len() == 1 { "" } else { "s" },
+                    wheels
+                        .iter()
+                        .map(|w| format!("  `{}` (tags {})", w.name, w.tags().join(", ")))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    interpreters.join("\n")
+                )));
+            }
+            ui::message(&format!("wheels:\n{}", lines.join("\n")));
+        }
+        Source::Index { specs, .. } => {
+            for (e, p) in prepared.iter().enumerate() {
+                for i in 0..p.interpreters.len() {
+                    for spec in specs {
+                        plan.push(Planned {
+                            env: e,
+                            interp: i,
+                            install: Planned2::Spec(spec.clone()),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fs_err::create_dir_all(&options.log_dir)
+        .map_err(|e| input(format!("cannot create the log directory: {e}")))?;
+    let logs_dir = std::fs::canonicalize(&options.log_dir).unwrap_or_else(|_| options.log_dir.clone());
+
+    // Copy the chosen wheels and the project in.
+    for (e, p) in prepared.iter().enumerate() {
+        let root = p.env.container.work_root().to_owned();
+        let mut files: Vec<(&Path, &str)> = Vec::new();
+        for pl in plan.iter().filter(|pl| pl.env == e) {
+            if let Planned2::Wheel(w) = pl.install {
+                if !files.iter().any(|(_, n)| *n == wheels[w].name) {
+                    files.push((&wheels[w].path, &wheels[w].name));
+                }
+            }
+        }
+        if !files.is_empty() {
+            env::copy_files(&p.env.container, &format!("{root}/wheels"), &files)?;
+        }
+        if let Some(project) = &project {
+            let filter = ProjectFilter::for_project(project).map_err(input)?;
+            p.env.container.copy_in(&format!("{root}/project"), &mut |out| {
+                filter.write_tar(project, out).map(|_| ())
+            })?;
+        }
+    }
+
+    let several_projects = {
+        let projects: BTreeSet<String> = match &options.source {
+            Source::Local(_) => wheels.iter().map(LocalWheel::project).collect(),
+            Source::Index { specs, .. } => specs.iter().cloned().collect(),
+        };
+        projects.len() > 1
+    };
+    let index = match &options.source {
+        Source::Index { url, .. } => Some(url.clone()),
+        Source::Local(_) => None,
+    };
+    let mut tests = Vec::new();
+    for (n, pl) in plan.iter().enumerate() {
+        let p = &prepared[pl.env];
+        let (identifier, python, _) = &p.interpreters[pl.interp];
+        let root = p.env.container.work_root();
+        let (install, label, spec) = match &pl.install {
+            Planned2::Wheel(w) => (
+                Install::Wheel {
+                    path: format!("{root}/wheels/{}", wheels[*w].name),
+                },
+                wheels[*w].project(),
+                None,
+            ),
+            Planned2::Spec(spec) => match &options.source {
+                Source::Index {
+                    url, extra_urls, ..
+                } => (
+                    Install::Index {
+                        url: url.clone(),
+                        extra_urls: extra_urls.clone(),
+                        spec: spec.clone(),
+                    },
+                    sanitize(spec),
+                    Some(spec.clone()),
+                ),
+                Source::Local(_) => unreachable!("specs come only from an index"),
+            },
+        };
+        let id = identifier.to_string();
+        let file = if several_projects {
+            format!("test-{id}-{label}.log")
+        } else {
+            format!("test-{id}.log")
+        };
+        let log_path = logs_dir.join(file);
+        let log = Log::create(&log_path, &format!("[{id}]"), true)
+            .map_err(|e| input(format!("cannot write `{}`: {e}", log_path.display())))?;
+        let what = match &install {
+            Install::Wheel { path } => format!("`{}`", path.rsplit('/').next().unwrap_or(path)),
+            Install::Index { spec, url, .. } => format!("`{spec}` from {url}"),
+        };
+        let group = github::Group::start(&format!("test {id}: {what}"));
+        log.note(&format!(
+            "testing {what} with {python} in {} ({})",
+            p.env.container.name(),
+            p.env.container.image()
+        ));
+        let session = Session {
+            container: &p.env.container,
+            python: python.clone(),
+            install,
+            options: &options.test,
+            project: project.as_ref().map(|_| format!("{root}/project")),
+            exports: exports.clone(),
+            pass: &pass,
+            work: format!("{root}/test-{n}"),
+        };
+        let mut report = session.run(&log);
+        log.close();
+        drop(group);
+        report.log = Some(log_path.clone());
+        match report.status {
+            TestState::Passed => ui::message(&format!(
+                "[{id}] passed in {:.1}s ({})",
+                report.seconds,
+                report.wheel.as_deref().unwrap_or_default()
+            )),
+            _ => {
+                let why = report.message.clone().unwrap_or_default();
+                ui::message(&format!("[{id}] {}: {why}; log: {}", report.cell(), log_path.display()));
+                github::annotation(
+                    github::Level::Error,
+                    Some(&format!("wheelwright test: {id} {}", report.cell())),
+                    None,
+                    &format!("{why}; log: {}\n{}", log_path.display(), report.tail.join("\n")),
+                );
+            }
+        }
+        tests.push(StandaloneTest {
+            identifier: id,
+            spec,
+            report,
+        });
+    }
+
+    if !host {
+        let dirs: Vec<String> = mounts.iter().map(|m| m.target.clone()).collect();
+        for p in &prepared {
+            env::hand_back_caches(&p.env.container, &dirs);
+        }
+    }
+    for p in &prepared {
+        if let Err(err) = p.env.container.finish(false) {
+            ui::message(&format!("warning: {err}"));
+        }
+    }
+    Ok(StandaloneOutcome {
+        version: 1,
+        engine: engine.kind(),
+        index,
+        logs_dir,
+        environments,
+        tests,
+        untested,
+    })
+}
+
+/// The interpreters to test with in `env`, each with its supported tags.
+fn select_interpreters(
+    env: &TestEnv,
+    options: &StandaloneOptions,
+    arch: ElfArch,
+    kind: EngineKind,
+) -> Result<Vec<(Identifier, String, SupportedTags)>, StandaloneError> {
+    let libc = env.probe.libc;
+    let mut chosen: Vec<(PythonTag, String)> = Vec::new();
+    if options.pythons.is_empty() {
+        let opt: Vec<&(PythonTag, String)> = env
+            .pythons
+            .iter()
+            .filter(|(_, p)| p.starts_with("/opt/python/"))
+            .collect();
+        let pool: Vec<&(PythonTag, String)> = if opt.is_empty() {
+            env.pythons.iter().collect()
+        } else {
+            opt
+        };
+        for (tag, path) in pool {
+            if !chosen.iter().any(|(t, _)| t == tag) {
+                chosen.push((tag.clone(), path.clone()));
+            }
+        }
+        if chosen.is_empty() {
+            return Err(input(format!(
+                "no Python interpreters in `{}`: nothing at /opt/python/*/bin/python and no python3 on PATH; pass --python PATH",
+                env.container.image()
+            )));
+        }
+    } else {
+        let text = env.container.capture(&interpreters::tag_script(&options.pythons))?;
+        let (found, failed) = interpreters::parse_tags(&text, &options.pythons, libc, arch);
+        if let Some(bad) = failed.first() {
+            return Err(input(format!(
+                "--python `{bad}` does not run as a Python interpreter {}",
+                if kind == EngineKind::Host {
+                    "on this machine".to_owned()
+                } else {
+                    format!("in `{}`", env.container.image())
+                }
+            )));
+        }
+        chosen = found
+            .into_iter()
+            .map(|i| (i.identifier.python, i.python))
+            .collect();
+    }
+    let mut out = Vec::new();
+    for (tag, python) in chosen {
+        let text = env
+            .container
+            .capture(&format!(
+                "{} -c {}",
+                shell_quote(&python),
+                shell_quote(select::SYS_TAGS_CODE)
+            ))
+            .map_err(|e| {
+                input(format!(
+                    "cannot ask `{python}` for its supported tags (it needs pip or packaging): {e}"
+                ))
+            })?;
+        out.push((
+            Identifier {
+                python: tag,
+                libc,
+                arch,
+            },
+            python,
+            SupportedTags::parse(&text),
+        ));
+    }
+    Ok(out)
+}
+
+fn valid_name(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn machine_arch(machine: &str) -> Option<ElfArch> {
+    match machine {
+        "i386" | "i486" | "i586" | "i686" => Some(ElfArch::I686),
+        "arm64" => Some(ElfArch::Aarch64),
+        "armv7l" | "armv8l" => Some(ElfArch::Armv7l),
+        other => ElfArch::from_tag_suffix(other),
+    }
+}
+
+/// A requirement as a file-name part: `NEURON==7.8` → `NEURON-7.8`.
+fn sanitize(spec: &str) -> String {
+    let mut out = String::new();
+    for c in spec.chars() {
+        if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_owned()
+}
+
+/// A per-architecture image map from `[ARCH=]IMAGE` values: (every architecture, per arch).
+pub fn parse_images(
+    option: &str,
+    values: &[String],
+) -> Result<(Option<String>, BTreeMap<ElfArch, String>), String> {
+    let mut all = None;
+    let mut per_arch = BTreeMap::new();
+    for value in values {
+        let (arch, image) = match value.split_once('=') {
+            Some((arch, image)) => {
+                let parsed = ElfArch::from_tag_suffix(arch.trim()).ok_or_else(|| {
+                    format!("{option} `{value}`: `{arch}` is not an architecture (x86_64, i686, aarch64, …)")
+                })?;
+                (Some(parsed), image.trim())
+            }
+            None => (None, value.trim()),
+        };
+        let image = crate::config::image::ContainerImage::parse(image)
+            .map_err(|e| format!("{option} `{value}`: {e}"))?;
+        let image = image.as_str().to_owned();
+        match arch {
+            Some(arch) => {
+                per_arch.insert(arch, image);
+            }
+            None => all = Some(image),
+        }
+    }
+    Ok((all, per_arch))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn architectures_of_platform_tags() {
+        assert_eq!(tag_arch("manylinux_2_5_x86_64"), Some(ElfArch::X86_64));
+        assert_eq!(tag_arch("manylinux2014_i686"), Some(ElfArch::I686));
+        assert_eq!(tag_arch("musllinux_1_2_ppc64le"), Some(ElfArch::Ppc64le));
+        assert_eq!(tag_arch("linux_ppc64"), Some(ElfArch::Ppc64));
+        assert_eq!(tag_arch("any"), None);
+    }
+
+    #[test]
+    fn known_indexes_and_urls() {
+        assert_eq!(
+            index_url("testpypi").expect("known"),
+            crate::publish::endpoints::TESTPYPI.simple_url
+        );
+        assert_eq!(
+            index_url("PyPI").expect("known"),
+            crate::publish::endpoints::PYPI.simple_url
+        );
+        assert_eq!(
+            index_url("http://127.0.0.1:8080/simple/").expect("url"),
+            "http://127.0.0.1:8080/simple/"
+        );
+        let err = index_url("nowhere").expect_err("bad");
+        assert!(err.contains("is not an index URL or a known index"), "{err}");
+        assert!(index_url("ftp://x/simple/").is_err());
+    }
+
+    #[test]
+    fn images_per_architecture() {
+        let (all, per) = parse_images(
+            "--image",
+            &["a/b:1".to_owned(), "i686=c/d@sha256:00".to_owned()],
+        )
+        .expect("images");
+        assert_eq!(all.as_deref(), Some("a/b:1"));
+        assert_eq!(per[&ElfArch::I686], "c/d@sha256:00");
+        let err = parse_images("--image", &["arm=x".to_owned()]).expect_err("arch");
+        assert!(err.contains("is not an architecture"), "{err}");
+        let err = parse_images("--image", &["x y".to_owned()]).expect_err("space");
+        assert!(err.contains("contains a space"), "{err}");
+    }
+
+    #[test]
+    fn wheels_are_collected_from_files_and_directories() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = collect_wheels(&[dir.path().to_path_buf()]).expect_err("empty");
+        assert!(err.to_string().contains("no wheels"), "{err}");
+        std::fs::write(dir.path().join("demo-1-py3-none-any.whl"), b"").expect("write");
+        std::fs::write(dir.path().join("notes.txt"), b"").expect("write");
+        let wheels = collect_wheels(&[
+            dir.path().to_path_buf(),
+            dir.path().join("demo-1-py3-none-any.whl"),
+        ])
+        .expect("wheels");
+        assert_eq!(wheels.len(), 1);
+        let err = collect_wheels(&[dir.path().join("notes.txt")]).expect_err("not a wheel");
+        assert!(err.to_string().contains("is not a wheel"), "{err}");
+        let err = collect_wheels(&[dir.path().join("missing.whl")]).expect_err("missing");
+        assert!(err.to_string().contains("cannot read"), "{err}");
+    }
+
+    #[test]
+    fn requirement_file_names() {
+        assert_eq!(sanitize("NEURON==7.8.11.2"), "NEURON-7.8.11.2");
+        assert_eq!(sanitize("a[b]>=1,<2"), "a-b-1-2");
+    }
+}
