@@ -303,7 +303,8 @@ pub struct TestStageArgs {
     #[arg(long, value_name = "CMD", help_heading = "Testing")]
     pub before_test: Option<String>,
 
-    /// Kill a test (installation and command together) after this many seconds.
+    /// Kill a test step (creating the environment, an installation, before-test, the test
+    /// command) that runs longer than this many seconds, and report the test as timed out.
     #[arg(long, value_name = "SECONDS", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..), help_heading = "Testing")]
     pub test_timeout: u64,
 }

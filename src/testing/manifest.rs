@@ -257,7 +257,7 @@ pub fn publish_blocker(path: &Path, sha256: &str) -> Result<Option<String>, Mani
         .iter()
         .filter(|(_, r)| r.state.blocks_publish())
         .map(|(id, r)| match &r.message {
-            Some(message) => format!("{id}: {} ({message})", r.state.as_str()),
+            Some(message) => format!("{id}: {message}"),
             None => format!("{id}: {}", r.state.as_str()),
         })
         .collect();
@@ -340,7 +340,7 @@ mod tests {
             .expect("read")
             .expect("blocked");
         assert!(
-            why.starts_with("tests failed (cp39-manylinux_x86_64: failed (test-command failed"),
+            why.starts_with("tests failed (cp39-manylinux_x86_64: test-command failed (exit status: 1); recorded in `"),
             "{why}"
         );
         // Other content: the entry is stale.

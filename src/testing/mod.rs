@@ -11,10 +11,10 @@
 //! 5. `test-command` from `run/`.
 //!
 //! `{project}` and `{package}` in the commands are the project copy in the environment (for
-//! reading test files), `{wheel}` the wheel file there. One deadline (`test-timeout`) covers all
-//! steps: when it passes, the running step's process tree is stopped and killed inside the
-//! environment (found through `/proc`, so it works in any container and on the host) and the
-//! test is reported as timed out.
+//! reading test files), `{wheel}` the wheel file there. `test-timeout` bounds every step (a
+//! hanging installation as well as a hanging test): when it passes, the step's process tree is
+//! stopped and killed inside the environment (found through `/proc`, so it works in any container
+//! and on the host) and the test is reported as timed out.
 //!
 //! [`stage`] runs this after each identifier's repair in `wheelwright build`, recording results
 //! in the [`manifest`] next to the wheels; [`standalone`] is `wheelwright test`.
@@ -60,7 +60,8 @@ pub struct TestOptions {
     pub image: Option<String>,
     /// Per-architecture test images (win over `image`).
     pub images: BTreeMap<ElfArch, String>,
-    /// Kills a test (all its steps together) that runs longer.
+    /// Kills a step of a test (environment, installation, before-test, test-command) that runs
+    /// longer.
     pub timeout: Duration,
 }
 

@@ -1,5 +1,5 @@
 //! One test in one environment: a fresh virtual environment of one interpreter, the wheel (or
-//! what an index offers), the test command, all under one deadline.
+//! what an index offers), the test command, each step bounded by `test-timeout`.
 
 use std::sync::Mutex;
 use std::sync::mpsc;
@@ -73,6 +73,9 @@ impl OutputSink for Capture<'_> {
     }
 }
 
+/// How a timeout message starts.
+const TIMED_OUT: &str = "timed out";
+
 /// The marker line the index step prints with the file pip chose.
 const CHOSE: &str = "wheelwright: pip chose ";
 
@@ -129,7 +132,7 @@ impl Session<'_> {
         )
     }
 
-    /// Runs `script` (with the pid recorded for the watchdog) until it ends or `deadline`.
+    /// Runs `script` (with the pid recorded for the watchdog) for at most `test-timeout`.
     /// `name` names the step in messages (`test-command failed (exit status: 1)`), `shown` is
     /// what the log says it runs.
     fn step(
@@ -139,8 +142,8 @@ impl Session<'_> {
         script: &str,
         sink: &dyn OutputSink,
         log: &Log,
-        deadline: Instant,
     ) -> StepEnd {
+        let deadline = Instant::now() + self.options.timeout;
         if shown.is_empty() {
             log.note(name);
         } else {
@@ -181,7 +184,6 @@ impl Session<'_> {
     /// Runs the test, writing everything to `log`. The report's `log` is left for the caller.
     pub fn run(&self, log: &Log) -> TestReport {
         let started = Instant::now();
-        let deadline = started + self.options.timeout;
         let mut report = TestReport {
             status: TestState::Error,
             python: Some(self.python.clone()),
@@ -196,7 +198,7 @@ impl Session<'_> {
             tail: Vec::new(),
             log: None,
         };
-        let outcome = self.steps(log, deadline, &mut report);
+        let outcome = self.steps(log, &mut report);
         report.seconds = started.elapsed().as_secs_f64();
         match outcome {
             Ok(()) => {
@@ -205,6 +207,7 @@ impl Session<'_> {
             }
             Err((state, message)) => {
                 report.status = state;
+                report.timed_out = message.starts_with(TIMED_OUT);
                 log.note(&format!("{message} after {:.1}s", report.seconds));
                 report.message = Some(message);
                 report.tail = log.tail(TAIL_LINES + 1);
@@ -224,14 +227,13 @@ impl Session<'_> {
     fn steps(
         &self,
         log: &Log,
-        deadline: Instant,
         report: &mut TestReport,
     ) -> Result<(), (TestState, String)> {
         let timeout = |step: &str| {
             (
                 TestState::Failed,
                 format!(
-                    "timed out after {} in {step} (test-timeout): killed",
+                    "{TIMED_OUT} after {} in {step} (test-timeout): killed",
                     human_duration(self.options.timeout)
                 ),
             )
@@ -273,7 +275,7 @@ impl Session<'_> {
             }
         }
         let sink: &dyn OutputSink = log;
-        let end = self.step("prepare the test directory", "", &script, sink, log, deadline);
+        let end = self.step("prepare the test directory", "", &script, sink, log);
         check(end, "preparing", TestState::Error)?;
 
         // 2. The environment (and, from an index, the file pip chooses).
@@ -293,7 +295,7 @@ impl Session<'_> {
             venv = q(&venv),
             shown = self.python.replace('\'', ""),
         );
-        let end = self.step("create the virtual environment", &self.python, &script, sink, log, deadline);
+        let end = self.step("create the virtual environment", &self.python, &script, sink, log);
         check(end, "creating the virtual environment", TestState::Error)?;
 
         let wheel_path = match &self.install {
@@ -327,7 +329,6 @@ impl Session<'_> {
                     &script,
                     &capture,
                     log,
-                    deadline,
                 );
                 let lines = capture.lines.into_inner().unwrap_or_default();
                 match end {
@@ -349,7 +350,7 @@ impl Session<'_> {
         if let Some(hook) = self.options.before_test.as_deref().filter(|h| !h.trim().is_empty()) {
             let hook = placeholders(hook, &project, &wheel_path);
             let script = format!("{}{hook}\n", self.prelude());
-            let end = self.step("before-test", &hook, &script, sink, log, deadline);
+            let end = self.step("before-test", &hook, &script, sink, log);
             check(end, "before-test", TestState::Error)?;
         }
 
@@ -384,7 +385,7 @@ impl Session<'_> {
             self.prelude(),
             q(&target)
         );
-        let end = self.step("install", &target, &script, sink, log, deadline);
+        let end = self.step("install", &target, &script, sink, log);
         // The wheel itself not installing (its requirements, its tags) is the wheel's failure.
         check(end, "installing the wheel", TestState::Failed)?;
         if !self.options.requires.is_empty() {
@@ -396,7 +397,6 @@ impl Session<'_> {
                 &script,
                 sink,
                 log,
-                deadline,
             );
             check(end, "installing test-requires", TestState::Error)?;
         }
@@ -405,7 +405,7 @@ impl Session<'_> {
         let command = self.options.command.as_deref().unwrap_or_default();
         let command = placeholders(command, &project, &wheel_path);
         let script = format!("{}{command}\n", self.prelude());
-        let end = self.step("test-command", &command, &script, sink, log, deadline);
+        let end = self.step("test-command", &command, &script, sink, log);
         check(end, "test-command", TestState::Failed)
     }
 }

@@ -615,9 +615,12 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
                     })
                     .collect();
                 return Err(input(format!(
-                    "none of the {} wheel{} can be installed by any interpreter here:\n{}\ninterpreters:\n{}\nhint: test i686 wheels with --arch i686 and an i686 image, other Pythons with --python or an image that has them",
-                    wheels.len(),
-                    if wheels.len() == 1 { "" } else { "s" },
+                    "{} be installed by any interpreter here:\n{}\ninterpreters:\n{}\nhint: test i686 wheels with --arch i686 and an i686 image, other Pythons with --python or an image that has them",
+                    if wheels.len() == 1 {
+                        "the wheel cannot".to_owned()
+                    } else {
+                        format!("none of the {} wheels can", wheels.len())
+                    },
                     wheels
                         .iter()
                         .map(|w| format!("  `{}` (tags {})", w.name, w.tags().join(", ")))

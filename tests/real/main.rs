@@ -13,3 +13,4 @@ mod publish;
 mod publish_support;
 mod repair;
 mod repair_support;
+mod testing;

@@ -1,0 +1,712 @@
+//! Testing wheels for real: the build's test stage (in the build image and in the clean runtime
+//! images, x86_64 and i686 under linux32, with podman), the isolation from the source tree, the
+//! results manifest that `publish` honours, and `wheelwright test` on local wheels and on a
+//! local pypiserver (in a container and on the host), with bad input: wheels no interpreter can
+//! install, an unreachable index, a requirement the index lacks, a test that hangs.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::common::{repo, run_ok, testbed};
+use crate::publish_support::{free_port, make_wheel, start_pypiserver, wait_bounded};
+
+fn log(message: &str) {
+    let _ = writeln!(std::io::stderr(), "{message}");
+}
+
+fn bed(key: &str) -> String {
+    testbed()
+        .env
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("{key} not set by scripts/lib.sh"))
+}
+
+/// The static (musl) wheelwright that build containers run for the repair step: the one
+/// scripts/test.sh built and exported, else built here (as tests/real/build.rs does).
+fn container_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(path) = std::env::var_os("WHEELWRIGHT_CONTAINER_BINARY") {
+            return PathBuf::from(path);
+        }
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        run_ok(
+            Command::new(cargo)
+                .env(
+                    "CC_x86_64_unknown_linux_musl",
+                    std::env::var_os("CC_x86_64_unknown_linux_musl")
+                        .unwrap_or_else(|| "musl-gcc".into()),
+                )
+                .args([
+                    "build",
+                    "--locked",
+                    "--quiet",
+                    "--target",
+                    "x86_64-unknown-linux-musl",
+                    "--bin",
+                    "wheelwright",
+                ])
+                .current_dir(repo()),
+        );
+        let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| repo().join("target"), PathBuf::from);
+        let bin = target_dir.join("x86_64-unknown-linux-musl/debug/wheelwright");
+        assert!(
+            bin.is_file(),
+            "{} missing after the musl build (rustup target add x86_64-unknown-linux-musl; scripts/setup-dev.sh does)",
+            bin.display()
+        );
+        bin
+    })
+}
+
+/// wheelwright with the test bed's podman configuration, the container binary and no
+/// inherited GitHub Actions environment.
+fn ww() -> Command {
+    let mut cmd = testbed().command(env!("CARGO_BIN_EXE_wheelwright"));
+    cmd.env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("DOCKER_HOST")
+        .env_remove("RUST_LOG")
+        .env_remove("PIP_INDEX_URL")
+        .env_remove("PIP_EXTRA_INDEX_URL")
+        .env("WHEELWRIGHT_CONTAINER_BINARY", container_binary());
+    cmd
+}
+
+fn ca_bundle() -> String {
+    std::env::var("PIP_CERT")
+        .or_else(|_| std::env::var("SSL_CERT_FILE"))
+        .unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".to_owned())
+}
+
+/// The network and the CA bundle for pip in containers (the machine's TLS goes through an
+/// intercepting proxy), through wheelwright's own options.
+fn network_args() -> Vec<String> {
+    vec![
+        "--container-arg=--network=host".to_owned(),
+        "--container-arg=-v".to_owned(),
+        format!(
+            "--container-arg={}:/etc/ssl/certs/wheelwright-ca.crt:ro",
+            ca_bundle()
+        ),
+        "--environment".to_owned(),
+        "PIP_CERT=/etc/ssl/certs/wheelwright-ca.crt".to_owned(),
+    ]
+}
+
+fn project(name: &str) -> PathBuf {
+    repo().join("tests/projects").join(name)
+}
+
+fn describe(output: &Output) -> String {
+    format!(
+        "status {}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("--json output is not JSON ({e}):\n{}", describe(output)))
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| (*a).to_owned()).collect()
+}
+
+/// Names of the test containers the run announced (`[test x86_64] container `…``).
+fn announced_test_containers(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("[test "))
+        .filter_map(|l| l.split('`').nth(1).map(str::to_owned))
+        .collect()
+}
+
+fn assert_containers_gone(names: &[String]) {
+    for name in names {
+        let status = testbed()
+            .command("podman")
+            .args(["container", "exists", name])
+            .status()
+            .expect("podman");
+        assert!(!status.success(), "container {name} was left behind");
+    }
+}
+
+/// The democext wheelhouse: built once per test run with the test stage in the runtime images
+/// (the first test asserts on it; the others use its wheels).
+struct Built {
+    out: PathBuf,
+    output: Output,
+}
+
+/// The test command for democext: its own suite against the installed wheel, after making sure
+/// libdemo is absent where it runs (it is present in the build image after before-all).
+const DEMOCEXT_TEST: &str = "test ! -e /usr/local/lib/libdemo.so.1 && \
+     python -c 'import platform; print(\"machine\", platform.machine())' && \
+     python -m unittest discover -v -s {project}/tests";
+
+fn democext_built() -> &'static Built {
+    static BUILT: OnceLock<Built> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("testing-democext");
+        let _ = fs_err::remove_dir_all(&root);
+        fs_err::create_dir_all(&root).expect("mkdir");
+        let out = root.join("wheelhouse");
+        let mut args = strings(&[
+            "build",
+            project("democext").to_str().expect("utf-8"),
+            "-o",
+            out.to_str().expect("utf-8"),
+            "--engine",
+            "podman",
+            "--archs",
+            "x86_64,i686",
+            "--pull",
+            "never",
+            // `python -m build` cannot create its isolated venv with these images' PyPy 3.7.
+            "--build-frontend",
+            "pip",
+            "--before-all",
+            "sh {project}/libdemo/build-libdemo.sh /usr/local",
+            "--test-command",
+            DEMOCEXT_TEST,
+            "--json",
+        ]);
+        for (option, key) in [
+            ("--image-x86_64", "WW_IMAGE_BUILD_AMD64_REF"),
+            ("--image-i686", "WW_IMAGE_BUILD_I386_REF"),
+        ] {
+            args.push(option.to_owned());
+            args.push(bed(key));
+        }
+        args.push("--test-image".to_owned());
+        args.push(format!("x86_64={}", bed("WW_IMAGE_RUNTIME_AMD64_REF")));
+        args.push("--test-image".to_owned());
+        args.push(format!("i686={}", bed("WW_IMAGE_RUNTIME_I386_REF")));
+        args.extend(network_args());
+        args.push("--cache-dir".to_owned());
+        args.push(root.join("cache").display().to_string());
+        let output = ww().args(&args).output().expect("wheelwright");
+        Built { out, output }
+    })
+}
+
+fn manifest(dir: &Path) -> Value {
+    let text = fs_err::read_to_string(dir.join(".wheelwright/results.json")).expect("manifest");
+    serde_json::from_str(&text).expect("manifest JSON")
+}
+
+fn sha256_file(path: &Path) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(fs_err::read(path).expect("read"))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The example project's own suite passes on its repaired wheels in the clean runtime images
+/// (no compiler, no libdemo): one extra container per architecture, i686 under linux32, both
+/// CPython 3.9 and PyPy 3.7 (found at the same /opt/python layout there); the results manifest
+/// records every wheel as passed with its sha256, and every container is gone afterwards.
+#[test]
+fn build_tests_democext_in_the_runtime_images() {
+    let built = democext_built();
+    let output = &built.output;
+    assert!(output.status.success(), "{}", describe(output));
+    let result = json(output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let builds = result["builds"].as_array().expect("builds");
+    let ids: Vec<&str> = builds
+        .iter()
+        .map(|b| b["identifier"].as_str().expect("id"))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "cp39-manylinux_x86_64",
+            "pp37-manylinux_x86_64",
+            "cp39-manylinux_i686",
+            "pp37-manylinux_i686"
+        ]
+    );
+    let manifest = manifest(&built.out);
+    for b in builds {
+        let id = b["identifier"].as_str().expect("id");
+        let test = &b["test"];
+        assert_eq!(test["status"], "passed", "{id}: {test}");
+        let runtime = if id.ends_with("i686") {
+            bed("WW_IMAGE_RUNTIME_I386_REF")
+        } else {
+            bed("WW_IMAGE_RUNTIME_AMD64_REF")
+        };
+        assert_eq!(test["image"].as_str(), Some(runtime.as_str()), "{id}");
+        let dir = if id.starts_with("cp39") {
+            "cp39-cp39"
+        } else {
+            "pp37-pypy37_pp73"
+        };
+        assert_eq!(
+            test["python"].as_str(),
+            Some(format!("/opt/python/{dir}/bin/python").as_str()),
+            "{id}"
+        );
+        let log_path = PathBuf::from(test["log"].as_str().expect("log"));
+        assert_eq!(
+            log_path,
+            built.out.join(format!("logs/test-{id}.log")),
+            "{id}"
+        );
+        let text = fs_err::read_to_string(&log_path).expect("test log");
+        assert!(
+            text.contains("Ran 5 tests") && text.contains("\nOK"),
+            "{id}: {text}"
+        );
+        assert!(text.contains("test-command: test ! -e"), "{id}: {text}");
+        // i686 tests run under linux32 (`podman exec` does not use the image's entrypoint).
+        let machine = if id.ends_with("i686") { "i686" } else { "x86_64" };
+        assert!(text.contains(&format!("\nmachine {machine}\n")), "{id}: {text}");
+        let wheel = b["wheel"].as_str().expect("wheel");
+        let entry = &manifest["wheels"][wheel];
+        assert_eq!(entry["state"], "passed", "{id}: {manifest}");
+        assert_eq!(entry["identifiers"][id]["state"], "passed", "{id}");
+        assert_eq!(
+            entry["sha256"].as_str(),
+            Some(sha256_file(&built.out.join(wheel)).as_str()),
+            "{id}"
+        );
+    }
+    let table: Vec<&str> = stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("identifier "))
+        .collect();
+    assert!(table[0].ends_with(" test"), "{stderr}");
+    assert_eq!(
+        table.iter().filter(|l| l.contains(" passed ")).count(),
+        4,
+        "{stderr}"
+    );
+    let test_containers = announced_test_containers(&stderr);
+    assert_eq!(test_containers.len(), 2, "{stderr}");
+    let mut names: Vec<String> = result["containers"]
+        .as_array()
+        .expect("containers")
+        .iter()
+        .map(|c| c["name"].as_str().expect("name").to_owned())
+        .collect();
+    names.extend(test_containers);
+    assert_containers_gone(&names);
+}
+
+/// Isolation: the srcleak suite passes when run from its project directory (the control: the
+/// source tree is imported), but its wheel lacks `srcleak.source_only`, so under wheelwright —
+/// which runs the test command from a directory outside the project, in the build container
+/// here — it must fail. The failure exits 1 with the last lines in the summary, the wheel stays
+/// in the output directory, the manifest marks it failed, and `publish` refuses it unless
+/// `--force`.
+#[test]
+fn a_test_that_imports_the_source_tree_fails_and_publish_refuses_the_wheel() {
+    let control = Command::new("python3")
+        .args(["-m", "unittest", "discover", "-s", "tests"])
+        .current_dir(project("srcleak"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("python3");
+    assert!(
+        control.status.success(),
+        "the control run from the source tree must pass: {}",
+        describe(&control)
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("wheelhouse");
+    let mut args = strings(&[
+        "build",
+        project("srcleak").to_str().expect("utf-8"),
+        "-o",
+        out.to_str().expect("utf-8"),
+        "--engine",
+        "podman",
+        "--only",
+        "cp39-manylinux_x86_64",
+        "--pull",
+        "never",
+        "--build-frontend",
+        "pip",
+        "--test-command",
+        "python -m unittest discover -s {project}/tests",
+        "--json",
+    ]);
+    args.push("--image-x86_64".to_owned());
+    args.push(bed("WW_IMAGE_BUILD_AMD64_REF"));
+    args.extend(network_args());
+    let output = ww().args(&args).output().expect("wheelwright");
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let result = json(&output);
+    let build = &result["builds"][0];
+    assert_eq!(build["status"], "failed", "{build}");
+    assert_eq!(build["test"]["status"], "failed", "{build}");
+    assert_eq!(
+        build["test"]["message"],
+        "test-command failed (exit status: 1)",
+        "{build}"
+    );
+    let wheel = build["wheel"].as_str().expect("the wheel is kept");
+    let wheel_path = out.join(wheel);
+    assert!(wheel_path.is_file());
+    // The premise: the wheel does not carry the source-only package.
+    let archive = zip::ZipArchive::new(fs_err::File::open(&wheel_path).expect("wheel"))
+        .expect("zip");
+    assert!(
+        archive
+            .file_names()
+            .all(|n| !n.expect("entry name").contains("source_only")),
+        "the fixture's wheel must not contain srcleak/source_only"
+    );
+    // The summary shows the failure with its last lines.
+    let summary = stderr
+        .split("cp39-manylinux_x86_64 test FAILED: test-command failed (exit status: 1)")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no failure summary:\n{stderr}"));
+    assert!(summary.contains("last lines:"), "{stderr}");
+    assert!(
+        summary.contains("No module named 'srcleak.source_only'"),
+        "{stderr}"
+    );
+    assert!(summary.contains("FAILED (errors=1)"), "{stderr}");
+    assert!(stderr.contains("error: 1 of 1 builds failed"), "{stderr}");
+    let manifest = manifest(&out);
+    assert_eq!(manifest["wheels"][wheel]["state"], "failed", "{manifest}");
+
+    // publish refuses it (dry run: nothing is contacted either way) ...
+    let home = dir.path().join("home");
+    fs_err::create_dir_all(&home).expect("home");
+    let publish = |extra: &[&str]| {
+        let mut cmd = crate::publish_support::publish_cmd(&home);
+        cmd.arg(&out).args(["--dry-run", "--json"]).args(extra);
+        crate::publish_support::run(&mut cmd)
+    };
+    let (refused, text) = publish(&[]);
+    assert_eq!(refused.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!(
+            "`{wheel}`: tests failed (cp39-manylinux_x86_64: test-command failed (exit status: 1); recorded in `"
+        ))
+            && text.contains("1 wheel did not pass its tests; nothing was uploaded")
+            && text.contains("--force"),
+        "{text}"
+    );
+    assert!(refused.stdout.is_empty(), "{text}");
+    // ... unless forced.
+    let (forced, text) = publish(&["--force"]);
+    assert!(forced.status.success(), "{text}");
+    assert!(text.contains("publishing anyway (--force)"), "{text}");
+    let listed: Value = serde_json::from_slice(&forced.stdout).expect("json");
+    assert_eq!(listed["files"][0]["result"], "would-upload", "{listed}");
+}
+
+/// `wheelwright test` on the democext wheelhouse in the runtime images: each interpreter gets the
+/// wheel pip would choose (its own Python and architecture among the four), and the suite
+/// passes; then the same wheels served by a local pypiserver are tested with `--index`, pip
+/// choosing the file, in a container; a pure wheel from the same index is tested on the host.
+/// A requirement the index lacks and an unreachable index end with a clear message in bounded
+/// time.
+#[test]
+fn wheelwright_test_local_wheels_and_a_local_index() {
+    let built = democext_built();
+    assert!(built.output.status.success(), "{}", describe(&built.output));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let runtime_images = [
+        format!("--image=x86_64={}", bed("WW_IMAGE_RUNTIME_AMD64_REF")),
+        format!("--image=i686={}", bed("WW_IMAGE_RUNTIME_I386_REF")),
+    ];
+
+    // Local wheels: the directory with all four; the architectures come from the wheels.
+    let logs = dir.path().join("logs-local");
+    let output = ww()
+        .arg("test")
+        .arg(&built.out)
+        .args(&runtime_images)
+        .args(["--engine", "podman", "--pull", "never", "--container-arg=--network=none"])
+        .args(["--test-command", DEMOCEXT_TEST])
+        .arg("--project")
+        .arg(project("democext"))
+        .arg("--log-dir")
+        .arg(&logs)
+        .arg("--json")
+        .output()
+        .expect("wheelwright");
+    assert!(output.status.success(), "{}", describe(&output));
+    let result = json(&output);
+    let mut got: Vec<(String, String, String)> = result["tests"]
+        .as_array()
+        .expect("tests")
+        .iter()
+        .map(|t| {
+            (
+                t["identifier"].as_str().expect("id").to_owned(),
+                t["status"].as_str().expect("status").to_owned(),
+                t["wheel"].as_str().expect("wheel").to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut wheels: Vec<String> = fs_err::read_dir(&built.out)
+        .expect("wheelhouse")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".whl"))
+        .collect();
+    wheels.sort();
+    let wheel_for = |python: &str, arch: &str| {
+        wheels
+            .iter()
+            .find(|w| w.contains(&format!("-{python}-")) && w.ends_with(&format!("_{arch}.whl")))
+            .unwrap_or_else(|| panic!("no {python} {arch} wheel in {wheels:?}"))
+            .clone()
+    };
+    let mut expected: Vec<(String, String, String)> = [
+        ("cp39-manylinux_i686", "cp39", "i686"),
+        ("cp39-manylinux_x86_64", "cp39", "x86_64"),
+        ("pp37-manylinux_i686", "pp37", "i686"),
+        ("pp37-manylinux_x86_64", "pp37", "x86_64"),
+    ]
+    .iter()
+    .map(|(id, py, arch)| ((*id).to_owned(), "passed".to_owned(), wheel_for(py, arch)))
+    .collect();
+    expected.sort();
+    assert_eq!(got, expected, "{}", describe(&output));
+    assert!(logs.join("test-pp37-manylinux_i686.log").is_file());
+
+    // A local index holding the same wheels and a pure one.
+    let server = start_pypiserver(dir.path());
+    for wheel in &wheels {
+        fs_err::copy(built.out.join(wheel), server.packages.join(wheel)).expect("copy");
+    }
+    let pure = make_wheel(&server.packages, "wwpure", "1.0", 1000, 7);
+    let pure_name = pure.file_name().expect("name").to_string_lossy().into_owned();
+
+    // In a container (x86_64): pip chooses among the four files.
+    let output = ww()
+        .args(["test", "--index", &server.simple_url(), "democext==0.1.0"])
+        .arg(&runtime_images[0])
+        .args(["--engine", "podman", "--pull", "never", "--container-arg=--network=host"])
+        .args(["--test-command", DEMOCEXT_TEST])
+        .arg("--project")
+        .arg(project("democext"))
+        .arg("--log-dir")
+        .arg(dir.path().join("logs-index"))
+        .arg("--json")
+        .output()
+        .expect("wheelwright");
+    assert!(output.status.success(), "{}", describe(&output));
+    let result = json(&output);
+    assert_eq!(result["index"].as_str(), Some(server.simple_url().as_str()));
+    let tests = result["tests"].as_array().expect("tests");
+    assert_eq!(tests.len(), 2, "{result}");
+    for t in tests {
+        let id = t["identifier"].as_str().expect("id");
+        let python = &id[..4];
+        assert_eq!(t["status"], "passed", "{t}");
+        assert_eq!(t["spec"], "democext==0.1.0");
+        assert_eq!(
+            t["wheel"].as_str(),
+            Some(wheel_for(python, "x86_64").as_str()),
+            "pip's choice for {id}"
+        );
+    }
+
+    // On the host, with its own Python.
+    let python = crate::common::run_ok(Command::new("sh").args(["-c", "command -v python3"]));
+    let python = String::from_utf8_lossy(&python.stdout).trim().to_owned();
+    let output = ww()
+        .args(["test", "--index", &server.simple_url(), "wwpure"])
+        .args(["--engine", "host", "--python", &python])
+        .args([
+            "--test-command",
+            "python -c 'import sys, wwpure; assert wwpure.X == 1; assert sys.prefix != sys.base_prefix'",
+        ])
+        .arg("--log-dir")
+        .arg(dir.path().join("logs-host"))
+        .arg("--json")
+        .output()
+        .expect("wheelwright");
+    assert!(output.status.success(), "{}", describe(&output));
+    let result = json(&output);
+    assert_eq!(result["engine"], "host");
+    assert_eq!(result["tests"][0]["status"], "passed", "{result}");
+    assert_eq!(result["tests"][0]["wheel"].as_str(), Some(pure_name.as_str()));
+
+    // A requirement the index lacks, and an index nobody serves: one clear line each, exit 1,
+    // in bounded time (pip is told to retry once).
+    let closed = format!("http://127.0.0.1:{}/simple/", free_port());
+    for (index, spec, needle) in [
+        (
+            server.simple_url(),
+            "wwpure==9.9",
+            format!(
+                "index `{}` has no wheel for `wwpure==9.9` that this interpreter can install (versions there: 1.0)",
+                server.simple_url()
+            ),
+        ),
+        (
+            closed.clone(),
+            "wwpure",
+            format!("index `{closed}` is unreachable from the test environment: "),
+        ),
+    ] {
+        let child = ww()
+            .args(["test", "--index", &index, spec])
+            .args(["--engine", "host", "--python", &python])
+            .args(["--test-command", "python -c pass"])
+            .arg("--log-dir")
+            .arg(dir.path().join("logs-bad"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("wheelwright");
+        let (output, text) = wait_bounded(child, Duration::from_secs(180), "wheelwright test --index");
+        assert_eq!(output.status.code(), Some(1), "{text}");
+        assert!(text.contains(&needle), "{needle}\n{text}");
+        assert!(text.contains("error: 1 of 1 tests failed"), "{text}");
+    }
+}
+
+/// Wheels that no interpreter can install: CPython 3.9 wheels against the host's Python (a
+/// different version) and i686 wheels in the x86_64 runtime image. The message lists every
+/// wheel with its tags and every interpreter with what it supports; exit 1, nothing tested.
+#[test]
+fn wheels_no_interpreter_can_install_are_explained() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Only the names matter: nothing is installed when nothing matches.
+    let names = [
+        "demo-1.0-cp27-cp27mu-manylinux1_x86_64.whl",
+        "demo-1.0-cp39-cp39-manylinux_2_17_i686.whl",
+    ];
+    for name in names {
+        fs_err::write(dir.path().join(name), b"not installed").expect("write");
+    }
+    let output = ww()
+        .arg("test")
+        .arg(dir.path())
+        .args(["--engine", "host", "--python", "python3"])
+        .args(["--test-command", "python -c pass"])
+        .arg("--log-dir")
+        .arg(dir.path().join("logs"))
+        .output()
+        .expect("wheelwright");
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error: none of the 2 wheels can be installed by any interpreter here:"),
+        "{stderr}"
+    );
+    for name in names {
+        assert!(stderr.contains(&format!("`{name}` (tags ")), "{stderr}");
+    }
+    assert!(
+        stderr.contains("interpreters:\n  cp3") && stderr.contains("`python3` in `host` supports `cp3"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("logs").exists(), "nothing was tested");
+
+    // i686 wheels for an x86_64 image.
+    let output = ww()
+        .arg("test")
+        .arg(dir.path().join(names[1]))
+        .arg(format!("--image={}", bed("WW_IMAGE_RUNTIME_AMD64_REF")))
+        .args(["--arch", "x86_64", "--engine", "podman", "--pull", "never"])
+        .args(["--container-arg=--network=none", "--test-command", "python -c pass"])
+        .arg("--log-dir")
+        .arg(dir.path().join("logs"))
+        .output()
+        .expect("wheelwright");
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error: the wheel cannot be installed by any interpreter here:")
+            && stderr.contains("cp39-manylinux_x86_64 `/opt/python/cp39-cp39/bin/python`")
+            && stderr.contains("pp37-manylinux_x86_64 `/opt/python/pp37-pypy37_pp73/bin/python`")
+            && stderr.contains("hint: test i686 wheels with --arch i686"),
+        "{stderr}"
+    );
+}
+
+/// A test command that hangs is killed after `--test-timeout` (per step; 20 s leaves room for
+/// creating the environment on a busy machine) with its whole process tree and
+/// reported as timed out; on GitHub Actions the test is a log group, the failure an error
+/// annotation and the table goes to the job summary.
+#[test]
+fn a_hanging_test_is_killed_and_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wheel = make_wheel(dir.path(), "wwhang", "1.0", 100, 3);
+    let marker = format!("ww-hang-{}", std::process::id());
+    let summary = dir.path().join("summary.md");
+    let child = ww()
+        .arg("test")
+        .arg(&wheel)
+        .args(["--engine", "host", "--python", "python3", "--test-timeout", "20"])
+        .args([
+            "--test-command",
+            &format!("python -c 'import time; time.sleep(3600)' {marker} & sleep 3600; wait"),
+        ])
+        .arg("--log-dir")
+        .arg(dir.path().join("logs"))
+        .arg("--json")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("wheelwright");
+    let (output, text) = wait_bounded(child, Duration::from_secs(120), "wheelwright test");
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    let result = json(&output);
+    let test = &result["tests"][0];
+    assert_eq!(test["status"], "failed", "{test}");
+    assert_eq!(test["timed_out"], true, "{test}");
+    assert_eq!(
+        test["message"],
+        "timed out after 20s in test-command (test-timeout): killed"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("::group::test cp3"), "{stderr}");
+    assert!(stderr.contains("::endgroup::"), "{stderr}");
+    assert!(
+        stderr.contains("::error title=wheelwright test%3A cp3") && stderr.contains("TIMED OUT::"),
+        "{stderr}"
+    );
+    let md = fs_err::read_to_string(&summary).expect("summary");
+    assert!(
+        md.contains("### wheelwright test") && md.contains("❌ TIMED OUT: timed out after 20s"),
+        "{md}"
+    );
+    // Nothing of the test is left running.
+    std::thread::sleep(Duration::from_millis(300));
+    for entry in fs_err::read_dir("/proc").expect("proc").flatten() {
+        if entry.file_name().to_string_lossy().parse::<u32>().is_err() {
+            continue;
+        }
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        let state = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
+        assert!(
+            !cmdline.contains(&marker) || state.contains("State:\tZ"),
+            "a process of the hanging test survived: {cmdline}"
+        );
+    }
+    log(&format!("hang test: {}", test["seconds"]));
+}
