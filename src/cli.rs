@@ -267,7 +267,12 @@ pub struct BuildArgs {
     pub test: TestStageArgs,
 
     /// Identifiers built but not tested (same syntax as --build).
-    #[arg(long, value_name = "SELECTOR", default_value = "", help_heading = "Testing")]
+    #[arg(
+        long,
+        value_name = "SELECTOR",
+        default_value = "",
+        help_heading = "Testing"
+    )]
     pub test_skip: String,
 
     /// Test in this image instead of the build image: `IMAGE` for every architecture or

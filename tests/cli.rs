@@ -10,6 +10,8 @@ use sha2::Digest as _;
 
 #[path = "cli/check.rs"]
 mod check;
+#[path = "cli/testing.rs"]
+mod testing;
 
 fn wheelwright() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_wheelwright"));

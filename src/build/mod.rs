@@ -610,6 +610,29 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         });
     }
 
+    // Test images are checked (and pulled) before anything is written.
+    let tests = crate::testing::stage::BuildStage::new(
+        &options.test,
+        crate::testing::stage::StageSetup {
+            engine: engine.clone(),
+            cache_mounts: mounts
+                .iter()
+                .filter(|m| {
+                    m.target
+                        .starts_with(&format!("{CONTAINER_WORK_ROOT}/cache/"))
+                })
+                .cloned()
+                .collect(),
+            container_args: options.container_args.clone(),
+            pull: options.pull,
+            archs: targets.iter().map(|t| t.container.arch()).collect(),
+            project: &project,
+            output_dir: &output_dir,
+            logs_dir: &logs_dir,
+            environment: options.environment.clone(),
+        },
+    )
+    .map_err(BuildError::Input)?;
     fs_err::create_dir_all(&logs_dir).map_err(io_error(format!(
         "cannot create the output directory `{}`",
         options.output_dir.display()
@@ -632,25 +655,6 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         }
     }
     let workers = jobs.min(tasks.len());
-    let tests = crate::testing::stage::BuildStage::new(
-        &options.test,
-        crate::testing::stage::StageSetup {
-            engine: engine.clone(),
-            cache_mounts: mounts
-                .iter()
-                .filter(|m| m.target.starts_with(&format!("{CONTAINER_WORK_ROOT}/cache/")))
-                .cloned()
-                .collect(),
-            container_args: options.container_args.clone(),
-            pull: options.pull,
-            archs: targets.iter().map(|t| t.container.arch()).collect(),
-            project: &project,
-            output_dir: &output_dir,
-            logs_dir: &logs_dir,
-            environment: options.environment.clone(),
-        },
-    )
-    .map_err(BuildError::Input)?;
     let run = Run {
         options,
         project,

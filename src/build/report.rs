@@ -131,7 +131,10 @@ impl BuildOutcome {
                     } else {
                         format!("{:.1}s", b.seconds)
                     },
-                    b.test.as_ref().map(crate::testing::TestReport::cell).unwrap_or_default(),
+                    b.test
+                        .as_ref()
+                        .map(crate::testing::TestReport::cell)
+                        .unwrap_or_default(),
                 ]
             })
             .collect();
@@ -246,10 +249,7 @@ mod tests {
                 BuildResult {
                     test: Some(crate::testing::TestReport {
                         seconds: 2.52,
-                        ..crate::testing::TestReport::not_run(
-                            crate::testing::TestState::Passed,
-                            "",
-                        )
+                        ..crate::testing::TestReport::not_run(crate::testing::TestState::Passed, "")
                     }),
                     ..result(
                         "cp39-manylinux_x86_64",

@@ -140,15 +140,22 @@ pub fn run(args: &BuildArgs) -> Result<ExitCode> {
                 test.message.clone().unwrap_or_default()
             );
             if let Some(log) = &test.log {
-                text.push_str(&format!("
-  log: {}", log.display()));
+                text.push_str(&format!(
+                    "
+  log: {}",
+                    log.display()
+                ));
             }
             if !test.tail.is_empty() {
-                text.push_str("
-  last lines:");
+                text.push_str(
+                    "
+  last lines:",
+                );
                 for line in &test.tail {
-                    text.push_str(&format!("
-  | {line}"));
+                    text.push_str(&format!(
+                        "
+  | {line}"
+                    ));
                 }
             }
             ui::message(&text);

@@ -8,8 +8,8 @@ use anyhow::{Result, anyhow, bail};
 
 use crate::cli::{TestArgs, TestStageArgs};
 use crate::config::archs::{Archs, host_arch};
-use crate::testing::standalone::{self, Source, StandaloneOptions};
 use crate::testing::TestOptions;
+use crate::testing::standalone::{self, Source, StandaloneOptions};
 use crate::ui;
 
 /// The test settings of a command line (images and `test-skip` are the caller's).
@@ -18,10 +18,11 @@ pub fn test_options(args: &TestStageArgs) -> Result<TestOptions> {
     let mut sources = Vec::new();
     for value in &args.test_sources {
         sources.extend(
-            shlex::split(value).ok_or_else(|| anyhow!("--test-sources `{value}`: unbalanced quotes"))?,
+            shlex::split(value)
+                .ok_or_else(|| anyhow!("--test-sources `{value}`: unbalanced quotes"))?,
         );
     }
-    Ok(TestOptions {
+    let options = TestOptions {
         command: text(&args.test_command),
         requires: args
             .test_requires
@@ -38,7 +39,9 @@ pub fn test_options(args: &TestStageArgs) -> Result<TestOptions> {
         before_test: text(&args.before_test),
         timeout: Duration::from_secs(args.test_timeout),
         ..TestOptions::default()
-    })
+    };
+    options.check_sources().map_err(|e| anyhow!(e))?;
+    Ok(options)
 }
 
 fn key_value(option: &str, text: &str) -> Result<(String, String)> {
@@ -116,10 +119,7 @@ pub fn run(args: &TestArgs) -> Result<ExitCode> {
     }
     let failed = outcome.failed();
     if failed > 0 {
-        ui::error(&format!(
-            "{failed} of {} tests failed",
-            outcome.tests.len()
-        ));
+        ui::error(&format!("{failed} of {} tests failed", outcome.tests.len()));
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)

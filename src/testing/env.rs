@@ -176,7 +176,13 @@ mod tests {
     #[test]
     fn interpreters_on_path_are_listed() {
         let dir = tempfile::tempdir().expect("tempdir");
-        for name in ["python3", "python3.9", "python3.9-config", "pypy3", "python2"] {
+        for name in [
+            "python3",
+            "python3.9",
+            "python3.9-config",
+            "pypy3",
+            "python2",
+        ] {
             let path = dir.path().join(name);
             std::fs::write(&path, "#!/bin/sh\n").expect("write");
             std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
@@ -201,7 +207,10 @@ mod tests {
             &[("PIP_CACHE_DIR".to_owned(), "/w/cache/pip dir".to_owned())],
             &[("PATH".to_owned(), "/opt/x/bin:$PATH".to_owned())],
         );
-        assert!(text.contains("export PIP_CACHE_DIR='/w/cache/pip dir'\n"), "{text}");
+        assert!(
+            text.contains("export PIP_CACHE_DIR='/w/cache/pip dir'\n"),
+            "{text}"
+        );
         assert!(text.ends_with("export PATH=/opt/x/bin:$PATH\n"), "{text}");
     }
 }

@@ -40,7 +40,10 @@ impl TestState {
     /// Whether `publish` refuses a wheel in this state (without `--force`).
     #[must_use]
     pub fn blocks_publish(self) -> bool {
-        matches!(self, TestState::Pending | TestState::Error | TestState::Failed)
+        matches!(
+            self,
+            TestState::Pending | TestState::Error | TestState::Failed
+        )
     }
 
     /// Ex) `failed`
@@ -288,7 +291,12 @@ mod tests {
     #[test]
     fn the_worst_identifier_decides_and_new_content_resets() {
         let mut m = Manifest::default();
-        m.record("a.whl", "h1", "cp39-manylinux_x86_64", rec(TestState::Passed, None));
+        m.record(
+            "a.whl",
+            "h1",
+            "cp39-manylinux_x86_64",
+            rec(TestState::Passed, None),
+        );
         m.record(
             "a.whl",
             "h1",
@@ -303,7 +311,12 @@ mod tests {
             rec(TestState::Passed, None),
         );
         assert_eq!(m.wheels["a.whl"].state, TestState::Passed);
-        m.record("a.whl", "h2", "cp39-manylinux_x86_64", rec(TestState::Error, None));
+        m.record(
+            "a.whl",
+            "h2",
+            "cp39-manylinux_x86_64",
+            rec(TestState::Error, None),
+        );
         assert_eq!(m.wheels["a.whl"].identifiers.len(), 1);
         assert_eq!(m.wheels["a.whl"].state, TestState::Error);
         assert!(m.lookup("a.whl", "h1").is_none());
@@ -318,16 +331,16 @@ mod tests {
         std::fs::write(&wheel, b"wheel bytes").expect("write");
         let sha = sha256_file(&wheel).expect("hash");
         assert_eq!(sha.len(), 64);
-        assert_eq!(
-            publish_blocker(&wheel, &sha).expect("no manifest"),
-            None
-        );
+        assert_eq!(publish_blocker(&wheel, &sha).expect("no manifest"), None);
         let mut m = Manifest::default();
         m.record(
             "demo-1-py3-none-any.whl",
             &sha,
             "cp39-manylinux_x86_64",
-            rec(TestState::Failed, Some("test-command failed (exit status: 1)")),
+            rec(
+                TestState::Failed,
+                Some("test-command failed (exit status: 1)"),
+            ),
         );
         write(dir.path(), &m).expect("write");
         assert_eq!(read(dir.path()).expect("read"), Some(m.clone()));
@@ -344,7 +357,10 @@ mod tests {
             "{why}"
         );
         // Other content: the entry is stale.
-        assert_eq!(publish_blocker(&wheel, "0".repeat(64).as_str()).expect("read"), None);
+        assert_eq!(
+            publish_blocker(&wheel, "0".repeat(64).as_str()).expect("read"),
+            None
+        );
         // Passed and skipped wheels are publishable.
         m.record(
             "demo-1-py3-none-any.whl",
@@ -363,7 +379,8 @@ mod tests {
         std::fs::write(path_in(dir.path()), "{").expect("write");
         let err = read(dir.path()).expect_err("malformed");
         assert!(
-            err.to_string().contains("is not a wheelwright results manifest"),
+            err.to_string()
+                .contains("is not a wheelwright results manifest"),
             "{err}"
         );
     }

@@ -73,7 +73,8 @@ impl Default for TestOptions {
             extras: Vec::new(),
             sources: Vec::new(),
             before_test: None,
-            skip: Selector::parse("").unwrap_or_else(|_| unreachable!("the empty selector compiles")),
+            skip: Selector::parse("")
+                .unwrap_or_else(|_| unreachable!("the empty selector compiles")),
             image: None,
             images: BTreeMap::new(),
             timeout: DEFAULT_TIMEOUT,
@@ -85,7 +86,9 @@ impl TestOptions {
     /// Whether there is a test to run.
     #[must_use]
     pub fn enabled(&self) -> bool {
-        self.command.as_deref().is_some_and(|c| !c.trim().is_empty())
+        self.command
+            .as_deref()
+            .is_some_and(|c| !c.trim().is_empty())
     }
 
     /// The test image of `arch`, if one is set.
@@ -207,7 +210,9 @@ mod tests {
         options.command = Some("pytest".to_owned());
         assert!(options.enabled());
         options.image = Some("all".to_owned());
-        options.images.insert(ElfArch::I686, "i686-image".to_owned());
+        options
+            .images
+            .insert(ElfArch::I686, "i686-image".to_owned());
         assert_eq!(options.image_for(ElfArch::X86_64), Some("all"));
         assert_eq!(options.image_for(ElfArch::I686), Some("i686-image"));
         options.sources = vec!["tests".to_owned(), "data/x.txt".to_owned()];

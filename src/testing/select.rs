@@ -67,7 +67,12 @@ impl SupportedTags {
     pub fn parse(text: &str) -> Self {
         let mut rank = HashMap::new();
         let mut first = None;
-        for (i, tag) in text.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+        for (i, tag) in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .enumerate()
+        {
             if first.is_none() {
                 first = Some(tag.to_owned());
             }
@@ -91,7 +96,12 @@ impl SupportedTags {
     /// The rank of the best of `wheel`'s tags (lower is better); `None` when not installable.
     #[must_use]
     pub fn rank(&self, wheel: &LocalWheel) -> Option<usize> {
-        wheel.tags().iter().filter_map(|t| self.rank.get(t)).min().copied()
+        wheel
+            .tags()
+            .iter()
+            .filter_map(|t| self.rank.get(t))
+            .min()
+            .copied()
     }
 }
 
@@ -108,7 +118,9 @@ pub struct Choice {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SelectError {
     /// Two versions of one project rank equally for an interpreter and cannot be ordered.
-    #[error("`{first}` and `{second}` are different builds of `{project}` that pip could choose between; test one at a time")]
+    #[error(
+        "`{first}` and `{second}` are different builds of `{project}` that pip could choose between; test one at a time"
+    )]
     Ambiguous {
         /// The project.
         project: String,
@@ -120,7 +132,10 @@ pub enum SelectError {
 }
 
 fn compare_versions(a: &str, b: &str) -> Ordering {
-    match (pep440_rs::Version::from_str(a), pep440_rs::Version::from_str(b)) {
+    match (
+        pep440_rs::Version::from_str(a),
+        pep440_rs::Version::from_str(b),
+    ) {
         (Ok(a), Ok(b)) => a.cmp(&b),
         _ => a.cmp(b),
     }
@@ -185,10 +200,7 @@ fn build_number(filename: &WheelFilename) -> (u64, String) {
         return (0, String::new());
     };
     let digits: String = tag.chars().take_while(char::is_ascii_digit).collect();
-    (
-        digits.parse().unwrap_or(0),
-        tag[digits.len()..].to_owned(),
-    )
+    (digits.parse().unwrap_or(0), tag[digits.len()..].to_owned())
 }
 
 #[cfg(test)]
@@ -285,13 +297,19 @@ mod tests {
             wheel("demo-1.0-py2.py3-none-any.whl"),
         ];
         let err = choose(&wheels, &[cp39_x86_64()]).expect_err("ambiguous");
-        assert!(err.to_string().contains("pip could choose between"), "{err}");
+        assert!(
+            err.to_string().contains("pip could choose between"),
+            "{err}"
+        );
         // Build tags order otherwise equal wheels.
         let wheels = [
             wheel("demo-1.0-1-py3-none-any.whl"),
             wheel("demo-1.0-2-py3-none-any.whl"),
         ];
-        assert_eq!(choose(&wheels, &[cp39_x86_64()]).expect("choice")[0].wheel, 1);
+        assert_eq!(
+            choose(&wheels, &[cp39_x86_64()]).expect("choice")[0].wheel,
+            1
+        );
     }
 
     #[test]
@@ -301,7 +319,11 @@ mod tests {
             .args(["-c", SYS_TAGS_CODE])
             .output()
             .expect("python3");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let tags = SupportedTags::parse(&String::from_utf8_lossy(&out.stdout));
         assert!(tags.best().is_some_and(|t| t.starts_with("cp3")));
         assert!(tags.rank(&wheel("x-1-py3-none-any.whl")).is_some());

@@ -224,11 +224,7 @@ impl Session<'_> {
         report
     }
 
-    fn steps(
-        &self,
-        log: &Log,
-        report: &mut TestReport,
-    ) -> Result<(), (TestState, String)> {
+    fn steps(&self, log: &Log, report: &mut TestReport) -> Result<(), (TestState, String)> {
         let timeout = |step: &str| {
             (
                 TestState::Failed,
@@ -295,7 +291,13 @@ impl Session<'_> {
             venv = q(&venv),
             shown = self.python.replace('\'', ""),
         );
-        let end = self.step("create the virtual environment", &self.python, &script, sink, log);
+        let end = self.step(
+            "create the virtual environment",
+            &self.python,
+            &script,
+            sink,
+            log,
+        );
         check(end, "creating the virtual environment", TestState::Error)?;
 
         let wheel_path = match &self.install {
@@ -347,7 +349,12 @@ impl Session<'_> {
         };
 
         // 3. before-test.
-        if let Some(hook) = self.options.before_test.as_deref().filter(|h| !h.trim().is_empty()) {
+        if let Some(hook) = self
+            .options
+            .before_test
+            .as_deref()
+            .filter(|h| !h.trim().is_empty())
+        {
             let hook = placeholders(hook, &project, &wheel_path);
             let script = format!("{}{hook}\n", self.prelude());
             let end = self.step("before-test", &hook, &script, sink, log);
@@ -453,7 +460,10 @@ fn index_failure(url: &str, spec: &str, lines: &[String]) -> String {
     {
         let versions = lines
             .iter()
-            .find_map(|l| l.split_once("(from versions: ").map(|(_, v)| v.trim_end_matches(')').to_owned()))
+            .find_map(|l| {
+                l.split_once("(from versions: ")
+                    .map(|(_, v)| v.trim_end_matches(')').to_owned())
+            })
             .unwrap_or_else(|| "none".to_owned());
         return format!(
             "index `{url}` has no wheel for `{spec}` that this interpreter can install (versions there: {versions})"
@@ -540,7 +550,11 @@ mod tests {
             .spawn()
             .expect("sh");
         let started = Instant::now();
-        while !pidfile.exists() || std::fs::read_to_string(&pidfile).unwrap_or_default().is_empty() {
+        while !pidfile.exists()
+            || std::fs::read_to_string(&pidfile)
+                .unwrap_or_default()
+                .is_empty()
+        {
             assert!(started.elapsed() < Duration::from_secs(10), "no pid file");
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -559,7 +573,8 @@ mod tests {
                     let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
                         continue;
                     };
-                    let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
+                    let status =
+                        std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
                     let ppid = status
                         .lines()
                         .find_map(|l| l.strip_prefix("PPid:"))
@@ -578,7 +593,11 @@ mod tests {
             .args(["-c", &kill_script(&pidfile.display().to_string())])
             .output()
             .expect("kill");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let status = child.wait().expect("wait");
         assert!(!status.success());
         // Every process of the tree is gone (zombies of reaped parents included).

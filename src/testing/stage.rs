@@ -133,7 +133,10 @@ impl BuildStage {
         let report = if !self.options.enabled() {
             None
         } else if self.options.skip.matches(&id) {
-            ui::message(&format!("[{id}] not tested: test-skip `{}` matches", self.options.skip.as_str()));
+            ui::message(&format!(
+                "[{id}] not tested: test-skip `{}` matches",
+                self.options.skip.as_str()
+            ));
             Some(TestReport::not_run(TestState::Skipped, "test-skip matches"))
         } else {
             if let Err(err) = self.record(&wheel, &path, &id, TestState::Pending, None, None) {
@@ -156,7 +159,11 @@ impl BuildStage {
                 result.status = Status::Failed;
                 result.error = Some(format!(
                     "test {}: {}",
-                    if report.status == TestState::Failed { "failed" } else { "could not run" },
+                    if report.status == TestState::Failed {
+                        "failed"
+                    } else {
+                        "could not run"
+                    },
                     report.message.clone().unwrap_or_default()
                 ));
             }
@@ -182,7 +189,16 @@ impl BuildStage {
         let Ok(mut manifest) = manifest.lock() else {
             return Err("the results manifest is unavailable (a worker panicked)".to_owned());
         };
-        manifest.record(wheel, &sha, id, IdentifierRecord { state, message, log });
+        manifest.record(
+            wheel,
+            &sha,
+            id,
+            IdentifierRecord {
+                state,
+                message,
+                log,
+            },
+        );
         manifest::write(&self.output_dir, &manifest)
             .map_err(|e| format!("cannot record the test result: {e}"))
     }
@@ -192,7 +208,9 @@ impl BuildStage {
         let image = self.images.get(&arch)?;
         let slot = self.envs.get(&arch)?;
         let Ok(mut slot) = slot.lock() else {
-            return Some(Err("the test environment is unavailable (a worker panicked)".to_owned()));
+            return Some(Err(
+                "the test environment is unavailable (a worker panicked)".to_owned(),
+            ));
         };
         if let Some(env) = slot.as_ref() {
             return Some(env.clone());
@@ -226,8 +244,12 @@ impl BuildStage {
         }
         let dest = format!("{}/project", env.container.work_root());
         env.container
-            .copy_in(&dest, &mut |out| filter.write_tar(&self.project, out).map(|_| ()))
-            .map_err(|e: EngineError| format!("cannot copy the project into the test image: {e}"))?;
+            .copy_in(&dest, &mut |out| {
+                filter.write_tar(&self.project, out).map(|_| ())
+            })
+            .map_err(|e: EngineError| {
+                format!("cannot copy the project into the test image: {e}")
+            })?;
         Ok(Arc::new(env))
     }
 
@@ -243,7 +265,8 @@ impl BuildStage {
                 );
             }
         };
-        let group = (ctx.live && github::on_actions()).then(|| github::Group::start(&format!("test {id}")));
+        let group =
+            (ctx.live && github::on_actions()).then(|| github::Group::start(&format!("test {id}")));
         if !ctx.live {
             ui::message(&format!("[{id}] testing"));
         }
@@ -264,7 +287,12 @@ impl BuildStage {
                             ctx.interpreter.identifier.python,
                             held.describe_pythons()
                         );
-                        return self.finish(id, &log, group, TestReport::not_run(TestState::Error, why));
+                        return self.finish(
+                            id,
+                            &log,
+                            group,
+                            TestReport::not_run(TestState::Error, why),
+                        );
                     }
                 }
             }
@@ -329,14 +357,22 @@ impl BuildStage {
                 let why = report.message.clone().unwrap_or_default();
                 ui::message(&format!(
                     "[{id}] test {}: {why}; log: {}",
-                    if report.status == TestState::Failed { "FAILED" } else { "ERROR" },
+                    if report.status == TestState::Failed {
+                        "FAILED"
+                    } else {
+                        "ERROR"
+                    },
                     log.path().display()
                 ));
                 github::annotation(
                     github::Level::Error,
                     Some(&format!("wheelwright build: {id} test failed")),
                     None,
-                    &format!("{why}; log: {}\n{}", log.path().display(), report.tail.join("\n")),
+                    &format!(
+                        "{why}; log: {}\n{}",
+                        log.path().display(),
+                        report.tail.join("\n")
+                    ),
                 );
             }
         }

@@ -191,7 +191,11 @@ impl StandaloneOutcome {
     #[must_use]
     pub fn failure_details(&self) -> String {
         let mut out = String::new();
-        for t in self.tests.iter().filter(|t| t.report.status != TestState::Passed) {
+        for t in self
+            .tests
+            .iter()
+            .filter(|t| t.report.status != TestState::Passed)
+        {
             let _ = writeln!(
                 out,
                 "\n{} {}: {}",
@@ -282,7 +286,10 @@ pub fn collect_wheels(paths: &[PathBuf]) -> Result<Vec<LocalWheel>, StandaloneEr
                 })
                 .collect();
             if found.is_empty() {
-                return Err(input(format!("no wheels (`*.whl`) in `{}`", path.display())));
+                return Err(input(format!(
+                    "no wheels (`*.whl`) in `{}`",
+                    path.display()
+                )));
             }
             found.sort();
             files.extend(found);
@@ -340,8 +347,9 @@ pub fn index_url(text: &str) -> Result<String, String> {
     if let Some(known) = crate::publish::endpoints::by_name(text.trim()) {
         return Ok(known.simple_url.to_owned());
     }
-    let url = reqwest::Url::parse(text.trim())
-        .map_err(|e| format!("`{text}` is not an index URL or a known index (pypi, testpypi): {e}"))?;
+    let url = reqwest::Url::parse(text.trim()).map_err(|e| {
+        format!("`{text}` is not an index URL or a known index (pypi, testpypi): {e}")
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("`{text}`: an index URL must be http or https"));
     }
@@ -365,14 +373,18 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
     options.test.check_sources().map_err(input)?;
     for (name, _) in &options.environment {
         if !valid_name(name) {
-            return Err(input(format!("--environment: `{name}` is not a valid variable name")));
+            return Err(input(format!(
+                "--environment: `{name}` is not a valid variable name"
+            )));
         }
     }
     let wheels = match &options.source {
         Source::Local(paths) => collect_wheels(paths)?,
         Source::Index { specs, .. } => {
             if specs.is_empty() {
-                return Err(input("--index needs at least one requirement (e.g. `NEURON==7.8.11.2`)"));
+                return Err(input(
+                    "--index needs at least one requirement (e.g. `NEURON==7.8.11.2`)",
+                ));
             }
             Vec::new()
         }
@@ -434,7 +446,11 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
     let mut mounts = Vec::new();
     let mut cache_env = Vec::new();
     if !host {
-        if let Some(root) = options.cache_dir.clone().or_else(crate::build::default_cache_dir) {
+        if let Some(root) = options
+            .cache_dir
+            .clone()
+            .or_else(crate::build::default_cache_dir)
+        {
             for (name, var) in [("pip", "PIP_CACHE_DIR"), ("uv", "UV_CACHE_DIR")] {
                 let dir = root.join(name);
                 fs_err::create_dir_all(&dir)
@@ -460,10 +476,13 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
         .collect();
 
     let needs_project = !options.test.sources.is_empty()
-        || [options.test.command.as_deref(), options.test.before_test.as_deref()]
-            .into_iter()
-            .flatten()
-            .any(|c| c.contains("{project}") || c.contains("{package}"));
+        || [
+            options.test.command.as_deref(),
+            options.test.before_test.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|c| c.contains("{project}") || c.contains("{package}"));
     let project = if needs_project {
         let dir = &options.project;
         if !dir.is_dir() {
@@ -490,7 +509,13 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
             engine.prepare_image(&image, *arch, options.pull)?;
             image
         };
-        let env = env::start(engine.as_ref(), &image, *arch, &mounts, &options.container_args)?;
+        let env = env::start(
+            engine.as_ref(),
+            &image,
+            *arch,
+            &mounts,
+            &options.container_args,
+        )?;
         let arch = if host {
             machine_arch(&env.probe.machine).unwrap_or(*arch)
         } else {
@@ -526,7 +551,11 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
             p.arch,
             if host { "work directory" } else { "container" },
             p.env.container.name(),
-            if host { String::new() } else { format!(" from `{}`", p.env.container.image()) },
+            if host {
+                String::new()
+            } else {
+                format!(" from `{}`", p.env.container.image())
+            },
             p.interpreters
                 .iter()
                 .map(|(id, python, tags)| format!(
@@ -560,10 +589,8 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
                 for (w, wheel) in wheels.iter().enumerate() {
                     for (i, t) in tags.iter().enumerate() {
                         if t.rank(wheel).is_some() {
-                            matched[w].push(format!(
-                                "{} `{}`",
-                                p.interpreters[i].0, p.interpreters[i].1
-                            ));
+                            matched[w]
+                                .push(format!("{} `{}`", p.interpreters[i].0, p.interpreters[i].1));
                         }
                     }
                 }
@@ -578,7 +605,10 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
             let mut lines = Vec::new();
             for (wheel, who) in wheels.iter().zip(&matched) {
                 if who.is_empty() {
-                    lines.push(format!("  `{}`: no interpreter here can install it", wheel.name));
+                    lines.push(format!(
+                        "  `{}`: no interpreter here can install it",
+                        wheel.name
+                    ));
                     untested.push(wheel.name.clone());
                 } else {
                     let chosen: Vec<String> = plan
@@ -648,7 +678,8 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
 
     fs_err::create_dir_all(&options.log_dir)
         .map_err(|e| input(format!("cannot create the log directory: {e}")))?;
-    let logs_dir = std::fs::canonicalize(&options.log_dir).unwrap_or_else(|_| options.log_dir.clone());
+    let logs_dir =
+        std::fs::canonicalize(&options.log_dir).unwrap_or_else(|_| options.log_dir.clone());
 
     // Copy the chosen wheels and the project in.
     for (e, p) in prepared.iter().enumerate() {
@@ -666,9 +697,11 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
         }
         if let Some(project) = &project {
             let filter = ProjectFilter::for_project(project).map_err(input)?;
-            p.env.container.copy_in(&format!("{root}/project"), &mut |out| {
-                filter.write_tar(project, out).map(|_| ())
-            })?;
+            p.env
+                .container
+                .copy_in(&format!("{root}/project"), &mut |out| {
+                    filter.write_tar(project, out).map(|_| ())
+                })?;
         }
     }
 
@@ -752,12 +785,20 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
             )),
             _ => {
                 let why = report.message.clone().unwrap_or_default();
-                ui::message(&format!("[{id}] {}: {why}; log: {}", report.cell(), log_path.display()));
+                ui::message(&format!(
+                    "[{id}] {}: {why}; log: {}",
+                    report.cell(),
+                    log_path.display()
+                ));
                 github::annotation(
                     github::Level::Error,
                     Some(&format!("wheelwright test: {id} {}", report.cell())),
                     None,
-                    &format!("{why}; log: {}\n{}", log_path.display(), report.tail.join("\n")),
+                    &format!(
+                        "{why}; log: {}\n{}",
+                        log_path.display(),
+                        report.tail.join("\n")
+                    ),
                 );
             }
         }
@@ -822,7 +863,9 @@ fn select_interpreters(
             )));
         }
     } else {
-        let text = env.container.capture(&interpreters::tag_script(&options.pythons))?;
+        let text = env
+            .container
+            .capture(&interpreters::tag_script(&options.pythons))?;
         let (found, failed) = interpreters::parse_tags(&text, &options.pythons, libc, arch);
         if let Some(bad) = failed.first() {
             return Err(input(format!(
@@ -953,7 +996,10 @@ mod tests {
             "http://127.0.0.1:8080/simple/"
         );
         let err = index_url("nowhere").expect_err("bad");
-        assert!(err.contains("is not an index URL or a known index"), "{err}");
+        assert!(
+            err.contains("is not an index URL or a known index"),
+            "{err}"
+        );
         assert!(index_url("ftp://x/simple/").is_err());
     }
 

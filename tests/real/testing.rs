@@ -275,8 +275,15 @@ fn build_tests_democext_in_the_runtime_images() {
         );
         assert!(text.contains("test-command: test ! -e"), "{id}: {text}");
         // i686 tests run under linux32 (`podman exec` does not use the image's entrypoint).
-        let machine = if id.ends_with("i686") { "i686" } else { "x86_64" };
-        assert!(text.contains(&format!("\nmachine {machine}\n")), "{id}: {text}");
+        let machine = if id.ends_with("i686") {
+            "i686"
+        } else {
+            "x86_64"
+        };
+        assert!(
+            text.contains(&format!("\nmachine {machine}\n")),
+            "{id}: {text}"
+        );
         let wheel = b["wheel"].as_str().expect("wheel");
         let entry = &manifest["wheels"][wheel];
         assert_eq!(entry["state"], "passed", "{id}: {manifest}");
@@ -359,16 +366,15 @@ fn a_test_that_imports_the_source_tree_fails_and_publish_refuses_the_wheel() {
     assert_eq!(build["status"], "failed", "{build}");
     assert_eq!(build["test"]["status"], "failed", "{build}");
     assert_eq!(
-        build["test"]["message"],
-        "test-command failed (exit status: 1)",
+        build["test"]["message"], "test-command failed (exit status: 1)",
         "{build}"
     );
     let wheel = build["wheel"].as_str().expect("the wheel is kept");
     let wheel_path = out.join(wheel);
     assert!(wheel_path.is_file());
     // The premise: the wheel does not carry the source-only package.
-    let archive = zip::ZipArchive::new(fs_err::File::open(&wheel_path).expect("wheel"))
-        .expect("zip");
+    let archive =
+        zip::ZipArchive::new(fs_err::File::open(&wheel_path).expect("wheel")).expect("zip");
     assert!(
         archive
             .file_names()
@@ -439,7 +445,13 @@ fn wheelwright_test_local_wheels_and_a_local_index() {
         .arg("test")
         .arg(&built.out)
         .args(&runtime_images)
-        .args(["--engine", "podman", "--pull", "never", "--container-arg=--network=none"])
+        .args([
+            "--engine",
+            "podman",
+            "--pull",
+            "never",
+            "--container-arg=--network=none",
+        ])
         .args(["--test-command", DEMOCEXT_TEST])
         .arg("--project")
         .arg(project("democext"))
@@ -495,13 +507,23 @@ fn wheelwright_test_local_wheels_and_a_local_index() {
         fs_err::copy(built.out.join(wheel), server.packages.join(wheel)).expect("copy");
     }
     let pure = make_wheel(&server.packages, "wwpure", "1.0", 1000, 7);
-    let pure_name = pure.file_name().expect("name").to_string_lossy().into_owned();
+    let pure_name = pure
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
 
     // In a container (x86_64): pip chooses among the four files.
     let output = ww()
         .args(["test", "--index", &server.simple_url(), "democext==0.1.0"])
         .arg(&runtime_images[0])
-        .args(["--engine", "podman", "--pull", "never", "--container-arg=--network=host"])
+        .args([
+            "--engine",
+            "podman",
+            "--pull",
+            "never",
+            "--container-arg=--network=host",
+        ])
         .args(["--test-command", DEMOCEXT_TEST])
         .arg("--project")
         .arg(project("democext"))
@@ -546,7 +568,10 @@ fn wheelwright_test_local_wheels_and_a_local_index() {
     let result = json(&output);
     assert_eq!(result["engine"], "host");
     assert_eq!(result["tests"][0]["status"], "passed", "{result}");
-    assert_eq!(result["tests"][0]["wheel"].as_str(), Some(pure_name.as_str()));
+    assert_eq!(
+        result["tests"][0]["wheel"].as_str(),
+        Some(pure_name.as_str())
+    );
 
     // A requirement the index lacks, and an index nobody serves: one clear line each, exit 1,
     // in bounded time (pip is told to retry once).
@@ -577,7 +602,8 @@ fn wheelwright_test_local_wheels_and_a_local_index() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("wheelwright");
-        let (output, text) = wait_bounded(child, Duration::from_secs(180), "wheelwright test --index");
+        let (output, text) =
+            wait_bounded(child, Duration::from_secs(180), "wheelwright test --index");
         assert_eq!(output.status.code(), Some(1), "{text}");
         assert!(text.contains(&needle), "{needle}\n{text}");
         assert!(text.contains("error: 1 of 1 tests failed"), "{text}");
@@ -617,7 +643,8 @@ fn wheels_no_interpreter_can_install_are_explained() {
         assert!(stderr.contains(&format!("`{name}` (tags ")), "{stderr}");
     }
     assert!(
-        stderr.contains("interpreters:\n  cp3") && stderr.contains("`python3` in `host` supports `cp3"),
+        stderr.contains("interpreters:\n  cp3")
+            && stderr.contains("`python3` in `host` supports `cp3"),
         "{stderr}"
     );
     assert!(!dir.path().join("logs").exists(), "nothing was tested");
@@ -628,7 +655,11 @@ fn wheels_no_interpreter_can_install_are_explained() {
         .arg(dir.path().join(names[1]))
         .arg(format!("--image={}", bed("WW_IMAGE_RUNTIME_AMD64_REF")))
         .args(["--arch", "x86_64", "--engine", "podman", "--pull", "never"])
-        .args(["--container-arg=--network=none", "--test-command", "python -c pass"])
+        .args([
+            "--container-arg=--network=none",
+            "--test-command",
+            "python -c pass",
+        ])
         .arg("--log-dir")
         .arg(dir.path().join("logs"))
         .output()
@@ -657,7 +688,14 @@ fn a_hanging_test_is_killed_and_reported() {
     let child = ww()
         .arg("test")
         .arg(&wheel)
-        .args(["--engine", "host", "--python", "python3", "--test-timeout", "20"])
+        .args([
+            "--engine",
+            "host",
+            "--python",
+            "python3",
+            "--test-timeout",
+            "20",
+        ])
         .args([
             "--test-command",
             &format!("python -c 'import time; time.sleep(3600)' {marker} & sleep 3600; wait"),
@@ -709,4 +747,92 @@ fn a_hanging_test_is_killed_and_reported() {
         );
     }
     log(&format!("hang test: {}", test["seconds"]));
+}
+
+/// The build's test stage on the host engine, on GitHub Actions: `test-sources` are copied into
+/// the test directory, `test-requires` (a local wheel here) and `before-test` run in the fresh
+/// environment, and the srcleak suite still fails because the directory holds no source tree.
+/// The test is a log group, its failure an annotation naming the test, and the job summary's
+/// table has the test column. A second build with `--test-skip '*'` replaces the stale
+/// `failed` record of the rebuilt wheel with `skipped`.
+#[test]
+fn build_test_stage_on_the_host_with_sources_requirements_and_before_test() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("wheelhouse");
+    let summary = dir.path().join("summary.md");
+    let dep = make_wheel(dir.path(), "wwdep", "1.0", 10, 5);
+    let python = testbed().venv.join("bin/python");
+    let args = |extra: &[&str]| {
+        let mut args = strings(&[
+            "build",
+            project("srcleak").to_str().expect("utf-8"),
+            "-o",
+            out.to_str().expect("utf-8"),
+            "--engine",
+            "host",
+            "--python",
+            python.to_str().expect("utf-8"),
+            "--test-sources",
+            "tests",
+            "--test-requires",
+            dep.to_str().expect("utf-8"),
+            "--before-test",
+            "echo \"before-test in $PWD\" > marker",
+            "--test-command",
+            "python -c 'import wwdep' && test -f marker && test -d tests && test ! -e srcleak \
+             && python -m unittest discover -s tests",
+            "--json",
+        ]);
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        args
+    };
+    let output = ww()
+        .args(args(&[]))
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("wheelwright");
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let result = json(&output);
+    let build = &result["builds"][0];
+    let id = build["identifier"].as_str().expect("id").to_owned();
+    let wheel = build["wheel"].as_str().expect("wheel").to_owned();
+    assert_eq!(build["test"]["status"], "failed", "{build}");
+    assert_eq!(build["test"]["image"], "host", "{build}");
+    let log_text = fs_err::read_to_string(out.join(format!("logs/test-{id}.log"))).expect("log");
+    assert!(
+        log_text.contains("==> before-test: echo")
+            && log_text.contains("==> install test-requires: ")
+            && log_text.contains("No module named 'srcleak.source_only'"),
+        "{log_text}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let group = stderr
+        .find(&format!("::group::test {id}"))
+        .unwrap_or_else(|| panic!("no test group:\n{stderr}"));
+    assert!(stderr[group..].contains("::endgroup::"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "::error title=wheelwright build%3A {id} test failed::test-command failed (exit status: 1)"
+        )),
+        "{stderr}"
+    );
+    let md = fs_err::read_to_string(&summary).expect("summary");
+    assert!(
+        md.contains("| identifier | result | wheel | size | time | test |")
+            && md.contains("| ❌ FAILED: test-command failed (exit status: 1) |"),
+        "{md}"
+    );
+    assert_eq!(manifest(&out)["wheels"][&wheel]["state"], "failed");
+
+    let output = ww().args(args(&["--test-skip", "*"])).output().expect("wheelwright");
+    assert!(output.status.success(), "{}", describe(&output));
+    let result = json(&output);
+    assert_eq!(result["builds"][0]["test"]["status"], "skipped");
+    let manifest = manifest(&out);
+    assert_eq!(manifest["wheels"][&wheel]["state"], "skipped", "{manifest}");
+    assert_eq!(
+        manifest["wheels"][&wheel]["identifiers"][&id]["message"],
+        "test-skip matches"
+    );
 }
