@@ -350,7 +350,7 @@ struct Run<'a> {
     queue: Mutex<VecDeque<Task>>,
     wake: Condvar,
     results: Mutex<Vec<((usize, usize), BuildResult)>>,
-    tests: Option<crate::testing::stage::BuildStage>,
+    tests: crate::testing::stage::BuildStage,
 }
 
 /// Runs a build.
@@ -667,7 +667,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         queue: Mutex::new(tasks),
         wake: Condvar::new(),
         results: Mutex::new(Vec::new()),
-        tests: Some(tests),
+        tests,
     };
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -870,19 +870,17 @@ impl Run<'_> {
                 }
                 Task::Build(t, i) => {
                     let mut result = self.build(t, i);
-                    if let Some(tests) = &self.tests {
-                        let target = &self.targets[t];
-                        tests.after_build(
-                            &crate::testing::stage::BuildContext {
-                                container: &target.container,
-                                interpreter: &target.interpreters[i],
-                                cache_env: &target.cache_env,
-                                pass: &self.pass,
-                                live: self.live,
-                            },
-                            &mut result,
-                        );
-                    }
+                    let target = &self.targets[t];
+                    self.tests.after_build(
+                        &crate::testing::stage::BuildContext {
+                            container: &target.container,
+                            interpreter: &target.interpreters[i],
+                            cache_env: &target.cache_env,
+                            pass: &self.pass,
+                            live: self.live,
+                        },
+                        &mut result,
+                    );
                     if let Ok(mut results) = self.results.lock() {
                         results.push(((t, i), result));
                     }

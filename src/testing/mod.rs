@@ -6,7 +6,8 @@
 //! 1. make the work directory and copy `test-sources` from the project copy into `run/`;
 //! 2. create the environment (`uv venv` when uv is on PATH, else `python -m venv`); for an index
 //!    test, `pip download --no-deps --only-binary :all:` picks the file pip would install;
-//! 3. `before-test` (cibuildwheel's order: before the wheel is installed);
+//! 3. `before-test` (cibuildwheel's order: before the wheel is installed; from the project copy,
+//!    as cibuildwheel runs it, so `pip install -r requirements-test.txt` works);
 //! 4. install the wheel with its `test-extras`, then `test-requires`;
 //! 5. `test-command` from `run/`.
 //!

@@ -150,7 +150,12 @@ impl Session<'_> {
             log.note(&format!("{name}: {shown}"));
         }
         let pidfile = self.pidfile();
-        let full = format!("echo $$ > {}\n{script}", shell_quote(&pidfile));
+        let parent = pidfile.rsplit_once('/').map_or(".", |(p, _)| p);
+        let full = format!(
+            "mkdir -p {} 2>/dev/null; echo $$ > {}\n{script}",
+            shell_quote(parent),
+            shell_quote(&pidfile)
+        );
         let (done_tx, done_rx) = mpsc::channel::<()>();
         let mut timed_out = false;
         let result = std::thread::scope(|scope| {
@@ -348,7 +353,8 @@ impl Session<'_> {
             }
         };
 
-        // 3. before-test.
+        // 3. before-test, from the project copy like cibuildwheel (`pip install -r
+        //    requirements-test.txt` works); the test command never runs there.
         if let Some(hook) = self
             .options
             .before_test
@@ -356,7 +362,11 @@ impl Session<'_> {
             .filter(|h| !h.trim().is_empty())
         {
             let hook = placeholders(hook, &project, &wheel_path);
-            let script = format!("{}{hook}\n", self.prelude());
+            let script = format!(
+                "{}cd {} || exit 1\n{hook}\n",
+                self.prelude(),
+                shell_quote(&project)
+            );
             let end = self.step("before-test", &hook, &script, sink, log);
             check(end, "before-test", TestState::Error)?;
         }

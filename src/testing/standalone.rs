@@ -576,7 +576,11 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
     }
     enum Planned2 {
         Wheel(usize),
-        Spec(String),
+        Spec {
+            url: String,
+            extra_urls: Vec<String>,
+            spec: String,
+        },
     }
     let mut plan: Vec<Planned> = Vec::new();
     let mut untested = Vec::new();
@@ -661,14 +665,22 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
             }
             ui::message(&format!("wheels:\n{}", lines.join("\n")));
         }
-        Source::Index { specs, .. } => {
+        Source::Index {
+            url,
+            extra_urls,
+            specs,
+        } => {
             for (e, p) in prepared.iter().enumerate() {
                 for i in 0..p.interpreters.len() {
                     for spec in specs {
                         plan.push(Planned {
                             env: e,
                             interp: i,
-                            install: Planned2::Spec(spec.clone()),
+                            install: Planned2::Spec {
+                                url: url.clone(),
+                                extra_urls: extra_urls.clone(),
+                                spec: spec.clone(),
+                            },
                         });
                     }
                 }
@@ -729,20 +741,19 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
                 wheels[*w].project(),
                 None,
             ),
-            Planned2::Spec(spec) => match &options.source {
-                Source::Index {
-                    url, extra_urls, ..
-                } => (
-                    Install::Index {
-                        url: url.clone(),
-                        extra_urls: extra_urls.clone(),
-                        spec: spec.clone(),
-                    },
-                    sanitize(spec),
-                    Some(spec.clone()),
-                ),
-                Source::Local(_) => unreachable!("specs come only from an index"),
-            },
+            Planned2::Spec {
+                url,
+                extra_urls,
+                spec,
+            } => (
+                Install::Index {
+                    url: url.clone(),
+                    extra_urls: extra_urls.clone(),
+                    spec: spec.clone(),
+                },
+                sanitize(spec),
+                Some(spec.clone()),
+            ),
         };
         let id = identifier.to_string();
         let file = if several_projects {

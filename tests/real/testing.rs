@@ -750,8 +750,9 @@ fn a_hanging_test_is_killed_and_reported() {
 }
 
 /// The build's test stage on the host engine, on GitHub Actions: `test-sources` are copied into
-/// the test directory, `test-requires` (a local wheel here) and `before-test` run in the fresh
-/// environment, and the srcleak suite still fails because the directory holds no source tree.
+/// the test directory, `test-requires` (a local wheel here) and `before-test` (in the project
+/// copy) run in the fresh environment, and the srcleak suite still fails because the test
+/// directory holds no source tree.
 /// The test is a log group, its failure an annotation naming the test, and the job summary's
 /// table has the test column. A second build with `--test-skip '*'` replaces the stale
 /// `failed` record of the rebuilt wheel with `skipped`.
@@ -776,11 +777,12 @@ fn build_test_stage_on_the_host_with_sources_requirements_and_before_test() {
             "tests",
             "--test-requires",
             dep.to_str().expect("utf-8"),
+            // before-test runs in the project copy; the test command in a directory without it.
             "--before-test",
-            "echo \"before-test in $PWD\" > marker",
+            "test -f pyproject.toml && touch {project}/.before-test-ran",
             "--test-command",
-            "python -c 'import wwdep' && test -f marker && test -d tests && test ! -e srcleak \
-             && python -m unittest discover -s tests",
+            "python -c 'import wwdep' && test -f {project}/.before-test-ran && test -d tests \
+             && test ! -e srcleak && test ! -e pyproject.toml && python -m unittest discover -s tests",
             "--json",
         ]);
         args.extend(extra.iter().map(|a| (*a).to_owned()));
@@ -801,7 +803,7 @@ fn build_test_stage_on_the_host_with_sources_requirements_and_before_test() {
     assert_eq!(build["test"]["image"], "host", "{build}");
     let log_text = fs_err::read_to_string(out.join(format!("logs/test-{id}.log"))).expect("log");
     assert!(
-        log_text.contains("==> before-test: echo")
+        log_text.contains("==> before-test: test -f pyproject.toml")
             && log_text.contains("==> install test-requires: ")
             && log_text.contains("No module named 'srcleak.source_only'"),
         "{log_text}"
@@ -825,7 +827,10 @@ fn build_test_stage_on_the_host_with_sources_requirements_and_before_test() {
     );
     assert_eq!(manifest(&out)["wheels"][&wheel]["state"], "failed");
 
-    let output = ww().args(args(&["--test-skip", "*"])).output().expect("wheelwright");
+    let output = ww()
+        .args(args(&["--test-skip", "*"]))
+        .output()
+        .expect("wheelwright");
     assert!(output.status.success(), "{}", describe(&output));
     let result = json(&output);
     assert_eq!(result["builds"][0]["test"]["status"], "skipped");
