@@ -103,11 +103,14 @@ pub fn run(args: &TestArgs) -> Result<ExitCode> {
         ui::data(&format!("{}\n", serde_json::to_string_pretty(&outcome)?));
     }
     ui::message(&format!(
-        "\ntests (logs in `{}`):\n{}{}",
+        "\ntests (logs in `{}`):\n{}",
         outcome.logs_dir.display(),
         outcome.table().trim_end(),
-        outcome.failure_details().trim_end()
     ));
+    let details = outcome.failure_details();
+    if !details.trim().is_empty() {
+        ui::message(details.trim_end());
+    }
     if let Err(err) = ui::github::append_step_summary(&outcome.markdown()) {
         ui::message(&format!("warning: cannot write the job summary: {err}"));
     }

@@ -162,16 +162,25 @@ impl TestReport {
         }
     }
 
-    /// `passed (3.1s)`, `FAILED`, `TIMED OUT`, `error`, `skipped`: the table cell.
+    /// `passed`, `FAILED`, `TIMED OUT`, `ERROR`, `skipped`.
+    #[must_use]
+    pub fn word(&self) -> &'static str {
+        match self.status {
+            TestState::Passed => "passed",
+            TestState::Failed if self.timed_out => "TIMED OUT",
+            TestState::Failed => "FAILED",
+            TestState::Error => "ERROR",
+            TestState::Skipped => "skipped",
+            TestState::Pending => "pending",
+        }
+    }
+
+    /// The build table's cell: the word, with the duration when it passed (`passed 3.1s`).
     #[must_use]
     pub fn cell(&self) -> String {
         match self.status {
             TestState::Passed => format!("passed {:.1}s", self.seconds),
-            TestState::Failed if self.timed_out => "TIMED OUT".to_owned(),
-            TestState::Failed => "FAILED".to_owned(),
-            TestState::Error => "ERROR".to_owned(),
-            TestState::Skipped => "skipped".to_owned(),
-            TestState::Pending => "pending".to_owned(),
+            _ => self.word().to_owned(),
         }
     }
 }

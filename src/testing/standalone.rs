@@ -152,7 +152,7 @@ impl StandaloneOutcome {
             .map(|t| {
                 [
                     t.identifier.clone(),
-                    t.report.cell(),
+                    t.report.word().to_owned(),
                     t.report
                         .wheel
                         .clone()
@@ -200,7 +200,7 @@ impl StandaloneOutcome {
                 out,
                 "\n{} {}: {}",
                 t.identifier,
-                t.report.cell(),
+                t.report.word(),
                 t.report.message.clone().unwrap_or_default()
             );
             if let Some(log) = &t.report.log {
@@ -227,7 +227,7 @@ impl StandaloneOutcome {
                 TestState::Passed => "✅ passed".to_owned(),
                 _ => format!(
                     "❌ {}: {}",
-                    t.report.cell(),
+                    t.report.word(),
                     t.report
                         .message
                         .clone()
@@ -798,12 +798,12 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
                 let why = report.message.clone().unwrap_or_default();
                 ui::message(&format!(
                     "[{id}] {}: {why}; log: {}",
-                    report.cell(),
+                    report.word(),
                     log_path.display()
                 ));
                 github::annotation(
                     github::Level::Error,
-                    Some(&format!("wheelwright test: {id} {}", report.cell())),
+                    Some(&format!("wheelwright test: {id} {}", report.word())),
                     None,
                     &format!(
                         "{why}; log: {}\n{}",
@@ -1046,6 +1046,69 @@ mod tests {
         assert!(err.to_string().contains("is not a wheel"), "{err}");
         let err = collect_wheels(&[dir.path().join("missing.whl")]).expect_err("missing");
         assert!(err.to_string().contains("cannot read"), "{err}");
+    }
+
+    #[test]
+    fn summary_renderings() {
+        let test =
+            |id: &str, status, wheel: &str, message: Option<&str>, tail: &[&str]| StandaloneTest {
+                identifier: id.to_owned(),
+                spec: None,
+                report: TestReport {
+                    status,
+                    python: Some("/opt/python/cp39-cp39/bin/python".to_owned()),
+                    image: Some("img".to_owned()),
+                    wheel: Some(wheel.to_owned()),
+                    seconds: 4.26,
+                    timed_out: false,
+                    message: message.map(str::to_owned),
+                    tail: tail.iter().map(|l| (*l).to_owned()).collect(),
+                    log: Some(PathBuf::from("logs/test-x.log")),
+                },
+            };
+        let outcome = StandaloneOutcome {
+            version: 1,
+            engine: EngineKind::Podman,
+            index: None,
+            logs_dir: PathBuf::from("logs"),
+            environments: Vec::new(),
+            tests: vec![
+                test(
+                    "cp39-manylinux_x86_64",
+                    TestState::Passed,
+                    "a-1-cp39-cp39-linux_x86_64.whl",
+                    None,
+                    &[],
+                ),
+                test(
+                    "pp37-manylinux_x86_64",
+                    TestState::Failed,
+                    "a-1-pp37-pypy37_pp73-linux_x86_64.whl",
+                    Some("test-command failed (exit status: 1)"),
+                    &["Traceback (most recent call last):", "AssertionError: 1|2"],
+                ),
+            ],
+            untested: Vec::new(),
+        };
+        assert_eq!(outcome.failed(), 1);
+        insta::assert_snapshot!(outcome.table(), @r"
+        identifier             result  wheel                                  time
+        cp39-manylinux_x86_64  passed  a-1-cp39-cp39-linux_x86_64.whl         4.3s
+        pp37-manylinux_x86_64  FAILED  a-1-pp37-pypy37_pp73-linux_x86_64.whl  4.3s
+        ");
+        insta::assert_snapshot!(outcome.failure_details(), @r"
+        pp37-manylinux_x86_64 FAILED: test-command failed (exit status: 1)
+          log: logs/test-x.log
+          last lines:
+          | Traceback (most recent call last):
+          | AssertionError: 1|2
+        ");
+        let md = outcome.markdown();
+        assert!(
+            md.contains("| `pp37-manylinux_x86_64` | ❌ FAILED: test-command failed (exit status: 1) | `a-1-pp37-pypy37_pp73-linux_x86_64.whl` | 4.3 s |")
+                && md.contains("| `cp39-manylinux_x86_64` | ✅ passed |"),
+            "{md}"
+        );
     }
 
     #[test]
