@@ -26,19 +26,22 @@ pub mod log;
 pub mod project;
 pub mod report;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
-use serde::Serialize;
 use tracing::debug;
 
 use crate::audit::policy::Libc;
-use crate::config::archs::{Archs, host_arch};
-use crate::config::identifier::{BuildSelector, Identifier};
+use crate::config::archs::host_arch;
+use crate::config::identifier::Identifier;
 use crate::config::image;
+pub use crate::config::values::{
+    BuildFrontend, ConfigSetting, FrontendTool, RepairCommand, RepairStep,
+};
 use crate::elf::ElfArch;
 use crate::engine::process::{find_program, shell_quote};
 use crate::engine::{
@@ -56,60 +59,85 @@ pub use report::{BuildOutcome, BuildResult, ContainerReport, Status};
 /// The environment variable naming a static wheelwright binary for the containers.
 pub const CONTAINER_BINARY_ENV: &str = "WHEELWRIGHT_CONTAINER_BINARY";
 
-/// The build frontend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum BuildFrontend {
-    /// `python -m build --wheel` (PEP 517, isolated build environment).
-    #[default]
-    Build,
-    /// `python -m pip wheel --no-deps`.
-    Pip,
-    /// `uv build --wheel` (uv must be installed in the build environment).
-    Uv,
+/// What one identifier is built with: its options after the configuration's overrides
+/// (`Settings::for_identifier`), in the form the build needs.
+#[derive(Debug, Clone)]
+pub struct IdentifierBuild {
+    /// Ex) `cp312-manylinux_x86_64`
+    pub identifier: Identifier,
+    /// The build image reference (short names already resolved); ignored by the host engine.
+    pub image: String,
+    /// `container-engine`'s `create_args`: extra arguments for the container that builds it
+    /// (identifiers with other arguments get a container of their own).
+    pub create_args: Vec<String>,
+    /// Run once per container before the builds (placeholders `{project}`, `{package}`); a
+    /// container runs the `before-all` of its first identifier, as cibuildwheel does.
+    pub before_all: Option<String>,
+    /// Run before this build in its copy of the project.
+    pub before_build: Option<String>,
+    /// `NAME=VALUE` assignments, VALUE evaluated by the build environment's shell, in order.
+    pub environment: Vec<(String, String)>,
+    /// Host variables passed through by name.
+    pub environment_pass: Vec<String>,
+    /// The build frontend and its extra arguments.
+    pub frontend: BuildFrontend,
+    /// PEP 517 config settings.
+    pub config_settings: Vec<ConfigSetting>,
+    /// The repair steps (the built-in repair by default; none: the wheel is copied as built).
+    pub repair: RepairCommand,
+    // TODO(lead, with the test stage): `test-command`, `before-test`, `test-requires`,
+    // `test-extras`, `test-sources`, `test-image` and `test-skip` of `IdentifierSettings`
+    // map here (or into `TestOptions`).
 }
 
-/// Everything a build run needs, resolved (the CLI fills it; so can the configuration).
+impl IdentifierBuild {
+    /// An identifier with the defaults: the default image, the `build` frontend, the
+    /// built-in repair, no hooks.
+    #[must_use]
+    pub fn new(identifier: Identifier) -> Self {
+        IdentifierBuild {
+            image: default_image_for(&identifier),
+            identifier,
+            create_args: Vec::new(),
+            before_all: None,
+            before_build: None,
+            environment: Vec::new(),
+            environment_pass: Vec::new(),
+            frontend: BuildFrontend {
+                tool: FrontendTool::Build,
+                args: Vec::new(),
+            },
+            config_settings: Vec::new(),
+            repair: RepairCommand::built_in(),
+        }
+    }
+}
+
+/// Everything a build run needs, resolved (`commands::build` fills it from the configuration).
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
     /// The project (has `pyproject.toml` or `setup.py`).
     pub project_dir: PathBuf,
     /// Where the wheels go (created if needed); logs go to its `logs/`.
     pub output_dir: PathBuf,
-    /// Architectures; `None` = `auto` (on x86_64: x86_64 and i686; for the host engine: what
-    /// `uname -m` says).
-    pub archs: Option<Vec<ElfArch>>,
     /// The engine.
     pub engine: EngineChoice,
-    /// Image per architecture (references; short names already resolved). Missing = the pinned
-    /// `manylinux_2_28` image.
-    pub images: BTreeMap<ElfArch, String>,
-    /// `--build`/`--skip`.
-    pub selector: BuildSelector,
-    /// `--only`: exactly this identifier (overrides archs and selectors).
-    pub only: Option<Identifier>,
-    /// Run once per container before the builds (placeholders `{project}`, `{package}`).
-    pub before_all: Option<String>,
-    /// Run before each build in the build's copy of the project.
-    pub before_build: Option<String>,
-    /// `NAME=VALUE` assignments, VALUE evaluated by the build environment's shell, in order.
-    pub environment: Vec<(String, String)>,
-    /// Host variables passed through by name.
-    pub environment_pass: Vec<String>,
+    /// The identifiers the configuration selects, in build order, each with its options.
+    pub builds: Vec<IdentifierBuild>,
+    /// Whether the selection is `only` one identifier: then an identifier missing from its
+    /// image is an error (otherwise a warning).
+    pub only: bool,
     /// Parallel tasks.
     pub jobs: usize,
     /// Keep a container in which something failed (and print how to enter it).
     pub keep_container: bool,
     /// When to pull images.
     pub pull: PullPolicy,
-    /// Only list what would be built.
+    /// Only list what would be built (no engine, no container).
     pub dry_run: bool,
-    /// Extra arguments for the engine's `run` (`--network=host`, `-v a:b:ro`).
+    /// Extra arguments for the engine's `run` of every container (`--network=host`,
+    /// `-v a:b:ro`), after each identifier's `create_args`.
     pub container_args: Vec<String>,
-    /// The build frontend.
-    pub frontend: BuildFrontend,
-    /// PEP 517 config settings `KEY=VALUE`.
-    pub config_settings: Vec<(String, String)>,
     /// Interpreters to use instead of discovering `/opt/python/*` (paths in the environment).
     pub pythons: Vec<String>,
     /// A static wheelwright binary for the containers (else the running one, if static).
@@ -125,22 +153,14 @@ impl Default for BuildOptions {
         BuildOptions {
             project_dir: PathBuf::from("."),
             output_dir: PathBuf::from("wheelhouse"),
-            archs: None,
             engine: EngineChoice::Auto,
-            images: BTreeMap::new(),
-            selector: BuildSelector::default(),
-            only: None,
-            before_all: None,
-            before_build: None,
-            environment: Vec::new(),
-            environment_pass: Vec::new(),
+            builds: Vec::new(),
+            only: false,
             jobs: default_jobs(),
             keep_container: false,
             pull: PullPolicy::Missing,
             dry_run: false,
             container_args: Vec::new(),
-            frontend: BuildFrontend::Build,
-            config_settings: Vec::new(),
             pythons: Vec::new(),
             container_binary: None,
             cache_dir: None,
@@ -164,11 +184,11 @@ pub enum BuildError {
     /// The engine failed.
     #[error(transparent)]
     Engine(#[from] EngineError),
-    /// No interpreter matches the selection.
-    #[error("{selection} matches no interpreter; available: {}", available.join(", "))]
+    /// None of the selected identifiers is in the images (or, with `only`, that one is not).
+    #[error("{what}; the images have: {}", if available.is_empty() { "no interpreter".to_owned() } else { available.join(", ") })]
     NoMatch {
-        /// Ex) ``--build `cp312-*` ``
-        selection: String,
+        /// Ex) ``only `cp313-manylinux_x86_64` is not in `img` ``
+        what: String,
         /// Every identifier found.
         available: Vec<String>,
     },
@@ -203,7 +223,17 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 /// `manylinux_2_31` on armv7l, `manylinux_2_39` on riscv64).
 #[must_use]
 pub fn default_image(arch: ElfArch) -> String {
-    let short = image::default_short_name(Libc::Glibc, arch);
+    default_image_of(Libc::Glibc, arch)
+}
+
+/// The default image of an identifier's platform (`musllinux_1_2` for musllinux).
+#[must_use]
+pub fn default_image_for(identifier: &Identifier) -> String {
+    default_image_of(identifier.libc, identifier.arch)
+}
+
+fn default_image_of(libc: Libc, arch: ElfArch) -> String {
+    let short = image::default_short_name(libc, arch);
     image::pinned(short, arch).map_or_else(
         || format!("quay.io/pypa/{short}_{}", arch.as_str()),
         str::to_owned,
@@ -315,7 +345,8 @@ struct ReusableWheel {
 struct Target {
     container: Container,
     platform: String,
-    interpreters: Vec<Interpreter>,
+    /// The interpreters to build with, each with the index of its [`IdentifierBuild`].
+    interpreters: Vec<(Interpreter, usize)>,
     available: Vec<String>,
     ready_seconds: f64,
     repair_bin: String,
@@ -341,7 +372,8 @@ struct Run<'a> {
     filter: ProjectFilter,
     output_dir: PathBuf,
     logs_dir: PathBuf,
-    pass: Vec<String>,
+    /// Per [`IdentifierBuild`]: the host variables passed by name (set here).
+    pass: Vec<Vec<String>>,
     live: bool,
     targets: Vec<Target>,
     queue: Mutex<VecDeque<Task>>,
@@ -349,35 +381,106 @@ struct Run<'a> {
     results: Mutex<Vec<((usize, usize), BuildResult)>>,
 }
 
+/// Identifiers that share an architecture, an image and container arguments share a container.
+struct Group {
+    arch: ElfArch,
+    image: String,
+    create_args: Vec<String>,
+    members: Vec<usize>,
+}
+
+fn group_builds(options: &BuildOptions, host: bool) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    for (index, build) in options.builds.iter().enumerate() {
+        let arch = build.identifier.arch;
+        let image = if host {
+            "host".to_owned()
+        } else {
+            build.image.clone()
+        };
+        let create_args = if host {
+            Vec::new()
+        } else {
+            build.create_args.clone()
+        };
+        match groups
+            .iter_mut()
+            .find(|g| g.arch == arch && g.image == image && g.create_args == create_args)
+        {
+            Some(group) => group.members.push(index),
+            None => groups.push(Group {
+                arch,
+                image,
+                create_args,
+                members: vec![index],
+            }),
+        }
+    }
+    groups
+}
+
+/// The result rows of a dry run: the selection, nothing started.
+fn selected_results(options: &BuildOptions) -> Vec<BuildResult> {
+    options
+        .builds
+        .iter()
+        .map(|build| BuildResult {
+            identifier: build.identifier.to_string(),
+            status: Status::Selected,
+            python: String::new(),
+            wheel: None,
+            path: None,
+            size: None,
+            seconds: 0.0,
+            log: None,
+            error: None,
+        })
+        .collect()
+}
+
 /// Runs a build.
 pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
-    let project = check_project(&options.project_dir)?;
-    let mut filter = ProjectFilter::for_project(&project).map_err(BuildError::Input)?;
-    for (name, _) in &options.environment {
-        check_name("--environment", name)?;
+    for build in &options.builds {
+        for (name, _) in &build.environment {
+            check_name("environment", name)?;
+        }
+        for name in &build.environment_pass {
+            check_name("environment-pass", name)?;
+        }
     }
-    for name in &options.environment_pass {
-        check_name("--environment-pass", name)?;
+    if options.builds.is_empty() {
+        return Err(BuildError::Input(
+            "nothing to build: no identifier is selected".to_owned(),
+        ));
     }
 
     // Nothing is created before the inputs, the engine and the images have been checked.
     let output_dir = resolve_path(&options.output_dir);
+    let logs_dir = output_dir.join("logs");
+    if options.dry_run {
+        // The configuration's selection (what `plan` computes for this slice): no engine is
+        // asked and no container started.
+        return Ok(BuildOutcome {
+            engine: None,
+            output_dir,
+            logs_dir,
+            dry_run: true,
+            containers: Vec::new(),
+            builds: selected_results(options),
+        });
+    }
+    let project = check_project(&options.project_dir)?;
+    let mut filter = ProjectFilter::for_project(&project).map_err(BuildError::Input)?;
     if let Ok(rel) = output_dir.strip_prefix(&project) {
         if !rel.as_os_str().is_empty() {
             filter.exclude(rel.to_path_buf());
         }
     }
-    let logs_dir = output_dir.join("logs");
 
     let selected = engine::select(options.engine)?;
     ui::message(&format!("engine: {}", selected.reason));
     let engine = selected.engine;
     let host = engine.kind() == EngineKind::Host;
-
-    let wanted_archs: Option<Vec<ElfArch>> = match &options.only {
-        Some(only) => Some(vec![only.arch]),
-        None => options.archs.clone(),
-    };
 
     // What every container gets mounted: the static binary and the caches.
     let mut mounts = Vec::new();
@@ -425,32 +528,27 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         let dir = options.ccache_dir.clone().unwrap_or_default();
         cache_env.push(("CCACHE_DIR".to_owned(), dir.display().to_string()));
     }
+    if host {
+        let machine = host_arch();
+        if let Some(other) = options
+            .builds
+            .iter()
+            .map(|b| b.identifier.arch)
+            .find(|a| *a != machine)
+        {
+            return Err(BuildError::Input(format!(
+                "the host engine builds only for this machine ({machine}); {other} needs a container engine (--engine docker or podman)"
+            )));
+        }
+    }
 
-    // Start and probe one environment per architecture.
-    let archs: Vec<ElfArch> = if host {
-        vec![
-            wanted_archs
-                .as_ref()
-                .and_then(|a| a.first().copied())
-                .unwrap_or_else(host_arch),
-        ]
-    } else {
-        wanted_archs.clone().unwrap_or_else(|| {
-            Archs::parse("auto").map_or_else(|_| vec![host_arch()], |a| a.expand(host_arch()))
-        })
-    };
+    // Start and probe one environment per group; match the selection with what it has.
     let mut targets = Vec::new();
     let mut all_available = Vec::new();
-    for arch in archs {
-        let image = if host {
-            "host".to_owned()
-        } else {
-            options
-                .images
-                .get(&arch)
-                .cloned()
-                .unwrap_or_else(|| default_image(arch))
-        };
+    let mut absent: Vec<(String, String)> = Vec::new();
+    for group in group_builds(options, host) {
+        let arch = group.arch;
+        let image = group.image.clone();
         if let Some(binary_arch) = binary_arch {
             if binary_arch != arch && !(binary_arch == ElfArch::X86_64 && arch == ElfArch::I686) {
                 return Err(BuildError::Input(format!(
@@ -462,23 +560,23 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         }
         engine.prepare_image(&image, arch, options.pull)?;
         let started = Instant::now();
+        let mut extra_args = group.create_args.clone();
+        extra_args.extend(options.container_args.iter().cloned());
         let mut container = engine.start(&ContainerSpec {
             image: image.clone(),
             arch,
             mounts: mounts.clone(),
-            extra_args: options.container_args.clone(),
+            extra_args,
         })?;
         let probe = interpreters::parse_probe(&container.capture(interpreters::PROBE_SCRIPT)?);
         let ready_seconds = started.elapsed().as_secs_f64();
         debug!("{}: {probe:?}", container.name());
         let arch = if host {
             let machine = machine_arch(&probe.machine).unwrap_or(arch);
-            if let Some(wanted) = &wanted_archs {
-                if let Some(other) = wanted.iter().find(|a| **a != machine) {
-                    return Err(BuildError::Input(format!(
-                        "the host engine builds only for this machine ({machine}); {other} needs a container engine (--engine docker or podman)"
-                    )));
-                }
+            if machine != arch {
+                return Err(BuildError::Input(format!(
+                    "the host engine builds only for this machine ({machine}); {arch} needs a container engine (--engine docker or podman)"
+                )));
             }
             machine
         } else {
@@ -512,37 +610,51 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             )));
         }
         let available: Vec<String> = found.iter().map(|i| i.identifier.to_string()).collect();
-        all_available.extend(available.iter().cloned());
-        let selected: Vec<Interpreter> = found
-            .into_iter()
-            .filter(|i| match &options.only {
-                Some(only) => i.identifier == *only,
-                None => options.selector.selects(&i.identifier.to_string()),
-            })
-            .collect();
+        for id in &available {
+            if !all_available.contains(id) {
+                all_available.push(id.clone());
+            }
+        }
+        // In build order; interpreters the configuration does not select are skipped.
+        let mut chosen: Vec<(Interpreter, usize)> = Vec::new();
+        for &index in &group.members {
+            let wanted = &options.builds[index].identifier;
+            match found.iter().find(|i| i.identifier == *wanted) {
+                Some(interp) => chosen.push((interp.clone(), index)),
+                None => absent.push((wanted.to_string(), image.clone())),
+            }
+        }
+        for interp in &found {
+            if !chosen.iter().any(|(c, _)| c.identifier == interp.identifier) {
+                debug!(
+                    "{}: in `{image}` but not selected, skipped",
+                    interp.identifier
+                );
+            }
+        }
         let platform = format!("{}_{}", libc.tag_prefix(), arch.as_str());
         ui::message(&format!(
             "[{platform}] {} `{}` from `{image}` ready in {ready_seconds:.2}s; building {}",
             if host { "work directory" } else { "container" },
             container.name(),
-            if selected.is_empty() {
+            if chosen.is_empty() {
                 "nothing".to_owned()
             } else {
-                selected
+                chosen
                     .iter()
-                    .map(|i| i.identifier.python.to_string())
+                    .map(|(i, _)| i.identifier.python.to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
             }
         ));
-        if selected.is_empty() {
+        if chosen.is_empty() {
             container.finish(false)?;
             continue;
         }
         targets.push(Target {
             container,
             platform,
-            interpreters: selected,
+            interpreters: chosen,
             available,
             ready_seconds,
             repair_bin: repair_bin.clone(),
@@ -556,69 +668,62 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             reusable: Mutex::new(Vec::new()),
         });
     }
+    if options.only {
+        if let Some((id, image)) = absent.first() {
+            return Err(BuildError::NoMatch {
+                what: format!("only `{id}` is not in `{image}`"),
+                available: all_available,
+            });
+        }
+    }
     if targets.is_empty() {
-        let selection = match &options.only {
-            Some(only) => format!("--only `{only}`"),
-            None if options.selector.skip.is_empty() => {
-                format!("--build `{}`", options.selector.build.as_str())
-            }
-            None => format!(
-                "--build `{}` --skip `{}`",
-                options.selector.build.as_str(),
-                options.selector.skip.as_str()
-            ),
-        };
+        let ids: Vec<&str> = absent.iter().map(|(id, _)| id.as_str()).collect();
         return Err(BuildError::NoMatch {
-            selection,
+            what: format!(
+                "nothing to build: none of the selected identifiers is in the images (selected: {})",
+                ids.join(", ")
+            ),
             available: all_available,
         });
     }
-
-    let engine_kind = engine.kind();
-    if options.dry_run {
-        let mut builds = Vec::new();
-        let mut containers = Vec::new();
-        for target in &targets {
-            for interp in &target.interpreters {
-                builds.push(BuildResult {
-                    identifier: interp.identifier.to_string(),
-                    status: Status::Selected,
-                    python: interp.python.clone(),
-                    wheel: None,
-                    path: None,
-                    size: None,
-                    seconds: 0.0,
-                    log: None,
-                    error: None,
-                });
-            }
-            containers.push(container_report(target, None));
-            target.container.finish(false)?;
-        }
-        return Ok(BuildOutcome {
-            engine: engine_kind,
-            output_dir,
-            logs_dir,
-            dry_run: true,
-            containers,
-            builds,
-        });
+    if !absent.is_empty() {
+        let ids: Vec<&str> = absent.iter().map(|(id, _)| id.as_str()).collect();
+        let message = format!(
+            "selected but not in the images, not built: {} (the images have: {}; narrow `build`/`skip` or set the images)",
+            ids.join(", "),
+            all_available.join(", ")
+        );
+        ui::message(&format!("warning: {message}"));
+        github::annotation(
+            github::Level::Warning,
+            Some("wheelwright build"),
+            None,
+            &message,
+        );
     }
 
+    let engine_kind = engine.kind();
     fs_err::create_dir_all(&logs_dir).map_err(io_error(format!(
         "cannot create the output directory `{}`",
         options.output_dir.display()
     )))?;
-    let mut pass = Vec::new();
-    for name in std::iter::once("SOURCE_DATE_EPOCH")
-        .chain(options.environment_pass.iter().map(String::as_str))
-    {
-        if std::env::var_os(name).is_some() && !pass.iter().any(|p| p == name) {
-            pass.push(name.to_owned());
-        } else if name != "SOURCE_DATE_EPOCH" {
-            debug!("--environment-pass {name}: not set here, not passed");
-        }
-    }
+    let pass: Vec<Vec<String>> = options
+        .builds
+        .iter()
+        .map(|build| {
+            let mut pass: Vec<String> = Vec::new();
+            for name in std::iter::once("SOURCE_DATE_EPOCH")
+                .chain(build.environment_pass.iter().map(String::as_str))
+            {
+                if std::env::var_os(name).is_some() && !pass.iter().any(|p| p == name) {
+                    pass.push(name.to_owned());
+                } else if name != "SOURCE_DATE_EPOCH" {
+                    debug!("environment-pass {name}: not set here, not passed");
+                }
+            }
+            pass
+        })
+        .collect();
     let jobs = options.jobs.max(1);
     let mut tasks: VecDeque<Task> = (0..targets.len()).map(Task::Setup).collect();
     for (t, target) in targets.iter().enumerate() {
@@ -687,7 +792,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         containers.push(container_report(target, kept));
     }
     Ok(BuildOutcome {
-        engine: engine_kind,
+        engine: Some(engine_kind),
         output_dir,
         logs_dir,
         dry_run: false,
@@ -863,6 +968,7 @@ impl Run<'_> {
     fn prelude(
         &self,
         target: &Target,
+        build: &IdentifierBuild,
         path_dir: Option<&str>,
         identifier: Option<&str>,
         cwd: &str,
@@ -880,7 +986,7 @@ impl Run<'_> {
         if let Some(id) = identifier {
             s.push_str(&format!("export WHEELWRIGHT_BUILD_IDENTIFIER={id}\n"));
         }
-        for (name, value) in &self.options.environment {
+        for (name, value) in &build.environment {
             // The value is shell syntax on purpose: `$PATH`, `$(cmd)` and quotes work.
             s.push_str(&format!("export {name}={value}\n"));
         }
@@ -930,20 +1036,25 @@ impl Run<'_> {
             report::human_size(stats.bytes)
         ));
         let mut result = Setup::Ready;
-        if let Some(hook) = &self.options.before_all {
+        // The container's first identifier decides before-all and its environment, as in
+        // cibuildwheel.
+        let first = target.interpreters.first().map_or(0, |(_, index)| *index);
+        let first_build = &self.options.builds[first];
+        if let Some(hook) = &first_build.before_all {
             let hook = placeholders(hook, &project_inside);
             log.note(&format!("before-all: {hook}"));
             let first_cpython = target
                 .interpreters
                 .iter()
+                .map(|(interp, _)| interp)
                 .find(|i| i.identifier.python.implementation == "cp")
-                .or_else(|| target.interpreters.first())
+                .or_else(|| target.interpreters.first().map(|(interp, _)| interp))
                 .map(Interpreter::bin_dir);
             let script = format!(
                 "{}{hook}\n",
-                self.prelude(target, first_cpython, None, &project_inside)
+                self.prelude(target, first_build, first_cpython, None, &project_inside)
             );
-            match target.container.run(&script, &self.pass, &log) {
+            match target.container.run(&script, &self.pass[first], &log) {
                 Ok(status) if status.success() => {}
                 Ok(status) => {
                     result = Setup::Failed(format!("before-all failed ({status})"));
@@ -989,7 +1100,7 @@ impl Run<'_> {
 
     fn build(&self, t: usize, i: usize) -> BuildResult {
         let target = &self.targets[t];
-        let interp = &target.interpreters[i];
+        let (interp, index) = &target.interpreters[i];
         let id = interp.identifier.to_string();
         let started = Instant::now();
         let mut result = BuildResult {
@@ -1040,7 +1151,7 @@ impl Run<'_> {
             target.container.name(),
             target.container.image()
         ));
-        let outcome = self.build_steps(target, interp, &log);
+        let outcome = self.build_steps(target, interp, *index, &log);
         result.seconds = started.elapsed().as_secs_f64();
         match outcome {
             Ok(wheels) => {
@@ -1114,8 +1225,11 @@ impl Run<'_> {
         &self,
         target: &Target,
         interp: &Interpreter,
+        index: usize,
         log: &Log,
     ) -> Result<Vec<(String, PathBuf, u64)>, String> {
+        let options = &self.options.builds[index];
+        let pass = &self.pass[index];
         let container = &target.container;
         let id = interp.identifier.to_string();
         let root = container.work_root();
@@ -1131,44 +1245,54 @@ impl Run<'_> {
             src = shell_quote(&format!("{root}/project")),
             proj = shell_quote(&project),
         );
-        let prelude = self.prelude(target, Some(interp.bin_dir()), Some(&id), &project);
+        let prelude = self.prelude(target, options, Some(interp.bin_dir()), Some(&id), &project);
         let python = shell_quote(&interp.python);
         let mut copied = false;
         let run_step = |step: &str, shown: &str, script: String| -> Result<(), String> {
             log.note(&format!("{step}: {shown}"));
-            match container.run(&script, &self.pass, log) {
+            match container.run(&script, pass, log) {
                 Ok(status) if status.success() => Ok(()),
                 Ok(status) => Err(format!("{step} failed ({status})")),
                 Err(err) => Err(format!("{step}: {err}")),
             }
         };
-        if let Some(hook) = &self.options.before_build {
+        if let Some(hook) = &options.before_build {
             let hook = placeholders(hook, &project);
             run_step("before-build", &hook, format!("{copy}{prelude}{hook}\n"))?;
             copied = true;
         }
-        let frontend = self.frontend_command(&python, &dist);
+        let frontend = frontend_command(options, &python, &dist);
         run_step(
             "build",
             &frontend,
             format!("{}{prelude}{frontend}\n", if copied { "" } else { &copy }),
         )?;
-        let repair = format!(
-            "set -- {dist}/*.whl\n\
-             if [ \"$#\" -ne 1 ] || [ ! -f \"$1\" ]; then echo \"wheelwright: expected one wheel in {dist}, found: $*\" >&2; exit 3; fi\n\
-             case \"$1\" in\n\
-             *-any.whl) echo \"${{1##*/}} is a pure-Python wheel: copied without repair\"; cp \"$1\" {rep}/ ;;\n\
-             *) {bin} repair --root / -w {rep} \"$1\" ;;\n\
-             esac\n",
-            dist = shell_quote(&dist),
-            rep = shell_quote(&repaired),
-            bin = shell_quote(&target.repair_bin),
+        let built = container
+            .capture(&format!("cd {} && ls -1", shell_quote(&dist)))
+            .map_err(|e| format!("listing the built wheel: {e}"))?;
+        let built: Vec<&str> = built
+            .lines()
+            .map(str::trim)
+            .filter(|n| n.ends_with(".whl"))
+            .collect();
+        let [wheel] = built.as_slice() else {
+            return Err(format!(
+                "the frontend should leave one wheel in {dist}, found {}",
+                if built.is_empty() {
+                    "none".to_owned()
+                } else {
+                    built.join(", ")
+                }
+            ));
+        };
+        let (shown, script) = repair_script(
+            &options.repair,
+            &target.repair_bin,
+            &format!("{dist}/{wheel}"),
+            &repaired,
+            &project,
         );
-        run_step(
-            "repair",
-            &format!("wheelwright repair --root / -w {repaired} {dist}/*.whl"),
-            format!("{prelude}{repair}"),
-        )?;
+        run_step("repair", &shown, format!("{prelude}{script}"))?;
         let listing = container
             .capture(&format!("cd {} && ls -1", shell_quote(&repaired)))
             .map_err(|e| format!("listing the repaired wheel: {e}"))?;
@@ -1222,32 +1346,101 @@ impl Run<'_> {
         }
         Ok(wheels)
     }
+}
 
-    fn frontend_command(&self, python: &str, dist: &str) -> String {
-        let dist = shell_quote(dist);
-        let settings = |flag: &str| -> String {
-            self.options
-                .config_settings
-                .iter()
-                .map(|(k, v)| format!(" {}", shell_quote(&format!("{flag}={k}={v}"))))
-                .collect()
+/// The frontend's command line for one build (`python` and `dist` already shell-safe or quoted).
+fn frontend_command(build: &IdentifierBuild, python: &str, dist: &str) -> String {
+    let dist = shell_quote(dist);
+    let pip = build.frontend.tool == FrontendTool::Pip;
+    let mut extra = String::new();
+    for arg in &build.frontend.args {
+        extra.push(' ');
+        extra.push_str(&shell_quote(arg));
+    }
+    for setting in &build.config_settings {
+        let flag = if pip {
+            "--config-settings"
+        } else {
+            "--config-setting"
         };
-        match self.options.frontend {
-            BuildFrontend::Build => format!(
-                "{python} -m build --wheel --outdir {dist}{} .",
-                settings("--config-setting")
-            ),
-            BuildFrontend::Pip => format!(
-                "{python} -m pip wheel --no-deps --wheel-dir {dist}{} .",
-                settings("--config-settings")
-            ),
-            BuildFrontend::Uv => format!(
-                "command -v uv >/dev/null 2>&1 || {{ echo 'wheelwright: uv is not installed in the build environment (install it in --before-all, e.g. pip install uv)' >&2; exit 127; }}\n\
-                 uv build --wheel --python {python} --out-dir {dist}{} .",
-                settings("--config-setting")
-            ),
+        // pip insists on KEY=VALUE; build and uv take a bare KEY as an empty value.
+        let value = match &setting.value {
+            Some(value) => format!("{flag}={}={value}", setting.key),
+            None if pip => format!("{flag}={}=", setting.key),
+            None => format!("{flag}={}", setting.key),
+        };
+        extra.push(' ');
+        extra.push_str(&shell_quote(&value));
+    }
+    match build.frontend.tool {
+        FrontendTool::Build => format!("{python} -m build --wheel --outdir {dist}{extra} ."),
+        FrontendTool::BuildUv => format!(
+            "command -v uv >/dev/null 2>&1 || {{ echo 'wheelwright: build[uv] needs uv in the build environment (install it in before-all, e.g. pip install uv)' >&2; exit 127; }}\n\
+             {python} -m build --installer uv --wheel --outdir {dist}{extra} ."
+        ),
+        FrontendTool::Pip => {
+            format!("{python} -m pip wheel --no-deps --wheel-dir {dist}{extra} .")
+        }
+        FrontendTool::Uv => format!(
+            "command -v uv >/dev/null 2>&1 || {{ echo 'wheelwright: uv is not installed in the build environment (install it in before-all, e.g. pip install uv)' >&2; exit 127; }}\n\
+             uv build --wheel --python {python} --out-dir {dist}{extra} ."
+        ),
+    }
+}
+
+/// The repair step as a script, and how it is shown in the log. The built-in repair copies
+/// pure-Python wheels unchanged; a custom `repair-wheel-command` gets cibuildwheel's
+/// placeholders `{wheel}`, `{dest_dir}`, `{project}` and `{package}`; no steps copy the wheel
+/// as built. Paths are inserted shell-quoted (wheel names and the work paths need no quotes).
+fn repair_script(
+    repair: &RepairCommand,
+    repair_bin: &str,
+    wheel: &str,
+    repaired: &str,
+    project: &str,
+) -> (String, String) {
+    let wheel_q = shell_quote(wheel);
+    let dest = shell_quote(repaired);
+    if repair.is_skipped() {
+        return (
+            "none (repair-wheel-command is empty): the wheel is copied as built".to_owned(),
+            format!("cp {wheel_q} {dest}/\n"),
+        );
+    }
+    let pure = wheel.ends_with("-any.whl");
+    let mut shown = Vec::new();
+    let mut script = String::new();
+    for step in &repair.steps {
+        match step {
+            RepairStep::BuiltIn if pure => {
+                let name = wheel.rsplit('/').next().unwrap_or(wheel);
+                shown.push(format!("{name} is pure Python: copied"));
+                let _ = writeln!(
+                    script,
+                    "echo {}\ncp {wheel_q} {dest}/ || exit 1",
+                    shell_quote(&format!(
+                        "{name} is a pure-Python wheel: copied without repair"
+                    ))
+                );
+            }
+            RepairStep::BuiltIn => {
+                shown.push(format!("wheelwright repair --root / -w {repaired} {wheel}"));
+                let _ = writeln!(
+                    script,
+                    "{} repair --root / -w {dest} {wheel_q} || exit 1",
+                    shell_quote(repair_bin)
+                );
+            }
+            RepairStep::Shell(command) => {
+                let command = placeholders(command, project)
+                    .replace("{wheel}", &wheel_q)
+                    .replace("{dest_dir}", &dest);
+                shown.push(command.clone());
+                let _ = writeln!(script, "( {command}\n) || exit 1");
+            }
         }
     }
+    (shown.join(" && "), script)
 }
 
 /// Replaces `{project}` and `{package}` with the project directory (inside the environment).

@@ -1,45 +1,46 @@
-//! `wheelwright build`: turns the command line into [`BuildOptions`], runs the build and reports.
+//! `wheelwright build`: resolves the configuration (the command line is its highest layer),
+//! turns it into [`BuildOptions`] — one [`IdentifierBuild`] per selected identifier, with that
+//! identifier's overrides applied —, runs the build, reports, and on GitHub Actions sets the
+//! step outputs `wheelhouse`, `wheels` and `artifact-name`.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context as _, Result, bail};
 
 use crate::audit::policy::Libc;
-use crate::build::{self, BuildOptions};
+use crate::build::{self, BuildOptions, BuildOutcome, IdentifierBuild};
 use crate::cli::BuildArgs;
-use crate::config::archs::{Archs, host_arch};
-use crate::config::identifier::{BuildSelector, Identifier};
-use crate::config::image::Image;
+use crate::commands::config::load;
+use crate::config::archs::host_arch;
+use crate::config::values::{EngineKind, Jobs, PullPolicy};
+use crate::config::{CliValue, Settings, Source};
 use crate::elf::ElfArch;
+use crate::engine::{self, EngineChoice};
 use crate::ui;
 
-fn key_value(option: &str, text: &str) -> Result<(String, String)> {
-    match text.split_once('=') {
-        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
-        _ => bail!("{option} `{text}`: expected KEY=VALUE"),
-    }
-}
+/// The artifact name the Action's `artifact-name` input sets.
+pub const ARTIFACT_NAME_ENV: &str = "WHEELWRIGHT_ARTIFACT_NAME";
 
-/// The resolved options of a `wheelwright build` command line.
-pub fn options(args: &BuildArgs) -> Result<BuildOptions> {
-    let selector =
-        BuildSelector::new(&args.build, &args.skip).map_err(|e| anyhow!("--build/--skip: {e}"))?;
-    let only = args
-        .only
-        .as_deref()
-        .map(|text| {
-            text.parse::<Identifier>()
-                .map_err(|e| anyhow!("--only: {e}"))
-        })
-        .transpose()?;
-    let archs = if args.archs.is_empty() {
-        None
-    } else {
-        let archs = Archs::parse(&args.archs.join(" ")).map_err(|e| anyhow!("--archs: {e}"))?;
-        Some(archs.expand(host_arch()))
+/// The flags that are configuration options, as the configuration's command-line layer.
+#[must_use]
+pub fn cli_values(args: &BuildArgs) -> Vec<CliValue> {
+    let mut values = Vec::new();
+    let mut push = |option: &str, value: String, flag: &str| {
+        values.push(CliValue {
+            option: option.to_owned(),
+            value,
+            flag: flag.to_owned(),
+        });
     };
-    let mut image_args = BTreeMap::new();
+    if let Some(dir) = &args.output_dir {
+        push("output-dir", dir.clone(), "--output-dir");
+    }
+    if !args.archs.is_empty() {
+        push("archs", args.archs.join(" "), "--archs");
+    }
+    if let Some(engine) = &args.engine {
+        push("container-engine", engine.clone(), "--engine");
+    }
     for (arch, image) in [
         (ElfArch::X86_64, &args.image_x86_64),
         (ElfArch::I686, &args.image_i686),
@@ -47,48 +48,194 @@ pub fn options(args: &BuildArgs) -> Result<BuildOptions> {
         (ElfArch::Ppc64le, &args.image_ppc64le),
         (ElfArch::S390x, &args.image_s390x),
     ] {
-        if let Some(image) = image {
-            let text = image.trim();
-            let libc = if text.starts_with("musllinux") {
-                Libc::Musl
-            } else {
-                Libc::Glibc
-            };
-            let parsed =
-                Image::parse(text, libc, arch).map_err(|e| anyhow!("--image-{arch}: {e}"))?;
-            image_args.insert(arch, parsed.reference.as_str().to_owned());
+        let Some(image) = image else { continue };
+        let flag = format!("--image-{arch}");
+        if image.trim().starts_with("musllinux") {
+            push(&format!("musllinux-{arch}-image"), image.clone(), &flag);
+            continue;
+        }
+        push(&format!("manylinux-{arch}-image"), image.clone(), &flag);
+        // One image per architecture: its PyPys too (manylinux images carry both).
+        if matches!(arch, ElfArch::X86_64 | ElfArch::I686 | ElfArch::Aarch64) {
+            push(&format!("manylinux-pypy_{arch}-image"), image.clone(), &flag);
         }
     }
-    let environment = args
-        .environment
+    if let Some(build) = &args.build {
+        push("build", build.clone(), "--build");
+    }
+    if let Some(skip) = &args.skip {
+        push("skip", skip.clone(), "--skip");
+    }
+    if !args.enable.is_empty() {
+        push("enable", args.enable.join(" "), "--enable");
+    }
+    if let Some(only) = &args.only {
+        push("only", only.clone(), "--only");
+    }
+    if let Some(hook) = &args.before_all {
+        push("before-all", hook.clone(), "--before-all");
+    }
+    if let Some(hook) = &args.before_build {
+        push("before-build", hook.clone(), "--before-build");
+    }
+    if !args.environment.is_empty() {
+        // Each flag is one assignment, its value shell syntax: joined, they are the string
+        // form of `environment`.
+        push("environment", args.environment.join(" "), "--environment");
+    }
+    if !args.environment_pass.is_empty() {
+        push(
+            "environment-pass",
+            args.environment_pass.join(" "),
+            "--environment-pass",
+        );
+    }
+    if let Some(jobs) = args.jobs {
+        push("jobs", jobs.to_string(), "--jobs");
+    }
+    if let Some(pull) = args.pull {
+        let text = match pull {
+            engine::PullPolicy::Never => "never",
+            engine::PullPolicy::Missing => "missing",
+            engine::PullPolicy::Always => "always",
+        };
+        push("pull", text.to_owned(), "--pull");
+    }
+    if let Some(frontend) = &args.build_frontend {
+        push("build-frontend", frontend.clone(), "--build-frontend");
+    }
+    if !args.config_settings.is_empty() {
+        let words: Vec<String> = args
+            .config_settings
+            .iter()
+            .map(|s| shlex::try_quote(s).map_or_else(|_| s.clone(), |q| q.into_owned()))
+            .collect();
+        push("config-settings", words.join(" "), "--config-setting");
+    }
+    values
+}
+
+/// The C library of this machine, for the host engine: musl when a musl loader exists and no
+/// glibc does (the same rule as the probe in build environments).
+fn host_libc() -> Libc {
+    let names = |dir: &str| -> Vec<String> {
+        fs_err::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let musl = names("/lib").iter().any(|n| n.starts_with("ld-musl-"));
+    let glibc = ["/lib", "/lib64", "/usr/lib", "/usr/lib64"]
         .iter()
-        .map(|e| key_value("--environment", e))
-        .collect::<Result<Vec<_>>>()?;
-    let config_settings = args
-        .config_settings
-        .iter()
-        .map(|e| key_value("--config-setting", e))
-        .collect::<Result<Vec<_>>>()?;
-    let hook = |h: &Option<String>| h.as_ref().filter(|h| !h.trim().is_empty()).cloned();
+        .any(|dir| {
+            std::path::Path::new(dir).join("libc.so.6").exists()
+                || names(dir)
+                    .iter()
+                    .any(|sub| std::path::Path::new(dir).join(sub).join("libc.so.6").exists())
+        });
+    if musl && !glibc {
+        Libc::Musl
+    } else {
+        Libc::Glibc
+    }
+}
+
+/// The build of the resolved configuration: the selected identifiers, each with its own
+/// options, and the run-wide values; `args` adds what only the command line has.
+pub fn build_options(settings: &Settings, args: &BuildArgs) -> Result<BuildOptions> {
+    let selected = settings.selected_identifiers()?;
+    let mut builds = Vec::new();
+    let mut engine: Option<(EngineKind, String, Source)> = None;
+    for identifier in selected {
+        let own = settings.for_identifier(&identifier);
+        let kind = own.container_engine.value.kind;
+        match &engine {
+            None => {
+                engine = Some((
+                    kind,
+                    identifier.to_string(),
+                    own.container_engine.source.clone(),
+                ));
+            }
+            Some((first, first_id, first_source)) if *first != kind => bail!(
+                "container-engine is `{}` for {first_id} ({}) but `{}` for {identifier} ({}): one run uses one engine (overrides may change its create_args)",
+                first.as_str(),
+                first_source.location(),
+                kind.as_str(),
+                own.container_engine.source.location()
+            ),
+            Some(_) => {}
+        }
+        let command = |c: &crate::config::values::ShellCommand| {
+            (!c.is_empty()).then(|| c.as_str().to_owned())
+        };
+        builds.push(IdentifierBuild {
+            image: own.image.value.reference.to_string(),
+            create_args: own.container_engine.value.create_args.clone(),
+            before_all: command(&own.before_all.value),
+            before_build: command(&own.before_build.value),
+            environment: own
+                .environment
+                .value
+                .assignments
+                .iter()
+                .map(|a| (a.name.clone(), a.value.clone()))
+                .collect(),
+            environment_pass: own.environment_pass.value.clone(),
+            frontend: own.build_frontend.value.clone(),
+            config_settings: own.config_settings.value.clone(),
+            repair: own.repair_wheel_command.value.clone(),
+            identifier,
+        });
+    }
+    let engine = match engine.map(|(kind, _, _)| kind) {
+        Some(EngineKind::Docker) => EngineChoice::Docker,
+        Some(EngineKind::Podman) => EngineChoice::Podman,
+        Some(EngineKind::Host) => EngineChoice::Host,
+        Some(EngineKind::Auto) | None => EngineChoice::Auto,
+    };
+    if engine == EngineChoice::Host && settings.only.is_none() {
+        // The host builds for itself: unless architectures were asked for, the default
+        // (`auto`: x86_64 and i686 on x86_64) means this machine's; the other libc's
+        // identifiers cannot exist here.
+        let archs = settings.archs.value.to_string();
+        let unasked = settings.archs.source == Source::Default
+            || archs.split_whitespace().all(|w| w == "auto" || w == "native");
+        let (machine, libc) = (host_arch(), host_libc());
+        builds.retain(|b| {
+            b.identifier.libc == libc && (!unasked || b.identifier.arch == machine)
+        });
+        if builds.is_empty() {
+            bail!(
+                "nothing to build: the host engine builds {} identifiers for this machine ({machine}) and the configuration selects none",
+                libc.tag_prefix()
+            );
+        }
+    }
+    let jobs = match settings.jobs.value {
+        Jobs::Auto => build::default_jobs(),
+        Jobs::Count(n) => n.get() as usize,
+    };
+    let pull = match settings.pull.value {
+        PullPolicy::Missing => engine::PullPolicy::Missing,
+        PullPolicy::Always => engine::PullPolicy::Always,
+        PullPolicy::Never => engine::PullPolicy::Never,
+    };
     Ok(BuildOptions {
         project_dir: args.project_dir.clone(),
-        output_dir: args.output_dir.clone(),
-        archs,
-        engine: args.engine,
-        images: image_args,
-        selector,
-        only,
-        before_all: hook(&args.before_all),
-        before_build: hook(&args.before_build),
-        environment,
-        environment_pass: args.environment_pass.clone(),
-        jobs: args.jobs.map_or_else(build::default_jobs, |j| j as usize),
+        output_dir: settings.output_dir.value.clone(),
+        engine,
+        builds,
+        only: settings.only.is_some(),
+        jobs,
         keep_container: args.keep_container,
-        pull: args.pull,
+        pull,
         dry_run: args.dry_run,
         container_args: args.container_args.clone(),
-        frontend: args.build_frontend,
-        config_settings,
         pythons: args.pythons.clone(),
         container_binary: args
             .container_binary
@@ -97,6 +244,62 @@ pub fn options(args: &BuildArgs) -> Result<BuildOptions> {
         cache_dir: args.cache_dir.clone().filter(|p| !p.as_os_str().is_empty()),
         ccache_dir: args.ccache_dir.clone(),
     })
+}
+
+/// Resolves the configuration of a `wheelwright build` command line into [`BuildOptions`].
+pub fn options(args: &BuildArgs) -> Result<BuildOptions> {
+    let settings = load(&args.project_dir, cli_values(args))?;
+    build_options(&settings, args)
+}
+
+/// The name of the artifact holding this run's wheels: `WHEELWRIGHT_ARTIFACT_NAME` (the
+/// Action's `artifact-name`) if set, else `wheels-<identifier>` for `only`, else
+/// `wheels-linux-<arch>[-<arch>…]`.
+#[must_use]
+pub fn artifact_name(options: &BuildOptions, from_env: Option<String>) -> String {
+    if let Some(name) = from_env.filter(|n| !n.trim().is_empty()) {
+        return name.trim().to_owned();
+    }
+    if options.only {
+        if let Some(build) = options.builds.first() {
+            return format!("wheels-{}", build.identifier);
+        }
+    }
+    let mut arches: Vec<&str> = Vec::new();
+    for build in &options.builds {
+        let arch = build.identifier.arch.as_str();
+        if !arches.contains(&arch) {
+            arches.push(arch);
+        }
+    }
+    format!("wheels-linux-{}", arches.join("-"))
+}
+
+/// The wheel file names of a run, in build order, each once (reused wheels appear once).
+#[must_use]
+pub fn wheel_names(outcome: &BuildOutcome) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for build in &outcome.builds {
+        if let Some(wheel) = &build.wheel {
+            if !names.contains(wheel) {
+                names.push(wheel.clone());
+            }
+        }
+    }
+    names
+}
+
+fn set_outputs(options: &BuildOptions, outcome: &BuildOutcome) -> Result<()> {
+    let wheels = serde_json::to_string(&wheel_names(outcome))?;
+    let name = artifact_name(options, std::env::var(ARTIFACT_NAME_ENV).ok());
+    for (key, value) in [
+        ("wheelhouse", outcome.output_dir.display().to_string()),
+        ("wheels", wheels),
+        ("artifact-name", name),
+    ] {
+        ui::github::set_output(key, &value).context("cannot write `$GITHUB_OUTPUT`")?;
+    }
+    Ok(())
 }
 
 /// Runs `wheelwright build`.
@@ -126,6 +329,7 @@ pub fn run(args: &BuildArgs) -> Result<ExitCode> {
     if let Err(err) = ui::github::append_step_summary(&outcome.markdown()) {
         ui::message(&format!("warning: cannot write the job summary: {err}"));
     }
+    set_outputs(&options, &outcome)?;
     let failed = outcome.failed();
     if failed > 0 {
         ui::error(&format!(
