@@ -625,7 +625,10 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             }
         }
         for interp in &found {
-            if !chosen.iter().any(|(c, _)| c.identifier == interp.identifier) {
+            if !chosen
+                .iter()
+                .any(|(c, _)| c.identifier == interp.identifier)
+            {
                 debug!(
                     "{}: in `{image}` but not selected, skipped",
                     interp.identifier
@@ -1506,6 +1509,110 @@ mod tests {
         assert!(!abi3.serves(&id("cp313t-manylinux_x86_64")));
         assert!(!abi3.serves(&id("pp310-manylinux_x86_64")));
         assert!(Reusable::Pure.serves(&id("pp37-manylinux_i686")));
+    }
+
+    fn planned(id: &str) -> IdentifierBuild {
+        IdentifierBuild::new(id.parse().expect(id))
+    }
+
+    #[test]
+    fn frontends_get_their_arguments_and_config_settings() {
+        let mut b = planned("cp312-manylinux_x86_64");
+        b.config_settings =
+            ConfigSetting::parse_list("setup-args=-Da=1 'k=two words' flag").expect("parses");
+        b.frontend = BuildFrontend::parse("build; args: --no-isolation").expect("parses");
+        assert_eq!(
+            frontend_command(&b, "/py", "/d"),
+            "/py -m build --wheel --outdir /d --no-isolation --config-setting=setup-args=-Da=1 '--config-setting=k=two words' --config-setting=flag ."
+        );
+        b.frontend = BuildFrontend::parse("pip").expect("parses");
+        assert_eq!(
+            frontend_command(&b, "/py", "/d"),
+            "/py -m pip wheel --no-deps --wheel-dir /d --config-settings=setup-args=-Da=1 '--config-settings=k=two words' --config-settings=flag= ."
+        );
+        b.frontend = BuildFrontend::parse("build[uv]").expect("parses");
+        assert!(frontend_command(&b, "/py", "/d").contains("/py -m build --installer uv --wheel"));
+    }
+
+    #[test]
+    fn repair_commands() {
+        let wheel = "/w/dist/a-1.0-cp39-cp39-linux_x86_64.whl";
+        let (shown, script) = repair_script(
+            &RepairCommand::built_in(),
+            "/bin/ww",
+            wheel,
+            "/w/rep",
+            "/w/p",
+        );
+        assert_eq!(
+            shown,
+            format!("wheelwright repair --root / -w /w/rep {wheel}")
+        );
+        assert_eq!(
+            script,
+            format!("/bin/ww repair --root / -w /w/rep {wheel} || exit 1\n")
+        );
+        let (_, script) = repair_script(
+            &RepairCommand::built_in(),
+            "/bin/ww",
+            "/w/dist/a-1.0-py3-none-any.whl",
+            "/w/rep",
+            "/w/p",
+        );
+        assert!(
+            script.contains("pure-Python wheel: copied without repair"),
+            "{script}"
+        );
+        assert!(!script.contains("/bin/ww"), "{script}");
+        let custom = RepairCommand::from_list([
+            "auditwheel repair -w {dest_dir} {wheel}",
+            "python {project}/check.py {dest_dir}",
+        ]);
+        let (shown, script) = repair_script(&custom, "/bin/ww", wheel, "/w/rep", "/w/p");
+        assert_eq!(
+            shown,
+            format!("wheelwright repair --root / -w /w/rep {wheel} && python /w/p/check.py /w/rep")
+        );
+        assert!(
+            script.ends_with("( python /w/p/check.py /w/rep\n) || exit 1\n"),
+            "{script}"
+        );
+        let (shown, script) = repair_script(
+            &RepairCommand::from_text(""),
+            "/bin/ww",
+            wheel,
+            "/w/rep",
+            "/w/p",
+        );
+        assert!(shown.starts_with("none"), "{shown}");
+        assert_eq!(script, format!("cp {wheel} /w/rep/\n"));
+    }
+
+    #[test]
+    fn identifiers_share_a_container_per_arch_image_and_arguments() {
+        let mut builds = vec![
+            planned("cp39-manylinux_x86_64"),
+            planned("cp39-manylinux_i686"),
+            planned("pp37-manylinux_x86_64"),
+            planned("cp39-musllinux_x86_64"),
+            planned("cp310-manylinux_x86_64"),
+        ];
+        builds[4].create_args = vec!["--gpus=all".to_owned()];
+        let options = BuildOptions {
+            builds,
+            ..BuildOptions::default()
+        };
+        let groups: Vec<Vec<usize>> = group_builds(&options, false)
+            .into_iter()
+            .map(|g| g.members)
+            .collect();
+        // pp37 has its own default image (the same pinned manylinux_2_28 reference here).
+        assert_eq!(groups, [vec![0, 2], vec![1], vec![3], vec![4]]);
+        assert_eq!(
+            group_builds(&options, true).len(),
+            2,
+            "the host: one per arch"
+        );
     }
 
     #[test]

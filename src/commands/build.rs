@@ -57,7 +57,11 @@ pub fn cli_values(args: &BuildArgs) -> Vec<CliValue> {
         push(&format!("manylinux-{arch}-image"), image.clone(), &flag);
         // One image per architecture: its PyPys too (manylinux images carry both).
         if matches!(arch, ElfArch::X86_64 | ElfArch::I686 | ElfArch::Aarch64) {
-            push(&format!("manylinux-pypy_{arch}-image"), image.clone(), &flag);
+            push(
+                &format!("manylinux-pypy_{arch}-image"),
+                image.clone(),
+                &flag,
+            );
         }
     }
     if let Some(build) = &args.build {
@@ -133,9 +137,12 @@ fn host_libc() -> Libc {
         .iter()
         .any(|dir| {
             std::path::Path::new(dir).join("libc.so.6").exists()
-                || names(dir)
-                    .iter()
-                    .any(|sub| std::path::Path::new(dir).join(sub).join("libc.so.6").exists())
+                || names(dir).iter().any(|sub| {
+                    std::path::Path::new(dir)
+                        .join(sub)
+                        .join("libc.so.6")
+                        .exists()
+                })
         });
     if musl && !glibc {
         Libc::Musl
@@ -204,11 +211,11 @@ pub fn build_options(settings: &Settings, args: &BuildArgs) -> Result<BuildOptio
         // identifiers cannot exist here.
         let archs = settings.archs.value.to_string();
         let unasked = settings.archs.source == Source::Default
-            || archs.split_whitespace().all(|w| w == "auto" || w == "native");
+            || archs
+                .split_whitespace()
+                .all(|w| w == "auto" || w == "native");
         let (machine, libc) = (host_arch(), host_libc());
-        builds.retain(|b| {
-            b.identifier.libc == libc && (!unasked || b.identifier.arch == machine)
-        });
+        builds.retain(|b| b.identifier.libc == libc && (!unasked || b.identifier.arch == machine));
         if builds.is_empty() {
             bail!(
                 "nothing to build: the host engine builds {} identifiers for this machine ({machine}) and the configuration selects none",
@@ -339,4 +346,336 @@ pub fn run(args: &BuildArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use crate::config::ResolveInputs;
+    use crate::config::values::{FrontendTool, RepairStep};
+
+    fn args(argv: &[&str]) -> BuildArgs {
+        let cli = Cli::try_parse_from(std::iter::once("wheelwright").chain(argv.iter().copied()))
+            .expect("parses");
+        match cli.command {
+            Command::Build(args) => *args,
+            other => panic!("not build: {other:?}"),
+        }
+    }
+
+    /// Resolves like `wheelwright build` does, with an injected environment (hermetic) on an
+    /// x86_64 host, and maps the result.
+    fn resolve(
+        pyproject: &str,
+        env: &[(&str, &str)],
+        argv: &[&str],
+    ) -> (tempfile::TempDir, Result<BuildOptions>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs_err::write(dir.path().join("pyproject.toml"), pyproject).expect("write");
+        let mut full = vec!["build", dir.path().to_str().expect("utf-8")];
+        full.extend(argv);
+        let args = args(&full);
+        let inputs = ResolveInputs {
+            project_dir: dir.path().to_path_buf(),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<BTreeMap<_, _>>(),
+            cli: cli_values(&args),
+            host_arch: ElfArch::X86_64,
+        };
+        let options = Settings::resolve(&inputs)
+            .map_err(anyhow::Error::from)
+            .and_then(|settings| build_options(&settings, &args));
+        (dir, options)
+    }
+
+    fn build<'a>(options: &'a BuildOptions, id: &str) -> &'a IdentifierBuild {
+        options
+            .builds
+            .iter()
+            .find(|b| b.identifier.to_string() == id)
+            .unwrap_or_else(|| panic!("{id} not selected"))
+    }
+
+    fn ids(options: &BuildOptions) -> Vec<String> {
+        options
+            .builds
+            .iter()
+            .map(|b| b.identifier.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn every_layer_reaches_the_build_options() {
+        let pyproject = r#"
+[tool.cibuildwheel]
+build = "cp31{0,1}-*"
+skip = "*-musllinux_*"
+archs = "x86_64"
+build-frontend = "pip"
+before-all = "echo from-cibuildwheel"
+repair-wheel-command = "cp {wheel} {dest_dir}"
+
+[tool.wheelwright]
+before-all = "echo from-wheelwright"
+jobs = 3
+pull = "never"
+container-engine = { name = "podman", create-args = ["--network=host"] }
+"#;
+        let env = [
+            ("CIBW_BEFORE_BUILD", "echo env-cibw"),
+            ("WHEELWRIGHT_BEFORE_BUILD", "echo env-wheelwright"),
+            // An empty Action input counts as unset: the variable above stays.
+            ("INPUT_BEFORE_BUILD", ""),
+            ("INPUT_CONFIG_SETTINGS", "from=input"),
+            ("CIBW_ENVIRONMENT", "A=cibw"),
+            ("INPUT_ENVIRONMENT", "A=input B=\"two words\""),
+            ("INPUT_OUTPUT_DIR", "from-input"),
+        ];
+        let (_dir, options) = resolve(
+            pyproject,
+            &env,
+            &["--config-setting", "from=flag", "-o", "from-flag"],
+        );
+        let options = options.expect("maps");
+        assert_eq!(
+            ids(&options),
+            ["cp310-manylinux_x86_64", "cp311-manylinux_x86_64"]
+        );
+        assert_eq!(options.jobs, 3);
+        assert_eq!(options.pull, engine::PullPolicy::Never);
+        assert_eq!(options.engine, EngineChoice::Podman);
+        assert_eq!(options.output_dir, std::path::PathBuf::from("from-flag"));
+        assert!(!options.only);
+        for b in &options.builds {
+            assert_eq!(b.frontend.tool, FrontendTool::Pip, "[tool.cibuildwheel]");
+            assert_eq!(b.before_all.as_deref(), Some("echo from-wheelwright"));
+            assert_eq!(b.before_build.as_deref(), Some("echo env-wheelwright"));
+            assert_eq!(b.create_args, ["--network=host"]);
+            assert_eq!(
+                b.config_settings
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
+                ["from=flag"]
+            );
+            assert_eq!(
+                b.environment,
+                [
+                    ("A".to_owned(), "input".to_owned()),
+                    ("B".to_owned(), "\"two words\"".to_owned())
+                ]
+            );
+            assert_eq!(
+                b.repair.steps,
+                [RepairStep::Shell("cp {wheel} {dest_dir}".to_owned())],
+                "a custom repair command is honoured"
+            );
+            assert!(b.image.starts_with("quay.io/pypa/manylinux_2_28_x86_64:"));
+        }
+    }
+
+    #[test]
+    fn an_override_changes_one_identifier_only() {
+        let pyproject = r#"
+[tool.wheelwright]
+build = "cp310-* cp311-* cp312-*"
+archs = "x86_64"
+container-engine = "podman"
+before-build = "echo all"
+environment = "A=1"
+
+[[tool.wheelwright.overrides]]
+select = "cp311-manylinux_*"
+before-build = "echo eleven"
+environment = "B=2"
+inherit.environment = "append"
+build-frontend = "build; args: --no-isolation"
+manylinux-x86_64-image = "localhost/eleven:1"
+container-engine = "podman; create_args: --label=eleven"
+repair-wheel-command = ""
+
+[[tool.cibuildwheel.overrides]]
+select = "cp312-musllinux_*"
+config-settings = "k=v"
+"#;
+        let (_dir, options) = resolve(pyproject, &[], &[]);
+        let options = options.expect("maps");
+        assert_eq!(options.engine, EngineChoice::Podman);
+        let eleven = build(&options, "cp311-manylinux_x86_64");
+        assert_eq!(eleven.before_build.as_deref(), Some("echo eleven"));
+        assert_eq!(
+            eleven.environment,
+            [
+                ("A".to_owned(), "1".to_owned()),
+                ("B".to_owned(), "2".to_owned())
+            ]
+        );
+        assert_eq!(eleven.frontend.args, ["--no-isolation"]);
+        assert_eq!(eleven.image, "localhost/eleven:1");
+        assert_eq!(eleven.create_args, ["--label=eleven"]);
+        assert!(eleven.repair.is_skipped());
+        for other in [
+            "cp310-manylinux_x86_64",
+            "cp312-manylinux_x86_64",
+            "cp311-musllinux_x86_64",
+        ] {
+            let b = build(&options, other);
+            assert_eq!(b.before_build.as_deref(), Some("echo all"), "{other}");
+            assert_eq!(b.environment, [("A".to_owned(), "1".to_owned())], "{other}");
+            assert!(b.frontend.args.is_empty(), "{other}");
+            assert_ne!(b.image, "localhost/eleven:1", "{other}");
+            assert!(b.create_args.is_empty(), "{other}");
+            assert_eq!(b.repair.steps, [RepairStep::BuiltIn], "{other}");
+        }
+        assert!(
+            build(&options, "cp311-musllinux_x86_64")
+                .image
+                .contains("musllinux_1_2_x86_64"),
+        );
+        assert_eq!(
+            build(&options, "cp312-musllinux_x86_64").config_settings[0].to_string(),
+            "k=v"
+        );
+        assert!(
+            build(&options, "cp312-manylinux_x86_64")
+                .config_settings
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn image_flags_set_both_image_options_of_their_architecture() {
+        let (_dir, options) = resolve(
+            "[tool.wheelwright]\narchs = \"x86_64 i686\"\nenable = \"pypy-eol\"\nbuild = \"cp39-* pp37-*\"\n",
+            &[],
+            &[
+                "--image-x86_64",
+                "localhost/amd64:1",
+                "--image-i686",
+                "musllinux_1_2",
+            ],
+        );
+        let options = options.expect("maps");
+        assert_eq!(
+            build(&options, "cp39-manylinux_x86_64").image,
+            "localhost/amd64:1"
+        );
+        assert_eq!(
+            build(&options, "pp37-manylinux_x86_64").image,
+            "localhost/amd64:1"
+        );
+        assert!(
+            build(&options, "cp39-musllinux_i686")
+                .image
+                .contains("musllinux_1_2_i686")
+        );
+        assert!(
+            build(&options, "cp39-manylinux_i686")
+                .image
+                .contains("manylinux_2_28_i686")
+        );
+    }
+
+    #[test]
+    fn only_and_archs_slices() {
+        let pyproject = "[tool.wheelwright]\nskip = \"*-musllinux_*\"\n";
+        let (_dir, options) = resolve(pyproject, &[], &["--only", "cp313-manylinux_i686"]);
+        let options = options.expect("maps");
+        assert!(options.only);
+        assert_eq!(ids(&options), ["cp313-manylinux_i686"]);
+        assert_eq!(artifact_name(&options, None), "wheels-cp313-manylinux_i686");
+        let (_dir, options) = resolve(pyproject, &[("INPUT_ARCHS", "i686")], &[]);
+        let options = options.expect("maps");
+        assert!(
+            ids(&options)
+                .iter()
+                .all(|id| id.ends_with("-manylinux_i686"))
+        );
+        assert_eq!(artifact_name(&options, None), "wheels-linux-i686");
+        assert_eq!(
+            artifact_name(&options, Some("mine".to_owned())),
+            "mine",
+            "WHEELWRIGHT_ARTIFACT_NAME wins"
+        );
+        let (_dir, options) = resolve(pyproject, &[], &["--archs", "x86_64,i686"]);
+        assert_eq!(
+            artifact_name(&options.expect("maps"), Some(String::new())),
+            "wheels-linux-x86_64-i686"
+        );
+    }
+
+    #[test]
+    fn the_host_engine_builds_for_this_machine_unless_told_otherwise() {
+        let (_dir, options) = resolve(
+            "[tool.wheelwright]\nbuild = \"cp312-*\"\n",
+            &[],
+            &["--engine", "host"],
+        );
+        let options = options.expect("maps");
+        assert_eq!(options.engine, EngineChoice::Host);
+        assert!(
+            options
+                .builds
+                .iter()
+                .all(|b| b.identifier.arch == host_arch() && b.identifier.libc == host_libc()),
+            "{:?}",
+            ids(&options)
+        );
+        // Asked for explicitly, other architectures stay (and the build refuses them).
+        let (_dir, options) = resolve(
+            "[tool.wheelwright]\nbuild = \"cp312-*\"\nskip = \"*-musllinux_*\"\n",
+            &[],
+            &["--engine", "host", "--archs", "x86_64,i686"],
+        );
+        assert_eq!(options.expect("maps").builds.len(), 2);
+    }
+
+    #[test]
+    fn one_engine_per_run() {
+        let pyproject = r#"
+[tool.wheelwright]
+build = "cp310-* cp311-*"
+archs = "x86_64"
+skip = "*-musllinux_*"
+container-engine = "podman"
+
+[[tool.wheelwright.overrides]]
+select = "cp311-*"
+container-engine = "docker"
+"#;
+        let (_dir, options) = resolve(pyproject, &[], &[]);
+        let err = options.expect_err("two engines").to_string();
+        assert!(
+            err.starts_with("container-engine is `podman` for cp310-manylinux_x86_64 (`")
+                && err.contains("but `docker` for cp311-manylinux_x86_64 (`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn flags_are_the_highest_layer_and_keep_their_names_in_errors() {
+        let (_dir, options) = resolve(
+            "[tool.wheelwright]\nbuild-frontend = \"pip\"\n",
+            &[("WHEELWRIGHT_BUILD_FRONTEND", "uv")],
+            &["--build-frontend", "poetry"],
+        );
+        let err = format!("{:#}", options.expect_err("bad flag"));
+        assert_eq!(
+            err,
+            "`--build-frontend`: invalid `build-frontend`: unknown build frontend `poetry` (expected one of build, build[uv], pip, uv, default)"
+        );
+        let (_dir, options) = resolve("", &[], &["--jobs", "2", "--pull", "always"]);
+        let options = options.expect("maps");
+        assert_eq!(
+            (options.jobs, options.pull),
+            (2, engine::PullPolicy::Always)
+        );
+    }
 }
