@@ -144,7 +144,7 @@ pub struct BuildArgs {
     /// Container engine: auto (docker if a daemon answers, else podman, else host; says which),
     /// docker, podman or host (this machine's interpreters, e.g. inside a manylinux container),
     /// optionally with `; create_args: ARGS`. Option `container-engine`.
-    #[arg(long, value_name = "ENGINE")]
+    #[arg(long, value_name = "ENGINE", value_parser = engine_value)]
     pub engine: Option<String>,
 
     /// Image for x86_64: a short name (manylinux2014, manylinux_2_28, manylinux_2_34,
@@ -245,7 +245,7 @@ pub struct BuildArgs {
     /// Build frontend: build (`python -m build --wheel`), build[uv], pip (`pip wheel
     /// --no-deps`) or uv (`uv build`, must be installed in the image), optionally with
     /// `; args: ARGS`. Option `build-frontend`; default build.
-    #[arg(long = "build-frontend", value_name = "FRONTEND")]
+    #[arg(long = "build-frontend", value_name = "FRONTEND", value_parser = frontend_value)]
     pub build_frontend: Option<String>,
 
     /// PEP 517 config setting passed to the frontend. Repeatable. Option `config-settings`
@@ -272,6 +272,16 @@ pub struct BuildArgs {
     /// A host ccache directory, mounted into containers as CCACHE_DIR. CLI-only.
     #[arg(long, value_name = "DIR")]
     pub ccache_dir: Option<PathBuf>,
+}
+
+/// `--engine` is checked like the `container-engine` option (a bad value is a usage error).
+fn engine_value(text: &str) -> Result<String, String> {
+    crate::config::values::ContainerEngine::parse(text).map(|_| text.to_owned())
+}
+
+/// `--build-frontend` is checked like the `build-frontend` option.
+fn frontend_value(text: &str) -> Result<String, String> {
+    crate::config::values::BuildFrontend::parse(text).map(|_| text.to_owned())
 }
 
 #[derive(Debug, Args)]
