@@ -127,6 +127,10 @@ pub struct BuildOptions {
     /// Whether the selection is `only` one identifier: then an identifier missing from its
     /// image is an error (otherwise a warning).
     pub only: bool,
+    /// Whether the architectures were asked for (`archs` other than `auto`/`native`, or
+    /// `only`). The host engine refuses foreign ones then; otherwise it builds this machine's
+    /// identifiers of the selection (its architecture and C library).
+    pub archs_given: bool,
     /// Parallel tasks.
     pub jobs: usize,
     /// Keep a container in which something failed (and print how to enter it).
@@ -156,6 +160,7 @@ impl Default for BuildOptions {
             engine: EngineChoice::Auto,
             builds: Vec::new(),
             only: false,
+            archs_given: false,
             jobs: default_jobs(),
             keep_container: false,
             pull: PullPolicy::Missing,
@@ -419,6 +424,52 @@ fn group_builds(options: &BuildOptions, host: bool) -> Vec<Group> {
     groups
 }
 
+/// The C library of this machine: musl when a musl loader exists and no glibc does (the rule of
+/// the probe in build environments).
+#[must_use]
+pub fn host_libc() -> Libc {
+    let names = |dir: &Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let musl = names(Path::new("/lib"))
+        .iter()
+        .any(|n| n.starts_with("ld-musl-"));
+    let glibc = ["/lib", "/lib64", "/usr/lib", "/usr/lib64"]
+        .iter()
+        .any(|dir| {
+            let dir = Path::new(dir);
+            dir.join("libc.so.6").exists()
+                || names(dir)
+                    .iter()
+                    .any(|sub| dir.join(sub).join("libc.so.6").exists())
+        });
+    if musl && !glibc {
+        Libc::Musl
+    } else {
+        Libc::Glibc
+    }
+}
+
+/// The options narrowed to what the engine can build: the host engine builds this machine's C
+/// library and, unless architectures were asked for, its architecture only.
+fn for_engine(options: &BuildOptions, host: bool) -> BuildOptions {
+    let mut narrowed = options.clone();
+    if host && !options.only {
+        let (machine, libc) = (host_arch(), host_libc());
+        narrowed.builds.retain(|b| {
+            b.identifier.libc == libc && (options.archs_given || b.identifier.arch == machine)
+        });
+    }
+    narrowed
+}
+
 /// The result rows of a dry run: the selection, nothing started.
 fn selected_results(options: &BuildOptions) -> Vec<BuildResult> {
     options
@@ -460,13 +511,15 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
     if options.dry_run {
         // The configuration's selection (what `plan` computes for this slice): no engine is
         // asked and no container started.
+        let host = options.engine == EngineChoice::Host;
+        let narrowed = for_engine(options, host);
         return Ok(BuildOutcome {
             engine: None,
             output_dir,
             logs_dir,
             dry_run: true,
             containers: Vec::new(),
-            builds: selected_results(options),
+            builds: selected_results(&narrowed),
         });
     }
     let project = check_project(&options.project_dir)?;
@@ -481,6 +534,15 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
     ui::message(&format!("engine: {}", selected.reason));
     let engine = selected.engine;
     let host = engine.kind() == EngineKind::Host;
+    let narrowed = for_engine(options, host);
+    let options = &narrowed;
+    if options.builds.is_empty() {
+        return Err(BuildError::Input(format!(
+            "nothing to build: the host engine builds {} identifiers for this machine ({}) and none is selected",
+            host_libc().tag_prefix(),
+            host_arch()
+        )));
+    }
 
     // What every container gets mounted: the static binary and the caches.
     let mut mounts = Vec::new();
@@ -1612,6 +1674,51 @@ mod tests {
             group_builds(&options, true).len(),
             2,
             "the host: one per arch"
+        );
+    }
+
+    #[test]
+    fn the_host_engine_keeps_this_machines_identifiers() {
+        let machine = host_arch();
+        let other = if machine == ElfArch::I686 {
+            ElfArch::X86_64
+        } else {
+            ElfArch::I686
+        };
+        let here = format!("cp312-{}_{machine}", host_libc().tag_prefix());
+        let builds = vec![
+            planned(&here),
+            planned(&format!("cp312-manylinux_{other}")),
+            planned(&format!(
+                "cp312-{}_{machine}",
+                if host_libc() == Libc::Glibc {
+                    "musllinux"
+                } else {
+                    "manylinux"
+                }
+            )),
+        ];
+        let options = BuildOptions {
+            builds,
+            ..BuildOptions::default()
+        };
+        let ids = |o: &BuildOptions| -> Vec<String> {
+            o.builds.iter().map(|b| b.identifier.to_string()).collect()
+        };
+        assert_eq!(ids(&for_engine(&options, true)), [here.clone()]);
+        assert_eq!(
+            ids(&for_engine(&options, false)).len(),
+            3,
+            "containers build all"
+        );
+        let asked = BuildOptions {
+            archs_given: true,
+            ..options
+        };
+        assert_eq!(
+            ids(&for_engine(&asked, true)),
+            [here, format!("cp312-manylinux_{other}")],
+            "asked-for architectures stay (and are refused with a message)"
         );
     }
 

@@ -7,11 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 
-use crate::audit::policy::Libc;
 use crate::build::{self, BuildOptions, BuildOutcome, IdentifierBuild};
 use crate::cli::BuildArgs;
 use crate::commands::config::load;
-use crate::config::archs::host_arch;
 use crate::config::values::{EngineKind, Jobs, PullPolicy};
 use crate::config::{CliValue, Settings, Source};
 use crate::elf::ElfArch;
@@ -119,38 +117,6 @@ pub fn cli_values(args: &BuildArgs) -> Vec<CliValue> {
     values
 }
 
-/// The C library of this machine, for the host engine: musl when a musl loader exists and no
-/// glibc does (the same rule as the probe in build environments).
-fn host_libc() -> Libc {
-    let names = |dir: &str| -> Vec<String> {
-        fs_err::read_dir(dir)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let musl = names("/lib").iter().any(|n| n.starts_with("ld-musl-"));
-    let glibc = ["/lib", "/lib64", "/usr/lib", "/usr/lib64"]
-        .iter()
-        .any(|dir| {
-            std::path::Path::new(dir).join("libc.so.6").exists()
-                || names(dir).iter().any(|sub| {
-                    std::path::Path::new(dir)
-                        .join(sub)
-                        .join("libc.so.6")
-                        .exists()
-                })
-        });
-    if musl && !glibc {
-        Libc::Musl
-    } else {
-        Libc::Glibc
-    }
-}
-
 /// The build of the resolved configuration: the selected identifiers, each with its own
 /// options, and the run-wide values; `args` adds what only the command line has.
 pub fn build_options(settings: &Settings, args: &BuildArgs) -> Result<BuildOptions> {
@@ -205,24 +171,12 @@ pub fn build_options(settings: &Settings, args: &BuildArgs) -> Result<BuildOptio
         Some(EngineKind::Host) => EngineChoice::Host,
         Some(EngineKind::Auto) | None => EngineChoice::Auto,
     };
-    if engine == EngineChoice::Host && settings.only.is_none() {
-        // The host builds for itself: unless architectures were asked for, the default
-        // (`auto`: x86_64 and i686 on x86_64) means this machine's; the other libc's
-        // identifiers cannot exist here.
-        let archs = settings.archs.value.to_string();
-        let unasked = settings.archs.source == Source::Default
-            || archs
+    let archs = settings.archs.value.to_string();
+    let archs_given = settings.only.is_some()
+        || (settings.archs.source != Source::Default
+            && !archs
                 .split_whitespace()
-                .all(|w| w == "auto" || w == "native");
-        let (machine, libc) = (host_arch(), host_libc());
-        builds.retain(|b| b.identifier.libc == libc && (!unasked || b.identifier.arch == machine));
-        if builds.is_empty() {
-            bail!(
-                "nothing to build: the host engine builds {} identifiers for this machine ({machine}) and the configuration selects none",
-                libc.tag_prefix()
-            );
-        }
-    }
+                .all(|w| w == "auto" || w == "native"));
     let jobs = match settings.jobs.value {
         Jobs::Auto => build::default_jobs(),
         Jobs::Count(n) => n.get() as usize,
@@ -238,6 +192,7 @@ pub fn build_options(settings: &Settings, args: &BuildArgs) -> Result<BuildOptio
         engine,
         builds,
         only: settings.only.is_some(),
+        archs_given,
         jobs,
         keep_container: args.keep_container,
         pull,
@@ -612,29 +567,17 @@ config-settings = "k=v"
     }
 
     #[test]
-    fn the_host_engine_builds_for_this_machine_unless_told_otherwise() {
-        let (_dir, options) = resolve(
-            "[tool.wheelwright]\nbuild = \"cp312-*\"\n",
-            &[],
-            &["--engine", "host"],
-        );
-        let options = options.expect("maps");
-        assert_eq!(options.engine, EngineChoice::Host);
-        assert!(
-            options
-                .builds
-                .iter()
-                .all(|b| b.identifier.arch == host_arch() && b.identifier.libc == host_libc()),
-            "{:?}",
-            ids(&options)
-        );
-        // Asked for explicitly, other architectures stay (and the build refuses them).
-        let (_dir, options) = resolve(
-            "[tool.wheelwright]\nbuild = \"cp312-*\"\nskip = \"*-musllinux_*\"\n",
-            &[],
-            &["--engine", "host", "--archs", "x86_64,i686"],
-        );
-        assert_eq!(options.expect("maps").builds.len(), 2);
+    fn architectures_count_as_asked_for_unless_auto() {
+        let given = |env: &[(&str, &str)], argv: &[&str]| {
+            let (_dir, options) = resolve("[tool.wheelwright]\nbuild = \"cp312-*\"\n", env, argv);
+            options.expect("maps").archs_given
+        };
+        assert!(!given(&[], &["--engine", "host"]));
+        assert!(!given(&[("INPUT_ARCHS", "auto")], &[]));
+        assert!(!given(&[], &["--archs", "native"]));
+        assert!(given(&[], &["--archs", "x86_64,i686"]));
+        assert!(given(&[("CIBW_ARCHS", "i686")], &[]));
+        assert!(given(&[], &["--only", "cp312-manylinux_i686"]));
     }
 
     #[test]
