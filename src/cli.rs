@@ -91,6 +91,15 @@ pub enum Command {
     /// there, or --if-available to skip and let a fallback step upload).
     UploadArtifact(UploadArtifactArgs),
 
+    /// Download workflow artifacts of this run (GitHub Actions artifacts v4, natively) and
+    /// extract their files into one directory.
+    ///
+    /// NAME may be a glob (`wheels-*`): every matching artifact is downloaded and their files
+    /// merged (a file two artifacts hold with different contents is an error). Needs
+    /// ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL like upload-artifact (--if-available lets a
+    /// fallback actions/download-artifact step do it where they are missing).
+    DownloadArtifact(DownloadArtifactArgs),
+
     /// Upload files as assets of the GitHub Release of a tag, creating the release if missing.
     ///
     /// The repository comes from GITHUB_REPOSITORY, the tag from --tag or GITHUB_REF
@@ -358,6 +367,26 @@ pub struct UploadArtifactArgs {
     /// When the artifact service is not available to this step, do nothing and set the
     /// step output `uploaded=false` (for a fallback actions/upload-artifact step) instead of
     /// failing.
+    #[arg(long)]
+    pub if_available: bool,
+
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DownloadArtifactArgs {
+    /// Artifact name, or a glob matching several (`wheels-*`).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// Directory the files are extracted into (created if needed).
+    #[arg(value_name = "DIR", default_value = "wheelhouse")]
+    pub dir: PathBuf,
+
+    /// When the artifact service is not available to this step, do nothing and set the step
+    /// output `downloaded=false` (for a fallback actions/download-artifact step).
     #[arg(long)]
     pub if_available: bool,
 
