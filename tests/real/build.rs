@@ -29,9 +29,9 @@ fn bed(key: &str) -> String {
         .unwrap_or_else(|| panic!("{key} not set by scripts/lib.sh"))
 }
 
-/// The static (musl) wheelwright that containers run for the repair step: the one
-/// scripts/test.sh built and exported, else built here.
-fn container_binary() -> &'static Path {
+/// The static (musl) wheelwright that containers run for the repair step (and that the act tests
+/// run through the launcher): the one scripts/test.sh built and exported, else built here.
+pub(crate) fn container_binary() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         if let Some(path) = std::env::var_os("WHEELWRIGHT_CONTAINER_BINARY") {
