@@ -1084,6 +1084,10 @@ fn the_composite_action_refuses_bad_input() {
             job,
             &[
                 ("IMAGE_AMD64", image.clone()),
+                (
+                    "PROJECT",
+                    repo().join("tests/projects/democext").display().to_string(),
+                ),
                 ("WHEEL_DIR", wheel_dir.display().to_string()),
             ],
         );
