@@ -1145,7 +1145,7 @@ fn the_action_plans_builds_publishes_and_installs_under_act() {
     assert!(!log.contains("testpass"), "the password reached the log");
     assert!(!log.contains("a remote fallback action ran"), "{log}");
 
-    // The plan: one job per architecture, each building cp39 only.
+    // The plan: one job per architecture, each selecting cp39 and cp310 (the images have cp39).
     let matrix: Value =
         serde_json::from_slice(&fs_err::read(out.join("matrix.json")).unwrap()).unwrap();
     let entries: Vec<(String, Vec<String>)> = matrix["include"]
@@ -1169,9 +1169,18 @@ fn the_action_plans_builds_publishes_and_installs_under_act() {
         [
             (
                 "x86_64".to_owned(),
-                vec!["cp39-manylinux_x86_64".to_owned()]
+                vec![
+                    "cp39-manylinux_x86_64".to_owned(),
+                    "cp310-manylinux_x86_64".to_owned()
+                ]
             ),
-            ("i686".to_owned(), vec!["cp39-manylinux_i686".to_owned()]),
+            (
+                "i686".to_owned(),
+                vec![
+                    "cp39-manylinux_i686".to_owned(),
+                    "cp310-manylinux_i686".to_owned()
+                ]
+            ),
         ]
     );
 
@@ -1208,10 +1217,16 @@ fn the_action_plans_builds_publishes_and_installs_under_act() {
         let files: Vec<String> = tree(&extracted).into_keys().collect();
         assert_eq!(files, [wheel.clone()], "{name}");
         published.push(wheel.clone());
-        // The build's job summary and the warning about what the image lacks did not get lost.
+        // The build's job summary, and the warning annotation about what the image lacks.
         assert!(
             log.contains(&format!("| `cp39-manylinux_{arch}` | ✅ built | `{wheel}`")),
             "no summary row for {arch}:\n{log}"
+        );
+        assert!(
+            log.contains(&format!(
+                "::warning title=wheelwright build::selected but not in the images, not built: cp310-manylinux_{arch} (the images have: cp39-manylinux_{arch}, pp37-manylinux_{arch};"
+            )),
+            "no warning for {arch}:\n{log}"
         );
     }
 
@@ -1223,10 +1238,19 @@ fn the_action_plans_builds_publishes_and_installs_under_act() {
     on_index.sort();
     published.sort();
     assert_eq!(on_index, published);
+    assert!(
+        log.contains(&format!(
+            "Summary - ### wheelwright publish to `{}`",
+            index.upload_url()
+        )),
+        "{log}"
+    );
     for wheel in &published {
+        let row = format!("| `{wheel}` | ");
         assert!(
-            log.contains(wheel) && log.contains("uploaded"),
-            "publish did not report {wheel}:\n{log}"
+            log.lines()
+                .any(|l| l.starts_with(&row) && l.ends_with("| uploaded |")),
+            "no publish summary row for {wheel}:\n{log}"
         );
     }
     assert!(
