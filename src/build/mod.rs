@@ -1705,7 +1705,10 @@ mod tests {
         let ids = |o: &BuildOptions| -> Vec<String> {
             o.builds.iter().map(|b| b.identifier.to_string()).collect()
         };
-        assert_eq!(ids(&for_engine(&options, true)), [here.clone()]);
+        assert_eq!(
+            ids(&for_engine(&options, true)),
+            std::slice::from_ref(&here)
+        );
         assert_eq!(
             ids(&for_engine(&options, false)).len(),
             3,

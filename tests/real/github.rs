@@ -1215,7 +1215,7 @@ fn the_action_plans_builds_publishes_and_installs_under_act() {
         let extracted = tmp.path().join("extracted").join(arch);
         python_extract(&stored[0], &extracted);
         let files: Vec<String> = tree(&extracted).into_keys().collect();
-        assert_eq!(files, [wheel.clone()], "{name}");
+        assert_eq!(files, std::slice::from_ref(wheel), "{name}");
         published.push(wheel.clone());
         // The build's job summary, and the warning annotation about what the image lacks.
         assert!(
