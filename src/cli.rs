@@ -251,7 +251,7 @@ pub struct BuildArgs {
     #[arg(long = "container-arg", value_name = "ARG", allow_hyphen_values = true)]
     pub container_args: Vec<String>,
 
-    /// Build frontend: build (`python -m build --wheel`), build[uv], pip (`pip wheel
+    /// Build frontend: build (`python -m build --wheel`), `build[uv]`, pip (`pip wheel
     /// --no-deps`) or uv (`uv build`, must be installed in the image), optionally with
     /// `; args: ARGS`. Option `build-frontend`; default build.
     #[arg(long = "build-frontend", value_name = "FRONTEND", value_parser = frontend_value)]

@@ -1,7 +1,10 @@
 //! The GitHub pieces: `wheelwright upload-artifact` against act's real artifact server (and
 //! against a stub for what act does not check: GitHub's snake_case replies, the size and sha256
 //! sent with FinalizeArtifact), `wheelwright release` against a stub of the GitHub REST API —
-//! the real API cannot be reached from here — and the bad-input errors of both.
+//! the real API cannot be reached from here — and the bad-input errors of both; then the
+//! composite action itself under act with the real binary: inputs reaching the configuration,
+//! bad input, and the release flow end to end (plan → build matrix with podman → native
+//! artifacts → publish to a local pypiserver → install from it and import).
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
