@@ -3,6 +3,8 @@
 #
 #   dist/wheelwright-launcher.sh ARGS...
 #
+# 0. WHEELWRIGHT_BINARY, when set, names the binary to run (a wheelwright built earlier in the
+#    job, or the one under test); it must be an executable file.
 # 1. On release refs, dist/ holds prebuilt static binaries (wheelwright-<arch>-linux-musl) and
 #    dist/SHA256SUMS. The binary for this machine is checked against its line there and run; a
 #    missing line or a mismatch is refused.
@@ -11,6 +13,7 @@
 #    Cargo.toml, Cargo.lock and src/, so a source tree is built once per machine.
 #
 # Environment:
+#   WHEELWRIGHT_BINARY      run this binary instead (no checksum, no build)
 #   WHEELWRIGHT_CACHE_DIR   where built binaries (and, unless CARGO_TARGET_DIR is set, the cargo
 #                           target directory) live; default $RUNNER_TOOL_CACHE/wheelwright on
 #                           runners, else ${XDG_CACHE_HOME:-$HOME/.cache}/wheelwright
@@ -47,6 +50,12 @@ sha256() {
         die "cannot verify wheelwright: neither sha256sum nor shasum is installed"
     fi
 }
+
+if [ -n "${WHEELWRIGHT_BINARY:-}" ]; then
+    [ -f "$WHEELWRIGHT_BINARY" ] && [ -x "$WHEELWRIGHT_BINARY" ] ||
+        die "WHEELWRIGHT_BINARY=$WHEELWRIGHT_BINARY is not an executable file"
+    exec "$WHEELWRIGHT_BINARY" "$@"
+fi
 
 name=wheelwright-$arch-linux-musl
 prebuilt=$here/$name

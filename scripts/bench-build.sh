@@ -65,6 +65,7 @@ run_build() {
     start=${EPOCHREALTIME/[^0-9]/}
     if ! "$ww" -q build tests/projects/heavyext -o "$out/wheelhouse" --json \
         --engine podman --pull never --archs x86_64,i686 \
+        --build 'cp39-* pp37-*' --skip '*-musllinux_*' --enable pypy-eol \
         --image-x86_64 "$WW_IMAGE_BUILD_AMD64_REF" --image-i686 "$WW_IMAGE_BUILD_I386_REF" \
         --build-frontend pip --environment "HEAVYEXT_FUNCTIONS=$functions" \
         --container-arg=--network=host --container-arg=-v \

@@ -31,11 +31,12 @@ rm -rf "$out"
 mkdir -p "$out"
 # pip in the containers reaches the index through this machine's network and CA bundle (behind a
 # proxy, this is what a user passes too). The pip frontend: Debian's PyPy 3.7 in these images
-# cannot create the venv that `python -m build` isolates builds in.
+# cannot create the venv that `python -m build` isolates builds in. The images hold CPython 3.9
+# and PyPy 3.7 (an end-of-life PyPy, built on request) and no musllinux: the selection says so.
 ca=${PIP_CERT:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}
 ww_log "wheelwright build tests/projects/democext -> $out/wheelhouse"
 "$ww" build tests/projects/democext -o "$out/wheelhouse" \
-    --archs x86_64,i686 \
+    --archs x86_64,i686 --build 'cp39-* pp37-*' --skip '*-musllinux_*' --enable pypy-eol \
     --image-x86_64 "$WW_IMAGE_BUILD_AMD64_REF" --image-i686 "$WW_IMAGE_BUILD_I386_REF" \
     --before-all 'sh {project}/libdemo/build-libdemo.sh /usr/local' \
     --build-frontend pip \

@@ -477,9 +477,17 @@ ww_check() {
                 podman_args=(--rm --network=none)
                 machine=x86_64
                 [[ $arch == i386 ]] && podman_args+=(--arch 386) machine=i686
-                if ! out=$(podman run "${podman_args[@]}" "$ref" sh -c "$WW_IMAGE_PROBE" probe "$kind" "$machine" 2>&1); then
-                    problems+=("image $ref fails its probe: ${out//$'\n'/ }")
-                fi
+                # Up to three attempts: under load podman 4.3 sometimes loses a --rm container's
+                # exit code ("no such exit code (container in state running)"); that is not the image.
+                probe_ok=
+                for _ in 1 2 3; do
+                    if out=$(podman run "${podman_args[@]}" "$ref" sh -c "$WW_IMAGE_PROBE" probe "$kind" "$machine" 2>&1); then
+                        probe_ok=1
+                        break
+                    fi
+                    [[ $out == *"no such exit code"* ]] || break
+                done
+                [[ -n $probe_ok ]] || problems+=("image $ref fails its probe: ${out//$'\n'/ }")
             done
         done
     fi

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::audit::resolve::ResolverMode;
-use crate::build::BuildFrontend;
 use crate::config::matrix::Split;
 use crate::engine::{EngineChoice, PullPolicy};
 
@@ -62,8 +61,14 @@ pub enum Command {
     /// i686 containers start with `--platform linux/386` and run every command under `linux32`
     /// unless `uname -m` already says i686. pip and uv caches are mounted from
     /// `$XDG_CACHE_HOME/wheelwright` (or `~/.cache/wheelwright`) and reused across runs.
+    ///
+    /// Configuration: what to build and how comes from the resolved configuration (defaults,
+    /// pyproject.toml `[tool.cibuildwheel]` and `[tool.wheelwright]` with their overrides,
+    /// `CIBW_*`, `WHEELWRIGHT_*`, `INPUT_*`, then these flags; see `wheelwright config --show`).
+    /// Identifiers selected but missing from an image are reported (an error for `--only`);
+    /// interpreters an image has but the configuration does not select are skipped.
     #[command(
-        after_help = "Examples:\n  wheelwright build --archs x86_64,i686 --before-all 'yum install -y libffi-devel'\n  wheelwright build --only cp312-manylinux_x86_64 -o dist\n  wheelwright build --engine podman --container-arg=--network=host --environment 'CFLAGS=\"-O2 -g\"'\n  wheelwright build --dry-run --build 'cp3{11,12}-*'"
+        after_help = "Examples:\n  wheelwright build --archs x86_64,i686 --before-all 'yum install -y libffi-devel'\n  wheelwright build --only cp312-manylinux_x86_64 -o dist\n  wheelwright build --engine podman --container-arg=--network=host --environment 'CFLAGS=\"-O2 -g\"'\n  wheelwright build --dry-run --build 'cp3{11,12}-*' --enable pypy"
     )]
     Build(Box<BuildArgs>),
 
@@ -85,6 +90,15 @@ pub enum Command {
     /// actions get; composite `run:` steps on github.com don't (use actions/upload-artifact
     /// there, or --if-available to skip and let a fallback step upload).
     UploadArtifact(UploadArtifactArgs),
+
+    /// Download workflow artifacts of this run (GitHub Actions artifacts v4, natively) and
+    /// extract their files into one directory.
+    ///
+    /// NAME may be a glob (`wheels-*`): every matching artifact is downloaded and their files
+    /// merged (a file two artifacts hold with different contents is an error). Needs
+    /// ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL like upload-artifact (--if-available lets a
+    /// fallback actions/download-artifact step do it where they are missing).
+    DownloadArtifact(DownloadArtifactArgs),
 
     /// Upload files as assets of the GitHub Release of a tag, creating the release if missing.
     ///
@@ -126,35 +140,39 @@ pub enum Command {
     Test(Box<TestArgs>),
 }
 
+/// `wheelwright build` flags. Every flag that has a configuration option of the same meaning
+/// (`[tool.wheelwright]`, `[tool.cibuildwheel]`, `CIBW_*`, `WHEELWRIGHT_*`, `INPUT_*`) is the
+/// highest layer of that option; the others are marked CLI-only.
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// The project to build (a directory with pyproject.toml or setup.py).
+    /// The project to build (a directory with pyproject.toml or setup.py). CLI-only (the
+    /// Action's `package-dir`).
     #[arg(value_name = "PROJECT_DIR", default_value = ".")]
     pub project_dir: PathBuf,
 
-    /// Where the repaired wheels go (and their logs, in `logs/`).
-    #[arg(
-        short = 'o',
-        long = "output-dir",
-        value_name = "DIR",
-        default_value = "wheelhouse"
-    )]
-    pub output_dir: PathBuf,
+    /// Where the repaired wheels go (and their logs, in `logs/`). Option `output-dir`; default
+    /// `wheelhouse`.
+    #[arg(short = 'o', long = "output-dir", value_name = "DIR")]
+    pub output_dir: Option<String>,
 
     /// Architectures, comma- or space-separated: x86_64, i686, aarch64, ppc64le, s390x, armv7l,
     /// riscv64, or auto (this machine's and the 32-bit one it runs: x86_64,i686 on x86_64),
-    /// auto64, auto32, native, all. Default: auto (the host engine: this machine's). Foreign ones
-    /// (other than i686 on x86_64) need QEMU registered with binfmt_misc.
+    /// auto64, auto32, native, all. Option `archs`; default auto (the host engine: this
+    /// machine's). Foreign ones (other than i686 on x86_64) need QEMU registered with
+    /// binfmt_misc.
     #[arg(long, value_name = "ARCHS", value_delimiter = ',')]
     pub archs: Vec<String>,
 
-    /// Container engine: auto picks docker if a daemon answers, else podman, else host (says
-    /// which). host builds with this machine's interpreters (e.g. inside a manylinux container).
-    #[arg(long, value_enum, default_value_t)]
-    pub engine: EngineChoice,
+    /// Container engine: auto (docker if a daemon answers, else podman, else host; says which),
+    /// docker, podman or host (this machine's interpreters, e.g. inside a manylinux container),
+    /// optionally with `; create_args: ARGS`. Option `container-engine`.
+    #[arg(long, value_name = "ENGINE", value_parser = engine_value)]
+    pub engine: Option<String>,
 
     /// Image for x86_64: a short name (manylinux2014, manylinux_2_28, manylinux_2_34,
-    /// musllinux_1_2) or any image reference. Default: manylinux_2_28.
+    /// musllinux_1_2) or any image reference. Sets options `manylinux-x86_64-image` and
+    /// `manylinux-pypy_x86_64-image` (`musllinux-x86_64-image` for a name starting with
+    /// `musllinux`). Default: manylinux_2_28.
     #[arg(long = "image-x86_64", value_name = "IMAGE")]
     pub image_x86_64: Option<String>,
 
@@ -175,91 +193,105 @@ pub struct BuildArgs {
     pub image_s390x: Option<String>,
 
     /// Identifiers to build: space-separated globs with `{a,b}` braces, matched against e.g.
-    /// `cp312-manylinux_x86_64`, `pp310-manylinux_i686`, `cp313t-musllinux_x86_64`.
-    #[arg(long, value_name = "SELECTOR", default_value = "*")]
-    pub build: String,
+    /// `cp312-manylinux_x86_64`, `pp310-manylinux_i686`, `cp313t-musllinux_x86_64`. Option
+    /// `build`; default `*` (CPython 3.9-3.14 and 3.14t unless `--enable` adds more).
+    #[arg(long, value_name = "SELECTOR")]
+    pub build: Option<String>,
 
-    /// Identifiers to leave out (same syntax as --build).
-    #[arg(long, value_name = "SELECTOR", default_value = "")]
-    pub skip: String,
+    /// Identifiers to leave out (same syntax as --build). Option `skip`.
+    #[arg(long, value_name = "SELECTOR")]
+    pub skip: Option<String>,
 
-    /// Build exactly this one identifier (ignores --archs, --build and --skip); for matrix jobs.
+    /// Groups built only on request: pypy, pypy-eol, cpython-freethreading, cpython-eol, all, …
+    /// Repeatable or space-separated. Option `enable` (adds to the configured groups).
+    #[arg(long, value_name = "GROUP")]
+    pub enable: Vec<String>,
+
+    /// Build exactly this one identifier (ignores --archs, --build, --skip and --enable); for
+    /// matrix jobs. Option `only` (not in TOML).
     #[arg(long, value_name = "IDENTIFIER")]
     pub only: Option<String>,
 
     /// Shell command run once per container before any build, in the project copy
     /// (`{project}` and `{package}` are replaced by its path), e.g. to install libraries.
+    /// Option `before-all`.
     #[arg(long, value_name = "CMD")]
     pub before_all: Option<String>,
 
     /// Shell command run before each build, in that build's copy of the project, with its
-    /// Python first on PATH.
+    /// Python first on PATH. Option `before-build`.
     #[arg(long, value_name = "CMD")]
     pub before_build: Option<String>,
 
     /// Set a variable for the hooks and builds; VALUE is shell syntax evaluated in the build
     /// environment (`PATH=/opt/x/bin:$PATH`; quote spaces: `CFLAGS="-O2 -g"`). Repeatable.
+    /// Option `environment` (the flags together replace the configured value).
     #[arg(long = "environment", value_name = "NAME=VALUE")]
     pub environment: Vec<String>,
 
     /// Pass this host variable into the containers by name (its value never appears on a
-    /// command line). Repeatable. SOURCE_DATE_EPOCH is always passed when set.
+    /// command line). Repeatable. Option `environment-pass`. SOURCE_DATE_EPOCH is always
+    /// passed when set.
     #[arg(long = "environment-pass", value_name = "NAME")]
     pub environment_pass: Vec<String>,
 
-    /// How many set-up and build tasks run at once. Default: the number of CPUs.
+    /// How many set-up and build tasks run at once. Option `jobs`; default: the number of
+    /// CPUs.
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub jobs: Option<u32>,
 
     /// Keep a container in which something failed, and print the command that enters it.
+    /// CLI-only.
     #[arg(long)]
     pub keep_container: bool,
 
-    /// Print the result as JSON on stdout (the table still goes to stderr).
+    /// Print the result as JSON on stdout (the table still goes to stderr). CLI-only.
     #[arg(long)]
     pub json: bool,
 
-    /// When to pull images (with retries and back-off).
-    #[arg(long, value_enum, default_value_t)]
-    pub pull: PullPolicy,
+    /// When to pull images (with retries and back-off). Option `pull`; default missing.
+    #[arg(long, value_enum)]
+    pub pull: Option<PullPolicy>,
 
-    /// Print the identifiers that would be built, and build nothing. Containers are still
-    /// started (and removed) to find the interpreters in the images.
+    /// Print the identifiers the configuration selects, one per line (what `wheelwright plan`
+    /// computes for this slice), and build nothing; no container is started. CLI-only.
     #[arg(long)]
     pub dry_run: bool,
 
     /// Extra argument for the engine's `run` when creating containers, e.g.
     /// `--container-arg=--network=host` or `--container-arg=-v --container-arg=/etc/ssl:/etc/ssl:ro`.
-    /// Repeatable.
+    /// Repeatable. CLI-only: added after the `create_args` of `container-engine`.
     #[arg(long = "container-arg", value_name = "ARG", allow_hyphen_values = true)]
     pub container_args: Vec<String>,
 
-    /// Build frontend: build (`python -m build --wheel`), pip (`pip wheel --no-deps`) or uv
-    /// (`uv build`, must be installed in the image).
-    #[arg(long = "build-frontend", value_enum, default_value_t)]
-    pub build_frontend: BuildFrontend,
+    /// Build frontend: build (`python -m build --wheel`), `build[uv]`, pip (`pip wheel
+    /// --no-deps`) or uv (`uv build`, must be installed in the image), optionally with
+    /// `; args: ARGS`. Option `build-frontend`; default build.
+    #[arg(long = "build-frontend", value_name = "FRONTEND", value_parser = frontend_value)]
+    pub build_frontend: Option<String>,
 
-    /// PEP 517 config setting passed to the frontend. Repeatable.
+    /// PEP 517 config setting passed to the frontend. Repeatable. Option `config-settings`
+    /// (the flags together replace the configured value).
     #[arg(long = "config-setting", value_name = "KEY=VALUE")]
     pub config_settings: Vec<String>,
 
     /// Build with this interpreter instead of discovering /opt/python/*/bin/python (a path inside
     /// the container; on the host engine a host path — without /opt/python the host engine uses
-    /// `python3` from PATH). Repeatable.
+    /// `python3` from PATH). Repeatable. CLI-only.
     #[arg(long = "python", value_name = "PATH")]
     pub pythons: Vec<String>,
 
     /// A statically linked wheelwright to mount into the containers for the repair step
-    /// (default: this binary, if it is static).
+    /// (default: this binary, if it is static). CLI-only (and the variable).
     #[arg(long, env = "WHEELWRIGHT_CONTAINER_BINARY", value_name = "PATH")]
     pub container_binary: Option<PathBuf>,
 
     /// Host directory for the pip and uv caches mounted into containers.
-    /// Default: $XDG_CACHE_HOME/wheelwright or ~/.cache/wheelwright.
+    /// Default: $XDG_CACHE_HOME/wheelwright or ~/.cache/wheelwright. CLI-only (and the variable).
     #[arg(long, env = "WHEELWRIGHT_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 
-    /// A host ccache directory, mounted into containers as CCACHE_DIR.
+    /// A host ccache directory, mounted into containers as CCACHE_DIR. CLI-only.
     #[arg(long, value_name = "DIR")]
     pub ccache_dir: Option<PathBuf>,
 
@@ -267,13 +299,8 @@ pub struct BuildArgs {
     pub test: TestStageArgs,
 
     /// Identifiers built but not tested (same syntax as --build).
-    #[arg(
-        long,
-        value_name = "SELECTOR",
-        default_value = "",
-        help_heading = "Testing"
-    )]
-    pub test_skip: String,
+    #[arg(long, value_name = "SELECTOR", help_heading = "Testing")]
+    pub test_skip: Option<String>,
 
     /// Test in this image instead of the build image: `IMAGE` for every architecture or
     /// `ARCH=IMAGE` for one (one extra container per architecture, the wheel copied in).
@@ -387,6 +414,16 @@ pub struct TestArgs {
     pub json: bool,
 }
 
+/// `--engine` is checked like the `container-engine` option (a bad value is a usage error).
+fn engine_value(text: &str) -> Result<String, String> {
+    crate::config::values::ContainerEngine::parse(text).map(|_| text.to_owned())
+}
+
+/// `--build-frontend` is checked like the `build-frontend` option.
+fn frontend_value(text: &str) -> Result<String, String> {
+    crate::config::values::BuildFrontend::parse(text).map(|_| text.to_owned())
+}
+
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// The project directory (the one with pyproject.toml).
@@ -461,6 +498,26 @@ pub struct UploadArtifactArgs {
     /// When the artifact service is not available to this step, do nothing and set the
     /// step output `uploaded=false` (for a fallback actions/upload-artifact step) instead of
     /// failing.
+    #[arg(long)]
+    pub if_available: bool,
+
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DownloadArtifactArgs {
+    /// Artifact name, or a glob matching several (`wheels-*`).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// Directory the files are extracted into (created if needed).
+    #[arg(value_name = "DIR", default_value = "wheelhouse")]
+    pub dir: PathBuf,
+
+    /// When the artifact service is not available to this step, do nothing and set the step
+    /// output `downloaded=false` (for a fallback actions/download-artifact step).
     #[arg(long)]
     pub if_available: bool,
 

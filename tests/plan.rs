@@ -172,10 +172,27 @@ fn every_matrix_entry_is_a_build_slice() {
                         entry.image
                     );
                 }
-                // TODO(lead, after merging `build`): also run
-                // `wheelwright build --dry-run <dir>` with `--only <only>` or `--archs <arch>`
-                // (or INPUT_ONLY / INPUT_ARCHS) for this entry and assert that it lists exactly
-                // `entry.identifiers`, so `plan` and `build` are checked against each other.
+                // `build --dry-run` consumes the same slice through its flags and lists exactly
+                // the entry's identifiers, in the same order: `plan` and `build` agree.
+                let slice_flag = match &entry.only {
+                    Some(only) => ["--only", only.as_str()],
+                    None => ["--archs", entry.arch.as_str()],
+                };
+                let dry = run(wheelwright()
+                    .args(["build", "--dry-run"])
+                    .args(slice_flag)
+                    .arg(&dir));
+                assert_eq!(
+                    dry.code, 0,
+                    "{fixture} {split} {}: {}",
+                    entry.name, dry.stderr
+                );
+                let listed: Vec<&str> = dry.stdout.lines().collect();
+                assert_eq!(
+                    listed, entry.identifiers,
+                    "{fixture} {split} {}: build --dry-run",
+                    entry.name
+                );
                 covered.extend(entry.identifiers.iter().cloned());
             }
             // The slices partition the selection, in build order for the unsplit/identifier cuts.

@@ -26,19 +26,22 @@ pub mod log;
 pub mod project;
 pub mod report;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
-use serde::Serialize;
 use tracing::debug;
 
 use crate::audit::policy::Libc;
-use crate::config::archs::{Archs, host_arch};
-use crate::config::identifier::{BuildSelector, Identifier};
+use crate::config::archs::host_arch;
+use crate::config::identifier::Identifier;
 use crate::config::image;
+pub use crate::config::values::{
+    BuildFrontend, ConfigSetting, FrontendTool, RepairCommand, RepairStep,
+};
 use crate::elf::ElfArch;
 use crate::engine::process::{find_program, shell_quote};
 use crate::engine::{
@@ -56,60 +59,95 @@ pub use report::{BuildOutcome, BuildResult, ContainerReport, Status};
 /// The environment variable naming a static wheelwright binary for the containers.
 pub const CONTAINER_BINARY_ENV: &str = "WHEELWRIGHT_CONTAINER_BINARY";
 
-/// The build frontend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum BuildFrontend {
-    /// `python -m build --wheel` (PEP 517, isolated build environment).
-    #[default]
-    Build,
-    /// `python -m pip wheel --no-deps`.
-    Pip,
-    /// `uv build --wheel` (uv must be installed in the build environment).
-    Uv,
+/// What one identifier is built with: its options after the configuration's overrides
+/// (`Settings::for_identifier`), in the form the build needs.
+#[derive(Debug, Clone)]
+pub struct IdentifierBuild {
+    /// Ex) `cp312-manylinux_x86_64`
+    pub identifier: Identifier,
+    /// The build image reference (short names already resolved); ignored by the host engine.
+    pub image: String,
+    /// `container-engine`'s `create_args`: extra arguments for the container that builds it
+    /// (identifiers with other arguments get a container of their own).
+    pub create_args: Vec<String>,
+    /// Run once per container before the builds (placeholders `{project}`, `{package}`); a
+    /// container runs the `before-all` of its first identifier, as cibuildwheel does.
+    pub before_all: Option<String>,
+    /// Run before this build in its copy of the project.
+    pub before_build: Option<String>,
+    /// `NAME=VALUE` assignments, VALUE evaluated by the build environment's shell, in order.
+    pub environment: Vec<(String, String)>,
+    /// Host variables passed through by name.
+    pub environment_pass: Vec<String>,
+    /// The build frontend and its extra arguments.
+    pub frontend: BuildFrontend,
+    /// PEP 517 config settings.
+    pub config_settings: Vec<ConfigSetting>,
+    /// The repair steps (the built-in repair by default; none: the wheel is copied as built).
+    pub repair: RepairCommand,
+    /// The test stage after the repair (no `test-command`: no test).
+    pub test: crate::testing::TestOptions,
+    /// The image the wheel is tested in (`None`: the build environment).
+    pub test_image: Option<String>,
+    /// `test-skip` matches: built, not tested.
+    pub test_skipped: bool,
 }
 
-/// Everything a build run needs, resolved (the CLI fills it; so can the configuration).
+impl IdentifierBuild {
+    /// An identifier with the defaults: the default image, the `build` frontend, the
+    /// built-in repair, no hooks.
+    #[must_use]
+    pub fn new(identifier: Identifier) -> Self {
+        IdentifierBuild {
+            image: default_image_for(&identifier),
+            identifier,
+            create_args: Vec::new(),
+            before_all: None,
+            before_build: None,
+            environment: Vec::new(),
+            environment_pass: Vec::new(),
+            frontend: BuildFrontend {
+                tool: FrontendTool::Build,
+                args: Vec::new(),
+            },
+            config_settings: Vec::new(),
+            repair: RepairCommand::built_in(),
+            test: crate::testing::TestOptions::default(),
+            test_image: None,
+            test_skipped: false,
+        }
+    }
+}
+
+/// Everything a build run needs, resolved (`commands::build` fills it from the configuration).
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
     /// The project (has `pyproject.toml` or `setup.py`).
     pub project_dir: PathBuf,
     /// Where the wheels go (created if needed); logs go to its `logs/`.
     pub output_dir: PathBuf,
-    /// Architectures; `None` = `auto` (on x86_64: x86_64 and i686; for the host engine: what
-    /// `uname -m` says).
-    pub archs: Option<Vec<ElfArch>>,
     /// The engine.
     pub engine: EngineChoice,
-    /// Image per architecture (references; short names already resolved). Missing = the pinned
-    /// `manylinux_2_28` image.
-    pub images: BTreeMap<ElfArch, String>,
-    /// `--build`/`--skip`.
-    pub selector: BuildSelector,
-    /// `--only`: exactly this identifier (overrides archs and selectors).
-    pub only: Option<Identifier>,
-    /// Run once per container before the builds (placeholders `{project}`, `{package}`).
-    pub before_all: Option<String>,
-    /// Run before each build in the build's copy of the project.
-    pub before_build: Option<String>,
-    /// `NAME=VALUE` assignments, VALUE evaluated by the build environment's shell, in order.
-    pub environment: Vec<(String, String)>,
-    /// Host variables passed through by name.
-    pub environment_pass: Vec<String>,
+    /// The identifiers the configuration selects, in build order, each with its options.
+    pub builds: Vec<IdentifierBuild>,
+    /// Whether the selection is `only` one identifier: then an identifier missing from its
+    /// image is an error (otherwise a warning).
+    pub only: bool,
+    /// Whether the architectures were asked for (`archs` other than `auto`/`native`, or
+    /// `only`). The host engine refuses foreign ones then; otherwise it builds this machine's
+    /// identifiers of the selection (its architecture and C library).
+    pub archs_given: bool,
     /// Parallel tasks.
     pub jobs: usize,
     /// Keep a container in which something failed (and print how to enter it).
     pub keep_container: bool,
     /// When to pull images.
     pub pull: PullPolicy,
-    /// Only list what would be built.
+    /// Only list what would be built (no engine, no container).
     pub dry_run: bool,
-    /// Extra arguments for the engine's `run` (`--network=host`, `-v a:b:ro`).
+    /// Extra arguments for the engine's `run` of every container (`--network=host`,
+    /// `-v a:b:ro`), after each identifier's `create_args`.
     pub container_args: Vec<String>,
-    /// The build frontend.
-    pub frontend: BuildFrontend,
-    /// PEP 517 config settings `KEY=VALUE`.
-    pub config_settings: Vec<(String, String)>,
     /// Interpreters to use instead of discovering `/opt/python/*` (paths in the environment).
     pub pythons: Vec<String>,
     /// A static wheelwright binary for the containers (else the running one, if static).
@@ -118,8 +156,6 @@ pub struct BuildOptions {
     pub cache_dir: Option<PathBuf>,
     /// A ccache directory to mount (`CCACHE_DIR`).
     pub ccache_dir: Option<PathBuf>,
-    /// The test stage (after each identifier's repair).
-    pub test: crate::testing::TestOptions,
 }
 
 impl Default for BuildOptions {
@@ -127,27 +163,19 @@ impl Default for BuildOptions {
         BuildOptions {
             project_dir: PathBuf::from("."),
             output_dir: PathBuf::from("wheelhouse"),
-            archs: None,
             engine: EngineChoice::Auto,
-            images: BTreeMap::new(),
-            selector: BuildSelector::default(),
-            only: None,
-            before_all: None,
-            before_build: None,
-            environment: Vec::new(),
-            environment_pass: Vec::new(),
+            builds: Vec::new(),
+            only: false,
+            archs_given: false,
             jobs: default_jobs(),
             keep_container: false,
             pull: PullPolicy::Missing,
             dry_run: false,
             container_args: Vec::new(),
-            frontend: BuildFrontend::Build,
-            config_settings: Vec::new(),
             pythons: Vec::new(),
             container_binary: None,
             cache_dir: None,
             ccache_dir: None,
-            test: crate::testing::TestOptions::default(),
         }
     }
 }
@@ -167,11 +195,11 @@ pub enum BuildError {
     /// The engine failed.
     #[error(transparent)]
     Engine(#[from] EngineError),
-    /// No interpreter matches the selection.
-    #[error("{selection} matches no interpreter; available: {}", available.join(", "))]
+    /// None of the selected identifiers is in the images (or, with `only`, that one is not).
+    #[error("{what}; the images have: {}", if available.is_empty() { "no interpreter".to_owned() } else { available.join(", ") })]
     NoMatch {
-        /// Ex) ``--build `cp312-*` ``
-        selection: String,
+        /// Ex) ``only `cp313-manylinux_x86_64` is not in `img` ``
+        what: String,
         /// Every identifier found.
         available: Vec<String>,
     },
@@ -206,7 +234,17 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 /// `manylinux_2_31` on armv7l, `manylinux_2_39` on riscv64).
 #[must_use]
 pub fn default_image(arch: ElfArch) -> String {
-    let short = image::default_short_name(Libc::Glibc, arch);
+    default_image_of(Libc::Glibc, arch)
+}
+
+/// The default image of an identifier's platform (`musllinux_1_2` for musllinux).
+#[must_use]
+pub fn default_image_for(identifier: &Identifier) -> String {
+    default_image_of(identifier.libc, identifier.arch)
+}
+
+fn default_image_of(libc: Libc, arch: ElfArch) -> String {
+    let short = image::default_short_name(libc, arch);
     image::pinned(short, arch).map_or_else(
         || format!("quay.io/pypa/{short}_{}", arch.as_str()),
         str::to_owned,
@@ -318,7 +356,8 @@ struct ReusableWheel {
 struct Target {
     container: Container,
     platform: String,
-    interpreters: Vec<Interpreter>,
+    /// The interpreters to build with, each with the index of its [`IdentifierBuild`].
+    interpreters: Vec<(Interpreter, usize)>,
     available: Vec<String>,
     ready_seconds: f64,
     repair_bin: String,
@@ -344,7 +383,8 @@ struct Run<'a> {
     filter: ProjectFilter,
     output_dir: PathBuf,
     logs_dir: PathBuf,
-    pass: Vec<String>,
+    /// Per [`IdentifierBuild`]: the host variables passed by name (set here).
+    pass: Vec<Vec<String>>,
     live: bool,
     targets: Vec<Target>,
     queue: Mutex<VecDeque<Task>>,
@@ -353,35 +393,164 @@ struct Run<'a> {
     tests: crate::testing::stage::BuildStage,
 }
 
+/// Identifiers that share an architecture, an image and container arguments share a container.
+struct Group {
+    arch: ElfArch,
+    image: String,
+    create_args: Vec<String>,
+    members: Vec<usize>,
+}
+
+fn group_builds(options: &BuildOptions, host: bool) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    for (index, build) in options.builds.iter().enumerate() {
+        let arch = build.identifier.arch;
+        let image = if host {
+            "host".to_owned()
+        } else {
+            build.image.clone()
+        };
+        let create_args = if host {
+            Vec::new()
+        } else {
+            build.create_args.clone()
+        };
+        match groups
+            .iter_mut()
+            .find(|g| g.arch == arch && g.image == image && g.create_args == create_args)
+        {
+            Some(group) => group.members.push(index),
+            None => groups.push(Group {
+                arch,
+                image,
+                create_args,
+                members: vec![index],
+            }),
+        }
+    }
+    groups
+}
+
+/// The C library of this machine: musl when a musl loader exists and no glibc does (the rule of
+/// the probe in build environments).
+#[must_use]
+pub fn host_libc() -> Libc {
+    let names = |dir: &Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let musl = names(Path::new("/lib"))
+        .iter()
+        .any(|n| n.starts_with("ld-musl-"));
+    let glibc = ["/lib", "/lib64", "/usr/lib", "/usr/lib64"]
+        .iter()
+        .any(|dir| {
+            let dir = Path::new(dir);
+            dir.join("libc.so.6").exists()
+                || names(dir)
+                    .iter()
+                    .any(|sub| dir.join(sub).join("libc.so.6").exists())
+        });
+    if musl && !glibc {
+        Libc::Musl
+    } else {
+        Libc::Glibc
+    }
+}
+
+/// The options narrowed to what the engine can build: the host engine builds this machine's C
+/// library and, unless architectures were asked for, its architecture only.
+fn for_engine(options: &BuildOptions, host: bool) -> BuildOptions {
+    let mut narrowed = options.clone();
+    if host && !options.only {
+        let (machine, libc) = (host_arch(), host_libc());
+        narrowed.builds.retain(|b| {
+            b.identifier.libc == libc && (options.archs_given || b.identifier.arch == machine)
+        });
+    }
+    narrowed
+}
+
+/// The result rows of a dry run: the selection, nothing started.
+fn selected_results(options: &BuildOptions) -> Vec<BuildResult> {
+    options
+        .builds
+        .iter()
+        .map(|build| BuildResult {
+            identifier: build.identifier.to_string(),
+            status: Status::Selected,
+            python: String::new(),
+            wheel: None,
+            path: None,
+            size: None,
+            seconds: 0.0,
+            log: None,
+            error: None,
+            test: None,
+        })
+        .collect()
+}
+
 /// Runs a build.
 pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
-    let project = check_project(&options.project_dir)?;
-    let mut filter = ProjectFilter::for_project(&project).map_err(BuildError::Input)?;
-    for (name, _) in &options.environment {
-        check_name("--environment", name)?;
+    for build in &options.builds {
+        for (name, _) in &build.environment {
+            check_name("environment", name)?;
+        }
+        for name in &build.environment_pass {
+            check_name("environment-pass", name)?;
+        }
     }
-    for name in &options.environment_pass {
-        check_name("--environment-pass", name)?;
+    if options.builds.is_empty() {
+        return Err(BuildError::Input(
+            "nothing to build: no identifier is selected".to_owned(),
+        ));
     }
 
     // Nothing is created before the inputs, the engine and the images have been checked.
     let output_dir = resolve_path(&options.output_dir);
+    let logs_dir = output_dir.join("logs");
+    if options.dry_run {
+        // The configuration's selection (what `plan` computes for this slice): no engine is
+        // asked and no container started.
+        let host = options.engine == EngineChoice::Host;
+        let narrowed = for_engine(options, host);
+        return Ok(BuildOutcome {
+            engine: None,
+            output_dir,
+            logs_dir,
+            dry_run: true,
+            containers: Vec::new(),
+            builds: selected_results(&narrowed),
+        });
+    }
+    let project = check_project(&options.project_dir)?;
+    let mut filter = ProjectFilter::for_project(&project).map_err(BuildError::Input)?;
     if let Ok(rel) = output_dir.strip_prefix(&project) {
         if !rel.as_os_str().is_empty() {
             filter.exclude(rel.to_path_buf());
         }
     }
-    let logs_dir = output_dir.join("logs");
 
     let selected = engine::select(options.engine)?;
     ui::message(&format!("engine: {}", selected.reason));
     let engine = selected.engine;
     let host = engine.kind() == EngineKind::Host;
-
-    let wanted_archs: Option<Vec<ElfArch>> = match &options.only {
-        Some(only) => Some(vec![only.arch]),
-        None => options.archs.clone(),
-    };
+    let narrowed = for_engine(options, host);
+    let options = &narrowed;
+    if options.builds.is_empty() {
+        return Err(BuildError::Input(format!(
+            "nothing to build: the host engine builds {} identifiers for this machine ({}) and none is selected",
+            host_libc().tag_prefix(),
+            host_arch()
+        )));
+    }
 
     // What every container gets mounted: the static binary and the caches.
     let mut mounts = Vec::new();
@@ -429,32 +598,27 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         let dir = options.ccache_dir.clone().unwrap_or_default();
         cache_env.push(("CCACHE_DIR".to_owned(), dir.display().to_string()));
     }
+    if host {
+        let machine = host_arch();
+        if let Some(other) = options
+            .builds
+            .iter()
+            .map(|b| b.identifier.arch)
+            .find(|a| *a != machine)
+        {
+            return Err(BuildError::Input(format!(
+                "the host engine builds only for this machine ({machine}); {other} needs a container engine (--engine docker or podman)"
+            )));
+        }
+    }
 
-    // Start and probe one environment per architecture.
-    let archs: Vec<ElfArch> = if host {
-        vec![
-            wanted_archs
-                .as_ref()
-                .and_then(|a| a.first().copied())
-                .unwrap_or_else(host_arch),
-        ]
-    } else {
-        wanted_archs.clone().unwrap_or_else(|| {
-            Archs::parse("auto").map_or_else(|_| vec![host_arch()], |a| a.expand(host_arch()))
-        })
-    };
+    // Start and probe one environment per group; match the selection with what it has.
     let mut targets = Vec::new();
     let mut all_available = Vec::new();
-    for arch in archs {
-        let image = if host {
-            "host".to_owned()
-        } else {
-            options
-                .images
-                .get(&arch)
-                .cloned()
-                .unwrap_or_else(|| default_image(arch))
-        };
+    let mut absent: Vec<(String, String)> = Vec::new();
+    for group in group_builds(options, host) {
+        let arch = group.arch;
+        let image = group.image.clone();
         if let Some(binary_arch) = binary_arch {
             if binary_arch != arch && !(binary_arch == ElfArch::X86_64 && arch == ElfArch::I686) {
                 return Err(BuildError::Input(format!(
@@ -466,23 +630,23 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         }
         engine.prepare_image(&image, arch, options.pull)?;
         let started = Instant::now();
+        let mut extra_args = group.create_args.clone();
+        extra_args.extend(options.container_args.iter().cloned());
         let mut container = engine.start(&ContainerSpec {
             image: image.clone(),
             arch,
             mounts: mounts.clone(),
-            extra_args: options.container_args.clone(),
+            extra_args,
         })?;
         let probe = interpreters::parse_probe(&container.capture(interpreters::PROBE_SCRIPT)?);
         let ready_seconds = started.elapsed().as_secs_f64();
         debug!("{}: {probe:?}", container.name());
         let arch = if host {
             let machine = machine_arch(&probe.machine).unwrap_or(arch);
-            if let Some(wanted) = &wanted_archs {
-                if let Some(other) = wanted.iter().find(|a| **a != machine) {
-                    return Err(BuildError::Input(format!(
-                        "the host engine builds only for this machine ({machine}); {other} needs a container engine (--engine docker or podman)"
-                    )));
-                }
+            if machine != arch {
+                return Err(BuildError::Input(format!(
+                    "the host engine builds only for this machine ({machine}); {arch} needs a container engine (--engine docker or podman)"
+                )));
             }
             machine
         } else {
@@ -516,37 +680,54 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             )));
         }
         let available: Vec<String> = found.iter().map(|i| i.identifier.to_string()).collect();
-        all_available.extend(available.iter().cloned());
-        let selected: Vec<Interpreter> = found
-            .into_iter()
-            .filter(|i| match &options.only {
-                Some(only) => i.identifier == *only,
-                None => options.selector.selects(&i.identifier.to_string()),
-            })
-            .collect();
+        for id in &available {
+            if !all_available.contains(id) {
+                all_available.push(id.clone());
+            }
+        }
+        // In build order; interpreters the configuration does not select are skipped.
+        let mut chosen: Vec<(Interpreter, usize)> = Vec::new();
+        for &index in &group.members {
+            let wanted = &options.builds[index].identifier;
+            match found.iter().find(|i| i.identifier == *wanted) {
+                Some(interp) => chosen.push((interp.clone(), index)),
+                None => absent.push((wanted.to_string(), image.clone())),
+            }
+        }
+        for interp in &found {
+            if !chosen
+                .iter()
+                .any(|(c, _)| c.identifier == interp.identifier)
+            {
+                debug!(
+                    "{}: in `{image}` but not selected, skipped",
+                    interp.identifier
+                );
+            }
+        }
         let platform = format!("{}_{}", libc.tag_prefix(), arch.as_str());
         ui::message(&format!(
             "[{platform}] {} `{}` from `{image}` ready in {ready_seconds:.2}s; building {}",
             if host { "work directory" } else { "container" },
             container.name(),
-            if selected.is_empty() {
+            if chosen.is_empty() {
                 "nothing".to_owned()
             } else {
-                selected
+                chosen
                     .iter()
-                    .map(|i| i.identifier.python.to_string())
+                    .map(|(i, _)| i.identifier.python.to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
             }
         ));
-        if selected.is_empty() {
+        if chosen.is_empty() {
             container.finish(false)?;
             continue;
         }
         targets.push(Target {
             container,
             platform,
-            interpreters: selected,
+            interpreters: chosen,
             available,
             ready_seconds,
             repair_bin: repair_bin.clone(),
@@ -560,93 +741,84 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             reusable: Mutex::new(Vec::new()),
         });
     }
+    if options.only {
+        if let Some((id, image)) = absent.first() {
+            return Err(BuildError::NoMatch {
+                what: format!("only `{id}` is not in `{image}`"),
+                available: all_available,
+            });
+        }
+    }
     if targets.is_empty() {
-        let selection = match &options.only {
-            Some(only) => format!("--only `{only}`"),
-            None if options.selector.skip.is_empty() => {
-                format!("--build `{}`", options.selector.build.as_str())
-            }
-            None => format!(
-                "--build `{}` --skip `{}`",
-                options.selector.build.as_str(),
-                options.selector.skip.as_str()
-            ),
-        };
+        let ids: Vec<&str> = absent.iter().map(|(id, _)| id.as_str()).collect();
         return Err(BuildError::NoMatch {
-            selection,
+            what: format!(
+                "nothing to build: none of the selected identifiers is in the images (selected: {})",
+                ids.join(", ")
+            ),
             available: all_available,
         });
     }
-
-    let engine_kind = engine.kind();
-    if options.dry_run {
-        let mut builds = Vec::new();
-        let mut containers = Vec::new();
-        for target in &targets {
-            for interp in &target.interpreters {
-                builds.push(BuildResult {
-                    identifier: interp.identifier.to_string(),
-                    status: Status::Selected,
-                    python: interp.python.clone(),
-                    wheel: None,
-                    path: None,
-                    size: None,
-                    seconds: 0.0,
-                    log: None,
-                    error: None,
-                    test: None,
-                });
-            }
-            containers.push(container_report(target, None));
-            target.container.finish(false)?;
-        }
-        return Ok(BuildOutcome {
-            engine: engine_kind,
-            output_dir,
-            logs_dir,
-            dry_run: true,
-            containers,
-            builds,
-        });
+    if !absent.is_empty() {
+        let ids: Vec<&str> = absent.iter().map(|(id, _)| id.as_str()).collect();
+        let message = format!(
+            "selected but not in the images, not built: {} (the images have: {}; narrow `build`/`skip` or set the images)",
+            ids.join(", "),
+            all_available.join(", ")
+        );
+        ui::message(&format!("warning: {message}"));
+        github::annotation(
+            github::Level::Warning,
+            Some("wheelwright build"),
+            None,
+            &message,
+        );
     }
 
+    let engine_kind = engine.kind();
     // Test images are checked (and pulled) before anything is written.
-    let tests = crate::testing::stage::BuildStage::new(
-        &options.test,
-        crate::testing::stage::StageSetup {
-            engine: engine.clone(),
-            cache_mounts: mounts
-                .iter()
-                .filter(|m| {
-                    m.target
-                        .starts_with(&format!("{CONTAINER_WORK_ROOT}/cache/"))
-                })
-                .cloned()
-                .collect(),
-            container_args: options.container_args.clone(),
-            pull: options.pull,
-            archs: targets.iter().map(|t| t.container.arch()).collect(),
-            project: &project,
-            output_dir: &output_dir,
-            logs_dir: &logs_dir,
-            environment: options.environment.clone(),
-        },
-    )
+    let tests = crate::testing::stage::BuildStage::new(crate::testing::stage::StageSetup {
+        engine: engine.clone(),
+        cache_mounts: mounts
+            .iter()
+            .filter(|m| {
+                m.target
+                    .starts_with(&format!("{CONTAINER_WORK_ROOT}/cache/"))
+            })
+            .cloned()
+            .collect(),
+        container_args: options.container_args.clone(),
+        pull: options.pull,
+        builds: targets
+            .iter()
+            .flat_map(|t| t.interpreters.iter().map(|(_, b)| &options.builds[*b]))
+            .collect(),
+        project: &project,
+        output_dir: &output_dir,
+        logs_dir: &logs_dir,
+    })
     .map_err(BuildError::Input)?;
     fs_err::create_dir_all(&logs_dir).map_err(io_error(format!(
         "cannot create the output directory `{}`",
         options.output_dir.display()
     )))?;
-    let mut pass = Vec::new();
-    for name in std::iter::once("SOURCE_DATE_EPOCH")
-        .chain(options.environment_pass.iter().map(String::as_str))
-    {
-        if std::env::var_os(name).is_some() && !pass.iter().any(|p| p == name) {
-            pass.push(name.to_owned());
-        } else if name != "SOURCE_DATE_EPOCH" {
-            debug!("--environment-pass {name}: not set here, not passed");
-        }
-    }
+    let pass: Vec<Vec<String>> = options
+        .builds
+        .iter()
+        .map(|build| {
+            let mut pass: Vec<String> = Vec::new();
+            for name in std::iter::once("SOURCE_DATE_EPOCH")
+                .chain(build.environment_pass.iter().map(String::as_str))
+            {
+                if std::env::var_os(name).is_some() && !pass.iter().any(|p| p == name) {
+                    pass.push(name.to_owned());
+                } else if name != "SOURCE_DATE_EPOCH" {
+                    debug!("environment-pass {name}: not set here, not passed");
+                }
+            }
+            pass
+        })
+        .collect();
     let jobs = options.jobs.max(1);
     let mut tasks: VecDeque<Task> = (0..targets.len()).map(Task::Setup).collect();
     for (t, target) in targets.iter().enumerate() {
@@ -716,7 +888,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         containers.push(container_report(target, kept));
     }
     Ok(BuildOutcome {
-        engine: engine_kind,
+        engine: Some(engine_kind),
         output_dir,
         logs_dir,
         dry_run: false,
@@ -871,12 +1043,14 @@ impl Run<'_> {
                 Task::Build(t, i) => {
                     let mut result = self.build(t, i);
                     let target = &self.targets[t];
+                    let (interpreter, b) = &target.interpreters[i];
                     self.tests.after_build(
                         &crate::testing::stage::BuildContext {
                             container: &target.container,
-                            interpreter: &target.interpreters[i],
+                            interpreter,
+                            build: &self.options.builds[*b],
                             cache_env: &target.cache_env,
-                            pass: &self.pass,
+                            pass: &self.pass[*b],
                             live: self.live,
                         },
                         &mut result,
@@ -903,6 +1077,7 @@ impl Run<'_> {
     fn prelude(
         &self,
         target: &Target,
+        build: &IdentifierBuild,
         path_dir: Option<&str>,
         identifier: Option<&str>,
         cwd: &str,
@@ -920,7 +1095,7 @@ impl Run<'_> {
         if let Some(id) = identifier {
             s.push_str(&format!("export WHEELWRIGHT_BUILD_IDENTIFIER={id}\n"));
         }
-        for (name, value) in &self.options.environment {
+        for (name, value) in &build.environment {
             // The value is shell syntax on purpose: `$PATH`, `$(cmd)` and quotes work.
             s.push_str(&format!("export {name}={value}\n"));
         }
@@ -970,20 +1145,25 @@ impl Run<'_> {
             report::human_size(stats.bytes)
         ));
         let mut result = Setup::Ready;
-        if let Some(hook) = &self.options.before_all {
+        // The container's first identifier decides before-all and its environment, as in
+        // cibuildwheel.
+        let first = target.interpreters.first().map_or(0, |(_, index)| *index);
+        let first_build = &self.options.builds[first];
+        if let Some(hook) = &first_build.before_all {
             let hook = placeholders(hook, &project_inside);
             log.note(&format!("before-all: {hook}"));
             let first_cpython = target
                 .interpreters
                 .iter()
+                .map(|(interp, _)| interp)
                 .find(|i| i.identifier.python.implementation == "cp")
-                .or_else(|| target.interpreters.first())
+                .or_else(|| target.interpreters.first().map(|(interp, _)| interp))
                 .map(Interpreter::bin_dir);
             let script = format!(
                 "{}{hook}\n",
-                self.prelude(target, first_cpython, None, &project_inside)
+                self.prelude(target, first_build, first_cpython, None, &project_inside)
             );
-            match target.container.run(&script, &self.pass, &log) {
+            match target.container.run(&script, &self.pass[first], &log) {
                 Ok(status) if status.success() => {}
                 Ok(status) => {
                     result = Setup::Failed(format!("before-all failed ({status})"));
@@ -1029,7 +1209,7 @@ impl Run<'_> {
 
     fn build(&self, t: usize, i: usize) -> BuildResult {
         let target = &self.targets[t];
-        let interp = &target.interpreters[i];
+        let (interp, index) = &target.interpreters[i];
         let id = interp.identifier.to_string();
         let started = Instant::now();
         let mut result = BuildResult {
@@ -1081,7 +1261,7 @@ impl Run<'_> {
             target.container.name(),
             target.container.image()
         ));
-        let outcome = self.build_steps(target, interp, &log);
+        let outcome = self.build_steps(target, interp, *index, &log);
         result.seconds = started.elapsed().as_secs_f64();
         match outcome {
             Ok(wheels) => {
@@ -1155,8 +1335,11 @@ impl Run<'_> {
         &self,
         target: &Target,
         interp: &Interpreter,
+        index: usize,
         log: &Log,
     ) -> Result<Vec<(String, PathBuf, u64)>, String> {
+        let options = &self.options.builds[index];
+        let pass = &self.pass[index];
         let container = &target.container;
         let id = interp.identifier.to_string();
         let root = container.work_root();
@@ -1172,44 +1355,54 @@ impl Run<'_> {
             src = shell_quote(&format!("{root}/project")),
             proj = shell_quote(&project),
         );
-        let prelude = self.prelude(target, Some(interp.bin_dir()), Some(&id), &project);
+        let prelude = self.prelude(target, options, Some(interp.bin_dir()), Some(&id), &project);
         let python = shell_quote(&interp.python);
         let mut copied = false;
         let run_step = |step: &str, shown: &str, script: String| -> Result<(), String> {
             log.note(&format!("{step}: {shown}"));
-            match container.run(&script, &self.pass, log) {
+            match container.run(&script, pass, log) {
                 Ok(status) if status.success() => Ok(()),
                 Ok(status) => Err(format!("{step} failed ({status})")),
                 Err(err) => Err(format!("{step}: {err}")),
             }
         };
-        if let Some(hook) = &self.options.before_build {
+        if let Some(hook) = &options.before_build {
             let hook = placeholders(hook, &project);
             run_step("before-build", &hook, format!("{copy}{prelude}{hook}\n"))?;
             copied = true;
         }
-        let frontend = self.frontend_command(&python, &dist);
+        let frontend = frontend_command(options, &python, &dist);
         run_step(
             "build",
             &frontend,
             format!("{}{prelude}{frontend}\n", if copied { "" } else { &copy }),
         )?;
-        let repair = format!(
-            "set -- {dist}/*.whl\n\
-             if [ \"$#\" -ne 1 ] || [ ! -f \"$1\" ]; then echo \"wheelwright: expected one wheel in {dist}, found: $*\" >&2; exit 3; fi\n\
-             case \"$1\" in\n\
-             *-any.whl) echo \"${{1##*/}} is a pure-Python wheel: copied without repair\"; cp \"$1\" {rep}/ ;;\n\
-             *) {bin} repair --root / -w {rep} \"$1\" ;;\n\
-             esac\n",
-            dist = shell_quote(&dist),
-            rep = shell_quote(&repaired),
-            bin = shell_quote(&target.repair_bin),
+        let built = container
+            .capture(&format!("cd {} && ls -1", shell_quote(&dist)))
+            .map_err(|e| format!("listing the built wheel: {e}"))?;
+        let built: Vec<&str> = built
+            .lines()
+            .map(str::trim)
+            .filter(|n| n.ends_with(".whl"))
+            .collect();
+        let [wheel] = built.as_slice() else {
+            return Err(format!(
+                "the frontend should leave one wheel in {dist}, found {}",
+                if built.is_empty() {
+                    "none".to_owned()
+                } else {
+                    built.join(", ")
+                }
+            ));
+        };
+        let (shown, script) = repair_script(
+            &options.repair,
+            &target.repair_bin,
+            &format!("{dist}/{wheel}"),
+            &repaired,
+            &project,
         );
-        run_step(
-            "repair",
-            &format!("wheelwright repair --root / -w {repaired} {dist}/*.whl"),
-            format!("{prelude}{repair}"),
-        )?;
+        run_step("repair", &shown, format!("{prelude}{script}"))?;
         let listing = container
             .capture(&format!("cd {} && ls -1", shell_quote(&repaired)))
             .map_err(|e| format!("listing the repaired wheel: {e}"))?;
@@ -1263,32 +1456,101 @@ impl Run<'_> {
         }
         Ok(wheels)
     }
+}
 
-    fn frontend_command(&self, python: &str, dist: &str) -> String {
-        let dist = shell_quote(dist);
-        let settings = |flag: &str| -> String {
-            self.options
-                .config_settings
-                .iter()
-                .map(|(k, v)| format!(" {}", shell_quote(&format!("{flag}={k}={v}"))))
-                .collect()
+/// The frontend's command line for one build (`python` and `dist` already shell-safe or quoted).
+fn frontend_command(build: &IdentifierBuild, python: &str, dist: &str) -> String {
+    let dist = shell_quote(dist);
+    let pip = build.frontend.tool == FrontendTool::Pip;
+    let mut extra = String::new();
+    for arg in &build.frontend.args {
+        extra.push(' ');
+        extra.push_str(&shell_quote(arg));
+    }
+    for setting in &build.config_settings {
+        let flag = if pip {
+            "--config-settings"
+        } else {
+            "--config-setting"
         };
-        match self.options.frontend {
-            BuildFrontend::Build => format!(
-                "{python} -m build --wheel --outdir {dist}{} .",
-                settings("--config-setting")
-            ),
-            BuildFrontend::Pip => format!(
-                "{python} -m pip wheel --no-deps --wheel-dir {dist}{} .",
-                settings("--config-settings")
-            ),
-            BuildFrontend::Uv => format!(
-                "command -v uv >/dev/null 2>&1 || {{ echo 'wheelwright: uv is not installed in the build environment (install it in --before-all, e.g. pip install uv)' >&2; exit 127; }}\n\
-                 uv build --wheel --python {python} --out-dir {dist}{} .",
-                settings("--config-setting")
-            ),
+        // pip insists on KEY=VALUE; build and uv take a bare KEY as an empty value.
+        let value = match &setting.value {
+            Some(value) => format!("{flag}={}={value}", setting.key),
+            None if pip => format!("{flag}={}=", setting.key),
+            None => format!("{flag}={}", setting.key),
+        };
+        extra.push(' ');
+        extra.push_str(&shell_quote(&value));
+    }
+    match build.frontend.tool {
+        FrontendTool::Build => format!("{python} -m build --wheel --outdir {dist}{extra} ."),
+        FrontendTool::BuildUv => format!(
+            "command -v uv >/dev/null 2>&1 || {{ echo 'wheelwright: build[uv] needs uv in the build environment (install it in before-all, e.g. pip install uv)' >&2; exit 127; }}\n\
+             {python} -m build --installer uv --wheel --outdir {dist}{extra} ."
+        ),
+        FrontendTool::Pip => {
+            format!("{python} -m pip wheel --no-deps --wheel-dir {dist}{extra} .")
+        }
+        FrontendTool::Uv => format!(
+            "command -v uv >/dev/null 2>&1 || {{ echo 'wheelwright: uv is not installed in the build environment (install it in before-all, e.g. pip install uv)' >&2; exit 127; }}\n\
+             uv build --wheel --python {python} --out-dir {dist}{extra} ."
+        ),
+    }
+}
+
+/// The repair step as a script, and how it is shown in the log. The built-in repair copies
+/// pure-Python wheels unchanged; a custom `repair-wheel-command` gets cibuildwheel's
+/// placeholders `{wheel}`, `{dest_dir}`, `{project}` and `{package}`; no steps copy the wheel
+/// as built. Paths are inserted shell-quoted (wheel names and the work paths need no quotes).
+fn repair_script(
+    repair: &RepairCommand,
+    repair_bin: &str,
+    wheel: &str,
+    repaired: &str,
+    project: &str,
+) -> (String, String) {
+    let wheel_q = shell_quote(wheel);
+    let dest = shell_quote(repaired);
+    if repair.is_skipped() {
+        return (
+            "none (repair-wheel-command is empty): the wheel is copied as built".to_owned(),
+            format!("cp {wheel_q} {dest}/\n"),
+        );
+    }
+    let pure = wheel.ends_with("-any.whl");
+    let mut shown = Vec::new();
+    let mut script = String::new();
+    for step in &repair.steps {
+        match step {
+            RepairStep::BuiltIn if pure => {
+                let name = wheel.rsplit('/').next().unwrap_or(wheel);
+                shown.push(format!("{name} is pure Python: copied"));
+                let _ = writeln!(
+                    script,
+                    "echo {}\ncp {wheel_q} {dest}/ || exit 1",
+                    shell_quote(&format!(
+                        "{name} is a pure-Python wheel: copied without repair"
+                    ))
+                );
+            }
+            RepairStep::BuiltIn => {
+                shown.push(format!("wheelwright repair --root / -w {repaired} {wheel}"));
+                let _ = writeln!(
+                    script,
+                    "{} repair --root / -w {dest} {wheel_q} || exit 1",
+                    shell_quote(repair_bin)
+                );
+            }
+            RepairStep::Shell(command) => {
+                let command = placeholders(command, project)
+                    .replace("{wheel}", &wheel_q)
+                    .replace("{dest_dir}", &dest);
+                shown.push(command.clone());
+                let _ = writeln!(script, "( {command}\n) || exit 1");
+            }
         }
     }
+    (shown.join(" && "), script)
 }
 
 /// Replaces `{project}` and `{package}` with the project directory (inside the environment).
@@ -1354,6 +1616,158 @@ mod tests {
         assert!(!abi3.serves(&id("cp313t-manylinux_x86_64")));
         assert!(!abi3.serves(&id("pp310-manylinux_x86_64")));
         assert!(Reusable::Pure.serves(&id("pp37-manylinux_i686")));
+    }
+
+    fn planned(id: &str) -> IdentifierBuild {
+        IdentifierBuild::new(id.parse().expect(id))
+    }
+
+    #[test]
+    fn frontends_get_their_arguments_and_config_settings() {
+        let mut b = planned("cp312-manylinux_x86_64");
+        b.config_settings =
+            ConfigSetting::parse_list("setup-args=-Da=1 'k=two words' flag").expect("parses");
+        b.frontend = BuildFrontend::parse("build; args: --no-isolation").expect("parses");
+        assert_eq!(
+            frontend_command(&b, "/py", "/d"),
+            "/py -m build --wheel --outdir /d --no-isolation --config-setting=setup-args=-Da=1 '--config-setting=k=two words' --config-setting=flag ."
+        );
+        b.frontend = BuildFrontend::parse("pip").expect("parses");
+        assert_eq!(
+            frontend_command(&b, "/py", "/d"),
+            "/py -m pip wheel --no-deps --wheel-dir /d --config-settings=setup-args=-Da=1 '--config-settings=k=two words' --config-settings=flag= ."
+        );
+        b.frontend = BuildFrontend::parse("build[uv]").expect("parses");
+        assert!(frontend_command(&b, "/py", "/d").contains("/py -m build --installer uv --wheel"));
+    }
+
+    #[test]
+    fn repair_commands() {
+        let wheel = "/w/dist/a-1.0-cp39-cp39-linux_x86_64.whl";
+        let (shown, script) = repair_script(
+            &RepairCommand::built_in(),
+            "/bin/ww",
+            wheel,
+            "/w/rep",
+            "/w/p",
+        );
+        assert_eq!(
+            shown,
+            format!("wheelwright repair --root / -w /w/rep {wheel}")
+        );
+        assert_eq!(
+            script,
+            format!("/bin/ww repair --root / -w /w/rep {wheel} || exit 1\n")
+        );
+        let (_, script) = repair_script(
+            &RepairCommand::built_in(),
+            "/bin/ww",
+            "/w/dist/a-1.0-py3-none-any.whl",
+            "/w/rep",
+            "/w/p",
+        );
+        assert!(
+            script.contains("pure-Python wheel: copied without repair"),
+            "{script}"
+        );
+        assert!(!script.contains("/bin/ww"), "{script}");
+        let custom = RepairCommand::from_list([
+            "auditwheel repair -w {dest_dir} {wheel}",
+            "python {project}/check.py {dest_dir}",
+        ]);
+        let (shown, script) = repair_script(&custom, "/bin/ww", wheel, "/w/rep", "/w/p");
+        assert_eq!(
+            shown,
+            format!("wheelwright repair --root / -w /w/rep {wheel} && python /w/p/check.py /w/rep")
+        );
+        assert!(
+            script.ends_with("( python /w/p/check.py /w/rep\n) || exit 1\n"),
+            "{script}"
+        );
+        let (shown, script) = repair_script(
+            &RepairCommand::from_text(""),
+            "/bin/ww",
+            wheel,
+            "/w/rep",
+            "/w/p",
+        );
+        assert!(shown.starts_with("none"), "{shown}");
+        assert_eq!(script, format!("cp {wheel} /w/rep/\n"));
+    }
+
+    #[test]
+    fn identifiers_share_a_container_per_arch_image_and_arguments() {
+        let mut builds = vec![
+            planned("cp39-manylinux_x86_64"),
+            planned("cp39-manylinux_i686"),
+            planned("pp37-manylinux_x86_64"),
+            planned("cp39-musllinux_x86_64"),
+            planned("cp310-manylinux_x86_64"),
+        ];
+        builds[4].create_args = vec!["--gpus=all".to_owned()];
+        let options = BuildOptions {
+            builds,
+            ..BuildOptions::default()
+        };
+        let groups: Vec<Vec<usize>> = group_builds(&options, false)
+            .into_iter()
+            .map(|g| g.members)
+            .collect();
+        // pp37 has its own default image (the same pinned manylinux_2_28 reference here).
+        assert_eq!(groups, [vec![0, 2], vec![1], vec![3], vec![4]]);
+        assert_eq!(
+            group_builds(&options, true).len(),
+            2,
+            "the host: one per arch"
+        );
+    }
+
+    #[test]
+    fn the_host_engine_keeps_this_machines_identifiers() {
+        let machine = host_arch();
+        let other = if machine == ElfArch::I686 {
+            ElfArch::X86_64
+        } else {
+            ElfArch::I686
+        };
+        let here = format!("cp312-{}_{machine}", host_libc().tag_prefix());
+        let builds = vec![
+            planned(&here),
+            planned(&format!("cp312-manylinux_{other}")),
+            planned(&format!(
+                "cp312-{}_{machine}",
+                if host_libc() == Libc::Glibc {
+                    "musllinux"
+                } else {
+                    "manylinux"
+                }
+            )),
+        ];
+        let options = BuildOptions {
+            builds,
+            ..BuildOptions::default()
+        };
+        let ids = |o: &BuildOptions| -> Vec<String> {
+            o.builds.iter().map(|b| b.identifier.to_string()).collect()
+        };
+        assert_eq!(
+            ids(&for_engine(&options, true)),
+            std::slice::from_ref(&here)
+        );
+        assert_eq!(
+            ids(&for_engine(&options, false)).len(),
+            3,
+            "containers build all"
+        );
+        let asked = BuildOptions {
+            archs_given: true,
+            ..options
+        };
+        assert_eq!(
+            ids(&for_engine(&asked, true)),
+            [here, format!("cp312-manylinux_{other}")],
+            "asked-for architectures stay (and are refused with a message)"
+        );
     }
 
     #[test]

@@ -85,7 +85,7 @@ pub struct ContainerReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct BuildOutcome {
     /// The engine used.
-    pub engine: EngineKind,
+    pub engine: Option<EngineKind>,
     /// Where the wheels are.
     pub output_dir: PathBuf,
     /// Where the logs are.
@@ -240,7 +240,7 @@ mod tests {
             test: None,
         };
         BuildOutcome {
-            engine: EngineKind::Podman,
+            engine: Some(EngineKind::Podman),
             output_dir: PathBuf::from("wheelhouse"),
             logs_dir: PathBuf::from("wheelhouse/logs"),
             dry_run: false,

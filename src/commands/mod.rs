@@ -3,6 +3,7 @@
 pub mod build;
 pub mod check;
 pub mod config;
+pub mod download_artifact;
 pub mod plan;
 pub mod publish;
 pub mod release;

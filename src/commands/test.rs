@@ -53,8 +53,8 @@ fn key_value(option: &str, text: &str) -> Result<(String, String)> {
 
 /// The resolved options of a `wheelwright test` command line.
 pub fn options(args: &TestArgs) -> Result<StandaloneOptions> {
-    let mut test = test_options(&args.test)?;
-    (test.image, test.images) =
+    let test = test_options(&args.test)?;
+    let (image, images) =
         standalone::parse_images("--image", &args.image).map_err(|e| anyhow!(e))?;
     let source = match &args.index {
         Some(index) => Source::Index {
@@ -82,6 +82,8 @@ pub fn options(args: &TestArgs) -> Result<StandaloneOptions> {
         archs,
         project: args.project.clone(),
         test,
+        image,
+        images,
         environment: args
             .environment
             .iter()

@@ -27,13 +27,10 @@ pub mod session;
 pub mod stage;
 pub mod standalone;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::config::identifier::Selector;
-use crate::elf::ElfArch;
 pub use manifest::TestState;
 
 /// The default `test-timeout`: 30 minutes.
@@ -42,7 +39,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// How many lines of a failed test's output the summary shows.
 pub const TAIL_LINES: usize = 20;
 
-/// The test settings of a build (or of `wheelwright test`).
+/// How a wheel is tested: one identifier's test settings in a build, or those of
+/// `wheelwright test`.
 #[derive(Debug, Clone)]
 pub struct TestOptions {
     /// The command that tests the installed wheel; `None` = no test stage.
@@ -55,12 +53,6 @@ pub struct TestOptions {
     pub sources: Vec<String>,
     /// Run in the fresh environment before the wheel is installed.
     pub before_test: Option<String>,
-    /// Identifiers that are built but not tested.
-    pub skip: Selector,
-    /// Test in this image instead of the build image (every architecture).
-    pub image: Option<String>,
-    /// Per-architecture test images (win over `image`).
-    pub images: BTreeMap<ElfArch, String>,
     /// Kills a step of a test (environment, installation, before-test, test-command) that runs
     /// longer.
     pub timeout: Duration,
@@ -74,10 +66,6 @@ impl Default for TestOptions {
             extras: Vec::new(),
             sources: Vec::new(),
             before_test: None,
-            skip: Selector::parse("")
-                .unwrap_or_else(|_| unreachable!("the empty selector compiles")),
-            image: None,
-            images: BTreeMap::new(),
             timeout: DEFAULT_TIMEOUT,
         }
     }
@@ -90,16 +78,6 @@ impl TestOptions {
         self.command
             .as_deref()
             .is_some_and(|c| !c.trim().is_empty())
-    }
-
-    /// The test image of `arch`, if one is set.
-    #[must_use]
-    pub fn image_for(&self, arch: ElfArch) -> Option<&str> {
-        self.images
-            .get(&arch)
-            .or(self.image.as_ref())
-            .map(String::as_str)
-            .filter(|i| !i.trim().is_empty())
     }
 
     /// Checks `test-sources`: relative paths inside the project.
@@ -219,12 +197,6 @@ mod tests {
         assert!(!options.enabled());
         options.command = Some("pytest".to_owned());
         assert!(options.enabled());
-        options.image = Some("all".to_owned());
-        options
-            .images
-            .insert(ElfArch::I686, "i686-image".to_owned());
-        assert_eq!(options.image_for(ElfArch::X86_64), Some("all"));
-        assert_eq!(options.image_for(ElfArch::I686), Some("i686-image"));
         options.sources = vec!["tests".to_owned(), "data/x.txt".to_owned()];
         assert!(options.check_sources().is_ok());
         for bad in ["../x", "/etc", "a/../../b", ""] {

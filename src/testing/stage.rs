@@ -1,8 +1,8 @@
 //! The test stage of `wheelwright build`: after an identifier's wheel is repaired and copied
-//! out, it is tested (unless `test-skip` matches) in the build environment, or with
-//! `test-image` in one extra long-lived container per architecture that gets the wheel copied
-//! in. The result goes into the build's result and into the results manifest next to the
-//! wheels, which `wheelwright publish` consults.
+//! out, it is tested with that identifier's test settings (unless `test-skip` matches it) in the
+//! build environment, or with `test-image` in one extra long-lived container per architecture
+//! and image that gets the wheel copied in. The result goes into the build's result and into the
+//! results manifest next to the wheels, which `wheelwright publish` consults.
 //!
 //! The manifest is kept when tests are configured, or when the output directory already has
 //! one (so that a rebuilt wheel's stale result is replaced by `skipped`).
@@ -14,11 +14,11 @@ use std::sync::{Arc, Mutex};
 use super::env::{self, TestEnv};
 use super::manifest::{self, IdentifierRecord, Manifest};
 use super::session::{Install, Session};
-use super::{TestOptions, TestReport, TestState};
+use super::{TestReport, TestState};
 use crate::build::interpreters::Interpreter;
 use crate::build::log::Log;
 use crate::build::project::ProjectFilter;
-use crate::build::{BuildResult, Status};
+use crate::build::{BuildResult, IdentifierBuild, Status};
 use crate::elf::ElfArch;
 use crate::engine::{Container, Engine, EngineError, EngineKind, Mount, PullPolicy};
 use crate::ui;
@@ -30,6 +30,8 @@ pub struct BuildContext<'a> {
     pub container: &'a Container,
     /// The interpreter that built the wheel.
     pub interpreter: &'a Interpreter,
+    /// The identifier's options (its test settings, test image, `test-skip`, environment).
+    pub build: &'a IdentifierBuild,
     /// `(NAME, path)` of the caches mounted in build environments.
     pub cache_env: &'a [(String, String)],
     /// Host variables passed by name.
@@ -44,77 +46,93 @@ pub struct StageSetup<'a> {
     pub engine: Arc<dyn Engine>,
     /// Cache mounts for test containers (the build's, without the static binary).
     pub cache_mounts: Vec<Mount>,
-    /// Extra `run` arguments (network, CA bundle).
+    /// Extra `run` arguments of every container (network, CA bundle).
     pub container_args: Vec<String>,
     /// Pull policy for test images.
     pub pull: PullPolicy,
-    /// The architectures that will be built.
-    pub archs: Vec<ElfArch>,
+    /// The identifiers that will be built (their test settings and images).
+    pub builds: Vec<&'a IdentifierBuild>,
     /// The project on the host (copied into test containers for `{project}`).
     pub project: &'a Path,
     /// The output directory (left out of the copy when inside the project).
     pub output_dir: &'a Path,
     /// Where logs go.
     pub logs_dir: &'a Path,
-    /// `--environment` assignments.
-    pub environment: Vec<(String, String)>,
 }
 
 type EnvSlot = Mutex<Option<Result<Arc<TestEnv>, String>>>;
 
+/// What identifies a test container: architecture, image and the identifier's `create_args`.
+type EnvKey = (ElfArch, String, Vec<String>);
+
 /// The test stage of one build run.
 pub struct BuildStage {
-    options: TestOptions,
     engine: Arc<dyn Engine>,
     cache_mounts: Vec<Mount>,
     container_args: Vec<String>,
     project: PathBuf,
     output_dir: PathBuf,
     logs_dir: PathBuf,
-    environment: Vec<(String, String)>,
-    images: BTreeMap<ElfArch, String>,
-    envs: BTreeMap<ElfArch, EnvSlot>,
+    envs: BTreeMap<EnvKey, EnvSlot>,
     manifest: Option<Mutex<Manifest>>,
+}
+
+/// Whether `build` is tested (`Some`), and in which test image (`Some(Some(image))`).
+fn tested_in(build: &IdentifierBuild) -> Option<Option<&str>> {
+    (build.test.enabled() && !build.test_skipped)
+        .then(|| build.test_image.as_deref().filter(|i| !i.trim().is_empty()))
+}
+
+fn env_key(build: &IdentifierBuild, image: &str) -> EnvKey {
+    (
+        build.identifier.arch,
+        image.to_owned(),
+        build.create_args.clone(),
+    )
 }
 
 impl BuildStage {
     /// Checks the test settings and prepares (pulls) the test images, before anything is built.
-    pub fn new(options: &TestOptions, setup: StageSetup<'_>) -> Result<Self, String> {
-        options.check_sources()?;
-        let mut images = BTreeMap::new();
-        if options.enabled() {
-            for arch in &setup.archs {
-                if let Some(image) = options.image_for(*arch) {
-                    if setup.engine.kind() == EngineKind::Host {
-                        return Err(format!(
-                            "test-image `{image}` needs a container engine; the host engine tests in this machine's environment"
-                        ));
-                    }
-                    setup
-                        .engine
-                        .prepare_image(image, *arch, setup.pull)
-                        .map_err(|e| format!("test-image: {e}"))?;
-                    images.insert(*arch, image.to_owned());
-                }
+    pub fn new(setup: StageSetup<'_>) -> Result<Self, String> {
+        let mut envs = BTreeMap::new();
+        let mut configured = false;
+        for build in &setup.builds {
+            build
+                .test
+                .check_sources()
+                .map_err(|e| format!("{}: {e}", build.identifier))?;
+            configured |= build.test.enabled();
+            let Some(Some(image)) = tested_in(build) else {
+                continue;
+            };
+            if setup.engine.kind() == EngineKind::Host {
+                return Err(format!(
+                    "test-image `{image}` ({}) needs a container engine; the host engine tests in this machine's environment",
+                    build.identifier
+                ));
+            }
+            let key = env_key(build, image);
+            if !envs.contains_key(&key) {
+                setup
+                    .engine
+                    .prepare_image(image, key.0, setup.pull)
+                    .map_err(|e| format!("test-image: {e}"))?;
+                envs.insert(key, Mutex::new(None));
             }
         }
-        let manifest = if options.enabled() || manifest::path_in(setup.output_dir).exists() {
+        let manifest = if configured || manifest::path_in(setup.output_dir).exists() {
             let existing = manifest::read(setup.output_dir).map_err(|e| e.to_string())?;
             Some(Mutex::new(existing.unwrap_or_default()))
         } else {
             None
         };
-        let envs = images.keys().map(|a| (*a, Mutex::new(None))).collect();
         Ok(BuildStage {
-            options: options.clone(),
             engine: setup.engine,
             cache_mounts: setup.cache_mounts,
             container_args: setup.container_args,
             project: setup.project.to_path_buf(),
             output_dir: setup.output_dir.to_path_buf(),
             logs_dir: setup.logs_dir.to_path_buf(),
-            environment: setup.environment,
-            images,
             envs,
             manifest,
         })
@@ -130,13 +148,10 @@ impl BuildStage {
             return;
         };
         let id = result.identifier.clone();
-        let report = if !self.options.enabled() {
+        let report = if !ctx.build.test.enabled() {
             None
-        } else if self.options.skip.matches(&id) {
-            ui::message(&format!(
-                "[{id}] not tested: test-skip `{}` matches",
-                self.options.skip.as_str()
-            ));
+        } else if ctx.build.test_skipped {
+            ui::message(&format!("[{id}] not tested: test-skip matches"));
             Some(TestReport::not_run(TestState::Skipped, "test-skip matches"))
         } else {
             if let Err(err) = self.record(&wheel, &path, &id, TestState::Pending, None, None) {
@@ -203,10 +218,12 @@ impl BuildStage {
             .map_err(|e| format!("cannot record the test result: {e}"))
     }
 
-    /// The test environment of `arch` for a test image, started on first use.
-    fn test_env(&self, arch: ElfArch) -> Option<Result<Arc<TestEnv>, String>> {
-        let image = self.images.get(&arch)?;
-        let slot = self.envs.get(&arch)?;
+    /// The test environment for `build`'s test image, started on first use; `None` when it is
+    /// tested in its build environment.
+    fn test_env(&self, build: &IdentifierBuild) -> Option<Result<Arc<TestEnv>, String>> {
+        let image = tested_in(build)??;
+        let arch = build.identifier.arch;
+        let slot = self.envs.get(&env_key(build, image))?;
         let Ok(mut slot) = slot.lock() else {
             return Some(Err(
                 "the test environment is unavailable (a worker panicked)".to_owned(),
@@ -215,7 +232,7 @@ impl BuildStage {
         if let Some(env) = slot.as_ref() {
             return Some(env.clone());
         }
-        let started = self.start_env(image, arch);
+        let started = self.start_env(image, arch, &build.create_args);
         if let Ok(env) = &started {
             ui::message(&format!(
                 "[test {arch}] container `{}` from `{image}` ready; interpreters: {}",
@@ -227,13 +244,20 @@ impl BuildStage {
         Some(started)
     }
 
-    fn start_env(&self, image: &str, arch: ElfArch) -> Result<Arc<TestEnv>, String> {
+    fn start_env(
+        &self,
+        image: &str,
+        arch: ElfArch,
+        create_args: &[String],
+    ) -> Result<Arc<TestEnv>, String> {
+        let mut extra_args = create_args.to_vec();
+        extra_args.extend(self.container_args.iter().cloned());
         let env = env::start(
             self.engine.as_ref(),
             image,
             arch,
             &self.cache_mounts,
-            &self.container_args,
+            &extra_args,
         )
         .map_err(|e| format!("cannot start the test image: {e}"))?;
         let mut filter = ProjectFilter::for_project(&self.project)?;
@@ -254,7 +278,6 @@ impl BuildStage {
     }
 
     fn test(&self, ctx: &BuildContext<'_>, id: &str, wheel: &str, path: &Path) -> TestReport {
-        let arch = ctx.container.arch();
         let log_path = self.logs_dir.join(format!("test-{id}.log"));
         let log = match Log::create(&log_path, &format!("[{id} test]"), ctx.live) {
             Ok(log) => log,
@@ -271,7 +294,7 @@ impl BuildStage {
             ui::message(&format!("[{id}] testing"));
         }
         let held;
-        let (container, python) = match self.test_env(arch) {
+        let (container, python) = match self.test_env(ctx.build) {
             None => (ctx.container, ctx.interpreter.python.clone()),
             Some(Err(why)) => {
                 return self.finish(id, &log, group, TestReport::not_run(TestState::Error, why));
@@ -318,9 +341,9 @@ impl BuildStage {
             install: Install::Wheel {
                 path: format!("{wheels_dir}/{wheel}"),
             },
-            options: &self.options,
+            options: &ctx.build.test,
             project: Some(format!("{root}/project")),
-            exports: env::exports(ctx.cache_env, &self.environment),
+            exports: env::exports(ctx.cache_env, &ctx.build.environment),
             pass: ctx.pass,
             work: format!("{root}/test-{id}"),
         };

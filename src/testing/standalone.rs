@@ -61,8 +61,12 @@ pub struct StandaloneOptions {
     pub archs: Vec<ElfArch>,
     /// The project (`{project}`, `test-sources`).
     pub project: PathBuf,
-    /// The test settings (images in `image`/`images`).
+    /// The test settings.
     pub test: TestOptions,
+    /// Test in this image (every architecture).
+    pub image: Option<String>,
+    /// Per-architecture images (win over `image`).
+    pub images: BTreeMap<ElfArch, String>,
     /// `NAME=VALUE` assignments (shell syntax).
     pub environment: Vec<(String, String)>,
     /// Host variables passed by name.
@@ -75,6 +79,18 @@ pub struct StandaloneOptions {
     pub log_dir: PathBuf,
     /// Host cache root for pip/uv caches in containers (`None`: the per-user cache).
     pub cache_dir: Option<PathBuf>,
+}
+
+impl StandaloneOptions {
+    /// The image of `arch`, if one is set.
+    #[must_use]
+    pub fn image_for(&self, arch: ElfArch) -> Option<&str> {
+        self.images
+            .get(&arch)
+            .or(self.image.as_ref())
+            .map(String::as_str)
+            .filter(|i| !i.trim().is_empty())
+    }
 }
 
 /// An interpreter of a test environment.
@@ -389,7 +405,7 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
             Vec::new()
         }
     };
-    let has_images = options.test.image.is_some() || !options.test.images.is_empty();
+    let has_images = options.image.is_some() || !options.images.is_empty();
     let selected = match options.engine {
         EngineChoice::Auto if !has_images => engine::Selected {
             engine: Arc::new(engine::HostEngine),
@@ -434,7 +450,7 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
         archs = vec![machine];
     } else {
         for arch in &archs {
-            if options.test.image_for(*arch).is_none() {
+            if options.image_for(*arch).is_none() {
                 return Err(input(format!(
                     "no image to test {arch} in: give --image IMAGE or --image {arch}=IMAGE"
                 )));
@@ -505,7 +521,7 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
         let image = if host {
             "host".to_owned()
         } else {
-            let image = options.test.image_for(*arch).unwrap_or_default().to_owned();
+            let image = options.image_for(*arch).unwrap_or_default().to_owned();
             engine.prepare_image(&image, *arch, options.pull)?;
             image
         };

@@ -156,7 +156,7 @@ fn build_refuses_bad_test_options_in_one_line() {
     );
     assert_refused(
         &["build", democext, "-o", out, "--test-skip", "cp3{9"],
-        "--test-skip: `cp3{9`",
+        "`--test-skip`: invalid `test-skip`: `cp3{9` is not a valid selector pattern",
     );
     assert_refused(
         &[

@@ -29,9 +29,9 @@ fn bed(key: &str) -> String {
         .unwrap_or_else(|| panic!("{key} not set by scripts/lib.sh"))
 }
 
-/// The static (musl) wheelwright that containers run for the repair step: the one
-/// scripts/test.sh built and exported, else built here.
-fn container_binary() -> &'static Path {
+/// The static (musl) wheelwright that containers run for the repair step (and that the act tests
+/// run through the launcher): the one scripts/test.sh built and exported, else built here.
+pub(crate) fn container_binary() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         if let Some(path) = std::env::var_os("WHEELWRIGHT_CONTAINER_BINARY") {
@@ -96,6 +96,19 @@ fn network_args() -> Vec<String> {
         format!("--container-arg={ca}:/etc/ssl/certs/wheelwright-ca.crt:ro"),
         "--environment".to_owned(),
         "PIP_CERT=/etc/ssl/certs/wheelwright-ca.crt".to_owned(),
+    ]
+}
+
+/// The test bed's images hold CPython 3.9 and PyPy 3.7 only (no musllinux images): select
+/// those, as a project targeting them would.
+fn testbed_selection() -> Vec<String> {
+    vec![
+        "--build".to_owned(),
+        "cp39-* pp37-*".to_owned(),
+        "--skip".to_owned(),
+        "*-musllinux_*".to_owned(),
+        "--enable".to_owned(),
+        "pypy-eol".to_owned(),
     ]
 }
 
@@ -291,6 +304,7 @@ fn build_democext_for_x86_64_and_i686_with_podman() {
     ];
     args.extend(images_args());
     args.extend(network_args());
+    args.extend(testbed_selection());
     let ww = || {
         let mut cmd = ww();
         cmd.env("WW_TEST_PASSED", SECRET)
@@ -497,6 +511,8 @@ fn build_through_the_docker_cli_as_an_unprivileged_user() {
         "x86_64,i686".into(),
         "--build".into(),
         "cp39-*".into(),
+        "--skip".into(),
+        "*-musllinux_*".into(),
         // before-all runs as root in the container and writes into the mounted pip cache.
         "--before-all".into(),
         "sh {project}/libdemo/build-libdemo.sh /usr/local && mkdir -p \"$PIP_CACHE_DIR/probe\" && touch \"$PIP_CACHE_DIR/probe/file\"".into(),
@@ -653,6 +669,7 @@ fn one_failing_interpreter_does_not_lose_the_others() {
     ];
     args.extend(images_args());
     args.extend(network_args());
+    args.extend(testbed_selection());
     let output = ww().args(&args).output().expect("wheelwright");
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -865,12 +882,21 @@ fn build_bad_input_with_an_engine() {
     );
     let amd64 = bed("WW_IMAGE_BUILD_AMD64_REF");
     assert_one_line_failure(
-        &base(&["--image-x86_64", &amd64, "--build", "cp312-*"]),
-        "--build `cp312-*` matches no interpreter; available: cp39-manylinux_x86_64, pp37-manylinux_x86_64",
+        &base(&[
+            "--image-x86_64",
+            &amd64,
+            "--build",
+            "cp312-*",
+            "--skip",
+            "*-musllinux_*",
+        ]),
+        "nothing to build: none of the selected identifiers is in the images (selected: cp312-manylinux_x86_64); the images have: cp39-manylinux_x86_64, pp37-manylinux_x86_64",
     );
     assert_one_line_failure(
         &base(&["--image-x86_64", &amd64, "--only", "cp313-manylinux_x86_64"]),
-        "--only `cp313-manylinux_x86_64` matches no interpreter; available: cp39-manylinux_x86_64, pp37-manylinux_x86_64",
+        &format!(
+            "only `cp313-manylinux_x86_64` is not in `{amd64}`; the images have: cp39-manylinux_x86_64, pp37-manylinux_x86_64"
+        ),
     );
     // Two interpreters with one identifier would share a build directory and a log.
     let venv_python = testbed().venv.join("bin/python").display().to_string();
@@ -924,9 +950,10 @@ fn build_bad_input_with_an_engine() {
         stderr.trim().lines().count() == 1 && stderr.starts_with("error: `docker info` failed: "),
         "{stderr}"
     );
-    // auto falls back to the host when neither answers, and says so.
+    // auto falls back to the host when neither answers, and says so (then the interpreter
+    // given does not exist).
     let output = ww()
-        .args(["build", "--dry-run"])
+        .args(["build", "--python", "/nonexistent/python3"])
         .arg(project("democext"))
         .arg("-o")
         .arg(&out)
@@ -941,9 +968,12 @@ fn build_bad_input_with_an_engine() {
         .output()
         .expect("wheelwright");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{}", describe(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
     assert!(
-        stderr.contains("engine: host (auto; docker: not installed; podman: not installed)"),
+        stderr.contains("engine: host (auto; docker: not installed; podman: not installed)")
+            && stderr.contains(
+                "error: --python `/nonexistent/python3` does not run as a Python interpreter"
+            ),
         "{stderr}"
     );
     let left = run_ok(testbed().command("podman").args([
@@ -962,30 +992,199 @@ fn build_bad_input_with_an_engine() {
     assert!(!out.exists(), "a failed run created its output directory");
 }
 
-/// `--dry-run` lists the selected identifiers from the images without building.
+/// The configuration selects, the image offers: an identifier selected but not in the image
+/// is reported in a warning (also an annotation on Actions), an interpreter the image has but
+/// the configuration does not select (pp37 here, not enabled) is skipped silently, and the step
+/// outputs name the output directory, the wheels and the artifact.
 #[test]
-fn dry_run_lists_identifiers() {
+fn selection_meets_the_image_and_sets_the_step_outputs() {
     let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("wheelhouse");
+    let github_output = dir.path().join("github_output");
     let mut args: Vec<String> = vec![
         "build".into(),
-        project("democext").display().to_string(),
+        project("purepy").display().to_string(),
         "-o".into(),
-        dir.path().join("wheelhouse").display().to_string(),
+        out.display().to_string(),
         "--engine".into(),
         "podman".into(),
         "--archs".into(),
-        "x86_64,i686".into(),
-        "--dry-run".into(),
+        "x86_64".into(),
+        "--build".into(),
+        "cp39-* cp310-*".into(),
         "--skip".into(),
-        "pp*-manylinux_x86_64".into(),
+        "*-musllinux_*".into(),
+        "--build-frontend".into(),
+        "pip".into(),
+        "--json".into(),
     ];
     args.extend(images_args());
-    let output = ww().args(&args).output().expect("wheelwright");
+    args.extend(network_args());
+    let output = ww()
+        .args(&args)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", &github_output)
+        .env_remove("WHEELWRIGHT_ARTIFACT_NAME")
+        .output()
+        .expect("wheelwright");
     assert!(output.status.success(), "{}", describe(&output));
+    let got = builds(&json(&output));
     assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        "cp39-manylinux_x86_64\ncp39-manylinux_i686\npp37-manylinux_i686\n"
+        got,
+        [(
+            "cp39-manylinux_x86_64".to_owned(),
+            "built".to_owned(),
+            Some("purepy-0.1.0-py3-none-any.whl".to_owned())
+        )]
     );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "warning: selected but not in the images, not built: cp310-manylinux_x86_64 (the images have: cp39-manylinux_x86_64, pp37-manylinux_x86_64;"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("::warning title=wheelwright build::selected but not in the images"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("pp37-manylinux_x86_64]"),
+        "pp37 ran: {stderr}"
+    );
+    let outputs = fs_err::read_to_string(&github_output).expect("outputs");
+    let value = |name: &str| -> String {
+        let start = outputs
+            .find(&format!("{name}<<"))
+            .unwrap_or_else(|| panic!("no {name} in {outputs}"));
+        let rest = &outputs[start..];
+        let (header, rest) = rest.split_once('\n').expect("header");
+        let delimiter = header.split_once("<<").expect("heredoc").1;
+        rest[..rest.find(&format!("\n{delimiter}\n")).expect("end")].to_owned()
+    };
+    let wheelhouse = std::fs::canonicalize(&out).expect("out");
+    assert_eq!(value("wheelhouse"), wheelhouse.display().to_string());
+    assert_eq!(value("wheels"), r#"["purepy-0.1.0-py3-none-any.whl"]"#);
+    assert_eq!(value("artifact-name"), "wheels-linux-x86_64");
+}
+
+/// One real build driven only by the project's `[tool.wheelwright]` (no flags but the project
+/// and the output directory): images, engine and its container arguments, the selection,
+/// before-all, the environment, and overrides that change the frontend of the PyPys and the
+/// repair command of one identifier.
+#[test]
+fn a_build_configured_in_pyproject_toml() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let proj = dir.path().join("democext");
+    copy_dir(&project("democext"), &proj);
+    let ca = ca_bundle();
+    let (amd64, i386) = (
+        bed("WW_IMAGE_BUILD_AMD64_REF"),
+        bed("WW_IMAGE_BUILD_I386_REF"),
+    );
+    let mut pyproject = fs_err::read_to_string(proj.join("pyproject.toml")).expect("read");
+    pyproject.push_str(&format!(
+        r#"
+[tool.wheelwright]
+archs = "x86_64 i686"
+build = "cp39-* pp37-*"
+skip = "*-musllinux_*"
+enable = "pypy-eol"
+pull = "never"
+container-engine = {{ name = "podman", create-args = ["--network=host", "-v", "{ca}:/etc/ssl/certs/wheelwright-ca.crt:ro"] }}
+environment = {{ PIP_CERT = "/etc/ssl/certs/wheelwright-ca.crt", WW_FROM_TOML = "toml-$WHEELWRIGHT_BUILD_IDENTIFIER" }}
+before-all = "sh {{project}}/libdemo/build-libdemo.sh /usr/local"
+before-build = 'echo "before-build sees $WW_FROM_TOML"'
+manylinux-x86_64-image = "{amd64}"
+manylinux-pypy_x86_64-image = "{amd64}"
+manylinux-i686-image = "{i386}"
+manylinux-pypy_i686-image = "{i386}"
+
+# PyPy 3.7 in the local images cannot make `python -m build`'s isolated venv (see above).
+[[tool.wheelwright.overrides]]
+select = "pp37-*"
+build-frontend = "pip"
+
+[[tool.wheelwright.overrides]]
+select = "cp39-manylinux_i686"
+repair-wheel-command = "cp {{wheel}} {{dest_dir}}/ && echo custom-repair-ran"
+"#
+    ));
+    fs_err::write(proj.join("pyproject.toml"), pyproject).expect("write");
+    let out = dir.path().join("wheelhouse");
+    let output = ww()
+        .arg("build")
+        .arg(&proj)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .expect("wheelwright");
+    assert!(output.status.success(), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("engine: podman"), "{stderr}");
+    let wheels = assert_clean_output(&out);
+    let names: Vec<String> = wheels
+        .iter()
+        .map(|w| w.file_name().expect("name").to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    let log = |id: &str| fs_err::read_to_string(out.join(format!("logs/{id}.log"))).expect("log");
+    for id in [
+        "cp39-manylinux_x86_64",
+        "pp37-manylinux_x86_64",
+        "cp39-manylinux_i686",
+        "pp37-manylinux_i686",
+    ] {
+        let text = log(id);
+        assert!(
+            text.contains(&format!("before-build sees toml-{id}")),
+            "{id}: environment and before-build from the TOML:\n{text}"
+        );
+        let pip = text.contains("-m pip wheel --no-deps");
+        assert_eq!(
+            pip,
+            id.starts_with("pp37"),
+            "{id}: frontend override:\n{text}"
+        );
+    }
+    // The override's repair command ran for cp39 i686 only: its wheel is as built.
+    let i686 = log("cp39-manylinux_i686");
+    assert!(i686.contains("custom-repair-ran"), "{i686}");
+    assert!(!log("cp39-manylinux_x86_64").contains("custom-repair-ran"));
+    let unrepaired: Vec<&String> = names
+        .iter()
+        .filter(|n| n.ends_with("-linux_i686.whl"))
+        .collect();
+    assert_eq!(unrepaired.len(), 1, "{names:?}");
+    assert!(
+        unrepaired[0].starts_with("democext-0.1.0-cp39-cp39-"),
+        "{names:?}"
+    );
+    for (wheel, name) in wheels.iter().zip(&names) {
+        if name.ends_with("-linux_i686.whl") {
+            continue;
+        }
+        let arch = if name.ends_with("_x86_64.whl") {
+            "x86_64"
+        } else {
+            "i686"
+        };
+        assert!(name.contains(&format!("manylinux_2_5_{arch}")), "{name}");
+        assert_auditwheel_agrees(wheel, arch);
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs_err::create_dir_all(to).expect("mkdir");
+    for entry in fs_err::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs_err::copy(entry.path(), &target).expect("copy");
+        }
+    }
 }
 
 /// A pure-Python project: the wheel is copied without repair, and with `--jobs 1` the PyPy
@@ -1011,6 +1210,7 @@ fn pure_python_wheels_are_copied_and_reused() {
     ];
     args.extend(images_args());
     args.extend(network_args());
+    args.extend(testbed_selection());
     let output = ww().args(&args).output().expect("wheelwright");
     assert!(output.status.success(), "{}", describe(&output));
     let got = builds(&json(&output));

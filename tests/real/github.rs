@@ -1,7 +1,10 @@
 //! The GitHub pieces: `wheelwright upload-artifact` against act's real artifact server (and
 //! against a stub for what act does not check: GitHub's snake_case replies, the size and sha256
 //! sent with FinalizeArtifact), `wheelwright release` against a stub of the GitHub REST API —
-//! the real API cannot be reached from here — and the bad-input errors of both.
+//! the real API cannot be reached from here — and the bad-input errors of both; then the
+//! composite action itself under act with the real binary: inputs reaching the configuration,
+//! bad input, and the release flow end to end (plan → build matrix with podman → native
+//! artifacts → publish to a local pypiserver → install from it and import).
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -908,91 +911,73 @@ fn release_without_tag_token_or_repository() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The composite action under act.
+// The composite action under act, running the real binary.
 
-/// A stand-in for the binary in `dist/`: `build` is not a wheelwright command yet (it is being
-/// written), so this script plays it — it records the environment and arguments the action gave
-/// it, puts two files into the output directory and sets the step outputs `build` will set —
-/// and hands every other command (`--version`, `upload-artifact`, `release`) to the real binary.
-const STAND_IN: &str = r#"#!/bin/sh
-set -eu
-if [ "${1:-}" = build ]; then
-    env | grep '^WHEELWRIGHT_' | LC_ALL=C sort >"$OUT/build-env.txt"
-    printf '%s\n' "$@" >"$OUT/build-args.txt"
-    mkdir -p "$WHEELWRIGHT_OUTPUT_DIR"
-    cp "$OUT/wheels/"* "$WHEELWRIGHT_OUTPUT_DIR/"
-    wheelhouse=$(cd "$WHEELWRIGHT_OUTPUT_DIR" && pwd)
-    {
-        echo "wheelhouse=$wheelhouse"
-        echo "wheels=[\"$wheelhouse/demo-1.0-cp39-cp39-manylinux_2_31_x86_64.whl\"]"
-        echo "artifact-name=wheels-linux-x86_64"
-    } >>"$GITHUB_OUTPUT"
-    exit 0
-fi
-exec "$REAL_WHEELWRIGHT" "$@"
-"#;
+/// A placeholder for the remote actions of `action.yml` (actions/upload-artifact and
+/// actions/download-artifact): act resolves every `uses:` of a composite action before looking
+/// at its `if:`, and cannot fetch them here. If one of these steps ran, the job would fail.
+const PLACEHOLDER_ACTION: &str = "name: placeholder\ndescription: must not run\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo 'a remote fallback action ran'; exit 1\n";
 
-/// A placeholder for actions/upload-artifact: act resolves every `uses:` of a composite action
-/// before looking at its `if:`, and cannot fetch it here. If the step ran, the job would fail.
-const PLACEHOLDER_ACTION: &str = "name: placeholder\ndescription: must not run\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo 'the actions/upload-artifact fallback ran'; exit 1\n";
-
-fn act_composite(tmp: &Path, job: &str) -> Output {
-    let act = testbed().venv.join("bin/act");
-    let action = tmp.join("action");
-    let dist = action.join("dist");
-    fs_err::create_dir_all(&dist).unwrap();
+/// The action as consumers get it from a tag: `action.yml` and `dist/` (the launcher; the binary
+/// comes from `WHEELWRIGHT_BINARY`). A copy keeps act from walking the whole working tree.
+fn action_copy(dir: &Path) -> PathBuf {
+    let action = dir.join("action");
+    fs_err::create_dir_all(action.join("dist")).unwrap();
     fs_err::copy(repo().join("action.yml"), action.join("action.yml")).unwrap();
     fs_err::copy(
         repo().join("dist/wheelwright-launcher.sh"),
-        dist.join("wheelwright-launcher.sh"),
+        action.join("dist/wheelwright-launcher.sh"),
     )
     .unwrap();
-    let name = format!("wheelwright-{}-linux-musl", std::env::consts::ARCH);
-    fs_err::write(dist.join(&name), STAND_IN).unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        fs_err::set_permissions(dist.join(&name), std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let sum = sha256_hex(STAND_IN.as_bytes());
-    fs_err::write(dist.join("SHA256SUMS"), format!("{sum}  {name}\n")).unwrap();
+    action
+}
+
+/// act in host mode with the artifact server, the action mapped as `octo/wheelwright@v1`, the
+/// remote fallback actions mapped to placeholders, the test bed's podman configuration and tool
+/// venv in the environment, and the launcher pointed at the static wheelwright under test.
+fn act(tmp: &Path, workdir: &Path, workflow: &str, job: Option<&str>) -> Command {
+    let action = action_copy(tmp);
     let placeholder = tmp.join("placeholder");
     fs_err::create_dir_all(&placeholder).unwrap();
     fs_err::write(placeholder.join("action.yml"), PLACEHOLDER_ACTION).unwrap();
-    let upload_artifact = action_uses(&repo().join("action.yml"), "actions/upload-artifact@");
-
-    let (home, work, out) = (tmp.join("home"), tmp.join("work"), tmp.join("out"));
-    for dir in [&home, &work, &out] {
-        fs_err::create_dir_all(dir).unwrap();
-    }
-    Command::new(act)
-        .arg("push")
+    let home = tmp.join("home");
+    fs_err::create_dir_all(&home).unwrap();
+    let mut cmd = testbed().command(testbed().venv.join("bin/act").to_str().unwrap());
+    cmd.arg("push")
         .arg("-C")
-        .arg(&work)
+        .arg(workdir)
         .arg("-W")
-        .arg(repo().join("tests/workflows/composite-action.yml"))
-        .args(["-j", job])
+        .arg(repo().join("tests/workflows").join(workflow))
         .args(["-P", "ubuntu-latest=-self-hosted"])
         .arg("--local-repository")
-        .arg(format!("octo/wheelwright@v1={}", action.display()))
-        .arg("--local-repository")
-        .arg(format!("{upload_artifact}={}", placeholder.display()))
-        .arg("--env")
-        .arg(format!(
-            "REAL_WHEELWRIGHT={}",
-            env!("CARGO_BIN_EXE_wheelwright")
-        ))
-        .arg("--env")
-        .arg(format!("OUT={}", out.display()))
-        .arg("--artifact-server-path")
+        .arg(format!("octo/wheelwright@v1={}", action.display()));
+    for remote in ["actions/upload-artifact@", "actions/download-artifact@"] {
+        cmd.arg("--local-repository").arg(format!(
+            "{}={}",
+            action_uses(&repo().join("action.yml"), remote),
+            placeholder.display()
+        ));
+    }
+    if let Some(job) = job {
+        cmd.args(["-j", job]);
+    }
+    cmd.arg("--artifact-server-path")
         .arg(tmp.join("artifacts"))
         .args(["--artifact-server-addr", "127.0.0.1"])
         .arg("--artifact-server-port")
         .arg(free_port().to_string())
         .arg("--no-cache-server")
         .env("HOME", &home)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run act")
+        .env("WHEELWRIGHT_BINARY", crate::build::container_binary())
+        .env_remove("WHEELWRIGHT_CONTAINER_BINARY")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("GITHUB_") || key.starts_with("ACTIONS_") || key.starts_with("RUNNER_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
 }
 
 /// The `uses:` value (`owner/repo@ref`) of the step of `action` that starts with `prefix`.
@@ -1006,99 +991,287 @@ fn action_uses(action: &Path, prefix: &str) -> String {
     line.split_whitespace().next().unwrap().to_owned()
 }
 
-#[test]
-fn the_composite_action_passes_inputs_by_env_and_uploads_natively_under_act() {
-    let tmp = tempfile::tempdir().unwrap();
-    let wheels = tmp.path().join("out/wheels");
-    fs_err::create_dir_all(&wheels).unwrap();
-    let wheel = wheels.join("demo-1.0-cp39-cp39-manylinux_2_31_x86_64.whl");
-    fs_err::write(&wheel, noise(100_000, 3)).unwrap();
-    fs_err::write(wheels.join("demo-1.0.tar.gz"), noise(5_000, 4)).unwrap();
-
-    let output = act_composite(tmp.path(), "build");
-    assert!(output.status.success(), "act failed:\n{}", text(&output));
-    let out = tmp.path().join("out");
-
-    // Inputs arrived as WHEELWRIGHT_* variables (defaults included), `args` split on whitespace.
-    let env = fs_err::read_to_string(out.join("build-env.txt")).unwrap();
-    for expected in [
-        "WHEELWRIGHT_ARCHS=x86_64",
-        "WHEELWRIGHT_BUILD=cp39-*",
-        "WHEELWRIGHT_TEST_COMMAND=python -c \"import demo; print('ok')\"",
-        "WHEELWRIGHT_OUTPUT_DIR=wheelhouse",
-        "WHEELWRIGHT_PACKAGE_DIR=.",
-        "WHEELWRIGHT_PUBLISH=none",
-        "WHEELWRIGHT_SKIP_EXISTING=false",
-        "WHEELWRIGHT_PASSWORD=",
-    ] {
-        assert!(
-            env.lines().any(|l| l == expected),
-            "{expected} not in\n{env}"
-        );
+/// Runs one job of `tests/workflows/composite-action.yml`.
+fn act_composite(tmp: &Path, job: &str, env: &[(&str, String)]) -> Output {
+    let (work, out) = (tmp.join("work"), tmp.join("out"));
+    for dir in [&work, &out] {
+        fs_err::create_dir_all(dir).unwrap();
     }
-    assert_eq!(
-        fs_err::read_to_string(out.join("build-args.txt")).unwrap(),
-        "build\n--flag-a\nvalue-b\n"
-    );
-
-    // The native client uploaded the wheelhouse under the name the build step chose.
-    let stored: Vec<PathBuf> = glob::glob(&format!(
-        "{}/*/wheels-linux-x86_64/wheels-linux-x86_64.zip",
-        tmp.path().join("artifacts").display()
-    ))
-    .unwrap()
-    .map(Result::unwrap)
-    .collect();
-    assert_eq!(stored.len(), 1, "{}", text(&output));
-    let extracted = tmp.path().join("extracted");
-    python_extract(&stored[0], &extracted);
-    assert!(tree(&extracted) == tree(&wheels));
-
-    // The action's outputs reached the workflow.
-    let outputs = fs_err::read_to_string(out.join("outputs.txt")).unwrap();
-    let lines: Vec<&str> = outputs.lines().collect();
-    assert!(lines[0].ends_with("/wheelhouse"), "{outputs}");
-    assert_eq!(
-        lines[1],
-        format!(
-            "[\"{}/demo-1.0-cp39-cp39-manylinux_2_31_x86_64.whl\"]",
-            lines[0]
-        )
-    );
-    assert_eq!(lines[2], "wheels-linux-x86_64");
-    // The native step ran; neither the fallback nor (not on a tag) the release step did.
-    let log = text(&output);
-    assert!(
-        log.contains("Run Main Upload the wheels as a workflow artifact\n"),
-        "{log}"
-    );
-    assert!(
-        !log.contains(
-            "Run Main Upload the wheels as a workflow artifact (actions/upload-artifact)"
-        ),
-        "{log}"
-    );
-    assert!(
-        !log.contains("the actions/upload-artifact fallback ran"),
-        "{log}"
-    );
-    assert!(
-        !log.contains("Run Main Upload the wheels to the GitHub Release"),
-        "{log}"
-    );
+    let mut cmd = act(tmp, &work, "composite-action.yml", Some(job));
+    cmd.arg("--env").arg(format!("OUT={}", out.display()));
+    for (key, value) in env {
+        cmd.arg("--env").arg(format!("{key}={value}"));
+    }
+    cmd.output().expect("run act")
 }
 
 #[test]
-fn the_composite_action_refuses_an_unknown_command_input() {
+fn the_composite_actions_inputs_reach_the_configuration() {
     let tmp = tempfile::tempdir().unwrap();
-    let output = act_composite(tmp.path(), "bad-input");
-    assert!(!output.status.success(), "{}", text(&output));
-    assert!(
-        text(&output).contains(
-            "::error title=wheelwright::input command is 'deploy'; accepted values: build, plan, publish, test"
-        ),
+    let output = act_composite(tmp.path(), "plan-inputs", &[]);
+    assert!(output.status.success(), "act failed:\n{}", text(&output));
+    let matrix: Value =
+        serde_json::from_slice(&fs_err::read(tmp.path().join("out/matrix.json")).unwrap()).unwrap();
+    let mut got: Vec<&str> = matrix["include"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["only"].as_str().unwrap())
+        .collect();
+    got.sort_unstable();
+    // archs x86_64 i686, but `args: --archs x86_64` (the command line) wins; build, skip and
+    // enable (pypy-eol: pp37–pp39 match `pp3?-*`) are the inputs.
+    assert_eq!(
+        got,
+        [
+            "cp311-manylinux_x86_64",
+            "cp312-manylinux_x86_64",
+            "cp313-manylinux_x86_64",
+            "cp314-manylinux_x86_64",
+            "cp39-manylinux_x86_64",
+            "pp37-manylinux_x86_64",
+            "pp38-manylinux_x86_64",
+            "pp39-manylinux_x86_64",
+        ],
         "{}",
         text(&output)
     );
-    assert!(!tmp.path().join("out/build-env.txt").exists());
+    assert!(
+        text(&output).contains("::set-output:: matrix="),
+        "{}",
+        text(&output)
+    );
+}
+
+/// Bad input stops the action with one error naming the input (checked by the action for the
+/// fixed-choice inputs, by the binary for the configuration), an `only` the image does not have
+/// stops the build, and a publish with neither a token nor `id-token: write` says how to fix it.
+#[test]
+fn the_composite_action_refuses_bad_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wheel_dir = tmp.path().join("wheel");
+    fs_err::create_dir_all(&wheel_dir).unwrap();
+    crate::publish_support::make_wheel(&wheel_dir, "lonely", "1.0", 1000, 1);
+    let image = testbed()
+        .env
+        .iter()
+        .find(|(k, _)| k == "WW_IMAGE_BUILD_AMD64_REF")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    for (job, needle) in [
+        (
+            "bad-command",
+            "::error title=wheelwright::input command is 'deploy'; accepted values: build, plan, publish, test".to_owned(),
+        ),
+        (
+            "bad-engine",
+            "::error title=wheelwright::input engine is 'lxc'; accepted values: auto, docker, podman, host".to_owned(),
+        ),
+        (
+            "bad-archs",
+            "error: Action input `INPUT_ARCHS`: invalid `archs`: unknown architecture `sparc` (expected one of auto, auto64, auto32, native, all, x86_64, i686".to_owned(),
+        ),
+        (
+            "only-nothing",
+            format!("error: only `cp313-manylinux_x86_64` is not in `{image}`; the images have: cp39-manylinux_x86_64, pp37-manylinux_x86_64"),
+        ),
+        (
+            "publish-without-credentials",
+            "permissions: id-token: write".to_owned(),
+        ),
+    ] {
+        let dir = tmp.path().join(job);
+        fs_err::create_dir_all(&dir).unwrap();
+        let output = act_composite(
+            &dir,
+            job,
+            &[
+                ("IMAGE_AMD64", image.clone()),
+                (
+                    "PROJECT",
+                    repo().join("tests/projects/democext").display().to_string(),
+                ),
+                ("WHEEL_DIR", wheel_dir.display().to_string()),
+            ],
+        );
+        let log = text(&output);
+        assert!(!output.status.success(), "{job} succeeded:\n{log}");
+        assert!(log.contains(&needle), "{job}: `{needle}` not in:\n{log}");
+        assert!(!log.contains("a remote fallback action ran"), "{job}:\n{log}");
+        assert!(!log.contains("panicked"), "{job}:\n{log}");
+    }
+}
+
+/// The release flow of the README under act (tests/workflows/e2e.yml): a plan job → a build job
+/// per matrix entry (x86_64 and i686, podman, the test bed's images) uploading its wheels with the
+/// native artifact client → a publish job downloading them natively and publishing them to a
+/// local pypiserver with a password from a secret → a job installing from that index in the
+/// runtime images and importing the module.
+#[test]
+fn the_action_plans_builds_publishes_and_installs_under_act() {
+    let tmp = tempfile::tempdir().unwrap();
+    let index = crate::publish_support::start_pypiserver(&tmp.path().join("index"));
+    let out = tmp.path().join("out");
+    fs_err::create_dir_all(&out).unwrap();
+    let secrets = tmp.path().join("secrets");
+    fs_err::write(&secrets, "PYPI_PASSWORD=testpass\n").unwrap();
+    let bed = |key: &str| {
+        testbed()
+            .env
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("{key} not set by scripts/lib.sh"))
+    };
+    let ca = std::env::var("PIP_CERT")
+        .or_else(|_| std::env::var("SSL_CERT_FILE"))
+        .unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".to_owned());
+    let build_args = format!(
+        "--pull never --container-arg=--network=host --container-arg=-v --container-arg={ca}:/etc/ssl/certs/wheelwright-ca.crt:ro"
+    );
+    let mut cmd = act(tmp.path(), repo(), "e2e.yml", None);
+    for (key, value) in [
+        ("OUT", out.display().to_string()),
+        ("IMAGE_AMD64", bed("WW_IMAGE_BUILD_AMD64_REF")),
+        ("IMAGE_I386", bed("WW_IMAGE_BUILD_I386_REF")),
+        ("RUNTIME_AMD64", bed("WW_IMAGE_RUNTIME_AMD64_REF")),
+        ("RUNTIME_I386", bed("WW_IMAGE_RUNTIME_I386_REF")),
+        ("BUILD_ARGS", build_args),
+        ("INDEX_URL", index.upload_url()),
+    ] {
+        cmd.arg("--env").arg(format!("{key}={value}"));
+    }
+    cmd.arg("--secret-file").arg(&secrets);
+    let output = cmd.output().expect("run act");
+    let log = text(&output);
+    assert!(output.status.success(), "act failed:\n{log}");
+    assert!(!log.contains("testpass"), "the password reached the log");
+    assert!(!log.contains("a remote fallback action ran"), "{log}");
+
+    // The plan: one job per architecture, each selecting cp39 and cp310 (the images have cp39).
+    let matrix: Value =
+        serde_json::from_slice(&fs_err::read(out.join("matrix.json")).unwrap()).unwrap();
+    let entries: Vec<(String, Vec<String>)> = matrix["include"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["arch"].as_str().unwrap().to_owned(),
+                e["identifiers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i.as_str().unwrap().to_owned())
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            (
+                "x86_64".to_owned(),
+                vec![
+                    "cp39-manylinux_x86_64".to_owned(),
+                    "cp310-manylinux_x86_64".to_owned()
+                ]
+            ),
+            (
+                "i686".to_owned(),
+                vec![
+                    "cp39-manylinux_i686".to_owned(),
+                    "cp310-manylinux_i686".to_owned()
+                ]
+            ),
+        ]
+    );
+
+    // Each build job: the action's outputs, and the artifact act stored holds exactly its wheel.
+    let mut published = Vec::new();
+    for arch in ["x86_64", "i686"] {
+        let outputs = fs_err::read_to_string(out.join(format!("outputs-{arch}.txt"))).unwrap();
+        let lines: Vec<&str> = outputs.lines().collect();
+        assert_eq!(lines.len(), 3, "{outputs}");
+        assert!(
+            Path::new(lines[0]).is_absolute() && lines[0].ends_with("/wheelhouse"),
+            "{outputs}"
+        );
+        let wheels: Vec<String> = serde_json::from_str(lines[1]).unwrap();
+        assert_eq!(wheels.len(), 1, "{outputs}");
+        let wheel = &wheels[0];
+        assert!(
+            wheel.starts_with("democext-0.1.0-cp39-cp39-")
+                && wheel.ends_with(&format!("manylinux_2_5_{arch}.whl")),
+            "{wheel}"
+        );
+        let name = format!("wheels-linux-{arch}");
+        assert_eq!(lines[2], name);
+        let stored: Vec<PathBuf> = glob::glob(&format!(
+            "{}/*/{name}/{name}.zip",
+            tmp.path().join("artifacts").display()
+        ))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+        assert_eq!(stored.len(), 1, "{name}: {stored:?}");
+        let extracted = tmp.path().join("extracted").join(arch);
+        python_extract(&stored[0], &extracted);
+        let files: Vec<String> = tree(&extracted).into_keys().collect();
+        assert_eq!(files, std::slice::from_ref(wheel), "{name}");
+        published.push(wheel.clone());
+        // The build's job summary, and the warning annotation about what the image lacks.
+        assert!(
+            log.contains(&format!("| `cp39-manylinux_{arch}` | ✅ built | `{wheel}`")),
+            "no summary row for {arch}:\n{log}"
+        );
+        assert!(
+            log.contains(&format!(
+                "::warning title=wheelwright build::selected but not in the images, not built: cp310-manylinux_{arch} (the images have: cp39-manylinux_{arch}, pp37-manylinux_{arch};"
+            )),
+            "no warning for {arch}:\n{log}"
+        );
+    }
+
+    // The publish job downloaded both artifacts and published both wheels.
+    let mut on_index: Vec<String> = crate::publish_support::list(&index.packages)
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    on_index.sort();
+    published.sort();
+    assert_eq!(on_index, published);
+    assert!(
+        log.contains(&format!(
+            "Summary - ### wheelwright publish to `{}`",
+            index.upload_url()
+        )),
+        "{log}"
+    );
+    for wheel in &published {
+        let row = format!("| `{wheel}` | ");
+        assert!(
+            log.lines()
+                .any(|l| l.starts_with(&row) && l.ends_with("| uploaded |")),
+            "no publish summary row for {wheel}:\n{log}"
+        );
+    }
+    assert!(
+        log.contains("downloaded artifact `wheels-linux-i686`"),
+        "{log}"
+    );
+    assert!(
+        log.contains("downloaded artifact `wheels-linux-x86_64`"),
+        "{log}"
+    );
+
+    // Installed from the index in clean runtime images, the module imports and works.
+    for arch in ["x86_64", "i686"] {
+        let imported = fs_err::read_to_string(out.join(format!("import-{arch}.txt"))).unwrap();
+        assert!(
+            imported
+                .contains(" 5 libdemo 1.0 /tmp/v/lib/python3.9/site-packages/democext/__init__.py"),
+            "{arch}: {imported}"
+        );
+    }
 }

@@ -35,6 +35,7 @@ fn action_dir(tmp: &Path) -> PathBuf {
 fn launcher(action: &Path, cache: &Path) -> Command {
     let mut cmd = Command::new(action.join("dist/wheelwright-launcher.sh"));
     cmd.env("WHEELWRIGHT_CACHE_DIR", cache)
+        .env_remove("WHEELWRIGHT_BINARY")
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("RUNNER_TOOL_CACHE")
         .env_remove("GITHUB_ACTIONS")
@@ -160,6 +161,41 @@ fn a_prebuilt_binary_that_does_not_match_its_checksum_is_refused() {
             "wheelwright-launcher: error: dist/{name} has no checksum (dist/SHA256SUMS is missing); refusing to run it\n"
         )
     );
+}
+
+/// `WHEELWRIGHT_BINARY` names the binary to run: it wins over dist/ (even a damaged one, which
+/// it then never runs) and over a build; a path that is not an executable file is refused.
+#[test]
+fn wheelwright_binary_overrides_dist_and_the_build() {
+    let tmp = tempfile::tempdir().unwrap();
+    let action = action_dir(tmp.path());
+    let binary = ship_prebuilt(&action);
+    fs_err::write(&binary, b"#!/bin/sh\necho tampered\n").unwrap();
+    let output = launcher(&action, &tmp.path().join("cache"))
+        .env("WHEELWRIGHT_BINARY", env!("CARGO_BIN_EXE_wheelwright"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("wheelwright {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let missing = tmp.path().join("no-such-binary");
+    let output = launcher(&action, &tmp.path().join("cache"))
+        .env("WHEELWRIGHT_BINARY", &missing)
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        format!(
+            "wheelwright-launcher: error: WHEELWRIGHT_BINARY={} is not an executable file\n",
+            missing.display()
+        )
+    );
+    assert!(!tmp.path().join("cache").exists());
 }
 
 /// A trimmed `wheelwright` crate: no dependencies, prints `MARK args…`.
