@@ -38,7 +38,6 @@ pub fn test_options(args: &TestStageArgs) -> Result<TestOptions> {
         sources,
         before_test: text(&args.before_test),
         timeout: Duration::from_secs(args.test_timeout),
-        ..TestOptions::default()
     };
     options.check_sources().map_err(|e| anyhow!(e))?;
     Ok(options)

@@ -111,13 +111,14 @@ impl BuildStage {
                     build.identifier
                 ));
             }
-            let key = env_key(build, image);
-            if !envs.contains_key(&key) {
+            if let std::collections::btree_map::Entry::Vacant(slot) =
+                envs.entry(env_key(build, image))
+            {
                 setup
                     .engine
-                    .prepare_image(image, key.0, setup.pull)
+                    .prepare_image(image, build.identifier.arch, setup.pull)
                     .map_err(|e| format!("test-image: {e}"))?;
-                envs.insert(key, Mutex::new(None));
+                slot.insert(Mutex::new(None));
             }
         }
         let manifest = if configured || manifest::path_in(setup.output_dir).exists() {
