@@ -173,6 +173,13 @@ fn democext_built() -> &'static Built {
             "podman",
             "--archs",
             "x86_64,i686",
+            // The test bed's images hold CPython 3.9 and PyPy 3.7 only (no musllinux images).
+            "--build",
+            "cp39-* pp37-*",
+            "--skip",
+            "*-musllinux_*",
+            "--enable",
+            "pypy-eol",
             "--pull",
             "never",
             // `python -m build` cannot create its isolated venv with these images' PyPy 3.7.
