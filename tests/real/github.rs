@@ -517,7 +517,8 @@ fn parse_github_output(text: &str) -> BTreeMap<String, String> {
 // Release assets against a stub of the GitHub REST API (api.github.com cannot be reached here).
 // The stub answers with the JSON shapes GitHub documents for releases and assets.
 
-const TOKEN: &str = "ghs_TestToken0123456789abcdef";
+// Not a real token: a marker the stub API expects and the output must never contain.
+const TOKEN: &str = "fake-github-token-for-the-stub-api";
 const REPO: &str = "/repos/octo/demo";
 
 fn asset_json(base: &str, id: u64, name: &str, size: u64, state: &str) -> Value {

@@ -662,7 +662,8 @@ fn publish_refuses_redirects_and_does_not_retry_client_errors() {
     assert_eq!(stub.uploads().len(), 2, "a 4xx is not retried");
 }
 
-const MINTED: &str = "pypi-minted-0123456789abcdef";
+// Not a real token: what the mint-token stub hands out; it must reach only the upload header.
+const MINTED: &str = "fake-minted-upload-token";
 const REQUEST_TOKEN: &str = "runner-request-token-5150";
 const AUDIENCE: &str = "wheelwright-stub-audience";
 
