@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::common::{repo, run_ok, testbed};
+use crate::common::{repo, testbed};
 use crate::publish_support::{free_port, make_wheel, start_pypiserver, wait_bounded};
 
 fn log(message: &str) {
@@ -28,44 +28,7 @@ fn bed(key: &str) -> String {
         .unwrap_or_else(|| panic!("{key} not set by scripts/lib.sh"))
 }
 
-/// The static (musl) wheelwright that build containers run for the repair step: the one
-/// scripts/test.sh built and exported, else built here (as tests/real/build.rs does).
-fn container_binary() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(path) = std::env::var_os("WHEELWRIGHT_CONTAINER_BINARY") {
-            return PathBuf::from(path);
-        }
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        run_ok(
-            Command::new(cargo)
-                .env(
-                    "CC_x86_64_unknown_linux_musl",
-                    std::env::var_os("CC_x86_64_unknown_linux_musl")
-                        .unwrap_or_else(|| "musl-gcc".into()),
-                )
-                .args([
-                    "build",
-                    "--locked",
-                    "--quiet",
-                    "--target",
-                    "x86_64-unknown-linux-musl",
-                    "--bin",
-                    "wheelwright",
-                ])
-                .current_dir(repo()),
-        );
-        let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-            .map_or_else(|| repo().join("target"), PathBuf::from);
-        let bin = target_dir.join("x86_64-unknown-linux-musl/debug/wheelwright");
-        assert!(
-            bin.is_file(),
-            "{} missing after the musl build (rustup target add x86_64-unknown-linux-musl; scripts/setup-dev.sh does)",
-            bin.display()
-        );
-        bin
-    })
-}
+use crate::build::container_binary;
 
 /// wheelwright with the test bed's podman configuration, the container binary and no
 /// inherited GitHub Actions environment.
