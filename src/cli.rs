@@ -138,6 +138,11 @@ pub enum Command {
         after_help = "Examples:\n  wheelwright test wheelhouse --image x86_64=my/runtime-image --test-command 'python -m pytest {project}/tests' --test-requires pytest\n  wheelwright test --index testpypi 'NEURON==7.8.11.2' --engine host --python python3.11 --test-command 'python -c \"import neuron\"'"
     )]
     Test(Box<TestArgs>),
+
+    /// Split the action's `args` input (`WHEELWRIGHT_ARGS`) into words with POSIX shell
+    /// quoting and no expansion; prints them NUL-terminated. Used by action.yml.
+    #[command(hide = true)]
+    SplitArgs,
 }
 
 /// `wheelwright build` flags. Every flag that has a configuration option of the same meaning
@@ -149,6 +154,12 @@ pub struct BuildArgs {
     /// Action's `package-dir`).
     #[arg(value_name = "PROJECT_DIR", default_value = ".")]
     pub project_dir: PathBuf,
+
+    /// A TOML file to read `[tool.cibuildwheel]` and `[tool.wheelwright]` from instead of the
+    /// project's pyproject.toml (cibuildwheel's `--config-file`; `{package}` is the project
+    /// directory). Its path is relative to the current directory.
+    #[arg(long, env = "WHEELWRIGHT_CONFIG_FILE", value_name = "FILE")]
+    pub config_file: Option<String>,
 
     /// Where the repaired wheels go (and their logs, in `logs/`). Option `output-dir`; default
     /// `wheelhouse`.
@@ -281,8 +292,9 @@ pub struct BuildArgs {
     #[arg(long = "python", value_name = "PATH")]
     pub pythons: Vec<String>,
 
-    /// A statically linked wheelwright to mount into the containers for the repair step
-    /// (default: this binary, if it is static). CLI-only (and the variable).
+    /// The wheelwright to mount into the containers for the repair step (default: this
+    /// binary). A dynamic one is mounted with its loader and libraries. Needed only to build
+    /// for an architecture other than this binary's. CLI-only (and the variable).
     #[arg(long, env = "WHEELWRIGHT_CONTAINER_BINARY", value_name = "PATH")]
     pub container_binary: Option<PathBuf>,
 
@@ -430,6 +442,12 @@ pub struct PlanArgs {
     #[arg(value_name = "PROJECT_DIR", default_value = ".")]
     pub project_dir: PathBuf,
 
+    /// A TOML file to read `[tool.cibuildwheel]` and `[tool.wheelwright]` from instead of the
+    /// project's pyproject.toml (cibuildwheel's `--config-file`; `{package}` is the project
+    /// directory). Its path is relative to the current directory.
+    #[arg(long, env = "WHEELWRIGHT_CONFIG_FILE", value_name = "FILE")]
+    pub config_file: Option<String>,
+
     /// How to cut the build into jobs: one per architecture, one per identifier, or one job.
     #[arg(long, value_enum, default_value_t = Split::Arch)]
     pub split: Split,
@@ -466,6 +484,12 @@ pub struct ConfigArgs {
     /// The project directory (the one with pyproject.toml).
     #[arg(value_name = "PROJECT_DIR", default_value = ".")]
     pub project_dir: PathBuf,
+
+    /// A TOML file to read `[tool.cibuildwheel]` and `[tool.wheelwright]` from instead of the
+    /// project's pyproject.toml (cibuildwheel's `--config-file`; `{package}` is the project
+    /// directory). Its path is relative to the current directory.
+    #[arg(long, env = "WHEELWRIGHT_CONFIG_FILE", value_name = "FILE")]
+    pub config_file: Option<String>,
 
     /// Print JSON instead of text.
     #[arg(long)]

@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         cli::Command::Publish(args) => commands::publish::run(&args),
         cli::Command::Check(args) => commands::check::run(&args),
         cli::Command::Test(args) => commands::test::run(&args),
+        cli::Command::SplitArgs => commands::split_args::run(),
     };
     match result {
         Ok(code) => code,

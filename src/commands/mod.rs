@@ -9,5 +9,6 @@ pub mod publish;
 pub mod release;
 pub mod repair;
 pub mod show;
+pub mod split_args;
 pub mod test;
 pub mod upload_artifact;

@@ -17,7 +17,7 @@ use sha2::{Digest as _, Sha256};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::common::{repo, testbed, wheelwright};
+use crate::common::{release_target, repo, source_checkout, testbed, wheelwright};
 
 /// wheelwright with none of the runner's variables of the environment the tests run in.
 fn gh_wheelwright() -> Command {
@@ -919,25 +919,16 @@ fn release_without_tag_token_or_repository() {
 /// at its `if:`, and cannot fetch them here. If one of these steps ran, the job would fail.
 const PLACEHOLDER_ACTION: &str = "name: placeholder\ndescription: must not run\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo 'a remote fallback action ran'; exit 1\n";
 
-/// The action as consumers get it from a tag: `action.yml` and `dist/` (the launcher; the binary
-/// comes from `WHEELWRIGHT_BINARY`). A copy keeps act from walking the whole working tree.
-fn action_copy(dir: &Path) -> PathBuf {
-    let action = dir.join("action");
-    fs_err::create_dir_all(action.join("dist")).unwrap();
-    fs_err::copy(repo().join("action.yml"), action.join("action.yml")).unwrap();
-    fs_err::copy(
-        repo().join("dist/wheelwright-launcher.sh"),
-        action.join("dist/wheelwright-launcher.sh"),
-    )
-    .unwrap();
-    action
-}
-
-/// act in host mode with the artifact server, the action mapped as `octo/wheelwright@v1`, the
-/// remote fallback actions mapped to placeholders, the test bed's podman configuration and tool
-/// venv in the environment, and the launcher pointed at the static wheelwright under test.
+/// act in host mode with the artifact server, the action mapped as `octo/wheelwright@v1` (a
+/// checkout of this source tree: [`source_checkout`]), the remote fallback actions mapped to
+/// placeholders, and the test bed's podman configuration and tool venv in the environment.
+///
+/// The launcher gets its binary as on a self-hosted runner: built from the source with
+/// `cargo build --release --locked` unless its cache (`WHEELWRIGHT_CACHE_DIR`, here one shared by
+/// these tests and keyed by the source's hash) already has that build. Cargo's target directory
+/// is the test bed's release target, so later runs recompile only what changed.
 fn act(tmp: &Path, workdir: &Path, workflow: &str, job: Option<&str>) -> Command {
-    let action = action_copy(tmp);
+    let action = source_checkout();
     let placeholder = tmp.join("placeholder");
     fs_err::create_dir_all(&placeholder).unwrap();
     fs_err::write(placeholder.join("action.yml"), PLACEHOLDER_ACTION).unwrap();
@@ -969,7 +960,9 @@ fn act(tmp: &Path, workdir: &Path, workflow: &str, job: Option<&str>) -> Command
         .arg(free_port().to_string())
         .arg("--no-cache-server")
         .env("HOME", &home)
-        .env("WHEELWRIGHT_BINARY", crate::build::container_binary())
+        .env("WHEELWRIGHT_CACHE_DIR", testbed().cache.join("launcher"))
+        .env("CARGO_TARGET_DIR", release_target())
+        .env_remove("WHEELWRIGHT_BINARY")
         .env_remove("WHEELWRIGHT_CONTAINER_BINARY")
         .env_remove("RUST_LOG")
         .stdin(Stdio::null());

@@ -28,10 +28,8 @@ fn bed(key: &str) -> String {
         .unwrap_or_else(|| panic!("{key} not set by scripts/lib.sh"))
 }
 
-use crate::build::container_binary;
-
-/// wheelwright with the test bed's podman configuration, the container binary and no
-/// inherited GitHub Actions environment.
+/// wheelwright with the test bed's podman configuration and no inherited GitHub Actions
+/// environment (containers run this same, dynamically linked binary for the repair step).
 fn ww() -> Command {
     let mut cmd = testbed().command(env!("CARGO_BIN_EXE_wheelwright"));
     cmd.env_remove("GITHUB_ACTIONS")
@@ -40,7 +38,7 @@ fn ww() -> Command {
         .env_remove("RUST_LOG")
         .env_remove("PIP_INDEX_URL")
         .env_remove("PIP_EXTRA_INDEX_URL")
-        .env("WHEELWRIGHT_CONTAINER_BINARY", container_binary());
+        .env_remove("WHEELWRIGHT_CONTAINER_BINARY");
     cmd
 }
 
