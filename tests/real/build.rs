@@ -1257,3 +1257,85 @@ fn github_actions_groups_annotations_and_summary() {
         "{text}"
     );
 }
+
+/// The way most users get wheelwright from a clone: `cargo build --release` and nothing else
+/// (a dynamically linked binary, no musl target, no `--container-binary`), then
+/// `wheelwright build` with podman for x86_64 and i686. The containers (glibc 2.31) are older
+/// than this machine's glibc the binary was linked against; the repaired wheels must pass the
+/// auditwheel oracle and the project's tests in the clean runtime images.
+#[test]
+fn a_plain_release_build_builds_and_repairs_in_containers() {
+    let checkout = crate::common::source_checkout();
+    let target = crate::common::release_target();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    run_ok(
+        Command::new(cargo)
+            .args(["build", "--release"])
+            .current_dir(checkout)
+            .env("CARGO_TARGET_DIR", &target)
+            .env_remove("CARGO_BUILD_TARGET")
+            .env_remove("RUSTFLAGS"),
+    );
+    let binary = target.join("release/wheelwright");
+    let interpreter = {
+        let file = fs_err::File::open(&binary).expect("release binary");
+        wheelwright::elf::analyze_file(file.file())
+            .expect("ELF")
+            .interpreter
+    };
+    assert!(
+        interpreter.is_some(),
+        "a plain release build is dynamically linked; this test is about that case"
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("wheelhouse");
+    let mut cmd = testbed().command(binary.to_str().expect("utf-8"));
+    cmd.env_remove("GITHUB_ACTIONS")
+        .env_remove("DOCKER_HOST")
+        .env_remove("WHEELWRIGHT_CONTAINER_BINARY")
+        .env("WHEELWRIGHT_CACHE_DIR", dir.path().join("cache"))
+        .args(["build", "--json", "--engine", "podman", "--archs", "x86_64,i686"])
+        .arg(project("democext"))
+        .arg("-o")
+        .arg(&out)
+        .args(["--build", "cp39-*", "--skip", "*-musllinux_*", "--build-frontend", "pip"])
+        .args(["--before-all", "sh {project}/libdemo/build-libdemo.sh /usr/local"])
+        .args(images_args())
+        .args(network_args());
+    let output = cmd.output().expect("wheelwright");
+    assert!(output.status.success(), "{}", describe(&output));
+    let result = json(&output);
+    let wheels = assert_clean_output(&out);
+    assert_eq!(wheels.len(), 2, "{}", describe(&output));
+    for (wheel, arch) in wheels.iter().zip(["i686", "x86_64"]) {
+        assert!(
+            wheel.to_string_lossy().ends_with(&format!("manylinux_2_5_{arch}.whl")),
+            "{}",
+            wheel.display()
+        );
+        assert_auditwheel_agrees(wheel, arch);
+        let tested = run_project_tests_in_runtime(
+            wheel,
+            arch,
+            "/opt/python/cp39-cp39/bin/python",
+            &project("democext").join("tests"),
+        );
+        assert!(tested.status.success(), "{arch}: {}", describe(&tested));
+    }
+    // The carried runtime: the interpreter the binary names, in the cache given.
+    let runtime: Vec<String> = glob::glob(&format!(
+        "{}/container-runtime/*/*",
+        dir.path().join("cache").display()
+    ))
+    .expect("glob")
+    .map(|p| p.expect("path").file_name().expect("name").to_string_lossy().into_owned())
+    .collect();
+    let interp_name = Path::new(interpreter.as_deref().unwrap_or_default())
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    assert!(runtime.contains(&interp_name), "{runtime:?}");
+    assert_containers_gone(&container_names(&result));
+}
