@@ -796,11 +796,7 @@ impl Releases {
             &format!("releases/assets/{}", asset.id.into_inner()),
         );
         let response = self
-            .http
-            .get(url)
-            .header(reqwest::header::AUTHORIZATION, self.bearer(&what)?)
-            .header(reqwest::header::ACCEPT, "application/octet-stream")
-            .header("x-github-api-version", "2022-11-28")
+            .authorized(reqwest::Method::GET, url, "application/octet-stream", &what)?
             .send()
             .await
             .map_err(|e| ReleaseError::Transport {
@@ -830,7 +826,14 @@ impl Releases {
         Ok(hex(&hasher.finalize()))
     }
 
-    fn bearer(&self, what: &dyn Fn() -> String) -> Result<reqwest::header::HeaderValue> {
+    /// A request of ours to the API (or its upload host) with the token, marked sensitive.
+    fn authorized(
+        &self,
+        method: reqwest::Method,
+        url: impl reqwest::IntoUrl,
+        accept: &str,
+        what: &dyn Fn() -> String,
+    ) -> Result<reqwest::RequestBuilder> {
         let mut auth =
             reqwest::header::HeaderValue::from_str(&format!("Bearer {}", self.token.expose()))
                 .map_err(|_| ReleaseError::Transport {
@@ -838,7 +841,12 @@ impl Releases {
                     detail: "GITHUB_TOKEN contains characters not allowed in a header".to_owned(),
                 })?;
         auth.set_sensitive(true);
-        Ok(auth)
+        Ok(self
+            .http
+            .request(method, url)
+            .header(reqwest::header::AUTHORIZATION, auth)
+            .header(reqwest::header::ACCEPT, accept)
+            .header("x-github-api-version", "2022-11-28"))
     }
 
     /// The asset on the release that is `file`: the same name, else (GitHub renamed it in a way
@@ -1089,11 +1097,12 @@ impl Releases {
             256 * 1024,
         ));
         let response = self
-            .http
-            .post(url)
-            .header(reqwest::header::AUTHORIZATION, self.bearer(&what)?)
-            .header(reqwest::header::ACCEPT, "application/vnd.github+json")
-            .header("x-github-api-version", "2022-11-28")
+            .authorized(
+                reqwest::Method::POST,
+                url,
+                "application/vnd.github+json",
+                &what,
+            )?
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
             .header(reqwest::header::CONTENT_LENGTH, file.size)
             .body(body)

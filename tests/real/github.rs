@@ -1412,12 +1412,7 @@ fn the_composite_action_refuses_bad_input() {
 
 /// A variable `scripts/lib.sh` sets for the test bed.
 fn bed(key: &str) -> String {
-    testbed()
-        .env
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| panic!("{key} not set by scripts/lib.sh"))
+    testbed().var(key)
 }
 
 /// The host's CA bundle (the TLS proxy's CA) mounted where the build containers' pip finds it
