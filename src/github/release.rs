@@ -568,6 +568,14 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
+/// A failed request of ours as a transport error of `what` (without the URL: it may be signed).
+fn transport(what: String) -> impl FnOnce(reqwest::Error) -> ReleaseError {
+    move |e| ReleaseError::Transport {
+        what,
+        detail: error_chain(&e.without_url()),
+    }
+}
+
 fn is_status(err: &octocrab::Error, status: u16) -> bool {
     matches!(err, octocrab::Error::GitHub { source, .. } if source.status_code.as_u16() == status)
 }
@@ -799,10 +807,7 @@ impl Releases {
             .authorized(reqwest::Method::GET, url, "application/octet-stream", &what)?
             .send()
             .await
-            .map_err(|e| ReleaseError::Transport {
-                what: what(),
-                detail: error_chain(&e.without_url()),
-            })?;
+            .map_err(transport(what()))?;
         if !response.status().is_success() {
             return Err(failure_of(response).await.into_error(what()));
         }
@@ -810,10 +815,7 @@ impl Releases {
         let mut size = 0u64;
         let mut body = response.bytes_stream();
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| ReleaseError::Transport {
-                what: what(),
-                detail: error_chain(&e.without_url()),
-            })?;
+            let chunk = chunk.map_err(transport(what()))?;
             size += chunk.len() as u64;
             hasher.update(&chunk);
         }
@@ -1108,10 +1110,7 @@ impl Releases {
             .body(body)
             .send()
             .await
-            .map_err(|e| ReleaseError::Transport {
-                what: what(),
-                detail: error_chain(&e.without_url()),
-            })?;
+            .map_err(transport(what()))?;
         if response.status().is_success() {
             return Ok(Posted::Created);
         }
