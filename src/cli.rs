@@ -100,11 +100,15 @@ pub enum Command {
     /// fallback actions/download-artifact step do it where they are missing).
     DownloadArtifact(DownloadArtifactArgs),
 
-    /// Upload files as assets of the GitHub Release of a tag, creating the release if missing.
+    /// Put files on the GitHub Release of a tag: a draft gets every file, then is published.
     ///
-    /// The repository comes from GITHUB_REPOSITORY, the tag from --tag or GITHUB_REF
-    /// (`refs/tags/…`), the token from GITHUB_TOKEN and the API from GITHUB_API_URL. Assets
-    /// already there with the same name and size are skipped.
+    /// Finds the release of the tag (drafts included) or creates it as a draft, uploads every
+    /// file it lacks, checks each asset's sha256 on the release, then publishes it — the order
+    /// GitHub's immutable releases need. A re-run resumes: assets with the same sha256 are
+    /// skipped, other bytes under the same name are an error naming both digests, and a
+    /// published release with every file is left alone. The repository comes from
+    /// GITHUB_REPOSITORY, the tag from --tag or GITHUB_REF (`refs/tags/…`), the token from
+    /// GITHUB_TOKEN (it needs `permissions: contents: write`) and the API from GITHUB_API_URL.
     Release(ReleaseArgs),
 
     /// Publish distributions to a Python package index (PyPI, TestPyPI, devpi, pypiserver, …).
@@ -560,7 +564,12 @@ pub struct ReleaseArgs {
     #[arg(required = true, value_name = "FILE|DIR")]
     pub files: Vec<PathBuf>,
 
-    /// Replace assets of the same name and another size (otherwise that is an error).
+    /// Leave the release a draft after the uploads (a later run without --draft publishes it).
+    #[arg(long)]
+    pub draft: bool,
+
+    /// Replace assets of the same name and other bytes while the release is a draft (a
+    /// published release's assets are never replaced).
     #[arg(long)]
     pub clobber: bool,
 

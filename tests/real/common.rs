@@ -56,6 +56,15 @@ pub(crate) fn testbed() -> &'static TestBed {
 }
 
 impl TestBed {
+    /// A variable `scripts/lib.sh` sets (`WW_*`), failing the test when it is missing.
+    pub(crate) fn var(&self, key: &str) -> String {
+        self.env
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("{key} not set by scripts/lib.sh"))
+    }
+
     /// A command with the tool venv first on PATH and the podman configuration exported.
     pub(crate) fn command(&self, program: &str) -> Command {
         let mut cmd = Command::new(program);
