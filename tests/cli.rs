@@ -10,6 +10,8 @@ use sha2::Digest as _;
 
 #[path = "cli/check.rs"]
 mod check;
+#[path = "cli/commandline.rs"]
+mod commandline;
 #[path = "cli/testing.rs"]
 mod testing;
 

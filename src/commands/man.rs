@@ -27,7 +27,10 @@ fn write_pages(dir: &Path) -> Result<Vec<String>> {
     let mut command = Cli::command();
     command.build();
     let mut pages = vec![("wheelwright.1".to_owned(), render(command.clone())?)];
-    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+    for sub in command
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+    {
         let name = format!("wheelwright-{}", sub.get_name());
         let page = render(sub.clone().name(name.clone()))?;
         pages.push((format!("{name}.1"), page));

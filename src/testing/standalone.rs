@@ -1125,6 +1125,81 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_local_image_of_another_architecture_is_used_or_explained() {
+        use ArchOrigin::{Default, Flag, Wheels};
+        let x86 = ElfArch::X86_64;
+        let i686 = ElfArch::I686;
+        // Not here: pulled for the architecture asked.
+        assert_eq!(fit_arch_to_image(x86, Default, "img", None), Ok(x86));
+        // The image serves it (i686 images published as amd64 too).
+        assert_eq!(
+            fit_arch_to_image(x86, Default, "img", Some("linux/amd64")),
+            Ok(x86)
+        );
+        assert_eq!(
+            fit_arch_to_image(i686, Wheels, "img", Some("linux/amd64")),
+            Ok(i686)
+        );
+        // Nothing asked for: the image's own architecture, as `docker run` would.
+        assert_eq!(
+            fit_arch_to_image(x86, Default, "img", Some("linux/386")),
+            Ok(i686)
+        );
+        // `--arch` wins: the engine pulls that variant.
+        assert_eq!(
+            fit_arch_to_image(x86, Flag, "img", Some("linux/386")),
+            Ok(x86)
+        );
+        insta::assert_snapshot!(
+            fit_arch_to_image(x86, Wheels, "my/i386", Some("linux/386")).expect_err("mismatch"),
+            @r"
+        `my/i386` is a linux/386 (i686) image here, but the wheels to test are x86_64
+        hint: test x86_64 wheels in an x86_64 image (`--image x86_64=IMAGE`); to test in this image pass `--arch i686` with i686 wheels
+        "
+        );
+    }
+
+    #[test]
+    fn install_hints_name_the_architecture_that_is_missing() {
+        if host_arch() != ElfArch::X86_64 {
+            return;
+        }
+        let wheels: BTreeSet<ElfArch> = [ElfArch::Aarch64].into();
+        insta::assert_snapshot!(install_hint(&wheels, &[ElfArch::X86_64], true), @"hint: test aarch64 wheels in an aarch64 image: `--engine podman` (or docker) with `--arch aarch64 --image aarch64=IMAGE` (this x86_64 machine runs aarch64 containers with QEMU registered with binfmt_misc)");
+        let wheels: BTreeSet<ElfArch> = [ElfArch::I686].into();
+        insta::assert_snapshot!(install_hint(&wheels, &[ElfArch::X86_64], false), @"hint: test i686 wheels in an i686 image: `--arch i686 --image i686=IMAGE`");
+        let wheels: BTreeSet<ElfArch> = [ElfArch::X86_64].into();
+        insta::assert_snapshot!(install_hint(&wheels, &[ElfArch::X86_64], true), @"hint: the wheels are for other Pythons: test with `--python PATH` or an image that has them");
+    }
+
+    #[test]
+    fn logs_go_next_to_the_wheels_by_default() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wheel = dir.path().join("a-1-py3-none-any.whl");
+        fs_err::write(&wheel, b"").expect("write");
+        assert_eq!(
+            default_log_dir(&Source::Local(vec![dir.path().to_path_buf()])),
+            dir.path().join("logs")
+        );
+        assert_eq!(
+            default_log_dir(&Source::Local(vec![wheel])),
+            dir.path().join("logs")
+        );
+        let index = Source::Index {
+            url: String::new(),
+            extra_urls: Vec::new(),
+            specs: Vec::new(),
+        };
+        let state = default_log_dir(&index);
+        assert!(
+            state.ends_with("wheelwright/test-logs"),
+            "{}",
+            state.display()
+        );
+        assert!(state.is_absolute(), "{}", state.display());
+    }
+
+    #[test]
     fn architectures_of_platform_tags() {
         assert_eq!(tag_arch("manylinux_2_5_x86_64"), Some(ElfArch::X86_64));
         assert_eq!(tag_arch("manylinux2014_i686"), Some(ElfArch::I686));

@@ -28,8 +28,6 @@ pub fn colour(stream_is_terminal: bool) -> bool {
 /// Colour only on a terminal without `NO_COLOR`; field values are printed with control
 /// characters escaped, and whole lines pass through [`safe`] unless they carry our own colour.
 pub fn init_logging(verbose: u8, quiet: bool) {
-    use tracing_subscriber::field::MakeExt as _;
-
     QUIET.store(quiet, Ordering::Relaxed);
     let default = match (quiet, verbose) {
         (true, _) => "wheelwright=error",
@@ -41,24 +39,58 @@ pub fn init_logging(verbose: u8, quiet: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let ansi = colour(std::io::stderr().is_terminal());
-    let fields = tracing_subscriber::fmt::format::debug_fn(|writer, field, value| {
-        let text = format!("{value:?}");
-        let text = safe::untrusted_text(&text, false);
-        if field.name() == "message" {
-            write!(writer, "{text}")
-        } else {
-            write!(writer, "{}={text}", field.name())
-        }
-    })
-    .delimited(" ");
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(LogWriter { raw: ansi })
         .with_ansi(ansi)
-        .fmt_fields(fields)
+        .fmt_fields(SafeFields)
         .without_time()
         .with_target(false)
         .try_init();
+}
+
+/// Formats the fields of log events and spans with control characters escaped (values may be
+/// file names or index replies); `log.*` fields of events from the `log` crate are left out, as
+/// the default formatter does.
+struct SafeFields;
+
+impl<'writer> tracing_subscriber::fmt::FormatFields<'writer> for SafeFields {
+    fn format_fields<R: tracing_subscriber::field::RecordFields>(
+        &self,
+        writer: tracing_subscriber::fmt::format::Writer<'writer>,
+        fields: R,
+    ) -> std::fmt::Result {
+        let mut visitor = SafeVisitor {
+            writer,
+            first: true,
+            result: Ok(()),
+        };
+        fields.record(&mut visitor);
+        visitor.result
+    }
+}
+
+struct SafeVisitor<'writer> {
+    writer: tracing_subscriber::fmt::format::Writer<'writer>,
+    first: bool,
+    result: std::fmt::Result,
+}
+
+impl tracing::field::Visit for SafeVisitor<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if self.result.is_err() || field.name().starts_with("log.") {
+            return;
+        }
+        let text = format!("{value:?}");
+        let text = safe::untrusted_text(&text, false);
+        let separator = if self.first { "" } else { " " };
+        self.first = false;
+        self.result = if field.name() == "message" {
+            write!(self.writer, "{separator}{text}")
+        } else {
+            write!(self.writer, "{separator}{}={text}", field.name())
+        };
+    }
 }
 
 /// Where log lines go: stderr, through [`safe`] unless they carry our own colour codes (their
