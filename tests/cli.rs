@@ -12,8 +12,12 @@ use sha2::Digest as _;
 mod check;
 #[path = "cli/commandline.rs"]
 mod commandline;
+#[path = "cli/output.rs"]
+mod output;
 #[path = "cli/testing.rs"]
 mod testing;
+#[path = "cli/tls.rs"]
+mod tls;
 
 fn wheelwright() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_wheelwright"));
