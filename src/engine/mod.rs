@@ -506,19 +506,7 @@ fn is_permanent_pull_error(reason: &str) -> bool {
 pub fn platform_arch(platform_name: &str) -> Option<ElfArch> {
     let arch = platform_name.strip_prefix("linux/")?;
     let arch = arch.split('/').next().unwrap_or(arch);
-    [
-        ElfArch::X86_64,
-        ElfArch::I686,
-        ElfArch::Aarch64,
-        ElfArch::Armv7l,
-        ElfArch::Ppc64,
-        ElfArch::Ppc64le,
-        ElfArch::S390x,
-        ElfArch::Riscv64,
-        ElfArch::Loongarch64,
-    ]
-    .into_iter()
-    .find(|candidate| {
+    ElfArch::ALL.into_iter().find(|candidate| {
         let known = platform(*candidate).trim_start_matches("linux/");
         known.split('/').next() == Some(arch)
     })

@@ -177,6 +177,32 @@ const ALL: [Trust; 4] = [
     Trust::SslCertFile,
 ];
 
+/// Runs `args` with each way of trusting the CA (and with none): it fails every time (the stub
+/// answers with an error), with the stub's reply (`marker`) exactly when the CA is trusted.
+fn assert_trusted_only_when_configured(
+    server: &Server,
+    dir: &Path,
+    args: &[&std::ffi::OsStr],
+    env: &[(&str, &str)],
+    marker: &str,
+) {
+    for trust in ALL {
+        let output = run_with(server, dir, trust, args, env);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{trust:?}: {}",
+            stderr(&output)
+        );
+        assert_eq!(
+            reached(&output, marker),
+            !matches!(trust, Trust::Nothing),
+            "{trust:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
 #[test]
 fn publish_trusts_the_configured_certificates() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -187,35 +213,21 @@ fn publish_trusts_the_configured_certificates() {
             .set_body_string("403 Invalid or non-existent authentication information."),
     );
     let upload = format!("{}/legacy/", server.url());
-    for trust in ALL {
-        let output = run_with(
-            &server,
-            dir.path(),
-            trust,
-            &[
-                "publish".as_ref(),
-                "--no-check".as_ref(),
-                "--repository-url".as_ref(),
-                upload.as_ref(),
-                "--username".as_ref(),
-                "someone".as_ref(),
-                wheel.as_os_str(),
-            ],
-            &[("WHEELWRIGHT_PASSWORD", "not-a-real-password")],
-        );
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "{trust:?}: {}",
-            stderr(&output)
-        );
-        assert_eq!(
-            reached(&output, "non-existent authentication information"),
-            !matches!(trust, Trust::Nothing),
-            "{trust:?}: {}",
-            stderr(&output)
-        );
-    }
+    assert_trusted_only_when_configured(
+        &server,
+        dir.path(),
+        &[
+            "publish".as_ref(),
+            "--no-check".as_ref(),
+            "--repository-url".as_ref(),
+            upload.as_ref(),
+            "--username".as_ref(),
+            "someone".as_ref(),
+            wheel.as_os_str(),
+        ],
+        &[("WHEELWRIGHT_PASSWORD", "not-a-real-password")],
+        "non-existent authentication information",
+    );
 }
 
 #[test]
@@ -230,36 +242,22 @@ fn release_trusts_the_configured_certificates() {
         "status": "401",
     })));
     let api = server.url();
-    for trust in ALL {
-        let output = run_with(
-            &server,
-            dir.path(),
-            trust,
-            &[
-                "release".as_ref(),
-                "--tag".as_ref(),
-                "v1".as_ref(),
-                file.as_os_str(),
-            ],
-            &[
-                ("GITHUB_API_URL", api.as_str()),
-                ("GITHUB_REPOSITORY", "octo/demo"),
-                ("GITHUB_TOKEN", "not-a-real-token"),
-            ],
-        );
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "{trust:?}: {}",
-            stderr(&output)
-        );
-        assert_eq!(
-            reached(&output, "Bad credentials"),
-            !matches!(trust, Trust::Nothing),
-            "{trust:?}: {}",
-            stderr(&output)
-        );
-    }
+    assert_trusted_only_when_configured(
+        &server,
+        dir.path(),
+        &[
+            "release".as_ref(),
+            "--tag".as_ref(),
+            "v1".as_ref(),
+            file.as_os_str(),
+        ],
+        &[
+            ("GITHUB_API_URL", api.as_str()),
+            ("GITHUB_REPOSITORY", "octo/demo"),
+            ("GITHUB_TOKEN", "not-a-real-token"),
+        ],
+        "Bad credentials",
+    );
 }
 
 #[test]
@@ -279,34 +277,20 @@ fn artifacts_trust_the_configured_certificates() {
     );
     let results = server.url();
     let target = dir.path().join("dl");
-    for trust in ALL {
-        let output = run_with(
-            &server,
-            dir.path(),
-            trust,
-            &[
-                "download-artifact".as_ref(),
-                "wheels".as_ref(),
-                target.as_os_str(),
-            ],
-            &[
-                ("ACTIONS_RUNTIME_TOKEN", token.as_str()),
-                ("ACTIONS_RESULTS_URL", results.as_str()),
-            ],
-        );
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "{trust:?}: {}",
-            stderr(&output)
-        );
-        assert_eq!(
-            reached(&output, "401"),
-            !matches!(trust, Trust::Nothing),
-            "{trust:?}: {}",
-            stderr(&output)
-        );
-    }
+    assert_trusted_only_when_configured(
+        &server,
+        dir.path(),
+        &[
+            "download-artifact".as_ref(),
+            "wheels".as_ref(),
+            target.as_os_str(),
+        ],
+        &[
+            ("ACTIONS_RUNTIME_TOKEN", token.as_str()),
+            ("ACTIONS_RESULTS_URL", results.as_str()),
+        ],
+        "401",
+    );
 }
 
 #[test]

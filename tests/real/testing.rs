@@ -594,17 +594,21 @@ fn wheels_no_interpreter_can_install_are_explained() {
     for name in names {
         fs_err::write(dir.path().join(name), b"not installed").expect("write");
     }
-    let output = ww()
-        .arg("test")
-        .arg(dir.path())
-        .args(["--engine", "host", "--python", "python3"])
-        .args(["--test-command", "python -c pass"])
-        .arg("--log-dir")
-        .arg(dir.path().join("logs"))
-        .output()
-        .expect("wheelwright");
-    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    // `wheelwright test WHEELS` with this machine's python3, expected to fail.
+    let on_host = |wheels: &Path| {
+        let output = ww()
+            .arg("test")
+            .arg(wheels)
+            .args(["--engine", "host", "--python", "python3"])
+            .args(["--test-command", "python -c pass"])
+            .arg("--log-dir")
+            .arg(dir.path().join("logs"))
+            .output()
+            .expect("wheelwright");
+        assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let stderr = on_host(dir.path());
     assert!(
         stderr.contains("error: none of the 2 wheels can be installed by any interpreter here:"),
         "{stderr}"
@@ -652,17 +656,7 @@ fn wheels_no_interpreter_can_install_are_explained() {
         .path()
         .join("demo-1.0-cp39-cp39-manylinux_2_17_aarch64.whl");
     fs_err::write(&aarch64, b"not installed").expect("write");
-    let output = ww()
-        .arg("test")
-        .arg(&aarch64)
-        .args(["--engine", "host", "--python", "python3"])
-        .args(["--test-command", "python -c pass"])
-        .arg("--log-dir")
-        .arg(dir.path().join("logs"))
-        .output()
-        .expect("wheelwright");
-    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = on_host(&aarch64);
     if std::env::consts::ARCH == "x86_64" {
         assert!(
             stderr.contains(
