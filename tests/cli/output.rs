@@ -404,6 +404,17 @@ fn hostile_index_and_api_replies_print_no_workflow_command() {
         ],
     );
     assert!(shown, "the service's message is printed");
+    let args = os(&[&"upload-artifact", &"wheels", &h.wheel]);
+    let (_, shown) = check(
+        "upload-artifact against a hostile service",
+        home.path(),
+        &refs(&args),
+        &[
+            ("ACTIONS_RUNTIME_TOKEN", token.as_str()),
+            ("ACTIONS_RESULTS_URL", results_url.as_str()),
+        ],
+    );
+    assert!(shown, "the service's message is printed");
 }
 
 /// A runtime token as the runner hands it out (the JWT is decoded, not verified).
