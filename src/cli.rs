@@ -8,17 +8,45 @@ use crate::audit::resolve::ResolverMode;
 use crate::config::matrix::Split;
 use crate::engine::{EngineChoice, PullPolicy};
 
+/// The heading the options every command takes are listed under in `--help`.
+const GLOBAL: &str = "Global options";
+
+/// `wheelwright --version`: the package version, the commit and the build date (build.rs).
+pub const VERSION: &str = env!("WHEELWRIGHT_VERSION");
+
 /// Build, repair, test and publish Linux Python wheels.
 #[derive(Debug, Parser)]
-#[command(name = "wheelwright", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "wheelwright",
+    version = VERSION,
+    about,
+    long_about = None,
+    propagate_version = true,
+    disable_help_flag = true,
+    disable_version_flag = true
+)]
 pub struct Cli {
     /// More output (-v debug, -vv trace); RUST_LOG overrides.
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, help_heading = GLOBAL)]
     pub verbose: u8,
 
     /// Only errors.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
     pub quiet: bool,
+
+    /// CA certificates (a PEM file) to trust for every HTTPS connection (indexes, GitHub), in
+    /// addition to the system's; for an index or proxy behind a company CA. Default:
+    /// REQUESTS_CA_BUNDLE. SSL_CERT_FILE and SSL_CERT_DIR replace the system's certificates.
+    #[arg(long, global = true, value_name = "FILE", help_heading = GLOBAL)]
+    pub cert: Option<PathBuf>,
+
+    /// Print help (the long form with --help).
+    #[arg(short = 'h', long, action = clap::ArgAction::Help, global = true, help_heading = GLOBAL)]
+    pub help: Option<bool>,
+
+    /// Print the version, the commit it was built from and the build date.
+    #[arg(short = 'V', long, action = clap::ArgAction::Version, global = true, help_heading = GLOBAL)]
+    pub version: Option<bool>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -82,6 +110,11 @@ pub enum Command {
     Plan(PlanArgs),
 
     /// Show the resolved configuration and where each value came from.
+    ///
+    /// The same configuration `build` and `plan` resolve: defaults, pyproject.toml
+    /// `[tool.cibuildwheel]` and `[tool.wheelwright]` with their overrides, `CIBW_*`,
+    /// `WHEELWRIGHT_*` and `INPUT_*` variables, then `--archs`. Refuses a directory that is not
+    /// a Python project, like `build`.
     Config(ConfigArgs),
 
     /// Upload files as a workflow artifact (GitHub Actions artifacts v4, natively).
@@ -137,7 +170,8 @@ pub enum Command {
     /// environment (with --index, pip chooses from the index: `--only-binary :all:`), then
     /// `--test-requires`, and `--test-command` runs from an empty directory outside the project.
     /// Each test is reported with its duration; a failure with the last lines of its output
-    /// (the whole log in `--log-dir`). Exit 1 if any test fails or none can run.
+    /// (the whole log in `--log-dir`, by default `logs/` next to the wheels). Exit 1 if any test
+    /// fails or none can run.
     #[command(
         after_help = "Examples:\n  wheelwright test wheelhouse --image x86_64=my/runtime-image --test-command 'python -m pytest {project}/tests' --test-requires pytest\n  wheelwright test --index testpypi 'NEURON==7.8.11.2' --engine host --python python3.11 --test-command 'python -c \"import neuron\"'"
     )]
@@ -147,6 +181,35 @@ pub enum Command {
     /// quoting and no expansion; prints them NUL-terminated. Used by action.yml.
     #[command(hide = true)]
     SplitArgs,
+
+    /// Print a shell completion script.
+    ///
+    /// Bash: `wheelwright completions bash > ~/.local/share/bash-completion/completions/wheelwright`;
+    /// zsh: into a directory of `$fpath` as `_wheelwright`; fish:
+    /// `~/.config/fish/completions/wheelwright.fish`.
+    Completions(CompletionsArgs),
+
+    /// Print the manual page (roff), or write one page per command into a directory.
+    ///
+    /// `wheelwright man | man -l -` reads it; `wheelwright man --output-dir DIR` writes
+    /// `wheelwright.1` and `wheelwright-COMMAND.1` for every command (release archives ship
+    /// them).
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `wheelwright.1` and `wheelwright-COMMAND.1` for every command here instead of
+    /// printing `wheelwright.1`.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
 }
 
 /// `wheelwright build` flags. Every flag that has a configuration option of the same meaning
@@ -417,9 +480,11 @@ pub struct TestArgs {
     #[arg(long, value_enum, default_value_t)]
     pub pull: PullPolicy,
 
-    /// Where the test logs go (`test-<identifier>.log`).
-    #[arg(long, value_name = "DIR", default_value = "wheelwright-logs")]
-    pub log_dir: PathBuf,
+    /// Where the test logs go (`test-<identifier>.log`). Default: `logs/` in the directory of
+    /// the wheels (of the first argument), like the build's `<output-dir>/logs/`; with
+    /// `--index`, `$XDG_STATE_HOME/wheelwright/test-logs` (`~/.local/state/…`).
+    #[arg(long, value_name = "DIR")]
+    pub log_dir: Option<PathBuf>,
 
     /// Host directory for the pip and uv caches mounted into containers.
     #[arg(long, env = "WHEELWRIGHT_CACHE_DIR", value_name = "DIR")]
@@ -428,6 +493,15 @@ pub struct TestArgs {
     /// Print the result as JSON on stdout (the summary still goes to stderr).
     #[arg(long)]
     pub json: bool,
+}
+
+/// A password given on the command line; its value is not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefusedPassword;
+
+/// Accepts any value for `--password` and forgets it.
+fn refuse_password(_value: &str) -> Result<RefusedPassword, std::convert::Infallible> {
+    Ok(RefusedPassword)
 }
 
 /// `--engine` is checked like the `container-engine` option (a bad value is a usage error).
@@ -481,8 +555,9 @@ pub enum PlanFormat {
 
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
-    /// Print the resolved settings and where each value came from.
-    #[arg(long, required = true)]
+    /// Print the resolved settings and where each value came from (what `wheelwright config`
+    /// does anyway).
+    #[arg(long)]
     pub show: bool,
 
     /// The project directory (the one with pyproject.toml).
@@ -614,6 +689,12 @@ pub struct PublishArgs {
     /// is no option that takes the password itself.
     #[arg(long, value_name = "VAR")]
     pub password_env: Option<String>,
+
+    /// twine's `-p`/`--password`, refused with a pointer to where passwords come from (a
+    /// password on the command line shows in process lists and shell history). The value is
+    /// dropped while parsing, so it is never stored or printed.
+    #[arg(short = 'p', long = "password", hide = true, num_args = 0..=1, default_missing_value = "", value_parser = refuse_password)]
+    pub password: Option<RefusedPassword>,
 
     /// A `.pypirc`-style file with a `[section]` per repository (`repository`, `username`,
     /// `password`). Default: `~/.pypirc` if it exists.

@@ -264,8 +264,8 @@ pub fn check_project(dir: &Path) -> Result<PathBuf, BuildError> {
     }
     if !dir.join("pyproject.toml").is_file() && !dir.join("setup.py").is_file() {
         return Err(BuildError::Input(format!(
-            "`{}` is not a Python project: it has neither pyproject.toml nor setup.py",
-            dir.display()
+            "`{}` is not a Python project: it has neither pyproject.toml nor setup.py\nhint: run wheelwright in the project's directory, or pass that directory as PROJECT_DIR",
+            crate::ui::path(dir)
         )));
     }
     std::fs::canonicalize(dir).map_err(io_error(format!("cannot resolve `{}`", dir.display())))

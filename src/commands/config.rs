@@ -30,8 +30,10 @@ pub fn process_env() -> BTreeMap<String, String> {
 
 /// Resolves the settings for a project from the process environment, the configuration file
 /// (`--config-file`; `None` or empty: the project's pyproject.toml) and the given command-line
-/// values, and prints the configuration warnings.
+/// values, and prints the configuration warnings. A directory that is not a Python project is
+/// refused, as `build` refuses it (cibuildwheel does too).
 pub fn load(project_dir: &Path, config_file: Option<&str>, cli: Vec<CliValue>) -> Result<Settings> {
+    crate::build::check_project(project_dir)?;
     let inputs = ResolveInputs {
         env: process_env(),
         cli,

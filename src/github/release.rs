@@ -631,16 +631,17 @@ impl Releases {
             what: "cannot set up the GitHub client".to_owned(),
             detail,
         };
+        // Octocrab runs on our client: the same certificates as every other connection.
+        let http =
+            super::http_client(Duration::from_secs(300)).map_err(|e| setup(e.to_string()))?;
         let octo = Octocrab::builder()
             .personal_token(token.expose().to_owned())
             .base_uri(endpoints.api.as_str())
             .map_err(|e| setup(e.to_string()))?
             .upload_uri(endpoints.upload.as_str())
             .map_err(|e| setup(e.to_string()))?
-            .build()
+            .build_with_reqwest(http.clone())
             .map_err(|e| setup(e.to_string()))?;
-        let http =
-            super::http_client(Duration::from_secs(300)).map_err(|e| setup(e.to_string()))?;
         Ok(Releases {
             octo,
             http,
