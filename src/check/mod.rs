@@ -412,7 +412,7 @@ mod tests {
             ..options.clone()
         };
         assert_eq!(
-            check_files(&[zip.clone()], &pypi)[0].severity,
+            check_files(std::slice::from_ref(&zip), &pypi)[0].severity,
             Severity::Error
         );
         let strict = CheckOptions {
