@@ -101,8 +101,11 @@ fn run_redacted(args: &PublishArgs, redactor: &Redactor) -> Result<ExitCode> {
     let (auth, warnings) = resolve_auth(&repository, &credential_args, &|name| {
         std::env::var(name).ok()
     })?;
-    if let AuthPlan::Basic { password, .. } = &auth {
-        redactor.add(password);
+    if let AuthPlan::Basic {
+        username, password, ..
+    } = &auth
+    {
+        redactor.add_basic(username, password);
     }
     if let AuthPlan::TrustedPublishing(oidc) = &auth {
         redactor.add(&oidc.request_token);

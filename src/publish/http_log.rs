@@ -44,10 +44,19 @@ fn detailed() -> bool {
     tracing::enabled!(tracing::Level::TRACE)
 }
 
-/// Text from the network on one line: control characters, quotes and backslashes escaped.
+/// Text from the network on one line: backslashes and control characters (line breaks
+/// included) escaped as `\\`, `\n`, `\u{1b}`, ….
 #[must_use]
 pub fn one_line(text: &str) -> String {
-    text.escape_debug().to_string()
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// `name: value` for display, with credentials reduced to their scheme.
@@ -173,8 +182,8 @@ mod tests {
         let redactor = Redactor::default();
         redactor.add(&super::super::secret::Secret::new("pypi-fake-token"));
         assert_eq!(
-            one_line("a\n::error::x\r\"q\""),
-            "a\\n::error::x\\r\\\"q\\\""
+            one_line("a\n::error::x\r'q'\\ \u{1b}[31m"),
+            "a\\n::error::x\\r'q'\\\\ \\u{1b}[31m"
         );
         assert_eq!(
             header_line(

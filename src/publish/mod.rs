@@ -212,6 +212,7 @@ impl Auth {
                         minted.claims.repository.as_deref().unwrap_or("?"),
                         minted.claims.workflow_ref.as_deref().unwrap_or("?"),
                     ));
+                    redactor.add_basic(credentials::TOKEN_USERNAME, &minted.token);
                     self.current =
                         Some((credentials::TOKEN_USERNAME.to_owned(), minted.token.clone()));
                     self.minted = Some(minted);

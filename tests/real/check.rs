@@ -365,7 +365,10 @@ fn check_passes_the_pypi_corpus_for_any_index_and_for_pypi() {
     let current = corpus("dists.lock");
     let names: Vec<String> = current.iter().map(|p| file_name(p)).collect();
     let sdists = names.iter().filter(|n| n.ends_with(".tar.gz")).count();
-    let pure = names.iter().filter(|n| n.ends_with("-none-any.whl")).count();
+    let pure = names
+        .iter()
+        .filter(|n| n.ends_with("-none-any.whl"))
+        .count();
     let native = names.len() - sdists - pure;
     assert!(
         names.len() >= 50 && sdists >= 20 && pure >= 10 && native >= 10,
@@ -376,7 +379,10 @@ fn check_passes_the_pypi_corpus_for_any_index_and_for_pypi() {
         "MarkupSafe-2.1.5-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
         "PyYAML-6.0.1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
     ] {
-        assert!(names.iter().any(|n| n == required), "{required} not in dists.lock");
+        assert!(
+            names.iter().any(|n| n == required),
+            "{required} not in dists.lock"
+        );
     }
     let mut files = current;
     files.extend(corpus("wheels.lock"));
