@@ -144,9 +144,11 @@ fn strip_ansi(text: &str) -> String {
     out
 }
 
-/// Runs `wheelwright check --json` over `wheels`; returns each file's problems (code, message).
+/// Runs `wheelwright check --json --repository pypi` over `wheels` (twine's verdict is about
+/// rendering on PyPI, where a description that does not render is an error); returns each
+/// file's problems (code, message).
 fn wheelwright_check(wheels: &[PathBuf]) -> BTreeMap<String, Vec<(String, String)>> {
-    wheelwright_check_with(&[], wheels).1
+    wheelwright_check_with(&["--repository", "pypi"], wheels).1
 }
 
 /// Runs `wheelwright check --json <args>` over `files`; returns the exit code and each file's
@@ -156,7 +158,10 @@ fn wheelwright_check_with(
     args: &[&str],
     files: &[PathBuf],
 ) -> (Option<i32>, BTreeMap<String, Vec<(String, String)>>) {
+    // No `~/.pypirc` of the machine decides what `--repository pypi` means.
+    let home = tempfile::tempdir().expect("tempdir");
     let output = wheelwright()
+        .env("HOME", home.path())
         .arg("check")
         .arg("--json")
         .args(args)
