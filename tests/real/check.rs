@@ -144,20 +144,20 @@ fn strip_ansi(text: &str) -> String {
     out
 }
 
+/// Each file's findings: (code, message).
+type Findings = BTreeMap<String, Vec<(String, String)>>;
+
 /// Runs `wheelwright check --json --repository pypi` over `wheels` (twine's verdict is about
 /// rendering on PyPI, where a description that does not render is an error); returns each
 /// file's problems (code, message).
-fn wheelwright_check(wheels: &[PathBuf]) -> BTreeMap<String, Vec<(String, String)>> {
+fn wheelwright_check(wheels: &[PathBuf]) -> Findings {
     wheelwright_check_with(&["--repository", "pypi"], wheels).1
 }
 
 /// Runs `wheelwright check --json <args>` over `files`; returns the exit code and each file's
 /// findings as (code, message), the severity prefixed to the code for warnings
 /// (`warning:filename-normalization`).
-fn wheelwright_check_with(
-    args: &[&str],
-    files: &[PathBuf],
-) -> (Option<i32>, BTreeMap<String, Vec<(String, String)>>) {
+fn wheelwright_check_with(args: &[&str], files: &[PathBuf]) -> (Option<i32>, Findings) {
     // No `~/.pypirc` of the machine decides what `--repository pypi` means.
     let home = tempfile::tempdir().expect("tempdir");
     let output = wheelwright()
@@ -172,7 +172,7 @@ fn wheelwright_check_with(
     assert!(!stderr.contains("panicked"), "{stderr}");
     let json: Value = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("wheelwright check --json: {e}\n{stderr}"));
-    let mut problems: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let mut problems = Findings::new();
     for file in files {
         problems.insert(file_name(file), Vec::new());
     }
