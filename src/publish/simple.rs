@@ -152,15 +152,7 @@ impl SimpleIndex {
         })?;
         let status = reply.status();
         if status.is_redirection() {
-            http_log::response(
-                &self.redactor,
-                "GET",
-                reply.url(),
-                status,
-                None,
-                reply.headers(),
-                b"",
-            );
+            self.log_head(&reply);
             let to = reply
                 .headers()
                 .get(header::LOCATION)
@@ -174,6 +166,19 @@ impl SimpleIndex {
             });
         }
         Ok(reply)
+    }
+
+    /// Logs an answer's status and headers for `-v` (its body is not read or not shown).
+    fn log_head(&self, reply: &reqwest::Response) {
+        http_log::response(
+            &self.redactor,
+            "GET",
+            reply.url(),
+            reply.status(),
+            None,
+            reply.headers(),
+            b"",
+        );
     }
 
     /// Reads a whole answer (at most `limit` bytes kept) and logs it for `-v`.
@@ -256,15 +261,7 @@ impl SimpleIndex {
         }
         let shown = display_url(&file.url);
         let mut reply = self.get(file.url.clone(), None).await?;
-        http_log::response(
-            &self.redactor,
-            "GET",
-            reply.url(),
-            reply.status(),
-            None,
-            reply.headers(),
-            b"",
-        );
+        self.log_head(&reply);
         if !reply.status().is_success() {
             return Err(SimpleError::Invalid {
                 url: shown.clone(),
@@ -298,15 +295,7 @@ impl SimpleIndex {
             .is_some_and(|t| t.contains("html") || t.contains("vnd.pypi.simple"));
         let success = reply.status().is_success();
         // The root page can be large; only its status and type matter.
-        http_log::response(
-            &self.redactor,
-            "GET",
-            reply.url(),
-            reply.status(),
-            None,
-            reply.headers(),
-            b"",
-        );
+        self.log_head(&reply);
         success && html_or_json
     }
 }

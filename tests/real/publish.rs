@@ -47,6 +47,32 @@ fn names(files: &[PathBuf]) -> Vec<String> {
         .collect()
 }
 
+/// Whether every file of a `--json` report has `result`.
+fn all_results(stdout: &[u8], result: &str) -> bool {
+    results(&json_of(stdout)).iter().all(|(_, r)| r == result)
+}
+
+/// A scratch directory and a `HOME` inside it (so no `~/.pypirc` of the machine is read).
+fn scratch() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    fs_err::create_dir_all(&home).unwrap();
+    (tmp, home)
+}
+
+/// The files in `dir` (a server's package directory, or a build's) by name, with their sha256.
+fn stored(dir: &Path) -> BTreeMap<String, String> {
+    list(dir)
+        .iter()
+        .map(|p| {
+            (
+                names(std::slice::from_ref(p))[0].clone(),
+                sha256_hex(&fs_err::read(p).unwrap()),
+            )
+        })
+        .collect()
+}
+
 /// Installs `requirement` from `simple` into a fresh venv and returns what `code` prints.
 fn install_and_run(work: &Path, simple: &str, requirement: &str, code: &str) -> String {
     let venv = work.join("venv");
@@ -104,9 +130,7 @@ fn pip_download_sdist(work: &Path, simple: &str, requirement: &str) -> Vec<u8> {
 
 #[test]
 fn publish_to_pypiserver_then_install_rerun_and_conflicts() {
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("home");
-    fs_err::create_dir_all(&home).unwrap();
+    let (tmp, home) = scratch();
     let server = start_pypiserver(&tmp.path().join("pypiserver"));
     let dist = tmp.path().join("dist");
     let built = build_project(tmp.path(), "wwpub-demo", "1.0", "first", &dist);
@@ -143,26 +167,7 @@ fn publish_to_pypiserver_then_install_rerun_and_conflicts() {
             .collect::<Vec<_>>(),
         "{text}"
     );
-    let stored = |server_dir: &Path| -> BTreeMap<String, String> {
-        list(server_dir)
-            .iter()
-            .map(|p| {
-                (
-                    names(std::slice::from_ref(p))[0].clone(),
-                    sha256_hex(&fs_err::read(p).unwrap()),
-                )
-            })
-            .collect()
-    };
-    let local: BTreeMap<String, String> = list(&dist)
-        .iter()
-        .map(|p| {
-            (
-                names(std::slice::from_ref(p))[0].clone(),
-                sha256_hex(&fs_err::read(p).unwrap()),
-            )
-        })
-        .collect();
+    let local = stored(&dist);
     assert_eq!(stored(&server.packages), local);
 
     // pip installs the wheel from the index into a fresh venv; the sdist is served too.
@@ -192,12 +197,7 @@ fn publish_to_pypiserver_then_install_rerun_and_conflicts() {
     // ... and with it succeeds without sending anything again.
     let (output, text) = publish(&dist, &["--skip-existing"], "testpass");
     assert!(output.status.success(), "{text}");
-    assert!(
-        results(&json_of(&output.stdout))
-            .iter()
-            .all(|(_, r)| r == "skipped"),
-        "{text}"
-    );
+    assert!(all_results(&output.stdout, "skipped"), "{text}");
     assert_eq!(
         stored(&server.packages),
         local,
@@ -219,12 +219,7 @@ fn publish_to_pypiserver_then_install_rerun_and_conflicts() {
         text.contains("already has a different") && text.contains(&new_sha),
         "{text}"
     );
-    assert!(
-        results(&json_of(&output.stdout))
-            .iter()
-            .all(|(_, r)| r == "failed"),
-        "{text}"
-    );
+    assert!(all_results(&output.stdout, "failed"), "{text}");
     assert_eq!(
         stored(&server.packages),
         local,
@@ -244,9 +239,7 @@ fn publish_to_pypiserver_then_install_rerun_and_conflicts() {
 
 #[test]
 fn publish_to_devpi_then_install_rerun_and_conflicts() {
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("home");
-    fs_err::create_dir_all(&home).unwrap();
+    let (tmp, home) = scratch();
     let server = start_devpi(tmp.path());
     let dist = tmp.path().join("dist");
     let built = build_project(tmp.path(), "wwpub-devpi", "2.0", "first", &dist);
@@ -295,12 +288,7 @@ fn publish_to_devpi_then_install_rerun_and_conflicts() {
 
     let (output, text) = publish(&dist, &[], "testpass");
     assert!(output.status.success(), "{text}");
-    assert!(
-        results(&json_of(&output.stdout))
-            .iter()
-            .all(|(_, r)| r == "uploaded"),
-        "{text}"
-    );
+    assert!(all_results(&output.stdout, "uploaded"), "{text}");
     assert_eq!(listed(), local);
     let marker = install_and_run(
         tmp.path(),
@@ -321,22 +309,12 @@ fn publish_to_devpi_then_install_rerun_and_conflicts() {
     // devpi answers an identical re-upload with 200 "identical file": reported as skipped.
     let (output, text) = publish(&dist, &[], "testpass");
     assert!(output.status.success(), "{text}");
-    assert!(
-        results(&json_of(&output.stdout))
-            .iter()
-            .all(|(_, r)| r == "skipped"),
-        "{text}"
-    );
+    assert!(all_results(&output.stdout, "skipped"), "{text}");
     // --skip-existing finds both in the PEP 691 page and sends nothing.
     let (output, text) = publish(&dist, &["--skip-existing"], "testpass");
     assert!(output.status.success(), "{text}");
     assert!(text.contains("+simple/"), "{text}");
-    assert!(
-        results(&json_of(&output.stdout))
-            .iter()
-            .all(|(_, r)| r == "skipped"),
-        "{text}"
-    );
+    assert!(all_results(&output.stdout, "skipped"), "{text}");
     assert_eq!(listed(), local, "nothing duplicated");
 
     // Different bytes under the same names: 409 without --skip-existing, a comparison with it.
@@ -388,9 +366,7 @@ fn form_of(
     reason = "the test shows what it compared (captured unless it fails)"
 )]
 fn publish_sends_the_same_form_as_twine() {
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("home");
-    fs_err::create_dir_all(&home).unwrap();
+    let (tmp, home) = scratch();
     let dist = tmp.path().join("dist");
     let mut files = build_project(tmp.path(), "wwpub-parity", "3.1", "parity", &dist);
     files.sort_by_key(|p| !p.to_string_lossy().ends_with(".tar.gz"));
@@ -510,9 +486,7 @@ fn publish_sends_the_same_form_as_twine() {
     reason = "the test shows what it compared (captured unless it fails)"
 )]
 fn publish_retries_server_errors_and_resets_and_gives_up_on_stalls() {
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("home");
-    fs_err::create_dir_all(&home).unwrap();
+    let (tmp, home) = scratch();
     let stub = Stub::start(index_handler);
     let wheel = |name: &str, size: usize, seed: u64| {
         let dir = tmp.path().join(name);
@@ -628,9 +602,7 @@ fn publish_retries_server_errors_and_resets_and_gives_up_on_stalls() {
 
 #[test]
 fn publish_refuses_redirects_and_does_not_retry_client_errors() {
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("home");
-    fs_err::create_dir_all(&home).unwrap();
+    let (tmp, home) = scratch();
     let stub = Stub::start(|request, _| {
         if request.target == "/legacy" {
             let mut reply = Reply::new(308, "text/plain", "");
@@ -697,9 +669,7 @@ fn fake_jwt() -> String {
     reason = "the test shows what it compared (captured unless it fails)"
 )]
 fn publish_with_trusted_publishing_against_stubbed_oidc_endpoints() {
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("home");
-    fs_err::create_dir_all(&home).unwrap();
+    let (tmp, home) = scratch();
     let jwt = fake_jwt();
     // What the mint endpoint answers: None = a token, Some(code) = a 422 with that code,
     // Some("no-audience") = the index has no audience endpoint (404).
@@ -876,9 +846,7 @@ fn publish_with_trusted_publishing_against_stubbed_oidc_endpoints() {
 
 #[test]
 fn publish_refuses_bad_input() {
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("home");
-    fs_err::create_dir_all(&home).unwrap();
+    let (tmp, home) = scratch();
     let stub = Stub::start(index_handler);
     let good_dir = tmp.path().join("good");
     fs_err::create_dir_all(&good_dir).unwrap();
@@ -1024,22 +992,9 @@ fn publish_refuses_bad_input() {
 /// another server has it (issue 13).
 #[test]
 fn publish_skip_existing_decides_on_the_target_not_on_pypiservers_fallback() {
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("home");
-    fs_err::create_dir_all(&home).unwrap();
+    let (tmp, home) = scratch();
     let upstream = start_pypiserver(&tmp.path().join("upstream"));
     let target = start_pypiserver_with_fallback(&tmp.path().join("target"), &upstream.simple_url());
-    let stored = |dir: &Path| -> BTreeMap<String, String> {
-        list(dir)
-            .iter()
-            .map(|p| {
-                (
-                    names(std::slice::from_ref(p))[0].clone(),
-                    sha256_hex(&fs_err::read(p).unwrap()),
-                )
-            })
-            .collect()
-    };
     let publish = |dir: &Path| {
         let mut cmd = publish_cmd(&home);
         cmd.arg(dir)
@@ -1085,12 +1040,7 @@ fn publish_skip_existing_decides_on_the_target_not_on_pypiservers_fallback() {
 
         let (output, text) = publish(&dist);
         assert!(output.status.success(), "{project}: {text}");
-        assert!(
-            results(&json_of(&output.stdout))
-                .iter()
-                .all(|(_, r)| r == "uploaded"),
-            "{project}: {text}"
-        );
+        assert!(all_results(&output.stdout, "uploaded"), "{project}: {text}");
         assert!(text.contains("another server"), "{text}");
         let local = stored(&dist);
         assert_eq!(
@@ -1102,12 +1052,7 @@ fn publish_skip_existing_decides_on_the_target_not_on_pypiservers_fallback() {
         // Now the target itself has them: a re-run skips them, sending nothing.
         let (output, text) = publish(&dist);
         assert!(output.status.success(), "{text}");
-        assert!(
-            results(&json_of(&output.stdout))
-                .iter()
-                .all(|(_, r)| r == "skipped"),
-            "{project}: {text}"
-        );
+        assert!(all_results(&output.stdout, "skipped"), "{project}: {text}");
         for file in &built {
             fs_err::remove_file(target.packages.join(file.file_name().unwrap())).unwrap();
         }
@@ -1211,9 +1156,7 @@ enum AfterExists {
 fn publish_recognises_each_index_familys_exists_answer_and_confirms_on_the_target() {
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("home");
-    fs_err::create_dir_all(&home).unwrap();
+    let (tmp, home) = scratch();
     let wheel = make_wheel(tmp.path(), "ww_exists", "1.0", 2048, 21);
     let file = names(std::slice::from_ref(&wheel))[0].clone();
     let ours = sha256_hex(&fs_err::read(&wheel).unwrap());
@@ -1343,9 +1286,7 @@ const PYPI_SHAPED: &str = "pypi-fake-token-for-the-credential-tests";
 /// without credentials shows the non-loopback listener does see what is sent.
 #[test]
 fn publish_keeps_credentials_with_their_host() {
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("home");
-    fs_err::create_dir_all(&home).unwrap();
+    let (tmp, home) = scratch();
     let wheel = make_wheel(tmp.path(), "ww_creds", "1.0", 1024, 31);
     let loopback = Stub::start(|request, state| {
         store(state, request);
@@ -1472,28 +1413,26 @@ fn publish_keeps_credentials_with_their_host() {
 /// JSON body) that echoes the password back in a header and the body.
 #[test]
 fn publish_verbose_shows_the_index_answer_without_secrets() {
-    let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("home");
-    fs_err::create_dir_all(&home).unwrap();
+    let (tmp, home) = scratch();
     let server = start_pypiserver(&tmp.path().join("pypiserver"));
     let wheel = make_wheel(tmp.path(), "ww_verbose", "1.0", 64 * 1024, 41);
     let secret = "verbose-Pa55word-c0ffee";
     let basic_secret = basic("testuser", secret);
     let encoded = basic_secret.trim_start_matches("Basic ");
-
-    for verbosity in ["-v", "-vv"] {
+    // `publish -v|-vv` of the wheel as `testuser`; it must fail.
+    let publish = |verbosity: &str, url: &str| {
         let mut cmd = publish_cmd(&home);
         cmd.arg(verbosity)
             .arg(&wheel)
-            .args([
-                "--repository-url",
-                &server.upload_url(),
-                "--username",
-                "testuser",
-            ])
+            .args(["--repository-url", url, "--username", "testuser"])
             .env("WHEELWRIGHT_PASSWORD", secret);
         let (output, text) = run(&mut cmd);
         assert_eq!(output.status.code(), Some(1), "{text}");
+        text
+    };
+
+    for verbosity in ["-v", "-vv"] {
+        let text = publish(verbosity, &server.upload_url());
         // The refusal as the error reports it, and what the server sent for it.
         let refused = text
             .lines()
@@ -1549,18 +1488,7 @@ fn publish_verbose_shows_the_index_answer_without_secrets() {
         reply
     });
     for verbosity in ["-v", "-vv"] {
-        let mut cmd = publish_cmd(&home);
-        cmd.arg(verbosity)
-            .arg(&wheel)
-            .args([
-                "--repository-url",
-                &stub.url("/legacy/"),
-                "--username",
-                "testuser",
-            ])
-            .env("WHEELWRIGHT_PASSWORD", secret);
-        let (output, text) = run(&mut cmd);
-        assert_eq!(output.status.code(), Some(1), "{text}");
+        let text = publish(verbosity, &stub.url("/legacy/"));
         let mut needles = vec![
             format!(
                 "POST {} -> 400 The description failed to render for 'text/x-rst'.",
