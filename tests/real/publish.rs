@@ -154,6 +154,10 @@ fn publish_to_pypiserver_then_install_rerun_and_conflicts() {
     // First upload: sdist first, then the wheels by name; the server has exactly these bytes.
     let (output, text) = publish(&dist, &[], "testpass");
     assert!(output.status.success(), "{text}");
+    // Not a terminal: each file's progress ends with a line of size, time and rate.
+    for name in names(&built) {
+        assert!(text.contains(&format!("`{name}`: sent ")), "{name}: {text}");
+    }
     let report = json_of(&output.stdout);
     let mut expected = names(&built);
     expected.sort_by_key(|n| (!n.ends_with(".tar.gz"), n.clone()));
