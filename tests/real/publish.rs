@@ -20,6 +20,9 @@ use crate::publish_support::{
     store, venv_tool, wait_bounded,
 };
 
+#[path = "../support/dists.rs"]
+mod dists;
+
 fn json_of(stdout: &[u8]) -> serde_json::Value {
     serde_json::from_slice(stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)))
@@ -1518,4 +1521,72 @@ fn publish_verbose_shows_the_index_answer_without_secrets() {
             );
         }
     }
+}
+
+/// PyPI's own rules are PyPI's (issue 13): a `linux_x86_64` wheel and a wheel whose name keeps
+/// the project's spelling go to another index with a warning each; `--strict` refuses them;
+/// for TestPyPI the platform tag is an error before anything (credentials included) happens.
+#[test]
+fn publish_applies_pypis_rules_only_to_pypi() {
+    let (tmp, home) = scratch();
+    let stub = Stub::start(index_handler);
+    let dir = tmp.path().join("dist");
+    fs_err::create_dir_all(&dir).unwrap();
+    let metadata = |name: &str| {
+        dists::metadata(
+            name,
+            "1.0",
+            "Description-Content-Type: text/markdown",
+            "# x\n",
+        )
+    };
+    dists::Wheel::new(
+        "wwlinux-1.0-cp311-cp311-linux_x86_64.whl",
+        metadata("wwlinux"),
+    )
+    .write(&dir);
+    dists::Wheel::new("WW_Spelled-1.0-py3-none-any.whl", metadata("WW-Spelled")).write(&dir);
+    let publish = |extra: &[&str]| {
+        let mut cmd = publish_cmd(&home);
+        cmd.arg(&dir).args(extra);
+        run(&mut cmd)
+    };
+    let url = stub.url("/legacy/");
+
+    let (output, text) = publish(&["--repository-url", &url, "--strict"]);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("2 errors in 2 of 2 files (`--strict` makes warnings errors)"),
+        "{text}"
+    );
+    assert!(stub.uploads().is_empty());
+
+    let (output, text) = publish(&["--repository-url", &url, "--json"]);
+    assert!(output.status.success(), "{text}");
+    assert!(all_results(&output.stdout, "uploaded"), "{text}");
+    for needle in [
+        "warning: `",
+        "platform tag `linux_x86_64` is not accepted by PyPI",
+        "[platform-tag]",
+        "should start with the normalized project name `ww_spelled`, not `WW_Spelled`",
+    ] {
+        assert!(text.contains(needle), "`{needle}` missing:\n{text}");
+    }
+    assert_eq!(stub.uploads().len(), 2);
+
+    let (output, text) = publish(&["--repository", "testpypi"]);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("error: `")
+            && text.contains("platform tag `linux_x86_64` is not accepted by PyPI"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 error in 1 of 2 files; nothing was uploaded"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("no credentials"),
+        "the check comes first: {text}"
+    );
 }
