@@ -22,7 +22,7 @@ use serde_json::Value;
 use crate::common::{repo, testbed, wheelwright};
 
 #[path = "../support/dists.rs"]
-mod dists;
+pub(crate) mod dists;
 
 /// Descriptions where docutils reports a problem that `check` does not model (see the
 /// module documentation of `src/check/rst`).
