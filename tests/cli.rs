@@ -902,7 +902,7 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 #[test]
-fn repair_refuses_one_soname_resolving_to_two_libraries() {
+fn repair_grafts_each_file_of_one_soname_like_auditwheel() {
     use wheelwright::elf::edit::{ElfEdits, RpathEdit, edit_in_memory};
     let dir = tempfile::tempdir().expect("tempdir");
     // A sysroot with a second, different libbase.so.1 in /alt.
@@ -924,6 +924,7 @@ fn repair_refuses_one_soname_resolving_to_two_libraries() {
         &fixture("root64/app/missing.so"),
         &ElfEdits {
             rpath: RpathEdit::Set("/alt".into()),
+            remove_needed: vec!["libnothere.so.1".into()],
             ..ElfEdits::default()
         },
     )
@@ -935,31 +936,82 @@ fn repair_refuses_one_soname_resolving_to_two_libraries() {
         )
         .file("demo/libsecond.so", second)
         .write(dir.path());
+
+    // `show` names both files.
     let output = wheelwright()
-        .args(["repair", "--plat", "linux_x86_64", "--root"])
+        .args(["show", "--json", "--root"])
         .arg(&root)
-        .arg("-w")
-        .arg(dir.path().join("out"))
         .arg(&wheel)
         .output()
         .expect("run");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    // linux_x86_64 grafts nothing, so it is fine; a manylinux target must refuse.
-    assert!(output.status.success(), "{stderr}");
-    let output = wheelwright()
-        .args(["repair", "--root"])
-        .arg(&root)
-        .arg("-w")
-        .arg(dir.path().join("out2"))
-        .arg(&wheel)
-        .output()
-        .expect("run");
-    assert_one_line_error(&output, X86_64_WHEEL, "libbase.so.1");
-    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("/usr/lib/libbase.so.1") && stderr.contains("/alt/libbase.so.1"),
-        "{stderr}"
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
     );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(
+        report["same_soname"],
+        serde_json::json!([{"soname": "libbase.so.1", "libraries": ["/usr/lib/libbase.so.1", "/alt/libbase.so.1"]}]),
+        "{report}"
+    );
+    let output = wheelwright()
+        .args(["show", "--root"])
+        .arg(&root)
+        .arg(&wheel)
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("`libbase.so.1` resolves to 2 different files"),
+        "{text}"
+    );
+
+    // `repair` grafts one copy per file and points each requester at its own copy.
+    let out = dir.path().join("out");
+    let output = wheelwright()
+        .args(["repair", "--json", "--root"])
+        .arg(&root)
+        .arg("-w")
+        .arg(&out)
+        .arg(&wheel)
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let repaired = PathBuf::from(report["output"].as_str().expect("output"));
+    let grafted = report["grafted"].as_array().expect("grafted");
+    let copy_of = |source: &str| {
+        grafted
+            .iter()
+            .find(|g| g["source"] == source)
+            .and_then(|g| g["path"].as_str())
+            .unwrap_or_else(|| panic!("no graft from {source}: {report}"))
+            .to_owned()
+    };
+    let (usr, alt) = (
+        copy_of("/usr/lib/libbase.so.1"),
+        copy_of("/alt/libbase.so.1"),
+    );
+    assert_eq!(grafted.len(), 2, "{report}");
+    assert_ne!(usr, alt);
+    for copy in [&usr, &alt] {
+        assert!(
+            copy.starts_with("demo.libs/libbase-") && copy.ends_with(".so.1"),
+            "{copy}"
+        );
+        let name = copy.rsplit('/').next().expect("name");
+        assert_eq!(wheel_elf(&repaired, copy).soname.as_deref(), Some(name));
+    }
+    let name = |p: &str| p.rsplit('/').next().expect("name").to_owned();
+    let ext = wheel_elf(&repaired, "demo/fake.cpython-311-x86_64-linux-gnu.so");
+    assert!(ext.needed.contains(&name(&usr)), "{:?}", ext.needed);
+    let lib = wheel_elf(&repaired, "demo/libsecond.so");
+    assert!(lib.needed.contains(&name(&alt)), "{:?}", lib.needed);
 }
 
 #[test]

@@ -137,6 +137,9 @@ pub struct ShowReport {
     pub isa: Vec<IsaUse>,
     /// Every ELF file analysed.
     pub elf_files: Vec<ReportedElf>,
+    /// External library names that resolve to different files for different ELF files of the
+    /// wheel; `repair` grafts one copy of each file under its own hashed name.
+    pub same_soname: Vec<crate::audit::SameSoname>,
 }
 
 impl ShowReport {
@@ -272,6 +275,7 @@ impl ShowReport {
                 })
                 .collect(),
             elf_files,
+            same_soname: audit.same_soname.clone(),
         }
     }
 
@@ -401,6 +405,28 @@ impl ShowReport {
             let _ = writeln!(
                 out,
                 "    hint: `wheelwright repair` grafts these libraries into the wheel"
+            );
+        }
+        for same in &self.same_soname {
+            let _ = writeln!(
+                out,
+                "  `{}` resolves to {} different files: {}",
+                same.soname,
+                same.libraries.len(),
+                abbreviate(
+                    &same
+                        .libraries
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>(),
+                    4,
+                    |f| format!("`{f}`")
+                )
+            );
+            let _ = writeln!(
+                out,
+                "    repair grafts each one under its own hashed name; every file that needs `{}` gets the copy it resolved to",
+                same.soname
             );
         }
         for isa in &self.isa {

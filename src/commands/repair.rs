@@ -226,6 +226,9 @@ fn copy_atomically(source: &Path, dest: &Path) -> Result<()> {
     let mut input = fs_err::File::open(source)?;
     std::io::copy(&mut input, &mut temp)
         .with_context(|| format!("cannot write `{}`", dest.display()))?;
+    // The copy keeps the input's mode (the temporary file was created `rw-------`).
+    crate::wheel::mode::set_mode(temp.as_file(), crate::wheel::mode::mode_of(source))
+        .with_context(|| format!("cannot write `{}`", dest.display()))?;
     temp.as_file().sync_all().ok();
     temp.persist(dest)
         .map_err(|e| anyhow!("cannot write `{}`: {}", dest.display(), e.error))?;

@@ -1243,6 +1243,12 @@ pub fn extract_zip(name: &str, zip: std::fs::File, dest: &Path) -> Result<Vec<St
             .map_err(|source| ArtifactError::Io { source })?;
         std::io::copy(&mut entry, &mut temp)
             .map_err(|e| bad(format!("entry `{}`: {e}", rel.display())))?;
+        // The file keeps the mode it was uploaded with (the temporary file is `rw-------`).
+        let mode = entry
+            .unix_mode()
+            .map_or(crate::wheel::mode::FRESH_MODE, |m| m & 0o777);
+        crate::wheel::mode::set_mode(temp.as_file(), mode)
+            .map_err(|source| ArtifactError::Io { source })?;
         let shown = rel.to_string_lossy().replace('\\', "/");
         if target.exists() {
             let same = fs_err::read(&target)
