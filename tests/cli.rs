@@ -1323,3 +1323,130 @@ fn build_dry_run_needs_no_engine() {
     );
     assert!(!out.exists());
 }
+
+/// Wheels whose layout installers refuse: `(wheel, error needle, check code)`.
+fn malformed_wheels(dir: &Path) -> Vec<(PathBuf, &'static str, &'static str)> {
+    let ext = || fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so");
+    let ext_path = "demo/fake.cpython-311-x86_64-linux-gnu.so";
+    let mut cases = Vec::new();
+    let sub = |name: &str| {
+        let d = dir.join(name);
+        fs_err::create_dir_all(&d).expect("mkdir");
+        d
+    };
+
+    let mut spec = WheelSpec::new(X86_64_WHEEL).file(ext_path, ext()).file(
+        "demo-1.0.dist-info/WHEEL",
+        b"Wheel-Version: 9.0\nRoot-Is-Purelib: false\nTag: cp311-cp311-linux_x86_64\n".to_vec(),
+    );
+    spec.skip_wheel_file = true;
+    cases.push((
+        spec.write(&sub("major")),
+        "Wheel-Version: 9.0",
+        "wheel-version",
+    ));
+
+    let two = WheelSpec::new(X86_64_WHEEL)
+        .file(ext_path, ext())
+        .file(
+            "other-2.0.dist-info/METADATA",
+            b"Metadata-Version: 2.1\nName: other\nVersion: 2.0\n".to_vec(),
+        )
+        .write(&sub("two"));
+    cases.push((two, "more than one `.dist-info` directory", "dist-info"));
+
+    // A wheel renamed to another version: its `.dist-info` says 1.0.
+    let renamed = WheelSpec::new(X86_64_WHEEL)
+        .file(ext_path, ext())
+        .write(&sub("renamed"));
+    let target = renamed.with_file_name("demo-2.0-cp311-cp311-linux_x86_64.whl");
+    fs_err::rename(&renamed, &target).expect("rename");
+    cases.push((
+        target,
+        "`demo-1.0.dist-info` does not match the file name",
+        "dist-info",
+    ));
+    cases
+}
+
+#[test]
+fn malformed_wheels_are_refused_by_show_repair_and_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (wheel, needle, code) in malformed_wheels(dir.path()) {
+        let name = wheel
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let output = wheelwright()
+            .args(["show", "--root"])
+            .arg(fixture_root64())
+            .arg(&wheel)
+            .output()
+            .expect("run");
+        assert_one_line_error(&output, &name, needle);
+
+        let out = dir.path().join("out");
+        let output = wheelwright()
+            .args(["repair", "--root"])
+            .arg(fixture_root64())
+            .arg("-w")
+            .arg(&out)
+            .arg(&wheel)
+            .output()
+            .expect("run");
+        assert_one_line_error(&output, &name, needle);
+        let written: Vec<_> = fs_err::read_dir(&out)
+            .map(|d| d.map(|e| e.expect("entry").file_name()).collect())
+            .unwrap_or_default();
+        assert!(written.is_empty(), "{name}: nothing written: {written:?}");
+
+        let output = wheelwright()
+            .arg("check")
+            .arg(&wheel)
+            .output()
+            .expect("run");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(1), "{name}: {stdout}");
+        assert!(
+            stdout.contains(&format!(": error: {code}: "))
+                && stdout.contains(needle.split(" does not").next().unwrap_or(needle)),
+            "{name}: check names the problem: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn a_later_minor_wheel_version_is_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut spec = WheelSpec::new(X86_64_WHEEL)
+        .file(
+            "demo/fake.cpython-311-x86_64-linux-gnu.so",
+            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
+        )
+        .file(
+            "demo-1.0.dist-info/WHEEL",
+            b"Wheel-Version: 1.9\nRoot-Is-Purelib: false\nTag: cp311-cp311-linux_x86_64\n".to_vec(),
+        );
+    spec.skip_wheel_file = true;
+    let wheel = spec.write(dir.path());
+    let output = wheelwright()
+        .args(["show", "--root"])
+        .arg(fixture_root64())
+        .arg(&wheel)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: ") && stderr.contains("`Wheel-Version: 1.9` is newer"),
+        "{stderr}"
+    );
+    let output = wheelwright()
+        .arg("check")
+        .arg(&wheel)
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains(": warning: wheel-version: "), "{stdout}");
+}

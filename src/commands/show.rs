@@ -125,6 +125,9 @@ pub fn load_wheel(
 ) -> Result<(WheelArchive, Vec<WheelElf>, HashSet<String>)> {
     let archive = WheelArchive::open(path)?;
     let wheel_name = display_name(path);
+    if let Some(warning) = archive.wheel_info().version_warning() {
+        ui::message(&format!("warning: `{wheel_name}`: {warning}"));
+    }
     // Each ELF file is analysed on the thread that inflated and verified it; its bytes are
     // dropped right after, so memory stays bounded by the threads' buffers.
     let analysed = archive.verify_and_visit(
