@@ -838,6 +838,11 @@ pub struct RepairArgs {
     #[arg(long)]
     pub strip: bool,
 
+    /// Do not write the SBOM of the grafted libraries
+    /// (`<dist-info>/sboms/wheelwright.cdx.json`, CycloneDX).
+    #[arg(long)]
+    pub no_sbom: bool,
+
     /// Print one JSON object per wheel instead of text.
     #[arg(long)]
     pub json: bool,

@@ -1450,3 +1450,128 @@ fn a_later_minor_wheel_version_is_a_warning() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains(": warning: wheel-version: "), "{stdout}");
 }
+
+#[test]
+fn repair_writes_an_sbom_of_the_grafted_libraries() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The fixture sysroot with a dpkg database that owns libbase.
+    let root = dir.path().join("root");
+    copy_tree(&fixture_root64(), &root);
+    fs_err::create_dir_all(root.join("var/lib/dpkg/info")).expect("mkdir");
+    fs_err::write(
+        root.join("etc/os-release"),
+        "ID=debian\nVERSION_ID=\"11\"\n",
+    )
+    .expect("write");
+    fs_err::write(
+        root.join("var/lib/dpkg/status"),
+        "Package: libbase1\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1:2.0+dfsg-1\n",
+    )
+    .expect("write");
+    fs_err::write(
+        root.join("var/lib/dpkg/info/libbase1:amd64.list"),
+        "/.\n/usr/lib/libbase.so.1\n",
+    )
+    .expect("write");
+    // The wheel already carries an SBOM of its own: it stays.
+    let own_sbom = br#"{"bomFormat":"CycloneDX","specVersion":"1.5","version":1}"#.to_vec();
+    let wheel = WheelSpec::new(X86_64_WHEEL)
+        .file(
+            "demo/fake.cpython-311-x86_64-linux-gnu.so",
+            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
+        )
+        .file(
+            "demo-1.0.dist-info/sboms/builder.cdx.json",
+            own_sbom.clone(),
+        )
+        .write(dir.path());
+    let repair = |out: &str, extra: &[&str]| {
+        let output = wheelwright()
+            .args(["repair", "--json", "--root"])
+            .arg(&root)
+            .arg("-w")
+            .arg(dir.path().join(out))
+            .args(extra)
+            .arg(&wheel)
+            .output()
+            .expect("run");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+        report
+    };
+    let report = repair("out", &[]);
+    let sbom_entry = "demo-1.0.dist-info/sboms/wheelwright.cdx.json";
+    assert_eq!(report["sbom"], sbom_entry, "{report}");
+    let repaired = PathBuf::from(report["output"].as_str().expect("output"));
+    let mut archive = wheelwright::wheel::WheelArchive::open(&repaired).expect("open");
+    archive
+        .verify_all()
+        .expect("RECORD lists and hashes the SBOM");
+    assert!(
+        archive
+            .record()
+            .entries
+            .iter()
+            .any(|e| e.path == sbom_entry)
+    );
+    assert_eq!(
+        archive
+            .read_entry("demo-1.0.dist-info/sboms/builder.cdx.json")
+            .expect("kept"),
+        own_sbom
+    );
+    let sbom: serde_json::Value =
+        serde_json::from_slice(&archive.read_entry(sbom_entry).expect("sbom")).expect("json");
+    let name = repaired
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    let wheel_purl = format!("pkg:pypi/demo@1.0?file_name={name}");
+    assert_eq!(sbom["metadata"]["component"]["purl"], wheel_purl.as_str());
+    let lib = &sbom["components"][1];
+    assert_eq!(lib["name"], "libbase1");
+    assert_eq!(lib["version"], "1:2.0+dfsg-1");
+    assert_eq!(lib["purl"], "pkg:deb/debian/libbase1@1%3A2.0%2Bdfsg-1");
+    let sha256 = wheelwright::publish::dist::hex(&sha2::Sha256::digest(
+        fs_err::read(root.join("usr/lib/libbase.so.1")).expect("lib"),
+    ));
+    assert_eq!(lib["hashes"][0]["content"], sha256.as_str());
+    let property = |key: &str| {
+        lib["properties"]
+            .as_array()
+            .expect("properties")
+            .iter()
+            .find(|p| p["name"] == key)
+            .map(|p| p["value"].clone())
+    };
+    assert_eq!(property("wheelwright:soname"), Some("libbase.so.1".into()));
+    assert_eq!(
+        property("wheelwright:grafted-from"),
+        Some("/usr/lib/libbase.so.1".into())
+    );
+    assert_eq!(
+        property("wheelwright:path-in-wheel"),
+        Some(report["grafted"][0]["path"].clone())
+    );
+
+    // Deterministic: a second repair gives the same bytes.
+    let again = repair("again", &[]);
+    assert_eq!(
+        fs_err::read(again["output"].as_str().expect("output")).expect("read"),
+        fs_err::read(&repaired).expect("read")
+    );
+
+    // --no-sbom leaves it out.
+    let report = repair("nosbom", &["--no-sbom"]);
+    assert_eq!(report["sbom"], serde_json::Value::Null);
+    let archive = wheelwright::wheel::WheelArchive::open(Path::new(
+        report["output"].as_str().expect("output"),
+    ))
+    .expect("open");
+    assert!(archive.entry(sbom_entry).is_none());
+}

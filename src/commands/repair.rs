@@ -38,6 +38,8 @@ pub struct RepairReport {
     pub changed: bool,
     /// Output size in bytes.
     pub size: u64,
+    /// The SBOM written into the wheel (`<dist-info>/sboms/wheelwright.cdx.json`), if any.
+    pub sbom: Option<String>,
 }
 
 /// One grafted library.
@@ -97,6 +99,7 @@ fn repair_one(path: &Path, args: &RepairArgs, env: &SearchEnv) -> Result<RepairR
                 dropped_rpath: Vec::new(),
                 changed: false,
                 size: std::fs::metadata(&dest).map(|m| m.len()).unwrap_or(0),
+                sbom: None,
             });
         }
         bail!(
@@ -169,12 +172,32 @@ fn repair_one(path: &Path, args: &RepairArgs, env: &SearchEnv) -> Result<RepairR
     let unchanged = !the_plan.changes_files()
         && the_plan.filename == *archive.filename()
         && the_plan.wheel_info == *archive.wheel_info();
+    let mut sbom_path = None;
     let (output, size) = if unchanged {
         let dest = args.wheel_dir.join(&wheel_name);
         copy_atomically(path, &dest)?;
         let size = std::fs::metadata(&dest).map(|m| m.len()).unwrap_or(0);
         (dest, size)
     } else {
+        // The SBOM names the libraries grafted in, with the package owning each file where the
+        // root has a package database.
+        let sbom = (!args.no_sbom && !the_plan.grafts.is_empty()).then(|| {
+            let db = crate::repair::sbom::PackageDb::open(&env.root);
+            crate::repair::sbom::document(
+                &the_plan.filename.to_string(),
+                &the_plan.filename.name,
+                &the_plan.filename.version,
+                &the_plan.grafts,
+                |p| db.owner(p),
+            )
+        });
+        sbom_path = sbom.as_ref().map(|_| {
+            format!(
+                "{}/sboms/{}",
+                archive.dist_info_dir(),
+                crate::repair::sbom::SBOM_FILE
+            )
+        });
         let outcome = apply(
             &archive,
             &the_plan,
@@ -183,6 +206,7 @@ fn repair_one(path: &Path, args: &RepairArgs, env: &SearchEnv) -> Result<RepairR
                 root: env.root.clone(),
                 compression_level: args.compression_level,
                 source_date_epoch: source_date_epoch(),
+                sbom,
             },
         )
         .with_context(|| format!("cannot repair `{wheel_name}`"))?;
@@ -209,6 +233,7 @@ fn repair_one(path: &Path, args: &RepairArgs, env: &SearchEnv) -> Result<RepairR
             .collect(),
         changed: !unchanged,
         size,
+        sbom: sbom_path,
     })
 }
 

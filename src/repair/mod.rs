@@ -5,6 +5,7 @@
 //! patches ELF files. Host files are read only to hash the libraries to graft.
 
 pub mod apply;
+pub mod sbom;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
