@@ -897,4 +897,9 @@ pub struct ResolveArgs {
     /// Do not check the x86-64 instruction-set level notes.
     #[arg(long)]
     pub disable_isa_ext_check: bool,
+
+    /// Skip the abi3 audit of `cpXY-abi3` wheels (every `Py*` symbol of their `.so` files
+    /// checked against the Limited API of Python X.Y).
+    #[arg(long, env = "WHEELWRIGHT_NO_ABI3_AUDIT")]
+    pub no_abi3_audit: bool,
 }

@@ -9,6 +9,7 @@
 //! This module is synchronous and does no I/O except reading library files in the filesystem
 //! root through [`resolve::Resolver`].
 
+pub mod abi3;
 pub mod policy;
 pub mod report;
 pub mod resolve;

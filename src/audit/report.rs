@@ -140,6 +140,10 @@ pub struct ShowReport {
     /// External library names that resolve to different files for different ELF files of the
     /// wheel; `repair` grafts one copy of each file under its own hashed name.
     pub same_soname: Vec<crate::audit::SameSoname>,
+    /// The abi3 audit of a `cpXY-abi3` wheel (absent for other wheels or with
+    /// `--no-abi3-audit`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub abi3: Option<crate::audit::abi3::Abi3Report>,
 }
 
 impl ShowReport {
@@ -276,6 +280,7 @@ impl ShowReport {
                 .collect(),
             elf_files,
             same_soname: audit.same_soname.clone(),
+            abi3: None,
         }
     }
 
@@ -432,6 +437,9 @@ impl ShowReport {
         for isa in &self.isa {
             let _ = writeln!(out, "  `{}` requires {}", isa.file, isa.level);
         }
+        if let Some(abi3) = &self.abi3 {
+            render_abi3(&mut out, abi3);
+        }
         out
     }
 
@@ -464,6 +472,54 @@ impl ShowReport {
             .filter(|e| e.needed.iter().any(|n| n == soname))
             .map(|e| format!("`{}`", e.path))
             .collect()
+    }
+}
+
+/// The abi3 section of the human report.
+fn render_abi3(out: &mut String, abi3: &crate::audit::abi3::Abi3Report) {
+    let files = abi3.files.len();
+    if abi3.ok() {
+        let _ = writeln!(
+            out,
+            "  abi3: {files} file(s) use only the Limited API of Python {}",
+            abi3.claimed
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  abi3: tagged for Python {} and later, but the extensions break that promise:",
+        abi3.claimed
+    );
+    for file in abi3.files.iter().filter(|f| !f.ok()) {
+        let _ = writeln!(out, "    `{}`:", file.path);
+        for newer in &file.newer_symbols {
+            let _ = writeln!(
+                out,
+                "      `{}` is in the Limited API from Python {} only",
+                newer.symbol, newer.added
+            );
+        }
+        let names: Vec<&str> = file.non_abi3_symbols.iter().map(String::as_str).collect();
+        if !names.is_empty() {
+            let _ = writeln!(
+                out,
+                "      not in the Limited API: {}",
+                abbreviate(&names, 8, |s| format!("`{s}`"))
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "    hint: build with `Py_LIMITED_API` set for Python {} and use only what it declares",
+        abi3.claimed
+    );
+    if abi3.computed > abi3.claimed {
+        let _ = writeln!(
+            out,
+            "    hint: or tag the wheel `cp{}{}-abi3` if it needs Python {} anyway",
+            abi3.computed.major, abi3.computed.minor, abi3.computed
+        );
     }
 }
 

@@ -106,6 +106,21 @@ fn repair_one(path: &Path, args: &RepairArgs, env: &SearchEnv) -> Result<RepairR
             "`{wheel_name}`: not a platform wheel (its platform tag is `any`); use --allow-pure-python-wheel to copy it through"
         );
     }
+    // An abi3 wheel that uses more than the Limited API it claims is refused before anything
+    // is written (what cibuildwheel's `abi3audit --strict` does).
+    if !args.resolve.no_abi3_audit {
+        if let Some(abi3) = crate::audit::abi3::audit(archive.filename(), &elfs) {
+            if !abi3.ok() {
+                bail!(
+                    "`{wheel_name}`: tagged abi3 for Python {} but {}; build against the Limited API of Python {} (Py_LIMITED_API), tag the wheel for Python {}, or skip this check with --no-abi3-audit",
+                    abi3.claimed,
+                    abi3.describe_violations(),
+                    abi3.claimed,
+                    abi3.computed
+                );
+            }
+        }
+    }
     let mut libc = platform.libc;
     for candidate in [
         crate::audit::policy::Libc::Glibc,

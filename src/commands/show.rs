@@ -212,7 +212,10 @@ fn show_one(path: &Path, args: &ShowArgs, env: &SearchEnv) -> Result<String> {
     };
     let audit = audit::audit(&elfs, files, env, &options)
         .map_err(|e| anyhow::anyhow!("`{wheel_name}`: {e}"))?;
-    let report = ShowReport::new(&wheel_name, &audit);
+    let mut report = ShowReport::new(&wheel_name, &audit);
+    if !args.resolve.no_abi3_audit {
+        report.abi3 = crate::audit::abi3::audit(archive.filename(), &elfs);
+    }
     Ok(if args.json {
         let mut line = serde_json::to_string(&report).context("serialising the report")?;
         line.push('\n');
