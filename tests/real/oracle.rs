@@ -222,12 +222,7 @@ fn build_example_in_i386_image(out: &Path) -> (PathBuf, PathBuf) {
 
 /// Assembles a wheel from committed fixture ELF files (paths relative to tests/fixtures/elf).
 fn fixture_wheel(dir: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
-    use base64::Engine as _;
-    use sha2::Digest as _;
-    let (dist, rest) = name.split_once('-').expect("name");
-    let version = rest.split('-').next().expect("version");
-    let dist_info = format!("{dist}-{version}.dist-info");
-    let mut entries: Vec<(String, Vec<u8>)> = files
+    let entries: Vec<(String, Vec<u8>)> = files
         .iter()
         .map(|(inside, fixture)| {
             let data =
@@ -235,6 +230,20 @@ fn fixture_wheel(dir: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
             ((*inside).to_owned(), data)
         })
         .collect();
+    wheel_from_entries(dir, name, entries)
+}
+
+/// Writes the wheel `dir/name` holding `entries` plus WHEEL, METADATA and a correct RECORD.
+pub(crate) fn wheel_from_entries(
+    dir: &Path,
+    name: &str,
+    mut entries: Vec<(String, Vec<u8>)>,
+) -> PathBuf {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let (dist, rest) = name.split_once('-').expect("name");
+    let version = rest.split('-').next().expect("version");
+    let dist_info = format!("{dist}-{version}.dist-info");
     entries.push((
         format!("{dist_info}/WHEEL"),
         b"Wheel-Version: 1.0\nGenerator: wheelwright-tests\nRoot-Is-Purelib: false\n".to_vec(),
