@@ -244,10 +244,20 @@ pub(crate) fn wheel_from_entries(
     let (dist, rest) = name.split_once('-').expect("name");
     let version = rest.split('-').next().expect("version");
     let dist_info = format!("{dist}-{version}.dist-info");
-    entries.push((
-        format!("{dist_info}/WHEEL"),
-        b"Wheel-Version: 1.0\nGenerator: wheelwright-tests\nRoot-Is-Purelib: false\n".to_vec(),
-    ));
+    // One `Tag:` line per tag of the file name's compressed tag set.
+    let parts: Vec<&str> = name.trim_end_matches(".whl").rsplitn(4, '-').collect();
+    let mut wheel_file =
+        "Wheel-Version: 1.0\nGenerator: wheelwright-tests\nRoot-Is-Purelib: false\n".to_owned();
+    if let [platforms, abis, pythons, _] = parts.as_slice() {
+        for python in pythons.split('.') {
+            for abi in abis.split('.') {
+                for platform in platforms.split('.') {
+                    wheel_file.push_str(&format!("Tag: {python}-{abi}-{platform}\n"));
+                }
+            }
+        }
+    }
+    entries.push((format!("{dist_info}/WHEEL"), wheel_file.into_bytes()));
     entries.push((
         format!("{dist_info}/METADATA"),
         format!("Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n").into_bytes(),

@@ -72,6 +72,37 @@ impl Arch {
     }
 }
 
+impl Arch {
+    /// The build image of this architecture (gcc, Python 3.9 headers, dpkg).
+    pub(crate) fn build_image(self) -> String {
+        bed_var(match self {
+            Arch::Amd64 => "WW_IMAGE_BUILD_AMD64_REF",
+            Arch::I386 => "WW_IMAGE_BUILD_I386_REF",
+        })
+    }
+}
+
+/// Runs `script` (bash) in the build image of `arch` without network, with `dir` mounted at
+/// the same path inside (so paths written into ELF files there are valid here too). Fails the
+/// test when it fails; returns stdout.
+pub(crate) fn run_in_build_image(arch: Arch, dir: &Path, script: &str) -> String {
+    let dir = fs_err::canonicalize(dir).expect("dir");
+    let mut cmd = testbed().command("podman");
+    cmd.args([
+        "run",
+        "--rm",
+        "--network=none",
+        "--arch",
+        arch.podman_arch(),
+    ])
+    .arg("-v")
+    .arg(format!("{}:{}", dir.display(), dir.display()))
+    .arg(arch.build_image())
+    .args(["bash", "-ec", script]);
+    let output = crate::common::run_ok(&mut cmd);
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// Where the fixture wheels are built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Where {
