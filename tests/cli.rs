@@ -1575,3 +1575,49 @@ fn repair_writes_an_sbom_of_the_grafted_libraries() {
     .expect("open");
     assert!(archive.entry(sbom_entry).is_none());
 }
+
+#[test]
+fn repair_outputs_keep_the_input_mode() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mode = |p: &Path| fs_err::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    let set = |p: &Path, m: u32| {
+        fs_err::set_permissions(p, std::fs::Permissions::from_mode(m)).expect("chmod")
+    };
+    let run = |wheel: &Path, out: &str, extra: &[&str]| -> PathBuf {
+        let output = wheelwright()
+            .args(["repair", "--json", "--root"])
+            .arg(fixture_root64())
+            .arg("-w")
+            .arg(dir.path().join(out))
+            .args(extra)
+            .arg(wheel)
+            .output()
+            .expect("run");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+        PathBuf::from(report["output"].as_str().expect("output"))
+    };
+    // A repaired wheel keeps the input's mode.
+    let wheel = repair_fixture_wheel(dir.path());
+    set(&wheel, 0o644);
+    let repaired = run(&wheel, "repaired", &[]);
+    assert_eq!(mode(&repaired), 0o644, "repaired");
+    // A wheel that needs no repair is copied with its mode (not a temporary file's 0600).
+    for m in [0o644, 0o664] {
+        set(&repaired, m);
+        let copied = run(&repaired, &format!("copied-{m:o}"), &[]);
+        assert_eq!(mode(&copied), m, "copied");
+    }
+    // So is a pure wheel passed through.
+    let pure_dir = dir.path().join("pure");
+    fs_err::create_dir_all(&pure_dir).expect("mkdir");
+    let pure = WheelSpec::new("purepkg-1.0-py3-none-any.whl").write(&pure_dir);
+    set(&pure, 0o644);
+    let copied = run(&pure, "pure-out", &["--allow-pure-python-wheel"]);
+    assert_eq!(mode(&copied), 0o644, "pure");
+}

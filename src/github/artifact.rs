@@ -1489,6 +1489,37 @@ mod download_tests {
     }
 
     #[test]
+    fn extracted_files_keep_their_mode() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mut file = tempfile::tempfile().expect("temp");
+        {
+            let mut writer = zip::ZipWriter::new(&mut file);
+            for (name, mode) in [("plain.whl", None), ("private.whl", Some(0o640))] {
+                let mut options = zip::write::SimpleFileOptions::default();
+                if let Some(mode) = mode {
+                    options = options.unix_permissions(mode);
+                }
+                writer.start_file(name, options).expect("entry");
+                writer.write_all(b"wheel").expect("data");
+            }
+            writer.finish().expect("finish");
+        }
+        file.rewind().expect("rewind");
+        let dir = tempfile::tempdir().expect("tempdir");
+        extract_zip("modes", file, dir.path()).expect("extracts");
+        let mode = |name: &str| {
+            fs_err::metadata(dir.path().join(name))
+                .expect("metadata")
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        // Not the temporary file's `rw-------`.
+        assert_eq!(mode("plain.whl"), 0o644);
+        assert_eq!(mode("private.whl"), 0o640);
+    }
+
+    #[test]
     fn extraction_merges_refuses_conflicts_and_escapes() {
         let dir = tempfile::tempdir().expect("tempdir");
         let dest = dir.path().join("wheelhouse");
