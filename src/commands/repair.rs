@@ -197,13 +197,19 @@ fn repair_one(path: &Path, args: &RepairArgs, env: &SearchEnv) -> Result<RepairR
         // The SBOM names the libraries grafted in, with the package owning each file where the
         // root has a package database.
         let sbom = (!args.no_sbom && !the_plan.grafts.is_empty()).then(|| {
-            let db = crate::repair::sbom::PackageDb::open(&env.root);
+            let sources: Vec<std::path::PathBuf> = the_plan
+                .grafts
+                .iter()
+                .map(|g| std::path::PathBuf::from(g.source.to_string()))
+                .collect();
+            let owners = crate::repair::sbom::PackageDb::open(&env.root)
+                .owners(&sources.iter().map(|p| p.as_path()).collect::<Vec<_>>());
             crate::repair::sbom::document(
                 &the_plan.filename.to_string(),
                 &the_plan.filename.name,
                 &the_plan.filename.version,
                 &the_plan.grafts,
-                |p| db.owner(p),
+                &owners,
             )
         });
         sbom_path = sbom.as_ref().map(|_| {

@@ -69,75 +69,129 @@ fn quote(value: &str) -> String {
 pub struct PackageDb {
     root: PathBuf,
     distro: Option<String>,
-    /// dpkg: `{path: (package, arch)}`, read lazily.
-    dpkg_files: Option<HashMap<String, (String, Option<String>)>>,
-    /// dpkg: `{(package, arch): version}` of installed packages.
-    dpkg_versions: HashMap<(String, Option<String>), String>,
-    /// apk: `{path: (package, version)}`.
-    apk_files: HashMap<String, (String, String)>,
 }
 
 impl PackageDb {
-    /// Reads the package databases under `root` (a missing database is simply empty).
+    /// The databases under `root` (nothing is read until [`Self::owners`]).
     #[must_use]
     pub fn open(root: &Path) -> Self {
-        let inside = |p: &str| root.join(p);
         let distro = ["etc/os-release", "usr/lib/os-release"]
             .iter()
-            .find_map(|p| std::fs::read_to_string(inside(p)).ok())
+            .find_map(|p| std::fs::read_to_string(root.join(p)).ok())
             .and_then(|text| os_release_id(&text));
-        let mut db = Self {
+        Self {
             root: root.to_path_buf(),
             distro,
-            dpkg_files: None,
-            dpkg_versions: HashMap::new(),
-            apk_files: HashMap::new(),
-        };
-        if let Ok(status) = std::fs::read_to_string(inside("var/lib/dpkg/status")) {
-            db.dpkg_versions = dpkg_status(&status);
-            db.dpkg_files = Some(dpkg_lists(&inside("var/lib/dpkg/info")));
         }
-        if let Ok(installed) = std::fs::read_to_string(inside("lib/apk/db/installed")) {
-            db.apk_files = apk_installed(&installed);
-        }
-        db
     }
 
-    /// The package that owns `path` (a path inside the root), trying the path as given and its
-    /// merged-`/usr` twin (`/lib/x` for `/usr/lib/x` and back), since package lists name the
-    /// path the package installed while the resolver reports the real path.
+    /// The package owning each of `paths` (paths inside the root). Each path is tried as given
+    /// and as its merged-`/usr` twin (`/lib/x` for `/usr/lib/x` and back), since package lists
+    /// name the path the package installed while the resolver reports the real path.
+    ///
+    /// dpkg's file lists are scanned once for all paths together (no index of every file is
+    /// built: a repair asks about a handful of files), and only the owning packages' versions
+    /// are looked up in `status`.
     #[must_use]
-    pub fn owner(&self, path: &Path) -> Option<Owner> {
-        let text = path.to_string_lossy();
-        let mut candidates = vec![text.to_string()];
-        if let Some(rest) = text.strip_prefix("/usr") {
-            candidates.push(rest.to_owned());
-        } else {
-            candidates.push(format!("/usr{text}"));
+    pub fn owners(&self, paths: &[&Path]) -> Vec<Option<Owner>> {
+        let candidates: Vec<Vec<String>> = paths.iter().map(|p| twins(p)).collect();
+        let mut found: Vec<Option<Owner>> = vec![None; paths.len()];
+        self.dpkg_owners(&candidates, &mut found);
+        if found.iter().any(Option::is_none) {
+            self.apk_owners(&candidates, &mut found);
         }
-        for candidate in &candidates {
-            if let Some((package, arch)) = self.dpkg_files.as_ref().and_then(|f| f.get(candidate)) {
-                let version = self
-                    .dpkg_versions
-                    .get(&(package.clone(), arch.clone()))
-                    .or_else(|| self.dpkg_versions.get(&(package.clone(), None)))?;
-                return Some(Owner {
+        for (slot, path) in found.iter_mut().zip(paths) {
+            if slot.is_none() {
+                *slot = self.rpm_owner(&path.to_string_lossy());
+            }
+        }
+        found
+    }
+
+    fn dpkg_owners(&self, candidates: &[Vec<String>], found: &mut [Option<Owner>]) {
+        let Ok(status) = std::fs::read_to_string(self.root.join("var/lib/dpkg/status")) else {
+            return;
+        };
+        let Ok(dir) = std::fs::read_dir(self.root.join("var/lib/dpkg/info")) else {
+            return;
+        };
+        // `{index: (package, arch)}` from the `.list` files that name a candidate on a line.
+        let needles: Vec<Vec<Vec<u8>>> = candidates
+            .iter()
+            .map(|c| c.iter().map(|p| format!("\n{p}\n").into_bytes()).collect())
+            .collect();
+        let mut owners: Vec<Option<(String, Option<String>)>> = vec![None; candidates.len()];
+        let mut lists: Vec<PathBuf> = dir
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "list"))
+            .collect();
+        lists.sort();
+        for list in lists {
+            if owners.iter().all(Option::is_some) {
+                break;
+            }
+            let Ok(mut text) = std::fs::read(&list) else {
+                continue;
+            };
+            text.insert(0, b'\n');
+            if text.last() != Some(&b'\n') {
+                text.push(b'\n');
+            }
+            for (owner, needles) in owners.iter_mut().zip(&needles) {
+                if owner.is_none()
+                    && needles
+                        .iter()
+                        .any(|n| memchr::memmem::find(&text, n).is_some())
+                {
+                    let stem = list
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    *owner = Some(match stem.split_once(':') {
+                        Some((p, a)) => (p.to_owned(), Some(a.to_owned())),
+                        None => (stem, None),
+                    });
+                }
+            }
+        }
+        let versions = dpkg_status(&status);
+        for (slot, owner) in found.iter_mut().zip(owners) {
+            let Some((package, arch)) = owner else {
+                continue;
+            };
+            let version = versions
+                .get(&(package.clone(), arch))
+                .or_else(|| versions.get(&(package.clone(), None)));
+            if let Some(version) = version {
+                *slot = Some(Owner {
                     kind: "deb",
                     distro: self.distro.clone(),
-                    name: package.clone(),
-                    version: version.clone(),
-                });
-            }
-            if let Some((name, version)) = self.apk_files.get(candidate) {
-                return Some(Owner {
-                    kind: "apk",
-                    distro: self.distro.clone(),
-                    name: name.clone(),
+                    name: package,
                     version: version.clone(),
                 });
             }
         }
-        self.rpm_owner(&text)
+    }
+
+    fn apk_owners(&self, candidates: &[Vec<String>], found: &mut [Option<Owner>]) {
+        let Ok(installed) = std::fs::read_to_string(self.root.join("lib/apk/db/installed")) else {
+            return;
+        };
+        let files = apk_installed(&installed);
+        for (slot, candidates) in found.iter_mut().zip(candidates) {
+            if slot.is_none() {
+                *slot = candidates
+                    .iter()
+                    .find_map(|c| files.get(c))
+                    .map(|(name, version)| Owner {
+                        kind: "apk",
+                        distro: self.distro.clone(),
+                        name: name.clone(),
+                        version: version.clone(),
+                    });
+            }
+        }
     }
 
     /// Asks `rpm` (when the root has an rpm database and the program exists).
@@ -176,6 +230,15 @@ impl PackageDb {
     }
 }
 
+/// `path` and its merged-`/usr` twin.
+fn twins(path: &Path) -> Vec<String> {
+    let text = path.to_string_lossy().into_owned();
+    let twin = text
+        .strip_prefix("/usr")
+        .map_or_else(|| format!("/usr{text}"), str::to_owned);
+    vec![text, twin]
+}
+
 fn os_release_id(text: &str) -> Option<String> {
     text.lines().find_map(|line| {
         let value = line.strip_prefix("ID=")?.trim();
@@ -209,31 +272,6 @@ fn dpkg_status(status: &str) -> HashMap<(String, Option<String>), String> {
             .or_insert_with(|| version.to_owned());
     }
     versions
-}
-
-/// `{path: (package, arch)}` from dpkg's `info/<package>[:<arch>].list` files.
-fn dpkg_lists(info: &Path) -> HashMap<String, (String, Option<String>)> {
-    let mut files = HashMap::new();
-    let Ok(dir) = std::fs::read_dir(info) else {
-        return files;
-    };
-    for entry in dir.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(stem) = name.strip_suffix(".list") else {
-            continue;
-        };
-        let (package, arch) = match stem.split_once(':') {
-            Some((p, a)) => (p.to_owned(), Some(a.to_owned())),
-            None => (stem.to_owned(), None),
-        };
-        let Ok(list) = std::fs::read_to_string(entry.path()) else {
-            continue;
-        };
-        for line in list.lines().filter(|l| l.starts_with('/')) {
-            files.insert(line.to_owned(), (package.clone(), arch.clone()));
-        }
-    }
-    files
 }
 
 /// `{path: (package, version)}` from apk's `installed` database (`P:`, `V:`, `F:` and `R:`
@@ -323,15 +361,15 @@ struct Dependency {
 }
 
 /// The SBOM of a repaired wheel named `wheel_file_name` (the output name) whose grafted
-/// libraries are `grafts`; `owner` tells the package owning a grafted file (by its path inside
-/// the root). Returns the JSON bytes (pretty-printed, ending with a newline).
+/// libraries are `grafts`; `owners[i]` is the package owning the file of `grafts[i]`
+/// ([`PackageDb::owners`]). Returns the JSON bytes (pretty-printed, ending with a newline).
 #[must_use]
 pub fn document(
     wheel_file_name: &str,
     name: &str,
     version: &str,
     grafts: &[Graft],
-    owner: impl Fn(&Path) -> Option<Owner>,
+    owners: &[Option<Owner>],
 ) -> Vec<u8> {
     use sha2::Digest as _;
     let wheel_purl = format!(
@@ -351,13 +389,9 @@ pub fn document(
     };
     // (sort key, component); auditwheel orders by (purl, path).
     let mut libraries: Vec<((String, String), Component)> = Vec::new();
-    for graft in grafts {
-        let source = match &graft.source {
-            Location::Host(path) => path.clone(),
-            Location::Wheel(path) => PathBuf::from(path),
-        };
-        let source_text = source.to_string_lossy().into_owned();
-        let owned = owner(&source);
+    for (index, graft) in grafts.iter().enumerate() {
+        let source_text = graft.source.to_string();
+        let owned = owners.get(index).cloned().flatten();
         let path_hash = crate::publish::dist::hex(&sha2::Sha256::digest(source_text.as_bytes()));
         let (bom_ref, name, version, purl) = match &owned {
             Some(o) => {
@@ -486,20 +520,24 @@ mod tests {
     fn dpkg_owners_with_merged_usr() {
         let dir = root();
         let db = PackageDb::open(dir.path());
-        let zlib = db
-            .owner(Path::new("/usr/lib/x86_64-linux-gnu/libz.so.1.2.11"))
-            .unwrap();
+        let found = db.owners(&[
+            Path::new("/usr/lib/x86_64-linux-gnu/libz.so.1.2.11"),
+            Path::new("/usr/lib/x86_64-linux-gnu/libsqlite3.so.0.8.6"),
+            Path::new("/opt/libdemo.so.1"),
+            Path::new("/usr/lib/x86_64-linux-gnu/libz.so.1"),
+        ]);
+        let zlib = found[0].clone().unwrap();
         assert_eq!(zlib.name, "zlib1g");
         assert_eq!(zlib.version, "1:1.2.11.dfsg-2+deb11u2");
         assert_eq!(
             zlib.purl(),
             "pkg:deb/debian/zlib1g@1%3A1.2.11.dfsg-2%2Bdeb11u2"
         );
-        let sqlite = db
-            .owner(Path::new("/usr/lib/x86_64-linux-gnu/libsqlite3.so.0.8.6"))
-            .unwrap();
+        let sqlite = found[1].clone().unwrap();
         assert_eq!(sqlite.purl(), "pkg:deb/debian/libsqlite3-0@3.34.1-3");
-        assert_eq!(db.owner(Path::new("/opt/libdemo.so.1")), None);
+        assert_eq!(found[2], None);
+        // Whole lines only: a prefix of a listed file is not that file.
+        assert_eq!(found[3], None);
     }
 
     #[test]
@@ -530,11 +568,13 @@ mod tests {
             ),
         ];
         let name = "demo-1.0-cp39-cp39-manylinux_2_17_x86_64.whl";
-        let bytes = document(name, "demo", "1.0", &grafts, |p| db.owner(p));
-        assert_eq!(
-            bytes,
-            document(name, "demo", "1.0", &grafts, |p| db.owner(p))
-        );
+        let paths: Vec<PathBuf> = grafts
+            .iter()
+            .map(|g| PathBuf::from(g.source.to_string()))
+            .collect();
+        let owners = db.owners(&paths.iter().map(PathBuf::as_path).collect::<Vec<_>>());
+        let bytes = document(name, "demo", "1.0", &grafts, &owners);
+        assert_eq!(bytes, document(name, "demo", "1.0", &grafts, &owners));
         let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(value["bomFormat"], "CycloneDX");
         assert_eq!(value["specVersion"], "1.4");
