@@ -900,6 +900,10 @@ pub struct ResolveArgs {
 
     /// Skip the abi3 audit of `cpXY-abi3` wheels (every `Py*` symbol of their `.so` files
     /// checked against the Limited API of Python X.Y).
-    #[arg(long, env = "WHEELWRIGHT_NO_ABI3_AUDIT")]
+    #[arg(
+        long,
+        env = "WHEELWRIGHT_NO_ABI3_AUDIT",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub no_abi3_audit: bool,
 }

@@ -294,7 +294,8 @@ fn layout_findings(contents: &Contents) -> Vec<Finding> {
     dirs.sort_unstable();
     dirs.dedup();
     match dirs.as_slice() {
-        [] | [_] if dirs.first().is_none_or(|d| *d == contents.dist_info) => {}
+        [] => {}
+        [dir] if *dir == contents.dist_info => {}
         [dir] => found.push(Finding::error(
             "dist-info",
             format!(

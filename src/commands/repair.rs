@@ -202,8 +202,7 @@ fn repair_one(path: &Path, args: &RepairArgs, env: &SearchEnv) -> Result<RepairR
                 .iter()
                 .map(|g| std::path::PathBuf::from(g.source.to_string()))
                 .collect();
-            let owners = crate::repair::sbom::PackageDb::open(&env.root)
-                .owners(&sources.iter().map(|p| p.as_path()).collect::<Vec<_>>());
+            let owners = package_owners(&env.root, &sources);
             crate::repair::sbom::document(
                 &the_plan.filename.to_string(),
                 &the_plan.filename.name,
@@ -256,6 +255,36 @@ fn repair_one(path: &Path, args: &RepairArgs, env: &SearchEnv) -> Result<RepairR
         size,
         sbom: sbom_path,
     })
+}
+
+/// The package owning each grafted file: dpkg's and apk's databases are read under `root`; for
+/// an rpm database the `rpm` program is asked (when it exists).
+fn package_owners(
+    root: &Path,
+    sources: &[std::path::PathBuf],
+) -> Vec<Option<crate::repair::sbom::Owner>> {
+    use crate::repair::sbom::{PackageDb, RPM_QUERY_FORMAT};
+    let db = PackageDb::open(root);
+    let mut owners = db.owners(&sources.iter().map(|p| p.as_path()).collect::<Vec<_>>());
+    if db.has_rpm_db() {
+        for (slot, path) in owners.iter_mut().zip(sources) {
+            if slot.is_some() {
+                continue;
+            }
+            let answer = std::process::Command::new("rpm")
+                .arg("--root")
+                .arg(root)
+                .args(["-qf", "--queryformat", RPM_QUERY_FORMAT])
+                .arg(path)
+                .stdin(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .output();
+            if let Some(output) = answer.ok().filter(|o| o.status.success()) {
+                *slot = db.rpm_owner(&String::from_utf8_lossy(&output.stdout));
+            }
+        }
+    }
+    owners
 }
 
 /// Copies a file to `dest` through a temporary file in the same directory.

@@ -5,8 +5,8 @@
 //!
 //! Package databases are read as files under the resolution root, so `--root` works on an
 //! exported container filesystem: dpkg (`var/lib/dpkg/info/*.list` and `var/lib/dpkg/status`),
-//! apk (`lib/apk/db/installed`); rpm's database is binary, so it is asked through the `rpm`
-//! program (`rpm --root <root> -qf`) when that exists. The components and purls follow
+//! apk (`lib/apk/db/installed`); rpm's database is binary, so the caller asks the `rpm` program
+//! (`rpm --root <root> -qf`) when that exists and this module reads its answer. The components and purls follow
 //! auditwheel 6.8's SBOM (`auditwheel/sboms.py` with its vendored `whichprovides`) field for
 //! field, so the two documents agree on every library both name; wheelwright adds the hashes and
 //! the properties, and also lists libraries no package owns.
@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::Graft;
-use crate::audit::resolve::Location;
 
 /// The file name of the SBOM inside `<dist-info>/sboms/`.
 pub const SBOM_FILE: &str = "wheelwright.cdx.json";
@@ -85,7 +84,8 @@ impl PackageDb {
         }
     }
 
-    /// The package owning each of `paths` (paths inside the root). Each path is tried as given
+    /// The package owning each of `paths` (paths inside the root) by dpkg's or apk's database
+    /// (rpm: [`Self::has_rpm_db`]). Each path is tried as given
     /// and as its merged-`/usr` twin (`/lib/x` for `/usr/lib/x` and back), since package lists
     /// name the path the package installed while the resolver reports the real path.
     ///
@@ -99,11 +99,6 @@ impl PackageDb {
         self.dpkg_owners(&candidates, &mut found);
         if found.iter().any(Option::is_none) {
             self.apk_owners(&candidates, &mut found);
-        }
-        for (slot, path) in found.iter_mut().zip(paths) {
-            if slot.is_none() {
-                *slot = self.rpm_owner(&path.to_string_lossy());
-            }
         }
         found
     }
@@ -194,32 +189,20 @@ impl PackageDb {
         }
     }
 
-    /// Asks `rpm` (when the root has an rpm database and the program exists).
-    fn rpm_owner(&self, path: &str) -> Option<Owner> {
-        let has_db = ["var/lib/rpm", "usr/lib/sysimage/rpm"]
+    /// Whether the root has an rpm database. rpm's database is binary: the caller asks the
+    /// `rpm` program (`rpm --root <root> -qf --queryformat` [`RPM_QUERY_FORMAT`] `<path>`) for
+    /// the files [`Self::owners`] left unowned, and reads its answer with [`Self::rpm_owner`].
+    #[must_use]
+    pub fn has_rpm_db(&self) -> bool {
+        ["var/lib/rpm", "usr/lib/sysimage/rpm"]
             .iter()
-            .any(|d| self.root.join(d).is_dir());
-        if !has_db {
-            return None;
-        }
-        let output = std::process::Command::new("rpm")
-            .arg("--root")
-            .arg(&self.root)
-            .args([
-                "-qf",
-                "--queryformat",
-                "%{NAME} %{VERSION} %{RELEASE}",
-                path,
-            ])
-            .stdin(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .output()
-            .ok()?;
-        if !output.status.success() {
-            return None;
-        }
-        let text = String::from_utf8_lossy(&output.stdout);
-        let mut parts = text.split_whitespace();
+            .any(|d| self.root.join(d).is_dir())
+    }
+
+    /// The owner in `rpm -qf --queryformat` [`RPM_QUERY_FORMAT`] output (`name version release`).
+    #[must_use]
+    pub fn rpm_owner(&self, query_output: &str) -> Option<Owner> {
+        let mut parts = query_output.split_whitespace();
         let (name, version, release) = (parts.next()?, parts.next()?, parts.next()?);
         Some(Owner {
             kind: "rpm",
@@ -229,6 +212,9 @@ impl PackageDb {
         })
     }
 }
+
+/// The `--queryformat` of the rpm query [`PackageDb::rpm_owner`] reads.
+pub const RPM_QUERY_FORMAT: &str = "%{NAME} %{VERSION} %{RELEASE}";
 
 /// `path` and its merged-`/usr` twin.
 fn twins(path: &Path) -> Vec<String> {
@@ -475,7 +461,7 @@ mod tests {
     fn graft(source: &str, soname: &str, path: &str) -> Graft {
         Graft {
             soname: soname.to_owned(),
-            source: Location::Host(PathBuf::from(source)),
+            source: crate::audit::resolve::Location::Host(PathBuf::from(source)),
             sha256: "ab".repeat(32),
             new_name: path.rsplit('/').next().unwrap_or(path).to_owned(),
             path: path.to_owned(),
@@ -538,6 +524,14 @@ mod tests {
         assert_eq!(found[2], None);
         // Whole lines only: a prefix of a listed file is not that file.
         assert_eq!(found[3], None);
+    }
+
+    #[test]
+    fn rpm_answers() {
+        let db = PackageDb::open(Path::new("/nonexistent"));
+        let owner = db.rpm_owner("openssl-libs 3.0.7 27.el9\n").unwrap();
+        assert_eq!(owner.purl(), "pkg:rpm/openssl-libs@3.0.7-27.el9");
+        assert_eq!(db.rpm_owner(""), None);
     }
 
     #[test]

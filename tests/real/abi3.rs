@@ -293,12 +293,20 @@ fn repair_refuses_an_abi3_wheel_that_breaks_its_promise() {
     let written = fs_err::read_dir(&out).map(Iterator::count).unwrap_or(0);
     assert_eq!(written, 0, "nothing written");
 
-    // Skipped on request; a clean abi3 wheel passes without asking.
+    // Skipped on request (the flag, or the environment a build passes into its container); a
+    // clean abi3 wheel passes without asking.
     run_ok(
         wheelwright()
             .args(["repair", "--no-abi3-audit", "--plat", "linux_x86_64", "-w"])
             .arg(&out)
             .arg(&crafted),
+    );
+    run_ok(
+        wheelwright()
+            .args(["repair", "--plat", "linux_x86_64", "-w"])
+            .arg(scratch.path().join("env"))
+            .arg(&crafted)
+            .env("WHEELWRIGHT_NO_ABI3_AUDIT", "1"),
     );
     run_ok(
         wheelwright()
