@@ -114,6 +114,28 @@ pub(crate) fn release_target() -> PathBuf {
     testbed().cache.join("cargo-release-target")
 }
 
+/// The launcher cache the act tests share (`WHEELWRIGHT_CACHE_DIR`), holding this source's
+/// build: the launcher is run once from [`source_checkout`] (a `cargo build --release --locked`
+/// there, which `cargo build --release` in the same checkout then finds done), as the first job
+/// on a self-hosted runner would. act copies the action for every run, so a build in the copy
+/// would recompile the crate in every test; the launcher's key names the source, not the path,
+/// so the copies find this build.
+pub(crate) fn launcher_cache() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let cache = testbed().cache.join("launcher");
+        run_ok(
+            Command::new(source_checkout().join("dist/wheelwright-launcher.sh"))
+                .arg("--version")
+                .env("WHEELWRIGHT_CACHE_DIR", &cache)
+                .env("CARGO_TARGET_DIR", release_target())
+                .env_remove("WHEELWRIGHT_BINARY")
+                .env_remove("RUNNER_TOOL_CACHE"),
+        );
+        cache
+    })
+}
+
 /// A checkout of this source tree as a user (or the action, `uses: OWNER/wheelwright@REF`) gets
 /// it: action.yml, dist/ and what cargo builds from. It lives at one path in the test bed's
 /// cache (one per working tree), synchronised once per test run (files whose content is
