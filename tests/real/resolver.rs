@@ -169,7 +169,7 @@ fn regular_files(dir: &Path, out: &mut Vec<PathBuf>) {
         let meta = fs_err::symlink_metadata(&path).expect("metadata");
         if meta.is_dir() {
             regular_files(&path, out);
-        } else if meta.is_file() && path.file_name().is_some_and(|n| n != "README.md") {
+        } else if meta.is_file() {
             out.push(path);
         }
     }
@@ -371,6 +371,13 @@ fn wheelwright_tree(
         .collect()
 }
 
+/// `{name: path}` of a tree: what the loader tells of it.
+fn paths(tree: &Tree) -> BTreeMap<&str, Option<&str>> {
+    tree.iter()
+        .map(|(name, found)| (name.as_str(), found.as_ref().map(|f| f.path.as_str())))
+        .collect()
+}
+
 /// One object's answers in one setting.
 struct Answers {
     object: String,
@@ -409,10 +416,7 @@ impl Answers {
             .iter()
             .map(|(n, p)| (n.as_str(), p.as_deref()))
             .collect();
-        let ours: BTreeMap<&str, Option<&str>> = ldso
-            .iter()
-            .map(|(n, f)| (n.as_str(), f.as_ref().map(|f| f.path.as_str())))
-            .collect();
+        let ours = paths(ldso);
         if loader != ours {
             problems.push(format!(
                 "--resolver ldso differs from the loader\n    loader:      {loader:?}\n    wheelwright: {ours:?}"
@@ -429,10 +433,7 @@ impl Answers {
             // The explained exception: auditwheel 6.8.2 cannot resolve a NEEDED path under a
             // root; wheelwright's auditwheel mode then follows the loader.
             Err(error) if self.needs_a_path => {
-                let ours: BTreeMap<&str, Option<&str>> = auditwheel_mode
-                    .iter()
-                    .map(|(n, f)| (n.as_str(), f.as_ref().map(|f| f.path.as_str())))
-                    .collect();
+                let ours = paths(auditwheel_mode);
                 if loader != ours {
                     problems.push(format!(
                         "auditwheel fails ({error}); --resolver auditwheel must then answer as the loader\n    loader:      {loader:?}\n    wheelwright: {ours:?}"
@@ -716,10 +717,7 @@ fn fixture_roots_resolve_as_the_loader_and_auditwheel_do() {
                 .lines()
                 .zip(generated.lines())
                 .position(|(a, b)| a != b)
-                .map_or_else(
-                    || committed.lines().count().min(generated.lines().count()),
-                    |i| i,
-                );
+                .unwrap_or_else(|| committed.lines().count().min(generated.lines().count()));
             panic!(
                 "{EXPECTED_MD} is not what the oracles answer (first difference at line {}):\n  committed: {}\n  oracles:   {}\nhint: review the change, then rerun with {UPDATE}=1 to rewrite the file",
                 line + 1,
