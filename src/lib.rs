@@ -13,6 +13,7 @@ pub mod config;
 pub mod elf;
 pub mod engine;
 pub mod github;
+pub mod net;
 pub mod publish;
 pub mod repair;
 pub mod testing;

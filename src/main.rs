@@ -4,11 +4,22 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use wheelwright::{cli, commands, ui};
+use wheelwright::{cli, commands, net, ui};
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return ui::command_line_error(&err),
+    };
     ui::init_logging(cli.verbose, cli.quiet);
+    if let Some(problem) = commands::usage_problem(&cli.command) {
+        ui::error(&problem);
+        return ExitCode::from(2);
+    }
+    if let Err(err) = net::configure(cli.cert.as_deref()) {
+        ui::error(&err.to_string());
+        return ExitCode::from(1);
+    }
     let result = match cli.command {
         cli::Command::Show(args) => commands::show::run(&args),
         cli::Command::Repair(args) => commands::repair::run(&args),
@@ -21,6 +32,9 @@ fn main() -> ExitCode {
         cli::Command::Publish(args) => commands::publish::run(&args),
         cli::Command::Check(args) => commands::check::run(&args),
         cli::Command::Test(args) => commands::test::run(&args),
+        cli::Command::SplitArgs => commands::split_args::run(),
+        cli::Command::Completions(args) => commands::completions::run(&args),
+        cli::Command::Man(args) => commands::man::run(&args),
     };
     match result {
         Ok(code) => code,

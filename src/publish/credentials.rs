@@ -46,7 +46,10 @@ pub struct PypircSection {
 }
 
 /// A parsed `.pypirc`-style file (INI: `[section]`, `key = value` or `key: value`, `#`/`;`
-/// comments; keys are case-insensitive; indented lines continue the previous value).
+/// comments; keys are case-insensitive; indented lines continue the previous value). As strict
+/// as twine's reader (Python's `configparser`): a line that is none of these, a key outside any
+/// section, a repeated section or key is an error naming the file and line. Errors never quote
+/// the line: it may hold a password.
 #[derive(Debug, Clone, Default)]
 pub struct Pypirc {
     /// The file it was read from.
@@ -55,41 +58,121 @@ pub struct Pypirc {
     pub sections: Vec<PypircSection>,
 }
 
+/// The problem of a `.pypirc` line and what to do about it.
+fn pypirc_problem(
+    path: &Path,
+    line: usize,
+    problem: String,
+    hint: &'static str,
+) -> CredentialError {
+    CredentialError::ConfigSyntax {
+        path: path.to_owned(),
+        line,
+        problem,
+        hint,
+    }
+}
+
 impl Pypirc {
     /// Parses the text of a `.pypirc` file.
-    #[must_use]
-    pub fn parse(path: &Path, text: &str) -> Self {
+    pub fn parse(path: &Path, text: &str) -> Result<Self, CredentialError> {
         let mut sections: Vec<PypircSection> = Vec::new();
+        // Per section: its first line and the keys seen (with their lines).
+        let mut seen: Vec<(usize, Vec<(String, usize)>)> = Vec::new();
         let mut last_key: Option<String> = None;
-        for raw in text.lines() {
+        for (index, raw) in text.lines().enumerate() {
+            let number = index + 1;
             let line = raw.trim_end();
             let trimmed = line.trim_start();
             if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
                 continue;
             }
-            if let Some(name) = trimmed.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-                sections.push(PypircSection {
-                    name: name.trim().to_owned(),
-                    ..PypircSection::default()
-                });
-                last_key = None;
-                continue;
-            }
-            let Some(section) = sections.last_mut() else {
-                continue;
-            };
-            if line.starts_with([' ', '\t']) {
+            if line.starts_with([' ', '\t']) && last_key.is_some() {
                 // A continuation line (used by `index-servers`); not part of the keys we read,
                 // except a continued password, which we refuse to guess at.
                 if last_key.as_deref() == Some("password") {
-                    section.password = None;
+                    if let Some(section) = sections.last_mut() {
+                        section.password = None;
+                    }
                 }
                 continue;
             }
-            let Some(split) = trimmed.find(['=', ':']) else {
+            if let Some(rest) = trimmed.strip_prefix('[') {
+                let Some(close) = rest.rfind(']') else {
+                    return Err(pypirc_problem(
+                        path,
+                        number,
+                        "the section header has no closing `]`".to_owned(),
+                        "write section headers as `[name]`, e.g. `[pypi]`",
+                    ));
+                };
+                let name = rest[..close].trim();
+                if name.is_empty() {
+                    return Err(pypirc_problem(
+                        path,
+                        number,
+                        "the section header `[]` has no name".to_owned(),
+                        "name the section after the repository, e.g. `[testpypi]`",
+                    ));
+                }
+                if let Some(first) = sections.iter().position(|s| s.name == name) {
+                    return Err(pypirc_problem(
+                        path,
+                        number,
+                        format!(
+                            "section `[{}]` appears a second time (first on line {})",
+                            crate::ui::untrusted(name),
+                            seen[first].0
+                        ),
+                        "keep one section per repository and merge the two",
+                    ));
+                }
+                sections.push(PypircSection {
+                    name: name.to_owned(),
+                    ..PypircSection::default()
+                });
+                seen.push((number, Vec::new()));
+                last_key = None;
                 continue;
+            }
+            let Some(split) = trimmed.find(['=', ':']) else {
+                return Err(pypirc_problem(
+                    path,
+                    number,
+                    "the line is not `key = value`, a `[section]` header or a comment".to_owned(),
+                    "write `key = value` (or `key: value`); a value continued on the next line is indented",
+                ));
             };
             let key = trimmed[..split].trim().to_ascii_lowercase();
+            if key.is_empty() {
+                return Err(pypirc_problem(
+                    path,
+                    number,
+                    "a value without a key (the line starts with `=` or `:`)".to_owned(),
+                    "write `key = value`, e.g. `username = __token__`",
+                ));
+            }
+            let shown = crate::ui::untrusted(&key).into_owned();
+            let (Some(section), Some((_, keys))) = (sections.last_mut(), seen.last_mut()) else {
+                return Err(pypirc_problem(
+                    path,
+                    number,
+                    format!("`{shown}` is outside any section"),
+                    "put the keys under the header of their repository, e.g. `[pypi]` on a line before them",
+                ));
+            };
+            if let Some((_, first)) = keys.iter().find(|(k, _)| *k == key) {
+                return Err(pypirc_problem(
+                    path,
+                    number,
+                    format!(
+                        "`{shown}` appears a second time in `[{}]` (first on line {first})",
+                        crate::ui::untrusted(&section.name)
+                    ),
+                    "keep one of the two lines",
+                ));
+            }
+            keys.push((key.clone(), number));
             let value = trimmed[split + 1..].trim().to_owned();
             match key.as_str() {
                 "repository" => section.repository = Some(value),
@@ -99,16 +182,16 @@ impl Pypirc {
             }
             last_key = Some(key);
         }
-        Self {
+        Ok(Self {
             path: path.to_owned(),
             sections,
-        }
+        })
     }
 
     /// Reads `path`. A missing file is `None` unless `explicit` (given with `--config-file`).
     pub fn load(path: &Path, explicit: bool) -> Result<Option<Self>, CredentialError> {
         match fs_err::read_to_string(path) {
-            Ok(text) => Ok(Some(Self::parse(path, &text))),
+            Ok(text) => Self::parse(path, &text).map(Some),
             Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(CredentialError::Config {
                 path: path.to_owned(),
@@ -312,6 +395,9 @@ pub enum AuthPlan {
         password: Secret,
         /// Where the password came from, for messages. Ex) `` `TWINE_PASSWORD` ``
         source: String,
+        /// The user tied the password to this repository: it comes from the repository's
+        /// `.pypirc` section, or `--password-env`/`--username` were given with it.
+        tied: bool,
     },
     /// Exchange a GitHub OIDC token for a short-lived upload token.
     TrustedPublishing(OidcEnv),
@@ -329,6 +415,18 @@ pub enum CredentialError {
         path: PathBuf,
         /// The operating system's words.
         reason: String,
+    },
+    /// The config file is not a valid `.pypirc` (INI) file.
+    #[error("`{}` line {line}: {problem}\nhint: {hint}", crate::ui::path(path))]
+    ConfigSyntax {
+        /// The file.
+        path: PathBuf,
+        /// The line number (1-based).
+        line: usize,
+        /// What is wrong (never the line itself: it may hold a password).
+        problem: String,
+        /// What to do.
+        hint: &'static str,
     },
     /// `--password-env VAR` names an unset variable.
     #[error("`--password-env {0}`: the environment variable `{0}` is not set or empty")]
@@ -364,6 +462,26 @@ pub enum CredentialError {
     /// The runner set the request URL but not its token (or the other way round).
     #[error(transparent)]
     Oidc(#[from] super::oidc::OidcEnvError),
+    /// Credentials for a plain-http URL that is not this machine.
+    #[error(
+        "refusing to send {what} to `{url}` over plain http: credentials go over https only (plain http only to this machine's loopback address)\nhint: use the index's https URL"
+    )]
+    InsecureUrl {
+        /// The credential, in words. Ex) ``the password from `TWINE_PASSWORD` ``
+        what: String,
+        /// The upload URL.
+        url: String,
+    },
+    /// A PyPI API token for an index that is not PyPI's.
+    #[error(
+        "refusing to send the PyPI API token from {origin} to `{url}`: tokens shaped like PyPI's (`pypi-…`) go only to PyPI's and TestPyPI's upload URLs unless you name the URL for them\nhint: if this index takes that token, say so: give `--password-env VAR` (the variable holding it) or `--username` together with `--repository-url`, or use a `.pypirc` section whose `repository` is this URL"
+    )]
+    TokenForOtherIndex {
+        /// Where the token came from. Ex) `` `PYPI_API_TOKEN` ``
+        origin: String,
+        /// The upload URL.
+        url: String,
+    },
 }
 
 /// The hint for a job without `id-token: write`.
@@ -381,8 +499,76 @@ pub struct CredentialArgs {
 }
 
 /// Decides how to authenticate. `env` reads an environment variable (empty counts as unset).
-/// Returns the plan and warnings for the user.
+/// Returns the plan and warnings for the user, or an error when the credentials must not go
+/// to this repository ([`check_destination`]): nothing has been contacted then.
 pub fn resolve_auth(
+    repository: &Repository,
+    args: &CredentialArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(AuthPlan, Vec<String>), CredentialError> {
+    let (plan, warnings) = plan_auth(repository, args, env)?;
+    check_destination(repository, &plan)?;
+    Ok((plan, warnings))
+}
+
+/// Whether `url` is this machine: `localhost`, 127.0.0.0/8, `::1` (also IPv4-mapped).
+#[must_use]
+pub fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    if let Some(ipv6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return ipv6.parse::<std::net::Ipv6Addr>().is_ok_and(|ip| {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        });
+    }
+    if let Ok(ip) = host.parse::<std::net::Ipv4Addr>() {
+        return ip.is_loopback();
+    }
+    let domain = host.trim_end_matches('.').to_ascii_lowercase();
+    domain == "localhost" || domain.ends_with(".localhost")
+}
+
+/// Credentials stay with their host: they travel over https only (plain http only to this
+/// machine), and a PyPI API token (`pypi-…`, or anything in `PYPI_API_TOKEN`) goes only to
+/// PyPI's and TestPyPI's upload URLs unless the user tied it to this repository.
+pub fn check_destination(repository: &Repository, plan: &AuthPlan) -> Result<(), CredentialError> {
+    let url = &repository.upload_url;
+    let what = match plan {
+        AuthPlan::Anonymous => return Ok(()),
+        AuthPlan::Basic { source, .. } => format!("the password from {source}"),
+        AuthPlan::TrustedPublishing(_) => "a trusted-publishing token".to_owned(),
+    };
+    if url.scheme() != "https" && !is_loopback(url) {
+        return Err(CredentialError::InsecureUrl {
+            what,
+            url: redact_urls_in(url.as_str()),
+        });
+    }
+    if let AuthPlan::Basic {
+        password,
+        source,
+        tied: false,
+        ..
+    } = plan
+    {
+        let from_token_variable = *source == format!("`{}`", env_vars::PYPI_API_TOKEN);
+        if repository.known.is_none()
+            && (from_token_variable || password.expose().starts_with(PYPI_TOKEN_PREFIX))
+        {
+            return Err(CredentialError::TokenForOtherIndex {
+                origin: source.clone(),
+                url: redact_urls_in(url.as_str()),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// How PyPI and TestPyPI API tokens start.
+pub const PYPI_TOKEN_PREFIX: &str = "pypi-";
+
+fn plan_auth(
     repository: &Repository,
     args: &CredentialArgs,
     env: &dyn Fn(&str) -> Option<String>,
@@ -415,7 +601,7 @@ pub fn resolve_auth(
     let section = repository.section.as_ref();
     let password = if let Some(var) = &args.password_env {
         let value = env(var).ok_or_else(|| CredentialError::PasswordEnvUnset(var.clone()))?;
-        Some((Secret::new(value), format!("`{var}`")))
+        Some((Secret::new(value), format!("`{var}`"), false))
     } else {
         [
             env_vars::WHEELWRIGHT_PASSWORD,
@@ -423,13 +609,14 @@ pub fn resolve_auth(
             env_vars::PYPI_API_TOKEN,
         ]
         .into_iter()
-        .find_map(|var| env(var).map(|v| (Secret::new(v), format!("`{var}`"))))
+        .find_map(|var| env(var).map(|v| (Secret::new(v), format!("`{var}`"), false)))
         .or_else(|| {
             let section = section?;
             let password = section.password.clone().filter(|p| !p.is_empty())?;
             Some((
                 password,
                 format!("section `[{}]` of the config file", section.name),
+                true,
             ))
         })
     };
@@ -441,9 +628,10 @@ pub fn resolve_auth(
         .or_else(|| env(env_vars::TWINE_USERNAME).map(|u| (u, true)))
         .or_else(|| section.and_then(|s| s.username.clone()).map(|u| (u, true)));
 
-    if let Some((password, source)) = password {
+    if let Some((password, source, from_section)) = password {
         let is_token = source == format!("`{}`", env_vars::PYPI_API_TOKEN)
-            || password.expose().starts_with("pypi-");
+            || password.expose().starts_with(PYPI_TOKEN_PREFIX);
+        let tied = args.password_env.is_some() || args.username.is_some() || from_section;
         let username = match username {
             Some((name, _)) if !is_token || name == TOKEN_USERNAME => name,
             Some((name, _)) => {
@@ -465,6 +653,7 @@ pub fn resolve_auth(
                 username,
                 password,
                 source,
+                tied,
             },
             warnings,
         ));
@@ -536,7 +725,45 @@ Password = s3cret
 ";
 
     fn pypirc() -> Pypirc {
-        Pypirc::parse(Path::new("/home/u/.pypirc"), PYPIRC)
+        Pypirc::parse(Path::new("/home/u/.pypirc"), PYPIRC).expect("valid")
+    }
+
+    #[test]
+    fn malformed_pypirc_names_file_line_and_problem() {
+        let path = Path::new("/home/u/.pypirc");
+        let error = |text: &str| Pypirc::parse(path, text).expect_err(text).to_string();
+        insta::assert_snapshot!(error("username = a\n[pypi]\n"), @r"
+        `/home/u/.pypirc` line 1: `username` is outside any section
+        hint: put the keys under the header of their repository, e.g. `[pypi]` on a line before them
+        ");
+        insta::assert_snapshot!(error("[local]\nrepository = http://x/\npassword hunter2\n"), @r"
+        `/home/u/.pypirc` line 3: the line is not `key = value`, a `[section]` header or a comment
+        hint: write `key = value` (or `key: value`); a value continued on the next line is indented
+        ");
+        insta::assert_snapshot!(error("[local\nusername = a\n"), @r"
+        `/home/u/.pypirc` line 1: the section header has no closing `]`
+        hint: write section headers as `[name]`, e.g. `[pypi]`
+        ");
+        insta::assert_snapshot!(error("[a]\nx = 1\n\n[a]\n"), @r"
+        `/home/u/.pypirc` line 4: section `[a]` appears a second time (first on line 1)
+        hint: keep one section per repository and merge the two
+        ");
+        insta::assert_snapshot!(error("[a]\nUsername = 1\nusername: 2\n"), @r"
+        `/home/u/.pypirc` line 3: `username` appears a second time in `[a]` (first on line 2)
+        hint: keep one of the two lines
+        ");
+        insta::assert_snapshot!(error("[a]\n= 1\n"), @r"
+        `/home/u/.pypirc` line 2: a value without a key (the line starts with `=` or `:`)
+        hint: write `key = value`, e.g. `username = __token__`
+        ");
+        assert!(!error("[local]\npassword hunter2\n").contains("hunter2"));
+        // Comments, blank lines, indented continuations and `key: value` are fine.
+        let rc = Pypirc::parse(
+            path,
+            "# c\n[distutils]\nindex-servers =\n    pypi\n    local\n; c\n[pypi] # note\nusername: u\n",
+        )
+        .expect("valid");
+        assert_eq!(rc.section("pypi").unwrap().username.as_deref(), Some("u"));
     }
 
     #[test]
@@ -631,6 +858,7 @@ Password = s3cret
             username,
             password,
             source,
+            ..
         } = plan
         else {
             panic!()
@@ -678,5 +906,109 @@ Password = s3cret
                 .starts_with("a password (from `TWINE_PASSWORD`) but no user name"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for url in [
+            "http://127.0.0.1:8080/",
+            "http://127.9.9.9/",
+            "http://localhost/",
+            "http://LocalHost./x",
+            "http://index.localhost/",
+            "http://[::1]:1/",
+            "http://[::ffff:127.0.0.1]/",
+        ] {
+            assert!(is_loopback(&Url::parse(url).unwrap()), "{url}");
+        }
+        for url in [
+            "http://10.0.0.1/",
+            "http://198.51.100.7:8080/",
+            "http://[::2]/",
+            "http://[::ffff:10.0.0.1]/",
+            "http://localhost.example/",
+            "http://127.0.0.1.example/",
+        ] {
+            assert!(!is_loopback(&Url::parse(url).unwrap()), "{url}");
+        }
+    }
+
+    #[test]
+    fn credentials_stay_with_their_host() {
+        let rc = Pypirc::parse(
+            Path::new("/home/u/.pypirc"),
+            "[mirror]\nrepository = https://index.test/upload/\nusername = __token__\npassword = pypi-for-the-mirror\n",
+        );
+        let args = CredentialArgs::default();
+        let token = env_of(&[("PYPI_API_TOKEN", "pypi-fake-token-for-tests")]);
+        let repo = |url: &str| resolve_repository(None, Some(url), None, Some(&rc)).unwrap();
+
+        // A PyPI-shaped token from the environment goes to PyPI and TestPyPI only ...
+        for name in ["pypi", "testpypi"] {
+            let known = resolve_repository(Some(name), None, None, None).unwrap();
+            assert!(resolve_auth(&known, &args, &token).is_ok(), "{name}");
+        }
+        let other = repo("https://private.test/legacy/");
+        insta::assert_snapshot!(resolve_auth(&other, &args, &token).unwrap_err(), @r"
+        refusing to send the PyPI API token from `PYPI_API_TOKEN` to `https://private.test/legacy/`: tokens shaped like PyPI's (`pypi-…`) go only to PyPI's and TestPyPI's upload URLs unless you name the URL for them
+        hint: if this index takes that token, say so: give `--password-env VAR` (the variable holding it) or `--username` together with `--repository-url`, or use a `.pypirc` section whose `repository` is this URL
+        ");
+        let shaped = env_of(&[("TWINE_PASSWORD", "pypi-shaped"), ("TWINE_USERNAME", "u")]);
+        assert!(matches!(
+            resolve_auth(&other, &args, &shaped),
+            Err(CredentialError::TokenForOtherIndex { .. })
+        ));
+        // ... unless the user ties it to the URL: --password-env, --username, or a section.
+        for tied in [
+            CredentialArgs {
+                password_env: Some("PYPI_API_TOKEN".into()),
+                ..CredentialArgs::default()
+            },
+            CredentialArgs {
+                username: Some("__token__".into()),
+                ..CredentialArgs::default()
+            },
+        ] {
+            assert!(resolve_auth(&other, &tied, &token).is_ok(), "{tied:?}");
+        }
+        let mirror = repo("https://index.test/upload/");
+        let (plan, _) = resolve_auth(&mirror, &args, &env_of(&[])).unwrap();
+        assert!(
+            matches!(plan, AuthPlan::Basic { tied: true, .. }),
+            "{plan:?}"
+        );
+        // Other passwords may go anywhere over https.
+        let password = env_of(&[("TWINE_PASSWORD", "pw"), ("TWINE_USERNAME", "u")]);
+        assert!(resolve_auth(&other, &args, &password).is_ok());
+
+        // Plain http only to this machine, for every kind of credential.
+        assert!(resolve_auth(&repo("http://127.0.0.1:9/"), &args, &password).is_ok());
+        let remote = repo("http://198.51.100.7:8080/");
+        insta::assert_snapshot!(resolve_auth(&remote, &args, &password).unwrap_err(), @r"
+        refusing to send the password from `TWINE_PASSWORD` to `http://198.51.100.7:8080/` over plain http: credentials go over https only (plain http only to this machine's loopback address)
+        hint: use the index's https URL
+        ");
+        let tied = CredentialArgs {
+            password_env: Some("PYPI_API_TOKEN".into()),
+            ..CredentialArgs::default()
+        };
+        assert!(matches!(
+            resolve_auth(&remote, &tied, &token),
+            Err(CredentialError::InsecureUrl { .. })
+        ));
+        let oidc = env_of(&[
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", "http://x/t?a=1"),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "t"),
+        ]);
+        let err = resolve_auth(&remote, &args, &oidc).unwrap_err().to_string();
+        assert!(
+            err.starts_with("refusing to send a trusted-publishing token to `http://198.51.100.7:8080/` over plain http"),
+            "{err}"
+        );
+        // Without credentials there is nothing to protect.
+        assert!(matches!(
+            resolve_auth(&remote, &args, &env_of(&[])).unwrap().0,
+            AuthPlan::Anonymous
+        ));
     }
 }

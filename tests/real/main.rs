@@ -7,6 +7,7 @@ mod check_corpus;
 mod common;
 mod elf_corpus;
 mod github;
+mod github_stub;
 mod launcher;
 mod oracle;
 mod publish;
