@@ -938,7 +938,8 @@ Password = s3cret
         let rc = Pypirc::parse(
             Path::new("/home/u/.pypirc"),
             "[mirror]\nrepository = https://index.test/upload/\nusername = __token__\npassword = pypi-for-the-mirror\n",
-        );
+        )
+        .expect("parses");
         let args = CredentialArgs::default();
         let token = env_of(&[("PYPI_API_TOKEN", "pypi-fake-token-for-tests")]);
         let repo = |url: &str| resolve_repository(None, Some(url), None, Some(&rc)).unwrap();

@@ -1295,12 +1295,29 @@ fn a_plain_release_build_builds_and_repairs_in_containers() {
         .env_remove("DOCKER_HOST")
         .env_remove("WHEELWRIGHT_CONTAINER_BINARY")
         .env("WHEELWRIGHT_CACHE_DIR", dir.path().join("cache"))
-        .args(["build", "--json", "--engine", "podman", "--archs", "x86_64,i686"])
+        .args([
+            "build",
+            "--json",
+            "--engine",
+            "podman",
+            "--archs",
+            "x86_64,i686",
+        ])
         .arg(project("democext"))
         .arg("-o")
         .arg(&out)
-        .args(["--build", "cp39-*", "--skip", "*-musllinux_*", "--build-frontend", "pip"])
-        .args(["--before-all", "sh {project}/libdemo/build-libdemo.sh /usr/local"])
+        .args([
+            "--build",
+            "cp39-*",
+            "--skip",
+            "*-musllinux_*",
+            "--build-frontend",
+            "pip",
+        ])
+        .args([
+            "--before-all",
+            "sh {project}/libdemo/build-libdemo.sh /usr/local",
+        ])
         .args(images_args())
         .args(network_args());
     let output = cmd.output().expect("wheelwright");
@@ -1310,7 +1327,9 @@ fn a_plain_release_build_builds_and_repairs_in_containers() {
     assert_eq!(wheels.len(), 2, "{}", describe(&output));
     for (wheel, arch) in wheels.iter().zip(["i686", "x86_64"]) {
         assert!(
-            wheel.to_string_lossy().ends_with(&format!("manylinux_2_5_{arch}.whl")),
+            wheel
+                .to_string_lossy()
+                .ends_with(&format!("manylinux_2_5_{arch}.whl")),
             "{}",
             wheel.display()
         );
@@ -1329,7 +1348,13 @@ fn a_plain_release_build_builds_and_repairs_in_containers() {
         dir.path().join("cache").display()
     ))
     .expect("glob")
-    .map(|p| p.expect("path").file_name().expect("name").to_string_lossy().into_owned())
+    .map(|p| {
+        p.expect("path")
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned()
+    })
     .collect();
     let interp_name = Path::new(interpreter.as_deref().unwrap_or_default())
         .file_name()

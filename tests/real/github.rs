@@ -1460,7 +1460,8 @@ fn the_action_plans_builds_publishes_and_installs_under_act() {
     // The launcher built wheelwright from source once (cargo build --release) and every later
     // job ran that build from its cache.
     assert_eq!(
-        log.matches("wheelwright-launcher: built wheelwright from source in ").count(),
+        log.matches("wheelwright-launcher: built wheelwright from source in ")
+            .count(),
         1,
         "{log}"
     );

@@ -699,6 +699,11 @@ impl Stub {
         format!("http://{}{path}", self.addr)
     }
 
+    /// The port it listens on.
+    pub(crate) fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
     pub(crate) fn requests(&self) -> Vec<Request> {
         self.state.requests.lock().unwrap().clone()
     }
