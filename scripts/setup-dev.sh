@@ -522,6 +522,8 @@ WW_MISSING_TOOLS=()
 # is missing or does not run (and names it in WW_MISSING_TOOLS).
 ww_tools() {
     local name program cmd from out path rc=0
+    # podman reads the configuration the suite uses (exported by lib.sh); it must exist.
+    ww_podman_config
     ww_log "tools the suite runs:"
     while IFS='|' read -r name program cmd from; do
         path=$(command -v "$program" 2>/dev/null || true)
