@@ -51,6 +51,17 @@ pub(crate) fn testbed() -> &'static TestBed {
             "the tool venv {} is missing: run scripts/setup-dev.sh (or scripts/test.sh)",
             bed.venv.display()
         );
+        // Every tool the suite runs, from the list scripts/setup-dev.sh installs and checks.
+        let tools = Command::new("bash")
+            .args(["scripts/setup-dev.sh", "--tools"])
+            .current_dir(repo())
+            .output()
+            .expect("run scripts/setup-dev.sh --tools");
+        assert!(
+            tools.status.success(),
+            "the test bed lacks a tool: run scripts/setup-dev.sh (or scripts/test.sh)\n{}",
+            String::from_utf8_lossy(&tools.stderr)
+        );
         bed
     })
 }
