@@ -1198,9 +1198,10 @@ fn release_without_tag_token_or_repository() {
 // ---------------------------------------------------------------------------------------------
 // The composite action under act, running the real binary.
 
-/// A placeholder for the remote actions of `action.yml` (actions/upload-artifact and
-/// actions/download-artifact): act resolves every `uses:` of a composite action before looking
-/// at its `if:`, and cannot fetch them here. If one of these steps ran, the job would fail.
+/// A placeholder for the remote actions of `action.yml` (actions/upload-artifact,
+/// actions/download-artifact and actions/cache): act resolves every `uses:` of a composite
+/// action before looking at its `if:`, and cannot fetch them here. If one of these steps ran,
+/// the job would fail.
 const PLACEHOLDER_ACTION: &str = "name: placeholder\ndescription: must not run\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo 'a remote fallback action ran'; exit 1\n";
 
 /// act in host mode with the artifact server, the action mapped as `octo/wheelwright@v1` (a
@@ -1252,7 +1253,11 @@ fn act_event(
         cmd.arg("--local-repository")
             .arg(format!("{action_ref}={}", action.display()));
     }
-    for remote in ["actions/upload-artifact@", "actions/download-artifact@"] {
+    for remote in [
+        "actions/upload-artifact@",
+        "actions/download-artifact@",
+        "actions/cache@",
+    ] {
         cmd.arg("--local-repository").arg(format!(
             "{}={}",
             action_uses(&repo().join("action.yml"), remote),
