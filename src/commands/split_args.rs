@@ -33,7 +33,8 @@ pub fn run() -> Result<ExitCode> {
         out.push_str(&word);
         out.push('\0');
     }
-    crate::ui::data(&out);
+    // Read by `mapfile -d ''` into an array, never shown: written as it is.
+    crate::ui::machine_data(out.as_bytes());
     Ok(ExitCode::SUCCESS)
 }
 

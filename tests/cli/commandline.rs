@@ -497,3 +497,33 @@ fn log_colour_only_on_a_terminal_and_never_with_no_color() {
     assert!(plain.contains("DEBUG"), "{plain:?}");
     assert!(!plain.contains('\u{1b}'), "colour with NO_COLOR: {plain:?}");
 }
+
+/// The action's `args` input is split by the binary (action.yml reads the words with
+/// `mapfile -d ''`): the words come out NUL-terminated and untouched, also on Actions, where
+/// everything meant for a log is made safe.
+#[test]
+fn split_args_prints_nul_terminated_words_as_they_are() {
+    for actions in ["true", "false"] {
+        let output = wheelwright()
+            .arg("split-args")
+            .env("GITHUB_ACTIONS", actions)
+            .env(
+                "WHEELWRIGHT_ARGS",
+                r#"--archs 'x86_64 i686' "::warning::x" $HOME"#,
+            )
+            .output()
+            .expect("run");
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(
+            output.stdout, b"--archs\0x86_64 i686\0::warning::x\0$HOME\0",
+            "GITHUB_ACTIONS={actions}"
+        );
+    }
+    let output = wheelwright()
+        .arg("split-args")
+        .env("WHEELWRIGHT_ARGS", "--archs 'x86_64")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(output.stdout.is_empty());
+}
