@@ -4,9 +4,10 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use wheelwright::{cli, commands, ui};
+use wheelwright::{cli, commands, interrupt, ui};
 
 fn main() -> ExitCode {
+    interrupt::install();
     let cli = cli::Cli::parse();
     ui::init_logging(cli.verbose, cli.quiet);
     let result = match cli.command {
@@ -22,11 +23,19 @@ fn main() -> ExitCode {
         cli::Command::Check(args) => commands::check::run(&args),
         cli::Command::Test(args) => commands::test::run(&args),
     };
-    match result {
+    let code = match result {
         Ok(code) => code,
+        // What failed because of the interrupt is not news; the interrupt is.
+        Err(err) if interrupt::requested() => {
+            tracing::debug!("after the interrupt: {err:#}");
+            ui::error(&interrupt::describe());
+            ExitCode::from(1)
+        }
         Err(err) => {
             ui::error(&format!("{err:#}"));
             ExitCode::from(1)
         }
-    }
+    };
+    // After an interrupt this waits for its clean-up and exits with 128 + the signal.
+    interrupt::finish(code)
 }
