@@ -658,8 +658,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         });
     }
     let project = check_project(&options.project_dir)?;
-    check_output_dir(&output_dir)?;
-    // What a killed run left (a wheel half copied out, a manifest being written) goes now.
+    // What a killed run left (a wheel half copied out, a manifest being written) goes first.
     for dir in [output_dir.clone(), output_dir.join(".wheelwright")] {
         for stale in crate::scratch::sweep(&dir) {
             ui::message(&format!(
@@ -668,6 +667,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             ));
         }
     }
+    check_output_dir(&output_dir)?;
     let mut filter = ProjectFilter::for_project(&project).map_err(BuildError::Input)?;
     if let Ok(rel) = output_dir.strip_prefix(&project) {
         if !rel.as_os_str().is_empty() {

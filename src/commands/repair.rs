@@ -239,7 +239,10 @@ pub fn run(args: &RepairArgs) -> Result<ExitCode> {
     let env = search_env(&args.resolve)?;
     // What a killed repair left in the output directory (a `.whl.part`, a scratch directory).
     for stale in crate::scratch::sweep(&args.wheel_dir) {
-        tracing::debug!("removed `{}`, left by a killed run", stale.display());
+        ui::message(&format!(
+            "removed `{}`, left by a run that was killed",
+            stale.display()
+        ));
     }
     let mut failed = false;
     for path in &args.wheels {

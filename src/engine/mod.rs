@@ -448,6 +448,16 @@ impl CliEngine {
     }
 }
 
+/// `rm -f NAME`, run to its end whatever happens (also after an interrupt).
+fn remove_now(program: &Path, name: &str) {
+    let _ = Command::new(program)
+        .args(["rm", "-f", name])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
 /// Pull failures that retrying cannot fix (bad reference, missing image, no access, unknown host).
 fn is_permanent_pull_error(reason: &str) -> bool {
     let reason = reason.to_ascii_lowercase();
@@ -544,18 +554,14 @@ impl Engine for CliEngine {
             let name = name.clone();
             crate::interrupt::on_interrupt(move || {
                 crate::ui::message(&format!("interrupted: removing container `{name}`"));
-                let _ = Command::new(&program)
-                    .args(["rm", "-f", &name])
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status();
+                remove_now(&program, &name);
             })
         };
         let started = checked_stdout(&mut cmd);
         if started.is_err() || crate::interrupt::requested() {
-            // `run -d` may have created it before failing (or before the interrupt).
-            let _ = process::output(self.command().args(["rm", "-f", &name]));
+            // `run -d` may have created it before failing (or before the interrupt, which stops
+            // every engine command started from now on: this one runs as a clean-up).
+            remove_now(&self.program, &name);
             drop(registration);
             return Err(EngineError::Start {
                 image: spec.image.clone(),

@@ -314,8 +314,12 @@ pub enum RewriteError {
         #[source]
         source: io::Error,
     },
-    /// A new entry could not be compressed (temporary file I/O).
-    #[error("`{}`: failed to compress `{entry}`", file_name(output))]
+    /// A new entry could not be compressed (temporary file I/O in the output directory).
+    #[error(
+        "`{}`: failed to compress `{entry}` (temporary files in `{}`)",
+        file_name(output),
+        output.parent().unwrap_or(Path::new(".")).display()
+    )]
     Compress {
         /// The output path.
         output: PathBuf,
@@ -325,8 +329,8 @@ pub enum RewriteError {
         #[source]
         source: io::Error,
     },
-    /// The output could not be written or synced.
-    #[error("`{}`: failed to write the output wheel", file_name(output))]
+    /// The output could not be written or synced (a full disk).
+    #[error("`{}`: failed to write the output wheel `{}`", file_name(output), output.display())]
     Write {
         /// The output path.
         output: PathBuf,
