@@ -19,7 +19,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock, RwLock};
 
 use sha2::Digest as _;
 
@@ -117,6 +117,23 @@ fn our_prefix() -> String {
 /// Directories this process keeps temporaries in (each swept when first used).
 static ROOTS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
+/// Set by [`remove_ours`]: no temporary is created after it (a creation holds the read side
+/// from its check to its end, so it either finishes before the removal or does not start).
+static CLOSED: RwLock<bool> = RwLock::new(false);
+
+/// Runs `create` unless the process is on its way out.
+fn unless_closed<T>(create: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+    let closed = CLOSED
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if *closed {
+        return Err(io::Error::other(
+            "the process is ending (interrupted): no new temporary files",
+        ));
+    }
+    create()
+}
+
 /// Notes `dir` as a place with temporaries of ours; the first time, removes stale ones there.
 fn watch(dir: &Path) {
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
@@ -132,28 +149,29 @@ fn watch(dir: &Path) {
     }
 }
 
+fn builder<'a>(prefix: &'a str, suffix: &'a str) -> tempfile::Builder<'a, 'a> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix).suffix(suffix).rand_bytes(6);
+    builder
+}
+
 /// A temporary file in `dir` named for this process (`.wheelwright-<owner>-XXXXXX<suffix>`),
 /// created with `mode` (before the umask); removed when dropped unless persisted.
 pub fn file_in(dir: &Path, suffix: &str, mode: u32) -> io::Result<tempfile::NamedTempFile> {
     watch(dir);
     let prefix = our_prefix();
-    tempfile::Builder::new()
-        .prefix(&prefix)
-        .suffix(suffix)
-        .rand_bytes(6)
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))
-        .tempfile_in(dir)
+    unless_closed(|| {
+        builder(&prefix, suffix)
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))
+            .tempfile_in(dir)
+    })
 }
 
 /// A temporary directory in `dir` named for this process; removed when dropped.
 pub fn dir_in(dir: &Path, suffix: &str) -> io::Result<tempfile::TempDir> {
     watch(dir);
     let prefix = our_prefix();
-    tempfile::Builder::new()
-        .prefix(&prefix)
-        .suffix(suffix)
-        .rand_bytes(6)
-        .tempdir_in(dir)
+    unless_closed(|| builder(&prefix, suffix).tempdir_in(dir))
 }
 
 /// Removes the stale temporaries in `dir`: entries named by [`file_in`]/[`dir_in`] whose owner is
@@ -185,22 +203,38 @@ pub fn sweep(dir: &Path) -> Vec<PathBuf> {
     removed
 }
 
-/// Removes every temporary of this process in the directories it used (for exits that skip
-/// destructors: a signal, a panic with `panic = "abort"`).
+/// Removes every temporary of this process in the directories it used, and lets no new one be
+/// created (for exits that skip destructors: a signal, a panic with `panic = "abort"`). Other
+/// threads may still be writing into a temporary directory: its removal is retried.
 pub fn remove_ours() {
-    let prefix = our_prefix();
+    let mut closed = CLOSED
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    *closed = true;
     let roots = ROOTS.lock().map(|r| r.clone()).unwrap_or_default();
+    remove_prefixed(&roots, &our_prefix());
+}
+
+/// Removes the entries of `roots` whose names start with `prefix`.
+fn remove_prefixed(roots: &[PathBuf], prefix: &str) {
     for root in roots {
-        let Ok(entries) = std::fs::read_dir(&root) else {
+        let Ok(entries) = std::fs::read_dir(root) else {
             continue;
         };
         for entry in entries.flatten() {
             if entry
                 .file_name()
                 .to_str()
-                .is_some_and(|n| n.starts_with(&prefix))
+                .is_some_and(|n| n.starts_with(prefix))
             {
-                let _ = remove(&entry.path());
+                for _ in 0..5 {
+                    match remove(&entry.path()) {
+                        Err(err) if err.kind() != io::ErrorKind::NotFound => {
+                            std::thread::sleep(std::time::Duration::from_millis(10));
+                        }
+                        _ => break,
+                    }
+                }
             }
         }
     }
@@ -280,7 +314,9 @@ mod tests {
         std::fs::write(scratch.path().join("elf-0"), b"x").expect("write");
         let kept = dir.path().join("done.whl");
         std::fs::write(&kept, b"x").expect("write");
-        remove_ours();
+        // What `remove_ours` does after closing (which would end this test process's use of
+        // temporaries), limited to this test's directory.
+        remove_prefixed(&[dir.path().to_path_buf()], &our_prefix());
         assert!(!file.path().exists() && !scratch.path().exists());
         assert!(kept.exists());
     }

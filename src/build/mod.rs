@@ -589,29 +589,23 @@ fn selected_results(options: &BuildOptions) -> Vec<BuildResult> {
     options
         .builds
         .iter()
-        .map(|build| BuildResult {
-            identifier: build.identifier.to_string(),
-            status: Status::Selected,
-            python: String::new(),
-            wheel: None,
-            path: None,
-            size: None,
-            sha256: None,
-            seconds: 0.0,
-            log: None,
-            error: None,
-            test: None,
+        .map(|build| {
+            BuildResult::empty(
+                build.identifier.to_string(),
+                Status::Selected,
+                String::new(),
+            )
         })
         .collect()
 }
 
 impl BuildResult {
-    /// A failed result for `interp` that has nothing yet.
-    fn new(interp: &Interpreter) -> Self {
+    /// A result with nothing but its identifier, status and interpreter.
+    fn empty(identifier: String, status: Status, python: String) -> Self {
         BuildResult {
-            identifier: interp.identifier.to_string(),
-            status: Status::Failed,
-            python: interp.python.clone(),
+            identifier,
+            status,
+            python,
             wheel: None,
             path: None,
             size: None,
@@ -621,6 +615,15 @@ impl BuildResult {
             error: None,
             test: None,
         }
+    }
+
+    /// A failed result for `interp` that has nothing yet.
+    fn new(interp: &Interpreter) -> Self {
+        Self::empty(
+            interp.identifier.to_string(),
+            Status::Failed,
+            interp.python.clone(),
+        )
     }
 }
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::build::{builds, describe, images_args, network_args, project, ww};
+use crate::build::{builds, describe, images_args, network_args, project, testbed_selection, ww};
 use crate::common::{repo, testbed, wheelwright};
 
 /// Generous: the machine runs other builds at the same time. Only a hang hits it.
@@ -218,16 +218,53 @@ fn scratch() -> (tempfile::TempDir, PathBuf, PathBuf) {
     (dir, out, markers)
 }
 
+/// Sends `signal` to `run` and checks what every interrupt must leave: exit status `code`, each
+/// identifier `interrupted` in `--json` with the given error and no wheel, the output directory
+/// holding nothing but `logs/` with exactly the given logs, no container of the run. Returns the
+/// stderr.
+fn interrupt(
+    run: &mut Background,
+    signal: rustix::process::Signal,
+    code: i32,
+    out: &Path,
+    expected: &[(&str, &str)],
+    logs: &[&str],
+) -> String {
+    run.signal(signal);
+    let status = run.wait();
+    let stderr = run.stderr();
+    assert_eq!(status.code(), Some(code), "{stderr}");
+    let want: Vec<(String, String, Option<String>)> = expected
+        .iter()
+        .map(|(id, _)| ((*id).to_owned(), "interrupted".to_owned(), None))
+        .collect();
+    assert_eq!(statuses(&run.stdout()), want, "{stderr}");
+    assert_eq!(
+        errors(&run.stdout()),
+        expected.iter().map(|(_, e)| *e).collect::<Vec<_>>(),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("FAILED"), "{stderr}");
+    let mut want_tree = vec!["logs".to_owned()];
+    want_tree.extend(logs.iter().map(|l| format!("logs/{l}")));
+    assert_eq!(tree(out), want_tree, "{stderr}");
+    assert_eq!(containers_of(run.pid()), Vec::<String>::new());
+    stderr
+}
+
+const SETUP_LOG: &str = "setup-manylinux_x86_64.log";
+const CP39: &str = "cp39-manylinux_x86_64";
+const CP39_LOG: &str = "cp39-manylinux_x86_64.log";
+const PP37: &str = "pp37-manylinux_x86_64";
+
 /// SIGINT while `before-all` runs (before any build): exit 130, every identifier reported as
 /// interrupted without a build, nothing but the set-up log in the output directory, the
 /// container gone.
 #[test]
 fn sigint_before_the_build() {
     let (dir, out, markers) = scratch();
-    let mut args = strings(&["--build", "cp39-* pp37-*", "--enable", "pypy-eol"]);
+    let mut args = testbed_selection();
     args.extend(strings(&[
-        "--skip",
-        "*-musllinux_*",
         "--before-all",
         &format!("touch {MARKERS}/before-all; sleep 600"),
     ]));
@@ -238,29 +275,19 @@ fn sigint_before_the_build() {
     );
     run.wait_until("before-all", || markers.join("before-all").exists());
     assert_eq!(containers_of(run.pid()).len(), 1, "{}", run.stderr());
-    run.signal(rustix::process::Signal::INT);
-    let status = run.wait();
-    let stderr = run.stderr();
-    assert_eq!(status.code(), Some(130), "{stderr}");
-    let got = statuses(&run.stdout());
-    assert_eq!(got.len(), 2, "{got:?}");
-    for (id, status, wheel) in &got {
-        assert_eq!((status.as_str(), wheel), ("interrupted", &None), "{id}");
-    }
-    for error in errors(&run.stdout()) {
-        assert_eq!(error, "not started: interrupted (SIGINT)");
-    }
+    let not_started = "not started: interrupted (SIGINT)";
+    let stderr = interrupt(
+        &mut run,
+        rustix::process::Signal::INT,
+        130,
+        &out,
+        &[(CP39, not_started), (PP37, not_started)],
+        &[SETUP_LOG],
+    );
     assert!(
         stderr.contains("error: interrupted (SIGINT): 2 of 2 builds did not finish"),
         "{stderr}"
     );
-    assert!(!stderr.contains("FAILED"), "{stderr}");
-    assert_eq!(
-        tree(&out),
-        ["logs", "logs/setup-manylinux_x86_64.log"],
-        "{stderr}"
-    );
-    assert_eq!(containers_of(run.pid()), Vec::<String>::new());
 }
 
 /// SIGTERM while the compiler runs (a `CC` that hangs), with a second identifier queued:
@@ -279,73 +306,42 @@ fn sigterm_mid_compile_stops_the_queue() {
     .expect("cc");
     fs_err::set_permissions(&cc, std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .expect("chmod");
-    let args = strings(&[
-        "--build",
-        "cp39-* pp37-*",
-        "--enable",
-        "pypy-eol",
-        "--skip",
-        "*-musllinux_*",
+    let mut args = testbed_selection();
+    args.extend(strings(&[
         "--jobs",
         "1",
         "--environment",
         &format!("CC={MARKERS}/slow-cc"),
-    ]);
+    ]));
     let mut run = Background::start(
         build_command(&project("failonpypy"), &out, &markers, &args),
         dir.path(),
         "run",
     );
-    let first = markers.join("compiling-cp39-manylinux_x86_64");
+    let first = markers.join(format!("compiling-{CP39}"));
     run.wait_until("the compiler", || first.exists());
-    run.signal(rustix::process::Signal::TERM);
-    let status = run.wait();
-    let stderr = run.stderr();
-    assert_eq!(status.code(), Some(143), "{stderr}");
-    assert_eq!(
-        statuses(&run.stdout()),
-        [
-            (
-                "cp39-manylinux_x86_64".to_owned(),
-                "interrupted".to_owned(),
-                None
-            ),
-            (
-                "pp37-manylinux_x86_64".to_owned(),
-                "interrupted".to_owned(),
-                None
-            ),
-        ]
-    );
-    assert_eq!(
-        errors(&run.stdout()),
-        [
-            "interrupted (SIGTERM)",
-            "not started: interrupted (SIGTERM)"
-        ]
+    interrupt(
+        &mut run,
+        rustix::process::Signal::TERM,
+        143,
+        &out,
+        &[
+            (CP39, "interrupted (SIGTERM)"),
+            (PP37, "not started: interrupted (SIGTERM)"),
+        ],
+        &[CP39_LOG, SETUP_LOG],
     );
     assert!(
-        !markers.join("compiling-pp37-manylinux_x86_64").exists(),
+        !markers.join(format!("compiling-{PP37}")).exists(),
         "a queued build started after the interrupt"
     );
-    assert_eq!(
-        tree(&out),
-        [
-            "logs",
-            "logs/cp39-manylinux_x86_64.log",
-            "logs/setup-manylinux_x86_64.log"
-        ],
-        "{stderr}"
-    );
-    assert_eq!(containers_of(run.pid()), Vec::<String>::new());
 }
 
 /// A build of purepy's cp39 wheel whose repair step writes a 300 MB wheel (configured as a
 /// user would, through `WHEELWRIGHT_REPAIR_WHEEL_COMMAND`): the copy-out streams it through the
 /// engine for a while.
-fn big_wheel_build(out: &Path, markers: &Path, extra: &[&str]) -> Command {
-    let mut args = strings(&["--only", "cp39-manylinux_x86_64"]);
-    args.extend(strings(extra));
+fn big_wheel_build(out: &Path, markers: &Path) -> Command {
+    let args = strings(&["--only", CP39]);
     let mut cmd = build_command(&project("purepy"), out, markers, &args);
     cmd.env(
         "WHEELWRIGHT_REPAIR_WHEEL_COMMAND",
@@ -359,31 +355,16 @@ fn big_wheel_build(out: &Path, markers: &Path, extra: &[&str]) -> Command {
 #[test]
 fn sigint_mid_copy_out_of_a_large_wheel() {
     let (dir, out, markers) = scratch();
-    let mut run = Background::start(big_wheel_build(&out, &markers, &[]), dir.path(), "run");
+    let mut run = Background::start(big_wheel_build(&out, &markers), dir.path(), "run");
     run.wait_until("the copy-out", || has_temporary(&out));
-    run.signal(rustix::process::Signal::INT);
-    let status = run.wait();
-    let stderr = run.stderr();
-    assert_eq!(status.code(), Some(130), "{stderr}");
-    assert_eq!(
-        statuses(&run.stdout()),
-        [(
-            "cp39-manylinux_x86_64".to_owned(),
-            "interrupted".to_owned(),
-            None
-        )],
-        "{stderr}"
+    interrupt(
+        &mut run,
+        rustix::process::Signal::INT,
+        130,
+        &out,
+        &[(CP39, "interrupted (SIGINT)")],
+        &[CP39_LOG, SETUP_LOG],
     );
-    assert_eq!(
-        tree(&out),
-        [
-            "logs",
-            "logs/cp39-manylinux_x86_64.log",
-            "logs/setup-manylinux_x86_64.log"
-        ],
-        "{stderr}"
-    );
-    assert_eq!(containers_of(run.pid()), Vec::<String>::new());
 }
 
 /// SIGKILL mid copy-out (what a CI runner does at its time limit) leaves the container and the
@@ -391,7 +372,7 @@ fn sigint_mid_copy_out_of_a_large_wheel() {
 #[test]
 fn a_killed_runs_container_and_temporaries_go_at_the_next_start() {
     let (dir, out, markers) = scratch();
-    let mut run = Background::start(big_wheel_build(&out, &markers, &[]), dir.path(), "killed");
+    let mut run = Background::start(big_wheel_build(&out, &markers), dir.path(), "killed");
     run.wait_until("the copy-out", || has_temporary(&out));
     run.signal(rustix::process::Signal::KILL);
     let status = run.wait();
@@ -626,7 +607,7 @@ impl Drop for Tmpfs {
 fn a_full_output_directory_is_reported_as_such() {
     let (dir, out, markers) = scratch();
     let _tmpfs = Tmpfs::mount(&out, "size=2m");
-    let mut run = Background::start(big_wheel_build(&out, &markers, &[]), dir.path(), "full");
+    let mut run = Background::start(big_wheel_build(&out, &markers), dir.path(), "full");
     let status = run.wait();
     let stderr = run.stderr();
     assert_eq!(status.code(), Some(1), "{stderr}");
