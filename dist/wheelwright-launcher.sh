@@ -2,6 +2,7 @@
 # Runs the wheelwright binary for this machine (Linux x86_64 or aarch64) with the arguments given.
 #
 #   dist/wheelwright-launcher.sh ARGS...
+#   dist/wheelwright-launcher.sh --launcher-cache   # prints prebuilt=, cache-dir=, cache-key=
 #
 # 0. WHEELWRIGHT_BINARY, when set, names the binary to run (a wheelwright built earlier in the
 #    job, or the one under test); it must be an executable file.
@@ -9,8 +10,12 @@
 #    dist/SHA256SUMS. The binary for this machine is checked against its line there and run; a
 #    missing line or a mismatch is refused.
 # 2. Otherwise wheelwright is built from the source around dist/ with
-#    `cargo build --release --locked` and the binary kept in a cache directory keyed by a hash of
-#    Cargo.toml, Cargo.lock and src/, so a source tree is built once per machine.
+#    `cargo build --release --locked` (a plain, dynamically linked build: wheelwright carries its
+#    loader and libraries into build containers itself) and the binary kept in a cache directory
+#    keyed by a hash of Cargo.toml, Cargo.lock, build.rs and src/, so a source tree is built once
+#    per machine. `--launcher-cache` prints that directory and an actions/cache key for it
+#    (GITHUB_OUTPUT syntax), so the action restores the binary in every job of a run after the
+#    first and builds nothing.
 #
 # Environment:
 #   WHEELWRIGHT_BINARY      run this binary instead (no checksum, no build)
@@ -54,6 +59,10 @@ sha256() {
 if [ -n "${WHEELWRIGHT_BINARY:-}" ]; then
     [ -f "$WHEELWRIGHT_BINARY" ] && [ -x "$WHEELWRIGHT_BINARY" ] ||
         die "WHEELWRIGHT_BINARY=$WHEELWRIGHT_BINARY is not an executable file"
+    if [ "${1:-}" = --launcher-cache ]; then
+        printf 'prebuilt=true\n'
+        exit 0
+    fi
     exec "$WHEELWRIGHT_BINARY" "$@"
 fi
 
@@ -69,6 +78,10 @@ if [ -e "$prebuilt" ]; then
         die "dist/$name does not match dist/SHA256SUMS (expected $expected, got $actual): the action's files are damaged or were tampered with; refusing to run it"
     fi
     [ -x "$prebuilt" ] || die "dist/$name is not executable"
+    if [ "${1:-}" = --launcher-cache ]; then
+        printf 'prebuilt=true\n'
+        exit 0
+    fi
     exec "$prebuilt" "$@"
 fi
 
@@ -94,26 +107,34 @@ elif [ -n "${RUNNER_TOOL_CACHE:-}" ]; then
 else
     cache=${XDG_CACHE_HOME:-${HOME:?HOME is not set}/.cache}/wheelwright
 fi
-bin=$cache/wheelwright-$arch-$key/wheelwright
+dir=$cache/wheelwright-$arch-$key
+bin=$dir/wheelwright
+
+if [ "${1:-}" = --launcher-cache ]; then
+    printf 'prebuilt=false\ncache-dir=%s\ncache-key=wheelwright-launcher-linux-%s-%s\n' "$dir" "$arch" "$key"
+    exit 0
+fi
 
 if [ ! -x "$bin" ]; then
     command -v cargo >/dev/null 2>&1 ||
         die "no prebuilt wheelwright for $arch in dist/, and cargo is not installed to build it from source (install Rust with rustup, or use a release tag of the action)"
-    mkdir -p "$cache/wheelwright-$arch-$key"
+    mkdir -p "$dir"
     # One build at a time per source tree (matrix jobs can share a self-hosted runner).
     if command -v flock >/dev/null 2>&1; then
-        exec 9>"$cache/wheelwright-$arch-$key/.lock"
+        exec 9>"$dir/.lock"
         flock 9
     fi
     if [ ! -x "$bin" ]; then
         target=${CARGO_TARGET_DIR:-$cache/target}
-        note "no prebuilt binary for $arch in dist/: building wheelwright from source (cargo build --release --locked), cached in $cache"
+        note "no prebuilt binary for $arch in dist/: building wheelwright from source (cargo build --release --locked), cached in $dir"
+        started=$(date +%s)
         (
             unset CARGO_BUILD_TARGET
             CARGO_TARGET_DIR=$target cargo build --release --locked --manifest-path "$root/Cargo.toml" >&2
         ) || die "cargo build failed (see above)"
         cp "$target/release/wheelwright" "$bin.tmp.$$"
         mv -f "$bin.tmp.$$" "$bin"
+        note "built wheelwright from source in $(($(date +%s) - started)) s"
     fi
     if command -v flock >/dev/null 2>&1; then
         exec 9>&-

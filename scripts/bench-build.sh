@@ -4,8 +4,8 @@
 #
 #   scripts/bench-build.sh
 #
-# 1. builds the static wheelwright (cargo build --release --locked --target x86_64-unknown-linux-musl);
-#    being static, it is also the binary mounted into the containers;
+# 1. builds wheelwright (cargo build --release --locked), the binary that is also mounted into the
+#    containers (with its loader and libraries) for the repair step;
 # 2. project: tests/projects/heavyext, a generated C extension of HEAVYEXT_FUNCTIONS (default 600)
 #    loop-heavy functions, so that each build is compile-bound (a few CPU seconds at -O2);
 # 3. images: the test bed's build images for x86_64 and i686 (podman), 2 interpreters each (CPython 3.9,
@@ -46,11 +46,9 @@ bash "$WW_SCRIPTS/setup-dev.sh" --check >/dev/null || ww_die "the test bed is in
 ww_podman_config
 
 cd "$WW_REPO_ROOT"
-ww_log "building the static wheelwright (release, x86_64-unknown-linux-musl)"
-# C dependencies (aws-lc) are compiled with musl-gcc (apt package musl-tools, from setup-dev.sh).
-export CC_x86_64_unknown_linux_musl=${CC_x86_64_unknown_linux_musl:-musl-gcc}
-cargo build --release --locked --quiet --target x86_64-unknown-linux-musl --bin wheelwright
-ww=${CARGO_TARGET_DIR:-$WW_REPO_ROOT/target}/x86_64-unknown-linux-musl/release/wheelwright
+ww_log "building wheelwright (cargo build --release --locked)"
+cargo build --release --locked --quiet --bin wheelwright
+ww=${CARGO_TARGET_DIR:-$WW_REPO_ROOT/target}/release/wheelwright
 
 ca=${PIP_CERT:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/wheelwright-bench-build.XXXXXX")

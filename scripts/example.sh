@@ -19,12 +19,11 @@ bash scripts/setup-dev.sh >&2
 source scripts/lib.sh
 ww_podman_config
 
-# Static, so it runs here and is also what build containers mount for the repair step.
-ww_log "building wheelwright (cargo build --release --target x86_64-unknown-linux-musl)"
-# C dependencies (aws-lc) are compiled with musl-gcc (apt package musl-tools, from setup-dev.sh).
-export CC_x86_64_unknown_linux_musl=${CC_x86_64_unknown_linux_musl:-musl-gcc}
-cargo build --release --locked --quiet --target x86_64-unknown-linux-musl --bin wheelwright
-ww="${CARGO_TARGET_DIR:-$here/target}/x86_64-unknown-linux-musl/release/wheelwright"
+# A plain release build, as a user gets with cargo: it is dynamically linked, and `build` mounts it
+# into the containers with its own loader and libraries for the repair step.
+ww_log "building wheelwright (cargo build --release --locked)"
+cargo build --release --locked --quiet --bin wheelwright
+ww="${CARGO_TARGET_DIR:-$here/target}/release/wheelwright"
 
 out="$here/target/example"
 rm -rf "$out"

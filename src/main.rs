@@ -4,12 +4,23 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use wheelwright::{cli, commands, interrupt, ui};
+use wheelwright::{cli, commands, interrupt, net, ui};
 
 fn main() -> ExitCode {
     interrupt::install();
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return ui::command_line_error(&err),
+    };
     ui::init_logging(cli.verbose, cli.quiet);
+    if let Some(problem) = commands::usage_problem(&cli.command) {
+        ui::error(&problem);
+        return ExitCode::from(2);
+    }
+    if let Err(err) = net::configure(cli.cert.as_deref()) {
+        ui::error(&err.to_string());
+        return ExitCode::from(1);
+    }
     let result = match cli.command {
         cli::Command::Show(args) => commands::show::run(&args),
         cli::Command::Repair(args) => commands::repair::run(&args),
@@ -22,6 +33,9 @@ fn main() -> ExitCode {
         cli::Command::Publish(args) => commands::publish::run(&args),
         cli::Command::Check(args) => commands::check::run(&args),
         cli::Command::Test(args) => commands::test::run(&args),
+        cli::Command::SplitArgs => commands::split_args::run(),
+        cli::Command::Completions(args) => commands::completions::run(&args),
+        cli::Command::Man(args) => commands::man::run(&args),
     };
     let code = match result {
         Ok(code) => code,

@@ -3,7 +3,8 @@
 //! done.
 //!
 //! The run, in order:
-//! 1. check the inputs (project directory, `.dockerignore`, the static binary for containers);
+//! 1. check the inputs (project directory, `.dockerignore`, the wheelwright for containers:
+//!    [`runtime`]);
 //! 2. pick the engine (`auto`: docker if a daemon answers, else podman, else the host);
 //! 3. per architecture, make sure the image is there (`--pull`), start one long-lived container
 //!    and probe it (`uname -m`, libc, `linux32`, `/opt/python/*/bin/python`); i686 commands run
@@ -12,7 +13,7 @@
 //! 5. one pool of `--jobs` workers runs the tasks: per container a set-up task (copy the project
 //!    in as a tar stream, `before-all` once), then per identifier a build task (own copy of the
 //!    project, `before-build`, the frontend, `wheelwright repair` inside the container from the
-//!    bind-mounted static binary, stream the wheel out to a temporary name, rename). A build task
+//!    bind-mounted binary, stream the wheel out to a temporary name, rename). A build task
 //!    waits for its container's set-up; a failure fails only that identifier (or, for `before-all`,
 //!    that container's identifiers);
 //! 6. remove the containers (a failed one is kept with `--keep-container`), hand the cache
@@ -25,6 +26,7 @@ pub mod interpreters;
 pub mod log;
 pub mod project;
 pub mod report;
+pub mod runtime;
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
@@ -153,7 +155,7 @@ pub struct BuildOptions {
     pub container_args: Vec<String>,
     /// Interpreters to use instead of discovering `/opt/python/*` (paths in the environment).
     pub pythons: Vec<String>,
-    /// A static wheelwright binary for the containers (else the running one, if static).
+    /// The wheelwright for the containers (else the running one); static or dynamic.
     pub container_binary: Option<PathBuf>,
     /// Host cache root (pip/uv caches are mounted from below it); `None` = the per-user cache.
     pub cache_dir: Option<PathBuf>,
@@ -308,8 +310,8 @@ pub fn check_project(dir: &Path) -> Result<PathBuf, BuildError> {
     }
     if !dir.join("pyproject.toml").is_file() && !dir.join("setup.py").is_file() {
         return Err(BuildError::Input(format!(
-            "`{}` is not a Python project: it has neither pyproject.toml nor setup.py",
-            dir.display()
+            "`{}` is not a Python project: it has neither pyproject.toml nor setup.py\nhint: run wheelwright in the project's directory, or pass that directory as PROJECT_DIR",
+            crate::ui::path(dir)
         )));
     }
     std::fs::canonicalize(dir).map_err(io_error(format!("cannot resolve `{}`", dir.display())))
@@ -369,51 +371,19 @@ pub fn check_output_dir(dir: &Path) -> Result<(), BuildError> {
         })
 }
 
-/// Whether the ELF file at `path` runs without a dynamic loader (no PT_INTERP, no DT_NEEDED);
-/// returns its architecture.
-fn static_binary(path: &Path) -> Result<ElfArch, String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    let info = crate::elf::analyze_file(&file)
-        .map_err(|e| format!("`{}` is not an ELF executable: {e}", path.display()))?;
-    if let Some(interp) = &info.interpreter {
-        return Err(format!(
-            "`{}` is dynamically linked (it needs `{interp}`)",
-            path.display()
-        ));
-    }
-    if !info.needed.is_empty() {
-        return Err(format!(
-            "`{}` is dynamically linked (it needs {})",
-            path.display(),
-            info.needed.join(", ")
-        ));
-    }
-    info.arch()
-        .map_err(|e| format!("`{}`: {e}", path.display()))
-}
-
-/// The static wheelwright binary to mount into containers.
-fn container_binary(options: &BuildOptions) -> Result<(PathBuf, ElfArch), BuildError> {
-    const HOW: &str = "build one with `cargo build --release --target x86_64-unknown-linux-musl`";
-    if let Some(path) = &options.container_binary {
-        let arch = static_binary(path).map_err(|why| {
-            BuildError::Input(format!(
-                "--container-binary: {why}; a static binary is needed inside containers ({HOW})"
-            ))
-        })?;
-        let path = std::fs::canonicalize(path)
-            .map_err(io_error(format!("cannot resolve `{}`", path.display())))?;
-        return Ok((path, arch));
-    }
-    let exe = std::env::current_exe().map_err(io_error("cannot locate the running binary"))?;
-    match static_binary(&exe) {
-        Ok(arch) => Ok((exe, arch)),
-        Err(why) => Err(BuildError::Input(format!(
-            "{why} and cannot run inside build containers; pass --container-binary PATH \
-             (or set {CONTAINER_BINARY_ENV}) naming a static wheelwright ({HOW})"
-        ))),
-    }
+/// The wheelwright the containers run: `--container-binary` (or its variable), else the running
+/// one; static or dynamic ([`runtime`]).
+fn container_binary(
+    options: &BuildOptions,
+    cache: &Path,
+) -> Result<runtime::ContainerBinary, BuildError> {
+    let path = match &options.container_binary {
+        Some(path) => std::fs::canonicalize(path).map_err(|e| {
+            BuildError::Input(format!("--container-binary `{}`: {e}", path.display()))
+        })?,
+        None => std::env::current_exe().map_err(io_error("cannot locate the running binary"))?,
+    };
+    runtime::prepare(&path, cache)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -467,7 +437,8 @@ struct Target {
     interpreters: Vec<(Interpreter, usize)>,
     available: Vec<String>,
     ready_seconds: f64,
-    repair_bin: String,
+    /// The shell words that run wheelwright in the environment.
+    repair_command: String,
     cache_env: Vec<(String, String)>,
     cache_mounts: Vec<String>,
     setup: Mutex<Setup>,
@@ -692,22 +663,36 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         )));
     }
 
-    // What every container gets mounted: the static binary and the caches.
+    // What every container gets mounted: wheelwright (with its runtime when it is dynamic)
+    // and the caches.
     let mut mounts = Vec::new();
     let mut cache_env = Vec::new();
     let mut cache_mounts = Vec::new();
-    let (repair_bin, binary_arch) = if host {
+    // Holds a per-run directory for the binary's runtime when there is no cache directory.
+    let mut _scratch = None;
+    let (repair_command, binary_arch) = if host {
         let exe = std::env::current_exe().map_err(io_error("cannot locate the running binary"))?;
-        (exe.display().to_string(), None)
+        (shell_quote(&exe.display().to_string()), None)
     } else {
-        let (binary, arch) = container_binary(options)?;
-        let inside = format!("{CONTAINER_WORK_ROOT}/bin/wheelwright");
-        mounts.push(Mount {
-            host: binary,
-            target: inside.clone(),
-            read_only: true,
-        });
         let cache_root = options.cache_dir.clone().or_else(default_cache_dir);
+        let runtime_cache = match &cache_root {
+            Some(root) => root.clone(),
+            None => {
+                let dir = crate::scratch::dir_in(&std::env::temp_dir(), ".runtime")
+                    .map_err(io_error("cannot create a temporary directory"))?;
+                let path = dir.path().to_path_buf();
+                _scratch = Some(dir);
+                path
+            }
+        };
+        let binary = container_binary(options, &runtime_cache)?;
+        if binary.dynamic {
+            debug!(
+                "the container binary is dynamic: run as {}",
+                binary.command.join(" ")
+            );
+        }
+        mounts.extend(binary.mounts.iter().cloned());
         let mut caches: Vec<(&str, &str, PathBuf)> = Vec::new();
         if let Some(root) = cache_root {
             caches.push(("pip", "PIP_CACHE_DIR", root.join("pip")));
@@ -732,7 +717,8 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             cache_env.push((var.to_owned(), target.clone()));
             cache_mounts.push(target);
         }
-        (inside, Some(arch))
+        let command: Vec<String> = binary.command.iter().map(|w| shell_quote(w)).collect();
+        (command.join(" "), Some(binary.arch))
     };
     if host && options.ccache_dir.is_some() {
         let dir = options.ccache_dir.clone().unwrap_or_default();
@@ -766,7 +752,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             if binary_arch != arch && !(binary_arch == ElfArch::X86_64 && arch == ElfArch::I686) {
                 return Err(BuildError::Input(format!(
                     "the container binary is for {binary_arch} and cannot run in {arch} containers; \
-                     pass --container-binary with a static {arch} build"
+                     pass --container-binary with a wheelwright built for {arch}"
                 )));
             }
             engine::check_arch_runs(arch)?;
@@ -873,7 +859,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             interpreters: chosen,
             available,
             ready_seconds,
-            repair_bin: repair_bin.clone(),
+            repair_command: repair_command.clone(),
             cache_env: cache_env.clone(),
             cache_mounts: cache_mounts.clone(),
             setup: Mutex::new(Setup::Pending),
@@ -1612,7 +1598,7 @@ impl Run<'_> {
         };
         let (shown, script) = repair_script(
             &options.repair,
-            &target.repair_bin,
+            &target.repair_command,
             &format!("{dist}/{wheel}"),
             &repaired,
             &project,
@@ -1723,7 +1709,7 @@ fn frontend_command(build: &IdentifierBuild, python: &str, dist: &str) -> String
 /// as built. Paths are inserted shell-quoted (wheel names and the work paths need no quotes).
 fn repair_script(
     repair: &RepairCommand,
-    repair_bin: &str,
+    repair_command: &str,
     wheel: &str,
     repaired: &str,
     project: &str,
@@ -1756,8 +1742,7 @@ fn repair_script(
                 shown.push(format!("wheelwright repair --root / -w {repaired} {wheel}"));
                 let _ = writeln!(
                     script,
-                    "{} repair --root / -w {dest} {wheel_q} || exit 1",
-                    shell_quote(repair_bin)
+                    "{repair_command} repair --root / -w {dest} {wheel_q} || exit 1"
                 );
             }
             RepairStep::Shell(command) => {
@@ -1994,13 +1979,5 @@ mod tests {
         assert_eq!(machine_arch("i686"), Some(ElfArch::I686));
         assert_eq!(machine_arch("x86_64"), Some(ElfArch::X86_64));
         assert_eq!(machine_arch("arm64"), Some(ElfArch::Aarch64));
-    }
-
-    #[test]
-    fn dynamic_binaries_are_refused() {
-        // The test binary itself is dynamically linked (glibc).
-        let exe = std::env::current_exe().expect("exe");
-        let err = static_binary(&exe).expect_err("dynamic");
-        assert!(err.contains("dynamically linked"), "{err}");
     }
 }

@@ -274,7 +274,11 @@ pub fn build_options(settings: &Settings, args: &BuildArgs) -> Result<BuildOptio
 pub fn options(args: &BuildArgs) -> Result<BuildOptions> {
     crate::testing::standalone::parse_images("--test-image", &args.test_image)
         .map_err(|e| anyhow::anyhow!(e))?;
-    let settings = load(&args.project_dir, cli_values(args))?;
+    let settings = load(
+        &args.project_dir,
+        args.config_file.as_deref(),
+        cli_values(args),
+    )?;
     build_options(&settings, args)
 }
 
@@ -442,6 +446,7 @@ mod tests {
                 .collect::<BTreeMap<_, _>>(),
             cli: cli_values(&args),
             host_arch: ElfArch::X86_64,
+            config_file: None,
         };
         let options = Settings::resolve(&inputs)
             .map_err(anyhow::Error::from)

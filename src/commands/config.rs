@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -28,12 +28,16 @@ pub fn process_env() -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Resolves the settings for a project from the process environment and the given
-/// command-line values, and prints the configuration warnings.
-pub fn load(project_dir: &Path, cli: Vec<CliValue>) -> Result<Settings> {
+/// Resolves the settings for a project from the process environment, the configuration file
+/// (`--config-file`; `None` or empty: the project's pyproject.toml) and the given command-line
+/// values, and prints the configuration warnings. A directory that is not a Python project is
+/// refused, as `build` refuses it (cibuildwheel does too).
+pub fn load(project_dir: &Path, config_file: Option<&str>, cli: Vec<CliValue>) -> Result<Settings> {
+    crate::build::check_project(project_dir)?;
     let inputs = ResolveInputs {
         env: process_env(),
         cli,
+        config_file: config_file_path(project_dir, config_file),
         ..ResolveInputs::new(project_dir)
     };
     let settings = Settings::resolve(&inputs)?;
@@ -47,6 +51,16 @@ pub fn load(project_dir: &Path, cli: Vec<CliValue>) -> Result<Settings> {
         );
     }
     Ok(settings)
+}
+
+/// The path of `--config-file` with `{package}` replaced by the project directory; `None` for
+/// no value or an empty one (cibuildwheel's default: the project's pyproject.toml).
+#[must_use]
+pub fn config_file_path(project_dir: &Path, config_file: Option<&str>) -> Option<PathBuf> {
+    let text = config_file.map(str::trim).filter(|t| !t.is_empty())?;
+    Some(PathBuf::from(
+        text.replace("{package}", &project_dir.display().to_string()),
+    ))
 }
 
 /// The `--archs` flag as a command-line value.
@@ -63,7 +77,11 @@ pub fn archs_flag(archs: Option<&String>) -> Vec<CliValue> {
 }
 
 pub fn run(args: &ConfigArgs) -> Result<ExitCode> {
-    let settings = load(&args.project_dir, archs_flag(args.archs.as_ref()))?;
+    let settings = load(
+        &args.project_dir,
+        args.config_file.as_deref(),
+        archs_flag(args.archs.as_ref()),
+    )?;
     let text = if args.json {
         let mut text = serde_json::to_string_pretty(&show_json(&settings))?;
         text.push('\n');

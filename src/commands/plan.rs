@@ -10,7 +10,11 @@ use crate::config::matrix;
 use crate::ui;
 
 pub fn run(args: &PlanArgs) -> Result<ExitCode> {
-    let settings = load(&args.project_dir, archs_flag(args.archs.as_ref()))?;
+    let settings = load(
+        &args.project_dir,
+        args.config_file.as_deref(),
+        archs_flag(args.archs.as_ref()),
+    )?;
     if args.print_identifiers {
         let identifiers = settings.selected_identifiers()?;
         let text: String = identifiers.iter().map(|id| format!("{id}\n")).collect();

@@ -1,4 +1,5 @@
-//! `wheelwright release`: upload files as assets of the GitHub Release of a tag
+//! `wheelwright release`: put files on the GitHub Release of a tag — a draft gets every file,
+//! each asset's sha256 is checked on the release, then it is published
 //! (`crate::github::release`).
 
 use std::process::ExitCode;
@@ -7,7 +8,7 @@ use anyhow::{Context as _, Result};
 
 use crate::cli::ReleaseArgs;
 use crate::github::release::{
-    Action, Endpoints, Options, Releases, Target, collect_assets, token_from_env,
+    Action, Endpoints, Options, ReleaseReport, Releases, Target, collect_assets, token_from_env,
 };
 use crate::ui;
 use crate::ui::github::{Group, append_step_summary, set_output};
@@ -31,34 +32,27 @@ pub fn run(args: &ReleaseArgs) -> Result<ExitCode> {
                 &files,
                 Options {
                     clobber: args.clobber,
+                    draft: args.draft,
                 },
             )
             .await
     })?;
 
-    let count = |action| report.assets.iter().filter(|a| a.action == action).count();
-    ui::message(&format!(
-        "release {}: {} uploaded, {} replaced, {} already there ({})",
-        report.tag,
-        count(Action::Uploaded),
-        count(Action::Replaced),
-        count(Action::Skipped),
-        report.release_url
-    ));
+    ui::message(&format!("{} ({})", headline(&report), report.release_url));
     set_output("release-url", &report.release_url).context("cannot write GITHUB_OUTPUT")?;
     let mut summary = format!(
-        "### Release [{}]({})\n\n| asset | bytes | result |\n|---|---:|---|\n",
-        report.tag, report.release_url
+        "### Release [{}]({}): {}\n\n| asset | bytes | sha256 | result |\n|---|---:|---|---|\n",
+        report.tag,
+        report.release_url,
+        headline(&report)
     );
     for asset in &report.assets {
-        let result = match asset.action {
-            Action::Uploaded => "uploaded",
-            Action::Replaced => "replaced",
-            Action::Skipped => "already there",
-        };
         summary.push_str(&format!(
-            "| `{}` | {} | {result} |\n",
-            asset.name, asset.size
+            "| `{}` | {} | `{}` | {} |\n",
+            asset.name,
+            asset.size,
+            asset.sha256,
+            result(asset.action)
         ));
     }
     summary.push('\n');
@@ -67,4 +61,38 @@ pub fn run(args: &ReleaseArgs) -> Result<ExitCode> {
         ui::data(&format!("{}\n", serde_json::to_string(&report)?));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn result(action: Action) -> &'static str {
+    match action {
+        Action::Uploaded => "uploaded, sha256 verified",
+        Action::Replaced => "replaced, sha256 verified",
+        Action::Skipped => "already there, sha256 verified",
+    }
+}
+
+/// One line for the log and the summary: what the release holds and what state it is in.
+fn headline(report: &ReleaseReport) -> String {
+    let count = |action| report.assets.iter().filter(|a| a.action == action).count();
+    if report.already_complete {
+        return format!(
+            "release {} is published with all {} assets; nothing to do",
+            report.tag,
+            report.assets.len()
+        );
+    }
+    let state = if report.published {
+        "published"
+    } else if report.draft {
+        "left as a draft"
+    } else {
+        "was already published"
+    };
+    format!(
+        "release {}: {} uploaded, {} replaced, {} already there (sha256 verified); {state}",
+        report.tag,
+        count(Action::Uploaded),
+        count(Action::Replaced),
+        count(Action::Skipped),
+    )
 }

@@ -74,6 +74,11 @@ pub fn options(args: &TestArgs) -> Result<StandaloneOptions> {
             .map_err(|e| anyhow!("--arch: {e}"))?
             .expand(host_arch())
     };
+    let log_dir = args
+        .log_dir
+        .clone()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or_else(|| standalone::default_log_dir(&source));
     Ok(StandaloneOptions {
         source,
         pythons: args.pythons.clone(),
@@ -91,7 +96,7 @@ pub fn options(args: &TestArgs) -> Result<StandaloneOptions> {
         environment_pass: args.environment_pass.clone(),
         container_args: args.container_args.clone(),
         pull: args.pull,
-        log_dir: args.log_dir.clone(),
+        log_dir,
         cache_dir: args.cache_dir.clone().filter(|p| !p.as_os_str().is_empty()),
     })
 }

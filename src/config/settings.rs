@@ -58,6 +58,9 @@ pub struct ResolveInputs {
     pub cli: Vec<CliValue>,
     /// The architecture `auto`/`native` refer to.
     pub host_arch: ElfArch,
+    /// A TOML file to read `[tool.cibuildwheel]`/`[tool.wheelwright]` from instead of the
+    /// project's pyproject.toml (cibuildwheel's `--config-file`; `{package}` already replaced).
+    pub config_file: Option<PathBuf>,
 }
 
 impl ResolveInputs {
@@ -68,6 +71,7 @@ impl ResolveInputs {
             env: BTreeMap::new(),
             cli: Vec::new(),
             host_arch: host_arch(),
+            config_file: None,
         }
     }
 }
@@ -334,24 +338,16 @@ impl Settings {
         let mut project_name = None;
 
         let path = dir.join("pyproject.toml");
-        let text = match fs_err::read_to_string(&path) {
-            Ok(text) => Some(text),
-            Err(err) if err.kind() == ErrorKind::NotFound => None,
-            Err(err) => {
-                return Err(ConfigError::Read {
-                    path,
-                    message: io_message(&err),
-                });
-            }
-        };
+        let text = read_optional(&path)?;
         let pyproject = text.is_some().then(|| path.clone());
+        // `[tool.cibuildwheel]`/`[tool.wheelwright]` come from the configuration file when one
+        // is given (cibuildwheel's `--config-file`), `[project]` always from pyproject.toml.
+        let config_file = inputs
+            .config_file
+            .as_ref()
+            .filter(|file| **file != path && !same_file(file, &path));
         if let Some(text) = text {
-            let doc = parse_document(&text).map_err(|err| ConfigError::Syntax {
-                file: path.clone(),
-                line: err.line,
-                column: err.column,
-                message: err.message,
-            })?;
+            let doc = parse_toml(&path, &text)?;
             let mut reader = FileReader {
                 file: &path,
                 warnings: &mut warnings,
@@ -372,30 +368,21 @@ impl Settings {
                     project_name = Some(reader.string("project", key, value)?);
                 }
             }
-            if let Some((key, tool)) = doc.get("tool") {
-                reader.expect_table("", key, tool)?;
-                let mut cibw_overrides = Vec::new();
-                let mut ww_overrides = Vec::new();
-                let mut cibw = Layer::default();
-                let mut cibw_linux = Layer::default();
-                let mut ww = Layer::default();
-                if let Some((key, table)) = tool.get("cibuildwheel") {
-                    reader.expect_table("tool", key, table)?;
-                    reader.read_cibuildwheel(
-                        table,
-                        &mut cibw,
-                        &mut cibw_linux,
-                        &mut cibw_overrides,
-                    )?;
-                }
-                if let Some((key, table)) = tool.get("wheelwright") {
-                    reader.expect_table("tool", key, table)?;
-                    reader.read_wheelwright(table, &mut ww, &mut ww_overrides)?;
-                }
-                layers.files.extend([cibw, cibw_linux, ww]);
-                layers.overrides.extend(cibw_overrides);
-                layers.overrides.extend(ww_overrides);
+            if config_file.is_none() {
+                reader.read_tool_tables(&doc, &mut layers)?;
             }
+        }
+        if let Some(file) = config_file {
+            let text = read_optional(file)?.ok_or_else(|| ConfigError::Read {
+                path: file.clone(),
+                message: "the configuration file (--config-file) does not exist".to_owned(),
+            })?;
+            let doc = parse_toml(file, &text)?;
+            FileReader {
+                file,
+                warnings: &mut warnings,
+            }
+            .read_tool_tables(&doc, &mut layers)?;
         }
 
         layers.top = env_layers(&inputs.env, &mut warnings)?;
@@ -655,6 +642,31 @@ pub fn image_option(identifier: &Identifier) -> &'static str {
     options::find(&name).map_or("manylinux-x86_64-image", |spec| spec.name)
 }
 
+/// The text of a TOML file, `None` when it does not exist.
+fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
+    match fs_err::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(ConfigError::Read {
+            path: path.to_path_buf(),
+            message: io_message(&err),
+        }),
+    }
+}
+
+fn parse_toml(path: &Path, text: &str) -> Result<Node, ConfigError> {
+    parse_document(text).map_err(|err| ConfigError::Syntax {
+        file: path.to_path_buf(),
+        line: err.line,
+        column: err.column,
+        message: err.message,
+    })
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(a), Ok(b)) if a == b)
+}
+
 fn io_message(err: &std::io::Error) -> String {
     match err.kind() {
         ErrorKind::NotFound => "no such file or directory".to_owned(),
@@ -846,6 +858,31 @@ struct FileReader<'a> {
 }
 
 impl FileReader<'_> {
+    /// Reads `[tool.cibuildwheel]` (with its `linux` table and overrides) and
+    /// `[tool.wheelwright]` of a parsed file into `layers`.
+    fn read_tool_tables(&mut self, doc: &Node, layers: &mut Layers) -> Result<(), ConfigError> {
+        if let Some((key, tool)) = doc.get("tool") {
+            self.expect_table("", key, tool)?;
+            let mut cibw_overrides = Vec::new();
+            let mut ww_overrides = Vec::new();
+            let mut cibw = Layer::default();
+            let mut cibw_linux = Layer::default();
+            let mut ww = Layer::default();
+            if let Some((key, table)) = tool.get("cibuildwheel") {
+                self.expect_table("tool", key, table)?;
+                self.read_cibuildwheel(table, &mut cibw, &mut cibw_linux, &mut cibw_overrides)?;
+            }
+            if let Some((key, table)) = tool.get("wheelwright") {
+                self.expect_table("tool", key, table)?;
+                self.read_wheelwright(table, &mut ww, &mut ww_overrides)?;
+            }
+            layers.files.extend([cibw, cibw_linux, ww]);
+            layers.overrides.extend(cibw_overrides);
+            layers.overrides.extend(ww_overrides);
+        }
+        Ok(())
+    }
+
     fn position(&self, node: &Node) -> String {
         format!("`{}`:{}:{}", self.file.display(), node.line, node.column)
     }

@@ -27,6 +27,7 @@ impl Project {
                 .collect::<BTreeMap<_, _>>(),
             cli: Vec::new(),
             host_arch: ElfArch::X86_64,
+            config_file: None,
         }
     }
 
@@ -560,6 +561,49 @@ fn empty_selections_say_what_exists() {
     assert!(err.contains("archs `auto64`"), "{err}");
     assert!(
         err.ends_with("names no architecture on this i686 host"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_config_file_replaces_the_tool_tables_of_pyproject() {
+    let project = Project::new(
+        "[project]\nname = \"demo\"\nrequires-python = \">=3.10\"\n\
+         [tool.cibuildwheel]\nbuild = \"cp311-*\"\nbefore-all = \"from pyproject\"\n",
+    );
+    let config = project.dir.path().join("ci/wheels.toml");
+    fs_err::create_dir_all(config.parent().expect("parent")).expect("mkdir");
+    fs_err::write(
+        &config,
+        "[tool.cibuildwheel]\nbuild = \"cp312-*\"\n[tool.cibuildwheel.linux]\narchs = \"i686\"\n",
+    )
+    .expect("write");
+    let mut inputs = project.inputs(&[]);
+    inputs.config_file = Some(config.clone());
+    let settings = Settings::resolve(&inputs).expect("resolves");
+    let ids: Vec<String> = settings
+        .selected_identifiers()
+        .expect("selection")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        ids,
+        ["cp312-manylinux_i686", "cp312-musllinux_i686"],
+        "{ids:?}"
+    );
+    // [project] still comes from pyproject.toml; pyproject's tool tables are not read.
+    assert!(settings.requires_python.is_some());
+    let cp312 = settings.for_identifier(&id("cp312-manylinux_i686"));
+    let shown = format!("{:?}", cp312.before_all);
+    assert!(!shown.contains("from pyproject"), "{shown}");
+
+    inputs.config_file = Some(project.dir.path().join("missing.toml"));
+    let err = Settings::resolve(&inputs)
+        .expect_err("missing file")
+        .to_string();
+    assert!(
+        err.contains("missing.toml") && err.contains("does not exist"),
         "{err}"
     );
 }

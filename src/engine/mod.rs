@@ -224,6 +224,12 @@ pub trait Engine: Send + Sync {
 
     /// Starts a long-lived container. Its work directory is [`Container::work_root`].
     fn start(&self, spec: &ContainerSpec) -> Result<Container, EngineError>;
+
+    /// The platform (`os/arch`, Ex) `linux/386`) of `image` when it is present locally; `None`
+    /// when it is absent (or for the host engine, which has no images).
+    fn local_image_platform(&self, _image: &str) -> Option<String> {
+        None
+    }
 }
 
 /// The platform name engines use for an architecture (`linux/386`).
@@ -479,9 +485,22 @@ fn is_permanent_pull_error(reason: &str) -> bool {
     .any(|needle| reason.contains(needle))
 }
 
+/// The architecture of an image platform (`linux/386` -> i686); the inverse of [`platform`]
+/// (`linux/arm` is armv7l, as `image inspect` reports it without the variant).
+#[must_use]
+pub fn platform_arch(platform_name: &str) -> Option<ElfArch> {
+    let arch = platform_name.strip_prefix("linux/")?;
+    let arch = arch.split('/').next().unwrap_or(arch);
+    ElfArch::ALL.into_iter().find(|candidate| {
+        let known = platform(*candidate).trim_start_matches("linux/");
+        known.split('/').next() == Some(arch)
+    })
+}
+
 /// Whether an image of platform `have` (`linux/386`) serves `arch`. Some i686 images are
 /// published as amd64; their userland is still 32-bit.
-fn platform_serves(have: &str, arch: ElfArch) -> bool {
+#[must_use]
+pub fn platform_serves(have: &str, arch: ElfArch) -> bool {
     have == platform(arch)
         || (arch == ElfArch::I686 && have == "linux/amd64")
         || (arch == ElfArch::Armv7l && have.starts_with("linux/arm"))
@@ -490,6 +509,10 @@ fn platform_serves(have: &str, arch: ElfArch) -> bool {
 impl Engine for CliEngine {
     fn kind(&self) -> EngineKind {
         self.kind
+    }
+
+    fn local_image_platform(&self, image: &str) -> Option<String> {
+        self.local_platform(image)
     }
 
     fn prepare_image(
@@ -803,6 +826,13 @@ mod tests {
         assert!(platform_serves("linux/386", ElfArch::I686));
         assert!(platform_serves("linux/amd64", ElfArch::I686));
         assert!(!platform_serves("linux/386", ElfArch::X86_64));
+        assert_eq!(platform_arch("linux/386"), Some(ElfArch::I686));
+        assert_eq!(platform_arch("linux/amd64"), Some(ElfArch::X86_64));
+        assert_eq!(platform_arch("linux/arm64"), Some(ElfArch::Aarch64));
+        assert_eq!(platform_arch("linux/arm"), Some(ElfArch::Armv7l));
+        assert_eq!(platform_arch("linux/arm/v7"), Some(ElfArch::Armv7l));
+        assert_eq!(platform_arch("windows/amd64"), None);
+        assert_eq!(platform_arch("linux/mips"), None);
         assert!(check_arch_runs(host_arch()).is_ok());
     }
 

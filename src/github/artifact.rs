@@ -164,6 +164,9 @@ pub enum ArtifactError {
         /// What is wrong with it.
         why: String,
     },
+    /// No HTTP client (the CA certificates to trust).
+    #[error(transparent)]
+    Net(#[from] crate::net::NetError),
     /// Transport failure (connection refused, timeout, …); the URL is left out.
     #[error("{what}: {source}")]
     Http {
@@ -681,10 +684,7 @@ pub struct Client {
 impl Client {
     /// A client for the runtime environment.
     pub fn new(env: RuntimeEnv) -> Result<Self> {
-        let http = super::http_client(env.stall_timeout).map_err(|source| ArtifactError::Http {
-            what: "cannot set up the HTTP client".to_owned(),
-            source,
-        })?;
+        let http = super::http_client(env.stall_timeout)?;
         Ok(Client { env, http })
     }
 

@@ -50,14 +50,15 @@ pub(crate) fn env_nonempty(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// The one place HTTP clients are made: our user agent, rustls, connect timeout, and
-/// `read_timeout` as a stall timeout (no total timeout: large uploads take as long as they take).
-pub(crate) fn http_client(stall: Duration) -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .user_agent(concat!("wheelwright/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(30))
-        .read_timeout(stall)
-        .build()
+/// The client for GitHub's services (from [`crate::net`]: our user agent and certificates):
+/// a connect timeout and `read_timeout` as a stall timeout (no total timeout: large uploads take
+/// as long as they take).
+pub(crate) fn http_client(stall: Duration) -> Result<reqwest::Client, crate::net::NetError> {
+    crate::net::client(|builder| {
+        builder
+            .connect_timeout(Duration::from_secs(30))
+            .read_timeout(stall)
+    })
 }
 
 /// `url` without its query and fragment, for messages (signed URLs carry their secret there).

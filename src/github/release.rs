@@ -1,33 +1,53 @@
-//! Release assets: upload files to the GitHub Release of a tag, creating the release when it is
-//! missing. Protocol facts: ../shared/reference/publish.md §6.
+//! Release assets: put files on the GitHub Release of a tag in the order GitHub's immutable
+//! releases need — find or create a *draft*, upload every file, verify what the release holds,
+//! then publish it. Protocol facts: ../shared/reference/publish.md §6.
 //!
 //! Design notes:
 //! * Everything comes from the runner's environment: the repository from `GITHUB_REPOSITORY`,
-//!   the tag from `--tag` or `GITHUB_REF` (`refs/tags/…`), the token from `GITHUB_TOKEN` (never
-//!   a command-line value) and the API from `GITHUB_API_URL`, so GHES and test stubs work.
-//! * octocrab does the JSON API (find the release — drafts are only visible in the list —,
-//!   create it, list and delete assets). The asset upload itself is our own reqwest POST:
-//!   octocrab would hold the whole file in memory, leave the name unencoded and retry the POST
-//!   on 5xx, which creates duplicates or half-uploaded `starter` assets. Ours streams the file
-//!   with an explicit Content-Length, percent-encodes the name and is never retried.
-//! * All name/size conflicts are checked before the first upload, so a refusal leaves the release
-//!   as it was. An asset with the same name and size is taken as already uploaded (re-runs are
-//!   idempotent); another size is an error unless `clobber`; a leftover `starter` asset from an
-//!   interrupted upload is deleted and uploaded again.
+//!   the tag from `--tag` or `GITHUB_REF` (`refs/tags/…`), the commit a new tag points at from
+//!   `GITHUB_SHA`, the token from `GITHUB_TOKEN` (never a command-line value) and the API from
+//!   `GITHUB_API_URL`, so GHES and test stubs work.
+//! * Resumable: a re-run finds the draft (drafts are invisible to get-by-tag, so through the
+//!   list), skips every asset whose bytes are already there and uploads the rest. "The same bytes"
+//!   means the same sha256: from the asset's `digest` (github.com since 2025), else by
+//!   downloading the asset through the API. Other bytes under the same name are an error naming
+//!   both digests, decided before the first upload; `clobber` replaces them while the release is
+//!   a draft only — a published release's assets are never replaced.
+//! * A published release with every asset is left alone. One that lacks assets gets them when
+//!   GitHub allows; an immutable one cannot (`immutable: true`, or a 422 on the upload), and the
+//!   error names the missing assets.
+//! * Concurrent runs: GitHub does not de-duplicate drafts by tag, so after creating one we list
+//!   the tag's releases again and keep the oldest draft (deleting ours if it is not that one);
+//!   a create refused because a published release appeared meanwhile (422 `already_exists`)
+//!   falls back to that release; an asset uploaded meanwhile (422 `already_exists`) is compared
+//!   by digest.
+//! * Permissions: the first write (creating the draft, or the first upload to an existing
+//!   release) shows a token that may not write; GitHub's 403 comes with
+//!   `x-accepted-github-permissions: contents=write`, which becomes the `permissions:` line to
+//!   add. Nothing has been uploaded at that point.
+//! * Nothing is reported uploaded or skipped before the release's asset list shows it with the
+//!   local file's size and sha256.
+//! * octocrab does the JSON API. The asset upload and download are our own reqwest requests:
+//!   the upload streams the file with an explicit Content-Length, percent-encodes the name and is
+//!   never retried (octocrab would hold the file in memory and retry the POST on 5xx, which
+//!   creates duplicates or half-uploaded `starter` assets); the download follows GitHub's
+//!   redirect to the storage host without the token (reqwest drops `Authorization` on a redirect
+//!   to another origin).
 //! * The token is sent only to the API's own origin (or uploads.github.com for github.com).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
 use octocrab::Octocrab;
 use octocrab::models::repos::{Asset, Release};
 use serde::Serialize;
+use sha2::{Digest as _, Sha256};
 
 use super::{Secret, env_nonempty, redact_url};
-
-/// The public API of github.com.
-pub const GITHUB_API: &str = "https://api.github.com";
+use crate::publish::dist::hex;
+use crate::publish::endpoints::{GITHUB_API, GITHUB_UPLOADS};
 
 /// What went wrong, with the thing it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -70,30 +90,68 @@ pub enum ReleaseError {
     /// Two files with the same asset name.
     #[error("`{}` and `{}` would both be asset `{name}`", first.display(), second.display())]
     DuplicateName {
-        /// The asset name.
+        /// The asset name (as GitHub stores it).
         name: String,
         /// One file.
         first: PathBuf,
         /// The other.
         second: PathBuf,
     },
-    /// An asset of that name with another size is on the release.
+    /// An asset of that name with other bytes is on the release.
     #[error(
-        "release {tag} already has an asset `{name}` of {remote} bytes, but `{}` is {local} bytes; \
-         pass --clobber to replace it",
-        path.display()
+        "release `{tag}` already has an asset `{name}` with other bytes: sha256 `{remote}` on the \
+         release, `{local}` in `{}`\nhint: {}",
+        path.display(),
+        if *draft {
+            "the release is still a draft: pass --clobber to replace the asset, or delete it on GitHub"
+        } else {
+            "a published release's assets are never replaced: release the new files under a new tag"
+        }
     )]
-    SizeMismatch {
+    DigestMismatch {
         /// The tag.
         tag: String,
         /// The asset name.
         name: String,
         /// The local file.
         path: PathBuf,
-        /// Its size.
-        local: u64,
-        /// The asset's size.
-        remote: u64,
+        /// Its sha256 (hex).
+        local: String,
+        /// The asset's sha256 (hex).
+        remote: String,
+        /// Whether the release is a draft (where `--clobber` may replace it).
+        draft: bool,
+    },
+    /// The release is published and immutable, and lacks assets.
+    #[error(
+        "release `{tag}` is published and immutable, so GitHub accepts no new assets ({detail}); \
+         missing: {}\nhint: an immutable release cannot change: publish these files in a release \
+         of a new tag (`wheelwright release` uploads every file to a draft before it publishes, \
+         so its releases are complete when they become immutable)",
+        missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+    )]
+    Immutable {
+        /// The tag.
+        tag: String,
+        /// The assets it lacks.
+        missing: Vec<String>,
+        /// How we know (`immutable: true`, or GitHub's 422).
+        detail: String,
+    },
+    /// The token may not do this; GitHub said which permission it needs.
+    #[error(
+        "{what}: HTTP 403: {message}; the token needs `{accepted}`\nhint: add `permissions: {}` to \
+         the job that runs `wheelwright release` (with the action: the `command: publish` job); \
+         a job's GITHUB_TOKEN has only the permissions its workflow grants",
+        yaml_permissions(accepted)
+    )]
+    Permission {
+        /// What we were doing.
+        what: String,
+        /// GitHub's message.
+        message: String,
+        /// `x-accepted-github-permissions`, e.g. `contents=write`.
+        accepted: String,
     },
     /// The API answered with an error.
     #[error("{what}: HTTP {status}: {message}{}", hint.map(|h| format!(" ({h})")).unwrap_or_default())]
@@ -125,11 +183,34 @@ pub enum ReleaseError {
         /// The origin we trust.
         expected: String,
     },
+    /// After the uploads, the release does not hold what was sent.
+    #[error("release `{tag}`: asset `{name}` is not what was uploaded: {why}")]
+    NotVerified {
+        /// The tag.
+        tag: String,
+        /// The asset name.
+        name: String,
+        /// What differs.
+        why: String,
+    },
 }
 
 type Result<T, E = ReleaseError> = std::result::Result<T, E>;
 
-/// The repository and tag.
+/// `contents=write,actions=read; other=admin` (GitHub's alternatives are separated by `;`, the
+/// permissions of one alternative by `,`) as the YAML of the first alternative:
+/// `contents: write, actions: read`.
+fn yaml_permissions(accepted: &str) -> String {
+    let first = accepted.split(';').next().unwrap_or(accepted);
+    first
+        .split(',')
+        .filter_map(|p| p.split_once('='))
+        .map(|(name, level)| format!("{}: {}", name.trim(), level.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The repository, tag and commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     /// Repository owner.
@@ -138,10 +219,12 @@ pub struct Target {
     pub repo: String,
     /// The tag of the release.
     pub tag: String,
+    /// The commit a tag that does not exist yet is created at (`GITHUB_SHA`).
+    pub commit: Option<String>,
 }
 
 impl Target {
-    /// From `--tag` (or `GITHUB_REF`) and `GITHUB_REPOSITORY`.
+    /// From `--tag` (or `GITHUB_REF`), `GITHUB_REPOSITORY` and `GITHUB_SHA`.
     pub fn from_env(tag: Option<&str>) -> Result<Self> {
         let repository =
             env_nonempty("GITHUB_REPOSITORY").ok_or(ReleaseError::MissingRepository)?;
@@ -155,7 +238,12 @@ impl Target {
             Some(tag) => tag.to_owned(),
             None => tag_from_ref(std::env::var("GITHUB_REF").ok().as_deref())?,
         };
-        Ok(Target { owner, repo, tag })
+        Ok(Target {
+            owner,
+            repo,
+            tag,
+            commit: env_nonempty("GITHUB_SHA"),
+        })
     }
 }
 
@@ -181,36 +269,51 @@ pub fn token_from_env() -> Result<Secret> {
         .ok_or(ReleaseError::MissingToken)
 }
 
+/// The name GitHub gives an uploaded asset: it replaces special characters with `.` (documented
+/// without a list; observed for spaces, `~`, `:`, parentheses). Letters, digits, `.`, `_`, `-`
+/// and `+` (which we percent-encode) are kept.
+#[must_use]
+pub fn asset_name_on_github(file_name: &str) -> String {
+    file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+') {
+                c
+            } else {
+                '.'
+            }
+        })
+        .collect()
+}
+
 /// One file to upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalAsset {
-    /// The asset name (the file's name).
+    /// The asset name GitHub will store (the file's name, special characters replaced).
     pub name: String,
     /// The file.
     pub path: PathBuf,
     /// Its size.
     pub size: u64,
+    /// Its sha256 (hex).
+    pub sha256: String,
 }
 
 /// The files to upload: the files given, and the regular files directly inside each directory
-/// given (sorted; hidden files skipped). Two files with the same name are an error.
+/// given (sorted; hidden files skipped), each hashed. Two files with the same asset name are an
+/// error.
 pub fn collect_assets(paths: &[PathBuf]) -> Result<Vec<LocalAsset>> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| ReleaseError::Path { path, source }
+    };
     let mut found: Vec<PathBuf> = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path).map_err(|source| ReleaseError::Path {
-            path: path.clone(),
-            source,
-        })?;
+        let meta = std::fs::metadata(path).map_err(io(path))?;
         if meta.is_dir() {
             let mut entries = Vec::new();
-            for entry in std::fs::read_dir(path).map_err(|source| ReleaseError::Path {
-                path: path.clone(),
-                source,
-            })? {
-                let entry = entry.map_err(|source| ReleaseError::Path {
-                    path: path.clone(),
-                    source,
-                })?;
+            for entry in std::fs::read_dir(path).map_err(io(path))? {
+                let entry = entry.map_err(io(path))?;
                 let hidden = entry.file_name().to_string_lossy().starts_with('.');
                 if !hidden && entry.path().is_file() {
                     entries.push(entry.path());
@@ -224,16 +327,12 @@ pub fn collect_assets(paths: &[PathBuf]) -> Result<Vec<LocalAsset>> {
     }
     let mut by_name: BTreeMap<String, LocalAsset> = BTreeMap::new();
     for path in found {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let size = std::fs::metadata(&path)
-            .map_err(|source| ReleaseError::Path {
-                path: path.clone(),
-                source,
-            })?
-            .len();
+        let name = asset_name_on_github(
+            &path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
         if let Some(first) = by_name.get(&name) {
             if same_file(&first.path, &path) {
                 continue;
@@ -244,7 +343,17 @@ pub fn collect_assets(paths: &[PathBuf]) -> Result<Vec<LocalAsset>> {
                 second: path,
             });
         }
-        by_name.insert(name.clone(), LocalAsset { name, path, size });
+        let size = std::fs::metadata(&path).map_err(io(&path))?.len();
+        let sha256 = crate::testing::manifest::sha256_file(&path).map_err(io(&path))?;
+        by_name.insert(
+            name.clone(),
+            LocalAsset {
+                name,
+                path,
+                size,
+                sha256,
+            },
+        );
     }
     if by_name.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| format!("`{}`", p.display())).collect();
@@ -266,24 +375,25 @@ fn same_file(a: &Path, b: &Path) -> bool {
 pub enum Action {
     /// Uploaded (it was not there).
     Uploaded,
-    /// Already there with the same size.
+    /// Already there with the same sha256.
     Skipped,
-    /// Deleted (another size with `clobber`, or a broken leftover) and uploaded again.
+    /// Deleted (other bytes with `clobber` on a draft, or a broken leftover) and uploaded again.
     Replaced,
 }
 
-/// One asset's outcome.
+/// One asset's outcome, verified on the release.
 #[derive(Debug, Clone, Serialize)]
 pub struct AssetReport {
-    /// Asset name.
+    /// Asset name on the release.
     pub name: String,
+    /// The local file.
+    pub path: PathBuf,
     /// Size in bytes.
     pub size: u64,
+    /// sha256 (hex), the same on the release.
+    pub sha256: String,
     /// What was done.
     pub action: Action,
-    /// Download URL.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
 }
 
 /// The outcome for the release.
@@ -293,8 +403,14 @@ pub struct ReleaseReport {
     pub tag: String,
     /// The release page.
     pub release_url: String,
-    /// Whether we created the release.
+    /// Whether this run created the release (as a draft).
     pub created: bool,
+    /// Whether this run published it.
+    pub published: bool,
+    /// Whether the release is a draft now.
+    pub draft: bool,
+    /// Whether it was already published with every file, and nothing was done.
+    pub already_complete: bool,
     /// Per asset.
     pub assets: Vec<AssetReport>,
 }
@@ -323,8 +439,8 @@ impl Endpoints {
             return Err(bad());
         }
         let mut upload = api_url.clone();
-        if api_url.host_str() == Some("api.github.com") {
-            upload = reqwest::Url::parse("https://uploads.github.com/").map_err(|_| bad())?;
+        if reqwest::Url::parse(GITHUB_API).is_ok_and(|known| known.origin() == api_url.origin()) {
+            upload = reqwest::Url::parse(GITHUB_UPLOADS).map_err(|_| bad())?;
         } else if api_url.path().trim_end_matches('/').ends_with("/api/v3") {
             upload.set_path("/api/uploads");
         }
@@ -337,13 +453,25 @@ impl Endpoints {
     fn upload_origin(&self) -> String {
         self.upload.origin().ascii_serialization()
     }
+
+    /// `{api}/repos/{owner}/{repo}/{rest}`.
+    fn repo_url(&self, target: &Target, rest: &str) -> String {
+        format!(
+            "{}/repos/{}/{}/{rest}",
+            self.api.as_str().trim_end_matches('/'),
+            component(&target.owner),
+            component(&target.repo)
+        )
+    }
 }
 
 /// Options of an upload.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
-    /// Replace assets of the same name and another size.
+    /// Replace assets of the same name and other bytes while the release is a draft.
     pub clobber: bool,
+    /// Leave the release a draft (a later run without it publishes it).
+    pub draft: bool,
 }
 
 /// The release client.
@@ -354,21 +482,71 @@ pub struct Releases {
     endpoints: Endpoints,
 }
 
-fn octo_error(what: String, err: octocrab::Error) -> ReleaseError {
-    if let octocrab::Error::GitHub { source, .. } = &err {
-        let status = source.status_code.as_u16();
-        let hint = match status {
+/// An error response, from octocrab or from our own requests.
+struct ApiFailure {
+    status: u16,
+    message: String,
+    /// `errors[].code` of a validation failure.
+    codes: Vec<String>,
+    /// `x-accepted-github-permissions`: what the endpoint needs, e.g. `contents=write`.
+    accepted: Option<String>,
+}
+
+impl ApiFailure {
+    fn accepted_of(headers: &reqwest::header::HeaderMap) -> Option<String> {
+        headers
+            .get("x-accepted-github-permissions")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| v.contains('='))
+            .map(str::to_owned)
+    }
+
+    fn into_error(self, what: String) -> ReleaseError {
+        if let (403, Some(accepted)) = (self.status, &self.accepted) {
+            return ReleaseError::Permission {
+                what,
+                message: self.message,
+                accepted: accepted.clone(),
+            };
+        }
+        let hint = match self.status {
             401 => Some("the token is invalid or expired"),
             403 => Some("the token needs `permissions: contents: write`"),
             404 => Some("check GITHUB_REPOSITORY and that the token can see the repository"),
+            500..=599 => Some("not retried: check the release for a broken asset and run again"),
             _ => None,
         };
-        return ReleaseError::Api {
+        let mut message = self.message;
+        if !self.codes.is_empty() {
+            message.push_str(&format!(" ({})", self.codes.join(", ")));
+        }
+        ReleaseError::Api {
             what,
-            status,
-            message: source.message.clone(),
+            status: self.status,
+            message,
             hint,
-        };
+        }
+    }
+}
+
+fn error_codes(errors: Option<&[serde_json::Value]>) -> Vec<String> {
+    errors
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| e.get("code").and_then(|c| c.as_str()).map(str::to_owned))
+        .collect()
+}
+
+fn octo_error(what: String, err: octocrab::Error) -> ReleaseError {
+    if let octocrab::Error::GitHub { source, .. } = &err {
+        return ApiFailure {
+            status: source.status_code.as_u16(),
+            message: source.message.clone(),
+            codes: error_codes(source.errors.as_deref()),
+            accepted: source.headers.as_ref().and_then(ApiFailure::accepted_of),
+        }
+        .into_error(what);
     }
     ReleaseError::Transport {
         what,
@@ -390,6 +568,14 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
+/// A failed request of ours as a transport error of `what` (without the URL: it may be signed).
+fn transport(what: String) -> impl FnOnce(reqwest::Error) -> ReleaseError {
+    move |e| ReleaseError::Transport {
+        what,
+        detail: error_chain(&e.without_url()),
+    }
+}
+
 fn is_status(err: &octocrab::Error, status: u16) -> bool {
     matches!(err, octocrab::Error::GitHub { source, .. } if source.status_code.as_u16() == status)
 }
@@ -406,6 +592,38 @@ fn component(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, COMPONENT).to_string()
 }
 
+/// `sha256:<hex>` → `<hex>` (lower case).
+fn digest_hex(digest: Option<&str>) -> Option<String> {
+    digest
+        .and_then(|d| d.strip_prefix("sha256:"))
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_ascii_lowercase)
+}
+
+fn asset_size(asset: &Asset) -> u64 {
+    u64::try_from(asset.size).unwrap_or(0)
+}
+
+/// What a POST of one asset came to, where the caller decides what it means.
+enum Posted {
+    /// 201.
+    Created,
+    /// 422 `already_exists`: an asset of that name appeared since we listed.
+    AlreadyExists,
+    /// 422 naming immutability.
+    Immutable(String),
+}
+
+/// What to do with one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Upload,
+    /// Delete this asset first.
+    Replace(u64),
+    /// There with the same bytes (asset id).
+    Skip(u64),
+}
+
 impl Releases {
     /// A client for `endpoints` with `token`.
     pub fn new(token: Secret, endpoints: Endpoints) -> Result<Self> {
@@ -413,16 +631,17 @@ impl Releases {
             what: "cannot set up the GitHub client".to_owned(),
             detail,
         };
+        // Octocrab runs on our client: the same certificates as every other connection.
+        let http =
+            super::http_client(Duration::from_secs(300)).map_err(|e| setup(e.to_string()))?;
         let octo = Octocrab::builder()
             .personal_token(token.expose().to_owned())
             .base_uri(endpoints.api.as_str())
             .map_err(|e| setup(e.to_string()))?
             .upload_uri(endpoints.upload.as_str())
             .map_err(|e| setup(e.to_string()))?
-            .build()
+            .build_with_reqwest(http.clone())
             .map_err(|e| setup(e.to_string()))?;
-        let http =
-            super::http_client(Duration::from_secs(300)).map_err(|e| setup(e.to_string()))?;
         Ok(Releases {
             octo,
             http,
@@ -431,21 +650,13 @@ impl Releases {
         })
     }
 
-    /// The release of `target.tag`, drafts included; `None` when there is none.
-    async fn find(&self, target: &Target) -> Result<Option<Release>> {
-        let releases = self.octo.repos(&target.owner, &target.repo);
-        match releases
-            .releases()
-            .get_by_tag(&component(&target.tag))
-            .await
-        {
-            Ok(release) => return Ok(Some(release)),
-            Err(e) if is_status(&e, 404) => {}
-            Err(e) => return Err(octo_error(format!("looking up release {}", target.tag), e)),
-        }
-        // Drafts are invisible to get_by_tag: look through the list.
+    /// Every release of the tag the token can see (drafts only with push access), oldest first.
+    async fn releases_of_tag(&self, target: &Target) -> Result<Vec<Release>> {
+        let mut found = Vec::new();
         for page in 1u32..=100 {
-            let list = releases
+            let list = self
+                .octo
+                .repos(&target.owner, &target.repo)
                 .releases()
                 .list()
                 .per_page(100u8)
@@ -459,37 +670,98 @@ impl Releases {
                     )
                 })?;
             let count = list.items.len();
-            if let Some(release) = list.items.into_iter().find(|r| r.tag_name == target.tag) {
-                return Ok(Some(release));
-            }
+            found.extend(list.items.into_iter().filter(|r| r.tag_name == target.tag));
             if count < 100 {
                 break;
             }
         }
-        Ok(None)
+        found.sort_by_key(|r| r.id.into_inner());
+        Ok(found)
     }
 
-    /// The release of the tag, created (published, named after the tag) when missing.
-    async fn find_or_create(&self, target: &Target) -> Result<(Release, bool)> {
-        if let Some(release) = self.find(target).await? {
-            return Ok((release, false));
-        }
-        let created = self
+    /// The release of `target.tag`: the published one, else the oldest draft; `None` when there
+    /// is none.
+    async fn find(&self, target: &Target) -> Result<Option<Release>> {
+        match self
             .octo
             .repos(&target.owner, &target.repo)
             .releases()
-            .create(&target.tag)
-            .name(&target.tag)
-            .send()
-            .await;
-        match created {
-            Ok(release) => Ok((release, true)),
-            // Another job created it meanwhile.
-            Err(e) if is_status(&e, 422) => match self.find(target).await? {
-                Some(release) => Ok((release, false)),
-                None => Err(octo_error(format!("creating release {}", target.tag), e)),
-            },
-            Err(e) => Err(octo_error(format!("creating release {}", target.tag), e)),
+            .get_by_tag(&component(&target.tag))
+            .await
+        {
+            Ok(release) => return Ok(Some(release)),
+            Err(e) if is_status(&e, 404) => {}
+            Err(e) => {
+                return Err(octo_error(
+                    format!("looking up release `{}`", target.tag),
+                    e,
+                ));
+            }
+        }
+        // Drafts are invisible to get_by_tag.
+        let releases = self.releases_of_tag(target).await?;
+        let published = releases.iter().position(|r| !r.draft);
+        Ok(match published {
+            Some(i) => releases.into_iter().nth(i),
+            None => releases.into_iter().next(),
+        })
+    }
+
+    /// The release of the tag, created as a draft when missing; whether we created it.
+    async fn find_or_create_draft(&self, target: &Target) -> Result<(Release, bool)> {
+        if let Some(release) = self.find(target).await? {
+            return Ok((release, false));
+        }
+        let what = || {
+            format!(
+                "creating a draft release `{}` in {}/{}",
+                target.tag, target.owner, target.repo
+            )
+        };
+        let handler = self.octo.repos(&target.owner, &target.repo);
+        let releases = handler.releases();
+        let mut create = releases.create(&target.tag).name(&target.tag).draft(true);
+        if let Some(commit) = &target.commit {
+            create = create.target_commitish(commit);
+        }
+        let ours = match create.send().await {
+            Ok(release) => release,
+            // A published release of the tag appeared since we looked.
+            Err(e) if is_status(&e, 422) => {
+                return match self.find(target).await? {
+                    Some(release) => Ok((release, false)),
+                    None => Err(octo_error(what(), e)),
+                };
+            }
+            Err(e) => return Err(octo_error(what(), e)),
+        };
+        // GitHub keeps several drafts of one tag: when another run created one too, everyone
+        // settles on the oldest, and the newer drafts (empty) are deleted by their creators.
+        let settled = self
+            .releases_of_tag(target)
+            .await?
+            .into_iter()
+            .min_by_key(|r| (r.draft, r.id.into_inner()));
+        match settled {
+            Some(other) if other.id != ours.id => {
+                self.octo
+                    .repos(&target.owner, &target.repo)
+                    .releases()
+                    .delete(ours.id.into_inner())
+                    .await
+                    .map_err(|e| {
+                        octo_error(
+                            format!("deleting the duplicate draft of `{}`", target.tag),
+                            e,
+                        )
+                    })?;
+                crate::ui::message(&format!(
+                    "another run created release `{}` at the same time; using that one",
+                    target.tag
+                ));
+                Ok((other, false))
+            }
+            _ => Ok((ours, true)),
         }
     }
 
@@ -506,7 +778,7 @@ impl Releases {
                 .send()
                 .await
                 .map_err(|e| {
-                    octo_error(format!("listing the assets of release {}", target.tag), e)
+                    octo_error(format!("listing the assets of release `{}`", target.tag), e)
                 })?;
             let count = list.items.len();
             assets.extend(list.items);
@@ -517,87 +789,286 @@ impl Releases {
         Ok(assets)
     }
 
-    /// Uploads `files` to the release of `target.tag`.
+    /// The asset's sha256: its `digest`, else downloaded through the API and hashed.
+    async fn remote_sha256(&self, target: &Target, asset: &Asset) -> Result<String> {
+        if let Some(hex) = digest_hex(asset.digest.as_deref()) {
+            return Ok(hex);
+        }
+        let what = || {
+            format!(
+                "downloading asset `{}` of release `{}` to compare its sha256 (the API gives no digest)",
+                asset.name, target.tag
+            )
+        };
+        let url = self.endpoints.repo_url(
+            target,
+            &format!("releases/assets/{}", asset.id.into_inner()),
+        );
+        let response = self
+            .authorized(reqwest::Method::GET, url, "application/octet-stream", &what)?
+            .send()
+            .await
+            .map_err(transport(what()))?;
+        if !response.status().is_success() {
+            return Err(failure_of(response).await.into_error(what()));
+        }
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        let mut body = response.bytes_stream();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(transport(what()))?;
+            size += chunk.len() as u64;
+            hasher.update(&chunk);
+        }
+        if size != asset_size(asset) {
+            return Err(ReleaseError::Transport {
+                what: what(),
+                detail: format!("got {size} bytes, the asset has {}", asset_size(asset)),
+            });
+        }
+        Ok(hex(&hasher.finalize()))
+    }
+
+    /// A request of ours to the API (or its upload host) with the token, marked sensitive.
+    fn authorized(
+        &self,
+        method: reqwest::Method,
+        url: impl reqwest::IntoUrl,
+        accept: &str,
+        what: &dyn Fn() -> String,
+    ) -> Result<reqwest::RequestBuilder> {
+        let mut auth =
+            reqwest::header::HeaderValue::from_str(&format!("Bearer {}", self.token.expose()))
+                .map_err(|_| ReleaseError::Transport {
+                    what: what(),
+                    detail: "GITHUB_TOKEN contains characters not allowed in a header".to_owned(),
+                })?;
+        auth.set_sensitive(true);
+        Ok(self
+            .http
+            .request(method, url)
+            .header(reqwest::header::AUTHORIZATION, auth)
+            .header(reqwest::header::ACCEPT, accept)
+            .header("x-github-api-version", "2022-11-28"))
+    }
+
+    /// The asset on the release that is `file`: the same name, else (GitHub renamed it in a way
+    /// we did not predict) one with the same size and `digest`.
+    fn match_asset<'a>(existing: &'a [Asset], file: &LocalAsset) -> Option<&'a Asset> {
+        existing.iter().find(|a| a.name == file.name).or_else(|| {
+            existing.iter().find(|a| {
+                asset_size(a) == file.size
+                    && digest_hex(a.digest.as_deref()).as_deref() == Some(&file.sha256)
+            })
+        })
+    }
+
+    /// Puts `files` on the release of `target.tag`: draft, uploads, verification, publication.
     pub async fn upload(
         &self,
         target: &Target,
         files: &[LocalAsset],
         options: Options,
     ) -> Result<ReleaseReport> {
-        let (release, created) = self.find_or_create(target).await?;
-        if created {
-            crate::ui::message(&format!("created release {}", target.tag));
-        }
-        let existing = self.list_assets(target, &release).await?;
-
-        // Decide everything first: a conflict refuses before anything changes.
-        let mut plan = Vec::new();
-        for file in files {
-            let asset = existing.iter().find(|a| a.name == file.name);
-            let action = match asset {
-                None => Action::Uploaded,
-                Some(a) if a.state != "uploaded" => Action::Replaced,
-                Some(a) if u64::try_from(a.size).ok() == Some(file.size) => Action::Skipped,
-                Some(_) if options.clobber => Action::Replaced,
-                Some(a) => {
-                    return Err(ReleaseError::SizeMismatch {
-                        tag: target.tag.clone(),
-                        name: file.name.clone(),
-                        path: file.path.clone(),
-                        local: file.size,
-                        remote: u64::try_from(a.size).unwrap_or(0),
-                    });
-                }
+        let (release, created) = self.find_or_create_draft(target).await?;
+        crate::ui::message(&if created {
+            format!("created draft release `{}`", target.tag)
+        } else if release.draft {
+            format!("found draft release `{}`", target.tag)
+        } else {
+            format!("found published release `{}`", target.tag)
+        });
+        let mut plan = self.plan(target, &release, files, options).await?;
+        let report =
+            |plan: &[(&LocalAsset, Step)], published: bool, release_url: String| ReleaseReport {
+                tag: target.tag.clone(),
+                release_url,
+                created,
+                published,
+                draft: release.draft && !published,
+                already_complete: !release.draft && unsent(plan).is_empty(),
+                assets: reports(plan),
             };
-            plan.push((file, asset, action));
+        if !release.draft && unsent(&plan).is_empty() {
+            crate::ui::message(&format!(
+                "release `{}` is published with all {} assets (sha256 verified); nothing to do",
+                target.tag,
+                files.len()
+            ));
+            return Ok(report(&plan, false, release.html_url.to_string()));
         }
-
-        let mut reports = Vec::new();
-        for (file, asset, action) in plan {
-            let url = match (action, asset) {
-                (Action::Skipped, Some(a)) => {
-                    crate::ui::message(&format!(
-                        "{}: already on release {} with the same size, skipped",
-                        file.name, target.tag
-                    ));
-                    Some(a.browser_download_url.to_string())
-                }
-                (_, previous) => {
-                    if let Some(previous) = previous {
-                        self.octo
-                            .repos(&target.owner, &target.repo)
-                            .release_assets()
-                            .delete(previous.id.into_inner())
-                            .await
-                            .map_err(|e| {
-                                octo_error(format!("deleting asset `{}`", previous.name), e)
-                            })?;
-                    }
-                    let url = self.post_asset(&release, file).await?;
-                    crate::ui::message(&format!(
-                        "{}: uploaded to release {} ({} bytes)",
-                        file.name, target.tag, file.size
-                    ));
-                    url
-                }
-            };
-            reports.push(AssetReport {
-                name: file.name.clone(),
-                size: file.size,
-                action,
-                url,
+        if !release.draft && release.immutable == Some(true) {
+            return Err(ReleaseError::Immutable {
+                tag: target.tag.clone(),
+                missing: unsent(&plan),
+                detail: "the release says `immutable: true`".to_owned(),
             });
         }
-        Ok(ReleaseReport {
-            tag: target.tag.clone(),
-            release_url: release.html_url.to_string(),
-            created,
-            assets: reports,
-        })
+        self.send(target, &release, &mut plan).await?;
+        self.verify(target, &release, &plan).await?;
+        if release.draft && !options.draft {
+            let url = self.publish(target, &release).await?;
+            return Ok(report(&plan, true, url));
+        }
+        Ok(report(&plan, false, release.html_url.to_string()))
+    }
+
+    /// What to do with each file, decided before anything changes: a conflict refuses here.
+    async fn plan<'f>(
+        &self,
+        target: &Target,
+        release: &Release,
+        files: &'f [LocalAsset],
+        options: Options,
+    ) -> Result<Vec<(&'f LocalAsset, Step)>> {
+        let existing = self.list_assets(target, release).await?;
+        let mut plan = Vec::new();
+        for file in files {
+            let step = match Self::match_asset(&existing, file) {
+                None => Step::Upload,
+                Some(a) if a.state != "uploaded" => Step::Replace(a.id.into_inner()),
+                Some(a) => {
+                    let remote = self.remote_sha256(target, a).await?;
+                    if remote == file.sha256 && asset_size(a) == file.size {
+                        Step::Skip(a.id.into_inner())
+                    } else if options.clobber && release.draft {
+                        Step::Replace(a.id.into_inner())
+                    } else {
+                        return Err(mismatch(target, release, a, file, remote));
+                    }
+                }
+            };
+            plan.push((file, step));
+        }
+        Ok(plan)
+    }
+
+    /// Uploads what the plan says (deleting what it replaces); an asset that appeared meanwhile
+    /// with the same bytes becomes a skip.
+    async fn send(
+        &self,
+        target: &Target,
+        release: &Release,
+        plan: &mut [(&LocalAsset, Step)],
+    ) -> Result<()> {
+        for index in 0..plan.len() {
+            let (file, step) = plan[index];
+            if let Step::Replace(id) = step {
+                self.octo
+                    .repos(&target.owner, &target.repo)
+                    .release_assets()
+                    .delete(id)
+                    .await
+                    .map_err(|e| {
+                        octo_error(
+                            format!("deleting asset `{}` of release `{}`", file.name, target.tag),
+                            e,
+                        )
+                    })?;
+            }
+            if matches!(step, Step::Skip(_)) {
+                continue;
+            }
+            crate::ui::message(&format!("uploading `{}` ({} bytes)", file.name, file.size));
+            match self.post_asset(release, file).await? {
+                Posted::Created => {}
+                Posted::AlreadyExists => {
+                    let now = self.list_assets(target, release).await?;
+                    let asset =
+                        Self::match_asset(&now, file).ok_or_else(|| ReleaseError::NotVerified {
+                            tag: target.tag.clone(),
+                            name: file.name.clone(),
+                            why: "GitHub says it exists, but the release does not list it"
+                                .to_owned(),
+                        })?;
+                    let remote = self.remote_sha256(target, asset).await?;
+                    if remote != file.sha256 {
+                        return Err(mismatch(target, release, asset, file, remote));
+                    }
+                    plan[index].1 = Step::Skip(asset.id.into_inner());
+                }
+                Posted::Immutable(detail) => {
+                    return Err(ReleaseError::Immutable {
+                        tag: target.tag.clone(),
+                        missing: unsent(&plan[index..]),
+                        detail,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every file on the release: listed, `uploaded`, its size and its sha256 (skipped assets
+    /// were hashed when planned and must still be the same asset).
+    async fn verify(
+        &self,
+        target: &Target,
+        release: &Release,
+        plan: &[(&LocalAsset, Step)],
+    ) -> Result<()> {
+        let now = self.list_assets(target, release).await?;
+        for (file, step) in plan {
+            let fail = |why: String| ReleaseError::NotVerified {
+                tag: target.tag.clone(),
+                name: file.name.clone(),
+                why,
+            };
+            let asset = match step {
+                Step::Skip(id) => now.iter().find(|a| a.id.into_inner() == *id),
+                _ => Self::match_asset(&now, file),
+            }
+            .ok_or_else(|| fail("the release does not list it".to_owned()))?;
+            if asset.state != "uploaded" {
+                return Err(fail(format!("its state is `{}`", asset.state)));
+            }
+            if asset_size(asset) != file.size {
+                return Err(fail(format!(
+                    "it has {} bytes, `{}` {}",
+                    asset.size,
+                    file.path.display(),
+                    file.size
+                )));
+            }
+            if !matches!(step, Step::Skip(_)) {
+                let remote = self.remote_sha256(target, asset).await?;
+                if remote != file.sha256 {
+                    return Err(fail(format!(
+                        "its sha256 is `{remote}`, `{}` has `{}`",
+                        file.path.display(),
+                        file.sha256
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Publishes the draft and checks that the tag now shows it; the release page.
+    async fn publish(&self, target: &Target, release: &Release) -> Result<String> {
+        let what = || format!("publishing release `{}`", target.tag);
+        let updated = self
+            .octo
+            .repos(&target.owner, &target.repo)
+            .releases()
+            .update(release.id.into_inner())
+            .draft(false)
+            .send()
+            .await
+            .map_err(|e| octo_error(what(), e))?;
+        let by_tag = self.find(target).await?;
+        if updated.draft || by_tag.is_none_or(|r| r.id != release.id || r.draft) {
+            return Err(ReleaseError::Transport {
+                what: what(),
+                detail: "GitHub does not show the release as published".to_owned(),
+            });
+        }
+        crate::ui::message(&format!("published release `{}`", target.tag));
+        Ok(updated.html_url.to_string())
     }
 
     /// One streamed POST of the file to the release's upload URL; not retried.
-    async fn post_asset(&self, release: &Release, file: &LocalAsset) -> Result<Option<String>> {
+    async fn post_asset(&self, release: &Release, file: &LocalAsset) -> Result<Posted> {
         let what = || format!("uploading `{}`", file.path.display());
         let template = release.upload_url.as_str();
         let base = template.split('{').next().unwrap_or(template);
@@ -628,66 +1099,102 @@ impl Releases {
             handle,
             256 * 1024,
         ));
-        let mut auth =
-            reqwest::header::HeaderValue::from_str(&format!("Bearer {}", self.token.expose()))
-                .map_err(|_| ReleaseError::Transport {
-                    what: what(),
-                    detail: "GITHUB_TOKEN contains characters not allowed in a header".to_owned(),
-                })?;
-        auth.set_sensitive(true);
         let response = self
-            .http
-            .post(url)
-            .header(reqwest::header::AUTHORIZATION, auth)
-            .header(reqwest::header::ACCEPT, "application/vnd.github+json")
-            .header("x-github-api-version", "2022-11-28")
+            .authorized(
+                reqwest::Method::POST,
+                url,
+                "application/vnd.github+json",
+                &what,
+            )?
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
             .header(reqwest::header::CONTENT_LENGTH, file.size)
             .body(body)
             .send()
             .await
-            .map_err(|e| ReleaseError::Transport {
-                what: what(),
-                detail: error_chain(&e.without_url()),
-            })?;
-        let status = response.status();
-        let bytes = response.bytes().await.unwrap_or_default();
-        let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-        if !status.is_success() {
-            let mut message = json.get("message").and_then(|m| m.as_str()).map_or_else(
-                || {
-                    String::from_utf8_lossy(&bytes)
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .to_owned()
-                },
-                str::to_owned,
-            );
-            if let Some(errors) = json.get("errors") {
-                message.push_str(&format!(" {errors}"));
-            }
-            return Err(ReleaseError::Api {
-                what: what(),
-                status: status.as_u16(),
-                message,
-                hint: match status.as_u16() {
-                    403 => Some("the token needs `permissions: contents: write`"),
-                    422 => Some(
-                        "an asset of that name appeared meanwhile; run again to skip or --clobber it",
-                    ),
-                    500..=599 => {
-                        Some("not retried: check the release for a broken asset and run again")
-                    }
-                    _ => None,
-                },
-            });
+            .map_err(transport(what()))?;
+        if response.status().is_success() {
+            return Ok(Posted::Created);
         }
-        Ok(json
-            .get("browser_download_url")
-            .and_then(|u| u.as_str())
-            .map(str::to_owned))
+        let failure = failure_of(response).await;
+        if failure.status == 422 {
+            if failure.codes.iter().any(|c| c == "already_exists") {
+                return Ok(Posted::AlreadyExists);
+            }
+            if failure.message.to_ascii_lowercase().contains("immutable") {
+                return Ok(Posted::Immutable(format!("HTTP 422: {}", failure.message)));
+            }
+        }
+        Err(failure.into_error(what()))
     }
+}
+
+/// The error of a failed response of our own requests (GitHub's JSON error body).
+async fn failure_of(response: reqwest::Response) -> ApiFailure {
+    let status = response.status().as_u16();
+    let accepted = ApiFailure::accepted_of(response.headers());
+    let bytes = response.bytes().await.unwrap_or_default();
+    let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let message = json.get("message").and_then(|m| m.as_str()).map_or_else(
+        || {
+            String::from_utf8_lossy(&bytes)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_owned()
+        },
+        str::to_owned,
+    );
+    ApiFailure {
+        status,
+        message,
+        codes: error_codes(
+            json.get("errors")
+                .and_then(|e| e.as_array())
+                .map(Vec::as_slice),
+        ),
+        accepted,
+    }
+}
+
+/// The names of the files not on the release yet.
+fn unsent(plan: &[(&LocalAsset, Step)]) -> Vec<String> {
+    plan.iter()
+        .filter(|(_, s)| !matches!(s, Step::Skip(_)))
+        .map(|(f, _)| f.name.clone())
+        .collect()
+}
+
+fn mismatch(
+    target: &Target,
+    release: &Release,
+    asset: &Asset,
+    file: &LocalAsset,
+    remote: String,
+) -> ReleaseError {
+    ReleaseError::DigestMismatch {
+        tag: target.tag.clone(),
+        name: asset.name.clone(),
+        path: file.path.clone(),
+        local: file.sha256.clone(),
+        remote,
+        draft: release.draft,
+    }
+}
+
+fn reports(plan: &[(&LocalAsset, Step)]) -> Vec<AssetReport> {
+    plan.iter()
+        .map(|(file, step)| AssetReport {
+            name: file.name.clone(),
+            path: file.path.clone(),
+            size: file.size,
+            sha256: file.sha256.clone(),
+            action: match step {
+                Step::Skip(_) => Action::Skipped,
+                Step::Replace(_) => Action::Replaced,
+                Step::Upload => Action::Uploaded,
+            },
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -732,6 +1239,39 @@ mod tests {
     }
 
     #[test]
+    fn accepted_permissions_become_the_yaml_to_add() {
+        assert_eq!(yaml_permissions("contents=write"), "contents: write");
+        assert_eq!(
+            yaml_permissions("contents=write,actions=read; administration=admin"),
+            "contents: write, actions: read"
+        );
+    }
+
+    #[test]
+    fn github_replaces_special_characters_in_asset_names() {
+        assert_eq!(
+            asset_name_on_github("demo-1.0+local-cp39-cp39-manylinux_2_5_x86_64.whl"),
+            "demo-1.0+local-cp39-cp39-manylinux_2_5_x86_64.whl"
+        );
+        assert_eq!(
+            asset_name_on_github("notes (v1)~rc.txt"),
+            "notes..v1..rc.txt"
+        );
+    }
+
+    #[test]
+    fn digests_are_sha256_hex_only() {
+        let hex64 = "AB".repeat(32);
+        assert_eq!(
+            digest_hex(Some(&format!("sha256:{hex64}"))),
+            Some("ab".repeat(32))
+        );
+        assert_eq!(digest_hex(Some("sha512:00")), None);
+        assert_eq!(digest_hex(Some("sha256:xyz")), None);
+        assert_eq!(digest_hex(None), None);
+    }
+
+    #[test]
     fn assets_are_the_files_and_the_files_of_directories() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
@@ -741,13 +1281,30 @@ mod tests {
         fs_err::write(root.join("wh/.hidden"), b"h").unwrap();
         fs_err::write(root.join("wh/sub/deep.whl"), b"d").unwrap();
         fs_err::write(root.join("b.whl"), b"other").unwrap();
-        let names: Vec<(String, u64)> = collect_assets(&[root.join("wh")])
+        fs_err::write(root.join("x y.txt"), b"1").unwrap();
+        fs_err::write(root.join("x.y.txt"), b"2").unwrap();
+        let names: Vec<(String, u64, String)> = collect_assets(&[root.join("wh")])
             .unwrap()
             .into_iter()
-            .map(|a| (a.name, a.size))
+            .map(|a| (a.name, a.size, a.sha256))
             .collect();
-        assert_eq!(names, [("a.tar.gz".to_owned(), 1), ("b.whl".to_owned(), 2)]);
-        // The same file twice is one asset; two files of one name are an error.
+        assert_eq!(
+            names,
+            [
+                (
+                    "a.tar.gz".to_owned(),
+                    1,
+                    "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb".to_owned()
+                ),
+                (
+                    "b.whl".to_owned(),
+                    2,
+                    "3b64db95cb55c763391c707108489ae18b4112d783300de38e033b4c98c3deaf".to_owned()
+                )
+            ]
+        );
+        // The same file twice is one asset; two files of one name are an error, also when
+        // GitHub's renaming makes them one.
         assert_eq!(
             collect_assets(&[root.join("wh"), root.join("wh/b.whl")])
                 .unwrap()
@@ -758,6 +1315,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("would both be asset `b.whl`"), "{err}");
+        let err = collect_assets(&[root.join("x y.txt"), root.join("x.y.txt")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("would both be asset `x.y.txt`"), "{err}");
         fs_err::create_dir_all(root.join("empty")).unwrap();
         assert!(
             collect_assets(&[root.join("empty")])

@@ -46,7 +46,10 @@ pub struct PypircSection {
 }
 
 /// A parsed `.pypirc`-style file (INI: `[section]`, `key = value` or `key: value`, `#`/`;`
-/// comments; keys are case-insensitive; indented lines continue the previous value).
+/// comments; keys are case-insensitive; indented lines continue the previous value). As strict
+/// as twine's reader (Python's `configparser`): a line that is none of these, a key outside any
+/// section, a repeated section or key is an error naming the file and line. Errors never quote
+/// the line: it may hold a password.
 #[derive(Debug, Clone, Default)]
 pub struct Pypirc {
     /// The file it was read from.
@@ -55,41 +58,121 @@ pub struct Pypirc {
     pub sections: Vec<PypircSection>,
 }
 
+/// The problem of a `.pypirc` line and what to do about it.
+fn pypirc_problem(
+    path: &Path,
+    line: usize,
+    problem: String,
+    hint: &'static str,
+) -> CredentialError {
+    CredentialError::ConfigSyntax {
+        path: path.to_owned(),
+        line,
+        problem,
+        hint,
+    }
+}
+
 impl Pypirc {
     /// Parses the text of a `.pypirc` file.
-    #[must_use]
-    pub fn parse(path: &Path, text: &str) -> Self {
+    pub fn parse(path: &Path, text: &str) -> Result<Self, CredentialError> {
         let mut sections: Vec<PypircSection> = Vec::new();
+        // Per section: its first line and the keys seen (with their lines).
+        let mut seen: Vec<(usize, Vec<(String, usize)>)> = Vec::new();
         let mut last_key: Option<String> = None;
-        for raw in text.lines() {
+        for (index, raw) in text.lines().enumerate() {
+            let number = index + 1;
             let line = raw.trim_end();
             let trimmed = line.trim_start();
             if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
                 continue;
             }
-            if let Some(name) = trimmed.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-                sections.push(PypircSection {
-                    name: name.trim().to_owned(),
-                    ..PypircSection::default()
-                });
-                last_key = None;
-                continue;
-            }
-            let Some(section) = sections.last_mut() else {
-                continue;
-            };
-            if line.starts_with([' ', '\t']) {
+            if line.starts_with([' ', '\t']) && last_key.is_some() {
                 // A continuation line (used by `index-servers`); not part of the keys we read,
                 // except a continued password, which we refuse to guess at.
                 if last_key.as_deref() == Some("password") {
-                    section.password = None;
+                    if let Some(section) = sections.last_mut() {
+                        section.password = None;
+                    }
                 }
                 continue;
             }
-            let Some(split) = trimmed.find(['=', ':']) else {
+            if let Some(rest) = trimmed.strip_prefix('[') {
+                let Some(close) = rest.rfind(']') else {
+                    return Err(pypirc_problem(
+                        path,
+                        number,
+                        "the section header has no closing `]`".to_owned(),
+                        "write section headers as `[name]`, e.g. `[pypi]`",
+                    ));
+                };
+                let name = rest[..close].trim();
+                if name.is_empty() {
+                    return Err(pypirc_problem(
+                        path,
+                        number,
+                        "the section header `[]` has no name".to_owned(),
+                        "name the section after the repository, e.g. `[testpypi]`",
+                    ));
+                }
+                if let Some(first) = sections.iter().position(|s| s.name == name) {
+                    return Err(pypirc_problem(
+                        path,
+                        number,
+                        format!(
+                            "section `[{}]` appears a second time (first on line {})",
+                            crate::ui::untrusted(name),
+                            seen[first].0
+                        ),
+                        "keep one section per repository and merge the two",
+                    ));
+                }
+                sections.push(PypircSection {
+                    name: name.to_owned(),
+                    ..PypircSection::default()
+                });
+                seen.push((number, Vec::new()));
+                last_key = None;
                 continue;
+            }
+            let Some(split) = trimmed.find(['=', ':']) else {
+                return Err(pypirc_problem(
+                    path,
+                    number,
+                    "the line is not `key = value`, a `[section]` header or a comment".to_owned(),
+                    "write `key = value` (or `key: value`); a value continued on the next line is indented",
+                ));
             };
             let key = trimmed[..split].trim().to_ascii_lowercase();
+            if key.is_empty() {
+                return Err(pypirc_problem(
+                    path,
+                    number,
+                    "a value without a key (the line starts with `=` or `:`)".to_owned(),
+                    "write `key = value`, e.g. `username = __token__`",
+                ));
+            }
+            let shown = crate::ui::untrusted(&key).into_owned();
+            let (Some(section), Some((_, keys))) = (sections.last_mut(), seen.last_mut()) else {
+                return Err(pypirc_problem(
+                    path,
+                    number,
+                    format!("`{shown}` is outside any section"),
+                    "put the keys under the header of their repository, e.g. `[pypi]` on a line before them",
+                ));
+            };
+            if let Some((_, first)) = keys.iter().find(|(k, _)| *k == key) {
+                return Err(pypirc_problem(
+                    path,
+                    number,
+                    format!(
+                        "`{shown}` appears a second time in `[{}]` (first on line {first})",
+                        crate::ui::untrusted(&section.name)
+                    ),
+                    "keep one of the two lines",
+                ));
+            }
+            keys.push((key.clone(), number));
             let value = trimmed[split + 1..].trim().to_owned();
             match key.as_str() {
                 "repository" => section.repository = Some(value),
@@ -99,16 +182,16 @@ impl Pypirc {
             }
             last_key = Some(key);
         }
-        Self {
+        Ok(Self {
             path: path.to_owned(),
             sections,
-        }
+        })
     }
 
     /// Reads `path`. A missing file is `None` unless `explicit` (given with `--config-file`).
     pub fn load(path: &Path, explicit: bool) -> Result<Option<Self>, CredentialError> {
         match fs_err::read_to_string(path) {
-            Ok(text) => Ok(Some(Self::parse(path, &text))),
+            Ok(text) => Self::parse(path, &text).map(Some),
             Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(CredentialError::Config {
                 path: path.to_owned(),
@@ -330,6 +413,18 @@ pub enum CredentialError {
         /// The operating system's words.
         reason: String,
     },
+    /// The config file is not a valid `.pypirc` (INI) file.
+    #[error("`{}` line {line}: {problem}\nhint: {hint}", crate::ui::path(path))]
+    ConfigSyntax {
+        /// The file.
+        path: PathBuf,
+        /// The line number (1-based).
+        line: usize,
+        /// What is wrong (never the line itself: it may hold a password).
+        problem: String,
+        /// What to do.
+        hint: &'static str,
+    },
     /// `--password-env VAR` names an unset variable.
     #[error("`--password-env {0}`: the environment variable `{0}` is not set or empty")]
     PasswordEnvUnset(String),
@@ -536,7 +631,45 @@ Password = s3cret
 ";
 
     fn pypirc() -> Pypirc {
-        Pypirc::parse(Path::new("/home/u/.pypirc"), PYPIRC)
+        Pypirc::parse(Path::new("/home/u/.pypirc"), PYPIRC).expect("valid")
+    }
+
+    #[test]
+    fn malformed_pypirc_names_file_line_and_problem() {
+        let path = Path::new("/home/u/.pypirc");
+        let error = |text: &str| Pypirc::parse(path, text).expect_err(text).to_string();
+        insta::assert_snapshot!(error("username = a\n[pypi]\n"), @r"
+        `/home/u/.pypirc` line 1: `username` is outside any section
+        hint: put the keys under the header of their repository, e.g. `[pypi]` on a line before them
+        ");
+        insta::assert_snapshot!(error("[local]\nrepository = http://x/\npassword hunter2\n"), @r"
+        `/home/u/.pypirc` line 3: the line is not `key = value`, a `[section]` header or a comment
+        hint: write `key = value` (or `key: value`); a value continued on the next line is indented
+        ");
+        insta::assert_snapshot!(error("[local\nusername = a\n"), @r"
+        `/home/u/.pypirc` line 1: the section header has no closing `]`
+        hint: write section headers as `[name]`, e.g. `[pypi]`
+        ");
+        insta::assert_snapshot!(error("[a]\nx = 1\n\n[a]\n"), @r"
+        `/home/u/.pypirc` line 4: section `[a]` appears a second time (first on line 1)
+        hint: keep one section per repository and merge the two
+        ");
+        insta::assert_snapshot!(error("[a]\nUsername = 1\nusername: 2\n"), @r"
+        `/home/u/.pypirc` line 3: `username` appears a second time in `[a]` (first on line 2)
+        hint: keep one of the two lines
+        ");
+        insta::assert_snapshot!(error("[a]\n= 1\n"), @r"
+        `/home/u/.pypirc` line 2: a value without a key (the line starts with `=` or `:`)
+        hint: write `key = value`, e.g. `username = __token__`
+        ");
+        assert!(!error("[local]\npassword hunter2\n").contains("hunter2"));
+        // Comments, blank lines, indented continuations and `key: value` are fine.
+        let rc = Pypirc::parse(
+            path,
+            "# c\n[distutils]\nindex-servers =\n    pypi\n    local\n; c\n[pypi] # note\nusername: u\n",
+        )
+        .expect("valid");
+        assert_eq!(rc.section("pypi").unwrap().username.as_deref(), Some("u"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The public indexes wheelwright knows by short name. This is the only file that names their
-//! hosts: everything else derives URLs from a [`KnownIndex`] or from the upload URL.
+//! The services wheelwright talks to by default: the public indexes it knows by short name and
+//! GitHub's REST API. This is the only file that names their hosts: everything else derives URLs
+//! from a [`KnownIndex`], from the upload URL or from `GITHUB_API_URL`.
 //!
 //! Facts (publish.md §1.1, §3): the upload URL is twine's `DEFAULT_REPOSITORY` /
 //! `TEST_REPOSITORY` (note the trailing slash: without it Warehouse answers 308); the Simple
@@ -48,6 +49,12 @@ pub const TESTPYPI: KnownIndex = KnownIndex {
 
 /// Every known index.
 pub const KNOWN_INDEXES: [&KnownIndex; 2] = [&PYPI, &TESTPYPI];
+
+/// GitHub's REST API on github.com (`GITHUB_API_URL` on its runners; GHES sets its own).
+pub const GITHUB_API: &str = "https://api.github.com";
+
+/// Where github.com takes release asset uploads (the `upload_url` of its releases).
+pub const GITHUB_UPLOADS: &str = "https://uploads.github.com/";
 
 /// The trusted-publishing troubleshooting page printed with a refused token exchange.
 pub const TRUSTED_PUBLISHING_HELP: &str =

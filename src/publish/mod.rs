@@ -137,31 +137,30 @@ pub enum PublishError {
     Client(String),
 }
 
-/// The `User-Agent` of every request. It must not contain "twine": pypiserver changes its
-/// answers for twine.
-pub const USER_AGENT: &str = concat!("wheelwright/", env!("CARGO_PKG_VERSION"));
+/// The `User-Agent` of every request (set by [`crate::net`]).
+pub const USER_AGENT: &str = crate::net::USER_AGENT;
 
 /// The client for uploads: no redirects (see [`upload`]), a connect timeout; the idle timeout
 /// is enforced per attempt by the uploader.
 pub fn upload_client() -> Result<reqwest::Client, PublishError> {
-    reqwest::Client::builder()
-        .user_agent(USER_AGENT)
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| PublishError::Client(e.to_string()))
+    crate::net::client(|builder| {
+        builder
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+    })
+    .map_err(|e| PublishError::Client(e.to_string()))
 }
 
 /// The client for the Simple index and the trusted-publishing endpoints: a few redirects, an
 /// overall timeout.
 pub fn api_client(timeout: Duration) -> Result<reqwest::Client, PublishError> {
-    reqwest::Client::builder()
-        .user_agent(USER_AGENT)
-        .redirect(reqwest::redirect::Policy::limited(5))
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(timeout)
-        .build()
-        .map_err(|e| PublishError::Client(e.to_string()))
+    crate::net::client(|builder| {
+        builder
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(timeout)
+    })
+    .map_err(|e| PublishError::Client(e.to_string()))
 }
 
 /// Credentials for the current request, re-minting a trusted-publishing token when it is old.

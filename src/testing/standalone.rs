@@ -372,6 +372,107 @@ pub fn index_url(text: &str) -> Result<String, String> {
     Ok(url.to_string())
 }
 
+/// Where the architectures to test come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchOrigin {
+    /// `--arch`.
+    Flag,
+    /// The platform tags of the wheels.
+    Wheels,
+    /// Nothing said: pure wheels, or an index (this machine's architecture).
+    Default,
+}
+
+/// The architecture to test `arch` as in `image`, whose local copy has platform `local`
+/// (`linux/386`; `None` when the image is not here and will be pulled for `arch`). With no
+/// architecture asked for, a local image of another architecture is used as it is (as `docker
+/// run` would); wheels of another architecture than the image's are an error that says what to
+/// pass; an explicit `--arch` wins (the engine pulls that architecture's variant).
+pub fn fit_arch_to_image(
+    arch: ElfArch,
+    origin: ArchOrigin,
+    image: &str,
+    local: Option<&str>,
+) -> Result<ElfArch, String> {
+    let Some(have) = local else {
+        return Ok(arch);
+    };
+    if engine::platform_serves(have, arch) || origin == ArchOrigin::Flag {
+        return Ok(arch);
+    }
+    let Some(image_arch) = engine::platform_arch(have) else {
+        return Ok(arch);
+    };
+    match origin {
+        ArchOrigin::Default => Ok(image_arch),
+        _ => Err(format!(
+            "`{}` is a {have} ({image_arch}) image here, but the wheels to test are {arch}\nhint: test {arch} wheels in an {arch} image (`--image {arch}=IMAGE`); to test in this image pass `--arch {image_arch}` with {image_arch} wheels",
+            crate::ui::untrusted(image)
+        )),
+    }
+}
+
+/// What to try when no interpreter here can install the wheels: per architecture the wheels
+/// have and no environment here has, the flags that test it; else other Pythons.
+#[must_use]
+pub fn install_hint(wheel_archs: &BTreeSet<ElfArch>, env_archs: &[ElfArch], host: bool) -> String {
+    let machine = host_arch();
+    let mut hints: Vec<String> = wheel_archs
+        .iter()
+        .filter(|arch| !env_archs.contains(arch))
+        .map(|arch| {
+            let native = *arch == machine || (machine == ElfArch::X86_64 && *arch == ElfArch::I686);
+            format!(
+                "test {arch} wheels in an {arch} image: {}`--arch {arch} --image {arch}=IMAGE`{}",
+                if host { "`--engine podman` (or docker) with " } else { "" },
+                if native {
+                    String::new()
+                } else {
+                    format!(" (this {machine} machine runs {arch} containers with QEMU registered with binfmt_misc)")
+                }
+            )
+        })
+        .collect();
+    if hints.is_empty() {
+        hints.push(
+            "the wheels are for other Pythons: test with `--python PATH` or an image that has them"
+                .to_owned(),
+        );
+    }
+    format!("hint: {}", hints.join("\nhint: "))
+}
+
+/// The default `--log-dir`: `logs/` in the directory of the (first) local wheel argument, the
+/// output directory the wheels were built into (the build writes its logs there too); for an
+/// index, `wheelwright/test-logs` in the per-user state directory (`$XDG_STATE_HOME`, else
+/// `~/.local/state`, else the temporary directory). Never the current directory as such.
+#[must_use]
+pub fn default_log_dir(source: &Source) -> PathBuf {
+    if let Source::Local(paths) = source {
+        if let Some(first) = paths.first() {
+            let dir = if first.is_dir() {
+                first.clone()
+            } else {
+                match first.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                    _ => PathBuf::from("."),
+                }
+            };
+            return dir.join("logs");
+        }
+    }
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|home| PathBuf::from(home).join(".local/state"))
+        })
+        .unwrap_or_else(std::env::temp_dir);
+    state.join("wheelwright").join("test-logs")
+}
+
 /// An environment with its selected interpreters.
 struct Prepared {
     env: TestEnv,
@@ -423,16 +524,21 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
     }
 
     let mut archs: Vec<ElfArch> = options.archs.clone();
+    let mut arch_origin = ArchOrigin::Flag;
     if archs.is_empty() {
-        let found: BTreeSet<ElfArch> = wheels
+        let tagged: Vec<Option<ElfArch>> = wheels
             .iter()
-            .map(|w| {
-                w.filename
-                    .platform_tags
-                    .iter()
-                    .find_map(|t| tag_arch(t))
-                    .unwrap_or_else(host_arch)
-            })
+            .map(|w| w.filename.platform_tags.iter().find_map(|t| tag_arch(t)))
+            .collect();
+        arch_origin = if tagged.iter().any(Option::is_some) {
+            ArchOrigin::Wheels
+        } else {
+            ArchOrigin::Default
+        };
+        // Pure wheels are tested on this machine's architecture.
+        let found: BTreeSet<ElfArch> = tagged
+            .into_iter()
+            .map(|arch| arch.unwrap_or_else(host_arch))
             .collect();
         archs = if found.is_empty() {
             vec![host_arch()]
@@ -449,13 +555,26 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
         }
         archs = vec![machine];
     } else {
-        for arch in &archs {
-            if options.image_for(*arch).is_none() {
+        for arch in &mut archs {
+            let Some(image) = options.image_for(*arch) else {
                 return Err(input(format!(
                     "no image to test {arch} in: give --image IMAGE or --image {arch}=IMAGE"
                 )));
+            };
+            let local = engine.local_image_platform(image);
+            let fitted =
+                fit_arch_to_image(*arch, arch_origin, image, local.as_deref()).map_err(input)?;
+            if fitted != *arch {
+                ui::message(&format!(
+                    "`{}` is a {} image here: testing {fitted} in it (pass --arch to choose)",
+                    ui::untrusted(image),
+                    local.as_deref().unwrap_or_default()
+                ));
+                *arch = fitted;
             }
         }
+        archs.sort();
+        archs.dedup();
     }
 
     // Mounts and environment for containers: the pip and uv caches.
@@ -664,8 +783,13 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
                         })
                     })
                     .collect();
+                let wheel_archs: BTreeSet<ElfArch> = wheels
+                    .iter()
+                    .filter_map(|w| w.filename.platform_tags.iter().find_map(|t| tag_arch(t)))
+                    .collect();
+                let env_archs: Vec<ElfArch> = prepared.iter().map(|p| p.arch).collect();
                 return Err(input(format!(
-                    "{} be installed by any interpreter here:\n{}\ninterpreters:\n{}\nhint: test i686 wheels with --arch i686 and an i686 image, other Pythons with --python or an image that has them",
+                    "{} be installed by any interpreter here:\n{}\ninterpreters:\n{}\n{}",
                     if wheels.len() == 1 {
                         "the wheel cannot".to_owned()
                     } else {
@@ -676,7 +800,8 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
                         .map(|w| format!("  `{}` (tags {})", w.name, w.tags().join(", ")))
                         .collect::<Vec<_>>()
                         .join("\n"),
-                    interpreters.join("\n")
+                    interpreters.join("\n"),
+                    install_hint(&wheel_archs, &env_archs, host)
                 )));
             }
             ui::message(&format!("wheels:\n{}", lines.join("\n")));
@@ -998,6 +1123,81 @@ pub fn parse_images(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_local_image_of_another_architecture_is_used_or_explained() {
+        use ArchOrigin::{Default, Flag, Wheels};
+        let x86 = ElfArch::X86_64;
+        let i686 = ElfArch::I686;
+        // Not here: pulled for the architecture asked.
+        assert_eq!(fit_arch_to_image(x86, Default, "img", None), Ok(x86));
+        // The image serves it (i686 images published as amd64 too).
+        assert_eq!(
+            fit_arch_to_image(x86, Default, "img", Some("linux/amd64")),
+            Ok(x86)
+        );
+        assert_eq!(
+            fit_arch_to_image(i686, Wheels, "img", Some("linux/amd64")),
+            Ok(i686)
+        );
+        // Nothing asked for: the image's own architecture, as `docker run` would.
+        assert_eq!(
+            fit_arch_to_image(x86, Default, "img", Some("linux/386")),
+            Ok(i686)
+        );
+        // `--arch` wins: the engine pulls that variant.
+        assert_eq!(
+            fit_arch_to_image(x86, Flag, "img", Some("linux/386")),
+            Ok(x86)
+        );
+        insta::assert_snapshot!(
+            fit_arch_to_image(x86, Wheels, "my/i386", Some("linux/386")).expect_err("mismatch"),
+            @r"
+        `my/i386` is a linux/386 (i686) image here, but the wheels to test are x86_64
+        hint: test x86_64 wheels in an x86_64 image (`--image x86_64=IMAGE`); to test in this image pass `--arch i686` with i686 wheels
+        "
+        );
+    }
+
+    #[test]
+    fn install_hints_name_the_architecture_that_is_missing() {
+        if host_arch() != ElfArch::X86_64 {
+            return;
+        }
+        let wheels: BTreeSet<ElfArch> = [ElfArch::Aarch64].into();
+        insta::assert_snapshot!(install_hint(&wheels, &[ElfArch::X86_64], true), @"hint: test aarch64 wheels in an aarch64 image: `--engine podman` (or docker) with `--arch aarch64 --image aarch64=IMAGE` (this x86_64 machine runs aarch64 containers with QEMU registered with binfmt_misc)");
+        let wheels: BTreeSet<ElfArch> = [ElfArch::I686].into();
+        insta::assert_snapshot!(install_hint(&wheels, &[ElfArch::X86_64], false), @"hint: test i686 wheels in an i686 image: `--arch i686 --image i686=IMAGE`");
+        let wheels: BTreeSet<ElfArch> = [ElfArch::X86_64].into();
+        insta::assert_snapshot!(install_hint(&wheels, &[ElfArch::X86_64], true), @"hint: the wheels are for other Pythons: test with `--python PATH` or an image that has them");
+    }
+
+    #[test]
+    fn logs_go_next_to_the_wheels_by_default() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wheel = dir.path().join("a-1-py3-none-any.whl");
+        fs_err::write(&wheel, b"").expect("write");
+        assert_eq!(
+            default_log_dir(&Source::Local(vec![dir.path().to_path_buf()])),
+            dir.path().join("logs")
+        );
+        assert_eq!(
+            default_log_dir(&Source::Local(vec![wheel])),
+            dir.path().join("logs")
+        );
+        let index = Source::Index {
+            url: String::new(),
+            extra_urls: Vec::new(),
+            specs: Vec::new(),
+        };
+        let state = default_log_dir(&index);
+        assert!(
+            state.ends_with("wheelwright/test-logs"),
+            "{}",
+            state.display()
+        );
+        assert!(state.is_absolute(), "{}", state.display());
+    }
 
     #[test]
     fn architectures_of_platform_tags() {

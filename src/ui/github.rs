@@ -7,6 +7,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use super::escape_data;
+use super::safe::untrusted_text;
 
 /// The job summary limit GitHub enforces per step (1 MiB).
 pub const STEP_SUMMARY_LIMIT: usize = 1024 * 1024;
@@ -17,12 +18,23 @@ pub fn on_actions() -> bool {
     std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true")
 }
 
-/// Escapes an annotation property value (`%`, CR, LF, `:` and `,`).
+/// Escapes an annotation property value (`%`, CR, LF, `:` and `,`; other control characters as
+/// Rust escapes).
 #[must_use]
 pub fn escape_property(text: &str) -> String {
-    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+    untrusted_text(text, true)
+        .replace(':', "%3A")
+        .replace(',', "%2C")
 }
 
+/// Escapes the data of a command we write (`%`, CR, LF; other control characters as Rust
+/// escapes), so that it stays on the command's line.
+fn escape_message(text: &str) -> String {
+    untrusted_text(text, true).into_owned()
+}
+
+/// Writes one workflow command. The only function that writes lines starting with `::`; every
+/// untrusted part of `line` is escaped by the caller.
 fn emit(line: &str) {
     let mut stderr = std::io::stderr().lock();
     let _ = writeln!(stderr, "{line}");
@@ -40,9 +52,9 @@ impl Group {
     pub fn start(title: &str) -> Self {
         let actions = on_actions();
         if actions {
-            emit(&format!("::group::{}", escape_data(title)));
-        } else if !super::is_quiet() {
-            emit(&format!("==> {title}"));
+            emit(&format!("::group::{}", escape_message(title)));
+        } else {
+            super::message(&format!("==> {title}"));
         }
         Group { actions }
     }
@@ -89,7 +101,7 @@ pub fn annotation(level: Level, title: Option<&str>, file: Option<&Path>, messag
     } else {
         format!(" {}", props.join(","))
     };
-    emit(&format!("::{command}{props}::{}", escape_data(message)));
+    emit(&format!("::{command}{props}::{}", escape_message(message)));
 }
 
 /// Asks the runner to mask `secret` in all later log output (Actions only). Empty values and
@@ -187,6 +199,8 @@ mod tests {
     #[test]
     fn properties_escape_separators() {
         assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+        assert_eq!(escape_property("\u{1b}x\r"), "\\u{1b}x%0D");
+        assert_eq!(escape_message("50%\n::x\u{7}"), "50%25%0A::x\\u{7}");
     }
 
     #[test]

@@ -67,7 +67,7 @@ impl TransferProgress {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
             bar.set_style(style);
-            bar.set_message(label.to_owned());
+            bar.set_message(super::untrusted(label).into_owned());
             Mode::Bar(bar)
         } else {
             Mode::Lines {

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::wheelwright;
 
 #[path = "../support/dists.rs"]
-mod dists;
+pub(crate) mod dists;
 
 use dists::{Wheel, metadata, simple_sdist};
 

@@ -8,7 +8,6 @@ use std::io::Write as _;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -29,45 +28,6 @@ pub(crate) fn bed(key: &str) -> String {
         .unwrap_or_else(|| panic!("{key} not set by scripts/lib.sh"))
 }
 
-/// The static (musl) wheelwright that containers run for the repair step (and that the act tests
-/// run through the launcher): the one scripts/test.sh built and exported, else built here.
-pub(crate) fn container_binary() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(path) = std::env::var_os("WHEELWRIGHT_CONTAINER_BINARY") {
-            return PathBuf::from(path);
-        }
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        run_ok(
-            Command::new(cargo)
-                // C dependencies (aws-lc) need a musl C compiler: musl-tools' musl-gcc.
-                .env(
-                    "CC_x86_64_unknown_linux_musl",
-                    std::env::var_os("CC_x86_64_unknown_linux_musl").unwrap_or_else(|| "musl-gcc".into()),
-                )
-                .args([
-                    "build",
-                    "--locked",
-                    "--quiet",
-                    "--target",
-                    "x86_64-unknown-linux-musl",
-                    "--bin",
-                    "wheelwright",
-                ])
-                .current_dir(repo()),
-        );
-        let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-            .map_or_else(|| repo().join("target"), PathBuf::from);
-        let bin = target_dir.join("x86_64-unknown-linux-musl/debug/wheelwright");
-        assert!(
-            bin.is_file(),
-            "{} missing after the musl build (rustup target add x86_64-unknown-linux-musl; scripts/setup-dev.sh does)",
-            bin.display()
-        );
-        bin
-    })
-}
-
 /// The host CA bundle that pip inside containers needs (TLS goes through an intercepting proxy).
 fn ca_bundle() -> String {
     std::env::var("PIP_CERT")
@@ -75,14 +35,15 @@ fn ca_bundle() -> String {
         .unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".to_owned())
 }
 
-/// wheelwright with the podman configuration of the test bed and the container binary.
+/// wheelwright with the podman configuration of the test bed. Containers run this same binary
+/// (a dynamically linked debug build) for the repair step, as a user's `cargo build` would be.
 pub(crate) fn ww() -> Command {
     let mut cmd = testbed().command(env!("CARGO_BIN_EXE_wheelwright"));
     cmd.env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY")
         .env_remove("DOCKER_HOST")
         .env_remove("RUST_LOG")
-        .env("WHEELWRIGHT_CONTAINER_BINARY", container_binary());
+        .env_remove("WHEELWRIGHT_CONTAINER_BINARY");
     cmd
 }
 
@@ -534,10 +495,6 @@ fn build_through_the_docker_cli_as_an_unprivileged_user() {
         std::env::var("PATH").unwrap_or_default()
     ))
     .arg(format!("DOCKER_HOST={}", service.docker_host()))
-    .arg(format!(
-        "WHEELWRIGHT_CONTAINER_BINARY={}",
-        container_binary().display()
-    ))
     .arg(env!("CARGO_BIN_EXE_wheelwright"))
     .args(&args);
     let output = cmd.output().expect("setpriv");
@@ -841,7 +798,8 @@ fn assert_one_line_failure(args: &[String], needle: &str) {
 
 /// Bad input that needs an engine: a missing image (`--pull never`), an image that cannot be
 /// pulled, a selection that matches nothing (the message lists what exists), docker without a
-/// daemon, a dynamically linked binary for the containers. No container is left behind.
+/// daemon, a container binary that is not an executable or is for another architecture. No
+/// container is left behind.
 #[test]
 fn build_bad_input_with_an_engine() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -915,23 +873,27 @@ fn build_bad_input_with_an_engine() {
         ],
         "are both cp3",
     );
-    // A dynamically linked binary cannot run in the containers.
-    let output = ww()
-        .arg("-q")
-        .args(base(&["--image-x86_64", &amd64]))
-        .env(
-            "WHEELWRIGHT_CONTAINER_BINARY",
-            env!("CARGO_BIN_EXE_wheelwright"),
-        )
-        .output()
-        .expect("wheelwright");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
-    assert!(
-        stderr.trim().lines().count() == 1
-            && stderr.contains("is dynamically linked")
-            && stderr.contains("x86_64-unknown-linux-musl"),
-        "{stderr}"
+    // A container binary that is not an executable, and one for another architecture (a
+    // static i386 program built here with gcc -m32) in an x86_64 image.
+    let not_elf = dir.path().join("not-a-binary");
+    fs_err::write(&not_elf, "#!/bin/sh\n").expect("write");
+    let mut args = base(&["--image-x86_64", &amd64, "--container-binary"]);
+    args.push(not_elf.display().to_string());
+    assert_one_line_failure(&args, "is not an ELF executable");
+    let source = dir.path().join("hello.c");
+    fs_err::write(&source, "int main(void) { return 0; }\n").expect("write");
+    let i386 = dir.path().join("hello32");
+    run_ok(
+        Command::new("gcc")
+            .args(["-m32", "-static", "-o"])
+            .arg(&i386)
+            .arg(&source),
+    );
+    let mut args = base(&["--image-x86_64", &amd64, "--container-binary"]);
+    args.push(i386.display().to_string());
+    assert_one_line_failure(
+        &args,
+        "the container binary is for i686 and cannot run in x86_64 containers",
     );
     // docker without a daemon.
     let output = ww()
@@ -1294,4 +1256,111 @@ fn github_actions_groups_annotations_and_summary() {
         )),
         "{text}"
     );
+}
+
+/// The way most users get wheelwright from a clone: `cargo build --release` and nothing else
+/// (a dynamically linked binary, no musl target, no `--container-binary`), then
+/// `wheelwright build` with podman for x86_64 and i686. The containers (glibc 2.31) are older
+/// than this machine's glibc the binary was linked against; the repaired wheels must pass the
+/// auditwheel oracle and the project's tests in the clean runtime images.
+#[test]
+fn a_plain_release_build_builds_and_repairs_in_containers() {
+    let checkout = crate::common::source_checkout();
+    let target = crate::common::release_target();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    run_ok(
+        Command::new(cargo)
+            .args(["build", "--release"])
+            .current_dir(checkout)
+            .env("CARGO_TARGET_DIR", &target)
+            .env_remove("CARGO_BUILD_TARGET")
+            .env_remove("RUSTFLAGS"),
+    );
+    let binary = target.join("release/wheelwright");
+    let interpreter = {
+        let file = fs_err::File::open(&binary).expect("release binary");
+        wheelwright::elf::analyze_file(file.file())
+            .expect("ELF")
+            .interpreter
+    };
+    assert!(
+        interpreter.is_some(),
+        "a plain release build is dynamically linked; this test is about that case"
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("wheelhouse");
+    let mut cmd = testbed().command(binary.to_str().expect("utf-8"));
+    cmd.env_remove("GITHUB_ACTIONS")
+        .env_remove("DOCKER_HOST")
+        .env_remove("WHEELWRIGHT_CONTAINER_BINARY")
+        .env("WHEELWRIGHT_CACHE_DIR", dir.path().join("cache"))
+        .args([
+            "build",
+            "--json",
+            "--engine",
+            "podman",
+            "--archs",
+            "x86_64,i686",
+        ])
+        .arg(project("democext"))
+        .arg("-o")
+        .arg(&out)
+        .args([
+            "--build",
+            "cp39-*",
+            "--skip",
+            "*-musllinux_*",
+            "--build-frontend",
+            "pip",
+        ])
+        .args([
+            "--before-all",
+            "sh {project}/libdemo/build-libdemo.sh /usr/local",
+        ])
+        .args(images_args())
+        .args(network_args());
+    let output = cmd.output().expect("wheelwright");
+    assert!(output.status.success(), "{}", describe(&output));
+    let result = json(&output);
+    let wheels = assert_clean_output(&out);
+    assert_eq!(wheels.len(), 2, "{}", describe(&output));
+    for (wheel, arch) in wheels.iter().zip(["i686", "x86_64"]) {
+        assert!(
+            wheel
+                .to_string_lossy()
+                .ends_with(&format!("manylinux_2_5_{arch}.whl")),
+            "{}",
+            wheel.display()
+        );
+        assert_auditwheel_agrees(wheel, arch);
+        let tested = run_project_tests_in_runtime(
+            wheel,
+            arch,
+            "/opt/python/cp39-cp39/bin/python",
+            &project("democext").join("tests"),
+        );
+        assert!(tested.status.success(), "{arch}: {}", describe(&tested));
+    }
+    // The carried runtime: the interpreter the binary names, in the cache given.
+    let runtime: Vec<String> = glob::glob(&format!(
+        "{}/container-runtime/*/*",
+        dir.path().join("cache").display()
+    ))
+    .expect("glob")
+    .map(|p| {
+        p.expect("path")
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned()
+    })
+    .collect();
+    let interp_name = Path::new(interpreter.as_deref().unwrap_or_default())
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    assert!(runtime.contains(&interp_name), "{runtime:?}");
+    assert_containers_gone(&container_names(&result));
 }

@@ -14,10 +14,11 @@ use std::process::{Command, Output, Stdio};
 use base64::Engine as _;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
-use wiremock::matchers::{method, path, path_regex};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::common::{repo, testbed, wheelwright};
+use crate::common::{release_target, repo, source_checkout, testbed, wheelwright};
+use crate::github_stub::{self, GitHubStub, Race};
 
 /// wheelwright with none of the runner's variables of the environment the tests run in.
 fn gh_wheelwright() -> Command {
@@ -514,131 +515,59 @@ fn parse_github_output(text: &str) -> BTreeMap<String, String> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Release assets against a stub of the GitHub REST API (api.github.com cannot be reached here).
-// The stub answers with the JSON shapes GitHub documents for releases and assets.
+// `wheelwright release` against the stateful stub of GitHub's REST API in github_stub.rs (a
+// stub: api.github.com cannot be reached here; the stub is at least as strict as GitHub where it
+// matters: permissions, drafts, immutable releases, concurrent creates, digests, redirects).
 
-// Not a real token: a marker the stub API expects and the output must never contain.
-const TOKEN: &str = "fake-github-token-for-the-stub-api";
-const REPO: &str = "/repos/octo/demo";
-
-fn asset_json(base: &str, id: u64, name: &str, size: u64, state: &str) -> Value {
-    json!({
-        "url": format!("{base}{REPO}/releases/assets/{id}"),
-        "browser_download_url": format!("{base}/octo/demo/releases/download/v1/{name}"),
-        "id": id,
-        "node_id": format!("RA_{id}"),
-        "name": name,
-        "label": null,
-        "state": state,
-        "content_type": "application/octet-stream",
-        "size": size,
-        "digest": null,
-        "download_count": 0,
-        "created_at": "2026-01-01T00:00:00Z",
-        "updated_at": "2026-01-01T00:00:00Z",
-        "uploader": null
-    })
-}
-
-fn release_json(base: &str, id: u64, tag: &str, draft: bool, upload_base: &str) -> Value {
-    json!({
-        "url": format!("{base}{REPO}/releases/{id}"),
-        "html_url": format!("{base}/octo/demo/releases/tag/{tag}"),
-        "assets_url": format!("{base}{REPO}/releases/{id}/assets"),
-        "upload_url": format!("{upload_base}{REPO}/releases/{id}/assets{{?name,label}}"),
-        "tarball_url": null,
-        "zipball_url": null,
-        "id": id,
-        "node_id": format!("RE_{id}"),
-        "tag_name": tag,
-        "target_commitish": "main",
-        "name": tag,
-        "body": null,
-        "draft": draft,
-        "prerelease": false,
-        "created_at": "2026-01-01T00:00:00Z",
-        "published_at": if draft { Value::Null } else { json!("2026-01-01T00:00:00Z") },
-        "author": null,
-        "assets": []
-    })
-}
-
-/// Mounts the release lookup: `GET …/releases/tags/TAG` finds `release` (or 404 when None).
-fn mount_release(stub: &Stub, tag: &str, release: Option<&Value>) {
-    let response = match release {
-        Some(r) => ResponseTemplate::new(200).set_body_json(r),
-        None => ResponseTemplate::new(404).set_body_json(json!({
-            "message": "Not Found",
-            "documentation_url": "https://docs.github.com/rest/releases/releases#get-a-release-by-tag-name"
-        })),
-    };
-    stub.mount(
-        Mock::given(method("GET"))
-            .and(path(format!("{REPO}/releases/tags/{tag}")))
-            .respond_with(response),
-    );
-}
-
-fn mount_assets(stub: &Stub, release_id: u64, assets: &[Value]) {
-    stub.mount(
-        Mock::given(method("GET"))
-            .and(path(format!("{REPO}/releases/{release_id}/assets")))
-            .respond_with(ResponseTemplate::new(200).set_body_json(assets)),
-    );
-}
-
-/// The upload endpoint: answers `status`, echoing the asset on 201.
-fn mount_upload(stub: &Stub, release_id: u64, status: u16) {
-    let base = stub.uri();
-    stub.mount(
-        Mock::given(method("POST"))
-            .and(path(format!("{REPO}/releases/{release_id}/assets")))
-            .respond_with(move |req: &Request| {
-                if status != 201 {
-                    return ResponseTemplate::new(status)
-                        .set_body_json(json!({ "message": "Server Error" }));
-                }
-                let name = req
-                    .url
-                    .query_pairs()
-                    .find(|(k, _)| k == "name")
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or_default();
-                ResponseTemplate::new(201).set_body_json(asset_json(
-                    &base,
-                    777,
-                    &name,
-                    req.body.len() as u64,
-                    "uploaded",
-                ))
-            }),
-    );
-}
-
-fn uploads(stub: &Stub, release_id: u64) -> Vec<Request> {
-    let upload_path = format!("{REPO}/releases/{release_id}/assets");
-    stub.requests()
-        .into_iter()
-        .filter(|r| r.method.as_str() == "POST" && r.url.path() == upload_path)
-        .collect()
-}
-
-fn run_release(stub: &Stub, github_ref: &str, args: &[&str], files: &[&Path]) -> Output {
-    let output = gh_wheelwright()
-        .args(["-vv", "release", "--json"])
-        .args(args)
-        .args(files)
-        .env("GITHUB_REPOSITORY", "octo/demo")
-        .env("GITHUB_REF", github_ref)
-        .env("GITHUB_TOKEN", TOKEN)
-        .env("GITHUB_API_URL", stub.uri())
+/// `wheelwright release` with the runner's variables pointing at `stub`.
+fn run_release(
+    stub: &GitHubStub,
+    token: &str,
+    github_ref: &str,
+    args: &[&str],
+    files: &[&Path],
+) -> Output {
+    let output = release_cmd(stub, token, github_ref, args, files)
         .output()
         .unwrap();
-    assert!(!text(&output).contains(TOKEN), "the token was printed");
+    assert_secrets_kept(&output);
     output
 }
 
-/// Two distribution files, one with a `+` that must be percent-encoded in the upload query.
+fn release_cmd(
+    stub: &GitHubStub,
+    token: &str,
+    github_ref: &str,
+    args: &[&str],
+    files: &[&Path],
+) -> Command {
+    let mut cmd = gh_wheelwright();
+    cmd.args(["-vv", "release", "--json"])
+        .args(args)
+        .args(files)
+        .env("GITHUB_REPOSITORY", github_stub::REPOSITORY)
+        .env("GITHUB_REF", github_ref)
+        .env("GITHUB_SHA", COMMIT)
+        .env("GITHUB_TOKEN", token)
+        .env("GITHUB_API_URL", stub.url());
+    cmd
+}
+
+const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+
+fn assert_secrets_kept(output: &Output) {
+    let log = text(output);
+    for secret in [
+        github_stub::WRITE_TOKEN,
+        github_stub::READ_TOKEN,
+        "fake-signature-of-the-storage-url",
+    ] {
+        assert!(!log.contains(secret), "a secret was printed:\n{log}");
+    }
+}
+
+/// Two distribution files, one with a `+` that must be percent-encoded in the upload query
+/// (GitHub reads a raw `+` as a space and renames the asset).
 fn dist_files(dir: &Path) -> (PathBuf, PathBuf) {
     let wheel = dir.join("demo-1.0-cp39-cp39-manylinux_2_31_x86_64.whl");
     let sdist = dir.join("demo-1.0+local.tar.gz");
@@ -647,215 +576,564 @@ fn dist_files(dir: &Path) -> (PathBuf, PathBuf) {
     (wheel, sdist)
 }
 
-#[test]
-fn release_assets_are_streamed_to_an_existing_release() {
-    let stub = Stub::start();
-    let release = release_json(&stub.uri(), 11, "v1.0.0", false, &stub.uri());
-    mount_release(&stub, "v1.0.0", Some(&release));
-    mount_assets(&stub, 11, &[]);
-    mount_upload(&stub, 11, 201);
-    let tmp = tempfile::tempdir().unwrap();
-    let (wheel, sdist) = dist_files(tmp.path());
-    let output = run_release(&stub, "refs/tags/v1.0.0", &[], &[tmp.path()]);
-    assert!(output.status.success(), "{}", text(&output));
-
-    let posts = uploads(&stub, 11);
-    assert_eq!(posts.len(), 2);
-    for (post, file) in posts.iter().zip([&sdist, &wheel]) {
-        let bytes = fs_err::read(file).unwrap();
-        assert!(
-            post.body == bytes,
-            "uploaded bytes differ for {}",
-            file.display()
-        );
-        let header = |name: &str| post.headers.get(name).unwrap().to_str().unwrap().to_owned();
-        assert_eq!(header("content-length"), bytes.len().to_string());
-        assert_eq!(header("content-type"), "application/octet-stream");
-        assert_eq!(header("authorization"), format!("Bearer {TOKEN}"));
-    }
-    assert_eq!(posts[0].url.query(), Some("name=demo-1.0%2Blocal.tar.gz"));
-    assert_eq!(
-        posts[1].url.query(),
-        Some("name=demo-1.0-cp39-cp39-manylinux_2_31_x86_64.whl")
-    );
-    // The API calls carried the token too, and nothing created a release.
-    assert!(stub.requests().iter().all(|r| {
-        r.headers.get("authorization").and_then(|v| v.to_str().ok())
-            == Some(&format!("Bearer {TOKEN}"))
-    }));
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(report["created"], json!(false));
-    assert_eq!(report["assets"][0]["action"], json!("uploaded"));
-    assert_eq!(report["assets"][1]["action"], json!("uploaded"));
+fn file_name(path: &Path) -> String {
+    path.file_name().unwrap().to_string_lossy().into_owned()
 }
 
-#[test]
-fn a_missing_release_is_created_and_a_draft_is_found() {
-    let stub = Stub::start();
-    // v2: no release at all (the list is empty) -> POST /releases.
-    mount_release(&stub, "v2", None);
-    stub.mount(
-        Mock::given(method("GET"))
-            .and(path(format!("{REPO}/releases")))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_json(json!([release_json(
-                    &stub.uri(),
-                    30,
-                    "v3-draft",
-                    true,
-                    &stub.uri()
-                )])),
-            ),
-    );
-    stub.mount(
-        Mock::given(method("POST"))
-            .and(path(format!("{REPO}/releases")))
-            .respond_with(ResponseTemplate::new(201).set_body_json(release_json(
-                &stub.uri(),
-                20,
-                "v2",
-                false,
-                &stub.uri(),
-            ))),
-    );
-    mount_assets(&stub, 20, &[]);
-    mount_upload(&stub, 20, 201);
-    let tmp = tempfile::tempdir().unwrap();
-    let (wheel, _) = dist_files(tmp.path());
-    // --tag wins over a branch GITHUB_REF.
-    let output = run_release(&stub, "refs/heads/main", &["--tag", "v2"], &[&wheel]);
-    assert!(output.status.success(), "{}", text(&output));
-    let creates: Vec<Request> = stub
-        .requests()
-        .into_iter()
-        .filter(|r| r.method.as_str() == "POST" && r.url.path() == format!("{REPO}/releases"))
-        .collect();
-    assert_eq!(creates.len(), 1);
-    let body: Value = creates[0].body_json().unwrap();
-    assert_eq!(body["tag_name"], json!("v2"));
-    assert_eq!(uploads(&stub, 20).len(), 1);
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(report["created"], json!(true));
-
-    // v3-draft: get_by_tag does not see drafts; the list does, and nothing is created.
-    mount_release(&stub, "v3-draft", None);
-    mount_assets(&stub, 30, &[]);
-    mount_upload(&stub, 30, 201);
-    let output = run_release(&stub, "refs/tags/v3-draft", &[], &[&wheel]);
-    assert!(output.status.success(), "{}", text(&output));
-    let creates = stub
-        .requests()
-        .into_iter()
-        .filter(|r| r.method.as_str() == "POST" && r.url.path() == format!("{REPO}/releases"))
-        .count();
-    assert_eq!(creates, 1, "the draft release was created again");
-    assert_eq!(uploads(&stub, 30).len(), 1);
+fn report_of(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("no JSON report ({e}):\n{}", text(output)))
 }
 
-#[test]
-fn same_size_assets_are_skipped_other_sizes_refused_unless_clobbered() {
-    let stub = Stub::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let (wheel, sdist) = dist_files(tmp.path());
-    let wheel_name = wheel.file_name().unwrap().to_str().unwrap();
-    let sdist_name = sdist.file_name().unwrap().to_str().unwrap();
-    let release = release_json(&stub.uri(), 40, "v4", false, &stub.uri());
-    mount_release(&stub, "v4", Some(&release));
-    mount_assets(
-        &stub,
-        40,
-        &[
-            asset_json(&stub.uri(), 401, wheel_name, 300_000, "uploaded"),
-            asset_json(&stub.uri(), 402, sdist_name, 99, "uploaded"),
-        ],
-    );
-    mount_upload(&stub, 40, 201);
-    stub.mount(
-        Mock::given(method("DELETE"))
-            .and(path_regex(format!("^{REPO}/releases/assets/[0-9]+$")))
-            .respond_with(ResponseTemplate::new(204)),
-    );
-
-    // Same name and size: skipped, nothing sent.
-    let output = run_release(&stub, "refs/tags/v4", &[], &[&wheel]);
-    assert!(output.status.success(), "{}", text(&output));
-    assert!(stderr(&output).contains("already on release v4 with the same size, skipped"));
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(report["assets"][0]["action"], json!("skipped"));
-    assert_eq!(uploads(&stub, 40).len(), 0);
-
-    // Another size: refused before anything is uploaded (the wheel is not sent either).
-    let output = run_release(&stub, "refs/tags/v4", &[], &[&wheel, &sdist]);
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
-    assert_eq!(
-        stderr(&output).lines().last().unwrap(),
-        format!(
-            "error: release v4 already has an asset `{sdist_name}` of 99 bytes, but `{}` is 1234 bytes; pass --clobber to replace it",
-            sdist.display()
-        )
-    );
-    assert_eq!(uploads(&stub, 40).len(), 0);
-
-    // --clobber: the old asset is deleted, then the file uploaded.
-    let output = run_release(&stub, "refs/tags/v4", &["--clobber"], &[&wheel, &sdist]);
-    assert!(output.status.success(), "{}", text(&output));
-    let requests = stub.requests();
-    let deletes: Vec<&Request> = requests
-        .iter()
-        .filter(|r| r.method.as_str() == "DELETE")
-        .collect();
-    assert_eq!(deletes.len(), 1);
-    assert_eq!(deletes[0].url.path(), format!("{REPO}/releases/assets/402"));
-    let posts = uploads(&stub, 40);
-    assert_eq!(posts.len(), 1);
-    assert!(posts[0].body == fs_err::read(&sdist).unwrap());
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let actions: Vec<&Value> = report["assets"]
+fn actions(report: &Value) -> Vec<(String, String)> {
+    report["assets"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| &a["action"])
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap().to_owned(),
+                a["action"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The release of `tag` on the stub: (draft, immutable, asset name → bytes).
+fn stub_release(stub: &GitHubStub, tag: &str) -> (bool, bool, BTreeMap<String, Vec<u8>>) {
+    stub.with(|repo| {
+        let of_tag: Vec<_> = repo.releases.iter().filter(|r| r.tag == tag).collect();
+        assert_eq!(of_tag.len(), 1, "releases of {tag}: {of_tag:?}");
+        let release = of_tag[0];
+        for asset in &release.assets {
+            assert_eq!(asset.state, "uploaded", "{asset:?}");
+        }
+        (
+            release.draft,
+            release.immutable,
+            release
+                .assets
+                .iter()
+                .map(|a| (a.name.clone(), a.bytes.clone()))
+                .collect(),
+        )
+    })
+}
+
+fn last_lines(output: &Output, n: usize) -> String {
+    let err = stderr(output);
+    let lines: Vec<&str> = err.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+const RELEASES: &str = "/repos/octo/demo/releases";
+
+#[test]
+fn release_drafts_uploads_verifies_then_publishes() {
+    let stub = GitHubStub::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (wheel, sdist) = dist_files(tmp.path());
+    let output = run_release(
+        &stub,
+        github_stub::WRITE_TOKEN,
+        "refs/tags/v1.0.0",
+        &[],
+        &[tmp.path()],
+    );
+    assert!(output.status.success(), "{}", text(&output));
+
+    // Created as a draft, filled, then published — the order immutable releases need.
+    assert_eq!(
+        stub.writes(),
+        [
+            format!("POST {RELEASES} -> 201"),
+            format!("POST {RELEASES}/1/assets -> 201"),
+            format!("POST {RELEASES}/1/assets -> 201"),
+            format!("PATCH {RELEASES}/1 -> 200"),
+        ]
+    );
+    let requests = stub.requests();
+    let create = requests
+        .iter()
+        .find(|r| r.method == "POST" && r.target == RELEASES)
+        .unwrap();
+    let body: Value = serde_json::from_slice(&create.body).unwrap();
+    assert_eq!(body["tag_name"], json!("v1.0.0"));
+    assert_eq!(body["draft"], json!(true));
+    assert_eq!(body["target_commitish"], json!(COMMIT));
+    let publish = requests.iter().find(|r| r.method == "PATCH").unwrap();
+    let body: Value = serde_json::from_slice(&publish.body).unwrap();
+    assert_eq!(body["draft"], json!(false));
+
+    // The uploads: streamed with an explicit length, the `+` percent-encoded, the token sent.
+    let posts: Vec<_> = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.target.contains("/assets?"))
         .collect();
-    assert_eq!(actions, [&json!("replaced"), &json!("skipped")]);
+    assert_eq!(
+        posts.iter().map(|p| p.target.as_str()).collect::<Vec<_>>(),
+        [
+            format!("{RELEASES}/1/assets?name=demo-1.0%2Blocal.tar.gz"),
+            format!("{RELEASES}/1/assets?name=demo-1.0-cp39-cp39-manylinux_2_31_x86_64.whl"),
+        ]
+    );
+    for post in &posts {
+        assert_eq!(
+            post.header("content-type"),
+            Some("application/octet-stream")
+        );
+        assert_eq!(
+            post.header("content-length"),
+            Some(post.body.len().to_string().as_str())
+        );
+    }
+    assert!(requests.iter().all(
+        |r| r.header("authorization") == Some(&format!("Bearer {}", github_stub::WRITE_TOKEN))
+    ));
+
+    // What the release holds is the files, published.
+    let (draft, _, assets) = stub_release(&stub, "v1.0.0");
+    assert!(!draft);
+    let want: BTreeMap<String, Vec<u8>> = [&wheel, &sdist]
+        .iter()
+        .map(|f| (file_name(f), fs_err::read(f).unwrap()))
+        .collect();
+    assert!(assets == want, "the release holds other files");
+    // Digests came with the assets: nothing was downloaded.
+    assert!(stub.download_requests().is_empty());
+
+    let report = report_of(&output);
+    assert_eq!(report["created"], json!(true));
+    assert_eq!(report["published"], json!(true));
+    assert_eq!(report["draft"], json!(false));
+    assert_eq!(
+        actions(&report),
+        [
+            ("demo-1.0+local.tar.gz".to_owned(), "uploaded".to_owned()),
+            (file_name(&wheel), "uploaded".to_owned()),
+        ]
+    );
+    assert_eq!(
+        report["assets"][1]["sha256"],
+        json!(sha256_hex(&fs_err::read(&wheel).unwrap()))
+    );
+    assert!(
+        stderr(&output).contains(
+            "release v1.0.0: 2 uploaded, 0 replaced, 0 already there (sha256 verified); published"
+        ),
+        "{}",
+        text(&output)
+    );
 }
 
 #[test]
-fn a_server_error_on_upload_fails_without_a_retry() {
-    let stub = Stub::start();
-    let release = release_json(&stub.uri(), 50, "v5", false, &stub.uri());
-    mount_release(&stub, "v5", Some(&release));
-    mount_assets(&stub, 50, &[]);
-    mount_upload(&stub, 50, 502);
+fn a_rerun_resumes_the_draft_and_leaves_a_complete_release_alone() {
+    let stub = GitHubStub::start();
     let tmp = tempfile::tempdir().unwrap();
-    let (wheel, _) = dist_files(tmp.path());
-    let output = run_release(&stub, "refs/tags/v5", &[], &[&wheel]);
+    let (wheel, sdist) = dist_files(tmp.path());
+    let token = github_stub::WRITE_TOKEN;
+
+    // An interrupted first run: one file, left a draft.
+    let output = run_release(&stub, token, "refs/tags/v2", &["--draft"], &[&wheel]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(report_of(&output)["draft"], json!(true));
+    assert!(stub_release(&stub, "v2").0, "--draft published the release");
+
+    // The re-run: the draft is found through the list (get-by-tag hides drafts), the wheel is
+    // there with the same bytes — without digests (GHES) that is known by downloading it
+    // through the API, whose redirect must not carry the token —, the sdist is uploaded, and
+    // the release is published.
+    stub.with(|r| r.digests = false);
+    let before = stub.calls().len();
+    let output = run_release(&stub, token, "refs/tags/v2", &[], &[&wheel, &sdist]);
+    assert!(output.status.success(), "{}", text(&output));
+    let calls = stub.calls()[before..].to_vec();
+    assert_eq!(calls[0], format!("GET {RELEASES}/tags/v2 -> 404"));
+    assert_eq!(calls[1], format!("GET {RELEASES} -> 200"));
+    assert!(
+        calls.contains(&format!("GET {RELEASES}/assets/2 -> 302")),
+        "{calls:?}"
+    );
+    let writes: Vec<&String> = calls.iter().filter(|c| !c.starts_with("GET ")).collect();
+    assert_eq!(
+        writes,
+        [
+            &format!("POST {RELEASES}/1/assets -> 201"),
+            &format!("PATCH {RELEASES}/1 -> 200")
+        ]
+    );
+    let downloads = stub.download_requests();
+    assert_eq!(
+        downloads.len(),
+        2,
+        "the wheel (plan) and the sdist (verification)"
+    );
+    assert!(
+        downloads
+            .iter()
+            .all(|r| r.header("authorization").is_none() && r.answered == 200)
+    );
+    let report = report_of(&output);
+    assert_eq!(
+        actions(&report),
+        [
+            ("demo-1.0+local.tar.gz".to_owned(), "uploaded".to_owned()),
+            (file_name(&wheel), "skipped".to_owned()),
+        ]
+    );
+    assert_eq!(report["created"], json!(false));
+    assert_eq!(report["published"], json!(true));
+    assert_eq!(stub_release(&stub, "v2").2.len(), 2);
+
+    // Once more: published and complete, left alone (no write), exit 0.
+    stub.with(|r| r.digests = true);
+    let before = stub.calls().len();
+    let output = run_release(&stub, token, "refs/tags/v2", &[], &[&wheel, &sdist]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(
+        stub.calls()[before..].iter().all(|c| c.starts_with("GET ")),
+        "{:?}",
+        stub.calls()
+    );
+    let report = report_of(&output);
+    assert_eq!(report["already_complete"], json!(true));
+    assert_eq!(report["published"], json!(false));
+    assert!(
+        stderr(&output).contains("release v2 is published with all 2 assets; nothing to do"),
+        "{}",
+        text(&output)
+    );
+}
+
+#[test]
+fn other_bytes_under_an_asset_name_are_refused_naming_both_digests() {
+    let stub = GitHubStub::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (wheel, sdist) = dist_files(tmp.path());
+    let token = github_stub::WRITE_TOKEN;
+    let old = b"an older build".to_vec();
+    stub.with(|r| {
+        let id = r.add_release("v3", true);
+        r.add_asset(id, &file_name(&sdist), &old);
+    });
+    let sdist_sha = sha256_hex(&fs_err::read(&sdist).unwrap());
+
+    // Refused before anything changes: the wheel is not uploaded either.
+    let output = run_release(&stub, token, "refs/tags/v3", &[], &[&wheel, &sdist]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     assert_eq!(
-        stderr(&output).lines().last().unwrap(),
+        last_lines(&output, 2),
+        format!(
+            "error: release `v3` already has an asset `demo-1.0+local.tar.gz` with other bytes: sha256 `{}` on the release, `{sdist_sha}` in `{}`\nhint: the release is still a draft: pass --clobber to replace the asset, or delete it on GitHub",
+            sha256_hex(&old),
+            sdist.display()
+        )
+    );
+    assert!(stub.writes().is_empty(), "{:?}", stub.writes());
+
+    // --clobber on the draft: the asset is replaced, then the release published.
+    let output = run_release(
+        &stub,
+        token,
+        "refs/tags/v3",
+        &["--clobber"],
+        &[&wheel, &sdist],
+    );
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(
+        stub.writes(),
+        [
+            format!("DELETE {RELEASES}/assets/2 -> 204"),
+            format!("POST {RELEASES}/1/assets -> 201"),
+            format!("POST {RELEASES}/1/assets -> 201"),
+            format!("PATCH {RELEASES}/1 -> 200"),
+        ]
+    );
+    assert_eq!(
+        actions(&report_of(&output)),
+        [
+            ("demo-1.0+local.tar.gz".to_owned(), "replaced".to_owned()),
+            (file_name(&wheel), "uploaded".to_owned()),
+        ]
+    );
+    let (draft, _, assets) = stub_release(&stub, "v3");
+    assert!(!draft);
+    assert!(assets[&file_name(&sdist)] == fs_err::read(&sdist).unwrap());
+
+    // A published release's assets are never replaced, --clobber or not.
+    fs_err::write(&sdist, b"a rebuild with other bytes").unwrap();
+    let before = stub.writes().len();
+    let output = run_release(&stub, token, "refs/tags/v3", &["--clobber"], &[&sdist]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(
+        last_lines(&output, 1).starts_with(
+            "hint: a published release's assets are never replaced: release the new files under a new tag"
+        ),
+        "{}",
+        text(&output)
+    );
+    assert_eq!(stub.writes().len(), before);
+}
+
+#[test]
+fn a_token_that_may_not_write_is_stopped_before_anything_is_uploaded() {
+    let stub = GitHubStub::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (wheel, sdist) = dist_files(tmp.path());
+    let hint = "hint: add `permissions: contents: write` to the job that runs `wheelwright release` (with the action: the `command: publish` job); a job's GITHUB_TOKEN has only the permissions its workflow grants";
+
+    // No release yet: the draft's creation is the first write, and GitHub's 403 names the
+    // permission.
+    let output = run_release(
+        &stub,
+        github_stub::READ_TOKEN,
+        "refs/tags/v4",
+        &[],
+        &[&wheel],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(
+        last_lines(&output, 2),
+        format!(
+            "error: creating a draft release `v4` in octo/demo: HTTP 403: Resource not accessible by integration; the token needs `contents=write`\n{hint}"
+        )
+    );
+    assert_eq!(stub.writes(), [format!("POST {RELEASES} -> 403")]);
+
+    // A published release lacking the sdist: the first upload is refused, nothing stored.
+    stub.with(|r| {
+        let id = r.add_release("v5", false);
+        r.add_asset(id, &file_name(&wheel), &fs_err::read(&wheel).unwrap());
+    });
+    let output = run_release(
+        &stub,
+        github_stub::READ_TOKEN,
+        "refs/tags/v5",
+        &[],
+        &[&wheel, &sdist],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(
+        last_lines(&output, 2),
+        format!(
+            "error: uploading `{}`: HTTP 403: Resource not accessible by integration; the token needs `contents=write`\n{hint}",
+            sdist.display()
+        )
+    );
+    assert_eq!(stub_release(&stub, "v5").2.len(), 1);
+
+    // A token GitHub does not know.
+    let output = run_release(
+        &stub,
+        "fake-token-nobody-knows",
+        "refs/tags/v5",
+        &[],
+        &[&wheel],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(
+        last_lines(&output, 1),
+        "error: looking up release `v5`: HTTP 401: Bad credentials (the token is invalid or expired)"
+    );
+}
+
+#[test]
+fn an_immutable_release_that_lacks_assets_names_them() {
+    let stub = GitHubStub::start();
+    stub.with(|r| r.immutable_releases = true);
+    let tmp = tempfile::tempdir().unwrap();
+    let (wheel, sdist) = dist_files(tmp.path());
+    let token = github_stub::WRITE_TOKEN;
+
+    // Draft first, then publish: with immutable releases on, the release is complete.
+    let output = run_release(&stub, token, "refs/tags/v6", &[], &[&wheel]);
+    assert!(output.status.success(), "{}", text(&output));
+    let (draft, immutable, assets) = stub_release(&stub, "v6");
+    assert!(!draft && immutable && assets.len() == 1);
+
+    // A file the immutable release lacks: named, nothing attempted.
+    let expected_end = "missing: `demo-1.0+local.tar.gz`\nhint: an immutable release cannot change: publish these files in a release of a new tag (`wheelwright release` uploads every file to a draft before it publishes, so its releases are complete when they become immutable)";
+    let before = stub.writes().len();
+    let output = run_release(&stub, token, "refs/tags/v6", &[], &[&wheel, &sdist]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(
+        last_lines(&output, 2),
+        format!(
+            "error: release `v6` is published and immutable, so GitHub accepts no new assets (the release says `immutable: true`); {expected_end}"
+        )
+    );
+    assert_eq!(stub.writes().len(), before);
+
+    // Without the `immutable` field (older GHES) the upload is tried and GitHub's 422 says so.
+    stub.with(|r| r.immutable_field = false);
+    let output = run_release(&stub, token, "refs/tags/v6", &[], &[&wheel, &sdist]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(
+        last_lines(&output, 2),
+        format!(
+            "error: release `v6` is published and immutable, so GitHub accepts no new assets (HTTP 422: Cannot upload assets to an immutable release); {expected_end}"
+        )
+    );
+    assert_eq!(
+        stub.writes()[before..],
+        [format!("POST {RELEASES}/1/assets -> 422")]
+    );
+
+    // A published release that is not immutable gets the missing asset.
+    stub.with(|r| {
+        r.immutable_releases = false;
+        r.immutable_field = true;
+        let id = r.add_release("v7", false);
+        r.add_asset(id, &file_name(&wheel), &fs_err::read(&wheel).unwrap());
+    });
+    let output = run_release(&stub, token, "refs/tags/v7", &[], &[&wheel, &sdist]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(
+        stderr(&output).contains(
+            "release v7: 1 uploaded, 0 replaced, 1 already there (sha256 verified); was already published"
+        ),
+        "{}",
+        text(&output)
+    );
+    assert_eq!(stub_release(&stub, "v7").2.len(), 2);
+}
+
+#[test]
+fn runs_racing_for_the_release_end_with_one_release() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (wheel, sdist) = dist_files(tmp.path());
+    let token = github_stub::WRITE_TOKEN;
+
+    // Another run's draft appears just before our create: GitHub keeps both drafts; ours (the
+    // newer, empty) is deleted and the files go to the other one.
+    let stub = GitHubStub::start();
+    stub.with(|r| r.races.push_back(Race::DraftBeforeCreate));
+    let output = run_release(&stub, token, "refs/tags/v8", &[], &[&wheel]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(
+        stub.writes(),
+        [
+            format!("POST {RELEASES} -> 201"),
+            format!("DELETE {RELEASES}/2 -> 204"),
+            format!("POST {RELEASES}/1/assets -> 201"),
+            format!("PATCH {RELEASES}/1 -> 200"),
+        ]
+    );
+    let (draft, _, assets) = stub_release(&stub, "v8");
+    assert!(!draft && assets.len() == 1);
+    assert_eq!(report_of(&output)["created"], json!(false));
+
+    // Another run published the release just before our create: GitHub's 422 already_exists,
+    // and the files go to that release.
+    let stub = GitHubStub::start();
+    stub.with(|r| r.races.push_back(Race::PublishedBeforeCreate));
+    let output = run_release(&stub, token, "refs/tags/v9", &[], &[&wheel]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(
+        stub.writes(),
+        [
+            format!("POST {RELEASES} -> 422"),
+            format!("POST {RELEASES}/1/assets -> 201"),
+        ]
+    );
+    assert_eq!(stub_release(&stub, "v9").2.len(), 1);
+
+    // Two runs at once with the same files (a re-run overlapping the first): one release, each
+    // asset once, both succeed.
+    let stub = GitHubStub::start();
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            release_cmd(&stub, token, "refs/tags/v10", &[], &[&wheel, &sdist])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert_secrets_kept(&output);
+        assert!(output.status.success(), "{}", text(&output));
+    }
+    let (draft, _, assets) = stub_release(&stub, "v10");
+    assert!(!draft);
+    assert_eq!(
+        assets.keys().collect::<Vec<_>>(),
+        [
+            "demo-1.0+local.tar.gz",
+            "demo-1.0-cp39-cp39-manylinux_2_31_x86_64.whl"
+        ]
+    );
+}
+
+#[test]
+fn a_broken_upload_is_not_retried_and_the_rerun_repairs_it() {
+    let stub = GitHubStub::start();
+    stub.with(|r| r.races.push_back(Race::UploadBreaks));
+    let tmp = tempfile::tempdir().unwrap();
+    let (wheel, _) = dist_files(tmp.path());
+    let token = github_stub::WRITE_TOKEN;
+    let output = run_release(&stub, token, "refs/tags/v11", &[], &[&wheel]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(
+        last_lines(&output, 1),
         format!(
             "error: uploading `{}`: HTTP 502: Server Error (not retried: check the release for a broken asset and run again)",
             wheel.display()
         )
     );
-    assert_eq!(uploads(&stub, 50).len(), 1, "the upload POST was retried");
+    assert_eq!(
+        stub.writes(),
+        [
+            format!("POST {RELEASES} -> 201"),
+            format!("POST {RELEASES}/1/assets -> 502"),
+        ],
+        "the upload was retried, or the draft published"
+    );
+
+    // The re-run deletes the half-uploaded `starter` asset and uploads the file again.
+    let output = run_release(&stub, token, "refs/tags/v11", &[], &[&wheel]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(
+        stub.writes()[2..],
+        [
+            format!("DELETE {RELEASES}/assets/2 -> 204"),
+            format!("POST {RELEASES}/1/assets -> 201"),
+            format!("PATCH {RELEASES}/1 -> 200"),
+        ]
+    );
+    assert_eq!(
+        actions(&report_of(&output)),
+        [(file_name(&wheel), "replaced".to_owned())]
+    );
+    let (draft, _, assets) = stub_release(&stub, "v11");
+    assert!(!draft);
+    assert!(assets[&file_name(&wheel)] == fs_err::read(&wheel).unwrap());
 }
 
 #[test]
 fn the_token_goes_nowhere_but_the_api() {
-    let stub = Stub::start();
+    let stub = GitHubStub::start();
     // A release whose upload_url points at another host.
-    let release = release_json(&stub.uri(), 60, "v6", false, "http://127.0.0.2:9");
-    mount_release(&stub, "v6", Some(&release));
-    mount_assets(&stub, 60, &[]);
+    stub.with(|r| {
+        r.upload_base = Some("http://127.0.0.2:9".to_owned());
+        r.add_release("v12", false);
+    });
     let tmp = tempfile::tempdir().unwrap();
     let (wheel, _) = dist_files(tmp.path());
-    let output = run_release(&stub, "refs/tags/v6", &[], &[&wheel]);
+    let output = run_release(
+        &stub,
+        github_stub::WRITE_TOKEN,
+        "refs/tags/v12",
+        &[],
+        &[&wheel],
+    );
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     assert_eq!(
-        stderr(&output).lines().last().unwrap(),
+        last_lines(&output, 1),
         format!(
-            "error: refusing to send the token to `http://127.0.0.2:9{REPO}/releases/60/assets`: the release's upload_url is not on `{}`",
-            stub.uri()
+            "error: refusing to send the token to `http://127.0.0.2:9{RELEASES}/1/assets`: the release's upload_url is not on `{}`",
+            stub.url().trim_end_matches('/')
         )
     );
 }
@@ -875,7 +1153,7 @@ fn release_without_tag_token_or_repository() {
         stderr(&output)
     };
     let repo_env = ("GITHUB_REPOSITORY", "octo/demo");
-    let token_env = ("GITHUB_TOKEN", TOKEN);
+    let token_env = ("GITHUB_TOKEN", github_stub::WRITE_TOKEN);
     assert_eq!(
         run(
             &[repo_env, token_env, ("GITHUB_REF", "refs/heads/main")],
@@ -904,7 +1182,13 @@ fn release_without_tag_token_or_repository() {
     );
     // There is no command-line option for the token.
     let output = gh_wheelwright()
-        .args(["release", "--token", TOKEN, "--tag", "v1"])
+        .args([
+            "release",
+            "--token",
+            github_stub::WRITE_TOKEN,
+            "--tag",
+            "v1",
+        ])
         .arg(&wheel)
         .output()
         .unwrap();
@@ -919,39 +1203,53 @@ fn release_without_tag_token_or_repository() {
 /// at its `if:`, and cannot fetch them here. If one of these steps ran, the job would fail.
 const PLACEHOLDER_ACTION: &str = "name: placeholder\ndescription: must not run\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo 'a remote fallback action ran'; exit 1\n";
 
-/// The action as consumers get it from a tag: `action.yml` and `dist/` (the launcher; the binary
-/// comes from `WHEELWRIGHT_BINARY`). A copy keeps act from walking the whole working tree.
-fn action_copy(dir: &Path) -> PathBuf {
-    let action = dir.join("action");
-    fs_err::create_dir_all(action.join("dist")).unwrap();
-    fs_err::copy(repo().join("action.yml"), action.join("action.yml")).unwrap();
-    fs_err::copy(
-        repo().join("dist/wheelwright-launcher.sh"),
-        action.join("dist/wheelwright-launcher.sh"),
+/// act in host mode with the artifact server, the action mapped as `octo/wheelwright@v1` (a
+/// checkout of this source tree: [`source_checkout`]), the remote fallback actions mapped to
+/// placeholders, and the test bed's podman configuration and tool venv in the environment.
+///
+/// The launcher gets its binary as on a self-hosted runner: built from the source with
+/// `cargo build --release --locked` unless its cache (`WHEELWRIGHT_CACHE_DIR`, here one shared by
+/// these tests and keyed by the source's hash) already has that build. Cargo's target directory
+/// is the test bed's release target, so later runs recompile only what changed.
+fn act(tmp: &Path, workdir: &Path, workflow: &str, job: Option<&str>) -> Command {
+    act_event(
+        tmp,
+        workdir,
+        "push",
+        &repo().join("tests/workflows").join(workflow),
+        &["octo/wheelwright@v1"],
+        job,
     )
-    .unwrap();
-    action
 }
 
-/// act in host mode with the artifact server, the action mapped as `octo/wheelwright@v1`, the
-/// remote fallback actions mapped to placeholders, the test bed's podman configuration and tool
-/// venv in the environment, and the launcher pointed at the static wheelwright under test.
-fn act(tmp: &Path, workdir: &Path, workflow: &str, job: Option<&str>) -> Command {
-    let action = action_copy(tmp);
+/// act running `workflow` on `event`, with the action under test as each of `action_refs`
+/// (`owner/repo@ref`, mapped with `--local-repository`); see [`act`]. This is the one place
+/// that says how the action gets its binary (see [`act`]).
+fn act_event(
+    tmp: &Path,
+    workdir: &Path,
+    event: &str,
+    workflow: &Path,
+    action_refs: &[&str],
+    job: Option<&str>,
+) -> Command {
+    let action = source_checkout();
     let placeholder = tmp.join("placeholder");
     fs_err::create_dir_all(&placeholder).unwrap();
     fs_err::write(placeholder.join("action.yml"), PLACEHOLDER_ACTION).unwrap();
     let home = tmp.join("home");
     fs_err::create_dir_all(&home).unwrap();
     let mut cmd = testbed().command(testbed().venv.join("bin/act").to_str().unwrap());
-    cmd.arg("push")
+    cmd.arg(event)
         .arg("-C")
         .arg(workdir)
         .arg("-W")
-        .arg(repo().join("tests/workflows").join(workflow))
-        .args(["-P", "ubuntu-latest=-self-hosted"])
-        .arg("--local-repository")
-        .arg(format!("octo/wheelwright@v1={}", action.display()));
+        .arg(workflow)
+        .args(["-P", "ubuntu-latest=-self-hosted"]);
+    for action_ref in action_refs {
+        cmd.arg("--local-repository")
+            .arg(format!("{action_ref}={}", action.display()));
+    }
     for remote in ["actions/upload-artifact@", "actions/download-artifact@"] {
         cmd.arg("--local-repository").arg(format!(
             "{}={}",
@@ -969,7 +1267,9 @@ fn act(tmp: &Path, workdir: &Path, workflow: &str, job: Option<&str>) -> Command
         .arg(free_port().to_string())
         .arg("--no-cache-server")
         .env("HOME", &home)
-        .env("WHEELWRIGHT_BINARY", crate::build::container_binary())
+        .env("WHEELWRIGHT_CACHE_DIR", testbed().cache.join("launcher"))
+        .env("CARGO_TARGET_DIR", release_target())
+        .env_remove("WHEELWRIGHT_BINARY")
         .env_remove("WHEELWRIGHT_CONTAINER_BINARY")
         .env_remove("RUST_LOG")
         .stdin(Stdio::null());
@@ -1046,19 +1346,15 @@ fn the_composite_actions_inputs_reach_the_configuration() {
 
 /// Bad input stops the action with one error naming the input (checked by the action for the
 /// fixed-choice inputs, by the binary for the configuration), an `only` the image does not have
-/// stops the build, and a publish with neither a token nor `id-token: write` says how to fix it.
+/// stops the build, a publish with neither a token nor `id-token: write` says how to fix it, and
+/// release assets asked of a build job name the publish job.
 #[test]
 fn the_composite_action_refuses_bad_input() {
     let tmp = tempfile::tempdir().unwrap();
     let wheel_dir = tmp.path().join("wheel");
     fs_err::create_dir_all(&wheel_dir).unwrap();
     crate::publish_support::make_wheel(&wheel_dir, "lonely", "1.0", 1000, 1);
-    let image = testbed()
-        .env
-        .iter()
-        .find(|(k, _)| k == "WW_IMAGE_BUILD_AMD64_REF")
-        .map(|(_, v)| v.clone())
-        .unwrap();
+    let image = bed("WW_IMAGE_BUILD_AMD64_REF");
     for (job, needle) in [
         (
             "bad-command",
@@ -1079,6 +1375,10 @@ fn the_composite_action_refuses_bad_input() {
         (
             "publish-without-credentials",
             "permissions: id-token: write".to_owned(),
+        ),
+        (
+            "release-assets-on-build",
+            "::error title=wheelwright::input release-assets is true on command build; release assets are put on the release by the command: publish job (after every build job; it needs permissions: contents: write): set release-assets there".to_owned(),
         ),
     ] {
         let dir = tmp.path().join(job);
@@ -1103,11 +1403,28 @@ fn the_composite_action_refuses_bad_input() {
     }
 }
 
-/// The release flow of the README under act (tests/workflows/e2e.yml): a plan job → a build job
-/// per matrix entry (x86_64 and i686, podman, the test bed's images) uploading its wheels with the
-/// native artifact client → a publish job downloading them natively and publishing them to a
-/// local pypiserver with a password from a secret → a job installing from that index in the
-/// runtime images and importing the module.
+/// A variable `scripts/lib.sh` sets for the test bed.
+fn bed(key: &str) -> String {
+    testbed().var(key)
+}
+
+/// The host's CA bundle (the TLS proxy's CA) mounted where the build containers' pip finds it
+/// (`PIP_CERT=/etc/ssl/certs/wheelwright-ca.crt`): a podman `-v` value.
+fn ca_mount() -> String {
+    let ca = std::env::var("PIP_CERT")
+        .or_else(|_| std::env::var("SSL_CERT_FILE"))
+        .unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".to_owned());
+    format!("{ca}:/etc/ssl/certs/wheelwright-ca.crt:ro")
+}
+
+/// A consumer workflow under act (tests/workflows/e2e.yml), the action referenced as
+/// `octo/wheelwright@v1` with an empty launcher cache and no binary handed to it (the launcher
+/// builds wheelwright from source, as on a fresh runner at any non-release ref): a plan job → a
+/// build job per matrix entry (x86_64 and i686, podman, the test bed's images; the containers
+/// run the launcher's dynamically linked build) uploading its wheels with the native artifact
+/// client → a publish job downloading them natively and publishing them to a local pypiserver
+/// with a password from a secret → a job installing from that index in the runtime images and
+/// importing the module.
 #[test]
 fn the_action_plans_builds_publishes_and_installs_under_act() {
     let tmp = tempfile::tempdir().unwrap();
@@ -1116,21 +1433,13 @@ fn the_action_plans_builds_publishes_and_installs_under_act() {
     fs_err::create_dir_all(&out).unwrap();
     let secrets = tmp.path().join("secrets");
     fs_err::write(&secrets, "PYPI_PASSWORD=testpass\n").unwrap();
-    let bed = |key: &str| {
-        testbed()
-            .env
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_else(|| panic!("{key} not set by scripts/lib.sh"))
-    };
-    let ca = std::env::var("PIP_CERT")
-        .or_else(|_| std::env::var("SSL_CERT_FILE"))
-        .unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".to_owned());
     let build_args = format!(
-        "--pull never --container-arg=--network=host --container-arg=-v --container-arg={ca}:/etc/ssl/certs/wheelwright-ca.crt:ro"
+        "--pull never --container-arg=--network=host --container-arg=-v --container-arg={}",
+        ca_mount()
     );
     let mut cmd = act(tmp.path(), repo(), "e2e.yml", None);
+    // An empty launcher cache: no binary is handed to the action, it builds its own.
+    cmd.env("WHEELWRIGHT_CACHE_DIR", tmp.path().join("launcher-cache"));
     for (key, value) in [
         ("OUT", out.display().to_string()),
         ("IMAGE_AMD64", bed("WW_IMAGE_BUILD_AMD64_REF")),
@@ -1148,6 +1457,14 @@ fn the_action_plans_builds_publishes_and_installs_under_act() {
     assert!(output.status.success(), "act failed:\n{log}");
     assert!(!log.contains("testpass"), "the password reached the log");
     assert!(!log.contains("a remote fallback action ran"), "{log}");
+    // The launcher built wheelwright from source once (cargo build --release) and every later
+    // job ran that build from its cache.
+    assert_eq!(
+        log.matches("wheelwright-launcher: built wheelwright from source in ")
+            .count(),
+        1,
+        "{log}"
+    );
 
     // The plan: one job per architecture, each selecting cp39 and cp310 (the images have cp39).
     let matrix: Value =
@@ -1275,4 +1592,351 @@ fn the_action_plans_builds_publishes_and_installs_under_act() {
             "{arch}: {imported}"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The README's copy-ready workflow itself under act, against the GitHub REST stub.
+
+/// The README's copy-ready workflow: the first ```yaml block of "GitHub Actions pieces", as
+/// scripts/lint-actions.sh extracts it for actionlint.
+fn readme_workflow() -> String {
+    let text = fs_err::read_to_string(repo().join("README.md")).unwrap();
+    let section = text
+        .find("## GitHub Actions pieces")
+        .expect("README has a GitHub Actions section");
+    let start = text[section..].find("```yaml\n").unwrap() + section + "```yaml\n".len();
+    let end = text[start..].find("```").unwrap() + start;
+    text[start..end].to_owned()
+}
+
+/// The jobs of a workflow by name (`  name:` at two spaces under `jobs:`), as text.
+fn workflow_jobs(workflow: &str) -> BTreeMap<String, String> {
+    let jobs = &workflow[workflow.find("\njobs:\n").expect("a jobs: block") + 7..];
+    let mut out = BTreeMap::new();
+    let mut current: Option<(String, String)> = None;
+    for line in jobs.lines() {
+        let is_job =
+            line.starts_with("  ") && !line.starts_with("   ") && line.trim_end().ends_with(':');
+        if is_job {
+            if let Some((name, body)) = current.take() {
+                out.insert(name, body);
+            }
+            current = Some((line.trim().trim_end_matches(':').to_owned(), String::new()));
+        } else if let Some((_, body)) = current.as_mut() {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    if let Some((name, body)) = current {
+        out.insert(name, body);
+    }
+    out
+}
+
+/// Runs the README's workflow under act on `event` (with `event_json` as `--eventpath`), in a
+/// repository `octo/demo` holding the example project, against the GitHub REST `stub` and the
+/// index at `index_url`.
+///
+/// The one change to the workflow: `publish: pypi` becomes `publish: <index_url>` (PyPI cannot
+/// be reached here). Everything the test bed needs reaches it from outside, as a user's
+/// repository settings would: the build images, engine arguments (network, the proxy's CA),
+/// pull policy, selection and hooks as `CIBW_*`/`WHEELWRIGHT_*` variables (`--env`), the API as
+/// `GITHUB_API_URL` (what GHES runners set), the index credentials as `TWINE_USERNAME` /
+/// `TWINE_PASSWORD` (`--env-file`, off the command line) and the token as the `GITHUB_TOKEN`
+/// secret (`--secret-file`; act's `github.token`). act gives every job the same token, so the
+/// stub cannot see the jobs' `permissions:`; the test checks those blocks in the workflow text.
+fn run_readme_workflow(
+    tmp: &Path,
+    event: &str,
+    event_json: &Value,
+    stub: &GitHubStub,
+    index_url: &str,
+) -> Output {
+    let project = tmp.join("project");
+    run_git(
+        Command::new("cp")
+            .arg("-a")
+            .arg(repo().join("tests/projects/democext"))
+            .arg(&project),
+    );
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["add", "-A"],
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t.invalid",
+            "commit",
+            "-q",
+            "-m",
+            "democext",
+        ],
+        &[
+            "remote",
+            "add",
+            "origin",
+            "https://github.com/octo/demo.git",
+        ],
+    ] {
+        run_git(Command::new("git").arg("-C").arg(&project).args(args));
+    }
+
+    let text = readme_workflow();
+    assert_eq!(
+        text.matches("publish: pypi ").count(),
+        1,
+        "the README workflow publishes to PyPI once:\n{text}"
+    );
+    let workflow = tmp.join("wheels.yml");
+    fs_err::write(
+        &workflow,
+        text.replacen("publish: pypi ", &format!("publish: {index_url} "), 1),
+    )
+    .unwrap();
+    let action_refs: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("uses: "))
+        .map(|u| u.split_whitespace().next().unwrap())
+        .filter(|u| u.contains("/wheelwright@"))
+        .collect();
+    assert!(!action_refs.is_empty(), "{text}");
+
+    let event_path = tmp.join("event.json");
+    fs_err::write(&event_path, event_json.to_string()).unwrap();
+    let env_file = tmp.join("env");
+    fs_err::write(
+        &env_file,
+        "TWINE_USERNAME=testuser\nTWINE_PASSWORD=testpass\n",
+    )
+    .unwrap();
+    let secrets = tmp.join("secrets");
+    fs_err::write(
+        &secrets,
+        format!("GITHUB_TOKEN={}\n", github_stub::WRITE_TOKEN),
+    )
+    .unwrap();
+    let refs: Vec<&str> = action_refs.into_iter().collect();
+    let mut cmd = act_event(tmp, &project, event, &workflow, &refs, None);
+    cmd.arg("--eventpath")
+        .arg(&event_path)
+        .arg("--env-file")
+        .arg(&env_file)
+        .arg("--secret-file")
+        .arg(&secrets);
+    for (key, value) in [
+        ("CIBW_BUILD", "cp39-*".to_owned()),
+        ("CIBW_SKIP", "*-musllinux_*".to_owned()),
+        (
+            "CIBW_MANYLINUX_X86_64_IMAGE",
+            bed("WW_IMAGE_BUILD_AMD64_REF"),
+        ),
+        ("CIBW_MANYLINUX_I686_IMAGE", bed("WW_IMAGE_BUILD_I386_REF")),
+        (
+            "CIBW_CONTAINER_ENGINE",
+            format!("podman; create_args: --network=host -v {}", ca_mount()),
+        ),
+        ("WHEELWRIGHT_PULL", "never".to_owned()),
+        (
+            "CIBW_BEFORE_ALL",
+            "sh {project}/libdemo/build-libdemo.sh /usr/local".to_owned(),
+        ),
+        (
+            "CIBW_ENVIRONMENT",
+            "PIP_CERT=/etc/ssl/certs/wheelwright-ca.crt".to_owned(),
+        ),
+        ("GITHUB_API_URL", stub.url()),
+    ] {
+        cmd.arg("--env").arg(format!("{key}={value}"));
+    }
+    cmd.output().expect("run act")
+}
+
+fn run_git(cmd: &mut Command) {
+    let output = cmd.output().expect("run git/cp");
+    assert!(output.status.success(), "{cmd:?}: {}", text(&output));
+}
+
+/// The wheels act stored as the build jobs' artifacts, by artifact name.
+fn stored_artifacts(tmp: &Path) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for arch in ["x86_64", "i686"] {
+        let name = format!("wheels-linux-{arch}");
+        let stored: Vec<PathBuf> = glob::glob(&format!(
+            "{}/*/{name}/{name}.zip",
+            tmp.join("artifacts").display()
+        ))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+        for zip in stored {
+            let extracted = tmp.join("extracted").join(arch);
+            python_extract(&zip, &extracted);
+            out.insert(name.clone(), tree(&extracted).into_keys().collect());
+        }
+    }
+    out
+}
+
+/// The README's workflow asks for the least permissions: none at the top, `contents: read` for
+/// the plan and build jobs, `contents: write` and `id-token: write` only for the publish job,
+/// which runs on tag pushes only.
+#[test]
+fn the_readme_workflow_asks_each_job_for_the_least_permissions() {
+    let text = readme_workflow();
+    assert!(text.contains("\npermissions: {}"), "{text}");
+    let jobs = workflow_jobs(&text);
+    assert_eq!(
+        jobs.keys().collect::<Vec<_>>(),
+        ["build", "plan", "publish"],
+        "{text}"
+    );
+    for job in ["plan", "build"] {
+        let body = &jobs[job];
+        assert!(body.contains("      contents: read"), "{job}:\n{body}");
+        assert!(!body.contains(": write"), "{job} may write:\n{body}");
+    }
+    let publish = &jobs["publish"];
+    assert!(publish.contains("      contents: write"), "{publish}");
+    assert!(publish.contains("      id-token: write"), "{publish}");
+    assert_eq!(publish.matches(": write").count(), 2, "{publish}");
+    assert!(
+        publish.contains("if: github.event_name == 'push' && startsWith(github.ref, 'refs/tags/')"),
+        "{publish}"
+    );
+}
+
+/// A tag push through the README's workflow: plan → x86_64 and i686 builds with podman →
+/// publish: the release is drafted with every wheel of both build jobs, the wheels go to a
+/// pypiserver with its default settings, then the release is published — in that order.
+#[test]
+fn the_readme_workflow_on_a_tag_publishes_and_releases_under_act() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stub = GitHubStub::start();
+    let index = crate::publish_support::start_pypiserver_defaults(&tmp.path().join("index"));
+    let event = json!({
+        "ref": "refs/tags/v0.1.0",
+        "repository": { "full_name": "octo/demo", "name": "demo", "owner": { "login": "octo" } }
+    });
+    let output = run_readme_workflow(tmp.path(), "push", &event, &stub, &index.upload_url());
+    let log = text(&output);
+    assert!(output.status.success(), "act failed:\n{log}");
+    assert!(
+        !log.contains("testpass"),
+        "the index password reached the log"
+    );
+    assert!(
+        !log.contains(github_stub::WRITE_TOKEN),
+        "the token reached the log"
+    );
+    assert!(!log.contains("a remote fallback action ran"), "{log}");
+
+    // Both build jobs' wheels, as artifacts, on the index, and on the release: the same files.
+    let artifacts = stored_artifacts(tmp.path());
+    assert_eq!(artifacts.len(), 2, "{artifacts:?}\n{log}");
+    let mut built: Vec<String> = artifacts.values().flatten().cloned().collect();
+    built.sort();
+    assert_eq!(built.len(), 2, "{artifacts:?}");
+    for (wheel, arch) in built.iter().zip(["i686", "x86_64"]) {
+        assert!(
+            wheel.starts_with("democext-0.1.0-cp39-cp39-")
+                && wheel.ends_with(&format!("_{arch}.whl")),
+            "{wheel}"
+        );
+    }
+    let on_index: BTreeMap<String, Vec<u8>> = crate::publish_support::list(&index.packages)
+        .iter()
+        .map(|p| (file_name(p), fs_err::read(p).unwrap()))
+        .collect();
+    assert_eq!(on_index.keys().cloned().collect::<Vec<_>>(), built);
+    let (draft, _, assets) = stub_release(&stub, "v0.1.0");
+    assert!(!draft, "the release was not published");
+    assert!(
+        assets == on_index,
+        "the release holds other bytes than the index"
+    );
+
+    // The order: the draft is created, gets every wheel, the index upload happens, and only then
+    // is the release published. Nothing else writes.
+    let writes: Vec<(std::time::SystemTime, String)> = stub
+        .calls_at()
+        .into_iter()
+        .filter(|(_, c)| !c.starts_with("GET "))
+        .collect();
+    let lines: Vec<&str> = writes.iter().map(|(_, c)| c.as_str()).collect();
+    assert_eq!(
+        lines,
+        [
+            format!("POST {RELEASES} -> 201"),
+            format!("POST {RELEASES}/1/assets -> 201"),
+            format!("POST {RELEASES}/1/assets -> 201"),
+            format!("PATCH {RELEASES}/1 -> 200"),
+        ]
+    );
+    let create = stub
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.target == RELEASES)
+        .unwrap();
+    let body: Value = serde_json::from_slice(&create.body).unwrap();
+    assert_eq!(body["draft"], json!(true));
+    assert_eq!(body["tag_name"], json!("v0.1.0"));
+    let indexed_at = crate::publish_support::list(&index.packages)
+        .iter()
+        .map(|p| fs_err::metadata(p).unwrap().modified().unwrap())
+        .collect::<Vec<_>>();
+    for at in &indexed_at {
+        assert!(
+            writes[2].0 <= *at && *at <= writes[3].0,
+            "the index upload is not between the release's uploads and its publication"
+        );
+    }
+    assert!(
+        stub.requests()
+            .iter()
+            .all(|r| r.header("authorization")
+                == Some(&format!("Bearer {}", github_stub::WRITE_TOKEN))),
+        "a request without the token"
+    );
+    assert!(log.contains("published release `v0.1.0`"), "{log}");
+}
+
+/// A pull request through the README's workflow builds both architectures and makes no call to
+/// the release API or the index at all.
+#[test]
+fn the_readme_workflow_on_a_pull_request_only_builds_under_act() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stub = GitHubStub::start();
+    let index = crate::publish_support::start_pypiserver_defaults(&tmp.path().join("index"));
+    let event = json!({
+        "number": 7,
+        "pull_request": {
+            "number": 7,
+            "head": { "ref": "feature", "sha": COMMIT },
+            "base": { "ref": "main" }
+        },
+        "repository": { "full_name": "octo/demo", "name": "demo", "owner": { "login": "octo" } }
+    });
+    let output = run_readme_workflow(
+        tmp.path(),
+        "pull_request",
+        &event,
+        &stub,
+        &index.upload_url(),
+    );
+    let log = text(&output);
+    assert!(output.status.success(), "act failed:\n{log}");
+    let artifacts = stored_artifacts(tmp.path());
+    assert_eq!(
+        artifacts.values().map(Vec::len).collect::<Vec<_>>(),
+        [1, 1],
+        "{artifacts:?}\n{log}"
+    );
+    assert!(
+        stub.calls().is_empty(),
+        "release API calls: {:?}",
+        stub.calls()
+    );
+    assert!(crate::publish_support::list(&index.packages).is_empty());
+    assert!(!log.contains("wheelwright publish"), "{log}");
 }

@@ -83,7 +83,7 @@ fn a_prebuilt_binary_with_a_good_checksum_runs() {
     assert!(output.status.success(), "{}", text(&output));
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        format!("wheelwright {}\n", env!("CARGO_PKG_VERSION"))
+        format!("wheelwright {}\n", wheelwright::cli::VERSION)
     );
     assert!(output.stderr.is_empty(), "{}", text(&output));
 
@@ -179,7 +179,7 @@ fn wheelwright_binary_overrides_dist_and_the_build() {
     assert!(output.status.success(), "{}", text(&output));
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        format!("wheelwright {}\n", env!("CARGO_PKG_VERSION"))
+        format!("wheelwright {}\n", wheelwright::cli::VERSION)
     );
     let missing = tmp.path().join("no-such-binary");
     let output = launcher(&action, &tmp.path().join("cache"))

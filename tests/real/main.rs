@@ -8,6 +8,7 @@ mod common;
 mod elf_corpus;
 mod faults;
 mod github;
+mod github_stub;
 mod launcher;
 mod oracle;
 mod publish;

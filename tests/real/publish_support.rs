@@ -166,8 +166,19 @@ impl Pypiserver {
     }
 }
 
-/// Starts pypiserver in `dir` (test-environment.md §8.1).
+/// Starts pypiserver in `dir` (test-environment.md §8.1), without its fallback to pypi.org.
 pub(crate) fn start_pypiserver(dir: &Path) -> Pypiserver {
+    launch_pypiserver(dir, &["-a", "update", "--disable-fallback"])
+}
+
+/// Starts pypiserver in `dir` with its default settings: only the address, the port and the
+/// password file (without one it takes no uploads) are given, so unknown projects redirect to
+/// pypi.org as a user's pypiserver does.
+pub(crate) fn start_pypiserver_defaults(dir: &Path) -> Pypiserver {
+    launch_pypiserver(dir, &[])
+}
+
+fn launch_pypiserver(dir: &Path, settings: &[&str]) -> Pypiserver {
     let packages = dir.join("packages");
     fs_err::create_dir_all(&packages).unwrap();
     let htpasswd = dir.join("htpasswd");
@@ -183,7 +194,7 @@ pub(crate) fn start_pypiserver(dir: &Path) -> Pypiserver {
     let mut child = Command::new(venv_tool("pypi-server"))
         .args(["run", "-i", "127.0.0.1", "-p", &port.to_string(), "-P"])
         .arg(&htpasswd)
-        .args(["-a", "update", "--disable-fallback"])
+        .args(settings)
         .arg(&packages)
         .stdin(Stdio::null())
         .stdout(log_file(&log))
@@ -588,6 +599,9 @@ impl Reply {
 fn reason_for(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        302 => "Found",
         308 => "Permanent Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",
@@ -595,6 +609,7 @@ fn reason_for(status: u16) -> &'static str {
         404 => "Not Found",
         409 => "Conflict",
         422 => "Unprocessable Entity",
+        502 => "Bad Gateway",
         503 => "Service Unavailable",
         _ => "Whatever",
     }

@@ -28,10 +28,8 @@ fn bed(key: &str) -> String {
         .unwrap_or_else(|| panic!("{key} not set by scripts/lib.sh"))
 }
 
-use crate::build::container_binary;
-
-/// wheelwright with the test bed's podman configuration, the container binary and no
-/// inherited GitHub Actions environment.
+/// wheelwright with the test bed's podman configuration and no inherited GitHub Actions
+/// environment (containers run this same, dynamically linked binary for the repair step).
 fn ww() -> Command {
     let mut cmd = testbed().command(env!("CARGO_BIN_EXE_wheelwright"));
     cmd.env_remove("GITHUB_ACTIONS")
@@ -40,7 +38,7 @@ fn ww() -> Command {
         .env_remove("RUST_LOG")
         .env_remove("PIP_INDEX_URL")
         .env_remove("PIP_EXTRA_INDEX_URL")
-        .env("WHEELWRIGHT_CONTAINER_BINARY", container_binary());
+        .env_remove("WHEELWRIGHT_CONTAINER_BINARY");
     cmd
 }
 
@@ -594,17 +592,21 @@ fn wheels_no_interpreter_can_install_are_explained() {
     for name in names {
         fs_err::write(dir.path().join(name), b"not installed").expect("write");
     }
-    let output = ww()
-        .arg("test")
-        .arg(dir.path())
-        .args(["--engine", "host", "--python", "python3"])
-        .args(["--test-command", "python -c pass"])
-        .arg("--log-dir")
-        .arg(dir.path().join("logs"))
-        .output()
-        .expect("wheelwright");
-    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    // `wheelwright test WHEELS` with this machine's python3, expected to fail.
+    let on_host = |wheels: &Path| {
+        let output = ww()
+            .arg("test")
+            .arg(wheels)
+            .args(["--engine", "host", "--python", "python3"])
+            .args(["--test-command", "python -c pass"])
+            .arg("--log-dir")
+            .arg(dir.path().join("logs"))
+            .output()
+            .expect("wheelwright");
+        assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let stderr = on_host(dir.path());
     assert!(
         stderr.contains("error: none of the 2 wheels can be installed by any interpreter here:"),
         "{stderr}"
@@ -640,8 +642,84 @@ fn wheels_no_interpreter_can_install_are_explained() {
         stderr.contains("error: the wheel cannot be installed by any interpreter here:")
             && stderr.contains("cp39-manylinux_x86_64 `/opt/python/cp39-cp39/bin/python`")
             && stderr.contains("pp37-manylinux_x86_64 `/opt/python/pp37-pypy37_pp73/bin/python`")
-            && stderr.contains("hint: test i686 wheels with --arch i686"),
+            && stderr.contains(
+                "hint: test i686 wheels in an i686 image: `--arch i686 --image i686=IMAGE`"
+            ),
         "{stderr}"
+    );
+
+    // An aarch64 wheel on this machine's interpreters: the hint names aarch64, not i686
+    // (issue 19).
+    let aarch64 = dir
+        .path()
+        .join("demo-1.0-cp39-cp39-manylinux_2_17_aarch64.whl");
+    fs_err::write(&aarch64, b"not installed").expect("write");
+    let stderr = on_host(&aarch64);
+    if std::env::consts::ARCH == "x86_64" {
+        assert!(
+            stderr.contains(
+                "hint: test aarch64 wheels in an aarch64 image: `--engine podman` (or docker) with `--arch aarch64 --image aarch64=IMAGE` (this x86_64 machine runs aarch64 containers with QEMU registered with binfmt_misc)"
+            ),
+            "{stderr}"
+        );
+    }
+    assert!(!stderr.contains("i686"), "{stderr}");
+}
+
+/// `wheelwright test --image <the local i686 runtime image>` of a pure wheel without `--arch`
+/// (issue 19): the image's platform is read (`podman image inspect`) and the test runs in it as
+/// i686, where before the amd64 variant was pulled (and failed). The logs go to `logs/` next to
+/// the wheel, nothing to the current directory.
+#[test]
+fn test_uses_a_local_images_platform_and_logs_next_to_the_wheels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wheelhouse = dir.path().join("wheelhouse");
+    let elsewhere = dir.path().join("elsewhere");
+    fs_err::create_dir_all(&wheelhouse).expect("mkdir");
+    fs_err::create_dir_all(&elsewhere).expect("mkdir");
+    let wheel = make_wheel(&wheelhouse, "wwplat", "1.0", 100, 5);
+    let output = ww()
+        .current_dir(&elsewhere)
+        .arg("test")
+        .arg(&wheel)
+        .arg(format!("--image={}", bed("WW_IMAGE_RUNTIME_I386_REF")))
+        .args(["--engine", "podman", "--container-arg=--network=none"])
+        .args([
+            "--test-command",
+            "python -c \"import platform, wwplat; assert platform.architecture()[0] == '32bit', platform.architecture()\"",
+        ])
+        .arg("--json")
+        .output()
+        .expect("wheelwright");
+    assert!(output.status.success(), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("is a linux/386 image here: testing i686 in it (pass --arch to choose)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("pulling"), "{stderr}");
+    let result = json(&output);
+    assert_eq!(result["environments"][0]["arch"], "i686", "{result}");
+    assert_eq!(result["tests"][0]["status"], "passed", "{result}");
+    let logs = wheelhouse.join("logs");
+    assert_eq!(
+        Path::new(result["logs_dir"].as_str().expect("logs_dir")),
+        fs_err::canonicalize(&logs).expect("logs/ next to the wheel")
+    );
+    let names: Vec<String> = fs_err::read_dir(&logs)
+        .expect("logs")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("test-") && n.ends_with("-manylinux_i686.log")),
+        "{names:?}"
+    );
+    assert_eq!(
+        fs_err::read_dir(&elsewhere).expect("cwd").count(),
+        0,
+        "nothing in the current directory"
     );
 }
 

@@ -31,6 +31,15 @@ fn record_hash(data: &[u8]) -> String {
     )
 }
 
+/// A RECORD path as CSV writes it: quoted when it holds a comma, a quote or a line break.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
 /// A wheel to write. By default it has `WHEEL`, `METADATA` and a correct `RECORD` in
 /// `{name}-{version}.dist-info` spelled as in the file name.
 pub(crate) struct Wheel {
@@ -103,7 +112,12 @@ impl Wheel {
         if !self.omit.contains(&"RECORD") {
             let mut record = String::new();
             for (path, data) in &files {
-                record.push_str(&format!("{path},{},{}\n", record_hash(data), data.len()));
+                record.push_str(&format!(
+                    "{},{},{}\n",
+                    csv_field(path),
+                    record_hash(data),
+                    data.len()
+                ));
             }
             record.push_str(&format!("{dist_info}/RECORD,,\n"));
             if let Some(tamper) = self.tamper_record {
