@@ -213,7 +213,10 @@ fn on_signal(signal: i32) {
         .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
         .is_err()
     {
-        // A second signal: no more waiting.
+        // A second signal: no more waiting (set under the lock the waiter checks it under).
+        let _finished = FINISHED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         SECOND.store(true, Ordering::SeqCst);
         FINISHED_CHANGED.notify_all();
         return;
