@@ -7,7 +7,8 @@
 //! 2. ends the running work: kills the process groups of every child process started through
 //!    [`Child`] (engine clients, host builds) and runs the registered stop actions (removing the
 //!    containers) — in that order, so a container is removed after the client that might still
-//!    create it is gone;
+//!    create it is gone; a child started through [`Child`] after this is killed at once (the
+//!    clean-up's own `rm -f` runs outside it);
 //! 3. when a command cooperates ([`cooperate`]: `build`, which records what was interrupted and
 //!    prints its table), waits for it to call [`finish`] (at most [`GRACE`]; a second signal cuts
 //!    the wait short);

@@ -304,6 +304,27 @@ mod tests {
     }
 
     #[test]
+    fn reasons_the_table_cannot_show_are_listed() {
+        let mut o = outcome();
+        assert!(
+            o.unshown_reasons().is_empty(),
+            "the failure without a wheel is in the table"
+        );
+        o.builds[0].status = Status::Failed;
+        o.builds[0].error = Some("cannot record the test result: `x`: No space left".to_owned());
+        assert_eq!(
+            o.unshown_reasons(),
+            [(
+                "cp39-manylinux_x86_64",
+                "cannot record the test result: `x`: No space left"
+            )]
+        );
+        o.builds[0].status = Status::Interrupted;
+        assert_eq!(o.count(Status::Interrupted), 1);
+        assert!(o.table().contains("INTERRUPTED"), "{}", o.table());
+    }
+
+    #[test]
     fn markdown() {
         let md = outcome().markdown();
         assert!(
