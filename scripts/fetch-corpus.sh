@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
-# Fetch the pinned wheel corpus listed in tests/corpus/wheels.lock into a cache
-# outside the repository:
+# Fetch the pinned corpora listed in tests/corpus/*.lock (wheels.lock: binary
+# wheels for the auditwheel oracle; dists.lock: current wheels and sdists for
+# the `check` corpus) into a cache outside the repository:
 #
-#     ${WHEELWRIGHT_DEV_CACHE:-$HOME/.cache/wheelwright-dev}/corpus/<wheel filename>
+#     ${WHEELWRIGHT_DEV_CACHE:-$HOME/.cache/wheelwright-dev}/corpus/<file name>
 #
-# Idempotent: a cached wheel whose sha256 matches the lock is left alone; a
+# Idempotent: a cached file whose sha256 matches the lock is left alone; a
 # missing or mismatching one is downloaded again with the machine's ordinary pip
-# client, by package name (`pip download <name>==<version>` with --platform,
-# --python-version, --implementation and --abi derived from the wheel filename),
-# into a temporary directory, checked against the pinned sha256 and only then
-# moved into the cache. pip's own configuration and environment (PIP_CERT,
-# PIP_INDEX_URL, proxies, ...) are honoured as usual; nothing here overrides them.
+# client, by package name: a wheel with `pip download --only-binary=:all:
+# <name>==<version>` and --platform, --python-version, --implementation and
+# --abi derived from the wheel filename; an sdist (`.tar.gz`) with
+# `pip download --no-binary <name> <name>==<version>` (pip prepares its
+# metadata, which installs the sdist's build backend into a temporary
+# environment). pip verifies the pinned sha256 itself (a requirements file
+# with `--hash`) before it unpacks or builds anything; each download goes into
+# a temporary directory, is checked against the pin again and only then moved
+# into the cache. pip's own
+# configuration and environment (PIP_CERT, PIP_INDEX_URL, proxies, ...) are
+# honoured as usual; nothing here overrides them.
 #
 # Environment:
 #   WHEELWRIGHT_DEV_CACHE   cache root (default: $HOME/.cache/wheelwright-dev)
 #   WHEELWRIGHT_FETCH_JOBS  parallel downloads (default: 2)
 #   PYTHON                  interpreter whose pip is used (default: python3)
 #
-# Usage: scripts/fetch-corpus.sh [LOCKFILE]    (default: tests/corpus/wheels.lock)
+# Usage: scripts/fetch-corpus.sh [LOCKFILE...]    (default: every tests/corpus/*.lock)
 set -euo pipefail
 
 die() {
@@ -30,7 +37,7 @@ human_size() {
 }
 
 # ---------------------------------------------------------------------------
-# Worker: fetch one wheel.  Invoked (via xargs) as
+# Worker: fetch one file.  Invoked (via xargs) as
 #     fetch-corpus.sh --worker <index> <filename> <sha256>
 # with CORPUS_DIR, CORPUS_TOTAL, CORPUS_STATUS_DIR and PYTHON in the environment.
 # Prints exactly one progress line; records its outcome in CORPUS_STATUS_DIR.
@@ -59,40 +66,55 @@ worker() {
         note="refetched"   # cached copy is stale or corrupt: replace it
     fi
 
-    # Wheel filename: {name}-{version}(-{build})?-{python}-{abi}-{platform}.whl
-    local stem="${file%.whl}"
-    local -a parts
-    IFS='-' read -r -a parts <<< "$stem"
-    local n="${#parts[@]}"
-    if [[ "$n" -ne 5 && "$n" -ne 6 ]]; then
-        fail "not a wheel filename of the form name-version-python-abi-platform.whl"
-    fi
-    local name="${parts[0]}" version="${parts[1]}"
-    local pytag="${parts[n - 3]}" abitag="${parts[n - 2]}" plattag="${parts[n - 1]}"
+    local -a args
+    if [[ "$file" == *.tar.gz ]]; then
+        # Sdist filename: {name}-{version}.tar.gz (the version has no '-').
+        local stem="${file%.tar.gz}"
+        local name="${stem%-*}" version="${stem##*-}"
+        [[ -n "$name" && "$name" != "$stem" ]] || fail "not an sdist filename of the form name-version.tar.gz"
+        args=(--no-deps --no-binary "$name" --no-input --progress-bar off)
+    else
+        # Wheel filename: {name}-{version}(-{build})?-{python}-{abi}-{platform}.whl
+        local stem="${file%.whl}"
+        local -a parts
+        IFS='-' read -r -a parts <<< "$stem"
+        local n="${#parts[@]}"
+        if [[ "$n" -ne 5 && "$n" -ne 6 ]]; then
+            fail "not a wheel filename of the form name-version-python-abi-platform.whl"
+        fi
+        local name="${parts[0]}" version="${parts[1]}"
+        local pytag="${parts[n - 3]}" abitag="${parts[n - 2]}" plattag="${parts[n - 1]}"
 
-    # Python tag (first of a compressed set): cp311 -> cp + 3.11, pp310 -> pp + 3.10.
-    pytag="${pytag%%.*}"
-    if [[ ! "$pytag" =~ ^(cp|pp|py)([0-9])([0-9]*)$ ]]; then
-        fail "cannot derive interpreter and version from python tag '$pytag'"
-    fi
-    local impl="${BASH_REMATCH[1]}" pyver="${BASH_REMATCH[2]}"
-    [[ -n "${BASH_REMATCH[3]}" ]] && pyver="$pyver.${BASH_REMATCH[3]}"
+        # Python tag (the last of a compressed set, e.g. py3 of py2.py3): cp311 -> cp + 3.11,
+        # pp310 -> pp + 3.10, py3 -> py + 3.
+        pytag="${pytag##*.}"
+        if [[ ! "$pytag" =~ ^(cp|pp|py)([0-9])([0-9]*)$ ]]; then
+            fail "cannot derive interpreter and version from python tag '$pytag'"
+        fi
+        local impl="${BASH_REMATCH[1]}" pyver="${BASH_REMATCH[2]}"
+        [[ -n "${BASH_REMATCH[3]}" ]] && pyver="$pyver.${BASH_REMATCH[3]}"
 
-    local -a args=(--no-deps --only-binary=:all: --no-input --progress-bar off
-                   --implementation "$impl" --python-version "$pyver")
-    local t
-    local -a tags
-    IFS='.' read -r -a tags <<< "$abitag"
-    for t in "${tags[@]}"; do args+=(--abi "$t"); done
-    IFS='.' read -r -a tags <<< "$plattag"
-    for t in "${tags[@]}"; do args+=(--platform "$t"); done
+        # The exact file is pinned: its Requires-Python does not matter here (and "py3"
+        # gives pip no minor version to compare with).
+        args=(--no-deps --only-binary=:all: --no-input --progress-bar off --ignore-requires-python
+              --implementation "$impl" --python-version "$pyver")
+        local t
+        local -a tags
+        IFS='.' read -r -a tags <<< "$abitag"
+        for t in "${tags[@]}"; do args+=(--abi "$t"); done
+        IFS='.' read -r -a tags <<< "$plattag"
+        for t in "${tags[@]}"; do args+=(--platform "$t"); done
+    fi
 
     local tmp
     tmp="$(mktemp -d "$CORPUS_DIR/.tmp-fetch.XXXXXX")" || fail "cannot create a temporary directory in $CORPUS_DIR"
     # shellcheck disable=SC2064  # expand $tmp now: it is local to this function
     trap "rm -rf '$tmp'" EXIT
 
-    if ! "$PYTHON" -m pip download "${args[@]}" -d "$tmp/dl" "$name==$version" \
+    # pip checks the pinned sha256 itself (hash-checking mode) before it unpacks anything: an
+    # sdist's build backend runs only for the file the lock names.
+    printf '%s==%s --hash=sha256:%s\n' "$name" "$version" "$want" > "$tmp/requirements.txt"
+    if ! "$PYTHON" -m pip download "${args[@]}" -d "$tmp/dl" -r "$tmp/requirements.txt" \
             < /dev/null > "$tmp/pip.log" 2>&1; then
         local why
         why="$(grep -E '^ERROR:' "$tmp/pip.log" | tail -n 1 || true)"
@@ -134,42 +156,45 @@ case "${1:-}" in
         exit 0
         ;;
 esac
-[[ $# -le 1 ]] || die "usage: $0 [LOCKFILE]"
-
 script_path="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
 repo_root="$(cd "$(dirname "$script_path")/.." && pwd)"
-lock="${1:-$repo_root/tests/corpus/wheels.lock}"
+declare -a locks=("$@")
+if [[ ${#locks[@]} -eq 0 ]]; then
+    locks=("$repo_root"/tests/corpus/*.lock)
+fi
 cache_root="${WHEELWRIGHT_DEV_CACHE:-${HOME:?HOME is not set}/.cache/wheelwright-dev}"
 corpus_dir="$cache_root/corpus"
 jobs="${WHEELWRIGHT_FETCH_JOBS:-2}"
 PYTHON="${PYTHON:-python3}"
 
-[[ -f "$lock" ]] || die "lock file not found: $lock"
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "WHEELWRIGHT_FETCH_JOBS must be a positive integer, not '$jobs'"
 command -v sha256sum > /dev/null || die "sha256sum not found (coreutils)"
 command -v "$PYTHON" > /dev/null || die "$PYTHON not found (set PYTHON to an interpreter with pip)"
 "$PYTHON" -m pip --version > /dev/null 2>&1 || die "'$PYTHON -m pip' does not work; install pip for $PYTHON"
 
-# Parse and validate the whole lock before touching the network.
+# Parse and validate every lock before touching the network.
 declare -a files=() shas=()
 declare -A seen=()
-lineno=0
-while IFS= read -r line || [[ -n "$line" ]]; do
-    lineno=$((lineno + 1))
-    line="${line%%#*}"
-    read -r -a fields <<< "$line" || true
-    [[ ${#fields[@]} -eq 0 ]] && continue
-    [[ ${#fields[@]} -eq 2 ]] || die "$lock:$lineno: expected '<wheel filename> <sha256>'"
-    f="${fields[0]}" s="${fields[1],,}"
-    [[ "$f" =~ ^[A-Za-z0-9_.+!-]+\.whl$ ]] || die "$lock:$lineno: bad wheel filename '$f'"
-    [[ "$s" =~ ^[0-9a-f]{64}$ ]] || die "$lock:$lineno: bad sha256 '$s'"
-    [[ -z "${seen[$f]:-}" ]] || die "$lock:$lineno: duplicate entry for $f"
-    seen[$f]=1
-    files+=("$f")
-    shas+=("$s")
-done < "$lock"
+for lock in "${locks[@]}"; do
+    [[ -f "$lock" ]] || die "lock file not found: $lock"
+    lineno=0
+    while IFS= read -r line || [[ -n "$line" ]]; do
+        lineno=$((lineno + 1))
+        line="${line%%#*}"
+        read -r -a fields <<< "$line" || true
+        [[ ${#fields[@]} -eq 0 ]] && continue
+        [[ ${#fields[@]} -eq 2 ]] || die "$lock:$lineno: expected '<file name> <sha256>'"
+        f="${fields[0]}" s="${fields[1],,}"
+        [[ "$f" =~ ^[A-Za-z0-9_.+!-]+\.(whl|tar\.gz)$ ]] || die "$lock:$lineno: bad wheel or sdist filename '$f'"
+        [[ "$s" =~ ^[0-9a-f]{64}$ ]] || die "$lock:$lineno: bad sha256 '$s'"
+        [[ -z "${seen[$f]:-}" ]] || die "$lock:$lineno: duplicate entry for $f"
+        seen[$f]=1
+        files+=("$f")
+        shas+=("$s")
+    done < "$lock"
+done
 total="${#files[@]}"
-[[ "$total" -gt 0 ]] || die "$lock lists no wheels"
+[[ "$total" -gt 0 ]] || die "${locks[*]} list no files"
 
 mkdir -p "$corpus_dir" || die "cannot create cache directory $corpus_dir"
 # Leftovers of an interrupted run (never under a wheel's final name); the age
@@ -178,7 +203,9 @@ find "$corpus_dir" -maxdepth 1 -name '.tmp-fetch.*' -mmin +60 -exec rm -rf {} + 
 status_dir="$(mktemp -d "${TMPDIR:-/tmp}/fetch-corpus-status.XXXXXX")" || die "cannot create a temporary directory"
 trap 'rm -rf "$status_dir"' EXIT
 
-echo "fetch-corpus: $total wheels from ${lock#"$repo_root"/} into $corpus_dir (jobs: $jobs)"
+shown_locks=()
+for lock in "${locks[@]}"; do shown_locks+=("${lock#"$repo_root"/}"); done
+echo "fetch-corpus: $total files from ${shown_locks[*]} into $corpus_dir (jobs: $jobs)"
 start="$(date +%s)"
 
 export CORPUS_DIR="$corpus_dir" CORPUS_TOTAL="$total" CORPUS_STATUS_DIR="$status_dir" PYTHON
@@ -200,13 +227,13 @@ for f in "${files[@]}"; do
 done
 elapsed=$(($(date +%s) - start))
 
-echo "fetch-corpus: $total wheels: $n_cached cached, $n_fetched fetched, $n_failed failed;" \
+echo "fetch-corpus: $total files: $n_cached cached, $n_fetched fetched, $n_failed failed;" \
      "$(human_size "$bytes") in $corpus_dir (${elapsed}s)"
 
 if [[ "$n_failed" -gt 0 ]]; then
     first="$(cat "$(find "$status_dir" -name '*.failed' | sort -V | head -n 1)")"
-    die "$n_failed of $total wheels could not be fetched (first: $first)"
+    die "$n_failed of $total files could not be fetched (first: $first)"
 fi
 if [[ "$n_missing" -gt 0 ]]; then
-    die "$n_missing of $total wheels were not processed (a download worker died)"
+    die "$n_missing of $total files were not processed (a download worker died)"
 fi

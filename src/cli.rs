@@ -154,13 +154,16 @@ pub enum Command {
     /// content is always an error.
     Publish(PublishArgs),
 
-    /// Check distributions for everything PyPI would reject, before uploading anything.
+    /// Check distributions for everything an index would reject, before uploading anything.
     ///
     /// Platform tags, file names against METADATA, normalized names, metadata versions and
     /// fields, descriptions that will not render (reStructuredText checked like docutils),
     /// ZIP structure, WHEEL/RECORD/METADATA and every RECORD hash, sdist layout, file size,
-    /// duplicate files and a second sdist for a release. Every problem of every file is
-    /// printed; exit 1 if there is any.
+    /// duplicate files and a second sdist for a release. Each finding is an error (the file is
+    /// broken, or the index will refuse it) or a warning (PyPI only warns, or bad practice).
+    /// PyPI's own rules (its platform-tag allow-list, metadata limits, stricter ZIP rules, …)
+    /// are errors with `--repository pypi` or `testpypi` and warnings otherwise. Every finding
+    /// of every file is printed; exit 1 if there is an error (`--strict`: or a warning).
     Check(CheckArgs),
 
     /// Test wheels in fresh virtual environments: local wheels, or a release on an index.
@@ -726,13 +729,21 @@ pub struct PublishArgs {
     #[arg(long, env = "WHEELWRIGHT_SKIP_EXISTING")]
     pub skip_existing: bool,
 
-    /// Check every file before uploading anything (the default).
+    /// Check every file before uploading anything (the default): an error stops the run
+    /// before anything is sent, warnings are printed. PyPI's own rules are errors only when
+    /// publishing to PyPI or TestPyPI.
     #[arg(long, overrides_with = "no_check")]
     pub check: bool,
 
-    /// Do not check the files before uploading.
+    /// Do not check the files before uploading: no RECORD hash and size verification, no ZIP
+    /// structure, metadata or file name checks, none of the index's rules. Not needed for
+    /// files an index accepts; it exists for files the check wrongly refuses.
     #[arg(long, overrides_with = "check")]
     pub no_check: bool,
+
+    /// Treat the check's warnings as errors (nothing is uploaded if there is one).
+    #[arg(long, env = "WHEELWRIGHT_STRICT")]
+    pub strict: bool,
 
     /// Generate and upload PEP 740 attestations (not supported yet).
     #[arg(long)]
@@ -771,9 +782,19 @@ pub struct CheckArgs {
     #[arg(value_name = "FILE|DIR", default_value = "wheelhouse")]
     pub files: Vec<PathBuf>,
 
-    /// Print one JSON object (`files`, `problems`) instead of text.
+    /// Print one JSON object (`files`, `target`, `strict`, `problems`) instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// The index the files are for: with `pypi` or `testpypi` (or a `.pypirc` section or URL
+    /// of theirs) PyPI's own rules are errors; for any other index, or without this option,
+    /// they are warnings.
+    #[arg(short = 'r', long, value_name = "NAME_OR_URL")]
+    pub repository: Option<String>,
+
+    /// Treat every warning as an error.
+    #[arg(long)]
+    pub strict: bool,
 
     /// The index's per-file size limit in bytes (PyPI: 100 MiB unless raised for a project).
     #[arg(long, value_name = "BYTES")]

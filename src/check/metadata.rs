@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifiers};
 
-use super::rst;
+use super::{Finding, rst};
 use crate::wheel::HeaderFile;
 
 /// Metadata versions PyPI accepts (2.0 was never a real version and is refused).
@@ -74,9 +74,6 @@ const DYNAMIC_FIELDS: &[&str] = &[
     "import-namespace",
 ];
 
-/// One metadata problem: a stable code and a message.
-pub(super) type Finding = (&'static str, String);
-
 /// The metadata fields the other checks need, as found.
 #[derive(Debug, Default, Clone)]
 pub(super) struct Identity {
@@ -119,7 +116,7 @@ pub(super) fn check(headers: &HeaderFile) -> (Vec<Finding>, Identity) {
     let metadata_version = headers.get("Metadata-Version").map(str::trim);
     let rank = match metadata_version {
         None | Some("") => {
-            problems.push((
+            problems.push(Finding::error(
                 "missing-field",
                 "`Metadata-Version` is missing (it is required)".to_owned(),
             ));
@@ -128,7 +125,7 @@ pub(super) fn check(headers: &HeaderFile) -> (Vec<Finding>, Identity) {
         Some(version) => {
             let rank = version_rank(version);
             if rank.is_none() {
-                problems.push((
+                problems.push(Finding::error(
                     "metadata-version",
                     format!(
                         "`Metadata-Version: {version}` is not accepted by PyPI (accepted: {})",
@@ -140,11 +137,11 @@ pub(super) fn check(headers: &HeaderFile) -> (Vec<Finding>, Identity) {
         }
     };
     match headers.get("Name").map(str::trim) {
-        None | Some("") => problems.push((
+        None | Some("") => problems.push(Finding::error(
             "missing-field",
             "`Name` is missing (it is required)".to_owned(),
         )),
-        Some(name) if !is_valid_project_name(name) => problems.push((
+        Some(name) if !is_valid_project_name(name) => problems.push(Finding::error(
             "invalid-name",
             format!(
                 "`Name: {name}` is not a valid project name (ASCII letters, digits, `.`, `_` and \
@@ -154,18 +151,18 @@ pub(super) fn check(headers: &HeaderFile) -> (Vec<Finding>, Identity) {
         Some(name) => identity.name = Some(name.to_owned()),
     }
     match headers.get("Version").map(str::trim) {
-        None | Some("") => problems.push((
+        None | Some("") => problems.push(Finding::error(
             "missing-field",
             "`Version` is missing (it is required)".to_owned(),
         )),
         Some(version) => match Version::from_str(version) {
-            Err(_) => problems.push((
+            Err(_) => problems.push(Finding::error(
                 "invalid-version",
                 format!("`Version: {version}` is not a valid PEP 440 version"),
             )),
             Ok(parsed) => {
                 if parsed.is_local() {
-                    problems.push((
+                    problems.push(Finding::pypi(
                         "local-version",
                         format!(
                             "`Version: {version}` has a local version label (`+…`), which PyPI \
@@ -182,7 +179,7 @@ pub(super) fn check(headers: &HeaderFile) -> (Vec<Finding>, Identity) {
             if headers.get(field).is_some()
                 && version_rank(introduced).is_some_and(|needed| needed > rank)
             {
-                problems.push((
+                problems.push(Finding::error(
                     "field-version",
                     format!(
                         "`{field}` was introduced in metadata version {introduced}, but \
@@ -200,7 +197,7 @@ pub(super) fn check(headers: &HeaderFile) -> (Vec<Finding>, Identity) {
         }
     }
     if present(headers, "License").is_some() && present(headers, "License-Expression").is_some() {
-        problems.push((
+        problems.push(Finding::pypi(
             "license-conflict",
             "`License` and `License-Expression` are both set; PyPI rejects `License` when \
              `License-Expression` is present (keep only `License-Expression`)"
@@ -209,14 +206,17 @@ pub(super) fn check(headers: &HeaderFile) -> (Vec<Finding>, Identity) {
     }
     for path in &identity.license_files {
         if let Some(reason) = license_file_problem(path) {
-            problems.push(("license-file", format!("`License-File: {path}`: {reason}")));
+            problems.push(Finding::error(
+                "license-file",
+                format!("`License-File: {path}`: {reason}"),
+            ));
         }
     }
     if let Some(summary) = present(headers, "Summary") {
         if summary.contains(['\n', '\r']) {
-            problems.push(("summary", "`Summary` must be a single line".to_owned()));
+            problems.push(Finding::error("summary", "`Summary` must be a single line"));
         } else if summary.chars().count() > 512 {
-            problems.push((
+            problems.push(Finding::pypi(
                 "summary",
                 format!(
                     "`Summary` is {} characters long; PyPI allows at most 512",
@@ -228,14 +228,14 @@ pub(super) fn check(headers: &HeaderFile) -> (Vec<Finding>, Identity) {
     if let Some(spec) = present(headers, "Requires-Python")
         && VersionSpecifiers::from_str(spec).is_err()
     {
-        problems.push((
+        problems.push(Finding::error(
             "requires-python",
             format!("`Requires-Python: {spec}` is not a valid version specifier"),
         ));
     }
     for requirement in headers.get_all("Requires-Dist") {
         if is_direct_reference(requirement) {
-            problems.push((
+            problems.push(Finding::pypi(
                 "requires-dist",
                 format!(
                     "`Requires-Dist: {requirement}` is a direct URL dependency, which PyPI does \
@@ -246,7 +246,7 @@ pub(super) fn check(headers: &HeaderFile) -> (Vec<Finding>, Identity) {
     }
     for extra in headers.get_all("Provides-Extra") {
         if !is_valid_project_name(extra.trim()) {
-            problems.push((
+            problems.push(Finding::error(
                 "provides-extra",
                 format!("`Provides-Extra: {extra}` is not a valid extra name"),
             ));
@@ -255,12 +255,12 @@ pub(super) fn check(headers: &HeaderFile) -> (Vec<Finding>, Identity) {
     for field in headers.get_all("Dynamic") {
         let lower = field.trim().to_lowercase();
         if matches!(lower.as_str(), "name" | "version" | "metadata-version") {
-            problems.push((
+            problems.push(Finding::error(
                 "dynamic",
                 format!("`Dynamic: {field}`: `{lower}` may not be dynamic"),
             ));
         } else if !DYNAMIC_FIELDS.contains(&lower.as_str()) {
-            problems.push((
+            problems.push(Finding::error(
                 "dynamic",
                 format!("`Dynamic: {field}` is not a valid dynamic field"),
             ));
@@ -271,7 +271,7 @@ pub(super) fn check(headers: &HeaderFile) -> (Vec<Finding>, Identity) {
         if let Some(value) = present(headers, field) {
             for address in email_addresses(value) {
                 if !is_plausible_email(&address) {
-                    problems.push((
+                    problems.push(Finding::pypi(
                         "email",
                         format!("`{field}`: `{address}` is not a valid email address"),
                     ));
@@ -336,7 +336,7 @@ fn check_urls(headers: &HeaderFile, problems: &mut Vec<Finding>) {
         if let Some(url) = present(headers, field)
             && !is_valid_url(url)
         {
-            problems.push((
+            problems.push(Finding::pypi(
                 "project-url",
                 format!("`{field}: {url}` is not a valid http(s) URL"),
             ));
@@ -357,7 +357,10 @@ fn check_urls(headers: &HeaderFile, problems: &mut Vec<Finding>) {
             None
         };
         if let Some(problem) = problem {
-            problems.push(("project-url", format!("`Project-URL: {value}`: {problem}")));
+            problems.push(Finding::pypi(
+                "project-url",
+                format!("`Project-URL: {value}`: {problem}"),
+            ));
         }
     }
 }
@@ -485,7 +488,7 @@ fn check_description(headers: &HeaderFile, problems: &mut Vec<Finding>) {
         None => Markup::Rst,
         Some(Ok(markup)) => markup,
         Some(Err(message)) => {
-            problems.push(("content-type", message));
+            problems.push(Finding::error("content-type", message));
             return;
         }
     };
@@ -506,13 +509,13 @@ fn check_description(headers: &HeaderFile, problems: &mut Vec<Finding>) {
     };
     let total = findings.len();
     for finding in findings.iter().take(MAX_RENDER_FINDINGS) {
-        problems.push((
+        problems.push(Finding::pypi(
             "description",
             format!("the description ({format}) will not render on PyPI: {finding}"),
         ));
     }
     if total > MAX_RENDER_FINDINGS {
-        problems.push((
+        problems.push(Finding::pypi(
             "description",
             format!(
                 "the description has {} more rendering problems",
@@ -531,7 +534,7 @@ mod tests {
     }
 
     fn codes(metadata: &str) -> Vec<&'static str> {
-        problems(metadata).into_iter().map(|(c, _)| c).collect()
+        problems(metadata).iter().map(Finding::code).collect()
     }
 
     const GOOD: &str = "Metadata-Version: 2.4\nName: demo\nVersion: 1.0\n\
@@ -551,7 +554,7 @@ mod tests {
             let text = format!("Metadata-Version: {version}\nName: a\nVersion: 1\n\nText\n");
             assert!(!codes(&text).contains(&"metadata-version"), "{version}");
         }
-        insta::assert_snapshot!(problems("Metadata-Version: 2.0\nName: a\nVersion: 1\n\nText\n")[0].1, @"`Metadata-Version: 2.0` is not accepted by PyPI (accepted: 1.0, 1.1, 1.2, 2.1, 2.2, 2.3, 2.4, 2.5)");
+        insta::assert_snapshot!(problems("Metadata-Version: 2.0\nName: a\nVersion: 1\n\nText\n")[0].message(), @"`Metadata-Version: 2.0` is not accepted by PyPI (accepted: 1.0, 1.1, 1.2, 2.1, 2.2, 2.3, 2.4, 2.5)");
         assert_eq!(
             codes("Metadata-Version: 3.0\nName: a\nVersion: 1\n\nText\n"),
             ["metadata-version"]
@@ -577,12 +580,12 @@ mod tests {
             codes("Metadata-Version: 2.1\nName: a\nVersion: one\n\nText\n"),
             ["invalid-version"]
         );
-        insta::assert_snapshot!(problems("Metadata-Version: 2.1\nName: a\nVersion: 1.0+local\n\nText\n")[0].1, @"`Version: 1.0+local` has a local version label (`+…`), which PyPI does not allow");
+        insta::assert_snapshot!(problems("Metadata-Version: 2.1\nName: a\nVersion: 1.0+local\n\nText\n")[0].message(), @"`Version: 1.0+local` has a local version label (`+…`), which PyPI does not allow");
     }
 
     #[test]
     fn fields_need_their_metadata_version() {
-        insta::assert_snapshot!(problems("Metadata-Version: 2.3\nName: a\nVersion: 1\nLicense-Expression: MIT\n\nText\n")[0].1, @"`License-Expression` was introduced in metadata version 2.4, but `Metadata-Version` is 2.3");
+        insta::assert_snapshot!(problems("Metadata-Version: 2.3\nName: a\nVersion: 1\nLicense-Expression: MIT\n\nText\n")[0].message(), @"`License-Expression` was introduced in metadata version 2.4, but `Metadata-Version` is 2.3");
         assert_eq!(
             codes(
                 "Metadata-Version: 1.2\nName: a\nVersion: 1\nDescription-Content-Type: text/plain\n\nx\n"
@@ -598,7 +601,7 @@ mod tests {
 
     #[test]
     fn license_and_license_expression() {
-        insta::assert_snapshot!(problems("Metadata-Version: 2.4\nName: a\nVersion: 1\nLicense: MIT\nLicense-Expression: MIT\n\nText\n")[0].1, @"`License` and `License-Expression` are both set; PyPI rejects `License` when `License-Expression` is present (keep only `License-Expression`)");
+        insta::assert_snapshot!(problems("Metadata-Version: 2.4\nName: a\nVersion: 1\nLicense: MIT\nLicense-Expression: MIT\n\nText\n")[0].message(), @"`License` and `License-Expression` are both set; PyPI rejects `License` when `License-Expression` is present (keep only `License-Expression`)");
         assert!(codes("Metadata-Version: 2.4\nName: a\nVersion: 1\nLicense: UNKNOWN\nLicense-Expression: MIT\n\nText\n").is_empty());
         assert_eq!(
             codes("Metadata-Version: 2.4\nName: a\nVersion: 1\nLicense-File: ../LICENSE\n\nText\n"),
@@ -681,7 +684,7 @@ mod tests {
     fn description_rendering() {
         let bad =
             "Metadata-Version: 2.1\nName: a\nVersion: 1\n\nTitle\n===\nx\n\nTitle two\n=====\n";
-        insta::assert_snapshot!(problems(bad)[0].1, @"the description (reStructuredText, the default without `Description-Content-Type`) will not render on PyPI: line 6: Title underline too short.");
+        insta::assert_snapshot!(problems(bad)[0].message(), @"the description (reStructuredText, the default without `Description-Content-Type`) will not render on PyPI: line 6: Title underline too short.");
         let markdown = "Metadata-Version: 2.1\nName: a\nVersion: 1\nDescription-Content-Type: text/markdown\n\nTitle\n=====\n*x\n";
         assert!(problems(markdown).is_empty());
         // A `Description` header is sent as it is, continuation indentation included (as

@@ -1,7 +1,18 @@
 //! `wheelwright check`: everything an index would reject that can be known locally, for every
 //! file, before anything is uploaded. Pure: no network, no subprocess.
 //!
-//! The rules are PyPI's (Warehouse's upload endpoint); each module names its fact source:
+//! Every finding has a **severity** for the index the files are meant for:
+//!
+//! * an error when the file is broken (RECORD, ZIP structure that readers may see differently,
+//!   metadata that does not parse or breaks the core-metadata spec) or the target will refuse it;
+//! * PyPI's own rules (Warehouse: the platform-tag allow-list, its metadata limits, local
+//!   versions, direct URL dependencies, descriptions that must render, its stricter ZIP rules,
+//!   PEP 625 sdist names, one sdist per release) are errors when the target is PyPI or TestPyPI
+//!   ([`Target::Pypi`]) and warnings elsewhere ([`Scope::Pypi`]);
+//! * a warning for what PyPI only warns about or is bad practice (wheel names that are not
+//!   normalized, ELF files in a pure `py3-none-any` wheel).
+//!
+//! `strict` turns every warning into an error. Each module names its fact source:
 //!
 //! * [`platform`]: the wheel platform tags PyPI accepts (`linux_x86_64` is not one of them);
 //! * [`metadata`]: `Metadata-Version`, required fields, name and PEP 440 version, local
@@ -11,12 +22,13 @@
 //!   description renders ([`rst`] for reStructuredText, the default);
 //! * `wheel`: the file name (syntax, normalized project name, version and name against
 //!   METADATA), PyPI's ZIP structure rules (`zipcheck`), `WHEEL`/`RECORD`/`METADATA` where
-//!   PyPI looks for them, license files, and every `RECORD` hash and size;
+//!   PyPI looks for them, license files, every `RECORD` hash and size, and ELF files in pure
+//!   wheels;
 //! * `sdist`: gzip tar with one top-level prefix holding `PKG-INFO`, the PEP 625 file name;
 //! * across files: size over the limit, the same file name twice, two sdists of one release,
 //!   files of other types.
 //!
-//! This is the interface `publish` calls: [`check_files`] returns every problem of every file
+//! This is the interface `publish` calls: [`check_files`] returns every finding of every file
 //! and never stops at the first one.
 
 pub mod metadata;
@@ -29,34 +41,164 @@ mod zipcheck;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-/// Limits that depend on the index.
-#[derive(Debug, Clone)]
+/// The index the files are checked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Target {
+    /// PyPI or TestPyPI: PyPI's own rules are errors.
+    Pypi,
+    /// Any other index (or none named): PyPI's own rules are warnings.
+    #[default]
+    AnyIndex,
+}
+
+/// What to check against.
+#[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
-    /// Largest file the index accepts in bytes (PyPI's default is 100 MiB; a project can be
-    /// granted more).
-    pub max_file_size: u64,
+    /// The index the files are for.
+    pub target: Target,
+    /// The target's per-file size limit in bytes, when known (given, or PyPI's). Without one,
+    /// a file over PyPI's default limit is one of PyPI's rules.
+    pub max_file_size: Option<u64>,
+    /// Warnings count as errors.
+    pub strict: bool,
 }
 
 /// PyPI's default per-file limit (`MAX_FILESIZE`, 100 MiB).
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 100 * 1024 * 1024;
 
-impl Default for CheckOptions {
-    fn default() -> Self {
-        CheckOptions {
-            max_file_size: DEFAULT_MAX_FILE_SIZE,
+/// How bad a finding is for the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; the file can still be uploaded.
+    Warning,
+    /// The target will refuse the file, or the file is broken: nothing is uploaded.
+    Error,
+}
+
+impl Severity {
+    /// The word in messages. Ex) `error`
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Warning => "warning",
+            Self::Error => "error",
         }
     }
 }
 
-/// One reason a file would be rejected.
+/// Whose rule a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Every index: the file is broken, or it is a general rule or piece of advice.
+    All,
+    /// PyPI's (and TestPyPI's) own rule: an error only when publishing there.
+    Pypi,
+}
+
+/// A rule's class, before the target decides the severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Broken, or refused whatever the index: always an error.
+    Error,
+    /// PyPI's own rule: an error for [`Target::Pypi`], a warning elsewhere.
+    Pypi,
+    /// PyPI only warns, or it is bad practice: a warning.
+    Warning,
+}
+
+/// What one rule found, before the target decides its severity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Finding {
+    code: &'static str,
+    kind: Kind,
+    message: String,
+}
+
+impl Finding {
+    /// A broken file, or one every index refuses.
+    pub(crate) fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            kind: Kind::Error,
+            message: message.into(),
+        }
+    }
+
+    /// One of PyPI's own rules.
+    pub(crate) fn pypi(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            kind: Kind::Pypi,
+            message: message.into(),
+        }
+    }
+
+    /// Something PyPI only warns about, or bad practice.
+    pub(crate) fn warning(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            kind: Kind::Warning,
+            message: message.into(),
+        }
+    }
+
+    /// The stable code. Ex) `platform-tag`
+    #[cfg(test)]
+    pub(crate) fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The message.
+    #[cfg(test)]
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// One finding about one file, with its severity for the target.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Problem {
     /// The distribution file.
     pub file: PathBuf,
     /// A stable short code, e.g. `record`, `platform-tag`.
     pub code: &'static str,
+    /// `error` or `warning` for this target (after `strict`).
+    pub severity: Severity,
+    /// `pypi` for PyPI's own rules, `all` for the others.
+    pub scope: Scope,
     /// One line saying what is wrong and what is accepted.
     pub message: String,
+}
+
+impl Problem {
+    fn new(file: &Path, finding: Finding, options: &CheckOptions) -> Self {
+        let (severity, scope) = match finding.kind {
+            Kind::Error => (Severity::Error, Scope::All),
+            Kind::Warning => (Severity::Warning, Scope::All),
+            Kind::Pypi if options.target == Target::Pypi => (Severity::Error, Scope::Pypi),
+            Kind::Pypi => (Severity::Warning, Scope::Pypi),
+        };
+        Self {
+            file: file.to_owned(),
+            code: finding.code,
+            severity: if options.strict {
+                Severity::Error
+            } else {
+                severity
+            },
+            scope,
+            message: finding.message,
+        }
+    }
+
+    /// Whether it stops an upload.
+    #[must_use]
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
 }
 
 /// Why the files to check could not be listed.
@@ -125,7 +267,8 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Checks every file and returns all problems of all files (empty = all good).
+/// Checks every file and returns every finding of every file, with its severity for
+/// `options.target` (empty = all good).
 #[must_use]
 pub fn check_files(files: &[PathBuf], options: &CheckOptions) -> Vec<Problem> {
     let mut problems = Vec::new();
@@ -133,52 +276,41 @@ pub fn check_files(files: &[PathBuf], options: &CheckOptions) -> Vec<Problem> {
     // Releases are compared like PyPI does: canonical name, PEP 440 equal versions.
     let mut releases: Vec<(String, pep440_rs::Version, &Path)> = Vec::new();
     for file in files {
-        let mut report = |code: &'static str, message: String| {
-            problems.push(Problem {
-                file: file.clone(),
-                code,
-                message,
-            });
-        };
+        let mut report = |finding: Finding| problems.push(Problem::new(file, finding, options));
         let name = file_name(file);
         if let Some(first) = names.get(&name) {
-            report(
+            report(Finding::error(
                 "duplicate-file",
                 format!(
                     "`{}` has the same file name; an index stores one file per name",
                     first.display()
                 ),
-            );
+            ));
             continue;
         }
         names.insert(name.clone(), file);
         match fs_err::metadata(file) {
             Ok(meta) if !meta.is_file() => {
-                report("unreadable", "not a regular file".to_owned());
+                report(Finding::error("unreadable", "not a regular file"));
                 continue;
             }
-            Ok(meta) if meta.len() > options.max_file_size => report(
-                "file-size",
-                format!(
-                    "{} bytes is over the index's limit of {} bytes ({} MiB)",
-                    meta.len(),
-                    options.max_file_size,
-                    options.max_file_size / (1024 * 1024)
-                ),
-            ),
-            Ok(_) => {}
+            Ok(meta) => {
+                if let Some(finding) = size_finding(meta.len(), options.max_file_size) {
+                    report(finding);
+                }
+            }
             Err(err) => {
-                report("unreadable", err.to_string());
+                report(Finding::error("unreadable", err.to_string()));
                 continue;
             }
         }
         if name.chars().any(|c| c.is_control()) || name.contains('\\') {
-            report(
+            report(Finding::error(
                 "filename",
-                "the file name contains control characters or `\\`, which PyPI refuses".to_owned(),
-            );
+                "the file name contains control characters or `\\`, which PyPI refuses",
+            ));
         }
-        let found: Vec<(&'static str, String)> = if name.ends_with(".whl") {
+        let found: Vec<Finding> = if name.ends_with(".whl") {
             wheel::check(file, &name)
         } else if name.ends_with(".tar.gz") {
             let (found, release) = sdist::check(file, &name);
@@ -187,37 +319,59 @@ pub fn check_files(files: &[PathBuf], options: &CheckOptions) -> Vec<Problem> {
                     .iter()
                     .find(|(p, v, _)| *p == project && *v == version)
                 {
-                    report(
+                    report(Finding::pypi(
                         "duplicate-sdist",
                         format!(
                             "`{}` is already an sdist of {project} {version}; PyPI accepts one \
                              sdist per release",
                             first.display()
                         ),
-                    );
+                    ));
                 } else {
                     releases.push((project, version, file));
                 }
             }
             found
         } else if name.ends_with(".zip") {
-            vec![(
+            vec![Finding::pypi(
                 "file-type",
-                "`.zip` sdists are no longer accepted by PyPI: build a `.tar.gz` sdist \
-                 (PEP 625)"
-                    .to_owned(),
+                "`.zip` sdists are no longer accepted by PyPI: build a `.tar.gz` sdist (PEP 625)",
             )]
         } else {
-            vec![(
+            vec![Finding::error(
                 "file-type",
-                "not a wheel (`.whl`) or an sdist (`.tar.gz`)".to_owned(),
+                "not a wheel (`.whl`) or an sdist (`.tar.gz`)",
             )]
         };
-        for (code, message) in found {
-            report(code, message);
+        for finding in found {
+            report(finding);
         }
     }
     problems
+}
+
+/// A file over the target's known limit is an error; without a known limit, one over PyPI's
+/// default limit is one of PyPI's rules.
+fn size_finding(size: u64, limit: Option<u64>) -> Option<Finding> {
+    let mib = |bytes: u64| bytes / (1024 * 1024);
+    match limit {
+        Some(limit) if size > limit => Some(Finding::error(
+            "file-size",
+            format!(
+                "{size} bytes is over the index's limit of {limit} bytes ({} MiB)",
+                mib(limit)
+            ),
+        )),
+        None if size > DEFAULT_MAX_FILE_SIZE => Some(Finding::pypi(
+            "file-size",
+            format!(
+                "{size} bytes is over PyPI's default limit of {DEFAULT_MAX_FILE_SIZE} bytes ({} \
+                 MiB; a project can ask PyPI for more)",
+                mib(DEFAULT_MAX_FILE_SIZE)
+            ),
+        )),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -235,21 +389,49 @@ mod tests {
         fs_err::create_dir(&other).unwrap();
         let copy = other.join("demo-1.0-py3.egg");
         fs_err::write(&copy, b"xx").unwrap();
-        let options = CheckOptions { max_file_size: 1 };
+        let options = CheckOptions {
+            max_file_size: Some(1),
+            ..CheckOptions::default()
+        };
         let problems = check_files(&[egg.clone(), zip.clone(), copy.clone()], &options);
-        let codes: Vec<_> = problems.iter().map(|p| (p.file.clone(), p.code)).collect();
+        let codes: Vec<_> = problems
+            .iter()
+            .map(|p| (p.file.clone(), p.code, p.severity))
+            .collect();
         assert_eq!(
             codes,
             [
-                (egg, "file-type"),
-                (zip, "file-type"),
-                (copy, "duplicate-file")
+                (egg.clone(), "file-type", Severity::Error),
+                (zip.clone(), "file-type", Severity::Warning),
+                (copy.clone(), "duplicate-file", Severity::Error)
             ]
+        );
+        // PyPI refuses `.zip` sdists: an error only when publishing there, or with `strict`.
+        let pypi = CheckOptions {
+            target: Target::Pypi,
+            ..options.clone()
+        };
+        assert_eq!(
+            check_files(std::slice::from_ref(&zip), &pypi)[0].severity,
+            Severity::Error
+        );
+        let strict = CheckOptions {
+            strict: true,
+            ..options.clone()
+        };
+        let problem = &check_files(&[zip], &strict)[0];
+        assert_eq!(
+            (problem.severity, problem.scope),
+            (Severity::Error, Scope::Pypi)
         );
         let big = dir.path().join("big.txt");
         fs_err::write(&big, b"xx").unwrap();
         let problems = check_files(&[big], &options);
         insta::assert_snapshot!(problems[0].message, @"2 bytes is over the index's limit of 1 bytes (0 MiB)");
+        assert_eq!(size_finding(DEFAULT_MAX_FILE_SIZE, None), None);
+        let over = size_finding(DEFAULT_MAX_FILE_SIZE + 1, None).unwrap();
+        assert_eq!(over.kind, Kind::Pypi);
+        insta::assert_snapshot!(over.message, @"104857601 bytes is over PyPI's default limit of 104857600 bytes (100 MiB; a project can ask PyPI for more)");
     }
 
     #[test]

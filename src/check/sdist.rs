@@ -13,14 +13,12 @@ use std::str::FromStr;
 
 use pep440_rs::Version;
 
+use super::Finding;
 use super::metadata::{self, Identity};
 use crate::wheel::{HeaderFile, normalize_name};
 
 /// Upper bound for the `PKG-INFO` read.
 const METADATA_LIMIT: u64 = 64 * 1024 * 1024;
-
-/// One sdist problem: a stable code and a message.
-pub(super) type Finding = (&'static str, String);
 
 /// `packaging.utils.parse_sdist_filename`: split at the last `-`.
 fn parse_filename(filename: &str) -> Result<(String, Version), String> {
@@ -108,20 +106,20 @@ pub(super) fn check(path: &Path, filename: &str) -> (Vec<Finding>, Option<(Strin
     let parsed = match parse_filename(filename) {
         Ok(parsed) => Some(parsed),
         Err(message) => {
-            problems.push(("filename", message));
+            problems.push(Finding::error("filename", message));
             None
         }
     };
     let (names, pkg_infos) = match read_archive(path) {
         Ok(read) => read,
         Err(message) => {
-            problems.push(("tar", message));
+            problems.push(Finding::error("tar", message));
             return (problems, None);
         }
     };
     let top = common_prefix(&names);
     if matches!(top.as_str(), "" | "." | "/") {
-        problems.push((
+        problems.push(Finding::error(
             "tar",
             "the members do not share one top-level directory (PyPI requires \
              `{name}-{version}/`)"
@@ -131,7 +129,7 @@ pub(super) fn check(path: &Path, filename: &str) -> (Vec<Finding>, Option<(Strin
     }
     let pkg_info = join(&top, "PKG-INFO");
     let Some((_, bytes)) = pkg_infos.iter().find(|(name, _)| *name == pkg_info) else {
-        problems.push((
+        problems.push(Finding::error(
             "metadata-missing",
             format!("`{pkg_info}` is missing (PyPI requires it)"),
         ));
@@ -140,7 +138,10 @@ pub(super) fn check(path: &Path, filename: &str) -> (Vec<Finding>, Option<(Strin
     let headers = match HeaderFile::parse(bytes) {
         Ok(headers) => headers,
         Err(err) => {
-            problems.push(("metadata", format!("`{pkg_info}` cannot be parsed: {err}")));
+            problems.push(Finding::error(
+                "metadata",
+                format!("`{pkg_info}` cannot be parsed: {err}"),
+            ));
             return (problems, None);
         }
     };
@@ -154,7 +155,7 @@ pub(super) fn check(path: &Path, filename: &str) -> (Vec<Finding>, Option<(Strin
     for license in &license_files {
         let member = join(&top, license);
         if !names.contains(&member) {
-            problems.push((
+            problems.push(Finding::error(
                 "license-file",
                 format!("`License-File: {license}` is not in the sdist (expected `{member}`)"),
             ));
@@ -167,7 +168,7 @@ pub(super) fn check(path: &Path, filename: &str) -> (Vec<Finding>, Option<(Strin
     if let Some((file_name, file_version)) = &parsed {
         let expected = format!("{}-{version}.tar.gz", canonical.replace('-', "_"));
         if normalize_name(file_name) != canonical {
-            problems.push((
+            problems.push(Finding::error(
                 "filename-name",
                 format!(
                     "the file name is for `{file_name}`, but PKG-INFO says `Name: {name}`; \
@@ -175,7 +176,7 @@ pub(super) fn check(path: &Path, filename: &str) -> (Vec<Finding>, Option<(Strin
                 ),
             ));
         } else if *file_version != version {
-            problems.push((
+            problems.push(Finding::error(
                 "filename-version",
                 format!(
                     "the file name has version `{file_version}`, but PKG-INFO says \
@@ -183,7 +184,7 @@ pub(super) fn check(path: &Path, filename: &str) -> (Vec<Finding>, Option<(Strin
                 ),
             ));
         } else if filename != expected {
-            problems.push((
+            problems.push(Finding::pypi(
                 "filename-normalization",
                 format!("the file name must be `{expected}` (PEP 625), not `{filename}`"),
             ));

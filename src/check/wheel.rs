@@ -1,5 +1,5 @@
 //! Wheel checks: the file name, the ZIP structure, `WHEEL`/`RECORD`/`METADATA` where PyPI
-//! looks for them, the metadata, and every `RECORD` hash.
+//! looks for them, the metadata, every `RECORD` hash, and compiled code in pure wheels.
 //!
 //! Fact source: pypi/warehouse `warehouse/forklift/legacy.py` (`file_upload` after
 //! `_is_valid_dist_file`: `parse_wheel_filename`, `_valid_platform_tag`, the canonical name
@@ -14,14 +14,14 @@ use std::str::FromStr;
 use pep440_rs::Version;
 
 use super::metadata::{self, Identity};
-use super::{platform, zipcheck};
+use super::{Finding, platform, zipcheck};
 use crate::wheel::{ArchiveError, HeaderFile, WheelArchive, normalize_name};
 
 /// Upper bound for the metadata files read (as in the wheel archive reader).
 const METADATA_LIMIT: u64 = 64 * 1024 * 1024;
 
-/// One wheel problem: a stable code and a message.
-pub(super) type Finding = (&'static str, String);
+/// At most this many ELF files are named in the pure-wheel warning.
+const MAX_NAMED_BINARIES: usize = 3;
 
 #[derive(Debug)]
 /// The parts of a wheel file name PyPI parses (`packaging.utils.parse_wheel_filename`).
@@ -31,7 +31,15 @@ struct Parsed<'a> {
     /// The version as spelled.
     version_text: &'a str,
     version: Version,
+    abis: Vec<&'a str>,
     platforms: Vec<&'a str>,
+}
+
+impl Parsed<'_> {
+    /// Tagged for every Python ABI and platform (`py3-none-any`).
+    fn is_pure(&self) -> bool {
+        self.abis.iter().all(|abi| *abi == "none") && self.platforms.iter().all(|p| *p == "any")
+    }
 }
 
 fn parse_filename(filename: &str) -> Result<Parsed<'_>, String> {
@@ -79,6 +87,7 @@ fn parse_filename(filename: &str) -> Result<Parsed<'_>, String> {
         name,
         version_text: parts[1],
         version,
+        abis: tags[1].split('.').collect(),
         platforms: tags[2].split('.').collect(),
     })
 }
@@ -89,7 +98,7 @@ pub(super) fn check(path: &Path, filename: &str) -> Vec<Finding> {
     let parsed = match parse_filename(filename) {
         Ok(parsed) => Some(parsed),
         Err(message) => {
-            problems.push(("filename", message));
+            problems.push(Finding::error("filename", message));
             None
         }
     };
@@ -101,7 +110,7 @@ pub(super) fn check(path: &Path, filename: &str) -> Vec<Finding> {
                 } else {
                     ""
                 };
-                problems.push((
+                problems.push(Finding::pypi(
                     "platform-tag",
                     format!("platform tag `{tag}` is not accepted by PyPI{hint}"),
                 ));
@@ -111,36 +120,36 @@ pub(super) fn check(path: &Path, filename: &str) -> Vec<Finding> {
     let directory = match zipcheck::Directory::read(path) {
         Ok(directory) => directory,
         Err(message) => {
-            problems.push(("zip", message));
+            problems.push(Finding::error("zip", message));
             return problems;
         }
     };
-    if let Some(message) = zipcheck::check(path, &directory) {
-        problems.push(("zip", message));
+    if let Some(finding) = zipcheck::check(path, &directory) {
+        problems.push(finding);
     }
     // PyPI looks for `{name}-{version}.dist-info` with the file name's spelling.
     let dist_info = filename.split('-').take(2).collect::<Vec<_>>().join("-");
     let dist_info = format!("{dist_info}.dist-info");
     let contents = read_entries(path, &dist_info);
     if !contents.has("WHEEL") {
-        problems.push((
+        problems.push(Finding::error(
             "wheel-file",
             format!("`{dist_info}/WHEEL` is missing (PyPI requires it)"),
         ));
     }
     if !contents.has("RECORD") {
-        problems.push((
+        problems.push(Finding::error(
             "record-missing",
             format!("`{dist_info}/RECORD` is missing (PyPI requires it)"),
         ));
     }
     let mut identity = Identity::default();
     match &contents.metadata {
-        None => problems.push((
+        None => problems.push(Finding::error(
             "metadata-missing",
             format!("`{dist_info}/METADATA` is missing (PyPI requires it)"),
         )),
-        Some(Err(message)) => problems.push(("metadata", message.clone())),
+        Some(Err(message)) => problems.push(Finding::error("metadata", message.clone())),
         Some(Ok(headers)) => {
             let (found, id) = metadata::check(headers);
             problems.extend(found);
@@ -153,7 +162,7 @@ pub(super) fn check(path: &Path, filename: &str) -> Vec<Finding> {
     for license in &identity.license_files {
         let entry = format!("{dist_info}/licenses/{license}");
         if !contents.names.contains(&entry) {
-            problems.push((
+            problems.push(Finding::error(
                 "license-file",
                 format!("`License-File: {license}` is not in the wheel (expected `{entry}`)"),
             ));
@@ -172,10 +181,60 @@ pub(super) fn check(path: &Path, filename: &str) -> Vec<Finding> {
                 | ArchiveError::MissingDistInfo { .. }
                 | ArchiveError::AmbiguousDistInfo { .. },
             ) => {}
-            Err(err) => problems.push(("record", error_chain(&err))),
+            Err(err) => problems.push(Finding::error("record", error_chain(&err))),
+        }
+    }
+    if let Some(parsed) = parsed.as_ref().filter(|p| p.is_pure()) {
+        let binaries = elf_entries(path);
+        if !binaries.is_empty() {
+            let mut named: Vec<String> = binaries
+                .iter()
+                .take(MAX_NAMED_BINARIES)
+                .map(|name| format!("`{name}`"))
+                .collect();
+            if binaries.len() > MAX_NAMED_BINARIES {
+                named.push(format!("{} more", binaries.len() - MAX_NAMED_BINARIES));
+            }
+            problems.push(Finding::warning(
+                "binary-in-pure-wheel",
+                format!(
+                    "compiled code (ELF) in a wheel tagged `none-{}` (for every platform and \
+                     Python): {}; installers put it where it cannot run, so build a platform \
+                     wheel (and repair it) instead",
+                    parsed.platforms.join("."),
+                    named.join(", "),
+                ),
+            ));
         }
     }
     problems
+}
+
+/// Entries (not directories) that start with the ELF magic number, in archive order.
+fn elf_entries(path: &Path) -> Vec<String> {
+    let Ok(file) = fs_err::File::open(path) else {
+        return Vec::new();
+    };
+    let Ok(mut archive) = zip::ZipArchive::new(std::io::BufReader::new(file)) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for index in 0..archive.len() {
+        let Ok(entry) = archive.by_index(index) else {
+            continue;
+        };
+        if entry.is_dir() || entry.size() < 4 {
+            continue;
+        }
+        let Ok(name) = entry.name().map(std::borrow::Cow::into_owned) else {
+            continue;
+        };
+        let mut magic = [0u8; 4];
+        if entry.take(4).read_exact(&mut magic).is_ok() && magic == *b"\x7fELF" {
+            found.push(name);
+        }
+    }
+    found
 }
 
 fn compare_names(
@@ -187,7 +246,7 @@ fn compare_names(
     let canonical = normalize_name(name);
     let expected = canonical.replace('-', "_");
     if normalize_name(parsed.name) != canonical {
-        problems.push((
+        problems.push(Finding::error(
             "filename-name",
             format!(
                 "the file name is for `{}`, but METADATA says `Name: {name}`; the file name \
@@ -196,11 +255,11 @@ fn compare_names(
             ),
         ));
     } else if parsed.name != expected {
-        problems.push((
+        problems.push(Finding::warning(
             "filename-normalization",
             format!(
-                "the file name must start with the normalized project name `{expected}`, not \
-                 `{}` (PEP 427/PEP 503)",
+                "the file name should start with the normalized project name `{expected}`, not \
+                 `{}` (PEP 427/PEP 503; PyPI accepts it with a warning and installers accept it)",
                 parsed.name
             ),
         ));
@@ -208,7 +267,7 @@ fn compare_names(
     if let Some(version) = version
         && *version != parsed.version
     {
-        problems.push((
+        problems.push(Finding::error(
             "filename-version",
             format!(
                 "the file name has version `{}`, but METADATA says `Version: {version}`",
@@ -325,7 +384,8 @@ mod tests {
             Version::from_str("1.0").ok().as_ref(),
             &mut problems,
         );
-        assert_eq!(problems[0].0, "filename-normalization");
+        assert_eq!(problems[0].code(), "filename-normalization");
+        assert_eq!(problems[0].kind, super::super::Kind::Warning);
         problems.clear();
         compare_names(
             &parsed,
@@ -333,7 +393,7 @@ mod tests {
             Version::from_str("2.0").ok().as_ref(),
             &mut problems,
         );
-        let codes: Vec<_> = problems.iter().map(|p| p.0).collect();
+        let codes: Vec<_> = problems.iter().map(Finding::code).collect();
         assert_eq!(codes, ["filename-name", "filename-version"]);
     }
 }

@@ -8,10 +8,25 @@
 //! descriptors, no comments on central-directory entries, no duplicate names, nothing after
 //! the end record. It also refuses compression methods other than stored and deflate and
 //! archives that inflate to more than 64 MiB at a ratio above 50.
+//!
+//! Most of these mean readers may disagree about what the archive holds (mismatched or
+//! duplicate names, trailing data, unknown records): an error for every index. Data
+//! descriptors, entry comments, ZIP64 extensible data, other compression methods and the
+//! ratio limit are Warehouse's policy for well-formed archives that other indexes and pip
+//! read: PyPI's rules ([`Finding::pypi`]).
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
+
+use super::Finding;
+
+/// What [`walk`] reports for a well-formed archive that only Warehouse refuses.
+const PYPI_POLICY: &[&str] = &[
+    "ZIP contains a data descriptor",
+    "Comment in central directory",
+    "ZIP64 extensible data not allowed",
+];
 
 const LOCAL: [u8; 4] = *b"PK\x03\x04";
 const CENTRAL: [u8; 4] = *b"PK\x01\x02";
@@ -82,26 +97,37 @@ impl Directory {
 }
 
 /// Everything Warehouse refuses in a wheel's ZIP structure: the first problem found.
-pub(super) fn check(path: &Path, directory: &Directory) -> Option<String> {
+pub(super) fn check(path: &Path, directory: &Directory) -> Option<Finding> {
     let file_len = fs_err::metadata(path).map(|m| m.len()).unwrap_or(0);
     if file_len > 0
         && directory.total_size > RATIO_MIN_SIZE
         && directory.total_size / file_len > RATIO_THRESHOLD
     {
-        return Some(format!(
-            "the archive inflates to {} bytes, more than {RATIO_THRESHOLD} times its size \
-             (PyPI refuses it as a decompression bomb)",
-            directory.total_size
+        return Some(Finding::pypi(
+            "zip",
+            format!(
+                "the archive inflates to {} bytes, more than {RATIO_THRESHOLD} times its size \
+                 (PyPI refuses it as a decompression bomb)",
+                directory.total_size
+            ),
         ));
     }
     if !directory.methods_ok {
-        return Some("an entry uses a compression method other than stored or deflate".to_owned());
+        return Some(Finding::pypi(
+            "zip",
+            "an entry uses a compression method other than stored or deflate (PyPI refuses it)",
+        ));
     }
     match walk(path, directory) {
         Ok(()) => None,
-        Err(message) => Some(format!(
-            "PyPI does not accept this ZIP structure: {message}"
-        )),
+        Err(reason) => {
+            let message = format!("PyPI does not accept this ZIP structure: {reason}");
+            Some(if PYPI_POLICY.contains(&reason.as_str()) {
+                Finding::pypi("zip", message)
+            } else {
+                Finding::error("zip", message)
+            })
+        }
     }
 }
 
@@ -335,7 +361,7 @@ mod tests {
     }
 
     fn verdict(path: &Path) -> Option<String> {
-        check(path, &Directory::read(path).unwrap())
+        check(path, &Directory::read(path).unwrap()).map(|f| f.message().to_owned())
     }
 
     #[test]
@@ -354,6 +380,8 @@ mod tests {
         let trailing = dir.path().join("trailing.zip");
         std::fs::write(&trailing, &bytes).unwrap();
         insta::assert_snapshot!(verdict(&trailing).unwrap(), @"PyPI does not accept this ZIP structure: Trailing data");
+        let finding = check(&trailing, &Directory::read(&trailing).unwrap()).unwrap();
+        assert_eq!(finding.kind, super::super::Kind::Error);
 
         let mut prefixed = b"#!/bin/sh\n".to_vec();
         prefixed.extend_from_slice(&std::fs::read(&good).unwrap());
@@ -390,5 +418,8 @@ mod tests {
             verdict(&commented).unwrap(),
             "PyPI does not accept this ZIP structure: Comment in central directory"
         );
+        // Well-formed, read by pip and other indexes: one of PyPI's rules, not a broken file.
+        let finding = check(&commented, &Directory::read(&commented).unwrap()).unwrap();
+        assert_eq!(finding.kind, super::super::Kind::Pypi);
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
 
-use crate::check::{self, CheckOptions};
+use crate::check::{self, CheckOptions, Target};
 use crate::cli::PublishArgs;
 use crate::publish::credentials::{
     self, AuthPlan, CredentialArgs, Pypirc, Repository, resolve_auth, resolve_repository,
@@ -56,34 +56,13 @@ fn run_redacted(args: &PublishArgs, redactor: &Redactor) -> Result<ExitCode> {
         pypirc.as_ref(),
     )?;
 
-    if !args.no_check {
-        let mut options = CheckOptions::default();
-        match repository.known {
-            Some(index) => options.max_file_size = index.max_file_size,
-            // Other indexes set their own limits (pypiserver and devpi have none by default).
-            None => options.max_file_size = u64::MAX,
-        }
-        let problems = check::check_files(&files, &options);
-        if !problems.is_empty() {
-            for problem in &problems {
-                ui::error(&redactor.redact(&format!(
-                    "`{}`: {} [{}]",
-                    problem.file.display(),
-                    problem.message,
-                    problem.code
-                )));
-            }
-            let mut bad: Vec<&PathBuf> = problems.iter().map(|p| &p.file).collect();
-            bad.dedup();
-            bail!(
-                "{} {} in {} of {} {}; nothing was uploaded\nhint: fix them, or pass `--no-check` to upload anyway",
-                problems.len(),
-                plural(problems.len(), "problem", "problems"),
-                bad.len(),
-                files.len(),
-                plural(files.len(), "file", "files"),
-            );
-        }
+    if args.no_check {
+        warn(
+            "`--no-check`: the files are not checked: no RECORD hash and size verification, no \
+             ZIP structure, metadata or file name checks, none of the index's rules",
+        );
+    } else {
+        check_before_upload(&files, &repository, args.strict, redactor)?;
     }
 
     let dists = prepare_all(&files)?;
@@ -122,8 +101,11 @@ fn run_redacted(args: &PublishArgs, redactor: &Redactor) -> Result<ExitCode> {
     let (auth, warnings) = resolve_auth(&repository, &credential_args, &|name| {
         std::env::var(name).ok()
     })?;
-    if let AuthPlan::Basic { password, .. } = &auth {
-        redactor.add(password);
+    if let AuthPlan::Basic {
+        username, password, ..
+    } = &auth
+    {
+        redactor.add_basic(username, password);
     }
     if let AuthPlan::TrustedPublishing(oidc) = &auth {
         redactor.add(&oidc.request_token);
@@ -165,6 +147,61 @@ fn run_redacted(args: &PublishArgs, redactor: &Redactor) -> Result<ExitCode> {
         }
     };
     Ok(finish(args, &repository, &reports, false))
+}
+
+/// Checks every file for `repository`: warnings are printed, an error stops the run before
+/// anything is sent. PyPI's own rules are errors only for PyPI and TestPyPI.
+fn check_before_upload(
+    files: &[PathBuf],
+    repository: &Repository,
+    strict: bool,
+    redactor: &Redactor,
+) -> Result<()> {
+    let options = CheckOptions {
+        target: if repository.known.is_some() {
+            Target::Pypi
+        } else {
+            Target::AnyIndex
+        },
+        // Other indexes set their own limits (pypiserver and devpi have none by default).
+        max_file_size: repository.known.map(|index| index.max_file_size),
+        strict,
+    };
+    let problems = check::check_files(files, &options);
+    let line = |problem: &check::Problem| {
+        redactor.redact(&format!(
+            "`{}`: {} [{}]",
+            problem.file.display(),
+            problem.message,
+            problem.code
+        ))
+    };
+    for problem in problems.iter().filter(|p| !p.is_error()) {
+        warn(&line(problem));
+    }
+    let errors: Vec<&check::Problem> = problems.iter().filter(|p| p.is_error()).collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    for problem in &errors {
+        ui::error(&line(problem));
+    }
+    let mut bad: Vec<&PathBuf> = errors.iter().map(|p| &p.file).collect();
+    bad.dedup();
+    let strict_hint = if strict {
+        " (`--strict` makes warnings errors)"
+    } else {
+        ""
+    };
+    bail!(
+        "{} {} in {} of {} {}{strict_hint}; nothing was uploaded\nhint: fix them and build again; \
+         `--no-check` uploads without any check (not even RECORD and ZIP verification)",
+        errors.len(),
+        plural(errors.len(), "error", "errors"),
+        bad.len(),
+        files.len(),
+        plural(files.len(), "file", "files"),
+    );
 }
 
 /// Refuses wheels that the build's test stage marked failed (or could not test) in the results

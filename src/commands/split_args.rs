@@ -17,7 +17,7 @@ pub fn split(text: &str) -> Result<Vec<String>> {
         None => bail!(
             "Action input `args`: unbalanced quotes or a trailing backslash in `{}`; quote a value \
              with spaces as a shell would (`--archs 'x86_64 i686'`)",
-            text.escape_debug()
+            text
         ),
     }
 }

@@ -395,6 +395,9 @@ pub enum AuthPlan {
         password: Secret,
         /// Where the password came from, for messages. Ex) `` `TWINE_PASSWORD` ``
         source: String,
+        /// The user tied the password to this repository: it comes from the repository's
+        /// `.pypirc` section, or `--password-env`/`--username` were given with it.
+        tied: bool,
     },
     /// Exchange a GitHub OIDC token for a short-lived upload token.
     TrustedPublishing(OidcEnv),
@@ -459,6 +462,26 @@ pub enum CredentialError {
     /// The runner set the request URL but not its token (or the other way round).
     #[error(transparent)]
     Oidc(#[from] super::oidc::OidcEnvError),
+    /// Credentials for a plain-http URL that is not this machine.
+    #[error(
+        "refusing to send {what} to `{url}` over plain http: credentials go over https only (plain http only to this machine's loopback address)\nhint: use the index's https URL"
+    )]
+    InsecureUrl {
+        /// The credential, in words. Ex) ``the password from `TWINE_PASSWORD` ``
+        what: String,
+        /// The upload URL.
+        url: String,
+    },
+    /// A PyPI API token for an index that is not PyPI's.
+    #[error(
+        "refusing to send the PyPI API token from {origin} to `{url}`: tokens shaped like PyPI's (`pypi-…`) go only to PyPI's and TestPyPI's upload URLs unless you name the URL for them\nhint: if this index takes that token, say so: give `--password-env VAR` (the variable holding it) or `--username` together with `--repository-url`, or use a `.pypirc` section whose `repository` is this URL"
+    )]
+    TokenForOtherIndex {
+        /// Where the token came from. Ex) `` `PYPI_API_TOKEN` ``
+        origin: String,
+        /// The upload URL.
+        url: String,
+    },
 }
 
 /// The hint for a job without `id-token: write`.
@@ -476,8 +499,76 @@ pub struct CredentialArgs {
 }
 
 /// Decides how to authenticate. `env` reads an environment variable (empty counts as unset).
-/// Returns the plan and warnings for the user.
+/// Returns the plan and warnings for the user, or an error when the credentials must not go
+/// to this repository ([`check_destination`]): nothing has been contacted then.
 pub fn resolve_auth(
+    repository: &Repository,
+    args: &CredentialArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(AuthPlan, Vec<String>), CredentialError> {
+    let (plan, warnings) = plan_auth(repository, args, env)?;
+    check_destination(repository, &plan)?;
+    Ok((plan, warnings))
+}
+
+/// Whether `url` is this machine: `localhost`, 127.0.0.0/8, `::1` (also IPv4-mapped).
+#[must_use]
+pub fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    if let Some(ipv6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return ipv6.parse::<std::net::Ipv6Addr>().is_ok_and(|ip| {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        });
+    }
+    if let Ok(ip) = host.parse::<std::net::Ipv4Addr>() {
+        return ip.is_loopback();
+    }
+    let domain = host.trim_end_matches('.').to_ascii_lowercase();
+    domain == "localhost" || domain.ends_with(".localhost")
+}
+
+/// Credentials stay with their host: they travel over https only (plain http only to this
+/// machine), and a PyPI API token (`pypi-…`, or anything in `PYPI_API_TOKEN`) goes only to
+/// PyPI's and TestPyPI's upload URLs unless the user tied it to this repository.
+pub fn check_destination(repository: &Repository, plan: &AuthPlan) -> Result<(), CredentialError> {
+    let url = &repository.upload_url;
+    let what = match plan {
+        AuthPlan::Anonymous => return Ok(()),
+        AuthPlan::Basic { source, .. } => format!("the password from {source}"),
+        AuthPlan::TrustedPublishing(_) => "a trusted-publishing token".to_owned(),
+    };
+    if url.scheme() != "https" && !is_loopback(url) {
+        return Err(CredentialError::InsecureUrl {
+            what,
+            url: redact_urls_in(url.as_str()),
+        });
+    }
+    if let AuthPlan::Basic {
+        password,
+        source,
+        tied: false,
+        ..
+    } = plan
+    {
+        let from_token_variable = *source == format!("`{}`", env_vars::PYPI_API_TOKEN);
+        if repository.known.is_none()
+            && (from_token_variable || password.expose().starts_with(PYPI_TOKEN_PREFIX))
+        {
+            return Err(CredentialError::TokenForOtherIndex {
+                origin: source.clone(),
+                url: redact_urls_in(url.as_str()),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// How PyPI and TestPyPI API tokens start.
+pub const PYPI_TOKEN_PREFIX: &str = "pypi-";
+
+fn plan_auth(
     repository: &Repository,
     args: &CredentialArgs,
     env: &dyn Fn(&str) -> Option<String>,
@@ -510,7 +601,7 @@ pub fn resolve_auth(
     let section = repository.section.as_ref();
     let password = if let Some(var) = &args.password_env {
         let value = env(var).ok_or_else(|| CredentialError::PasswordEnvUnset(var.clone()))?;
-        Some((Secret::new(value), format!("`{var}`")))
+        Some((Secret::new(value), format!("`{var}`"), false))
     } else {
         [
             env_vars::WHEELWRIGHT_PASSWORD,
@@ -518,13 +609,14 @@ pub fn resolve_auth(
             env_vars::PYPI_API_TOKEN,
         ]
         .into_iter()
-        .find_map(|var| env(var).map(|v| (Secret::new(v), format!("`{var}`"))))
+        .find_map(|var| env(var).map(|v| (Secret::new(v), format!("`{var}`"), false)))
         .or_else(|| {
             let section = section?;
             let password = section.password.clone().filter(|p| !p.is_empty())?;
             Some((
                 password,
                 format!("section `[{}]` of the config file", section.name),
+                true,
             ))
         })
     };
@@ -536,9 +628,10 @@ pub fn resolve_auth(
         .or_else(|| env(env_vars::TWINE_USERNAME).map(|u| (u, true)))
         .or_else(|| section.and_then(|s| s.username.clone()).map(|u| (u, true)));
 
-    if let Some((password, source)) = password {
+    if let Some((password, source, from_section)) = password {
         let is_token = source == format!("`{}`", env_vars::PYPI_API_TOKEN)
-            || password.expose().starts_with("pypi-");
+            || password.expose().starts_with(PYPI_TOKEN_PREFIX);
+        let tied = args.password_env.is_some() || args.username.is_some() || from_section;
         let username = match username {
             Some((name, _)) if !is_token || name == TOKEN_USERNAME => name,
             Some((name, _)) => {
@@ -560,6 +653,7 @@ pub fn resolve_auth(
                 username,
                 password,
                 source,
+                tied,
             },
             warnings,
         ));
@@ -764,6 +858,7 @@ Password = s3cret
             username,
             password,
             source,
+            ..
         } = plan
         else {
             panic!()
@@ -811,5 +906,110 @@ Password = s3cret
                 .starts_with("a password (from `TWINE_PASSWORD`) but no user name"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for url in [
+            "http://127.0.0.1:8080/",
+            "http://127.9.9.9/",
+            "http://localhost/",
+            "http://LocalHost./x",
+            "http://index.localhost/",
+            "http://[::1]:1/",
+            "http://[::ffff:127.0.0.1]/",
+        ] {
+            assert!(is_loopback(&Url::parse(url).unwrap()), "{url}");
+        }
+        for url in [
+            "http://10.0.0.1/",
+            "http://198.51.100.7:8080/",
+            "http://[::2]/",
+            "http://[::ffff:10.0.0.1]/",
+            "http://localhost.example/",
+            "http://127.0.0.1.example/",
+        ] {
+            assert!(!is_loopback(&Url::parse(url).unwrap()), "{url}");
+        }
+    }
+
+    #[test]
+    fn credentials_stay_with_their_host() {
+        let rc = Pypirc::parse(
+            Path::new("/home/u/.pypirc"),
+            "[mirror]\nrepository = https://index.test/upload/\nusername = __token__\npassword = pypi-for-the-mirror\n",
+        )
+        .expect("parses");
+        let args = CredentialArgs::default();
+        let token = env_of(&[("PYPI_API_TOKEN", "pypi-fake-token-for-tests")]);
+        let repo = |url: &str| resolve_repository(None, Some(url), None, Some(&rc)).unwrap();
+
+        // A PyPI-shaped token from the environment goes to PyPI and TestPyPI only ...
+        for name in ["pypi", "testpypi"] {
+            let known = resolve_repository(Some(name), None, None, None).unwrap();
+            assert!(resolve_auth(&known, &args, &token).is_ok(), "{name}");
+        }
+        let other = repo("https://private.test/legacy/");
+        insta::assert_snapshot!(resolve_auth(&other, &args, &token).unwrap_err(), @r"
+        refusing to send the PyPI API token from `PYPI_API_TOKEN` to `https://private.test/legacy/`: tokens shaped like PyPI's (`pypi-…`) go only to PyPI's and TestPyPI's upload URLs unless you name the URL for them
+        hint: if this index takes that token, say so: give `--password-env VAR` (the variable holding it) or `--username` together with `--repository-url`, or use a `.pypirc` section whose `repository` is this URL
+        ");
+        let shaped = env_of(&[("TWINE_PASSWORD", "pypi-shaped"), ("TWINE_USERNAME", "u")]);
+        assert!(matches!(
+            resolve_auth(&other, &args, &shaped),
+            Err(CredentialError::TokenForOtherIndex { .. })
+        ));
+        // ... unless the user ties it to the URL: --password-env, --username, or a section.
+        for tied in [
+            CredentialArgs {
+                password_env: Some("PYPI_API_TOKEN".into()),
+                ..CredentialArgs::default()
+            },
+            CredentialArgs {
+                username: Some("__token__".into()),
+                ..CredentialArgs::default()
+            },
+        ] {
+            assert!(resolve_auth(&other, &tied, &token).is_ok(), "{tied:?}");
+        }
+        let mirror = repo("https://index.test/upload/");
+        let (plan, _) = resolve_auth(&mirror, &args, &env_of(&[])).unwrap();
+        assert!(
+            matches!(plan, AuthPlan::Basic { tied: true, .. }),
+            "{plan:?}"
+        );
+        // Other passwords may go anywhere over https.
+        let password = env_of(&[("TWINE_PASSWORD", "pw"), ("TWINE_USERNAME", "u")]);
+        assert!(resolve_auth(&other, &args, &password).is_ok());
+
+        // Plain http only to this machine, for every kind of credential.
+        assert!(resolve_auth(&repo("http://127.0.0.1:9/"), &args, &password).is_ok());
+        let remote = repo("http://198.51.100.7:8080/");
+        insta::assert_snapshot!(resolve_auth(&remote, &args, &password).unwrap_err(), @r"
+        refusing to send the password from `TWINE_PASSWORD` to `http://198.51.100.7:8080/` over plain http: credentials go over https only (plain http only to this machine's loopback address)
+        hint: use the index's https URL
+        ");
+        let tied = CredentialArgs {
+            password_env: Some("PYPI_API_TOKEN".into()),
+            ..CredentialArgs::default()
+        };
+        assert!(matches!(
+            resolve_auth(&remote, &tied, &token),
+            Err(CredentialError::InsecureUrl { .. })
+        ));
+        let oidc = env_of(&[
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", "http://x/t?a=1"),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "t"),
+        ]);
+        let err = resolve_auth(&remote, &args, &oidc).unwrap_err().to_string();
+        assert!(
+            err.starts_with("refusing to send a trusted-publishing token to `http://198.51.100.7:8080/` over plain http"),
+            "{err}"
+        );
+        // Without credentials there is nothing to protect.
+        assert!(matches!(
+            resolve_auth(&remote, &args, &env_of(&[])).unwrap().0,
+            AuthPlan::Anonymous
+        ));
     }
 }

@@ -12,6 +12,13 @@
 //! * Re-runs are idempotent: with `--skip-existing` the Simple index is consulted before
 //!   uploading and after an "already exists" answer; a file with the same name and *other*
 //!   content is always an error.
+//! * Existence is decided on the target only: a file is skipped only when the target's own
+//!   Simple page lists it with our sha256. A page that redirects to another server
+//!   (pypiserver's default fallback) is unknown, so the file is uploaded and the index's
+//!   answer decides. A run never ends well with a file neither uploaded nor confirmed there.
+//! * Credentials stay with their host ([`credentials::check_destination`]): https only
+//!   (http to loopback), a PyPI token only to PyPI/TestPyPI unless the user tied it to the URL,
+//!   and never to a Simple index on another origin.
 //! * Retries (transport errors, 5xx) re-open the file; a retried upload that then hears
 //!   "already exists" is checked against the Simple index before it counts as success.
 //! * Secrets are masked the moment they exist and scrubbed from every message
@@ -21,6 +28,7 @@ pub mod credentials;
 pub mod dist;
 pub mod endpoints;
 pub mod form;
+pub mod http_log;
 pub mod oidc;
 pub mod retry;
 pub mod secret;
@@ -203,6 +211,7 @@ impl Auth {
                         minted.claims.repository.as_deref().unwrap_or("?"),
                         minted.claims.workflow_ref.as_deref().unwrap_or("?"),
                     ));
+                    redactor.add_basic(credentials::TOKEN_USERNAME, &minted.token);
                     self.current =
                         Some((credentials::TOKEN_USERNAME.to_owned(), minted.token.clone()));
                     self.minted = Some(minted);
@@ -273,11 +282,14 @@ pub async fn publish(
 ) -> Result<Vec<FileReport>, PublishError> {
     let repository = &settings.repository;
     let api = api_client(Duration::from_secs(60))?;
+    let simple_client =
+        simple::client(Duration::from_secs(60)).map_err(|e| PublishError::Client(e.to_string()))?;
     let uploader = Uploader::new(
         upload_client()?,
         repository.upload_url.clone(),
         settings.idle_timeout,
         Arc::clone(&reporter),
+        redactor.clone(),
     );
     let mut auth = Auth {
         plan: settings.auth.clone(),
@@ -293,11 +305,7 @@ pub async fn publish(
         pages: HashMap::new(),
     };
     if settings.skip_existing {
-        let creds = auth.current.clone();
-        lookup.index = match &repository.simple_url {
-            Some(url) => Some(SimpleIndex::new(api.clone(), url.clone(), creds)),
-            None => simple::discover(&api, &repository.upload_url, creds).await,
-        };
+        lookup.index = open_index(&simple_client, repository, auth.current.clone(), redactor).await;
         match &lookup.index {
             Some(index) => reporter.info(&format!(
                 "Checking existing files in the Simple index `{}`",
@@ -347,7 +355,7 @@ pub async fn publish(
                 }
                 Presence::Absent => {}
                 Presence::Unknown(why) => reporter.warn(&format!(
-                    "cannot check whether the index has `{}`: {why}",
+                    "cannot tell from the index whether it has `{}` ({why}); uploading it, the index's answer decides",
                     dist.filename
                 )),
             }
@@ -388,7 +396,12 @@ pub async fn publish(
             Err(UploadError::Exists { status, message })
                 if settings.skip_existing || attempts > 1 =>
             {
-                match lookup_after_exists(&mut lookup, &api, repository, &auth, dist).await {
+                if lookup.index.is_none() {
+                    lookup.index =
+                        open_index(&simple_client, repository, auth.current.clone(), redactor)
+                            .await;
+                }
+                match lookup.presence(dist, true).await {
                     Presence::Same if attempts > 1 => (
                         FileStatus::Uploaded,
                         Some(format!(
@@ -438,23 +451,24 @@ pub async fn publish(
     Ok(reports)
 }
 
-/// After an "already exists" answer: compare with the Simple index (fetched anew).
-async fn lookup_after_exists(
-    lookup: &mut SimpleLookup,
-    api: &reqwest::Client,
+/// The target's Simple index: the one given (or known for PyPI/TestPyPI), else the one found
+/// next to the upload URL. Credentials go along only to the upload URL's origin.
+async fn open_index(
+    client: &reqwest::Client,
     repository: &Repository,
-    auth: &Auth,
-    dist: &Distribution,
-) -> Presence {
-    if lookup.index.is_none() {
-        lookup.index = match &repository.simple_url {
-            Some(url) => Some(SimpleIndex::new(
-                api.clone(),
+    creds: Option<(String, Secret)>,
+    redactor: &Redactor,
+) -> Option<SimpleIndex> {
+    match &repository.simple_url {
+        Some(url) => {
+            let creds = creds.filter(|_| url.origin() == repository.upload_url.origin());
+            Some(SimpleIndex::new(
+                client.clone(),
                 url.clone(),
-                auth.current.clone(),
-            )),
-            None => simple::discover(api, &repository.upload_url, auth.current.clone()).await,
-        };
+                creds,
+                redactor.clone(),
+            ))
+        }
+        None => simple::discover(client, &repository.upload_url, creds, redactor).await,
     }
-    lookup.presence(dist, true).await
 }

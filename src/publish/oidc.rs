@@ -13,6 +13,7 @@ use reqwest::{StatusCode, Url};
 
 use super::credentials::env_vars;
 use super::endpoints::{self, OIDC_AUDIENCE_PATH, OIDC_MINT_TOKEN_PATH};
+use super::http_log;
 use super::secret::{Redactor, Secret, display_url};
 
 /// A minted token is valid for 15 minutes; mint a new one (from a new ID token) after this.
@@ -235,12 +236,23 @@ pub async fn mint(
         let url = url.to_owned();
         move |source| TrustedPublishingError::Transport { url, source }
     };
+    let no_headers = reqwest::header::HeaderMap::new();
+    http_log::request(redactor, "GET", &audience_url, &no_headers, "");
     let reply = client
         .get(audience_url.clone())
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
         .await
         .map_err(transport(&shown))?;
+    http_log::response(
+        redactor,
+        "GET",
+        &audience_url,
+        reply.status(),
+        None,
+        reply.headers(),
+        b"",
+    );
     let audience = match reply.status() {
         StatusCode::OK => {
             let text = reply.text().await.map_err(transport(&shown))?;
@@ -263,7 +275,7 @@ pub async fn mint(
     };
     tracing::debug!(%audience, "trusted publishing audience");
 
-    let jwt = request_id_token(client, oidc, &audience).await?;
+    let jwt = request_id_token(client, oidc, &audience, redactor).await?;
     let jwt = Secret::new(jwt);
     redactor.add(&jwt);
     let claims = Claims::from_jwt(jwt.expose()).unwrap_or_default();
@@ -278,14 +290,25 @@ pub async fn mint(
 
     let mint_url = endpoints::under_origin(upload_url, OIDC_MINT_TOKEN_PATH);
     let shown = display_url(&mint_url);
+    http_log::request(redactor, "POST", &mint_url, &no_headers, "the ID token");
     let reply = client
-        .post(mint_url)
+        .post(mint_url.clone())
         .json(&serde_json::json!({ "token": jwt.expose() }))
         .send()
         .await
         .map_err(transport(&shown))?;
     let status = reply.status();
+    let headers = reply.headers().clone();
     let text = reply.text().await.map_err(transport(&shown))?;
+    // The body holds the upload token on success: its status and headers only.
+    let shown_body = if status.is_success() {
+        &b""[..]
+    } else {
+        text.as_bytes()
+    };
+    http_log::response(
+        redactor, "POST", &mint_url, status, None, &headers, shown_body,
+    );
     let parsed = serde_json::from_str::<MintReply>(&text).ok();
     if status.is_success() {
         let token = parsed
@@ -334,6 +357,7 @@ async fn request_id_token(
     client: &reqwest::Client,
     oidc: &OidcEnv,
     audience: &str,
+    redactor: &Redactor,
 ) -> Result<String, TrustedPublishingError> {
     let mut url =
         Url::parse(&oidc.request_url).map_err(|e| TrustedPublishingError::InvalidResponse {
@@ -355,7 +379,21 @@ async fn request_id_token(
             .send()
             .await;
         let retryable = match &result {
-            Ok(reply) => reply.status().is_server_error(),
+            Ok(reply) => {
+                // The body is the ID token: its status and headers only.
+                let mut shown_url = url.clone();
+                shown_url.set_query(None);
+                http_log::response(
+                    redactor,
+                    "GET",
+                    &shown_url,
+                    reply.status(),
+                    None,
+                    reply.headers(),
+                    b"",
+                );
+                reply.status().is_server_error()
+            }
             Err(_) => true,
         };
         if retryable && attempt < 3 {

@@ -107,16 +107,27 @@ impl Redactor {
         if value.trim().is_empty() {
             return;
         }
-        crate::ui::github::add_mask(value);
         if value.len() < 4 {
+            crate::ui::github::add_mask(value);
             return;
         }
         let mut secrets = self.secrets.lock().unwrap_or_else(PoisonError::into_inner);
         if !secrets.iter().any(|known| known == value) {
+            crate::ui::github::add_mask(value);
             secrets.push(value.to_owned());
             // Longest first, so a secret containing another is replaced whole.
             secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         }
+    }
+
+    /// Registers a password and the `Authorization: Basic` value it is sent in: a server that
+    /// echoes the header back must not print the password in base64 either.
+    pub fn add_basic(&self, username: &str, password: &Secret) {
+        use base64::Engine as _;
+        self.add(password);
+        let encoded = base64::engine::general_purpose::STANDARD
+            .encode(format!("{username}:{}", password.expose()));
+        self.add(&Secret::new(encoded));
     }
 
     /// `text` with every registered secret replaced by `****` and URL credentials redacted.
@@ -168,6 +179,11 @@ mod tests {
         assert_eq!(
             redactor.redact("bad token hunter2-token-long / hunter2-token (abc)"),
             "bad token **** / **** (abc)"
+        );
+        redactor.add_basic("__token__", &Secret::new("pypi-basic-secret"));
+        assert_eq!(
+            redactor.redact("Basic X190b2tlbl9fOnB5cGktYmFzaWMtc2VjcmV0 pypi-basic-secret"),
+            "Basic **** ****"
         );
     }
 }

@@ -1,12 +1,47 @@
 //! Reading an index's Simple repository API (PEP 503 HTML and PEP 691 JSON) to find out
 //! whether a file is already there and with which SHA-256, so re-runs can skip identical
 //! files and refuse to paper over different ones.
+//!
+//! Only the target's own answer counts: the client ([`client`]) follows redirects within the
+//! index's origin (`/simple/Foo/` → `/simple/foo/`) but not to another server. pypiserver, by
+//! default, answers a project page it does not hold with a redirect to another index (PyPI);
+//! what that index lists says nothing about the target, so such a page is an error here
+//! ([`SimpleError::Redirected`]) and the caller treats the file as unknown.
+
+use std::time::Duration;
 
 use reqwest::{StatusCode, Url, header};
 use sha2::Digest as _;
 
-use super::secret::{Secret, display_url};
+use super::http_log;
+use super::secret::{Redactor, Secret, display_url};
 use crate::wheel::normalize_name;
+
+/// Most redirects followed within one origin.
+const MAX_REDIRECTS: usize = 5;
+
+/// The client for Simple API lookups: redirects only within the origin of the first URL.
+pub fn client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    let policy = reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_none_or(|first| first.origin() == attempt.url().origin());
+        if !same_origin {
+            attempt.stop()
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
+    });
+    reqwest::Client::builder()
+        .user_agent(super::USER_AGENT)
+        .redirect(policy)
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(timeout)
+        .build()
+}
 
 /// What the Accept header asks for: PEP 691 JSON first, HTML as a fallback.
 const ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
@@ -45,6 +80,18 @@ pub enum SimpleError {
         /// What was wrong.
         detail: String,
     },
+    /// The index sent us to another server (pypiserver's fallback to another index).
+    #[error(
+        "`{url}` redirects ({status}) to `{to}`, another server: what that server lists is not on the target index"
+    )]
+    Redirected {
+        /// The URL asked.
+        url: String,
+        /// The status.
+        status: StatusCode,
+        /// Where it points.
+        to: String,
+    },
 }
 
 /// A Simple index, with the credentials to read it when it is on the upload URL's origin.
@@ -54,28 +101,120 @@ pub struct SimpleIndex {
     /// The index root, ending in `/`. Ex) `http://127.0.0.1:8080/simple/`
     pub base: Url,
     auth: Option<(String, Secret)>,
+    redactor: Redactor,
 }
 
 impl SimpleIndex {
-    /// An index at `base`; `auth` is sent only to `base`'s origin.
+    /// An index at `base` read with `client` (see [`client`]). `auth` is sent only to `base`'s
+    /// origin, so the caller passes it only when that is the upload URL's origin.
     #[must_use]
-    pub fn new(client: reqwest::Client, mut base: Url, auth: Option<(String, Secret)>) -> Self {
+    pub fn new(
+        client: reqwest::Client,
+        mut base: Url,
+        auth: Option<(String, Secret)>,
+        redactor: Redactor,
+    ) -> Self {
         if !base.path().ends_with('/') {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        Self { client, base, auth }
+        Self {
+            client,
+            base,
+            auth,
+            redactor,
+        }
     }
 
-    fn get(&self, url: Url) -> reqwest::RequestBuilder {
+    /// A GET request, logged for `-v`; `accept` is the Accept header, if any.
+    async fn get(&self, url: Url, accept: Option<&str>) -> Result<reqwest::Response, SimpleError> {
         let same_origin = url.origin() == self.base.origin();
-        let request = self.client.get(url);
-        match &self.auth {
-            Some((user, password)) if same_origin => {
-                request.basic_auth(user, Some(password.expose()))
-            }
-            _ => request,
+        let mut request = self.client.get(url.clone());
+        if let Some(accept) = accept {
+            request = request.header(header::ACCEPT, accept);
         }
+        if let (Some((user, password)), true) = (&self.auth, same_origin) {
+            request = request.basic_auth(user, Some(password.expose()));
+        }
+        let transport = |source| SimpleError::Transport {
+            url: display_url(&url),
+            source,
+        };
+        let request = request.build().map_err(transport)?;
+        http_log::request(&self.redactor, "GET", &url, request.headers(), "");
+        let reply = self.client.execute(request).await.map_err(|err| {
+            tracing::debug!(
+                "GET {} failed: {}",
+                self.redactor.redact(&display_url(&url)),
+                http_log::one_line(&self.redactor.redact(&err.to_string()))
+            );
+            transport(err)
+        })?;
+        let status = reply.status();
+        if status.is_redirection() {
+            self.log_head(&reply);
+            let to = reply
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| reply.url().join(l).ok())
+                .map_or_else(|| "(no Location header)".to_owned(), |u| display_url(&u));
+            return Err(SimpleError::Redirected {
+                url: display_url(&url),
+                status,
+                to,
+            });
+        }
+        Ok(reply)
+    }
+
+    /// Logs an answer's status and headers for `-v` (its body is not read or not shown).
+    fn log_head(&self, reply: &reqwest::Response) {
+        http_log::response(
+            &self.redactor,
+            "GET",
+            reply.url(),
+            reply.status(),
+            None,
+            reply.headers(),
+            b"",
+        );
+    }
+
+    /// Reads a whole answer (at most `limit` bytes kept) and logs it for `-v`.
+    async fn body(
+        &self,
+        mut reply: reqwest::Response,
+        limit: usize,
+    ) -> Result<(reqwest::Response, Vec<u8>), SimpleError> {
+        let mut body = Vec::new();
+        let url = reply.url().clone();
+        while let Some(chunk) = reply
+            .chunk()
+            .await
+            .map_err(|source| SimpleError::Transport {
+                url: display_url(&url),
+                source,
+            })?
+        {
+            if body.len() + chunk.len() > limit {
+                return Err(SimpleError::Invalid {
+                    url: display_url(&url),
+                    detail: "the page is too large".to_owned(),
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        http_log::response(
+            &self.redactor,
+            "GET",
+            &url,
+            reply.status(),
+            None,
+            reply.headers(),
+            &body,
+        );
+        Ok((reply, body))
     }
 
     /// The files of `project` (any spelling; normalised per PEP 503). A 404 is no files.
@@ -88,16 +227,9 @@ impl SimpleIndex {
                 detail: e.to_string(),
             })?;
         let shown = display_url(&page);
-        let reply = self
-            .get(page.clone())
-            .header(header::ACCEPT, ACCEPT)
-            .send()
-            .await
-            .map_err(|source| SimpleError::Transport {
-                url: shown.clone(),
-                source,
-            })?;
+        let reply = self.get(page.clone(), Some(ACCEPT)).await?;
         let status = reply.status();
+        let (reply, body) = self.body(reply, PAGE_LIMIT).await?;
         if status == StatusCode::NOT_FOUND {
             return Ok(Vec::new());
         }
@@ -114,19 +246,6 @@ impl SimpleIndex {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let body = reply
-            .bytes()
-            .await
-            .map_err(|source| SimpleError::Transport {
-                url: shown.clone(),
-                source,
-            })?;
-        if body.len() > PAGE_LIMIT {
-            return Err(SimpleError::Invalid {
-                url: shown,
-                detail: "the page is too large".to_owned(),
-            });
-        }
         if content_type.contains("json") {
             parse_json(&body, &final_url)
                 .map_err(|detail| SimpleError::Invalid { url: shown, detail })
@@ -141,11 +260,8 @@ impl SimpleIndex {
             return Ok(sha.to_ascii_lowercase());
         }
         let shown = display_url(&file.url);
-        let transport = |source| SimpleError::Transport {
-            url: shown.clone(),
-            source,
-        };
-        let mut reply = self.get(file.url.clone()).send().await.map_err(transport)?;
+        let mut reply = self.get(file.url.clone(), None).await?;
+        self.log_head(&reply);
         if !reply.status().is_success() {
             return Err(SimpleError::Invalid {
                 url: shown.clone(),
@@ -153,30 +269,34 @@ impl SimpleIndex {
             });
         }
         let mut hasher = sha2::Sha256::new();
-        while let Some(chunk) = reply.chunk().await.map_err(transport)? {
+        while let Some(chunk) = reply
+            .chunk()
+            .await
+            .map_err(|source| SimpleError::Transport {
+                url: shown.clone(),
+                source,
+            })?
+        {
             hasher.update(&chunk);
         }
         Ok(super::dist::hex(&hasher.finalize()))
     }
 
-    /// Whether `base` answers like a Simple index root (2xx, HTML or Simple JSON).
+    /// Whether `base` answers like a Simple index root (2xx, HTML or Simple JSON, no redirect
+    /// to another server).
     async fn answers(&self) -> bool {
-        match self
-            .get(self.base.clone())
-            .header(header::ACCEPT, ACCEPT)
-            .send()
-            .await
-        {
-            Ok(reply) => {
-                let html_or_json = reply
-                    .headers()
-                    .get(header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|t| t.contains("html") || t.contains("vnd.pypi.simple"));
-                reply.status().is_success() && html_or_json
-            }
-            Err(_) => false,
-        }
+        let Ok(reply) = self.get(self.base.clone(), Some(ACCEPT)).await else {
+            return false;
+        };
+        let html_or_json = reply
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.contains("html") || t.contains("vnd.pypi.simple"));
+        let success = reply.status().is_success();
+        // The root page can be large; only its status and type matter.
+        self.log_head(&reply);
+        success && html_or_json
     }
 }
 
@@ -186,6 +306,7 @@ pub async fn discover(
     client: &reqwest::Client,
     upload_url: &Url,
     auth: Option<(String, Secret)>,
+    redactor: &Redactor,
 ) -> Option<SimpleIndex> {
     let mut base = upload_url.clone();
     base.set_query(None);
@@ -203,7 +324,7 @@ pub async fn discover(
         candidates.push(url);
     }
     for candidate in candidates {
-        let index = SimpleIndex::new(client.clone(), candidate, auth.clone());
+        let index = SimpleIndex::new(client.clone(), candidate, auth.clone(), redactor.clone());
         if index.answers().await {
             tracing::debug!(url = %display_url(&index.base), "found the simple index");
             return Some(index);

@@ -13,8 +13,9 @@ use reqwest::{StatusCode, Url, header, multipart};
 
 use super::Reporter;
 use super::dist::Distribution;
+use super::http_log;
 use super::retry::{RetryPolicy, is_retryable_transport};
-use super::secret::{Secret, display_url};
+use super::secret::{Redactor, Secret, display_url};
 
 /// What the server said the outcome was (all 2xx).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,6 +182,7 @@ pub struct Uploader {
     url: Url,
     idle_timeout: Duration,
     reporter: Arc<dyn Reporter>,
+    redactor: Redactor,
 }
 
 /// The Accept header (uv's): JSON errors from Warehouse, text or HTML from others.
@@ -193,19 +195,22 @@ const ANSWER_LIMIT: usize = 1024 * 1024;
 const CHUNK: usize = 256 * 1024;
 
 impl Uploader {
-    /// An uploader for `url` using `client` (which must not follow redirects).
+    /// An uploader for `url` using `client` (which must not follow redirects). `redactor`
+    /// scrubs what `-v` shows of the exchanges.
     #[must_use]
     pub fn new(
         client: reqwest::Client,
         url: Url,
         idle_timeout: Duration,
         reporter: Arc<dyn Reporter>,
+        redactor: Redactor,
     ) -> Self {
         Self {
             client,
             url,
             idle_timeout,
             reporter,
+            redactor,
         }
     }
 
@@ -285,6 +290,7 @@ impl Uploader {
             .map_err(|e| file_error(e.to_string()))?;
         let mut form = multipart::Form::new().percent_encode_noop();
         for (name, value) in form_fields(dist) {
+            http_log::form_field(&self.redactor, &name, &value);
             form = form.text(name, value);
         }
         form = form.part("content", content);
@@ -297,23 +303,49 @@ impl Uploader {
         if let Some((user, password)) = auth {
             request = request.basic_auth(user, Some(password.expose()));
         }
+        let request = request.build().map_err(|e| transport(&e))?;
+        http_log::request(
+            &self.redactor,
+            "POST",
+            &self.url,
+            request.headers(),
+            &format!(
+                "`{}`, {}",
+                dist.filename,
+                crate::ui::progress::human_bytes(size)
+            ),
+        );
 
         let exchange = async {
-            let mut response = request.send().await.map_err(|e| transport(&e))?;
+            let mut response = self
+                .client
+                .execute(request)
+                .await
+                .map_err(|e| transport(&e))?;
             activity.touch();
             let status = response.status();
             let reason = response
                 .extensions()
                 .get::<hyper::ext::ReasonPhrase>()
                 .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned());
-            let content_type = header_text(&response, header::CONTENT_TYPE);
-            let location = Some(header_text(&response, header::LOCATION)).filter(|l| !l.is_empty());
+            let headers = response.headers().clone();
+            let content_type = header_text(&headers, header::CONTENT_TYPE);
+            let location = Some(header_text(&headers, header::LOCATION)).filter(|l| !l.is_empty());
             let mut body = Vec::new();
             while let Some(chunk) = response.chunk().await.map_err(|e| transport(&e))? {
                 activity.touch();
                 let room = ANSWER_LIMIT.saturating_sub(body.len());
                 body.extend_from_slice(&chunk[..chunk.len().min(room)]);
             }
+            http_log::response(
+                &self.redactor,
+                "POST",
+                &self.url,
+                status,
+                reason.as_deref(),
+                &headers,
+                &body,
+            );
             Ok(classify(
                 &self.url,
                 status,
@@ -334,9 +366,8 @@ impl Uploader {
     }
 }
 
-fn header_text(response: &reqwest::Response, name: header::HeaderName) -> String {
-    response
-        .headers()
+fn header_text(headers: &header::HeaderMap, name: header::HeaderName) -> String {
+    headers
         .get(name)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
@@ -459,6 +490,31 @@ fn html_text(body: &str) -> String {
         .join(" ")
 }
 
+/// What indexes answer when a file with that name is already there (publish.md §1.9; the
+/// non-PyPI ones are twine's list): `(status, words in the message or body)`; `None` words:
+/// the status alone says it.
+const EXISTS_ANSWERS: &[(StatusCode, Option<&str>)] = &[
+    // pypiserver, devpi, and any index that answers "Conflict".
+    (StatusCode::CONFLICT, None),
+    // PyPI and TestPyPI ("File already exists (…)"), GCP Artifact Registry, pypiserver for
+    // a twine User-Agent.
+    (StatusCode::BAD_REQUEST, Some("already exist")),
+    // Nexus Repository: "Repository does not allow updating assets".
+    (StatusCode::BAD_REQUEST, Some("updating asset")),
+    // GitLab's package registry: "Validation failed: File name has already been taken".
+    (StatusCode::BAD_REQUEST, Some("already been taken")),
+    // Artifactory: "Not enough permissions to delete/overwrite artifact …".
+    (StatusCode::FORBIDDEN, Some("overwrite artifact")),
+];
+
+/// Whether an answer says the file (or one with its name) is already on the index.
+fn says_exists(status: StatusCode, message: &str, body: &str) -> bool {
+    let (message, body) = (message.to_ascii_lowercase(), body.to_ascii_lowercase());
+    EXISTS_ANSWERS.iter().any(|(code, words)| {
+        *code == status && words.is_none_or(|w| message.contains(w) || body.contains(w))
+    })
+}
+
 /// Classifies an answer to an upload.
 pub fn classify(
     url: &Url,
@@ -499,12 +555,10 @@ pub fn classify(
         });
     }
     let message = server_message(status, reason, content_type, body);
-    let mentions_exists = |text: &str| text.to_ascii_lowercase().contains("already exist");
+    if says_exists(status, &message, body) {
+        return Err(UploadError::Exists { status, message });
+    }
     match status {
-        StatusCode::CONFLICT => Err(UploadError::Exists { status, message }),
-        StatusCode::BAD_REQUEST if mentions_exists(&message) || mentions_exists(body) => {
-            Err(UploadError::Exists { status, message })
-        }
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
             let hint = if status == StatusCode::UNAUTHORIZED {
                 "check the user name and password (or token) for this index".to_owned()
@@ -613,6 +667,66 @@ mod tests {
             ),
             UploadError::Rejected { .. }
         ));
+        // Each index family's "already exists" answer, and look-alikes that are not.
+        for (status, reason, body, exists) in [
+            (
+                409,
+                None,
+                "<pre>Package &#039;a-1.0.tar.gz&#039; already exists!</pre>",
+                true,
+            ),
+            (
+                400,
+                Some("File already exists ('a.whl', with blake2_256 hash 'ff')."),
+                "",
+                true,
+            ),
+            (
+                400,
+                None,
+                "Repository does not allow updating assets: pypi-hosted",
+                true,
+            ),
+            (
+                400,
+                None,
+                r#"{"message":"Validation failed: File name has already been taken"}"#,
+                true,
+            ),
+            (
+                403,
+                None,
+                r#"{"errors":[{"status":403,"message":"Not enough permissions to delete/overwrite artifact 'pypi-local:a/1.0/a.whl'"}]}"#,
+                true,
+            ),
+            (
+                400,
+                None,
+                "Only one sdist may be uploaded per release.",
+                false,
+            ),
+            (
+                400,
+                Some("This filename was previously used by a file that has since been deleted."),
+                "",
+                false,
+            ),
+            (
+                403,
+                None,
+                "Invalid or non-existent authentication information.",
+                false,
+            ),
+            (422, None, "already exists", false),
+        ] {
+            let status = StatusCode::from_u16(status).unwrap();
+            let answer = classify(&u, status, reason, "text/plain", body, None).unwrap_err();
+            assert_eq!(
+                matches!(answer, UploadError::Exists { .. }),
+                exists,
+                "{status} {reason:?} {body}: {answer:?}"
+            );
+        }
         assert!(err(StatusCode::SERVICE_UNAVAILABLE, None, "").retryable());
         assert!(!err(StatusCode::BAD_REQUEST, None, "").retryable());
         assert!(err(StatusCode::FORBIDDEN, None, "").stops_everything());

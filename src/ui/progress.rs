@@ -1,5 +1,6 @@
-//! Progress of long transfers: a bar on an interactive terminal, plain lines elsewhere, and
-//! never a bar in GitHub Actions logs (or with `--quiet`/`-v`).
+//! Progress of long transfers: a bar on an interactive terminal, plain lines elsewhere (one
+//! every few seconds while it lasts, one with the size, time and rate at the end), and never
+//! a bar in GitHub Actions logs (or with `--quiet`/`-v`).
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -43,6 +44,8 @@ enum Mode {
     Lines {
         label: String,
         total: u64,
+        done: u64,
+        started: Instant,
         last: Instant,
     },
     Hidden,
@@ -73,6 +76,8 @@ impl TransferProgress {
             Mode::Lines {
                 label: label.to_owned(),
                 total,
+                done: 0,
+                started: Instant::now(),
                 last: Instant::now(),
             }
         };
@@ -88,14 +93,22 @@ impl TransferProgress {
         };
         match &mut *mode {
             Mode::Bar(bar) => bar.set_position(done),
-            Mode::Lines { label, total, last } => {
+            Mode::Lines {
+                label,
+                total,
+                done: so_far,
+                started,
+                last,
+            } => {
+                *so_far = done;
                 if last.elapsed() >= LINE_INTERVAL && done < *total {
                     *last = Instant::now();
                     let percent = done.saturating_mul(100) / (*total).max(1);
                     super::message(&format!(
-                        "  `{label}`: {percent}% ({} of {})",
+                        "  `{label}`: {percent}% ({} of {}, {})",
                         human_bytes(done),
-                        human_bytes(*total)
+                        human_bytes(*total),
+                        rate(done, started.elapsed())
                     ));
                 }
             }
@@ -103,14 +116,43 @@ impl TransferProgress {
         }
     }
 
-    /// The transfer is over (either way); removes the bar.
+    /// The transfer is over (either way): removes the bar, or prints what was sent.
     pub fn finish(&self) {
-        if let Ok(mode) = self.mode.lock() {
-            if let Mode::Bar(bar) = &*mode {
-                bar.finish_and_clear();
+        let Ok(mode) = self.mode.lock() else {
+            return;
+        };
+        match &*mode {
+            Mode::Bar(bar) => bar.finish_and_clear(),
+            Mode::Lines {
+                label,
+                done,
+                started,
+                ..
+            } if *done > 0 => {
+                let elapsed = started.elapsed();
+                super::message(&format!(
+                    "  `{label}`: sent {} in {:.1} s ({})",
+                    human_bytes(*done),
+                    elapsed.as_secs_f64(),
+                    rate(*done, elapsed)
+                ));
             }
+            Mode::Lines { .. } | Mode::Hidden => {}
         }
     }
+}
+
+/// Bytes per second in binary units. Ex) `3.2 MiB/s`
+fn rate(bytes: u64, elapsed: Duration) -> String {
+    let seconds = elapsed.as_secs_f64().max(0.001);
+    #[expect(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "display only"
+    )]
+    let per_second = (bytes as f64 / seconds) as u64;
+    format!("{}/s", human_bytes(per_second))
 }
 
 #[cfg(test)]
@@ -120,5 +162,9 @@ mod tests {
         assert_eq!(super::human_bytes(999), "999 B");
         assert_eq!(super::human_bytes(1536), "1.5 KiB");
         assert_eq!(super::human_bytes(10 * 1024 * 1024), "10.0 MiB");
+        assert_eq!(
+            super::rate(3 * 1024 * 1024, std::time::Duration::from_secs(2)),
+            "1.5 MiB/s"
+        );
     }
 }

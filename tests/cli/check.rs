@@ -32,11 +32,24 @@ fn good_wheel(dir: &Path) -> PathBuf {
     .write(dir)
 }
 
-/// Each crafted bad file, with the codes `check` must report for it and a fragment of each
-/// message.
+/// Which rule a finding is: the severity follows from it and the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    /// Broken, or refused everywhere: an error for every target.
+    Error,
+    /// PyPI's own rule: an error for PyPI, a warning for other indexes.
+    Pypi,
+    /// PyPI only warns (or bad practice): a warning everywhere.
+    Warning,
+}
+
+use Rule::{Error, Pypi, Warning};
+
+/// Each crafted bad file, with the codes `check` must report for it, the rule class and a
+/// fragment of each message.
 struct Case {
     file: PathBuf,
-    expected: Vec<(&'static str, &'static str)>,
+    expected: Vec<(&'static str, Rule, &'static str)>,
 }
 
 fn md(name: &str, version: &str, headers: &str) -> String {
@@ -50,7 +63,7 @@ fn md(name: &str, version: &str, headers: &str) -> String {
 
 fn bad_cases(dir: &Path) -> Vec<Case> {
     let mut cases = Vec::new();
-    let mut case = |file: PathBuf, expected: Vec<(&'static str, &'static str)>| {
+    let mut case = |file: PathBuf, expected: Vec<(&'static str, Rule, &'static str)>| {
         cases.push(Case { file, expected });
     };
     case(
@@ -61,17 +74,19 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
         .write(dir),
         vec![(
             "platform-tag",
+            Pypi,
             "platform tag `linux_x86_64` is not accepted by PyPI",
         )],
     );
     case(
         Wheel::new("i686-1.0-cp311-cp311-linux_i686.whl", md("i686", "1.0", "")).write(dir),
-        vec![("platform-tag", "`linux_i686`")],
+        vec![("platform-tag", Pypi, "`linux_i686`")],
     );
     case(
         Wheel::new("othername-1.0-py3-none-any.whl", md("realname", "1.0", "")).write(dir),
         vec![(
             "filename-name",
+            Error,
             "METADATA says `Name: realname`; the file name must start with `realname`",
         )],
     );
@@ -79,13 +94,15 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
         Wheel::new("Foo.Bar-1.0-py3-none-any.whl", md("foo-bar", "1.0", "")).write(dir),
         vec![(
             "filename-normalization",
-            "must start with the normalized project name `foo_bar`, not `Foo.Bar`",
+            Warning,
+            "should start with the normalized project name `foo_bar`, not `Foo.Bar`",
         )],
     );
     case(
         Wheel::new("version-1.0-py3-none-any.whl", md("version", "1.1", "")).write(dir),
         vec![(
             "filename-version",
+            Error,
             "the file name has version `1.0`, but METADATA says `Version: 1.1`",
         )],
     );
@@ -97,6 +114,7 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
         .write(dir),
         vec![(
             "metadata-version",
+            Error,
             "`Metadata-Version: 2.0` is not accepted by PyPI",
         )],
     );
@@ -106,7 +124,7 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
             md("noname", "1.0", "").replace("Name: noname\n", ""),
         )
         .write(dir),
-        vec![("missing-field", "`Name` is missing")],
+        vec![("missing-field", Error, "`Name` is missing")],
     );
     case(
         Wheel::new(
@@ -116,6 +134,7 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
         .write(dir),
         vec![(
             "invalid-version",
+            Error,
             "`Version: one-point-oh!` is not a valid PEP 440 version",
         )],
     );
@@ -125,7 +144,7 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
             md("local", "1.0+build5", ""),
         )
         .write(dir),
-        vec![("local-version", "local version label")],
+        vec![("local-version", Pypi, "local version label")],
     );
     case(
         Wheel::new(
@@ -135,6 +154,7 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
         .write(dir),
         vec![(
             "license-conflict",
+            Pypi,
             "`License` and `License-Expression` are both set",
         )],
     );
@@ -147,6 +167,7 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
         .write(dir),
         vec![(
             "field-version",
+            Error,
             "`License-Expression` was introduced in metadata version 2.4",
         )],
     );
@@ -158,6 +179,7 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
         .write(dir),
         vec![(
             "license-file",
+            Error,
             "expected `licfile-1.0.dist-info/licenses/COPYING`",
         )],
     );
@@ -174,6 +196,7 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
         .write(dir),
         vec![(
             "content-type",
+            Error,
             "the type must be `text/plain`, `text/x-rst` or `text/markdown`",
         )],
     );
@@ -190,6 +213,7 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
         .write(dir),
         vec![(
             "content-type",
+            Error,
             "must be `GFM` or `CommonMark`, not `Obsidian`",
         )],
     );
@@ -201,6 +225,7 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
         .write(dir),
         vec![(
             "description",
+            Pypi,
             "(reStructuredText, the default without `Description-Content-Type`) will not render \
              on PyPI: line 2: Title underline too short.",
         )],
@@ -219,16 +244,25 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
         vec![
             (
                 "description",
+                Pypi,
                 "line 1: Unknown interpreted text role \"ref\".",
             ),
-            ("description", "line 1: Unknown target name: \"docs\"."),
+            (
+                "description",
+                Pypi,
+                "line 1: Unknown target name: \"docs\".",
+            ),
         ],
     );
     case(
         Wheel::new("nowheel-1.0-py3-none-any.whl", md("nowheel", "1.0", ""))
             .omit("WHEEL")
             .write(dir),
-        vec![("wheel-file", "`nowheel-1.0.dist-info/WHEEL` is missing")],
+        vec![(
+            "wheel-file",
+            Error,
+            "`nowheel-1.0.dist-info/WHEEL` is missing",
+        )],
     );
     case(
         Wheel::new("norecord-1.0-py3-none-any.whl", md("norecord", "1.0", ""))
@@ -236,6 +270,7 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
             .write(dir),
         vec![(
             "record-missing",
+            Error,
             "`norecord-1.0.dist-info/RECORD` is missing",
         )],
     );
@@ -245,6 +280,7 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
             .write(dir),
         vec![(
             "metadata-missing",
+            Error,
             "`nometa-1.0.dist-info/METADATA` is missing",
         )],
     );
@@ -266,7 +302,11 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
     });
     case(
         tampered.write(dir),
-        vec![("record", "RECORD hash mismatch for `pkg/__init__.py`")],
+        vec![(
+            "record",
+            Error,
+            "RECORD hash mismatch for `pkg/__init__.py`",
+        )],
     );
     let mut trailing = Wheel::new("trailing-1.0-py3-none-any.whl", md("trailing", "1.0", ""));
     trailing.tamper_bytes = Some(|mut bytes| {
@@ -277,6 +317,7 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
         trailing.write(dir),
         vec![(
             "zip",
+            Error,
             "PyPI does not accept this ZIP structure: Trailing data",
         )],
     );
@@ -291,14 +332,14 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
     });
     case(
         descriptor.write(dir),
-        vec![("zip", "ZIP contains a data descriptor")],
+        vec![("zip", Pypi, "ZIP contains a data descriptor")],
     );
     let not_zip = dir.join("notzip-1.0-py3-none-any.whl");
     fs_err::write(&not_zip, b"this is not a zip file").unwrap();
-    case(not_zip, vec![("zip", "not a valid zip archive")]);
+    case(not_zip, vec![("zip", Error, "not a valid zip archive")]);
     case(
         Wheel::new("parts-1.0-py3-any.whl", md("parts", "1.0", "")).write(dir),
-        vec![("filename", "is not a valid wheel file name")],
+        vec![("filename", Error, "is not a valid wheel file name")],
     );
     case(
         Wheel::new(
@@ -310,7 +351,7 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
             ),
         )
         .write(dir),
-        vec![("requires-dist", "is a direct URL dependency")],
+        vec![("requires-dist", Pypi, "is a direct URL dependency")],
     );
     // Sdists.
     case(
@@ -322,6 +363,7 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
         ),
         vec![(
             "filename-normalization",
+            Pypi,
             "the file name must be `upper-1.0.tar.gz` (PEP 625)",
         )],
     );
@@ -334,7 +376,11 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
                 ("nopkginfo-1.0/README", b""),
             ],
         ),
-        vec![("metadata-missing", "`nopkginfo-1.0/PKG-INFO` is missing")],
+        vec![(
+            "metadata-missing",
+            Error,
+            "`nopkginfo-1.0/PKG-INFO` is missing",
+        )],
     );
     case(
         dists::sdist(
@@ -342,28 +388,35 @@ fn bad_cases(dir: &Path) -> Vec<Case> {
             "twotop-1.0.tar.gz",
             &[("a/PKG-INFO", b""), ("b/setup.py", b"")],
         ),
-        vec![("tar", "do not share one top-level directory")],
+        vec![("tar", Error, "do not share one top-level directory")],
     );
     let not_tar = dir.join("nottar-1.0.tar.gz");
     fs_err::write(&not_tar, b"plain text").unwrap();
-    case(not_tar, vec![("tar", "not a")]);
+    case(not_tar, vec![("tar", Error, "not a")]);
     let zip_sdist = dir.join("zipped-1.0.zip");
     fs_err::write(&zip_sdist, b"PK").unwrap();
     case(
         zip_sdist,
-        vec![("file-type", "`.zip` sdists are no longer accepted")],
+        vec![("file-type", Pypi, "`.zip` sdists are no longer accepted")],
     );
     let egg = dir.join("old-1.0-py3.8.egg");
     fs_err::write(&egg, b"").unwrap();
     case(
         egg,
-        vec![("file-type", "not a wheel (`.whl`) or an sdist (`.tar.gz`)")],
+        vec![(
+            "file-type",
+            Error,
+            "not a wheel (`.whl`) or an sdist (`.tar.gz`)",
+        )],
     );
     cases
 }
 
 fn check_json(args: &[&std::ffi::OsStr]) -> (Option<i32>, Value, String) {
+    // No `~/.pypirc` of the machine decides what `--repository pypi` means.
+    let home = tempfile::tempdir().unwrap();
     let output = wheelwright()
+        .env("HOME", home.path())
         .arg("check")
         .arg("--json")
         .args(args)
@@ -377,57 +430,189 @@ fn check_json(args: &[&std::ffi::OsStr]) -> (Option<i32>, Value, String) {
     (output.status.code(), json, stderr)
 }
 
-fn problems_of<'a>(json: &'a Value, file: &Path) -> Vec<(&'a str, &'a str)> {
+/// One finding of `check --json`.
+#[derive(Debug)]
+struct Found<'a> {
+    code: &'a str,
+    severity: &'a str,
+    scope: &'a str,
+    message: &'a str,
+}
+
+fn problems_of<'a>(json: &'a Value, file: &Path) -> Vec<Found<'a>> {
     json["problems"]
         .as_array()
         .expect("problems array")
         .iter()
         .filter(|p| p["file"].as_str() == Some(file.to_str().expect("UTF-8 path")))
-        .map(|p| {
-            (
-                p["code"].as_str().expect("code"),
-                p["message"].as_str().expect("message"),
-            )
+        .map(|p| Found {
+            code: p["code"].as_str().expect("code"),
+            severity: p["severity"].as_str().expect("severity"),
+            scope: p["scope"].as_str().expect("scope"),
+            message: p["message"].as_str().expect("message"),
         })
         .collect()
+}
+
+/// The severity `check` must give a rule's finding: for PyPI (`--repository pypi`), for any
+/// other index, and with `--strict`.
+fn severity(rule: Rule, mode: &str) -> &'static str {
+    match (rule, mode) {
+        (_, "strict") | (Error, _) | (Pypi, "pypi") => "error",
+        _ => "warning",
+    }
 }
 
 #[test]
 fn check_rejects_each_crafted_distribution_with_its_reason() {
     let dir = tempfile::tempdir().unwrap();
     let cases = bad_cases(dir.path());
-    let mut args: Vec<&std::ffi::OsStr> = cases.iter().map(|c| c.file.as_os_str()).collect();
     let good = good_wheel(dir.path());
-    args.push(good.as_os_str());
-    let (code, json, stderr) = check_json(&args);
-    assert_eq!(code, Some(1), "exit 1 with problems; stderr: {stderr}");
     let mut failures = Vec::new();
-    for case in &cases {
-        let found = problems_of(&json, &case.file);
-        let codes: Vec<&str> = found.iter().map(|(c, _)| *c).collect();
-        let expected: Vec<&str> = case.expected.iter().map(|(c, _)| *c).collect();
-        if codes != expected {
-            failures.push(format!(
-                "{}: codes {codes:?}, expected {expected:?}; {found:?}",
-                case.file.display()
-            ));
-            continue;
-        }
-        for ((_, message), (_, fragment)) in found.iter().zip(&case.expected) {
-            if !message.contains(fragment) {
+    for (mode, extra) in [
+        ("pypi", &["--repository", "pypi"][..]),
+        ("testpypi", &["--repository", "testpypi"][..]),
+        ("any", &[][..]),
+        ("strict", &["--strict"][..]),
+    ] {
+        let mode = if mode == "testpypi" { "pypi" } else { mode };
+        let mut args: Vec<&std::ffi::OsStr> = extra.iter().map(std::ffi::OsStr::new).collect();
+        args.extend(cases.iter().map(|c| c.file.as_os_str()));
+        args.push(good.as_os_str());
+        let (code, json, stderr) = check_json(&args);
+        assert_eq!(
+            code,
+            Some(1),
+            "{mode}: exit 1 with errors; stderr: {stderr}"
+        );
+        assert!(stderr.contains("error: "), "summary on stderr: {stderr}");
+        assert!(
+            problems_of(&json, &good).is_empty(),
+            "{mode}: the good wheel passes: {json}"
+        );
+        for case in &cases {
+            let found = problems_of(&json, &case.file);
+            let codes: Vec<&str> = found.iter().map(|f| f.code).collect();
+            let expected: Vec<&str> = case.expected.iter().map(|(c, _, _)| *c).collect();
+            if codes != expected {
                 failures.push(format!(
-                    "{}: message `{message}` lacks `{fragment}`",
+                    "{mode}: {}: codes {codes:?}, expected {expected:?}; {found:?}",
                     case.file.display()
                 ));
+                continue;
+            }
+            for (found, (_, rule, fragment)) in found.iter().zip(&case.expected) {
+                let want_scope = if *rule == Pypi { "pypi" } else { "all" };
+                if !found.message.contains(fragment)
+                    || found.severity != severity(*rule, mode)
+                    || found.scope != want_scope
+                {
+                    failures.push(format!(
+                        "{mode}: {}: {found:?}, expected {rule:?} (`{}`, scope `{want_scope}`) \
+                         with `{fragment}`",
+                        case.file.display(),
+                        severity(*rule, mode)
+                    ));
+                }
             }
         }
     }
-    assert!(
-        problems_of(&json, &good).is_empty(),
-        "the good wheel passes: {json}"
-    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(stderr.contains("error: "), "summary on stderr: {stderr}");
+}
+
+/// The files PyPI accepts with a warning pass (exit 0) everywhere, fail with `--strict`;
+/// PyPI's own rules fail only for PyPI.
+#[test]
+fn check_warnings_pass_and_pypi_rules_fail_only_for_pypi() {
+    let dir = tempfile::tempdir().unwrap();
+    // Like MarkupSafe 2.1.5's wheels on PyPI: the file name keeps the project's spelling.
+    let unnormalized = Wheel::new(
+        "MarkupSafe-2.1.5-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        md("MarkupSafe", "2.1.5", ""),
+    )
+    .write(dir.path());
+    // An ELF file in a pure wheel: bad practice, a warning.
+    let pure = Wheel::new("purebin-1.0-py3-none-any.whl", md("purebin", "1.0", ""))
+        .file(
+            "purebin/_speedups.so",
+            b"\x7fELF\x02\x01\x01\0rest-of-an-elf-file",
+        )
+        .write(dir.path());
+    let run = |args: &[&str], file: &Path| {
+        let output = wheelwright()
+            .env("HOME", dir.path())
+            .arg("check")
+            .args(args)
+            .arg(file)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    for target in [&[][..], &["--repository", "pypi"][..]] {
+        let (code, stdout, stderr) = run(target, &unnormalized);
+        assert_eq!(code, Some(0), "{target:?}: {stdout}{stderr}");
+        assert_eq!(
+            stdout.trim(),
+            format!(
+                "{}: warning: filename-normalization: the file name should start with the \
+                 normalized project name `markupsafe`, not `MarkupSafe` (PEP 427/PEP 503; PyPI \
+                 accepts it with a warning and installers accept it)",
+                unnormalized.display()
+            )
+        );
+        assert_eq!(stderr.trim(), "Checked 1 file: no errors, 1 warning");
+        let (code, stdout, _) = run(target, &pure);
+        assert_eq!(code, Some(0), "{stdout}");
+        assert!(
+            stdout.contains(
+                "warning: binary-in-pure-wheel: compiled code (ELF) in a wheel tagged `none-any` \
+                 (for every platform and Python): `purebin/_speedups.so`"
+            ),
+            "{stdout}"
+        );
+    }
+    let (code, stdout, stderr) = run(&["--strict"], &unnormalized);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains(": error: filename-normalization: "),
+        "{stdout}"
+    );
+    assert_eq!(stderr.trim(), "error: 1 error in 1 file of 1 checked");
+
+    // `linux_x86_64`: fine for a private index, refused by PyPI.
+    let linux = Wheel::new(
+        "demo-1.0-cp311-cp311-linux_x86_64.whl",
+        md("demo", "1.0", ""),
+    )
+    .write(dir.path());
+    let (code, stdout, stderr) = run(&[], &linux);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(
+            ": warning: platform-tag: platform tag `linux_x86_64` is not accepted by PyPI"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(
+        stderr.trim(),
+        "Checked 1 file: no errors, 1 warning\nhint: 1 warning is one of PyPI's own rules, which \
+         are errors with `--repository pypi` and when publishing to PyPI or TestPyPI"
+    );
+    for target in ["pypi", "testpypi"] {
+        let (code, stdout, stderr) = run(&["--repository", target], &linux);
+        assert_eq!(code, Some(1), "{target}: {stdout}{stderr}");
+        assert!(stdout.contains(": error: platform-tag: "), "{stdout}");
+    }
+    // Another index by URL: PyPI's rules stay warnings.
+    let (code, _, stderr) = run(&["--repository", "http://127.0.0.1:9/"], &linux);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, _, stderr) = run(&["--repository", "pipy"], &linux);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("unknown repository `pipy`"), "{stderr}");
 }
 
 #[test]
@@ -482,7 +667,7 @@ fn check_text_lists_every_problem_and_cross_file_rules() {
     assert_eq!(lines.len(), 3, "{stdout}");
     assert!(
         lines[0].starts_with(&format!(
-            "{}: duplicate-sdist: `{}` is already an sdist of demo 1.0.0",
+            "{}: warning: duplicate-sdist: `{}` is already an sdist of demo 1.0.0",
             second.display(),
             first.display()
         )),
@@ -490,7 +675,7 @@ fn check_text_lists_every_problem_and_cross_file_rules() {
     );
     assert!(
         lines[1].starts_with(&format!(
-            "{}: duplicate-file: `{}` has the same file name",
+            "{}: error: duplicate-file: `{}` has the same file name",
             copy.display(),
             first.display()
         )),
@@ -498,12 +683,17 @@ fn check_text_lists_every_problem_and_cross_file_rules() {
     );
     assert!(
         lines[2].starts_with(&format!(
-            "{}: file-size: {size} bytes is over the index's limit",
+            "{}: error: file-size: {size} bytes is over the index's limit",
             big.display()
         )),
         "{stdout}"
     );
-    assert_eq!(stderr.trim(), "error: 3 problems in 3 files of 4 checked");
+    assert_eq!(
+        stderr.trim(),
+        "error: 2 errors in 2 files of 4 checked (and 1 warning)\nhint: 1 warning is one of \
+         PyPI's own rules, which are errors with `--repository pypi` and when publishing to PyPI \
+         or TestPyPI"
+    );
 }
 
 #[test]
@@ -538,6 +728,8 @@ fn check_help_names_the_options() {
         "Usage: wheelwright check [OPTIONS] [FILE|DIR]...",
         "--json",
         "--max-size <BYTES>",
+        "--repository <NAME_OR_URL>",
+        "--strict",
         "[default: wheelhouse]",
     ] {
         assert!(help.contains(needle), "`{needle}` in:\n{help}");

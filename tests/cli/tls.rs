@@ -343,6 +343,7 @@ fn a_bad_ca_file_is_one_error_naming_it() {
         .expect("run");
     insta::assert_snapshot!(transcript(&output), @r"
     exit: Some(1)
+    warning: `--no-check`: the files are not checked: no RECORD hash and size verification, no ZIP structure, metadata or file name checks, none of the index's rules
     Publishing to `https://127.0.0.1:9/legacy/` as `someone` (password from `WHEELWRIGHT_PASSWORD`)
     error: cannot set up the HTTP client: cannot use `[TEMP_DIR]/missing.pem` (from `REQUESTS_CA_BUNDLE`) as CA certificates: No such file or directory (os error 2)
     hint: point REQUESTS_CA_BUNDLE at a PEM file of CA certificates, or unset it

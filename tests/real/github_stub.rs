@@ -148,7 +148,7 @@ impl GitHubStub {
             let repo = Arc::clone(&repo);
             Stub::start(move |request, _| download(request, &repo))
         };
-        repo.lock().unwrap().download_port = downloads.port;
+        repo.lock().unwrap().download_port = downloads.port();
         let api = {
             let repo = Arc::clone(&repo);
             Stub::start(move |request, state| {

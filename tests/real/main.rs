@@ -15,4 +15,5 @@ mod publish;
 mod publish_support;
 mod repair;
 mod repair_support;
+mod resolver;
 mod testing;

@@ -149,11 +149,14 @@ pub(crate) fn venv_tool(tool: &str) -> PathBuf {
     path
 }
 
-/// A running pypiserver (user `testuser`, password `testpass`, auth for uploads only).
+/// A running pypiserver (user `testuser`, password `testpass`, auth for uploads only), with
+/// its default fallback: a project page it does not hold redirects to another index.
 pub(crate) struct Pypiserver {
     pub(crate) port: u16,
     pub(crate) packages: PathBuf,
     _guard: ServerGuard,
+    /// The local server the fallback points at, when this helper started it.
+    _fallback: Option<Stub>,
 }
 
 impl Pypiserver {
@@ -166,14 +169,25 @@ impl Pypiserver {
     }
 }
 
-/// Starts pypiserver in `dir` (test-environment.md §8.1), without its fallback to pypi.org.
+/// Starts pypiserver in `dir` (test-environment.md §8.1) with its default settings, the
+/// fallback redirect included; the fallback points at a local server that knows no project
+/// (answers 404), so nothing leaves the machine.
 pub(crate) fn start_pypiserver(dir: &Path) -> Pypiserver {
-    launch_pypiserver(dir, &["-a", "update", "--disable-fallback"])
+    let fallback = Stub::start(|_, _| Reply::new(404, "text/plain", "not found"));
+    let mut server = start_pypiserver_with_fallback(dir, &fallback.url("/simple/"));
+    server._fallback = Some(fallback);
+    server
+}
+
+/// Starts pypiserver in `dir` whose fallback redirect (`--fallback-url`, otherwise default
+/// settings) points at `fallback`, the Simple index root of another local server.
+pub(crate) fn start_pypiserver_with_fallback(dir: &Path, fallback: &str) -> Pypiserver {
+    launch_pypiserver(dir, &["--fallback-url", fallback])
 }
 
 /// Starts pypiserver in `dir` with its default settings: only the address, the port and the
 /// password file (without one it takes no uploads) are given, so unknown projects redirect to
-/// pypi.org as a user's pypiserver does.
+/// pypi.org as a user's pypiserver does (nothing here follows that redirect).
 pub(crate) fn start_pypiserver_defaults(dir: &Path) -> Pypiserver {
     launch_pypiserver(dir, &[])
 }
@@ -212,6 +226,7 @@ fn launch_pypiserver(dir: &Path, settings: &[&str]) -> Pypiserver {
         port,
         packages,
         _guard: ServerGuard { child },
+        _fallback: None,
     }
 }
 
@@ -602,6 +617,7 @@ fn reason_for(status: u16) -> &'static str {
         201 => "Created",
         204 => "No Content",
         302 => "Found",
+        303 => "See Other",
         308 => "Permanent Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",
@@ -628,20 +644,29 @@ pub(crate) struct StubState {
 
 /// A loopback HTTP/1.1 server (one request per connection) for recording and fault injection.
 pub(crate) struct Stub {
-    pub(crate) port: u16,
+    /// `ip:port` as it goes into a URL.
+    addr: std::net::SocketAddr,
     pub(crate) state: Arc<StubState>,
     stop: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
 }
 
 impl Stub {
-    /// Starts a stub; `handler` answers every request that no fault applies to.
+    /// Starts a stub on loopback; `handler` answers every request that no fault applies to.
     pub(crate) fn start(
         handler: impl Fn(&Request, &StubState) -> Reply + Send + Sync + 'static,
     ) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the stub");
+        Self::start_on(std::net::Ipv4Addr::LOCALHOST.into(), handler)
+    }
+
+    /// Starts a stub listening on `ip` (a free port).
+    pub(crate) fn start_on(
+        ip: std::net::IpAddr,
+        handler: impl Fn(&Request, &StubState) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        let listener = TcpListener::bind((ip, 0)).expect("bind the stub");
         listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let addr = listener.local_addr().unwrap();
         let state = Arc::new(StubState::default());
         let stop = Arc::new(AtomicBool::new(false));
         let handler: Arc<Handler> = Arc::new(handler);
@@ -663,7 +688,7 @@ impl Stub {
             })
         };
         Self {
-            port,
+            addr,
             state,
             stop,
             accept: Some(accept),
@@ -671,7 +696,12 @@ impl Stub {
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The port it listens on.
+    pub(crate) fn port(&self) -> u16 {
+        self.addr.port()
     }
 
     pub(crate) fn requests(&self) -> Vec<Request> {
@@ -824,6 +854,25 @@ pub(crate) fn index_handler(request: &Request, state: &StubState) -> Reply {
         return Reply::new(200, "text/html", html);
     }
     Reply::new(404, "text/plain", "not found")
+}
+
+/// An IPv4 address of this machine that is not loopback: the address the machine would send
+/// from (a UDP "connection" to a documentation address sends nothing, it only picks the
+/// route). A listener there sees any attempt to reach it; tests that must show nothing goes to
+/// another host over plain http use it.
+pub(crate) fn non_loopback_address() -> std::net::IpAddr {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").expect("bind a UDP socket");
+    let found = socket
+        .connect("198.51.100.1:9")
+        .and_then(|()| socket.local_addr())
+        .map(|addr| addr.ip());
+    match found {
+        Ok(ip) if !ip.is_loopback() && !ip.is_unspecified() => ip,
+        other => panic!(
+            "this machine has no non-loopback IPv4 address with a route ({other:?}); the test \
+             needs one to listen on"
+        ),
+    }
 }
 
 /// `Authorization: Basic` for `user:password`.
