@@ -6,6 +6,7 @@ mod check;
 mod check_corpus;
 mod common;
 mod elf_corpus;
+mod faults;
 mod github;
 mod github_stub;
 mod launcher;
