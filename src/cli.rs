@@ -377,6 +377,21 @@ pub struct BuildArgs {
     #[arg(long, value_name = "DIR")]
     pub ccache_dir: Option<PathBuf>,
 
+    /// Kill a before-all or before-build hook (with all its processes) that runs longer than
+    /// this many seconds, and fail it naming the hook. CLI-only; default 6 hours.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::build::StepTimeouts::HOOK.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub hook_timeout: u64,
+
+    /// Kill a build frontend run that takes longer than this many seconds. CLI-only; default 6
+    /// hours.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::build::StepTimeouts::BUILD.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub build_timeout: u64,
+
+    /// Kill a repair step (built-in or repair-wheel-command) that takes longer than this many
+    /// seconds. CLI-only; default 1 hour.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::build::StepTimeouts::REPAIR.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub repair_timeout: u64,
+
     #[command(flatten)]
     pub test: TestStageArgs,
 

@@ -4,9 +4,10 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use wheelwright::{cli, commands, net, ui};
+use wheelwright::{cli, commands, interrupt, net, ui};
 
 fn main() -> ExitCode {
+    interrupt::install();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => return ui::command_line_error(&err),
@@ -36,11 +37,19 @@ fn main() -> ExitCode {
         cli::Command::Completions(args) => commands::completions::run(&args),
         cli::Command::Man(args) => commands::man::run(&args),
     };
-    match result {
+    let code = match result {
         Ok(code) => code,
+        // What failed because of the interrupt is not news; the interrupt is.
+        Err(err) if interrupt::requested() => {
+            tracing::debug!("after the interrupt: {err:#}");
+            ui::error(&interrupt::describe());
+            ExitCode::from(1)
+        }
         Err(err) => {
             ui::error(&format!("{err:#}"));
             ExitCode::from(1)
         }
-    }
+    };
+    // After an interrupt this waits for its clean-up and exits with 128 + the signal.
+    interrupt::finish(code)
 }

@@ -55,17 +55,10 @@ impl Log {
         }
     }
 
-    /// The last `n` lines of the log file.
+    /// The last `n` lines of the log file (read from its end: a huge log costs no memory).
     #[must_use]
     pub fn tail(&self, n: usize) -> Vec<String> {
-        let Ok(file) = std::fs::File::open(&self.path) else {
-            return Vec::new();
-        };
-        let lines: Vec<String> = std::io::BufReader::new(file)
-            .lines()
-            .map_while(Result::ok)
-            .collect();
-        lines[lines.len().saturating_sub(n)..].to_vec()
+        tail_of(&self.path, n)
     }
 
     /// Prints the whole log inside a log group titled `title` (for builds that were not streamed).
@@ -83,6 +76,35 @@ impl Log {
     }
 }
 
+/// How much of a log's end [`Log::tail`] reads.
+const TAIL_BYTES: u64 = 256 * 1024;
+
+/// The last `n` lines within the last [`TAIL_BYTES`] of the file at `path`.
+fn tail_of(path: &Path, n: usize) -> Vec<String> {
+    use std::io::{Read as _, Seek as _};
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let len = file.metadata().map_or(0, |m| m.len());
+    let start = len.saturating_sub(TAIL_BYTES);
+    let mut bytes = Vec::new();
+    if file.seek(std::io::SeekFrom::Start(start)).is_err()
+        || file.take(TAIL_BYTES).read_to_end(&mut bytes).is_err()
+    {
+        return Vec::new();
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let mut lines: Vec<&str> = text.lines().collect();
+    if start > 0 && !lines.is_empty() {
+        // The first line is cut.
+        lines.remove(0);
+    }
+    lines[lines.len().saturating_sub(n)..]
+        .iter()
+        .map(|l| (*l).to_owned())
+        .collect()
+}
+
 impl OutputSink for Log {
     fn line(&self, line: &str) {
         if let Ok(mut file) = self.file.lock() {
@@ -93,5 +115,25 @@ impl OutputSink for Log {
         if self.live {
             ui::message(&format!("{} {line}", self.prefix));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tails_read_only_the_end() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("a.log");
+        let log = Log::create(&path, "[a]", false).expect("log");
+        for i in 0..10 {
+            log.line(&format!("line {i}"));
+        }
+        assert_eq!(log.tail(2), ["line 8", "line 9"]);
+        log.line(&"x".repeat(300 * 1024));
+        log.line("end");
+        log.close();
+        assert_eq!(tail_of(&path, 5), ["end"], "the cut line is dropped");
     }
 }

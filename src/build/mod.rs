@@ -33,7 +33,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tracing::debug;
 
@@ -45,11 +45,14 @@ pub use crate::config::values::{
     BuildFrontend, ConfigSetting, FrontendTool, RepairCommand, RepairStep,
 };
 use crate::elf::ElfArch;
+use crate::engine::container::{Deadline, RunEnd};
 use crate::engine::process::{find_program, shell_quote};
 use crate::engine::{
     self, CONTAINER_WORK_ROOT, Container, ContainerSpec, EngineChoice, EngineError, EngineKind,
     Mount, PullPolicy,
 };
+use crate::interrupt;
+use crate::testing::session::human_duration;
 use crate::ui;
 use crate::ui::github;
 use crate::wheel::filename::WheelFilename;
@@ -158,6 +161,45 @@ pub struct BuildOptions {
     pub cache_dir: Option<PathBuf>,
     /// A ccache directory to mount (`CCACHE_DIR`).
     pub ccache_dir: Option<PathBuf>,
+    /// How long each step may run.
+    pub timeouts: StepTimeouts,
+}
+
+/// How long each step of a build may run before it is killed (with its whole process tree) and
+/// reported as timed out, naming the step. The test steps have their own `test-timeout`.
+///
+/// cibuildwheel has no timeouts. The defaults never cut a build short that could have finished
+/// in a default GitHub Actions job (hosted runners stop every job after 6 hours, and
+/// `timeout-minutes` defaults to 360 elsewhere too): hooks and the frontend get 6 hours; the
+/// repair, which streams the wheel once or twice (seconds per gigabyte), gets 1 hour, room
+/// for custom repair commands on the largest wheels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepTimeouts {
+    /// `before-all` and `before-build` (`--hook-timeout`).
+    pub hook: std::time::Duration,
+    /// The build frontend (`--build-timeout`).
+    pub build: std::time::Duration,
+    /// The repair step, built-in or `repair-wheel-command` (`--repair-timeout`).
+    pub repair: std::time::Duration,
+}
+
+impl StepTimeouts {
+    /// `--hook-timeout`'s default: 6 hours.
+    pub const HOOK: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+    /// `--build-timeout`'s default: 6 hours.
+    pub const BUILD: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+    /// `--repair-timeout`'s default: 1 hour.
+    pub const REPAIR: std::time::Duration = std::time::Duration::from_secs(3600);
+}
+
+impl Default for StepTimeouts {
+    fn default() -> Self {
+        StepTimeouts {
+            hook: Self::HOOK,
+            build: Self::BUILD,
+            repair: Self::REPAIR,
+        }
+    }
 }
 
 impl Default for BuildOptions {
@@ -178,6 +220,7 @@ impl Default for BuildOptions {
             container_binary: None,
             cache_dir: None,
             ccache_dir: None,
+            timeouts: StepTimeouts::default(),
         }
     }
 }
@@ -214,6 +257,9 @@ pub enum BuildError {
         #[source]
         source: std::io::Error,
     },
+    /// The run was interrupted before the builds started.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> BuildError {
@@ -271,6 +317,60 @@ pub fn check_project(dir: &Path) -> Result<PathBuf, BuildError> {
     std::fs::canonicalize(dir).map_err(io_error(format!("cannot resolve `{}`", dir.display())))
 }
 
+/// Checks that the output directory can take the wheels, before anything is started: it is a
+/// directory (or does not exist yet and its nearest existing ancestor is one) and files can be
+/// created in it. Nothing is created (a probe file is removed at once).
+pub fn check_output_dir(dir: &Path) -> Result<(), BuildError> {
+    let shown = dir.display();
+    let mut existing = dir;
+    loop {
+        match std::fs::metadata(existing) {
+            Ok(meta) if meta.is_dir() => break,
+            Ok(_) if existing == dir => {
+                return Err(BuildError::Input(format!(
+                    "output directory `{shown}` is not a directory; pass another --output-dir"
+                )));
+            }
+            Ok(_) => {
+                return Err(BuildError::Input(format!(
+                    "cannot create the output directory `{shown}`: `{}` is not a directory",
+                    existing.display()
+                )));
+            }
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                match existing.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() => existing = parent,
+                    _ => return Ok(()),
+                }
+            }
+            Err(err) => {
+                return Err(BuildError::Io {
+                    what: format!("cannot use the output directory `{shown}`"),
+                    source: err,
+                });
+            }
+        }
+    }
+    crate::scratch::file_in(existing, ".probe", 0o600)
+        .map(drop)
+        .map_err(|source| BuildError::Io {
+            what: if existing == dir {
+                format!("cannot write in the output directory `{shown}`")
+            } else {
+                format!(
+                    "cannot create the output directory `{shown}` in `{}`",
+                    existing.display()
+                )
+            },
+            source,
+        })
+}
+
 /// The wheelwright the containers run: `--container-binary` (or its variable), else the running
 /// one; static or dynamic ([`runtime`]).
 fn container_binary(
@@ -317,9 +417,16 @@ impl Reusable {
 
 struct ReusableWheel {
     kind: Reusable,
-    wheel: String,
+    wheel: OutWheel,
+}
+
+/// A wheel written to the output directory.
+#[derive(Clone)]
+struct OutWheel {
+    name: String,
     path: PathBuf,
     size: u64,
+    sha256: String,
 }
 
 /// One build environment and what is built in it.
@@ -453,19 +560,42 @@ fn selected_results(options: &BuildOptions) -> Vec<BuildResult> {
     options
         .builds
         .iter()
-        .map(|build| BuildResult {
-            identifier: build.identifier.to_string(),
-            status: Status::Selected,
-            python: String::new(),
+        .map(|build| {
+            BuildResult::empty(
+                build.identifier.to_string(),
+                Status::Selected,
+                String::new(),
+            )
+        })
+        .collect()
+}
+
+impl BuildResult {
+    /// A result with nothing but its identifier, status and interpreter.
+    fn empty(identifier: String, status: Status, python: String) -> Self {
+        BuildResult {
+            identifier,
+            status,
+            python,
             wheel: None,
             path: None,
             size: None,
+            sha256: None,
             seconds: 0.0,
             log: None,
             error: None,
             test: None,
-        })
-        .collect()
+        }
+    }
+
+    /// A failed result for `interp` that has nothing yet.
+    fn new(interp: &Interpreter) -> Self {
+        Self::empty(
+            interp.identifier.to_string(),
+            Status::Failed,
+            interp.python.clone(),
+        )
+    }
 }
 
 /// Runs a build.
@@ -502,6 +632,16 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         });
     }
     let project = check_project(&options.project_dir)?;
+    // What a killed run left (a wheel half copied out, a manifest being written) goes first.
+    for dir in [output_dir.clone(), output_dir.join(".wheelwright")] {
+        for stale in crate::scratch::sweep(&dir) {
+            ui::message(&format!(
+                "removed `{}`, left by a run that was killed",
+                stale.display()
+            ));
+        }
+    }
+    check_output_dir(&output_dir)?;
     let mut filter = ProjectFilter::for_project(&project).map_err(BuildError::Input)?;
     if let Ok(rel) = output_dir.strip_prefix(&project) {
         if !rel.as_os_str().is_empty() {
@@ -538,9 +678,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         let runtime_cache = match &cache_root {
             Some(root) => root.clone(),
             None => {
-                let dir = tempfile::Builder::new()
-                    .prefix("wheelwright-runtime-")
-                    .tempdir()
+                let dir = crate::scratch::dir_in(&std::env::temp_dir(), ".runtime")
                     .map_err(io_error("cannot create a temporary directory"))?;
                 let path = dir.path().to_path_buf();
                 _scratch = Some(dir);
@@ -605,6 +743,9 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
     let mut all_available = Vec::new();
     let mut absent: Vec<(String, String)> = Vec::new();
     for group in group_builds(options, host) {
+        if interrupt::requested() {
+            return Err(BuildError::Interrupted(interrupt::describe()));
+        }
         let arch = group.arch;
         let image = group.image.clone();
         if let Some(binary_arch) = binary_arch {
@@ -836,15 +977,26 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
     });
 
     let mut results = run.results.into_inner().unwrap_or_default();
+    // After an interrupt: what never started.
+    for task in run.queue.into_inner().unwrap_or_default() {
+        if let Task::Build(t, i) = task {
+            let (interp, _) = &run.targets[t].interpreters[i];
+            let mut result = BuildResult::new(interp);
+            result.status = Status::Interrupted;
+            result.error = Some(format!("not started: {}", interrupt::describe()));
+            results.push(((t, i), result));
+        }
+    }
     results.sort_by_key(|(key, _)| *key);
     let builds: Vec<BuildResult> = results.into_iter().map(|(_, r)| r).collect();
     let mut containers = Vec::new();
+    let interrupted = interrupt::requested();
     for target in &run.targets {
-        if engine_kind != EngineKind::Host {
+        if engine_kind != EngineKind::Host && !interrupted {
             give_back_caches(target);
         }
         let failed = target.failed.load(Ordering::SeqCst);
-        let keep = failed && options.keep_container;
+        let keep = failed && options.keep_container && !interrupted;
         let kept = match target.container.finish(keep) {
             Ok(Some(_)) => {
                 let workdir = target
@@ -1002,14 +1154,15 @@ impl Run<'_> {
                     return;
                 };
                 loop {
-                    if queue.is_empty() {
+                    // After an interrupt nothing more starts; what is left is reported as such.
+                    if queue.is_empty() || interrupt::requested() {
                         break None;
                     }
                     if let Some(pos) = queue.iter().position(|t| self.eligible(*t)) {
                         break queue.remove(pos);
                     }
-                    queue = match self.wake.wait(queue) {
-                        Ok(q) => q,
+                    queue = match self.wake.wait_timeout(queue, Duration::from_millis(200)) {
+                        Ok((q, _)) => q,
                         Err(_) => return,
                     };
                 }
@@ -1122,10 +1275,15 @@ impl Run<'_> {
             Ok(())
         });
         if let Err(err) = copied {
-            log.note(&err.to_string());
+            let why = if interrupt::requested() {
+                interrupt::describe()
+            } else {
+                err.to_string()
+            };
+            log.note(&why);
             log.close();
             log.replay(&format!("set up {}", target.platform));
-            return self.fail_setup(target, err.to_string());
+            return self.fail_setup(target, why);
         }
         log.note(&format!(
             "copied {} files ({})",
@@ -1151,12 +1309,20 @@ impl Run<'_> {
                 "{}{hook}\n",
                 self.prelude(target, first_build, first_cpython, None, &project_inside)
             );
-            match target.container.run(&script, &self.pass[first], &log) {
-                Ok(status) if status.success() => {}
-                Ok(status) => {
-                    result = Setup::Failed(format!("before-all failed ({status})"));
-                }
-                Err(err) => result = Setup::Failed(format!("before-all: {err}")),
+            let pidfile = format!("{root}/pids/before-all.pid");
+            if let Err(why) = self.run_step(
+                &target.container,
+                "before-all",
+                &script,
+                &self.pass[first],
+                &log,
+                Deadline {
+                    limit: self.options.timeouts.hook,
+                    pidfile: &pidfile,
+                },
+                "--hook-timeout",
+            ) {
+                result = Setup::Failed(why);
             }
         }
         let seconds = started.elapsed().as_secs_f64();
@@ -1164,6 +1330,11 @@ impl Run<'_> {
             *s = Some(seconds);
         }
         match &result {
+            Setup::Failed(why) if interrupt::requested() => {
+                log.note(&format!("{why} after {seconds:.1}s"));
+                log.close();
+                self.fail_setup(target, why.clone())
+            }
             Setup::Failed(why) => {
                 log.note(&format!("{why} after {seconds:.1}s"));
                 log.close();
@@ -1200,20 +1371,14 @@ impl Run<'_> {
         let (interp, index) = &target.interpreters[i];
         let id = interp.identifier.to_string();
         let started = Instant::now();
-        let mut result = BuildResult {
-            identifier: id.clone(),
-            status: Status::Failed,
-            python: interp.python.clone(),
-            wheel: None,
-            path: None,
-            size: None,
-            seconds: 0.0,
-            log: None,
-            error: None,
-            test: None,
-        };
+        let mut result = BuildResult::new(interp);
         if let Ok(setup) = target.setup.lock() {
             if let Setup::Failed(why) = &*setup {
+                if interrupt::requested() {
+                    result.status = Status::Interrupted;
+                    result.error = Some(format!("not built: {}", interrupt::describe()));
+                    return result;
+                }
                 result.error = Some(format!("not built: {why}"));
                 if let Ok(mut first) = target.first_failed.lock() {
                     first.get_or_insert_with(|| id.clone());
@@ -1222,11 +1387,12 @@ impl Run<'_> {
             }
         }
         if let Some(reused) = self.reusable(target, &interp.identifier) {
-            ui::message(&format!("[{id}] reusing `{}`", reused.0));
+            ui::message(&format!("[{id}] reusing `{}`", reused.name));
             result.status = Status::Reused;
-            result.wheel = Some(reused.0);
-            result.path = Some(reused.1);
-            result.size = Some(reused.2);
+            result.wheel = Some(reused.name);
+            result.path = Some(reused.path);
+            result.size = Some(reused.size);
+            result.sha256 = Some(reused.sha256);
             return result;
         }
         let path = self.logs_dir.join(format!("{id}.log"));
@@ -1257,17 +1423,30 @@ impl Run<'_> {
                 log.close();
                 drop(group);
                 log.replay(&format!("build {id}"));
-                if let Some((name, path, size)) = wheels.into_iter().next() {
+                if let Some(wheel) = wheels.into_iter().next() {
                     ui::message(&format!(
-                        "[{id}] `{name}` ({}) in {:.1}s",
-                        report::human_size(size),
+                        "[{id}] `{}` ({}) in {:.1}s",
+                        wheel.name,
+                        report::human_size(wheel.size),
                         result.seconds
                     ));
                     result.status = Status::Built;
-                    result.wheel = Some(name);
-                    result.path = Some(path);
-                    result.size = Some(size);
+                    result.wheel = Some(wheel.name);
+                    result.path = Some(wheel.path);
+                    result.size = Some(wheel.size);
+                    result.sha256 = Some(wheel.sha256);
                 }
+                result
+            }
+            Err(_) if interrupt::requested() => {
+                // Whatever the step said, the interrupt ended it.
+                let why = interrupt::describe();
+                log.note(&format!("{why} after {:.1}s", result.seconds));
+                log.close();
+                drop(group);
+                ui::message(&format!("[{id}] {why}"));
+                result.status = Status::Interrupted;
+                result.error = Some(why);
                 result
             }
             Err(why) => {
@@ -1311,12 +1490,39 @@ impl Run<'_> {
 
     /// A wheel built earlier in the same environment that serves `id` (abi3 for a newer
     /// CPython, or a pure-Python wheel): name, path, size.
-    fn reusable(&self, target: &Target, id: &Identifier) -> Option<(String, PathBuf, u64)> {
+    fn reusable(&self, target: &Target, id: &Identifier) -> Option<OutWheel> {
         let wheels = target.reusable.lock().ok()?;
         wheels
             .iter()
             .find(|w| w.kind.serves(id))
-            .map(|w| (w.wheel.clone(), w.path.clone(), w.size))
+            .map(|w| w.wheel.clone())
+    }
+
+    /// Runs one step's script with its time limit; the error names the step (and, for a
+    /// timeout, the option that sets the limit).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one call per step, each spelled out"
+    )]
+    fn run_step(
+        &self,
+        container: &Container,
+        step: &str,
+        script: &str,
+        pass: &[String],
+        log: &Log,
+        deadline: Deadline<'_>,
+        option: &str,
+    ) -> Result<(), String> {
+        match container.run_bounded(script, pass, log, Some(deadline)) {
+            Ok(RunEnd::Exited(status)) if status.success() => Ok(()),
+            Ok(RunEnd::Exited(status)) => Err(format!("{step} failed ({status})")),
+            Ok(RunEnd::TimedOut) => Err(format!(
+                "{step} timed out after {} ({option}): killed",
+                human_duration(deadline.limit)
+            )),
+            Err(err) => Err(format!("{step}: {err}")),
+        }
     }
 
     fn build_steps(
@@ -1325,7 +1531,7 @@ impl Run<'_> {
         interp: &Interpreter,
         index: usize,
         log: &Log,
-    ) -> Result<Vec<(String, PathBuf, u64)>, String> {
+    ) -> Result<Vec<OutWheel>, String> {
         let options = &self.options.builds[index];
         let pass = &self.pass[index];
         let container = &target.container;
@@ -1346,13 +1552,20 @@ impl Run<'_> {
         let prelude = self.prelude(target, options, Some(interp.bin_dir()), Some(&id), &project);
         let python = shell_quote(&interp.python);
         let mut copied = false;
+        let timeouts = self.options.timeouts;
+        let pidfile = format!("{root}/pids/{id}.pid");
         let run_step = |step: &str, shown: &str, script: String| -> Result<(), String> {
             log.note(&format!("{step}: {shown}"));
-            match container.run(&script, pass, log) {
-                Ok(status) if status.success() => Ok(()),
-                Ok(status) => Err(format!("{step} failed ({status})")),
-                Err(err) => Err(format!("{step}: {err}")),
-            }
+            let (limit, option) = match step {
+                "before-build" => (timeouts.hook, "--hook-timeout"),
+                "repair" => (timeouts.repair, "--repair-timeout"),
+                _ => (timeouts.build, "--build-timeout"),
+            };
+            let deadline = Deadline {
+                limit,
+                pidfile: &pidfile,
+            };
+            self.run_step(container, step, &script, pass, log, deadline, option)
         };
         if let Some(hook) = &options.before_build {
             let hook = placeholders(hook, &project);
@@ -1406,14 +1619,20 @@ impl Run<'_> {
         let mut wheels = Vec::new();
         for name in names {
             let dest = self.output_dir.join(&name);
-            let size = container
+            let copied = container
                 .copy_out(&format!("{repaired}/{name}"), &dest)
                 .map_err(|e| e.to_string())?;
             log.note(&format!(
                 "copied to {} ({})",
                 dest.display(),
-                report::human_size(size)
+                report::human_size(copied.size)
             ));
+            let wheel = OutWheel {
+                name: name.clone(),
+                path: dest,
+                size: copied.size,
+                sha256: copied.sha256,
+            };
             if let Ok(parsed) = name.parse::<WheelFilename>() {
                 let kind = if parsed.is_pure() {
                     Some(Reusable::Pure)
@@ -1433,14 +1652,12 @@ impl Run<'_> {
                     if let Ok(mut reusable) = target.reusable.lock() {
                         reusable.push(ReusableWheel {
                             kind,
-                            wheel: name.clone(),
-                            path: dest.clone(),
-                            size,
+                            wheel: wheel.clone(),
                         });
                     }
                 }
             }
-            wheels.push((name, dest, size));
+            wheels.push(wheel);
         }
         Ok(wheels)
     }

@@ -18,6 +18,8 @@ pub enum Status {
     Reused,
     /// Something failed; see `error` and the log.
     Failed,
+    /// The run was interrupted (SIGINT, SIGTERM, SIGHUP) before this finished.
+    Interrupted,
     /// Selected, not built (`--dry-run`).
     Selected,
 }
@@ -28,6 +30,7 @@ impl Status {
             Status::Built => "built",
             Status::Reused => "reused",
             Status::Failed => "FAILED",
+            Status::Interrupted => "INTERRUPTED",
             Status::Selected => "selected",
         }
     }
@@ -48,6 +51,9 @@ pub struct BuildResult {
     pub path: Option<PathBuf>,
     /// Its size in bytes.
     pub size: Option<u64>,
+    /// Its sha256 (hex), as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
     /// Wall time of this build in seconds.
     pub seconds: f64,
     /// The build's log file.
@@ -99,13 +105,30 @@ pub struct BuildOutcome {
 }
 
 impl BuildOutcome {
-    /// Whether any build failed.
+    /// How many builds failed.
     #[must_use]
     pub fn failed(&self) -> usize {
+        self.count(Status::Failed)
+    }
+
+    /// How many builds have `status`.
+    #[must_use]
+    pub fn count(&self, status: Status) -> usize {
+        self.builds.iter().filter(|b| b.status == status).count()
+    }
+
+    /// Why builds failed or stopped where the table does not show it (its wheel column shows
+    /// the wheel when there is one): `(identifier, reason)`. Test failures are left out (they
+    /// are explained with their last lines).
+    #[must_use]
+    pub fn unshown_reasons(&self) -> Vec<(&str, &str)> {
         self.builds
             .iter()
-            .filter(|b| b.status == Status::Failed)
-            .count()
+            .filter(|b| matches!(b.status, Status::Failed | Status::Interrupted))
+            .filter(|b| b.wheel.is_some())
+            .filter(|b| !b.test.as_ref().is_some_and(|t| t.status.blocks_publish()))
+            .filter_map(|b| Some((b.identifier.as_str(), b.error.as_deref()?)))
+            .collect()
     }
 
     /// The table printed at the end.
@@ -178,6 +201,7 @@ impl BuildOutcome {
             };
             let result = match b.status {
                 Status::Failed => "❌ failed",
+                Status::Interrupted => "⏹️ interrupted",
                 Status::Built => "✅ built",
                 Status::Reused => "♻️ reused",
                 Status::Selected => "selected",
@@ -234,6 +258,7 @@ mod tests {
             wheel: wheel.map(str::to_owned),
             path: None,
             size: wheel.map(|_| 31_950),
+            sha256: None,
             seconds: 5.04,
             log: None,
             error: error.map(str::to_owned),
@@ -276,6 +301,27 @@ mod tests {
         pp37-manylinux_x86_64  FAILED  build failed (exit status: 1)                        5.0s
         ");
         assert_eq!(outcome().failed(), 1);
+    }
+
+    #[test]
+    fn reasons_the_table_cannot_show_are_listed() {
+        let mut o = outcome();
+        assert!(
+            o.unshown_reasons().is_empty(),
+            "the failure without a wheel is in the table"
+        );
+        o.builds[0].status = Status::Failed;
+        o.builds[0].error = Some("cannot record the test result: `x`: No space left".to_owned());
+        assert_eq!(
+            o.unshown_reasons(),
+            [(
+                "cp39-manylinux_x86_64",
+                "cannot record the test result: `x`: No space left"
+            )]
+        );
+        o.builds[0].status = Status::Interrupted;
+        assert_eq!(o.count(Status::Interrupted), 1);
+        assert!(o.table().contains("INTERRUPTED"), "{}", o.table());
     }
 
     #[test]

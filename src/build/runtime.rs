@@ -193,13 +193,11 @@ impl Runtime {
             "cannot create the cache directory `{}`",
             root.display()
         )))?;
-        let staging = tempfile::Builder::new()
-            .prefix(&format!(".{key}-"))
-            .tempdir_in(&root)
-            .map_err(io_error(format!(
-                "cannot create a directory in `{}`",
-                root.display()
-            )))?;
+        // Named for this process (see `crate::scratch`): removed on an interrupt, and by a later
+        // run if this one is killed before the rename.
+        let staging = crate::scratch::dir_in(&root, &format!(".{key}")).map_err(io_error(
+            format!("cannot create a directory in `{}`", root.display()),
+        ))?;
         for (name, path) in &self.files {
             let target = staging.path().join(name);
             fs_err::copy(path, &target).map_err(io_error(format!(

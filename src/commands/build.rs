@@ -262,6 +262,11 @@ pub fn build_options(settings: &Settings, args: &BuildArgs) -> Result<BuildOptio
             .filter(|p| !p.as_os_str().is_empty()),
         cache_dir: args.cache_dir.clone().filter(|p| !p.as_os_str().is_empty()),
         ccache_dir: args.ccache_dir.clone(),
+        timeouts: build::StepTimeouts {
+            hook: std::time::Duration::from_secs(args.hook_timeout),
+            build: std::time::Duration::from_secs(args.build_timeout),
+            repair: std::time::Duration::from_secs(args.repair_timeout),
+        },
     })
 }
 
@@ -330,6 +335,8 @@ fn set_outputs(options: &BuildOptions, outcome: &BuildOutcome) -> Result<()> {
 /// Runs `wheelwright build`.
 pub fn run(args: &BuildArgs) -> Result<ExitCode> {
     let options = options(args)?;
+    // An interrupt waits for this run to record and report what it interrupted.
+    let _cooperation = crate::interrupt::cooperate();
     let outcome = build::run(&options)?;
     if args.json {
         ui::data(&format!("{}\n", serde_json::to_string_pretty(&outcome)?));
@@ -371,10 +378,23 @@ pub fn run(args: &BuildArgs) -> Result<ExitCode> {
             ui::message(&text);
         }
     }
+    for (identifier, why) in outcome.unshown_reasons() {
+        ui::message(&format!("\n{identifier}: {why}"));
+    }
     if let Err(err) = ui::github::append_step_summary(&outcome.markdown()) {
         ui::message(&format!("warning: cannot write the job summary: {err}"));
     }
     set_outputs(&options, &outcome)?;
+    if crate::interrupt::requested() {
+        ui::error(&format!(
+            "{}: {} of {} builds did not finish",
+            crate::interrupt::describe(),
+            outcome.count(build::Status::Interrupted),
+            outcome.builds.len()
+        ));
+        // `main` exits with 128 + the signal.
+        return Ok(ExitCode::from(1));
+    }
     let failed = outcome.failed();
     if failed > 0 {
         ui::error(&format!(

@@ -296,7 +296,7 @@ fn copy_atomically(source: &Path, dest: &Path) -> Result<()> {
     }
     let dir = dest.parent().unwrap_or(Path::new("."));
     fs_err::create_dir_all(dir)?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir)
+    let mut temp = crate::scratch::file_in(dir, ".whl.part", 0o666)
         .with_context(|| format!("cannot write in `{}`", dir.display()))?;
     let mut input = fs_err::File::open(source)?;
     std::io::copy(&mut input, &mut temp)
@@ -304,7 +304,9 @@ fn copy_atomically(source: &Path, dest: &Path) -> Result<()> {
     // The copy keeps the input's mode (the temporary file was created `rw-------`).
     crate::wheel::mode::set_mode(temp.as_file(), crate::wheel::mode::mode_of(source))
         .with_context(|| format!("cannot write `{}`", dest.display()))?;
-    temp.as_file().sync_all().ok();
+    temp.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot write `{}`", dest.display()))?;
     temp.persist(dest)
         .map_err(|e| anyhow!("cannot write `{}`: {}", dest.display(), e.error))?;
     Ok(())
@@ -313,6 +315,13 @@ fn copy_atomically(source: &Path, dest: &Path) -> Result<()> {
 /// Runs `wheelwright repair`.
 pub fn run(args: &RepairArgs) -> Result<ExitCode> {
     let env = search_env(&args.resolve)?;
+    // What a killed repair left in the output directory (a `.whl.part`, a scratch directory).
+    for stale in crate::scratch::sweep(&args.wheel_dir) {
+        ui::message(&format!(
+            "removed `{}`, left by a run that was killed",
+            stale.display()
+        ));
+    }
     let mut failed = false;
     for path in &args.wheels {
         match repair_one(path, args, &env) {

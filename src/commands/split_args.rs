@@ -17,7 +17,7 @@ pub fn split(text: &str) -> Result<Vec<String>> {
         None => bail!(
             "Action input `args`: unbalanced quotes or a trailing backslash in `{}`; quote a value \
              with spaces as a shell would (`--archs 'x86_64 i686'`)",
-            text.escape_debug()
+            text
         ),
     }
 }
@@ -33,7 +33,8 @@ pub fn run() -> Result<ExitCode> {
         out.push_str(&word);
         out.push('\0');
     }
-    crate::ui::data(&out);
+    // Read by `mapfile -d ''` into an array, never shown: written as it is.
+    crate::ui::machine_data(out.as_bytes());
     Ok(ExitCode::SUCCESS)
 }
 

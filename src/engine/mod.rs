@@ -8,7 +8,10 @@
 //!   SIGKILL` makes `rm -f` immediate although `sleep` as PID 1 ignores SIGTERM.
 //! * Host variables reach the container only as `-e NAME` with the value in the client's
 //!   environment, never as `-e NAME=value` on a command line.
-//! * Containers are registered until removed, so that Ctrl-C (or SIGTERM) removes them too.
+//! * Containers are registered with [`crate::interrupt`] until removed, so that an interrupt
+//!   (SIGINT, SIGTERM, SIGHUP) removes them too. They are labelled with the run
+//!   (`wheelwright.run`) and the process that started them (`wheelwright.owner`); the first start
+//!   of a run removes the labelled containers whose process is gone (a run killed with SIGKILL).
 //! * Images are pulled by us (with retries and back-off, per `--pull`) and started with
 //!   `--pull=never` and the platform the local image really has.
 
@@ -17,7 +20,7 @@ pub mod process;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -331,62 +334,34 @@ pub fn select(choice: EngineChoice) -> Result<Selected, EngineError> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Removing containers on Ctrl-C / SIGTERM
+// Containers of runs that are gone
 
-enum Cleanup {
-    Container { program: PathBuf, name: String },
-    Dir(PathBuf),
+/// The label naming the process that started a container (see [`crate::scratch::Owner`]).
+pub const OWNER_LABEL: &str = "wheelwright.owner";
+
+/// The label naming the run (one random id per wheelwright process).
+pub const RUN_LABEL: &str = "wheelwright.run";
+
+/// This process's run id (the value of [`RUN_LABEL`]).
+#[must_use]
+pub fn run_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| random_hex(8))
 }
 
-static ACTIVE: Mutex<Vec<(String, Cleanup)>> = Mutex::new(Vec::new());
-
-fn register(key: &str, cleanup: Cleanup) {
-    install_interrupt_handler();
-    if let Ok(mut active) = ACTIVE.lock() {
-        active.push((key.to_owned(), cleanup));
-    }
-}
-
-fn forget(key: &str) {
-    if let Ok(mut active) = ACTIVE.lock() {
-        active.retain(|(k, _)| k != key);
-    }
-}
-
-fn install_interrupt_handler() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let result = ctrlc::set_handler(|| {
-            let active = ACTIVE
-                .lock()
-                .map(|mut a| std::mem::take(&mut *a))
-                .unwrap_or_default();
-            for (_, cleanup) in active {
-                match cleanup {
-                    Cleanup::Container { program, name } => {
-                        crate::ui::message(&format!("interrupted: removing container `{name}`"));
-                        let _ = Command::new(program)
-                            .args(["rm", "-f", &name])
-                            .stdin(Stdio::null())
-                            .stdout(Stdio::null())
-                            .stderr(Stdio::null())
-                            .status();
-                    }
-                    Cleanup::Dir(dir) => {
-                        let _ = std::fs::remove_dir_all(dir);
-                    }
-                }
-            }
-            #[expect(clippy::exit, reason = "the conventional exit status after SIGINT")]
-            std::process::exit(130);
-        });
-        if let Err(err) = result {
-            debug!("cannot install the interrupt handler: {err}");
-        }
-    });
+/// The owner token in a line of `ps --format '{{.Names}} {{.Labels}}'` output (docker prints
+/// labels as `k=v,k2=v2`, podman as `map[k:v k2:v2]`).
+fn owner_in(labels: &str) -> Option<crate::scratch::Owner> {
+    let at = labels.find(OWNER_LABEL)? + OWNER_LABEL.len();
+    let value = labels[at..].strip_prefix(['=', ':'])?;
+    let end = value
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .unwrap_or(value.len());
+    crate::scratch::Owner::parse(&value[..end])
 }
 
 // ---------------------------------------------------------------------------------------------
+// docker and podman// ---------------------------------------------------------------------------------------------
 // docker and podman
 
 /// Where wheelwright works inside a container.
@@ -479,6 +454,16 @@ impl CliEngine {
     }
 }
 
+/// `rm -f NAME`, run to its end whatever happens (also after an interrupt).
+fn remove_now(program: &Path, name: &str) {
+    let _ = Command::new(program)
+        .args(["rm", "-f", name])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
 /// Pull failures that retrying cannot fix (bad reference, missing image, no access, unknown host).
 fn is_permanent_pull_error(reason: &str) -> bool {
     let reason = reason.to_ascii_lowercase();
@@ -557,6 +542,7 @@ impl Engine for CliEngine {
 
     fn start(&self, spec: &ContainerSpec) -> Result<Container, EngineError> {
         check_arch_runs(spec.arch)?;
+        self.remove_orphans();
         let name = format!("wheelwright-{}", random_hex(6));
         // Start with the platform the local image really has: asking for another one would make
         // the engine look for (or pull) a different image.
@@ -567,7 +553,13 @@ impl Engine for CliEngine {
         cmd.args(["run", "-d", "--name", &name, "--stop-signal", "SIGKILL"])
             .arg(format!("--platform={image_platform}"))
             .arg("--pull=never")
-            .args(["--label", "wheelwright=build"]);
+            .args(["--label", "wheelwright=build"])
+            .arg("--label")
+            .arg(format!("{RUN_LABEL}={}", run_id()));
+        if let Some(owner) = crate::scratch::current() {
+            cmd.arg("--label")
+                .arg(format!("{OWNER_LABEL}={}", owner.token()));
+        }
         for mount in &spec.mounts {
             cmd.arg("-v").arg(format!(
                 "{}:{}{}",
@@ -578,21 +570,28 @@ impl Engine for CliEngine {
         }
         cmd.args(&spec.extra_args);
         cmd.arg(&spec.image).args(["sleep", "infinity"]);
-        // Registered before it exists: an interrupt during `run` still removes it.
-        register(
-            &name,
-            Cleanup::Container {
-                program: self.program.clone(),
-                name: name.clone(),
-            },
-        );
-        if let Err(err) = checked_stdout(&mut cmd) {
-            // `run -d` may have created it before failing.
-            let _ = process::output(self.command().args(["rm", "-f", &name]));
-            forget(&name);
+        // Registered before it exists: an interrupt during `run` still removes it (the
+        // interrupt kills the `run` client first).
+        let registration = {
+            let program = self.program.clone();
+            let name = name.clone();
+            crate::interrupt::on_interrupt(move || {
+                crate::ui::message(&format!("interrupted: removing container `{name}`"));
+                remove_now(&program, &name);
+            })
+        };
+        let started = checked_stdout(&mut cmd);
+        if started.is_err() || crate::interrupt::requested() {
+            // `run -d` may have created it before failing (or before the interrupt, which stops
+            // every engine command started from now on: this one runs as a clean-up).
+            remove_now(&self.program, &name);
+            drop(registration);
             return Err(EngineError::Start {
                 image: spec.image.clone(),
-                reason: err.last_line().unwrap_or(err.status.as_str()).to_owned(),
+                reason: match started {
+                    Err(err) => err.last_line().unwrap_or(err.status.as_str()).to_owned(),
+                    Ok(_) => crate::interrupt::describe(),
+                },
             });
         }
         let backend = CliBackend {
@@ -605,7 +604,54 @@ impl Engine for CliEngine {
             spec.arch,
             spec.image.clone(),
             CONTAINER_WORK_ROOT.to_owned(),
+            registration,
         ))
+    }
+}
+
+impl CliEngine {
+    /// Removes (once per process) the containers that runs which are gone left behind: those
+    /// whose [`OWNER_LABEL`] names a process of this machine that no longer exists (a run killed
+    /// with SIGKILL, e.g. by a CI time limit). Containers of live runs and of other machines
+    /// stay.
+    fn remove_orphans(&self) {
+        static DONE: std::sync::Once = std::sync::Once::new();
+        DONE.call_once(|| {
+            let listed = checked_stdout(self.command().args([
+                "ps",
+                "-a",
+                "--filter",
+                &format!("label={OWNER_LABEL}"),
+                "--format",
+                "{{.Names}}\t{{.Labels}}",
+            ]));
+            let text = match listed {
+                Ok(text) => text,
+                Err(err) => {
+                    debug!("cannot list the containers of earlier runs: {err}");
+                    return;
+                }
+            };
+            for line in text.lines() {
+                let Some((name, labels)) = line.split_once('\t') else {
+                    continue;
+                };
+                let Some(owner) = owner_in(labels) else {
+                    continue;
+                };
+                if owner.is_alive() != Some(false) {
+                    continue;
+                }
+                let name = name.trim();
+                match checked_stdout(self.command().args(["rm", "-f", name])) {
+                    Ok(_) => crate::ui::message(&format!(
+                        "removed container `{name}`, left by a wheelwright run that is gone (process {})",
+                        owner.pid
+                    )),
+                    Err(err) => debug!("cannot remove `{name}`: {err}"),
+                }
+            }
+        });
     }
 }
 
@@ -682,16 +728,24 @@ impl Engine for HostEngine {
     }
 
     fn start(&self, spec: &ContainerSpec) -> Result<Container, EngineError> {
-        let dir = tempfile::Builder::new()
-            .prefix("wheelwright-")
-            .tempdir()
+        // Named for this process: removed on an interrupt, and by a later run if this one is
+        // killed.
+        let dir = crate::scratch::dir_in(&std::env::temp_dir(), ".work")
             .map_err(|source| EngineError::Io {
-                what: "cannot create a work directory".to_owned(),
+                what: format!(
+                    "cannot create a work directory in `{}`",
+                    std::env::temp_dir().display()
+                ),
                 source,
             })?
             .keep();
         let name = dir.display().to_string();
-        register(&name, Cleanup::Dir(dir.clone()));
+        let registration = {
+            let dir = dir.clone();
+            crate::interrupt::on_interrupt(move || {
+                let _ = std::fs::remove_dir_all(&dir);
+            })
+        };
         Ok(Container::new(
             Box::new(HostBackend {
                 dir,
@@ -700,6 +754,7 @@ impl Engine for HostEngine {
             spec.arch,
             "host".to_owned(),
             name,
+            registration,
         ))
     }
 }
@@ -792,6 +847,20 @@ mod tests {
         assert!(!is_permanent_pull_error(
             "received unexpected HTTP status: 502 Bad Gateway"
         ));
+    }
+
+    #[test]
+    fn owners_are_read_from_both_label_formats() {
+        let docker = "wheelwright=build,wheelwright.owner=0123abcd-42-99,wheelwright.run=ab";
+        let podman = "map[wheelwright:build wheelwright.owner:0123abcd-42-99 wheelwright.run:ab]";
+        for labels in [docker, podman] {
+            let owner = owner_in(labels).expect(labels);
+            assert_eq!(
+                (owner.host.as_str(), owner.pid, owner.start),
+                ("0123abcd", 42, 99)
+            );
+        }
+        assert!(owner_in("map[wheelwright:build]").is_none());
     }
 
     #[test]

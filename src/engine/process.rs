@@ -67,10 +67,39 @@ pub fn shell_quote(text: &str) -> String {
     }
 }
 
-/// Runs `cmd` to completion with stdin closed, capturing stdout and stderr.
+/// Runs `cmd` to completion with stdin closed, capturing stdout and stderr (in a process group
+/// of its own, killed on an interrupt).
 pub fn output(cmd: &mut Command) -> std::io::Result<Output> {
     debug!("running {}", display_command(cmd));
-    cmd.stdin(Stdio::null()).output()
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = crate::interrupt::Child::spawn(cmd)?;
+    child.child.wait_with_output()
+}
+
+/// Reads `reader` to its end and keeps the last `limit` bytes (a stderr tail that stays small
+/// whatever the process writes).
+pub fn read_tail(mut reader: impl std::io::Read, limit: usize) -> Vec<u8> {
+    let mut kept: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                kept.extend_from_slice(&buf[..n]);
+                if kept.len() > 2 * limit {
+                    kept.drain(..kept.len() - limit);
+                }
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    if kept.len() > limit {
+        kept.drain(..kept.len() - limit);
+    }
+    kept
 }
 
 /// Runs `cmd` and returns its stdout, or a [`CommandError`] when it cannot start or fails.
@@ -140,6 +169,9 @@ mod tests {
     fn tails_keep_the_last_lines() {
         assert_eq!(tail(b"a\nb\nc\n", 2), vec!["b", "c"]);
         assert_eq!(tail(b"", 2), Vec::<String>::new());
+        let long: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        assert_eq!(read_tail(long.as_slice(), 1000), long[long.len() - 1000..]);
+        assert_eq!(read_tail(&b"short"[..], 1000), b"short");
     }
 
     #[test]

@@ -1239,7 +1239,9 @@ pub fn extract_zip(name: &str, zip: std::fs::File, dest: &Path) -> Result<Vec<St
         if let Some(parent) = target.parent() {
             fs_err::create_dir_all(parent).map_err(|source| ArtifactError::Io { source })?;
         }
-        let mut temp = tempfile::NamedTempFile::new_in(target.parent().unwrap_or(dest))
+        // Named for this process: removed on an interrupt, and by a later run if this one is
+        // killed.
+        let mut temp = crate::scratch::file_in(target.parent().unwrap_or(dest), ".part", 0o666)
             .map_err(|source| ArtifactError::Io { source })?;
         std::io::copy(&mut entry, &mut temp)
             .map_err(|e| bad(format!("entry `{}`: {e}", rel.display())))?;

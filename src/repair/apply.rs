@@ -145,15 +145,12 @@ pub fn apply(
         || archive.path().display().to_string(),
         |f| f.to_string_lossy().into_owned(),
     );
-    let scratch = tempfile::Builder::new()
-        .prefix(".wheelwright-repair-")
-        .tempdir_in(&options.out_dir)
-        .with_context(|| {
-            format!(
-                "cannot create a temporary directory in `{}`",
-                options.out_dir.display()
-            )
-        })?;
+    let scratch = crate::scratch::dir_in(&options.out_dir, ".repair").with_context(|| {
+        format!(
+            "cannot create a temporary directory in `{}`",
+            options.out_dir.display()
+        )
+    })?;
 
     let mut replace: Vec<NewEntry> = Vec::new();
     let mut add: Vec<NewEntry> = Vec::new();

@@ -3,8 +3,13 @@
 //! directory refuses wheels whose tests failed (or could not run) unless forced.
 //!
 //! One entry per wheel file name, with the sha256 of the file it describes: an entry whose hash
-//! differs from the file on disk describes an older file and is ignored. The file is written to a
-//! temporary name and renamed, so readers see the old or the new manifest, never a mix.
+//! differs from the file on disk describes an older file. A wheel in a directory with a manifest
+//! but without a current entry has no known result, and `publish` refuses it like a failed one.
+//!
+//! Several runs may write into one directory at once: every change is a read-merge-write under an
+//! exclusive lock (`flock` on `.wheelwright/results.lock`), so no run drops another's entries.
+//! The file is written to a temporary name and renamed, so readers (which take no lock) see the
+//! old or the new manifest, never a mix.
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
@@ -15,6 +20,9 @@ use sha2::Digest as _;
 
 /// The manifest's path relative to the wheel directory.
 pub const MANIFEST_PATH: &str = ".wheelwright/results.json";
+
+/// The lock file that serialises writers, next to the manifest.
+pub const LOCK_PATH: &str = ".wheelwright/results.lock";
 
 /// The manifest format version.
 pub const VERSION: u32 = 1;
@@ -29,6 +37,8 @@ pub enum TestState {
     Skipped,
     /// The test is about to run (a run that died in between leaves this): not publishable.
     Pending,
+    /// The run was interrupted before the test finished: not publishable.
+    Interrupted,
     /// The wheel could not be tested (environment, installation, no interpreter): not
     /// publishable.
     Error,
@@ -42,7 +52,7 @@ impl TestState {
     pub fn blocks_publish(self) -> bool {
         matches!(
             self,
-            TestState::Pending | TestState::Error | TestState::Failed
+            TestState::Pending | TestState::Interrupted | TestState::Error | TestState::Failed
         )
     }
 
@@ -53,6 +63,7 @@ impl TestState {
             TestState::Passed => "passed",
             TestState::Skipped => "skipped",
             TestState::Pending => "pending",
+            TestState::Interrupted => "interrupted",
             TestState::Error => "error",
             TestState::Failed => "failed",
         }
@@ -154,7 +165,33 @@ pub fn read(dir: &Path) -> Result<Option<Manifest>, ManifestError> {
     Ok(Some(manifest))
 }
 
-/// Writes the manifest of `dir` (temporary file, then rename).
+/// Changes the manifest of `dir` under its lock: reads the current one (or starts an empty
+/// one), applies `change`, writes it back. Concurrent runs therefore add to each other's entries
+/// instead of replacing them.
+pub fn update(dir: &Path, change: impl FnOnce(&mut Manifest)) -> Result<(), ManifestError> {
+    let lock_path = dir.join(LOCK_PATH);
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ManifestError::Io { path, source }
+    };
+    let parent = lock_path.parent().unwrap_or(dir);
+    std::fs::create_dir_all(parent).map_err(io(parent))?;
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io(&lock_path))?;
+    // Released when `lock` is closed (also when the process dies).
+    rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
+        .map_err(|e| io(&lock_path)(e.into()))?;
+    let mut manifest = read(dir)?.unwrap_or_default();
+    change(&mut manifest);
+    write(dir, &manifest)
+}
+
+/// Writes the manifest of `dir` (temporary file, then rename). Concurrent writers go through
+/// [`update`].
 pub fn write(dir: &Path, manifest: &Manifest) -> Result<(), ManifestError> {
     let path = path_in(dir);
     let io = |source| ManifestError::Io {
@@ -163,12 +200,7 @@ pub fn write(dir: &Path, manifest: &Manifest) -> Result<(), ManifestError> {
     };
     let parent = path.parent().unwrap_or(dir);
     std::fs::create_dir_all(parent).map_err(io)?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".results-")
-        .suffix(".tmp")
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
-        .tempfile_in(parent)
-        .map_err(io)?;
+    let mut temp = crate::scratch::file_in(parent, ".json.tmp", 0o666).map_err(io)?;
     let text = serde_json::to_string_pretty(manifest).map_err(|err| ManifestError::Malformed {
         path: path.clone(),
         reason: err.to_string(),
@@ -234,8 +266,10 @@ impl Manifest {
     }
 }
 
-/// Why `publish` should not upload a file: its entry in the manifest next to it blocks it.
-/// `None` when there is no manifest, no entry, an entry for other content, or a publishable one.
+/// Why `publish` should not upload a file: the manifest next to it marks it failed (or
+/// untestable, interrupted, pending), or, for a wheel, has no result for its current content
+/// (a lost or stale entry). `None` when there is no manifest, for other files (sdists), and for
+/// publishable entries.
 pub fn publish_blocker(path: &Path, sha256: &str) -> Result<Option<String>, ManifestError> {
     let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
         return Ok(None);
@@ -250,7 +284,18 @@ pub fn publish_blocker(path: &Path, sha256: &str) -> Result<Option<String>, Mani
         return Ok(None);
     };
     let Some(entry) = manifest.lookup(&name, sha256) else {
-        return Ok(None);
+        if !name.ends_with(".whl") {
+            return Ok(None);
+        }
+        let why = if manifest.wheels.contains_key(&name) {
+            "the recorded result is for other content"
+        } else {
+            "no result is recorded for it"
+        };
+        return Ok(Some(format!(
+            "tests unknown ({why} in `{}`)",
+            path_in(dir).display()
+        )));
     };
     if !entry.state.blocks_publish() {
         return Ok(None);
@@ -269,6 +314,7 @@ pub fn publish_blocker(path: &Path, sha256: &str) -> Result<Option<String>, Mani
         match entry.state {
             TestState::Failed => "failed",
             TestState::Pending => "did not finish",
+            TestState::Interrupted => "were interrupted",
             _ => "could not run",
         },
         details.join("; "),
@@ -342,13 +388,14 @@ mod tests {
                 Some("test-command failed (exit status: 1)"),
             ),
         );
-        write(dir.path(), &m).expect("write");
+        update(dir.path(), |current| *current = m.clone()).expect("write");
         assert_eq!(read(dir.path()).expect("read"), Some(m.clone()));
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join(".wheelwright"))
+        let mut leftovers: Vec<_> = std::fs::read_dir(dir.path().join(".wheelwright"))
             .expect("dir")
             .map(|e| e.expect("entry").file_name())
             .collect();
-        assert_eq!(leftovers, ["results.json"]);
+        leftovers.sort();
+        assert_eq!(leftovers, ["results.json", "results.lock"]);
         let why = publish_blocker(&wheel, &sha)
             .expect("read")
             .expect("blocked");
@@ -356,9 +403,27 @@ mod tests {
             why.starts_with("tests failed (cp39-manylinux_x86_64: test-command failed (exit status: 1); recorded in `"),
             "{why}"
         );
-        // Other content: the entry is stale.
+        // Other content: the entry is stale, the file's result unknown.
+        let why = publish_blocker(&wheel, "0".repeat(64).as_str())
+            .expect("read")
+            .expect("blocked");
+        assert!(
+            why.starts_with("tests unknown (the recorded result is for other content in `"),
+            "{why}"
+        );
+        // A wheel without an entry: unknown too; other files are not the manifest's business.
+        let other = dir.path().join("other-1-py3-none-any.whl");
+        std::fs::write(&other, b"x").expect("write");
+        let why = publish_blocker(&other, "1".repeat(64).as_str())
+            .expect("read")
+            .expect("blocked");
+        assert!(
+            why.starts_with("tests unknown (no result is recorded for it in `"),
+            "{why}"
+        );
+        let sdist = dir.path().join("demo-1.tar.gz");
         assert_eq!(
-            publish_blocker(&wheel, "0".repeat(64).as_str()).expect("read"),
+            publish_blocker(&sdist, "2".repeat(64).as_str()).expect("read"),
             None
         );
         // Passed and skipped wheels are publishable.
@@ -370,6 +435,31 @@ mod tests {
         );
         write(dir.path(), &m).expect("write");
         assert_eq!(publish_blocker(&wheel, &sha).expect("read"), None);
+    }
+
+    #[test]
+    fn concurrent_updates_keep_every_entry() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::thread::scope(|scope| {
+            for t in 0..4 {
+                let dir = dir.path();
+                scope.spawn(move || {
+                    for i in 0..25 {
+                        update(dir, |m| {
+                            m.record(
+                                &format!("w{t}-{i}.whl"),
+                                "h",
+                                "cp39-manylinux_x86_64",
+                                rec(TestState::Passed, None),
+                            );
+                        })
+                        .expect("update");
+                    }
+                });
+            }
+        });
+        let m = read(dir.path()).expect("read").expect("manifest");
+        assert_eq!(m.wheels.len(), 100);
     }
 
     #[test]

@@ -140,7 +140,7 @@ impl TestReport {
         }
     }
 
-    /// `passed`, `FAILED`, `TIMED OUT`, `ERROR`, `skipped`.
+    /// `passed`, `FAILED`, `TIMED OUT`, `ERROR`, `INTERRUPTED`, `skipped`.
     #[must_use]
     pub fn word(&self) -> &'static str {
         match self.status {
@@ -150,6 +150,7 @@ impl TestReport {
             TestState::Error => "ERROR",
             TestState::Skipped => "skipped",
             TestState::Pending => "pending",
+            TestState::Interrupted => "INTERRUPTED",
         }
     }
 

@@ -2,13 +2,11 @@
 //! what an index offers), the test command, each step bounded by `test-timeout`.
 
 use std::sync::Mutex;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-use tracing::debug;
 
 use super::{TAIL_LINES, TestOptions, TestReport, TestState, placeholders};
 use crate::build::log::Log;
+use crate::engine::container::{Deadline, RunEnd};
 use crate::engine::process::shell_quote;
 use crate::engine::{Container, OutputSink};
 
@@ -79,33 +77,6 @@ const TIMED_OUT: &str = "timed out";
 /// The marker line the index step prints with the file pip chose.
 const CHOSE: &str = "wheelwright: pip chose ";
 
-/// A shell script that stops and kills the process whose PID is in `pidfile` and all its
-/// descendants (found through `/proc/*/status`, so no `pkill` or process groups are needed).
-fn kill_script(pidfile: &str) -> String {
-    format!(
-        r#"pid=$(cat {pidfile} 2>/dev/null) || exit 0
-[ -n "$pid" ] || exit 0
-children() {{
-  for s in /proc/[0-9]*/status; do
-    {{ while read -r k v; do
-        if [ "$k" = PPid: ]; then
-          if [ "$v" = "$1" ]; then p=${{s#/proc/}}; echo "${{p%/status}}"; fi
-          break
-        fi
-      done < "$s"; }} 2>/dev/null
-  done
-}}
-kill_tree() {{
-  kill -STOP "$1" 2>/dev/null
-  for c in $(children "$1"); do kill_tree "$c"; done
-  kill -KILL "$1" 2>/dev/null
-}}
-kill_tree "$pid"
-"#,
-        pidfile = shell_quote(pidfile)
-    )
-}
-
 impl Session<'_> {
     fn venv(&self) -> String {
         format!("{}/venv", self.work)
@@ -143,46 +114,30 @@ impl Session<'_> {
         sink: &dyn OutputSink,
         log: &Log,
     ) -> StepEnd {
-        let deadline = Instant::now() + self.options.timeout;
         if shown.is_empty() {
             log.note(name);
         } else {
             log.note(&format!("{name}: {shown}"));
         }
         let pidfile = self.pidfile();
-        let parent = pidfile.rsplit_once('/').map_or(".", |(p, _)| p);
-        let full = format!(
-            "mkdir -p {} 2>/dev/null; echo $$ > {}\n{script}",
-            shell_quote(parent),
-            shell_quote(&pidfile)
-        );
-        let (done_tx, done_rx) = mpsc::channel::<()>();
-        let mut timed_out = false;
-        let result = std::thread::scope(|scope| {
-            let handle = scope.spawn(move || {
-                let result = self.container.run(&full, self.pass, sink);
-                let _ = done_tx.send(());
-                result
-            });
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if let Err(mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(remaining) {
-                timed_out = true;
+        let deadline = Deadline {
+            limit: self.options.timeout,
+            pidfile: &pidfile,
+        };
+        match self
+            .container
+            .run_bounded(script, self.pass, sink, Some(deadline))
+        {
+            Ok(RunEnd::TimedOut) => {
                 log.note(&format!(
-                    "test-timeout ({}) reached during {name}: killing it",
+                    "test-timeout ({}) reached during {name}: killed",
                     human_duration(self.options.timeout)
                 ));
-                if let Err(err) = self.container.capture(&kill_script(&pidfile)) {
-                    debug!("killing the test: {err}");
-                }
+                StepEnd::TimedOut
             }
-            handle.join()
-        });
-        match result {
-            _ if timed_out => StepEnd::TimedOut,
-            Ok(Ok(status)) if status.success() => StepEnd::Done,
-            Ok(Ok(status)) => StepEnd::Failed(format!("{name} failed ({status})")),
-            Ok(Err(err)) => StepEnd::Failed(format!("{name}: {err}")),
-            Err(_) => StepEnd::Failed(format!("{name}: the step's thread panicked")),
+            Ok(RunEnd::Exited(status)) if status.success() => StepEnd::Done,
+            Ok(RunEnd::Exited(status)) => StepEnd::Failed(format!("{name} failed ({status})")),
+            Err(err) => StepEnd::Failed(format!("{name}: {err}")),
         }
     }
 
@@ -544,80 +499,5 @@ mod tests {
         assert_eq!(human_duration(Duration::from_secs(5)), "5s");
         assert_eq!(human_duration(Duration::from_secs(95)), "1m 35s");
         assert_eq!(human_duration(Duration::from_secs(5400)), "1h 30m");
-    }
-
-    #[test]
-    fn the_kill_script_kills_a_process_tree() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let pidfile = dir.path().join("pid");
-        // A shell with a child and a grandchild, all sleeping.
-        let mut child = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "echo $$ > {}; sh -c 'sleep 300 & sleep 300; wait' & wait",
-                pidfile.display()
-            ))
-            .spawn()
-            .expect("sh");
-        let started = Instant::now();
-        while !pidfile.exists()
-            || std::fs::read_to_string(&pidfile)
-                .unwrap_or_default()
-                .is_empty()
-        {
-            assert!(started.elapsed() < Duration::from_secs(10), "no pid file");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        std::thread::sleep(Duration::from_millis(200));
-        let root: u32 = std::fs::read_to_string(&pidfile)
-            .expect("pid")
-            .trim()
-            .parse()
-            .expect("number");
-        let descendants = |root: u32| -> Vec<u32> {
-            let mut all = vec![root];
-            let mut i = 0;
-            while i < all.len() {
-                let parent = all[i];
-                for entry in std::fs::read_dir("/proc").expect("proc").flatten() {
-                    let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-                        continue;
-                    };
-                    let status =
-                        std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
-                    let ppid = status
-                        .lines()
-                        .find_map(|l| l.strip_prefix("PPid:"))
-                        .and_then(|v| v.trim().parse::<u32>().ok());
-                    if ppid == Some(parent) && !all.contains(&pid) {
-                        all.push(pid);
-                    }
-                }
-                i += 1;
-            }
-            all
-        };
-        let before = descendants(root);
-        assert!(before.len() >= 4, "{before:?}");
-        let out = std::process::Command::new("sh")
-            .args(["-c", &kill_script(&pidfile.display().to_string())])
-            .output()
-            .expect("kill");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let status = child.wait().expect("wait");
-        assert!(!status.success());
-        // Every process of the tree is gone (zombies of reaped parents included).
-        std::thread::sleep(Duration::from_millis(200));
-        for pid in &before[1..] {
-            let state = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-            assert!(
-                state.is_empty() || state.contains("State:\tZ"),
-                "{pid} survived: {state}"
-            );
-        }
     }
 }

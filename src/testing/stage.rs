@@ -5,14 +5,16 @@
 //! results manifest next to the wheels, which `wheelwright publish` consults.
 //!
 //! The manifest is kept when tests are configured, or when the output directory already has
-//! one (so that a rebuilt wheel's stale result is replaced by `skipped`).
+//! one (so that a rebuilt wheel's stale result is replaced by `skipped`). Each result is merged
+//! into it under its lock ([`manifest::update`]), so runs sharing an output directory keep each
+//! other's results. A test the run's interrupt cut short is recorded as `interrupted`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::env::{self, TestEnv};
-use super::manifest::{self, IdentifierRecord, Manifest};
+use super::manifest::{self, IdentifierRecord};
 use super::session::{Install, Session};
 use super::{TestReport, TestState};
 use crate::build::interpreters::Interpreter;
@@ -74,7 +76,8 @@ pub struct BuildStage {
     output_dir: PathBuf,
     logs_dir: PathBuf,
     envs: BTreeMap<EnvKey, EnvSlot>,
-    manifest: Option<Mutex<Manifest>>,
+    /// Whether results go into the manifest.
+    manifest: bool,
 }
 
 /// Whether `build` is tested (`Some`), and in which test image (`Some(Some(image))`).
@@ -121,12 +124,11 @@ impl BuildStage {
                 slot.insert(Mutex::new(None));
             }
         }
-        let manifest = if configured || manifest::path_in(setup.output_dir).exists() {
-            let existing = manifest::read(setup.output_dir).map_err(|e| e.to_string())?;
-            Some(Mutex::new(existing.unwrap_or_default()))
-        } else {
-            None
-        };
+        let manifest = configured || manifest::path_in(setup.output_dir).exists();
+        if manifest {
+            // A broken manifest stops the run before anything is built.
+            manifest::read(setup.output_dir).map_err(|e| e.to_string())?;
+        }
         Ok(BuildStage {
             engine: setup.engine,
             cache_mounts: setup.cache_mounts,
@@ -140,7 +142,8 @@ impl BuildStage {
     }
 
     /// Tests the wheel of a finished build (built or reused) and records the result; a failed
-    /// test fails the identifier. Failed builds are left alone.
+    /// test fails the identifier. Failed builds are left alone; after an interrupt the test is
+    /// not started (or its result is not believed) and is recorded as interrupted.
     pub fn after_build(&self, ctx: &BuildContext<'_>, result: &mut BuildResult) {
         if !matches!(result.status, Status::Built | Status::Reused) {
             return;
@@ -148,30 +151,58 @@ impl BuildStage {
         let (Some(wheel), Some(path)) = (result.wheel.clone(), result.path.clone()) else {
             return;
         };
+        let sha256 = result.sha256.clone();
+        let record = |state, message, log| {
+            self.record(
+                &wheel,
+                &path,
+                sha256.as_deref(),
+                &ctx.build.identifier.to_string(),
+                state,
+                message,
+                log,
+            )
+        };
         let id = result.identifier.clone();
+        let tested = ctx.build.test.enabled() && !ctx.build.test_skipped;
         let report = if !ctx.build.test.enabled() {
             None
         } else if ctx.build.test_skipped {
             ui::message(&format!("[{id}] not tested: test-skip matches"));
             Some(TestReport::not_run(TestState::Skipped, "test-skip matches"))
+        } else if crate::interrupt::requested() {
+            Some(TestReport::not_run(
+                TestState::Interrupted,
+                format!("not tested: {}", crate::interrupt::describe()),
+            ))
         } else {
-            if let Err(err) = self.record(&wheel, &path, &id, TestState::Pending, None, None) {
+            if let Err(err) = record(TestState::Pending, None, None) {
                 result.status = Status::Failed;
                 result.error = Some(err);
                 return;
             }
-            Some(self.test(ctx, &id, &wheel, &path))
+            let mut report = self.test(ctx, &id, &wheel, &path);
+            if crate::interrupt::requested() && report.status != TestState::Passed {
+                // Whatever the step said, the interrupt ended it.
+                report.status = TestState::Interrupted;
+                report.timed_out = false;
+                report.message = Some(crate::interrupt::describe());
+            }
+            Some(report)
         };
         let (state, message, log) = match &report {
             Some(r) => (r.status, r.message.clone(), r.log.clone()),
             None => (TestState::Skipped, Some("no test-command".to_owned()), None),
         };
-        if let Err(err) = self.record(&wheel, &path, &id, state, message, log) {
+        if let Err(err) = record(state, message, log) {
             result.status = Status::Failed;
             result.error = Some(err);
         }
         if let Some(report) = &report {
-            if report.status.blocks_publish() {
+            if report.status == TestState::Interrupted && tested {
+                result.status = Status::Interrupted;
+                result.error = report.message.clone();
+            } else if report.status.blocks_publish() {
                 result.status = Status::Failed;
                 result.error = Some(format!(
                     "test {}: {}",
@@ -187,36 +218,43 @@ impl BuildStage {
         result.test = report;
     }
 
-    /// Records a result in the manifest (when kept), written atomically.
+    /// Merges a result into the manifest (when kept). `sha256` is the wheel's as written (hashed
+    /// from `path` when not known).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one record, its fields spelled out"
+    )]
     fn record(
         &self,
         wheel: &str,
         path: &Path,
+        sha256: Option<&str>,
         id: &str,
         state: TestState,
         message: Option<String>,
         log: Option<PathBuf>,
     ) -> Result<(), String> {
-        let Some(manifest) = &self.manifest else {
+        if !self.manifest {
             return Ok(());
+        }
+        let sha = match sha256 {
+            Some(sha) => sha.to_owned(),
+            None => manifest::sha256_file(path)
+                .map_err(|e| format!("cannot hash `{}`: {e}", path.display()))?,
         };
-        let sha = manifest::sha256_file(path)
-            .map_err(|e| format!("cannot hash `{}`: {e}", path.display()))?;
-        let Ok(mut manifest) = manifest.lock() else {
-            return Err("the results manifest is unavailable (a worker panicked)".to_owned());
-        };
-        manifest.record(
-            wheel,
-            &sha,
-            id,
-            IdentifierRecord {
-                state,
-                message,
-                log,
-            },
-        );
-        manifest::write(&self.output_dir, &manifest)
-            .map_err(|e| format!("cannot record the test result: {e}"))
+        manifest::update(&self.output_dir, |manifest| {
+            manifest.record(
+                wheel,
+                &sha,
+                id,
+                IdentifierRecord {
+                    state,
+                    message,
+                    log,
+                },
+            );
+        })
+        .map_err(|e| format!("cannot record the test result: {e}"))
     }
 
     /// The test environment for `build`'s test image, started on first use; `None` when it is
@@ -379,6 +417,9 @@ impl BuildStage {
             }
             _ => {
                 let why = report.message.clone().unwrap_or_default();
+                if crate::interrupt::requested() {
+                    return report;
+                }
                 ui::message(&format!(
                     "[{id}] test {}: {why}; log: {}",
                     if report.status == TestState::Failed {
@@ -410,7 +451,9 @@ impl Drop for BuildStage {
         for slot in self.envs.values() {
             if let Ok(mut slot) = slot.lock() {
                 if let Some(Ok(env)) = slot.take() {
-                    env::hand_back_caches(&env.container, &dirs);
+                    if !crate::interrupt::requested() {
+                        env::hand_back_caches(&env.container, &dirs);
+                    }
                     if let Err(err) = env.container.finish(false) {
                         ui::message(&format!("warning: {err}"));
                     }

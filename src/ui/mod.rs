@@ -165,6 +165,14 @@ pub fn data(text: &str) {
     let _ = stdout.flush();
 }
 
+/// Writes bytes that a program reads, not a person or a log (NUL-separated words for a
+/// `mapfile -d ''`), to stdout as they are. Never for text that can reach a log.
+pub fn machine_data(bytes: &[u8]) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(bytes);
+    let _ = stdout.flush();
+}
+
 /// Prints a command-line parsing outcome (help and `--version` on stdout, usage errors on
 /// stderr, coloured only on a terminal without `NO_COLOR`) and returns its exit code: 0 for
 /// help, 2 for usage errors.

@@ -314,8 +314,12 @@ pub enum RewriteError {
         #[source]
         source: io::Error,
     },
-    /// A new entry could not be compressed (temporary file I/O).
-    #[error("`{}`: failed to compress `{entry}`", file_name(output))]
+    /// A new entry could not be compressed (temporary file I/O in the output directory).
+    #[error(
+        "`{}`: failed to compress `{entry}` (temporary files in `{}`)",
+        file_name(output),
+        output.parent().unwrap_or(Path::new(".")).display()
+    )]
     Compress {
         /// The output path.
         output: PathBuf,
@@ -325,8 +329,8 @@ pub enum RewriteError {
         #[source]
         source: io::Error,
     },
-    /// The output could not be written or synced.
-    #[error("`{}`: failed to write the output wheel", file_name(output))]
+    /// The output could not be written or synced (a full disk).
+    #[error("`{}`: failed to write the output wheel `{}`", file_name(output), output.display())]
     Write {
         /// The output path.
         output: PathBuf,
@@ -401,10 +405,8 @@ pub fn rewrite(
     )?;
     let wheel_bytes = plan.wheel_info.to_bytes();
 
-    let temp = tempfile::Builder::new()
-        .prefix(".wheelwright-")
-        .suffix(".whl.part")
-        .tempfile_in(out_dir)
+    // Named for this process: removed on an interrupt, and by a later run if this one is killed.
+    let temp = crate::scratch::file_in(out_dir, ".whl.part", 0o600)
         .map_err(|source| context.create_temporary(source))?;
     let mut sink = ZipSink::new(BufWriter::with_capacity(CHUNK_LEN, temp.as_file()));
     let counts = write_entries(archive, &context, layout, &wheel_bytes, &mut sink)?;

@@ -41,7 +41,7 @@ fn version_names_the_commit_and_the_build_date() {
         .args(["rev-parse", "--short=12", "HEAD"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
-        .expect("git");
+        .expect("run git: run scripts/setup-dev.sh");
     if head.status.success() {
         assert_eq!(
             commit,
@@ -133,7 +133,7 @@ fn version_builds_without_git() {
             .env("GIT_COMMITTER_NAME", "t")
             .env("GIT_COMMITTER_EMAIL", "t@example.org")
             .status()
-            .expect("git");
+            .expect("run git: run scripts/setup-dev.sh");
         assert!(status.success(), "git {args:?}");
     };
     git(&["init", "-q"]);
@@ -146,7 +146,7 @@ fn version_builds_without_git() {
         .args(["rev-parse", "--short=12", "HEAD"])
         .current_dir(dir.path())
         .output()
-        .expect("git");
+        .expect("run git: run scripts/setup-dev.sh");
     let head = String::from_utf8_lossy(&head.stdout).trim().to_owned();
     assert_eq!(
         version_for(dir.path(), &epoch),
@@ -217,7 +217,7 @@ fn the_manual_page_covers_every_command() {
         .env("MANWIDTH", "100")
         .env("MAN_KEEP_FORMATTING", "0")
         .output()
-        .expect("man");
+        .expect("run man (Debian's man-db): run scripts/setup-dev.sh");
     assert!(rendered.status.success(), "{rendered:?}");
     assert!(
         rendered.stderr.is_empty(),
@@ -485,7 +485,7 @@ fn log_colour_only_on_a_terminal_and_never_with_no_color() {
         let output = std::process::Command::new("script")
             .args(["-qec", &command, "/dev/null"])
             .output()
-            .expect("script (util-linux)");
+            .expect("run script (Debian's bsdutils): run scripts/setup-dev.sh");
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
     let coloured = on_terminal("");
@@ -496,4 +496,34 @@ fn log_colour_only_on_a_terminal_and_never_with_no_color() {
     let plain = on_terminal("NO_COLOR=1");
     assert!(plain.contains("DEBUG"), "{plain:?}");
     assert!(!plain.contains('\u{1b}'), "colour with NO_COLOR: {plain:?}");
+}
+
+/// The action's `args` input is split by the binary (action.yml reads the words with
+/// `mapfile -d ''`): the words come out NUL-terminated and untouched, also on Actions, where
+/// everything meant for a log is made safe.
+#[test]
+fn split_args_prints_nul_terminated_words_as_they_are() {
+    for actions in ["true", "false"] {
+        let output = wheelwright()
+            .arg("split-args")
+            .env("GITHUB_ACTIONS", actions)
+            .env(
+                "WHEELWRIGHT_ARGS",
+                r#"--archs 'x86_64 i686' "::warning::x" $HOME"#,
+            )
+            .output()
+            .expect("run");
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(
+            output.stdout, b"--archs\0x86_64 i686\0::warning::x\0$HOME\0",
+            "GITHUB_ACTIONS={actions}"
+        );
+    }
+    let output = wheelwright()
+        .arg("split-args")
+        .env("WHEELWRIGHT_ARGS", "--archs 'x86_64")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(output.stdout.is_empty());
 }

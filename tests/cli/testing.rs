@@ -193,9 +193,10 @@ fn record(dir: &Path, wheel: &Path, sha: &str, state: TestState, message: Option
     manifest::write(dir, &m).expect("write");
 }
 
-/// `publish` refuses wheels the results manifest next to them marks failed (or untestable),
-/// unless `--force`; entries for other content, passed and skipped wheels do not stop it; a
-/// broken manifest is an error that names it. Dry runs: nothing is contacted.
+/// `publish` refuses wheels the results manifest next to them marks failed (or untestable,
+/// interrupted), or has no current result for (a missing entry, an entry for other content),
+/// unless `--force`; passed and skipped wheels do not stop it; a broken manifest is an error
+/// that names it. Dry runs: nothing is contacted.
 #[test]
 fn publish_honours_the_results_manifest() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -259,11 +260,43 @@ fn publish_honours_the_results_manifest() {
         "{stderr}"
     );
 
-    // A stale entry (other content) and a passed one do not stop it.
+    // A stale entry (other content) leaves the file's result unknown: refused (issue 20: an
+    // entry lost or replaced by another run must not make a wheel publishable).
     record(dir.path(), &wheel, &"0".repeat(64), TestState::Failed, None);
-    assert!(publish(&[]).status.success(), "stale entry");
+    let stderr = String::from_utf8_lossy(&publish(&[]).stderr).into_owned();
+    assert!(
+        stderr.contains(
+            "error: `demo-1.0-py3-none-any.whl`: tests unknown (the recorded result is for other content in `"
+        ),
+        "{stderr}"
+    );
+    // Interrupted: refused with its own words.
+    record(
+        dir.path(),
+        &wheel,
+        &sha,
+        TestState::Interrupted,
+        Some("interrupted (SIGINT)"),
+    );
+    let stderr = String::from_utf8_lossy(&publish(&[]).stderr).into_owned();
+    assert!(
+        stderr.contains("tests were interrupted (cp311-manylinux_x86_64: interrupted (SIGINT)"),
+        "{stderr}"
+    );
     record(dir.path(), &wheel, &sha, TestState::Passed, None);
     assert!(publish(&[]).status.success(), "passed");
+    // Another wheel without an entry in the same directory: refused.
+    let other = WheelSpec::new("other-1.0-py3-none-any.whl").write(dir.path());
+    let refused = publish(&[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "error: `other-1.0-py3-none-any.whl`: tests unknown (no result is recorded for it in `"
+        ),
+        "{stderr}"
+    );
+    fs_err::remove_file(&other).expect("remove");
 
     fs_err::write(
         manifest::path_in(dir.path()),

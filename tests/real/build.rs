@@ -15,11 +15,11 @@ use wheelwright::wheel::filename::WheelFilename;
 
 use crate::common::{repo, run_ok, testbed};
 
-fn log(message: &str) {
+pub(crate) fn log(message: &str) {
     let _ = writeln!(std::io::stderr(), "{message}");
 }
 
-fn bed(key: &str) -> String {
+pub(crate) fn bed(key: &str) -> String {
     testbed()
         .env
         .iter()
@@ -37,7 +37,7 @@ fn ca_bundle() -> String {
 
 /// wheelwright with the podman configuration of the test bed. Containers run this same binary
 /// (a dynamically linked debug build) for the repair step, as a user's `cargo build` would be.
-fn ww() -> Command {
+pub(crate) fn ww() -> Command {
     let mut cmd = testbed().command(env!("CARGO_BIN_EXE_wheelwright"));
     cmd.env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY")
@@ -49,7 +49,7 @@ fn ww() -> Command {
 
 /// What every container build here passes: the network and the CA bundle for pip, through
 /// wheelwright's own options (what a user behind a proxy would do).
-fn network_args() -> Vec<String> {
+pub(crate) fn network_args() -> Vec<String> {
     let ca = ca_bundle();
     vec![
         "--container-arg=--network=host".to_owned(),
@@ -62,7 +62,7 @@ fn network_args() -> Vec<String> {
 
 /// The test bed's images hold CPython 3.9 and PyPy 3.7 only (no musllinux images): select
 /// those, as a project targeting them would.
-fn testbed_selection() -> Vec<String> {
+pub(crate) fn testbed_selection() -> Vec<String> {
     vec![
         "--build".to_owned(),
         "cp39-* pp37-*".to_owned(),
@@ -73,7 +73,7 @@ fn testbed_selection() -> Vec<String> {
     ]
 }
 
-fn images_args() -> Vec<String> {
+pub(crate) fn images_args() -> Vec<String> {
     vec![
         "--image-x86_64".to_owned(),
         bed("WW_IMAGE_BUILD_AMD64_REF"),
@@ -82,11 +82,11 @@ fn images_args() -> Vec<String> {
     ]
 }
 
-fn project(name: &str) -> PathBuf {
+pub(crate) fn project(name: &str) -> PathBuf {
     repo().join("tests/projects").join(name)
 }
 
-fn describe(output: &Output) -> String {
+pub(crate) fn describe(output: &Output) -> String {
     format!(
         "status {}\n--- stdout\n{}\n--- stderr\n{}",
         output.status,
@@ -95,13 +95,13 @@ fn describe(output: &Output) -> String {
     )
 }
 
-fn json(output: &Output) -> Value {
+pub(crate) fn json(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("--json output is not JSON ({e}):\n{}", describe(output)))
 }
 
 /// `(identifier, status, wheel)` of every build in a `--json` result.
-fn builds(result: &Value) -> Vec<(String, String, Option<String>)> {
+pub(crate) fn builds(result: &Value) -> Vec<(String, String, Option<String>)> {
     result["builds"]
         .as_array()
         .expect("builds")

@@ -51,6 +51,17 @@ pub(crate) fn testbed() -> &'static TestBed {
             "the tool venv {} is missing: run scripts/setup-dev.sh (or scripts/test.sh)",
             bed.venv.display()
         );
+        // Every tool the suite runs, from the list scripts/setup-dev.sh installs and checks.
+        let tools = Command::new("bash")
+            .args(["scripts/setup-dev.sh", "--tools"])
+            .current_dir(repo())
+            .output()
+            .expect("run scripts/setup-dev.sh --tools");
+        assert!(
+            tools.status.success(),
+            "the test bed lacks a tool: run scripts/setup-dev.sh (or scripts/test.sh)\n{}",
+            String::from_utf8_lossy(&tools.stderr)
+        );
         bed
     })
 }
@@ -112,6 +123,28 @@ pub(crate) fn run_ok(cmd: &mut Command) -> Output {
 /// changed.
 pub(crate) fn release_target() -> PathBuf {
     testbed().cache.join("cargo-release-target")
+}
+
+/// The launcher cache the act tests share (`WHEELWRIGHT_CACHE_DIR`), holding this source's
+/// build: the launcher is run once from [`source_checkout`] (a `cargo build --release --locked`
+/// there, which `cargo build --release` in the same checkout then finds done), as the first job
+/// on a self-hosted runner would. act copies the action for every run, so a build in the copy
+/// would recompile the crate in every test; the launcher's key names the source, not the path,
+/// so the copies find this build.
+pub(crate) fn launcher_cache() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let cache = testbed().cache.join("launcher");
+        run_ok(
+            Command::new(source_checkout().join("dist/wheelwright-launcher.sh"))
+                .arg("--version")
+                .env("WHEELWRIGHT_CACHE_DIR", &cache)
+                .env("CARGO_TARGET_DIR", release_target())
+                .env_remove("WHEELWRIGHT_BINARY")
+                .env_remove("RUNNER_TOOL_CACHE"),
+        );
+        cache
+    })
 }
 
 /// A checkout of this source tree as a user (or the action, `uses: OWNER/wheelwright@REF`) gets

@@ -1,6 +1,8 @@
-//! The native ELF patcher against real shared objects: every edited file must still load with
-//! the real glibc loader whenever the original loads, at least as often as with patchelf, and
-//! the edit must stream in bounded memory (repair.md §9.3 is the reference measurement).
+//! The native ELF patcher against real shared objects: an edited file must load with the real
+//! glibc loader exactly when patchelf's edit of it loads (file by file, except the explained
+//! [`LOAD_EXCEPTIONS`]), the total growth must stay below patchelf's, a stripped file must be
+//! within [`STRIP_SLACK`] bytes of `strip -s`'s, and the edit must stream in bounded memory
+//! (repair.md §9.3 is the reference measurement). The README's figures come from these tests.
 //!
 //! Corpus: the regular x86_64 shared objects in `/usr/lib/x86_64-linux-gnu`, the `lib-dynload`
 //! extension modules of `python3` and the `.so` files of the tool venv (topped up from the
@@ -340,7 +342,13 @@ struct Outcome {
     pyelftools: Option<Result<(), String>>,
     /// Loads after `strip`: (ours, patchelf's), when the file was sampled.
     stripped: Option<(Load, Load)>,
+    /// The original has a DT_RPATH or DT_RUNPATH (which the edit replaces).
+    search_path: bool,
 }
+
+/// Files (by name) whose edit loads with one patcher and not with the other, and why. The test
+/// fails when a file not listed here differs, and when a listed file in the corpus no longer does.
+const LOAD_EXCEPTIONS: &[(&str, &str)] = &[];
 
 fn process(index: usize, path: &Path, python: &Python, copies: &Copies, work: &Path) -> Outcome {
     let mut outcome = Outcome {
@@ -355,6 +363,7 @@ fn process(index: usize, path: &Path, python: &Python, copies: &Copies, work: &P
         return outcome;
     };
     drop(data);
+    outcome.search_path = info.rpath.is_some() || info.runpath.is_some();
     let file_name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -502,9 +511,6 @@ fn edited_system_libraries_load_like_patchelf_edits() {
     outcomes.sort_by_key(|(index, _)| *index);
 
     let count = |f: &dyn Fn(&Outcome) -> bool| outcomes.iter().filter(|(_, o)| f(o)).count();
-    let growth = |f: &dyn Fn(&Outcome) -> Option<u64>| -> u64 {
-        outcomes.iter().filter_map(|(_, o)| f(o)).sum()
-    };
     let ours_edited = count(&|o| matches!(o.ours, Some(Ok(_))));
     let theirs_edited = count(&|o| matches!(o.patchelf, Some(Ok(_))));
     let original_loads = count(&|o| o.original_loads);
@@ -515,19 +521,20 @@ fn edited_system_libraries_load_like_patchelf_edits() {
     let stripped = count(&|o| o.stripped.is_some());
     let ours_stripped = count(&|o| matches!(o.stripped, Some((Load::Ok, _))));
     let theirs_stripped = count(&|o| matches!(o.stripped, Some((_, Load::Ok))));
-    let ours_growth = growth(&|o| o.ours.as_ref().and_then(|r| r.as_ref().ok()).copied());
-    let theirs_growth = growth(&|o| o.patchelf.as_ref().and_then(|r| r.as_ref().ok()).copied());
-    let mut ours_sizes: Vec<u64> = outcomes
+    // Growth over the files both patchers edited.
+    let both_grew: Vec<(u64, u64)> = outcomes
         .iter()
-        .filter_map(|(_, o)| o.ours.as_ref().and_then(|r| r.as_ref().ok()).copied())
+        .filter_map(|(_, o)| match (&o.ours, &o.patchelf) {
+            (Some(Ok(ours)), Some(Ok(theirs))) => Some((*ours, *theirs)),
+            _ => None,
+        })
         .collect();
-    let mut theirs_sizes: Vec<u64> = outcomes
-        .iter()
-        .filter_map(|(_, o)| o.patchelf.as_ref().and_then(|r| r.as_ref().ok()).copied())
-        .collect();
-    ours_sizes.sort_unstable();
-    theirs_sizes.sort_unstable();
-    let median = |v: &[u64]| v.get(v.len() / 2).copied().unwrap_or(0);
+    let ours_growth: u64 = both_grew.iter().map(|(ours, _)| ours).sum();
+    let theirs_growth: u64 = both_grew.iter().map(|(_, theirs)| theirs).sum();
+    let median = |mut v: Vec<u64>| {
+        v.sort_unstable();
+        v.get(v.len() / 2).copied().unwrap_or(0)
+    };
 
     eprintln!(
         "elf corpus: {} files ({renamed} with a renamed versioned dependency) in {:.1?}",
@@ -539,9 +546,10 @@ fn edited_system_libraries_load_like_patchelf_edits() {
         "  load like the original ({original_loads} originals load): wheelwright {ours_loads}, patchelf {theirs_loads}"
     );
     eprintln!(
-        "  size growth: wheelwright {ours_growth} bytes (median {}), patchelf {theirs_growth} bytes (median {})",
-        median(&ours_sizes),
-        median(&theirs_sizes)
+        "  size growth over the {} files both edited: wheelwright {ours_growth} bytes (median {}), patchelf {theirs_growth} bytes (median {})",
+        both_grew.len(),
+        median(both_grew.iter().map(|(ours, _)| *ours).collect()),
+        median(both_grew.iter().map(|(_, theirs)| *theirs).collect())
     );
     eprintln!(
         "  pyelftools reads the same facts from both outputs: {pyelftools_same}/{}",
@@ -551,23 +559,55 @@ fn edited_system_libraries_load_like_patchelf_edits() {
         "  load after strip ({stripped} sampled): wheelwright {ours_stripped}, patchelf {theirs_stripped}"
     );
     let mut problems = Vec::new();
+    let mut differing = Vec::new();
     for (index, outcome) in &outcomes {
-        let path = files[*index].display();
+        let path = &files[*index];
+        let shown = path.display();
         if let Some(Err(err)) = &outcome.ours {
-            problems.push(format!("{path}: wheelwright: {err}"));
+            problems.push(format!("{shown}: wheelwright: {err}"));
         }
         if let Some(Err(err)) = &outcome.pyelftools {
-            problems.push(format!("{path}: pyelftools: {err}"));
+            problems.push(format!("{shown}: pyelftools: {err}"));
         }
-        if let Some((Load::Failed, theirs)) = outcome.stripped {
+        if !outcome.original_loads {
+            continue;
+        }
+        // Loadability file by file, also after stripping both outputs.
+        let ours_ok = outcome.ours_load == Some(Load::Ok);
+        let theirs_ok = outcome.patchelf_load == Some(Load::Ok);
+        let stripped_differ = outcome
+            .stripped
+            .is_some_and(|(ours, theirs)| (ours == Load::Ok) != (theirs == Load::Ok));
+        if ours_ok != theirs_ok || stripped_differ {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let what = format!(
+                "{shown}: wheelwright output {:?}, patchelf output {:?}; after strip {:?}",
+                outcome.ours_load, outcome.patchelf_load, outcome.stripped
+            );
+            differing.push(name.clone());
+            if !LOAD_EXCEPTIONS.iter().any(|(listed, _)| *listed == name) {
+                problems.push(what);
+            }
+        }
+        // A failure both share must come from the edit itself: the RPATH/RUNPATH it replaces.
+        if !ours_ok && !theirs_ok && !outcome.search_path {
             problems.push(format!(
-                "{path}: stripped wheelwright output fails (patchelf: {theirs:?})"
+                "{shown}: neither edit loads ({:?}, {:?}), yet the original has no RPATH or RUNPATH to lose",
+                outcome.ours_load, outcome.patchelf_load
             ));
         }
-        if outcome.original_loads && outcome.ours_load != Some(Load::Ok) {
+    }
+    for (listed, why) in LOAD_EXCEPTIONS {
+        let in_corpus = files.iter().any(|f| {
+            f.file_name()
+                .is_some_and(|n| n.to_string_lossy() == *listed)
+        });
+        if in_corpus && !differing.iter().any(|name| name == listed) {
             problems.push(format!(
-                "{path}: wheelwright output: {:?} (patchelf output: {:?})",
-                outcome.ours_load, outcome.patchelf_load
+                "{listed} ({why}) now loads the same with both patchers: remove it from LOAD_EXCEPTIONS"
             ));
         }
     }
@@ -575,21 +615,16 @@ fn edited_system_libraries_load_like_patchelf_edits() {
         eprintln!("  {problem}");
     }
     assert_eq!(ours_edited, files.len(), "every file must be edited");
-    assert!(
-        ours_loads >= theirs_loads,
-        "wheelwright: {ours_loads} load, patchelf: {theirs_loads}"
-    );
     assert_eq!(pyelftools_same, files.len(), "{problems:#?}");
-    // Loading failures must be explained by the edit itself, i.e. shared with patchelf; the same
-    // after stripping the outputs.
-    for (_, outcome) in &outcomes {
-        if outcome.patchelf_load == Some(Load::Ok) {
-            assert_eq!(outcome.ours_load, Some(Load::Ok), "{problems:#?}");
-        }
-        if let Some((ours, Load::Ok)) = outcome.stripped {
-            assert_eq!(ours, Load::Ok, "{problems:#?}");
-        }
-    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(
+        original_loads >= CORPUS_MIN * 9 / 10,
+        "only {original_loads} originals load"
+    );
+    assert!(
+        ours_growth < theirs_growth,
+        "wheelwright grew the files by {ours_growth} bytes, patchelf by {theirs_growth}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -599,11 +634,13 @@ fn edited_system_libraries_load_like_patchelf_edits() {
 /// At least this many unstripped files are tested, at most [`STRIP_CORPUS_MAX`].
 const STRIP_CORPUS_MIN: usize = 40;
 const STRIP_CORPUS_MAX: usize = 70;
-/// Largest difference in bytes allowed between `strip -s` and our strip of the same file.
-const STRIP_SLACK: u64 = 4096;
+/// Largest difference in bytes allowed between `strip -s` and our strip of the same file: the
+/// README's "within 400 bytes of binutils' per file" (on Debian 12 the largest difference, exactly
+/// 400 bytes, is the GNU ld `-q` build of [`build_unstripped`]; the test prints it).
+const STRIP_SLACK: u64 = 400;
 
 /// Builds three unstripped libraries with `gcc -g` (GNU ld; GNU ld `-q`, whose relocation
-/// sections sit between the allocated ones; LLD), if gcc is installed.
+/// sections sit between the allocated ones; LLD).
 fn build_unstripped(dir: &Path) -> Vec<PathBuf> {
     let source = dir.join("unstripped.c");
     fs_err::write(
@@ -622,18 +659,20 @@ fn build_unstripped(dir: &Path) -> Vec<PathBuf> {
     let mut built = Vec::new();
     for (name, extra) in variants {
         let out = dir.join(name);
-        let status = Command::new("gcc")
+        let output = Command::new("gcc")
             .args(["-g", "-O1", "-fPIC", "-shared", "-o"])
             .arg(&out)
             .arg(&source)
             .args(extra)
             .arg("-lm")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        if status.is_ok_and(|s| s.success()) {
-            built.push(out);
-        }
+            .output()
+            .expect("run gcc (run scripts/setup-dev.sh)");
+        assert!(
+            output.status.success(),
+            "gcc {extra:?} cannot build {name} (ld.lld is Debian's lld package): run scripts/setup-dev.sh\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        built.push(out);
     }
     built
 }
@@ -845,18 +884,18 @@ fn stripped_libraries_load_and_match_binutils_strip() {
             .filter(|(_, o)| o.loads.as_ref().is_some_and(f))
             .count()
     };
-    let max_diff = outcomes
+    let (max_diff, max_diff_file) = outcomes
         .iter()
-        .map(|(_, o)| o.sizes[1].abs_diff(o.sizes[2]))
-        .max()
-        .unwrap_or(0);
+        .map(|(index, o)| (o.sizes[1].abs_diff(o.sizes[2]), files[*index].display()))
+        .max_by_key(|(diff, _)| *diff)
+        .map_or((0, String::new()), |(diff, file)| (diff, file.to_string()));
     eprintln!(
         "strip corpus: {} unstripped files in {:.1?}",
         files.len(),
         started.elapsed()
     );
     eprintln!(
-        "  sizes: originals {}, wheelwright strip {}, binutils strip -s {} (largest difference {max_diff}); \
+        "  sizes: originals {}, wheelwright strip {}, binutils strip -s {} (largest difference {max_diff}: {max_diff_file}); \
          wheelwright strip + edits {}, edits then binutils strip {}",
         total(0),
         total(1),

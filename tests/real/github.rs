@@ -17,7 +17,7 @@ use sha2::{Digest as _, Sha256};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::common::{release_target, repo, source_checkout, testbed, wheelwright};
+use crate::common::{launcher_cache, release_target, repo, source_checkout, testbed, wheelwright};
 use crate::github_stub::{self, GitHubStub, Race};
 
 /// wheelwright with none of the runner's variables of the environment the tests run in.
@@ -1198,9 +1198,10 @@ fn release_without_tag_token_or_repository() {
 // ---------------------------------------------------------------------------------------------
 // The composite action under act, running the real binary.
 
-/// A placeholder for the remote actions of `action.yml` (actions/upload-artifact and
-/// actions/download-artifact): act resolves every `uses:` of a composite action before looking
-/// at its `if:`, and cannot fetch them here. If one of these steps ran, the job would fail.
+/// A placeholder for the remote actions of `action.yml` (actions/upload-artifact,
+/// actions/download-artifact and actions/cache): act resolves every `uses:` of a composite
+/// action before looking at its `if:`, and cannot fetch them here. If one of these steps ran,
+/// the job would fail.
 const PLACEHOLDER_ACTION: &str = "name: placeholder\ndescription: must not run\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: echo 'a remote fallback action ran'; exit 1\n";
 
 /// act in host mode with the artifact server, the action mapped as `octo/wheelwright@v1` (a
@@ -1208,9 +1209,11 @@ const PLACEHOLDER_ACTION: &str = "name: placeholder\ndescription: must not run\n
 /// placeholders, and the test bed's podman configuration and tool venv in the environment.
 ///
 /// The launcher gets its binary as on a self-hosted runner: built from the source with
-/// `cargo build --release --locked` unless its cache (`WHEELWRIGHT_CACHE_DIR`, here one shared by
-/// these tests and keyed by the source's hash) already has that build. Cargo's target directory
-/// is the test bed's release target, so later runs recompile only what changed.
+/// `cargo build --release --locked` unless its cache (`WHEELWRIGHT_CACHE_DIR`, keyed by the
+/// source's hash) already has that build — here the cache the act tests share
+/// ([`launcher_cache`]), which holds this source's build; a test that wants the build from
+/// source sets its own, empty one. Cargo's target directory is the test bed's release target,
+/// so later runs recompile only what changed.
 fn act(tmp: &Path, workdir: &Path, workflow: &str, job: Option<&str>) -> Command {
     act_event(
         tmp,
@@ -1250,7 +1253,11 @@ fn act_event(
         cmd.arg("--local-repository")
             .arg(format!("{action_ref}={}", action.display()));
     }
-    for remote in ["actions/upload-artifact@", "actions/download-artifact@"] {
+    for remote in [
+        "actions/upload-artifact@",
+        "actions/download-artifact@",
+        "actions/cache@",
+    ] {
         cmd.arg("--local-repository").arg(format!(
             "{}={}",
             action_uses(&repo().join("action.yml"), remote),
@@ -1267,7 +1274,7 @@ fn act_event(
         .arg(free_port().to_string())
         .arg("--no-cache-server")
         .env("HOME", &home)
-        .env("WHEELWRIGHT_CACHE_DIR", testbed().cache.join("launcher"))
+        .env("WHEELWRIGHT_CACHE_DIR", launcher_cache())
         .env("CARGO_TARGET_DIR", release_target())
         .env_remove("WHEELWRIGHT_BINARY")
         .env_remove("WHEELWRIGHT_CONTAINER_BINARY")
@@ -1309,7 +1316,14 @@ fn act_composite(tmp: &Path, job: &str, env: &[(&str, String)]) -> Output {
 #[test]
 fn the_composite_actions_inputs_reach_the_configuration() {
     let tmp = tempfile::tempdir().unwrap();
-    let output = act_composite(tmp.path(), "plan-inputs", &[]);
+    let output = act_composite(
+        tmp.path(),
+        "plan-inputs",
+        &[(
+            "PROJECT",
+            repo().join("tests/projects/democext").display().to_string(),
+        )],
+    );
     assert!(output.status.success(), "act failed:\n{}", text(&output));
     let matrix: Value =
         serde_json::from_slice(&fs_err::read(tmp.path().join("out/matrix.json")).unwrap()).unwrap();
@@ -1348,6 +1362,82 @@ fn the_composite_actions_inputs_reach_the_configuration() {
 /// fixed-choice inputs, by the binary for the configuration), an `only` the image does not have
 /// stops the build, a publish with neither a token nor `id-token: write` says how to fix it, and
 /// release assets asked of a build job name the publish job.
+/// Inputs users bring from cibuildwheel's and pypa's actions: `args` split like shell words
+/// (quotes keep `x86_64 i686` one value, `--print-identifiers` passes through), `config-file`
+/// (a TOML file read instead of pyproject.toml's tables), `extras: uv` accepted.
+#[test]
+fn the_composite_action_takes_the_inputs_users_know() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("wheels.toml");
+    fs_err::write(
+        &config,
+        "[tool.cibuildwheel]\nskip = \"*-musllinux_*\"\nbuild = \"cp312-*\"\n",
+    )
+    .unwrap();
+    let project = repo().join("tests/projects/democext");
+    let output = act_composite(
+        tmp.path(),
+        "plan-inputs-users-know",
+        &[
+            ("CONFIG_FILE", config.display().to_string()),
+            ("PROJECT", project.display().to_string()),
+        ],
+    );
+    let log = text(&output);
+    assert!(output.status.success(), "act failed:\n{log}");
+    // `--print-identifiers` from args: the plan prints identifiers, not the matrix; the quoted
+    // archs are both there, args' build wins over the file's, the file's skip applies.
+    let mut ids: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.split("| ").last())
+        .map(str::trim)
+        .filter(|l| l.starts_with("cp3") && l.contains("-manylinux_") && !l.contains(' '))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(
+        ids,
+        [
+            "cp311-manylinux_i686",
+            "cp311-manylinux_x86_64",
+            "cp39-manylinux_i686",
+            "cp39-manylinux_x86_64",
+        ],
+        "{log}"
+    );
+    assert!(!log.contains("musllinux"), "{log}");
+}
+
+/// `command: test` tests the wheels of `packages-dir` with the test inputs (here on the host,
+/// through `args`, with this machine's Python): the wheel is installed in a fresh venv and the
+/// command imports it.
+#[test]
+fn the_composite_action_tests_the_wheels_of_a_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wheel_dir = tmp.path().join("dist");
+    fs_err::create_dir_all(&wheel_dir).unwrap();
+    crate::publish_support::make_wheel(&wheel_dir, "lonely", "1.0", 1000, 1);
+    let output = act_composite(
+        tmp.path(),
+        "test-wheels",
+        &[
+            ("WHEEL_DIR", wheel_dir.display().to_string()),
+            (
+                "PROJECT",
+                repo().join("tests/projects/purepy").display().to_string(),
+            ),
+            (
+                "PYTHON",
+                testbed().venv.join("bin/python").display().to_string(),
+            ),
+        ],
+    );
+    let log = text(&output);
+    assert!(output.status.success(), "act failed:\n{log}");
+    assert!(log.contains("imported 1 (3, "), "{log}");
+    assert!(log.contains("lonely-1.0-py3-none-any.whl"), "{log}");
+}
+
 #[test]
 fn the_composite_action_refuses_bad_input() {
     let tmp = tempfile::tempdir().unwrap();
@@ -1375,6 +1465,18 @@ fn the_composite_action_refuses_bad_input() {
         (
             "publish-without-credentials",
             "permissions: id-token: write".to_owned(),
+        ),
+        (
+            "bad-args",
+            "error: Action input `args`: unbalanced quotes or a trailing backslash in `--archs 'x86_64`".to_owned(),
+        ),
+        (
+            "bad-extras",
+            "::error title=wheelwright::input extras is 'conda'; accepted values: uv".to_owned(),
+        ),
+        (
+            "publish-two-indexes",
+            "::error title=wheelwright::inputs publish and repository-url name different indexes; give one of them".to_owned(),
         ),
         (
             "release-assets-on-build",

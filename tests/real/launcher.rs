@@ -7,6 +7,7 @@
 //! not depend on what is compiled, and a release build of the whole project takes many minutes
 //! on the test machines.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -98,6 +99,13 @@ fn a_prebuilt_binary_with_a_good_checksum_runs() {
         "{}",
         text(&output)
     );
+    // The action needs no cache for a prebuilt binary.
+    let output = launcher(&action, &tmp.path().join("cache"))
+        .arg("--launcher-cache")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "prebuilt=true\n");
     // Nothing was built or cached.
     assert!(!tmp.path().join("cache").exists());
 }
@@ -228,6 +236,29 @@ fn without_a_prebuilt_binary_it_builds_from_source_once() {
     );
     let building = "wheelwright-launcher: no prebuilt binary for";
 
+    // What the action hands to actions/cache: the directory the build will land in and a key
+    // that names the source; nothing is built for the question.
+    let output = launcher(&action, &cache)
+        .arg("--launcher-cache")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let info: BTreeMap<String, String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    assert_eq!(info["prebuilt"], "false", "{info:?}");
+    let dir = PathBuf::from(&info["cache-dir"]);
+    assert!(dir.starts_with(&cache), "{info:?}");
+    let key_suffix = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let hash = key_suffix.rsplit('-').next().unwrap();
+    assert_eq!(
+        info["cache-key"],
+        format!("wheelwright-launcher-linux-{}-{hash}", arch())
+    );
+    assert!(!dir.exists(), "asking for the cache must not build");
+
     let output = launcher(&action, &cache)
         .args(["a b", "c"])
         .output()
@@ -237,8 +268,15 @@ fn without_a_prebuilt_binary_it_builds_from_source_once() {
         String::from_utf8_lossy(&output.stdout),
         "from-source-1 a b|c\n"
     );
-    assert!(String::from_utf8_lossy(&output.stderr).contains(building));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(building), "{stderr}");
+    assert!(
+        stderr.contains("wheelwright-launcher: built wheelwright from source in "),
+        "{stderr}"
+    );
     assert!(cache.join("target/release/wheelwright").is_file());
+    // The build landed where --launcher-cache said: restoring that directory is enough.
+    assert!(dir.join("wheelwright").is_file());
 
     // Second run: the cached binary, no build (even with cargo gone from PATH).
     let output = launcher(&action, &cache)

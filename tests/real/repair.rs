@@ -229,73 +229,23 @@ fn repair_refuses_too_new_glibc_like_auditwheel() {
 #[test]
 fn repair_on_a_full_disk_leaves_nothing_behind() {
     // A 64 KiB tmpfs as the output directory; the repaired wheel is larger than that.
-    use std::io::Write as _;
     let scratch = tempfile::Builder::new()
         .prefix("ww-full-")
         .tempdir()
         .expect("tempdir");
     let mount = scratch.path().join("small");
-    fs_err::create_dir_all(&mount).expect("mkdir");
-    let status = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
-        .arg(&mount)
-        .status()
-        .expect("run mount (the real suite runs as root)");
-    assert!(status.success(), "mount tmpfs failed");
-    struct Unmount<'a>(&'a Path);
-    impl Drop for Unmount<'_> {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount").arg(self.0).status();
-        }
-    }
-    let _guard = Unmount(&mount);
+    let _tmpfs = crate::faults::Tmpfs::mount(&mount, "size=64k");
 
     // A wheel with an incompressible payload and an extension that needs a library from the
     // fixture sysroot (so it must be rewritten).
     let root = crate::common::repo().join("tests/fixtures/elf/root64");
-    let ext = fs_err::read(root.join("app/fake.cpython-311-x86_64-linux-gnu.so")).expect("fixture");
     let mut payload = vec![0u8; 256 * 1024];
     let mut state: u32 = 1;
     for b in &mut payload {
         state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
         *b = (state >> 24) as u8;
     }
-    let wheel = scratch.path().join("demo-1.0-cp311-cp311-linux_x86_64.whl");
-    {
-        use base64::Engine as _;
-        use sha2::Digest as _;
-        let entries: Vec<(&str, Vec<u8>)> = vec![
-            ("demo/fake.cpython-311-x86_64-linux-gnu.so", ext),
-            ("demo/payload.bin", payload),
-            (
-                "demo-1.0.dist-info/WHEEL",
-                b"Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: cp311-cp311-linux_x86_64\n"
-                    .to_vec(),
-            ),
-            (
-                "demo-1.0.dist-info/METADATA",
-                b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n".to_vec(),
-            ),
-        ];
-        let mut zip = zip::ZipWriter::new(fs_err::File::create(&wheel).expect("create"));
-        let mut record = String::new();
-        for (name, data) in &entries {
-            zip.start_file(*name, zip::write::SimpleFileOptions::default())
-                .expect("start");
-            zip.write_all(data).expect("write");
-            let hash =
-                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(data));
-            record.push_str(&format!("{name},sha256={hash},{}\n", data.len()));
-        }
-        record.push_str("demo-1.0.dist-info/RECORD,,\n");
-        zip.start_file(
-            "demo-1.0.dist-info/RECORD",
-            zip::write::SimpleFileOptions::default(),
-        )
-        .expect("start");
-        zip.write_all(record.as_bytes()).expect("write");
-        zip.finish().expect("finish");
-    }
+    let wheel = crate::faults::repairable_wheel(scratch.path(), payload);
     let output = wheelwright()
         .args(["repair", "--root"])
         .arg(&root)
@@ -310,6 +260,10 @@ fn repair_on_a_full_disk_leaves_nothing_behind() {
     assert!(
         stderr.contains("No space left on device"),
         "the error says why: {stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("`{}/demo-1.0-", mount.display())),
+        "the error names the path: {stderr}"
     );
     let left: Vec<_> = fs_err::read_dir(&mount)
         .expect("read_dir")
