@@ -442,18 +442,7 @@ fn root_option_resolves_inside_a_sysroot() {
         )
         .write(dir.path());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elf/root64");
-    let output = wheelwright()
-        .args(["show", "--json", "--root"])
-        .arg(&root)
-        .arg(&path)
-        .output()
-        .expect("run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let value = show_json(&root, &path);
     assert_eq!(
         value["external_libs"]["libbase.so.1"],
         "/usr/lib/libbase.so.1"
@@ -527,6 +516,48 @@ fn repair_fixture_wheel(dir: &Path) -> PathBuf {
         )
         .file("demo/__init__.py", b"\n".to_vec())
         .write(dir)
+}
+
+/// `wheelwright show --json --root ROOT WHEEL`, which must succeed; returns the report.
+fn show_json(root: &Path, wheel: &Path) -> serde_json::Value {
+    let output = wheelwright()
+        .args(["show", "--json", "--root"])
+        .arg(root)
+        .arg(wheel)
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("json")
+}
+
+/// `wheelwright repair --root ROOT -w OUT EXTRA... WHEEL`.
+fn repair_in(root: &Path, out: &Path, extra: &[&str], wheel: &Path) -> std::process::Output {
+    wheelwright()
+        .args(["repair", "--root"])
+        .arg(root)
+        .arg("-w")
+        .arg(out)
+        .args(extra)
+        .arg(wheel)
+        .output()
+        .expect("run")
+}
+
+/// [`repair_in`] with `--json`, which must succeed; returns the report.
+fn repair_json(root: &Path, out: &Path, extra: &[&str], wheel: &Path) -> serde_json::Value {
+    let mut args = vec!["--json"];
+    args.extend_from_slice(extra);
+    let output = repair_in(root, out, &args, wheel);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("json")
 }
 
 fn fixture_root64() -> PathBuf {
@@ -938,18 +969,7 @@ fn repair_grafts_each_file_of_one_soname_like_auditwheel() {
         .write(dir.path());
 
     // `show` names both files.
-    let output = wheelwright()
-        .args(["show", "--json", "--root"])
-        .arg(&root)
-        .arg(&wheel)
-        .output()
-        .expect("run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let report = show_json(&root, &wheel);
     assert_eq!(
         report["same_soname"],
         serde_json::json!([{"soname": "libbase.so.1", "libraries": ["/usr/lib/libbase.so.1", "/alt/libbase.so.1"]}]),
@@ -968,21 +988,7 @@ fn repair_grafts_each_file_of_one_soname_like_auditwheel() {
     );
 
     // `repair` grafts one copy per file and points each requester at its own copy.
-    let out = dir.path().join("out");
-    let output = wheelwright()
-        .args(["repair", "--json", "--root"])
-        .arg(&root)
-        .arg("-w")
-        .arg(&out)
-        .arg(&wheel)
-        .output()
-        .expect("run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let report = repair_json(&root, &dir.path().join("out"), &[], &wheel);
     let repaired = PathBuf::from(report["output"].as_str().expect("output"));
     let grafted = report["grafted"].as_array().expect("grafted");
     let copy_of = |source: &str| {
@@ -1387,14 +1393,7 @@ fn malformed_wheels_are_refused_by_show_repair_and_check() {
         assert_one_line_error(&output, &name, needle);
 
         let out = dir.path().join("out");
-        let output = wheelwright()
-            .args(["repair", "--root"])
-            .arg(fixture_root64())
-            .arg("-w")
-            .arg(&out)
-            .arg(&wheel)
-            .output()
-            .expect("run");
+        let output = repair_in(&fixture_root64(), &out, &[], &wheel);
         assert_one_line_error(&output, &name, needle);
         let written: Vec<_> = fs_err::read_dir(&out)
             .map(|d| d.map(|e| e.expect("entry").file_name()).collect())
@@ -1485,24 +1484,8 @@ fn repair_writes_an_sbom_of_the_grafted_libraries() {
             own_sbom.clone(),
         )
         .write(dir.path());
-    let repair = |out: &str, extra: &[&str]| {
-        let output = wheelwright()
-            .args(["repair", "--json", "--root"])
-            .arg(&root)
-            .arg("-w")
-            .arg(dir.path().join(out))
-            .args(extra)
-            .arg(&wheel)
-            .output()
-            .expect("run");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
-        report
-    };
+    let repair =
+        |out: &str, extra: &[&str]| repair_json(&root, &dir.path().join(out), extra, &wheel);
     let report = repair("out", &[]);
     let sbom_entry = "demo-1.0.dist-info/sboms/wheelwright.cdx.json";
     assert_eq!(report["sbom"], sbom_entry, "{report}");
@@ -1585,21 +1568,7 @@ fn repair_outputs_keep_the_input_mode() {
         fs_err::set_permissions(p, std::fs::Permissions::from_mode(m)).expect("chmod")
     };
     let run = |wheel: &Path, out: &str, extra: &[&str]| -> PathBuf {
-        let output = wheelwright()
-            .args(["repair", "--json", "--root"])
-            .arg(fixture_root64())
-            .arg("-w")
-            .arg(dir.path().join(out))
-            .args(extra)
-            .arg(wheel)
-            .output()
-            .expect("run");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+        let report = repair_json(&fixture_root64(), &dir.path().join(out), extra, wheel);
         PathBuf::from(report["output"].as_str().expect("output"))
     };
     // A repaired wheel keeps the input's mode.

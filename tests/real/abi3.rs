@@ -13,8 +13,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{repo, run_ok, testbed, wheelwright};
-use crate::oracle::wheel_from_entries;
+use crate::common::{run_ok, testbed, wheelwright};
+use crate::oracle::{corpus_wheels, wheel_from_entries};
 
 /// One `.so` file's verdict: (ok, symbols outside the stable ABI, `{newer symbol: version}`).
 type Verdict = (bool, Vec<String>, BTreeMap<String, String>);
@@ -114,21 +114,11 @@ fn wheelwright_abi3(wheel: &Path) -> (Verdicts, Value) {
 }
 
 fn corpus_abi3_wheels() -> Vec<PathBuf> {
-    let lock =
-        fs_err::read_to_string(repo().join("tests/corpus/wheels.lock")).expect("wheels.lock");
-    let dir = testbed().cache.join("corpus");
-    lock.lines()
-        .map(|l| l.split('#').next().unwrap_or_default().trim())
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|name| name.contains("-abi3-"))
-        .map(|name| {
-            let path = dir.join(name);
-            assert!(
-                path.is_file(),
-                "{} is missing: run scripts/fetch-corpus.sh",
-                path.display()
-            );
-            path
+    corpus_wheels()
+        .into_iter()
+        .filter(|w| {
+            w.file_name()
+                .is_some_and(|n| n.to_string_lossy().contains("-abi3-"))
         })
         .collect()
 }

@@ -125,7 +125,9 @@ fn compare_all(cases: &[Case]) -> Vec<String> {
     problems.into_inner().expect("lock")
 }
 
-fn corpus_wheels() -> Vec<PathBuf> {
+/// The wheels of tests/corpus/wheels.lock in the test bed's cache (fetched by
+/// scripts/fetch-corpus.sh).
+pub(crate) fn corpus_wheels() -> Vec<PathBuf> {
     let lock =
         fs_err::read_to_string(repo().join("tests/corpus/wheels.lock")).expect("wheels.lock");
     let dir = testbed().cache.join("corpus");

@@ -82,11 +82,8 @@ impl Arch {
     }
 }
 
-/// Runs `script` (bash) in the build image of `arch` without network, with `dir` mounted at
-/// the same path inside (so paths written into ELF files there are valid here too). Fails the
-/// test when it fails; returns stdout.
-pub(crate) fn run_in_build_image(arch: Arch, dir: &Path, script: &str) -> String {
-    let dir = fs_err::canonicalize(dir).expect("dir");
+/// `podman run --rm --network=none --arch <arch>` (the image and command still to add).
+fn podman_run(arch: Arch) -> std::process::Command {
     let mut cmd = testbed().command("podman");
     cmd.args([
         "run",
@@ -94,11 +91,20 @@ pub(crate) fn run_in_build_image(arch: Arch, dir: &Path, script: &str) -> String
         "--network=none",
         "--arch",
         arch.podman_arch(),
-    ])
-    .arg("-v")
-    .arg(format!("{}:{}", dir.display(), dir.display()))
-    .arg(arch.build_image())
-    .args(["bash", "-ec", script]);
+    ]);
+    cmd
+}
+
+/// Runs `script` (bash) in the build image of `arch` without network, with `dir` mounted at
+/// the same path inside (so paths written into ELF files there are valid here too). Fails the
+/// test when it fails; returns stdout.
+pub(crate) fn run_in_build_image(arch: Arch, dir: &Path, script: &str) -> String {
+    let dir = fs_err::canonicalize(dir).expect("dir");
+    let mut cmd = podman_run(arch);
+    cmd.arg("-v")
+        .arg(format!("{}:{}", dir.display(), dir.display()))
+        .arg(arch.build_image())
+        .args(["bash", "-ec", script]);
     let output = crate::common::run_ok(&mut cmd);
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -336,18 +342,11 @@ pub(crate) fn install_and_smoke_with(
          cd /tmp\n\
          exec $run /smoke/smoke.py\n"
     );
-    let mut cmd = testbed().command("podman");
-    cmd.args([
-        "run",
-        "--rm",
-        "--network=none",
-        "--arch",
-        arch.podman_arch(),
-    ])
-    .arg("-v")
-    .arg(format!("{}:/wheels/{name}:ro", wheel.display()))
-    .arg("-v")
-    .arg(format!("{}:/smoke:ro", staged.path().display()));
+    let mut cmd = podman_run(arch);
+    cmd.arg("-v")
+        .arg(format!("{}:/wheels/{name}:ro", wheel.display()))
+        .arg("-v")
+        .arg(format!("{}:/smoke:ro", staged.path().display()));
     for (host, inside) in options.mounts {
         cmd.arg("-v").arg(format!("{}:{inside}:ro", host.display()));
     }

@@ -88,13 +88,19 @@ fn property<'a>(component: &'a Value, name: &str) -> Option<&'a str> {
         .as_str()
 }
 
-fn quote(text: &str) -> String {
-    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'-')
-        .remove(b'~');
-    percent_encoding::utf8_percent_encode(text, SET).to_string()
+/// The name and version a `pkg:deb/debian/<name>@<version>` purl names, percent-decoded.
+fn purl_package(purl: &str) -> (String, String) {
+    let rest = purl
+        .strip_prefix("pkg:deb/debian/")
+        .unwrap_or_else(|| panic!("not a Debian purl: {purl}"));
+    let (name, version) = rest.split_once('@').expect("name@version");
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8()
+            .expect("UTF-8")
+            .into_owned()
+    };
+    (decode(name), decode(version))
 }
 
 #[test]
@@ -266,10 +272,15 @@ fn sbom_packages_are_what_dpkg_says_in_the_build_images() {
             let (name, version) = answer.trim().split_once(' ').expect("package and version");
             assert_eq!(library["name"], name, "{path}");
             assert_eq!(library["version"], version, "{path}");
+            let purl = library["purl"].as_str().expect("purl");
             assert_eq!(
-                library["purl"],
-                format!("pkg:deb/debian/{}@{}", quote(name), quote(version)).as_str(),
+                purl_package(purl),
+                (name.to_owned(), version.to_owned()),
                 "{path}"
+            );
+            assert!(
+                !purl.contains(':') || purl.matches(':').count() == 1,
+                "reserved characters are percent-encoded: {purl}"
             );
             let sha256 = {
                 use sha2::Digest as _;
