@@ -111,12 +111,16 @@ fn repair_one(path: &Path, args: &RepairArgs, env: &SearchEnv) -> Result<RepairR
     if !args.resolve.no_abi3_audit {
         if let Some(abi3) = crate::audit::abi3::audit(archive.filename(), &elfs) {
             if !abi3.ok() {
+                let retag = if abi3.computed > abi3.claimed {
+                    format!(", tag the wheel for Python {}", abi3.computed)
+                } else {
+                    String::new()
+                };
                 bail!(
-                    "`{wheel_name}`: tagged abi3 for Python {} but {}; build against the Limited API of Python {} (Py_LIMITED_API), tag the wheel for Python {}, or skip this check with --no-abi3-audit",
+                    "`{wheel_name}`: tagged abi3 for Python {} but {}; build against the Limited API of Python {} (Py_LIMITED_API){retag}, or skip this check with --no-abi3-audit",
                     abi3.claimed,
                     abi3.describe_violations(),
                     abi3.claimed,
-                    abi3.computed
                 );
             }
         }
