@@ -394,16 +394,7 @@ pub fn form_fields(dist: &Distribution) -> Vec<(String, String)> {
 }
 
 fn transport(err: &reqwest::Error) -> UploadError {
-    let mut message = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
+    let message = crate::net::error_chain(err);
     UploadError::Transport {
         // Never print the URL's query or credentials: reqwest's message has the URL.
         message: super::secret::redact_urls_in(&message),
