@@ -1293,7 +1293,7 @@ fn action_uses(action: &Path, prefix: &str) -> String {
 }
 
 /// Runs one job of `tests/workflows/composite-action.yml`.
-fn act_composite(tmp: &Path, job: &str, env: &[(&str, String)]) -> Output {
+pub(crate) fn act_composite(tmp: &Path, job: &str, env: &[(&str, String)]) -> Output {
     let (work, out) = (tmp.join("work"), tmp.join("out"));
     for dir in [&work, &out] {
         fs_err::create_dir_all(dir).unwrap();
