@@ -220,6 +220,10 @@ fn publish_attests_every_file_and_pypi_attestations_verifies_them() {
 }
 
 #[test]
+#[expect(
+    clippy::print_stderr,
+    reason = "the test shows the errors it checked (captured unless it fails)"
+)]
 fn publish_attestation_faults_end_clearly_and_upload_nothing_unattested() {
     let (tmp, home) = scratch();
     let sig = Sigstore::start(tmp.path());
@@ -274,6 +278,7 @@ fn publish_attestation_faults_end_clearly_and_upload_nothing_unattested() {
         let uploads = sig.index.uploads().len();
         let (output, text) = publish(&sig, &home, &dir, &["--retries", "1"]);
         assert_eq!(output.status.code(), Some(1), "{faults:?}: {text}");
+        eprintln!("{faults:?}:\n{}", text.lines().filter(|l| l.starts_with("error") || l.starts_with("hint") || l.starts_with("warning")).collect::<Vec<_>>().join("\n"));
         for needle in needles.iter().chain(&["nothing was uploaded"]) {
             assert!(text.contains(needle), "{faults:?}: `{needle}` missing:\n{text}");
         }

@@ -32,7 +32,7 @@ use base64::Engine as _;
 use rcgen::{PublicKeyData, SigningKey as _};
 use sha2::Digest as _;
 
-use crate::publish_support::{Reply, Request, Stub, store};
+use crate::publish_support::{Reply, Stub, store};
 
 /// GitHub's OIDC issuer, which the index and the verifier expect in the certificate.
 pub(crate) const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
