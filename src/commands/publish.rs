@@ -197,9 +197,13 @@ fn plan_attestations(
             |k| k.display_name.to_owned(),
         );
         let why = if repository.known.is_some() {
-            format!("{index} accepts attestations only with trusted publishing, and this upload uses other credentials")
+            format!(
+                "{index} accepts attestations only with trusted publishing, and this upload uses other credentials"
+            )
         } else {
-            format!("{index} is not an index that takes attestations (only PyPI-like indexes with trusted publishing do)")
+            format!(
+                "{index} is not an index that takes attestations (only PyPI-like indexes with trusted publishing do)"
+            )
         };
         notice(&format!(
             "the {count} attestation {} next to the files {} not sent: {why}; the files are uploaded without them",

@@ -172,9 +172,8 @@ impl SigstoreConfig {
                 Some(value) => (value, format!("`{name}`")),
                 None => (default.to_owned(), "the default".to_owned()),
             };
-            let url = Url::parse(text.trim()).map_err(|e| {
-                AttestError::Config(format!("{from} is not a URL (`{text}`: {e})"))
-            })?;
+            let url = Url::parse(text.trim())
+                .map_err(|e| AttestError::Config(format!("{from} is not a URL (`{text}`: {e})")))?;
             if url.scheme() != "https" && !(url.scheme() == "http" && is_loopback(&url)) {
                 return Err(AttestError::Config(format!(
                     "{from} `{}` is not https; Sigstore services are reached over https only (plain http only on this machine)",
@@ -316,8 +315,8 @@ pub fn check_subject(attestation: &serde_json::Value, dist: &Distribution) -> Re
     let bytes = b64()
         .decode(statement)
         .map_err(|e| format!("`envelope.statement` is not base64: {e}"))?;
-    let statement: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| format!("the statement is not JSON: {e}"))?;
+    let statement: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| format!("the statement is not JSON: {e}"))?;
     let subjects = statement["subject"]
         .as_array()
         .ok_or("the statement has no subject")?;
@@ -450,96 +449,106 @@ async fn id_token(
     })
 }
 
-/// How a failed signing step is described, and whether another attempt may work.
+/// What a service's answer to a signing step was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// No answer (connection refused, reset, timed out).
+    Unreachable,
+    /// An HTTP error status.
+    Status(u16),
+    /// A success whose body is not what the API promises.
+    Unusable,
+}
+
+impl Outcome {
+    fn of_fulcio(err: &sigstore_sign::fulcio::Error) -> Self {
+        match err {
+            sigstore_sign::fulcio::Error::Http(_) => Self::Unreachable,
+            sigstore_sign::fulcio::Error::Status { status, .. } => Self::Status(*status),
+            _ => Self::Unusable,
+        }
+    }
+
+    fn of_rekor(err: &sigstore_sign::rekor::Error) -> Self {
+        match err {
+            sigstore_sign::rekor::Error::Http(_) => Self::Unreachable,
+            sigstore_sign::rekor::Error::Status { status, .. } => Self::Status(*status),
+            _ => Self::Unusable,
+        }
+    }
+}
+
+/// How a failed signing step is described, and whether another attempt may work (transport
+/// errors, 5xx and 429, as for uploads; never a refusal).
 fn describe_failure(
     err: sigstore_sign::Error,
     config: &SigstoreConfig,
     file: &str,
     redactor: &Redactor,
 ) -> (AttestError, bool) {
-    use sigstore_sign::Error as E;
-    let service = |service: &'static str,
-                   url: &Url,
-                   status: Option<u16>,
-                   request: &str,
-                   detail: String| {
-        let (what, retryable, hint) = match status {
-            None => (
-                format!("could not be reached for {request}"),
-                true,
-                "check the network and the Sigstore URL",
-            ),
-            Some(s) if s >= 500 || s == 429 => (
-                format!("failed {request} (HTTP {s})"),
-                true,
-                "the service failed; run the job again later",
-            ),
-            Some(s @ (401 | 403)) => (
-                format!("refused {request} (HTTP {s})"),
-                false,
-                "Fulcio accepts the job's OIDC token only from an issuer it trusts, with audience `sigstore`, not expired",
-            ),
-            Some(s) => (
-                format!("refused {request} (HTTP {s})"),
-                false,
-                "the service refused the request; see its words above",
-            ),
-        };
-        (
-            AttestError::Service {
-                file: file.to_owned(),
-                service,
-                url: display_url(url),
-                what,
-                detail: redactor.redact(&detail),
-                hint,
-            },
-            retryable,
-        )
-    };
-    match err {
-        E::Fulcio(e) => {
-            let status = match &e {
-                sigstore_sign::fulcio::Error::Status { status, .. } => Some(*status),
-                sigstore_sign::fulcio::Error::Http(_) => None,
-                _ => Some(0),
-            };
-            let request = "the signing-certificate request";
-            if status == Some(0) {
-                let (mut err, _) = service("Fulcio", &config.fulcio, Some(400), request, e.to_string());
-                if let AttestError::Service { what, hint, .. } = &mut err {
-                    *what = "returned an unusable signing certificate".to_owned();
-                    *hint = "the Fulcio URL must be a Sigstore certificate authority";
-                }
-                return (err, false);
-            }
-            service("Fulcio", &config.fulcio, status, request, e.to_string())
-        }
-        E::Rekor(e) => {
-            let status = match &e {
-                sigstore_sign::rekor::Error::Status { status, .. } => Some(*status),
-                sigstore_sign::rekor::Error::Http(_) => None,
-                _ => Some(0),
-            };
-            let request = "the log entry of the signature";
-            if status == Some(0) {
-                let (mut err, _) = service("Rekor", &config.rekor, Some(400), request, e.to_string());
-                if let AttestError::Service { what, hint, .. } = &mut err {
-                    *what = "returned an unusable log entry".to_owned();
-                    *hint = "the Rekor URL must be a Sigstore transparency log (API v1)";
-                }
-                return (err, false);
-            }
-            service("Rekor", &config.rekor, status, request, e.to_string())
-        }
-        other => (
-            AttestError::Signing {
-                file: file.to_owned(),
-                detail: redactor.redact(&other.to_string()),
-            },
-            false,
+    let (service, url, outcome, request, detail) = match err {
+        sigstore_sign::Error::Fulcio(e) => (
+            "Fulcio",
+            &config.fulcio,
+            Outcome::of_fulcio(&e),
+            "the signing-certificate request",
+            e.to_string(),
         ),
-    }
+        sigstore_sign::Error::Rekor(e) => (
+            "Rekor",
+            &config.rekor,
+            Outcome::of_rekor(&e),
+            "the log entry of the signature",
+            e.to_string(),
+        ),
+        other => {
+            return (
+                AttestError::Signing {
+                    file: file.to_owned(),
+                    detail: redactor.redact(&other.to_string()),
+                },
+                false,
+            );
+        }
+    };
+    let (what, retryable, hint) = match outcome {
+        Outcome::Unreachable => (
+            format!("could not be reached for {request}"),
+            true,
+            "check the network and the Sigstore URL",
+        ),
+        Outcome::Status(s) if s >= 500 || s == 429 => (
+            format!("failed {request} (HTTP {s})"),
+            true,
+            "the service failed; run the job again later",
+        ),
+        Outcome::Status(s @ (401 | 403)) if service == "Fulcio" => (
+            format!("refused {request} (HTTP {s})"),
+            false,
+            "Fulcio accepts the job's OIDC token only from an issuer it trusts, with audience `sigstore`, not expired",
+        ),
+        Outcome::Status(s) => (
+            format!("refused {request} (HTTP {s})"),
+            false,
+            "the service refused the request for the reason it gives",
+        ),
+        Outcome::Unusable => (
+            format!("gave an unusable answer to {request}"),
+            false,
+            "the Sigstore URLs must name a Fulcio (API v2) and a Rekor (API v1)",
+        ),
+    };
+    (
+        AttestError::Service {
+            file: file.to_owned(),
+            service,
+            url: display_url(url),
+            what,
+            detail: redactor.redact(&detail),
+            hint,
+        },
+        retryable,
+    )
 }
 
 /// Makes (or reuses) the publish attestation of every distribution and writes the new ones
@@ -782,7 +791,10 @@ mod tests {
         fs_err::write(&path, "{not json").unwrap();
         let err = read_existing(&d).unwrap_err().to_string();
         assert!(err.contains("not a JSON attestation object"), "{err}");
-        assert!(err.contains("a-1.0-py3-none-any.whl.publish.attestation"), "{err}");
+        assert!(
+            err.contains("a-1.0-py3-none-any.whl.publish.attestation"),
+            "{err}"
+        );
         // Written once, never over an existing file.
         fs_err::remove_file(&path).unwrap();
         write_new(&path, "{}").unwrap();
@@ -797,7 +809,9 @@ mod tests {
         let jwt = format!(
             "{}.{}.sig",
             enc("{}"),
-            enc(r#"{"iss":"https://issuer.test","job_workflow_ref":"o/r/.github/workflows/w.yml@refs/tags/v1"}"#)
+            enc(
+                r#"{"iss":"https://issuer.test","job_workflow_ref":"o/r/.github/workflows/w.yml@refs/tags/v1"}"#
+            )
         );
         assert_eq!(
             JobIdentity::from_jwt(&jwt).unwrap(),
@@ -825,15 +839,17 @@ mod tests {
         };
         let config = SigstoreConfig::from_env(&env(&[])).unwrap();
         assert_eq!(config.fulcio.as_str(), "https://fulcio.sigstore.dev/");
-        let local = SigstoreConfig::from_env(&env(&[(env_vars::FULCIO_URL, "http://127.0.0.1:9/")]));
+        let local =
+            SigstoreConfig::from_env(&env(&[(env_vars::FULCIO_URL, "http://127.0.0.1:9/")]));
         assert!(local.is_ok());
         let err = SigstoreConfig::from_env(&env(&[(env_vars::REKOR_URL, "http://rekor.test/")]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("is not https"), "{err}");
-        let err = SigstoreConfig::from_env(&env(&[(env_vars::TRUSTED_ROOT, "/nonexistent/root.json")]))
-            .unwrap_err()
-            .to_string();
+        let err =
+            SigstoreConfig::from_env(&env(&[(env_vars::TRUSTED_ROOT, "/nonexistent/root.json")]))
+                .unwrap_err()
+                .to_string();
         assert!(err.contains("cannot read the trust root"), "{err}");
     }
 }

@@ -411,12 +411,7 @@ pub async fn publish(
             crate::ui::progress::human_bytes(dist.size)
         ));
         let (result, attempts) = uploader
-            .upload(
-                dist,
-                attestation.as_ref(),
-                creds.as_ref(),
-                &settings.retry,
-            )
+            .upload(dist, attestation.as_ref(), creds.as_ref(), &settings.retry)
             .await;
         let (status, message) = match result {
             Ok(Answer::Uploaded { warnings }) => {

@@ -7,6 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use wheelwright::publish::endpoints;
+
 use crate::common::repo;
 use crate::publish_support::{
     Reply, Stub, basic, build_project, index_handler, make_wheel, publish_cmd, run, venv_tool,
@@ -54,7 +56,12 @@ fn verify(root: &Path, repository: &str, workflow: &str, pairs: &[(&Path, &Path)
     lines
 }
 
-fn publish(sig: &Sigstore, home: &Path, files: &Path, extra: &[&str]) -> (std::process::Output, String) {
+fn publish(
+    sig: &Sigstore,
+    home: &Path,
+    files: &Path,
+    extra: &[&str],
+) -> (std::process::Output, String) {
     let mut cmd = publish_cmd(home);
     cmd.arg(files)
         .args(["--repository-url", &sig.upload_url(), "--json"])
@@ -126,12 +133,16 @@ fn publish_attests_every_file_and_pypi_attestations_verifies_them() {
         .iter()
         .map(|f| (f.clone(), attestation_of(f)))
         .collect();
-    let borrowed: Vec<(&Path, &Path)> = pairs.iter().map(|(d, a)| (d.as_path(), a.as_path())).collect();
+    let borrowed: Vec<(&Path, &Path)> = pairs
+        .iter()
+        .map(|(d, a)| (d.as_path(), a.as_path()))
+        .collect();
     let lines = verify(&sig.trusted_root, REPOSITORY, WORKFLOW, &borrowed);
     eprintln!("verifier:\n{}", lines.join("\n"));
     for line in &lines {
         assert!(
-            line.starts_with("ok ") && line.ends_with(" https://docs.pypi.org/attestations/publish/v1"),
+            line.starts_with("ok ")
+                && line.ends_with(&format!(" {}", endpoints::PYPI_PUBLISH_PREDICATE)),
             "{line}"
         );
     }
@@ -139,8 +150,14 @@ fn publish_attests_every_file_and_pypi_attestations_verifies_them() {
     // ... and it refuses a tampered file, another identity, and a statement for another file.
     let tampered_dir = tmp.path().join("tampered");
     fs_err::create_dir_all(&tampered_dir).unwrap();
-    let wheel = files.iter().find(|f| f.extension().unwrap() == "whl").unwrap();
-    let sdist = files.iter().find(|f| f.extension().unwrap() != "whl").unwrap();
+    let wheel = files
+        .iter()
+        .find(|f| f.extension().unwrap() == "whl")
+        .unwrap();
+    let sdist = files
+        .iter()
+        .find(|f| f.extension().unwrap() != "whl")
+        .unwrap();
     let tampered = tampered_dir.join(wheel.file_name().unwrap());
     let mut bytes = fs_err::read(wheel).unwrap();
     let last = bytes.len() - 1;
@@ -149,19 +166,39 @@ fn publish_attests_every_file_and_pypi_attestations_verifies_them() {
     let wheel_attestation = attestation_of(wheel);
     let refused = [
         (
-            verify(&sig.trusted_root, REPOSITORY, WORKFLOW, &[(&tampered, &wheel_attestation)]),
+            verify(
+                &sig.trusted_root,
+                REPOSITORY,
+                WORKFLOW,
+                &[(&tampered, &wheel_attestation)],
+            ),
             "digest",
         ),
         (
-            verify(&sig.trusted_root, "octo/other", WORKFLOW, &[(wheel, &wheel_attestation)]),
+            verify(
+                &sig.trusted_root,
+                "octo/other",
+                WORKFLOW,
+                &[(wheel, &wheel_attestation)],
+            ),
             "",
         ),
         (
-            verify(&sig.trusted_root, REPOSITORY, "other.yml", &[(wheel, &wheel_attestation)]),
+            verify(
+                &sig.trusted_root,
+                REPOSITORY,
+                "other.yml",
+                &[(wheel, &wheel_attestation)],
+            ),
             "",
         ),
         (
-            verify(&sig.trusted_root, REPOSITORY, WORKFLOW, &[(sdist, &wheel_attestation)]),
+            verify(
+                &sig.trusted_root,
+                REPOSITORY,
+                WORKFLOW,
+                &[(sdist, &wheel_attestation)],
+            ),
             "subject does not match",
         ),
     ];
@@ -173,7 +210,11 @@ fn publish_attests_every_file_and_pypi_attestations_verifies_them() {
     }
     eprintln!(
         "refused:\n{}",
-        refused.iter().map(|(l, _)| l[0].as_str()).collect::<Vec<_>>().join("\n")
+        refused
+            .iter()
+            .map(|(l, _)| l[0].as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 
     // A second publish in the same job (TestPyPI, then PyPI): the attestations there verify
@@ -198,8 +239,14 @@ fn publish_attests_every_file_and_pypi_attestations_verifies_them() {
     );
     let (output, text) = publish(&sig, &home, &dist, &[]);
     assert_eq!(output.status.code(), Some(1), "{text}");
-    assert!(text.contains("does not verify for this file and this job"), "{text}");
-    assert!(text.contains("hint: an attestation file is never overwritten"), "{text}");
+    assert!(
+        text.contains("does not verify for this file and this job"),
+        "{text}"
+    );
+    assert!(
+        text.contains("hint: an attestation file is never overwritten"),
+        "{text}"
+    );
     assert_eq!(sig.index.uploads().len(), uploaded);
     assert_eq!(fs_err::read_to_string(&wheel_attestation).unwrap(), before);
 
@@ -237,11 +284,10 @@ fn publish_attestation_faults_end_clearly_and_upload_nothing_unattested() {
     };
 
     // Transient faults are retried (a 503 from Fulcio, a dropped connection to Rekor).
-    sig.control
-        .faults
-        .lock()
-        .unwrap()
-        .extend([(Service::Fulcio, ServiceFault::Status(503)), (Service::Rekor, ServiceFault::Drop)]);
+    sig.control.faults.lock().unwrap().extend([
+        (Service::Fulcio, ServiceFault::Status(503)),
+        (Service::Rekor, ServiceFault::Drop),
+    ]);
     let dir = fresh();
     let (output, text) = publish(&sig, &home, &dir, &["--retries", "2"]);
     assert!(output.status.success(), "{text}");
@@ -254,15 +300,24 @@ fn publish_attestation_faults_end_clearly_and_upload_nothing_unattested() {
     for (faults, needles) in [
         (
             vec![(Service::Fulcio, ServiceFault::Status(503)); 2],
-            vec!["Fulcio at `", "failed the signing-certificate request (HTTP 503)"],
+            vec![
+                "Fulcio at `",
+                "failed the signing-certificate request (HTTP 503)",
+            ],
         ),
         (
             vec![(Service::Fulcio, ServiceFault::Drop); 2],
-            vec!["Fulcio at `", "could not be reached for the signing-certificate request"],
+            vec![
+                "Fulcio at `",
+                "could not be reached for the signing-certificate request",
+            ],
         ),
         (
             vec![(Service::Rekor, ServiceFault::Status(503)); 2],
-            vec!["Rekor at `", "failed the log entry of the signature (HTTP 503)"],
+            vec![
+                "Rekor at `",
+                "failed the log entry of the signature (HTTP 503)",
+            ],
         ),
         (
             vec![(Service::Rekor, ServiceFault::Drop); 2],
@@ -270,19 +325,41 @@ fn publish_attestation_faults_end_clearly_and_upload_nothing_unattested() {
         ),
         (
             vec![(Service::Fulcio, ServiceFault::Status(401))],
-            vec!["refused the signing-certificate request (HTTP 401)", "audience `sigstore`"],
+            vec![
+                "refused the signing-certificate request (HTTP 401)",
+                "audience `sigstore`",
+            ],
         ),
     ] {
-        sig.control.faults.lock().unwrap().extend(faults.iter().copied());
+        sig.control
+            .faults
+            .lock()
+            .unwrap()
+            .extend(faults.iter().copied());
         let dir = fresh();
         let uploads = sig.index.uploads().len();
         let (output, text) = publish(&sig, &home, &dir, &["--retries", "1"]);
         assert_eq!(output.status.code(), Some(1), "{faults:?}: {text}");
-        eprintln!("{faults:?}:\n{}", text.lines().filter(|l| l.starts_with("error") || l.starts_with("hint") || l.starts_with("warning")).collect::<Vec<_>>().join("\n"));
+        eprintln!(
+            "{faults:?}:\n{}",
+            text.lines()
+                .filter(|l| l.starts_with("error")
+                    || l.starts_with("hint")
+                    || l.starts_with("warning"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
         for needle in needles.iter().chain(&["nothing was uploaded"]) {
-            assert!(text.contains(needle), "{faults:?}: `{needle}` missing:\n{text}");
+            assert!(
+                text.contains(needle),
+                "{faults:?}: `{needle}` missing:\n{text}"
+            );
         }
-        assert_eq!(sig.index.uploads().len(), uploads, "{faults:?}: uploaded:\n{text}");
+        assert_eq!(
+            sig.index.uploads().len(),
+            uploads,
+            "{faults:?}: uploaded:\n{text}"
+        );
         let wheel = dir.join("ww_faults-1.0-py3-none-any.whl");
         assert!(!attestation_of(&wheel).exists(), "{faults:?}");
         sig.control.faults.lock().unwrap().clear();
@@ -299,7 +376,11 @@ fn publish_attestation_faults_end_clearly_and_upload_nothing_unattested() {
     let (output, text) = publish(&sig, &home, &dir, &["--retries", "3"]);
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(text.contains("unknown issuer"), "{text}");
-    assert_eq!(*sig.control.fulcio_requests.lock().unwrap(), before + 1, "{text}");
+    assert_eq!(
+        *sig.control.fulcio_requests.lock().unwrap(),
+        before + 1,
+        "{text}"
+    );
     sig.control.claim_overrides.lock().unwrap().clear();
 
     // `--attestations` needs trusted publishing.
@@ -311,7 +392,10 @@ fn publish_attestation_faults_end_clearly_and_upload_nothing_unattested() {
         .env("PW", "secret-pw");
     let (output, text) = run(&mut cmd);
     assert_eq!(output.status.code(), Some(1), "{text}");
-    assert!(text.contains("attestations are made only with trusted publishing"), "{text}");
+    assert!(
+        text.contains("attestations are made only with trusted publishing"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -331,13 +415,23 @@ fn publish_sends_no_attestations_to_an_index_without_trusted_publishing() {
     fs_err::write(attestation_of(&wheel), "{\"version\": 1}").unwrap();
     let mut cmd = publish_cmd(&home);
     cmd.arg(&wheel)
-        .args(["--repository-url", &stub.url("/"), "-u", "u", "--password-env", "PW"])
+        .args([
+            "--repository-url",
+            &stub.url("/"),
+            "-u",
+            "u",
+            "--password-env",
+            "PW",
+        ])
         .env("PW", "pw-1")
         .env("GITHUB_ACTIONS", "true");
     let (output, text) = run(&mut cmd);
     assert!(output.status.success(), "{text}");
     assert_eq!(text.matches("::notice").count(), 1, "{text}");
-    assert!(text.contains("is not an index that takes attestations"), "{text}");
+    assert!(
+        text.contains("is not an index that takes attestations"),
+        "{text}"
+    );
     let uploads = stub.uploads();
     assert_eq!(uploads.len(), 1);
     assert!(uploads[0].parts().iter().all(|p| p.name != "attestations"));
@@ -374,9 +468,17 @@ fn the_action_publishes_with_attestations_under_act() {
     assert_eq!(uploads.len(), 1, "{log}");
     assert!(uploads[0].1.is_some(), "no attestations field:\n{log}");
     let attestation = attestation_of(&wheel);
-    let lines = verify(&sig.trusted_root, REPOSITORY, WORKFLOW, &[(&wheel, &attestation)]);
+    let lines = verify(
+        &sig.trusted_root,
+        REPOSITORY,
+        WORKFLOW,
+        &[(&wheel, &attestation)],
+    );
     assert!(lines[0].starts_with("ok "), "{lines:?}\n{log}");
-    assert!(log.contains("Attested `ww_act_attested-1.0-py3-none-any.whl`"), "{log}");
+    assert!(
+        log.contains("Attested `ww_act_attested-1.0-py3-none-any.whl`"),
+        "{log}"
+    );
 }
 
 /// The benchmark behind `scripts/bench-attest.sh` (ignored in the suite; it asserts nothing about

@@ -1250,7 +1250,13 @@ fn act_event(
         cmd.arg("--local-repository")
             .arg(format!("{action_ref}={}", action.display()));
     }
-    for remote in ["actions/upload-artifact@", "actions/download-artifact@"] {
+    // actions/cache too: act fetches a step's action before it evaluates the step's `if:`, and
+    // the restore step is skipped under act (`!env.ACT`); the placeholder fails if it runs.
+    for remote in [
+        "actions/upload-artifact@",
+        "actions/download-artifact@",
+        "actions/cache@",
+    ] {
         cmd.arg("--local-repository").arg(format!(
             "{}={}",
             action_uses(&repo().join("action.yml"), remote),

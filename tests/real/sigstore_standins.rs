@@ -134,14 +134,11 @@ fn key_id(key: &rcgen::KeyPair) -> Vec<u8> {
 impl Keys {
     fn new() -> Self {
         let rng = SystemRandom::new();
-        let pkcs8 =
-            EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .unwrap();
+        let issuer =
+            EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
                 .unwrap();
-        let issuer = EcdsaKeyPair::from_pkcs8(
-            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-            pkcs8.as_ref(),
-        )
-        .unwrap();
         let ca = p256();
         let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params
@@ -169,7 +166,11 @@ impl Keys {
     }
 
     /// An ES256 JWT with GitHub Actions' claims.
-    fn id_token(&self, audience: &str, overrides: &serde_json::Map<String, serde_json::Value>) -> String {
+    fn id_token(
+        &self,
+        audience: &str,
+        overrides: &serde_json::Map<String, serde_json::Value>,
+    ) -> String {
         let t = now();
         let workflow_ref = format!("{REPOSITORY}/.github/workflows/{WORKFLOW}@{GIT_REF}");
         let mut claims = serde_json::json!({
@@ -395,7 +396,10 @@ fn fulcio_extensions(claims: &serde_json::Value) -> Vec<rcgen::CustomExtension> 
         ),
         (22, claim("repository_visibility")),
     ] {
-        out.push(rcgen::CustomExtension::from_oid_content(&oid(last), utf8(&value)));
+        out.push(rcgen::CustomExtension::from_oid_content(
+            &oid(last),
+            utf8(&value),
+        ));
     }
     out
 }
@@ -559,7 +563,10 @@ impl Sigstore {
                     .find_map(|p| p.strip_prefix("audience="))
                     .unwrap_or("");
                 let overrides = control.claim_overrides.lock().unwrap().clone();
-                Reply::json(200, &serde_json::json!({"value": keys.id_token(audience, &overrides)}))
+                Reply::json(
+                    200,
+                    &serde_json::json!({"value": keys.id_token(audience, &overrides)}),
+                )
             })
         };
 
@@ -580,10 +587,14 @@ impl Sigstore {
                     Ok(body) => body,
                     Err(e) => return refuse(400, format!("invalid request: {e}")),
                 };
-                let token = body["credentials"]["oidcIdentityToken"].as_str().unwrap_or("");
+                let token = body["credentials"]["oidcIdentityToken"]
+                    .as_str()
+                    .unwrap_or("");
                 let claims = match keys.check_token(token) {
                     Ok(claims) => claims,
-                    Err(e) => return refuse(401, format!("error processing the identity token: {e}")),
+                    Err(e) => {
+                        return refuse(401, format!("error processing the identity token: {e}"));
+                    }
                 };
                 if claims["iss"] != GITHUB_ISSUER {
                     return refuse(401, format!("unknown issuer {}", claims["iss"]));
@@ -592,12 +603,13 @@ impl Sigstore {
                     return refuse(401, format!("audience {} is not sigstore", claims["aud"]));
                 }
                 let request_key = &body["publicKeyRequest"];
-                let spki = match pem_body(request_key["publicKey"]["content"].as_str().unwrap_or(""))
-                    .and_then(|spki| point_of_spki(&spki).map(|p| (spki, p)))
-                {
-                    Ok(found) => found,
-                    Err(e) => return refuse(400, format!("invalid public key: {e}")),
-                };
+                let spki =
+                    match pem_body(request_key["publicKey"]["content"].as_str().unwrap_or(""))
+                        .and_then(|spki| point_of_spki(&spki).map(|p| (spki, p)))
+                    {
+                        Ok(found) => found,
+                        Err(e) => return refuse(400, format!("invalid public key: {e}")),
+                    };
                 let proof = b64()
                     .decode(request_key["proofOfPossession"].as_str().unwrap_or(""))
                     .unwrap_or_default();
@@ -631,7 +643,10 @@ impl Sigstore {
                     return fault_reply(fault);
                 }
                 let refuse = |status: u16, message: String| {
-                    Reply::json(status, &serde_json::json!({"code": status, "message": message}))
+                    Reply::json(
+                        status,
+                        &serde_json::json!({"code": status, "message": message}),
+                    )
                 };
                 match log_entry(&keys, &leaves, &request.body) {
                     Ok(entry) => Reply::json(201, &entry),
@@ -825,10 +840,16 @@ fn log_entry(
     .map_err(|e| e.to_string())?;
     let set = keys.rekor.sign(&set_payload).map_err(|e| e.to_string())?;
     let note = format!("{LOG_ORIGIN}\n{size}\n{}\n", b64().encode(root_hash));
-    let note_sig = keys.rekor.sign(note.as_bytes()).map_err(|e| e.to_string())?;
+    let note_sig = keys
+        .rekor
+        .sign(note.as_bytes())
+        .map_err(|e| e.to_string())?;
     let mut hint_and_sig = key_id(&keys.rekor)[..4].to_vec();
     hint_and_sig.extend_from_slice(&note_sig);
-    let checkpoint = format!("{note}\n\u{2014} {LOG_SIGNER} {}\n", b64().encode(hint_and_sig));
+    let checkpoint = format!(
+        "{note}\n\u{2014} {LOG_SIGNER} {}\n",
+        b64().encode(hint_and_sig)
+    );
     Ok(serde_json::json!({
         hex(&leaf): {
             "body": body_b64,
