@@ -78,23 +78,8 @@ pub enum AttestError {
     )]
     Claims(&'static str),
     /// Fulcio or Rekor refused or failed.
-    #[error(
-        "attestations: `{file}`: {service} at `{url}` {what}: {detail}\nhint: {hint}; nothing was uploaded"
-    )]
-    Service {
-        /// The distribution.
-        file: String,
-        /// `Fulcio` or `Rekor`.
-        service: &'static str,
-        /// The service's URL.
-        url: String,
-        /// What it did. Ex) `refused the signing-certificate request (HTTP 401)`
-        what: String,
-        /// Its words.
-        detail: String,
-        /// What to check.
-        hint: &'static str,
-    },
+    #[error(transparent)]
+    Service(Box<ServiceFailure>),
     /// What the services returned does not verify against the trust root.
     #[error(
         "attestations: `{file}`: the signed attestation does not verify against {root}: {detail}\nhint: the Fulcio and Rekor in use must be the ones the trust root names; nothing was uploaded"
@@ -133,6 +118,26 @@ pub enum AttestError {
         /// What failed.
         detail: String,
     },
+}
+
+/// Fulcio or Rekor refused or failed a signing step.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "attestations: `{file}`: {service} at `{url}` {what}: {detail}\nhint: {hint}; nothing was uploaded"
+)]
+pub struct ServiceFailure {
+    /// The distribution.
+    pub file: String,
+    /// `Fulcio` or `Rekor`.
+    pub service: &'static str,
+    /// The service's URL.
+    pub url: String,
+    /// What it did. Ex) `refused the signing-certificate request (HTTP 401)`
+    pub what: String,
+    /// Its words.
+    pub detail: String,
+    /// What to check.
+    pub hint: &'static str,
 }
 
 /// An attestation ready to go with its distribution.
@@ -539,14 +544,14 @@ fn describe_failure(
         ),
     };
     (
-        AttestError::Service {
+        AttestError::Service(Box::new(ServiceFailure {
             file: file.to_owned(),
             service,
             url: display_url(url),
             what,
             detail: redactor.redact(&detail),
             hint,
-        },
+        })),
         retryable,
     )
 }
