@@ -24,6 +24,6 @@ ww=${CARGO_TARGET_DIR:-$WW_REPO_ROOT/target}/release/wheelwright
 ww_log "publishing 20 wheels with and without attestations (BENCH_RUNS=${BENCH_RUNS:-3})"
 out=$(cd "$WW_REPO_ROOT" && WHEELWRIGHT_BENCH_BINARY=$ww cargo test --locked --test real -- \
     --ignored --exact attest::bench_attest_20_wheels --nocapture --test-threads=1 2>/dev/null)
-result=$(grep -m1 '^{"added_s"' <<<"$out" || grep -m1 '"added_s"' <<<"$out") ||
+result=$(grep -m1 -o '{"added_s".*}' <<<"$out") ||
     ww_die "the benchmark printed no result:"$'\n'"$out"
 printf '%s\n' "$result"

@@ -192,6 +192,8 @@ fn plan_attestations(
         return Ok((None, found));
     }
     if !trusted {
+        // Unreadable ones too: they would not have been sent either.
+        let count = count + problems.len();
         let index = repository.known.map_or_else(
             || format!("`{}`", display_url(&repository.upload_url)),
             |k| k.display_name.to_owned(),

@@ -520,12 +520,12 @@ fn describe_failure(
         Outcome::Unreachable => (
             format!("could not be reached for {request}"),
             true,
-            "check the network and the Sigstore URL",
+            "check the network and the Sigstore URL, or publish without attestations (`--no-attestations`, Action input `attestations: false`)",
         ),
         Outcome::Status(s) if s >= 500 || s == 429 => (
             format!("failed {request} (HTTP {s})"),
             true,
-            "the service failed; run the job again later",
+            "the service failed; run the job again later, or publish without attestations (`--no-attestations`, Action input `attestations: false`)",
         ),
         Outcome::Status(s @ (401 | 403)) if service == "Fulcio" => (
             format!("refused {request} (HTTP {s})"),
