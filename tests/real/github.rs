@@ -1253,6 +1253,8 @@ fn act_event(
         cmd.arg("--local-repository")
             .arg(format!("{action_ref}={}", action.display()));
     }
+    // actions/cache too: act fetches a step's action before it evaluates the step's `if:`, and
+    // the restore step is skipped under act (`!env.ACT`); the placeholder fails if it runs.
     for remote in [
         "actions/upload-artifact@",
         "actions/download-artifact@",
@@ -1300,7 +1302,7 @@ fn action_uses(action: &Path, prefix: &str) -> String {
 }
 
 /// Runs one job of `tests/workflows/composite-action.yml`.
-fn act_composite(tmp: &Path, job: &str, env: &[(&str, String)]) -> Output {
+pub(crate) fn act_composite(tmp: &Path, job: &str, env: &[(&str, String)]) -> Output {
     let (work, out) = (tmp.join("work"), tmp.join("out"));
     for dir in [&work, &out] {
         fs_err::create_dir_all(dir).unwrap();
