@@ -2,6 +2,7 @@
 //! real inputs. Set up with `scripts/setup-dev.sh`; `scripts/test.sh` does that and runs it.
 
 mod abi3;
+mod attest;
 mod build;
 mod check;
 mod check_corpus;
@@ -18,4 +19,5 @@ mod repair;
 mod repair_support;
 mod resolver;
 mod sbom;
+mod sigstore_standins;
 mod testing;
