@@ -1,6 +1,7 @@
 //! The real-component suite: everything here runs real tools (auditwheel, podman, pip) against
 //! real inputs. Set up with `scripts/setup-dev.sh`; `scripts/test.sh` does that and runs it.
 
+mod abi3;
 mod attest;
 mod build;
 mod check;
@@ -17,5 +18,6 @@ mod publish_support;
 mod repair;
 mod repair_support;
 mod resolver;
+mod sbom;
 mod sigstore_standins;
 mod testing;
