@@ -26,6 +26,7 @@ use std::collections::HashSet;
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -230,7 +231,7 @@ impl Issuer {
             &signature::RSA_PKCS1_2048_8192_SHA256,
             self.key.public_key().as_ref(),
         )
-        .verify(jwt[..jwt.rfind('.')?].as_bytes(), &unb64url(sig)?)
+        .verify(&jwt.as_bytes()[..jwt.rfind('.')?], &unb64url(sig)?)
         .ok()?;
         let claims: serde_json::Value = serde_json::from_slice(&unb64url(payload)?).ok()?;
         let t = now();
@@ -473,12 +474,7 @@ impl StandIns {
 
     /// `wheelwright publish FILES` as a step of a job with `id-token: write` runs it, against
     /// the stand-ins (attestations have their own tests against Sigstore stand-ins: attest.rs).
-    pub(crate) fn publish(
-        &self,
-        home: &Path,
-        files: &[PathBuf],
-        extra: &[&str],
-    ) -> (std::process::Output, String) {
+    pub(crate) fn command(&self, home: &Path, files: &[PathBuf], extra: &[&str]) -> Command {
         let mut cmd = publish_cmd(home);
         cmd.args(files)
             .args(["--repository-url", &self.upload_url(), "--no-attestations"])
@@ -489,7 +485,17 @@ impl StandIns {
                 self.runner.url("/runner/token?api-version=2.0"),
             )
             .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN);
-        run(&mut cmd)
+        cmd
+    }
+
+    /// Runs [`Self::command`].
+    pub(crate) fn publish(
+        &self,
+        home: &Path,
+        files: &[PathBuf],
+        extra: &[&str],
+    ) -> (Output, String) {
+        run(&mut self.command(home, files, extra))
     }
 
     fn issued(&self) -> Vec<String> {
@@ -747,7 +753,7 @@ fn trusted_publishing_uploads_with_the_minted_token_and_prints_no_secret() {
     let wheel = make_wheel(tmp.path(), "ww_oidc", "1.0", 2048, 6);
 
     // `-vv` logs every request and answer: the tokens must still appear only in their masks.
-    let (output, text) = standins.publish(&home, &[wheel.clone()], &["-vv"]);
+    let (output, text) = standins.publish(&home, std::slice::from_ref(&wheel), &["-vv"]);
     assert!(output.status.success(), "{text}");
     let runner = standins.runner.requests();
     assert_eq!(runner.len(), 1);
@@ -798,7 +804,7 @@ fn trusted_publishing_uploads_with_the_minted_token_and_prints_no_secret() {
 
     // An index without trusted publishing.
     standins.control.unsupported.store(true, Ordering::SeqCst);
-    let (output, text) = standins.publish(&home, &[wheel.clone()], &[]);
+    let (output, text) = standins.publish(&home, std::slice::from_ref(&wheel), &[]);
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(
         text.contains("does not support trusted publishing"),
@@ -846,19 +852,8 @@ fn trusted_publishing_with_a_bad_runner_token_names_id_token_write() {
     let standins = StandIns::start();
     let wheel = make_wheel(tmp.path(), "ww_oidc_bad_runner", "1.0", 1024, 7);
     let wrong = "not-the-runners-request-token-0815";
-    let mut cmd = publish_cmd(&home);
-    cmd.arg(&wheel)
-        .args([
-            "--repository-url",
-            &standins.upload_url(),
-            "--no-attestations",
-        ])
-        .env("GITHUB_ACTIONS", "true")
-        .env(
-            "ACTIONS_ID_TOKEN_REQUEST_URL",
-            standins.runner.url("/runner/token?api-version=2.0"),
-        )
-        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", wrong);
+    let mut cmd = standins.command(&home, &[wheel], &[]);
+    cmd.env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", wrong);
     let (output, text) = run(&mut cmd);
     assert_eq!(output.status.code(), Some(1), "{text}");
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -978,20 +973,8 @@ fn trusted_publishing_each_refusal_code_has_its_own_message() {
     for (code, description, hint, setup) in scenarios {
         let standins = StandIns::start();
         setup(&standins.control);
-        let mut cmd = publish_cmd(&home);
-        cmd.arg(&wheel)
-            .args([
-                "--repository-url",
-                &standins.upload_url(),
-                "--no-attestations",
-            ])
-            .env("GITHUB_ACTIONS", "true")
-            .env("GITHUB_STEP_SUMMARY", &summary)
-            .env(
-                "ACTIONS_ID_TOKEN_REQUEST_URL",
-                standins.runner.url("/runner/token?api-version=2.0"),
-            )
-            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN);
+        let mut cmd = standins.command(&home, std::slice::from_ref(&wheel), &[]);
+        cmd.env("GITHUB_STEP_SUMMARY", &summary);
         let (output, text) = run(&mut cmd);
         assert_eq!(output.status.code(), Some(1), "{code}: {text}");
         let jwt = standins.issued().pop().unwrap();
