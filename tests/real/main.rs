@@ -12,6 +12,7 @@ mod faults;
 mod github;
 mod github_stub;
 mod launcher;
+mod oidc;
 mod oracle;
 mod publish;
 mod publish_support;
