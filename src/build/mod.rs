@@ -37,14 +37,12 @@ use std::time::{Duration, Instant};
 
 use tracing::debug;
 
-use crate::audit::policy::Libc;
 use crate::config::archs::host_arch;
 use crate::config::identifier::Identifier;
 use crate::config::image;
 pub use crate::config::values::{
     BuildFrontend, ConfigSetting, FrontendTool, RepairCommand, RepairStep,
 };
-use crate::elf::ElfArch;
 use crate::engine::container::{Deadline, RunEnd};
 use crate::engine::process::{find_program, shell_quote};
 use crate::engine::{
@@ -52,6 +50,8 @@ use crate::engine::{
     Mount, PullPolicy,
 };
 use crate::interrupt;
+use crate::platform::Arch;
+use crate::platform::Libc;
 use crate::testing::session::human_duration;
 use crate::ui;
 use crate::ui::github;
@@ -281,7 +281,7 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 /// The default image of an architecture: the pinned `manylinux_2_28` (cibuildwheel's default;
 /// `manylinux_2_31` on armv7l, `manylinux_2_39` on riscv64).
 #[must_use]
-pub fn default_image(arch: ElfArch) -> String {
+pub fn default_image(arch: Arch) -> String {
     default_image_of(Libc::Glibc, arch)
 }
 
@@ -291,7 +291,7 @@ pub fn default_image_for(identifier: &Identifier) -> String {
     default_image_of(identifier.libc, identifier.arch)
 }
 
-fn default_image_of(libc: Libc, arch: ElfArch) -> String {
+fn default_image_of(libc: Libc, arch: Arch) -> String {
     let short = image::default_short_name(libc, arch);
     image::pinned(short, arch).map_or_else(
         || format!("quay.io/pypa/{short}_{}", arch.as_str()),
@@ -473,7 +473,7 @@ struct Run<'a> {
 
 /// Identifiers that share an architecture, an image and container arguments share a container.
 struct Group {
-    arch: ElfArch,
+    arch: Arch,
     image: String,
     create_args: Vec<String>,
     members: Vec<usize>,
@@ -749,7 +749,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         let arch = group.arch;
         let image = group.image.clone();
         if let Some(binary_arch) = binary_arch {
-            if binary_arch != arch && !(binary_arch == ElfArch::X86_64 && arch == ElfArch::I686) {
+            if binary_arch != arch && !(binary_arch == Arch::X86_64 && arch == Arch::I686) {
                 return Err(BuildError::Input(format!(
                     "the container binary is for {binary_arch} and cannot run in {arch} containers; \
                      pass --container-binary with a wheelwright built for {arch}"
@@ -771,7 +771,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         let ready_seconds = started.elapsed().as_secs_f64();
         debug!("{}: {probe:?}", container.name());
         let arch = if host {
-            let machine = machine_arch(&probe.machine).unwrap_or(arch);
+            let machine = Arch::from_machine(&probe.machine).unwrap_or(arch);
             if machine != arch {
                 return Err(BuildError::Input(format!(
                     "the host engine builds only for this machine ({machine}); {arch} needs a container engine (--engine docker or podman)"
@@ -781,7 +781,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         } else {
             arch
         };
-        if arch == ElfArch::I686 && probe.machine != "i686" {
+        if arch == Arch::I686 && probe.machine != "i686" {
             if probe.linux32 {
                 container.set_wrapper(vec!["linux32".to_owned()]);
             } else {
@@ -1085,22 +1085,13 @@ fn check_name(option: &str, name: &str) -> Result<(), BuildError> {
     }
 }
 
-fn machine_arch(machine: &str) -> Option<ElfArch> {
-    match machine {
-        "i386" | "i486" | "i586" | "i686" => Some(ElfArch::I686),
-        "arm64" => Some(ElfArch::Aarch64),
-        "armv7l" | "armv8l" => Some(ElfArch::Armv7l),
-        other => ElfArch::from_tag_suffix(other),
-    }
-}
-
 /// The interpreters of one environment: `--python`, else `/opt/python/*`, else (host) `python3`.
 fn discover(
     container: &Container,
     options: &BuildOptions,
     probe: &interpreters::Probe,
     libc: Libc,
-    arch: ElfArch,
+    arch: Arch,
     host: bool,
 ) -> Result<Vec<Interpreter>, BuildError> {
     let tagged = |pythons: &[String]| -> Result<Vec<Interpreter>, BuildError> {
@@ -1929,10 +1920,10 @@ mod tests {
     #[test]
     fn the_host_engine_keeps_this_machines_identifiers() {
         let machine = host_arch();
-        let other = if machine == ElfArch::I686 {
-            ElfArch::X86_64
+        let other = if machine == Arch::I686 {
+            Arch::X86_64
         } else {
-            ElfArch::I686
+            Arch::I686
         };
         let here = format!("cp312-{}_{machine}", host_libc().tag_prefix());
         let builds = vec![
@@ -1972,12 +1963,5 @@ mod tests {
             [here, format!("cp312-manylinux_{other}")],
             "asked-for architectures stay (and are refused with a message)"
         );
-    }
-
-    #[test]
-    fn machines() {
-        assert_eq!(machine_arch("i686"), Some(ElfArch::I686));
-        assert_eq!(machine_arch("x86_64"), Some(ElfArch::X86_64));
-        assert_eq!(machine_arch("arm64"), Some(ElfArch::Aarch64));
     }
 }

@@ -9,11 +9,11 @@ use anyhow::{Context as _, Result, bail};
 
 use crate::build::{self, BuildOptions, BuildOutcome, IdentifierBuild};
 use crate::cli::BuildArgs;
-use crate::commands::config::load;
+use crate::commands::common::load;
 use crate::config::values::{EngineKind, Jobs, PullPolicy};
 use crate::config::{CliValue, Settings, Source};
-use crate::elf::ElfArch;
 use crate::engine::{self, EngineChoice};
+use crate::platform::Arch;
 use crate::ui;
 
 /// The artifact name the Action's `artifact-name` input sets.
@@ -40,11 +40,11 @@ pub fn cli_values(args: &BuildArgs) -> Vec<CliValue> {
         push("container-engine", engine.clone(), "--engine");
     }
     for (arch, image) in [
-        (ElfArch::X86_64, &args.image_x86_64),
-        (ElfArch::I686, &args.image_i686),
-        (ElfArch::Aarch64, &args.image_aarch64),
-        (ElfArch::Ppc64le, &args.image_ppc64le),
-        (ElfArch::S390x, &args.image_s390x),
+        (Arch::X86_64, &args.image_x86_64),
+        (Arch::I686, &args.image_i686),
+        (Arch::Aarch64, &args.image_aarch64),
+        (Arch::Ppc64le, &args.image_ppc64le),
+        (Arch::S390x, &args.image_s390x),
     ] {
         let Some(image) = image else { continue };
         let flag = format!("--image-{arch}");
@@ -54,7 +54,7 @@ pub fn cli_values(args: &BuildArgs) -> Vec<CliValue> {
         }
         push(&format!("manylinux-{arch}-image"), image.clone(), &flag);
         // One image per architecture: its PyPys too (manylinux images carry both).
-        if matches!(arch, ElfArch::X86_64 | ElfArch::I686 | ElfArch::Aarch64) {
+        if matches!(arch, Arch::X86_64 | Arch::I686 | Arch::Aarch64) {
             push(
                 &format!("manylinux-pypy_{arch}-image"),
                 image.clone(),
@@ -445,7 +445,7 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect::<BTreeMap<_, _>>(),
             cli: cli_values(&args),
-            host_arch: ElfArch::X86_64,
+            host_arch: Arch::X86_64,
             config_file: None,
         };
         let options = Settings::resolve(&inputs)

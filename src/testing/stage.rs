@@ -21,8 +21,8 @@ use crate::build::interpreters::Interpreter;
 use crate::build::log::Log;
 use crate::build::project::ProjectFilter;
 use crate::build::{BuildResult, IdentifierBuild, Status};
-use crate::elf::ElfArch;
 use crate::engine::{Container, Engine, EngineError, EngineKind, Mount, PullPolicy};
+use crate::platform::Arch;
 use crate::ui;
 use crate::ui::github;
 
@@ -65,7 +65,7 @@ pub struct StageSetup<'a> {
 type EnvSlot = Mutex<Option<Result<Arc<TestEnv>, String>>>;
 
 /// What identifies a test container: architecture, image and the identifier's `create_args`.
-type EnvKey = (ElfArch, String, Vec<String>);
+type EnvKey = (Arch, String, Vec<String>);
 
 /// The test stage of one build run.
 pub struct BuildStage {
@@ -286,7 +286,7 @@ impl BuildStage {
     fn start_env(
         &self,
         image: &str,
-        arch: ElfArch,
+        arch: Arch,
         create_args: &[String],
     ) -> Result<Arc<TestEnv>, String> {
         let mut extra_args = create_args.to_vec();

@@ -23,11 +23,11 @@ use crate::build::log::Log;
 use crate::build::project::ProjectFilter;
 use crate::config::archs::host_arch;
 use crate::config::identifier::{Identifier, PythonTag};
-use crate::elf::ElfArch;
 use crate::engine::process::shell_quote;
 use crate::engine::{
     self, CONTAINER_WORK_ROOT, EngineChoice, EngineError, EngineKind, Mount, PullPolicy,
 };
+use crate::platform::{Arch, PlatformTag};
 use crate::ui;
 use crate::ui::github;
 use crate::wheel::filename::WheelFilename;
@@ -58,7 +58,7 @@ pub struct StandaloneOptions {
     /// The engine.
     pub engine: EngineChoice,
     /// Architectures; empty = those of the wheels (this machine's for pure wheels and indexes).
-    pub archs: Vec<ElfArch>,
+    pub archs: Vec<Arch>,
     /// The project (`{project}`, `test-sources`).
     pub project: PathBuf,
     /// The test settings.
@@ -66,7 +66,7 @@ pub struct StandaloneOptions {
     /// Test in this image (every architecture).
     pub image: Option<String>,
     /// Per-architecture images (win over `image`).
-    pub images: BTreeMap<ElfArch, String>,
+    pub images: BTreeMap<Arch, String>,
     /// `NAME=VALUE` assignments (shell syntax).
     pub environment: Vec<(String, String)>,
     /// Host variables passed by name.
@@ -84,7 +84,7 @@ pub struct StandaloneOptions {
 impl StandaloneOptions {
     /// The image of `arch`, if one is set.
     #[must_use]
-    pub fn image_for(&self, arch: ElfArch) -> Option<&str> {
+    pub fn image_for(&self, arch: Arch) -> Option<&str> {
         self.images
             .get(&arch)
             .or(self.image.as_ref())
@@ -340,24 +340,6 @@ pub fn collect_wheels(paths: &[PathBuf]) -> Result<Vec<LocalWheel>, StandaloneEr
     Ok(wheels)
 }
 
-/// The architecture a platform tag is for (`None` for `any`).
-#[must_use]
-pub fn tag_arch(platform: &str) -> Option<ElfArch> {
-    [
-        ElfArch::X86_64,
-        ElfArch::I686,
-        ElfArch::Aarch64,
-        ElfArch::Armv7l,
-        ElfArch::Ppc64le,
-        ElfArch::Ppc64,
-        ElfArch::S390x,
-        ElfArch::Riscv64,
-        ElfArch::Loongarch64,
-    ]
-    .into_iter()
-    .find(|arch| platform.ends_with(&format!("_{}", arch.as_str())))
-}
-
 /// Resolves `--index`: `pypi`/`testpypi` are those indexes' Simple pages, else an http(s) URL.
 pub fn index_url(text: &str) -> Result<String, String> {
     if let Some(known) = crate::publish::endpoints::by_name(text.trim()) {
@@ -389,11 +371,11 @@ pub enum ArchOrigin {
 /// run` would); wheels of another architecture than the image's are an error that says what to
 /// pass; an explicit `--arch` wins (the engine pulls that architecture's variant).
 pub fn fit_arch_to_image(
-    arch: ElfArch,
+    arch: Arch,
     origin: ArchOrigin,
     image: &str,
     local: Option<&str>,
-) -> Result<ElfArch, String> {
+) -> Result<Arch, String> {
     let Some(have) = local else {
         return Ok(arch);
     };
@@ -415,13 +397,13 @@ pub fn fit_arch_to_image(
 /// What to try when no interpreter here can install the wheels: per architecture the wheels
 /// have and no environment here has, the flags that test it; else other Pythons.
 #[must_use]
-pub fn install_hint(wheel_archs: &BTreeSet<ElfArch>, env_archs: &[ElfArch], host: bool) -> String {
+pub fn install_hint(wheel_archs: &BTreeSet<Arch>, env_archs: &[Arch], host: bool) -> String {
     let machine = host_arch();
     let mut hints: Vec<String> = wheel_archs
         .iter()
         .filter(|arch| !env_archs.contains(arch))
         .map(|arch| {
-            let native = *arch == machine || (machine == ElfArch::X86_64 && *arch == ElfArch::I686);
+            let native = *arch == machine || (machine == Arch::X86_64 && *arch == Arch::I686);
             format!(
                 "test {arch} wheels in an {arch} image: {}`--arch {arch} --image {arch}=IMAGE`{}",
                 if host { "`--engine podman` (or docker) with " } else { "" },
@@ -476,7 +458,7 @@ pub fn default_log_dir(source: &Source) -> PathBuf {
 /// An environment with its selected interpreters.
 struct Prepared {
     env: TestEnv,
-    arch: ElfArch,
+    arch: Arch,
     interpreters: Vec<(Identifier, String, SupportedTags)>,
 }
 
@@ -523,12 +505,17 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
         ));
     }
 
-    let mut archs: Vec<ElfArch> = options.archs.clone();
+    let mut archs: Vec<Arch> = options.archs.clone();
     let mut arch_origin = ArchOrigin::Flag;
     if archs.is_empty() {
-        let tagged: Vec<Option<ElfArch>> = wheels
+        let tagged: Vec<Option<Arch>> = wheels
             .iter()
-            .map(|w| w.filename.platform_tags.iter().find_map(|t| tag_arch(t)))
+            .map(|w| {
+                w.filename
+                    .platform_tags
+                    .iter()
+                    .find_map(PlatformTag::suffix_arch)
+            })
             .collect();
         arch_origin = if tagged.iter().any(Option::is_some) {
             ArchOrigin::Wheels
@@ -536,7 +523,7 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
             ArchOrigin::Default
         };
         // Pure wheels are tested on this machine's architecture.
-        let found: BTreeSet<ElfArch> = tagged
+        let found: BTreeSet<Arch> = tagged
             .into_iter()
             .map(|arch| arch.unwrap_or_else(host_arch))
             .collect();
@@ -652,7 +639,7 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
             &options.container_args,
         )?;
         let arch = if host {
-            machine_arch(&env.probe.machine).unwrap_or(*arch)
+            Arch::from_machine(&env.probe.machine).unwrap_or(*arch)
         } else {
             *arch
         };
@@ -783,11 +770,16 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
                         })
                     })
                     .collect();
-                let wheel_archs: BTreeSet<ElfArch> = wheels
+                let wheel_archs: BTreeSet<Arch> = wheels
                     .iter()
-                    .filter_map(|w| w.filename.platform_tags.iter().find_map(|t| tag_arch(t)))
+                    .filter_map(|w| {
+                        w.filename
+                            .platform_tags
+                            .iter()
+                            .find_map(PlatformTag::suffix_arch)
+                    })
                     .collect();
-                let env_archs: Vec<ElfArch> = prepared.iter().map(|p| p.arch).collect();
+                let env_archs: Vec<Arch> = prepared.iter().map(|p| p.arch).collect();
                 return Err(input(format!(
                     "{} be installed by any interpreter here:\n{}\ninterpreters:\n{}\n{}",
                     if wheels.len() == 1 {
@@ -987,7 +979,7 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
 fn select_interpreters(
     env: &TestEnv,
     options: &StandaloneOptions,
-    arch: ElfArch,
+    arch: Arch,
     kind: EngineKind,
 ) -> Result<Vec<(Identifier, String, SupportedTags)>, StandaloneError> {
     let libc = env.probe.libc;
@@ -1068,15 +1060,6 @@ fn valid_name(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn machine_arch(machine: &str) -> Option<ElfArch> {
-    match machine {
-        "i386" | "i486" | "i586" | "i686" => Some(ElfArch::I686),
-        "arm64" => Some(ElfArch::Aarch64),
-        "armv7l" | "armv8l" => Some(ElfArch::Armv7l),
-        other => ElfArch::from_tag_suffix(other),
-    }
-}
-
 /// A requirement as a file-name part: `NEURON==7.8` → `NEURON-7.8`.
 fn sanitize(spec: &str) -> String {
     let mut out = String::new();
@@ -1094,13 +1077,13 @@ fn sanitize(spec: &str) -> String {
 pub fn parse_images(
     option: &str,
     values: &[String],
-) -> Result<(Option<String>, BTreeMap<ElfArch, String>), String> {
+) -> Result<(Option<String>, BTreeMap<Arch, String>), String> {
     let mut all = None;
     let mut per_arch = BTreeMap::new();
     for value in values {
         let (arch, image) = match value.split_once('=') {
             Some((arch, image)) => {
-                let parsed = ElfArch::from_tag_suffix(arch.trim()).ok_or_else(|| {
+                let parsed = arch.trim().parse::<Arch>().ok().ok_or_else(|| {
                     format!("{option} `{value}`: `{arch}` is not an architecture (x86_64, i686, aarch64, …)")
                 })?;
                 (Some(parsed), image.trim())
@@ -1127,8 +1110,8 @@ mod tests {
     #[test]
     fn a_local_image_of_another_architecture_is_used_or_explained() {
         use ArchOrigin::{Default, Flag, Wheels};
-        let x86 = ElfArch::X86_64;
-        let i686 = ElfArch::I686;
+        let x86 = Arch::X86_64;
+        let i686 = Arch::I686;
         // Not here: pulled for the architecture asked.
         assert_eq!(fit_arch_to_image(x86, Default, "img", None), Ok(x86));
         // The image serves it (i686 images published as amd64 too).
@@ -1161,15 +1144,15 @@ mod tests {
 
     #[test]
     fn install_hints_name_the_architecture_that_is_missing() {
-        if host_arch() != ElfArch::X86_64 {
+        if host_arch() != Arch::X86_64 {
             return;
         }
-        let wheels: BTreeSet<ElfArch> = [ElfArch::Aarch64].into();
-        insta::assert_snapshot!(install_hint(&wheels, &[ElfArch::X86_64], true), @"hint: test aarch64 wheels in an aarch64 image: `--engine podman` (or docker) with `--arch aarch64 --image aarch64=IMAGE` (this x86_64 machine runs aarch64 containers with QEMU registered with binfmt_misc)");
-        let wheels: BTreeSet<ElfArch> = [ElfArch::I686].into();
-        insta::assert_snapshot!(install_hint(&wheels, &[ElfArch::X86_64], false), @"hint: test i686 wheels in an i686 image: `--arch i686 --image i686=IMAGE`");
-        let wheels: BTreeSet<ElfArch> = [ElfArch::X86_64].into();
-        insta::assert_snapshot!(install_hint(&wheels, &[ElfArch::X86_64], true), @"hint: the wheels are for other Pythons: test with `--python PATH` or an image that has them");
+        let wheels: BTreeSet<Arch> = [Arch::Aarch64].into();
+        insta::assert_snapshot!(install_hint(&wheels, &[Arch::X86_64], true), @"hint: test aarch64 wheels in an aarch64 image: `--engine podman` (or docker) with `--arch aarch64 --image aarch64=IMAGE` (this x86_64 machine runs aarch64 containers with QEMU registered with binfmt_misc)");
+        let wheels: BTreeSet<Arch> = [Arch::I686].into();
+        insta::assert_snapshot!(install_hint(&wheels, &[Arch::X86_64], false), @"hint: test i686 wheels in an i686 image: `--arch i686 --image i686=IMAGE`");
+        let wheels: BTreeSet<Arch> = [Arch::X86_64].into();
+        insta::assert_snapshot!(install_hint(&wheels, &[Arch::X86_64], true), @"hint: the wheels are for other Pythons: test with `--python PATH` or an image that has them");
     }
 
     #[test]
@@ -1197,15 +1180,6 @@ mod tests {
             state.display()
         );
         assert!(state.is_absolute(), "{}", state.display());
-    }
-
-    #[test]
-    fn architectures_of_platform_tags() {
-        assert_eq!(tag_arch("manylinux_2_5_x86_64"), Some(ElfArch::X86_64));
-        assert_eq!(tag_arch("manylinux2014_i686"), Some(ElfArch::I686));
-        assert_eq!(tag_arch("musllinux_1_2_ppc64le"), Some(ElfArch::Ppc64le));
-        assert_eq!(tag_arch("linux_ppc64"), Some(ElfArch::Ppc64));
-        assert_eq!(tag_arch("any"), None);
     }
 
     #[test]
@@ -1238,7 +1212,7 @@ mod tests {
         )
         .expect("images");
         assert_eq!(all.as_deref(), Some("a/b:1"));
-        assert_eq!(per[&ElfArch::I686], "c/d@sha256:00");
+        assert_eq!(per[&Arch::I686], "c/d@sha256:00");
         let err = parse_images("--image", &["arm=x".to_owned()]).expect_err("arch");
         assert!(err.contains("is not an architecture"), "{err}");
         let err = parse_images("--image", &["x y".to_owned()]).expect_err("space");

@@ -2038,7 +2038,7 @@ mod tests {
         RewritePlan {
             filename: archive
                 .filename()
-                .with_platform_tags(vec![NEW_TAG.to_string()]),
+                .with_platform_tags(vec![NEW_TAG.parse().unwrap()]),
             wheel_info,
             replace: vec![NewEntry::new("foo/_core.so", 0, |out| {
                 for piece in patched_core().chunks(7000) {
@@ -2996,7 +2996,7 @@ mod tests {
         let mut plan = repair_plan(&archive);
         plan.filename = archive
             .filename()
-            .with_platform_tags(vec!["manylinux_2_28_x86_64".to_string()]);
+            .with_platform_tags(vec!["manylinux_2_28_x86_64".parse().unwrap()]);
         plan.add.clear();
         let second = rewrite(&archive, plan, second_dir.path()).unwrap();
         check(&second.path);
@@ -3182,7 +3182,7 @@ mod tests {
             RewritePlan {
                 filename: archive
                     .filename()
-                    .with_platform_tags(vec![NEW_TAG.to_string()]),
+                    .with_platform_tags(vec![NEW_TAG.parse().unwrap()]),
                 wheel_info,
                 replace: replace
                     .map(|(len, binary_like)| {
