@@ -22,11 +22,9 @@
 //! abi3 wheels are built by the oldest selected CPython of a container and reused by the newer
 //! ones that start after it finished; a pure-Python wheel likewise serves every later identifier.
 
-pub mod interpreters;
-pub mod log;
-pub mod project;
 pub mod report;
 pub mod runtime;
+pub mod stage;
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
@@ -37,7 +35,6 @@ use std::time::{Duration, Instant};
 
 use tracing::debug;
 
-use crate::config::archs::host_arch;
 use crate::config::identifier::Identifier;
 use crate::config::image;
 pub use crate::config::values::{
@@ -45,9 +42,9 @@ pub use crate::config::values::{
 };
 use crate::engine::container::{Deadline, RunEnd};
 use crate::engine::process::{find_program, shell_quote};
+use crate::config::values::{EngineChoice, PullPolicy};
 use crate::engine::{
-    self, CONTAINER_WORK_ROOT, Container, ContainerSpec, EngineChoice, EngineError, EngineKind,
-    Mount, PullPolicy,
+    self, CONTAINER_WORK_ROOT, Container, ContainerSpec, EngineError, EngineKind, Mount,
 };
 use crate::interrupt;
 use crate::platform::Arch;
@@ -56,9 +53,10 @@ use crate::testing::session::human_duration;
 use crate::ui;
 use crate::ui::github;
 use crate::wheel::filename::WheelFilename;
-use interpreters::Interpreter;
-use log::Log;
-use project::ProjectFilter;
+use crate::engine::default_cache_dir;
+use crate::engine::interpreters::{self, Interpreter};
+use crate::engine::log::Log;
+use crate::engine::project::{self, ProjectFilter};
 pub use report::{BuildOutcome, BuildResult, ContainerReport, Status};
 
 /// The environment variable naming a static wheelwright binary for the containers.
@@ -267,17 +265,6 @@ fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> BuildErro
     move |source| BuildError::Io { what, source }
 }
 
-/// The per-user cache directory (`$XDG_CACHE_HOME/wheelwright`, else `~/.cache/wheelwright`).
-#[must_use]
-pub fn default_cache_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(dir).join("wheelwright"));
-    }
-    std::env::var_os("HOME")
-        .filter(|d| !d.is_empty())
-        .map(|home| PathBuf::from(home).join(".cache/wheelwright"))
-}
-
 /// The default image of an architecture: the pinned `manylinux_2_28` (cibuildwheel's default;
 /// `manylinux_2_31` on armv7l, `manylinux_2_39` on riscv64).
 #[must_use]
@@ -468,7 +455,7 @@ struct Run<'a> {
     queue: Mutex<VecDeque<Task>>,
     wake: Condvar,
     results: Mutex<Vec<((usize, usize), BuildResult)>>,
-    tests: crate::testing::stage::BuildStage,
+    tests: stage::BuildStage,
 }
 
 /// Identifiers that share an architecture, an image and container arguments share a container.
@@ -547,7 +534,7 @@ pub fn host_libc() -> Libc {
 fn for_engine(options: &BuildOptions, host: bool) -> BuildOptions {
     let mut narrowed = options.clone();
     if host && !options.only {
-        let (machine, libc) = (host_arch(), host_libc());
+        let (machine, libc) = (Arch::host(), host_libc());
         narrowed.builds.retain(|b| {
             b.identifier.libc == libc && (options.archs_given || b.identifier.arch == machine)
         });
@@ -659,7 +646,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         return Err(BuildError::Input(format!(
             "nothing to build: the host engine builds {} identifiers for this machine ({}) and none is selected",
             host_libc().tag_prefix(),
-            host_arch()
+            Arch::host()
         )));
     }
 
@@ -725,7 +712,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         cache_env.push(("CCACHE_DIR".to_owned(), dir.display().to_string()));
     }
     if host {
-        let machine = host_arch();
+        let machine = Arch::host();
         if let Some(other) = options
             .builds
             .iter()
@@ -906,7 +893,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
 
     let engine_kind = engine.kind();
     // Test images are checked (and pulled) before anything is written.
-    let tests = crate::testing::stage::BuildStage::new(crate::testing::stage::StageSetup {
+    let tests = stage::BuildStage::new(stage::StageSetup {
         engine: engine.clone(),
         cache_mounts: mounts
             .iter()
@@ -1177,7 +1164,7 @@ impl Run<'_> {
                     let target = &self.targets[t];
                     let (interpreter, b) = &target.interpreters[i];
                     self.tests.after_build(
-                        &crate::testing::stage::BuildContext {
+                        &stage::BuildContext {
                             container: &target.container,
                             interpreter,
                             build: &self.options.builds[*b],
@@ -1919,7 +1906,7 @@ mod tests {
 
     #[test]
     fn the_host_engine_keeps_this_machines_identifiers() {
-        let machine = host_arch();
+        let machine = Arch::host();
         let other = if machine == Arch::I686 {
             Arch::X86_64
         } else {

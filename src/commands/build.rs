@@ -10,9 +10,8 @@ use anyhow::{Context as _, Result, bail};
 use crate::build::{self, BuildOptions, BuildOutcome, IdentifierBuild};
 use crate::cli::BuildArgs;
 use crate::commands::common::load;
-use crate::config::values::{EngineKind, Jobs, PullPolicy};
+use crate::config::values::{EngineChoice, Jobs};
 use crate::config::{CliValue, Settings, Source};
-use crate::engine::{self, EngineChoice};
 use crate::platform::Arch;
 use crate::ui;
 
@@ -95,13 +94,8 @@ pub fn cli_values(args: &BuildArgs) -> Vec<CliValue> {
     if let Some(jobs) = args.jobs {
         push("jobs", jobs.to_string(), "--jobs");
     }
-    if let Some(pull) = args.pull {
-        let text = match pull {
-            engine::PullPolicy::Never => "never",
-            engine::PullPolicy::Missing => "missing",
-            engine::PullPolicy::Always => "always",
-        };
-        push("pull", text.to_owned(), "--pull");
+    if let Some(pull) = &args.pull {
+        push("pull", pull.clone(), "--pull");
     }
     if let Some(frontend) = &args.build_frontend {
         push("build-frontend", frontend.clone(), "--build-frontend");
@@ -161,7 +155,7 @@ pub fn cli_values(args: &BuildArgs) -> Vec<CliValue> {
 pub fn build_options(settings: &Settings, args: &BuildArgs) -> Result<BuildOptions> {
     let selected = settings.selected_identifiers()?;
     let mut builds = Vec::new();
-    let mut engine: Option<(EngineKind, String, Source)> = None;
+    let mut engine: Option<(EngineChoice, String, Source)> = None;
     for identifier in selected {
         let own = settings.for_identifier(&identifier);
         let kind = own.container_engine.value.kind;
@@ -222,12 +216,7 @@ pub fn build_options(settings: &Settings, args: &BuildArgs) -> Result<BuildOptio
             identifier,
         });
     }
-    let engine = match engine.map(|(kind, _, _)| kind) {
-        Some(EngineKind::Docker) => EngineChoice::Docker,
-        Some(EngineKind::Podman) => EngineChoice::Podman,
-        Some(EngineKind::Host) => EngineChoice::Host,
-        Some(EngineKind::Auto) | None => EngineChoice::Auto,
-    };
+    let engine = engine.map(|(kind, _, _)| kind).unwrap_or_default();
     let archs = settings.archs.value.to_string();
     let archs_given = settings.only.is_some()
         || (settings.archs.source != Source::Default
@@ -238,11 +227,6 @@ pub fn build_options(settings: &Settings, args: &BuildArgs) -> Result<BuildOptio
         Jobs::Auto => build::default_jobs(),
         Jobs::Count(n) => n.get() as usize,
     };
-    let pull = match settings.pull.value {
-        PullPolicy::Missing => engine::PullPolicy::Missing,
-        PullPolicy::Always => engine::PullPolicy::Always,
-        PullPolicy::Never => engine::PullPolicy::Never,
-    };
     Ok(BuildOptions {
         project_dir: args.project_dir.clone(),
         output_dir: settings.output_dir.value.clone(),
@@ -252,7 +236,7 @@ pub fn build_options(settings: &Settings, args: &BuildArgs) -> Result<BuildOptio
         archs_given,
         jobs,
         keep_container: args.keep_container,
-        pull,
+        pull: settings.pull.value,
         dry_run: args.dry_run,
         container_args: args.container_args.clone(),
         pythons: args.pythons.clone(),
@@ -414,6 +398,7 @@ mod tests {
 
     use super::*;
     use crate::cli::{Cli, Command};
+    use crate::config::values::PullPolicy;
     use crate::config::ResolveInputs;
     use crate::config::values::{FrontendTool, RepairStep};
 
@@ -574,7 +559,7 @@ container-engine = { name = "podman", create-args = ["--network=host"] }
             ["cp310-manylinux_x86_64", "cp311-manylinux_x86_64"]
         );
         assert_eq!(options.jobs, 3);
-        assert_eq!(options.pull, engine::PullPolicy::Never);
+        assert_eq!(options.pull, PullPolicy::Never);
         assert_eq!(options.engine, EngineChoice::Podman);
         assert_eq!(options.output_dir, std::path::PathBuf::from("from-flag"));
         assert!(!options.only);
@@ -788,7 +773,7 @@ container-engine = "docker"
         let options = options.expect("maps");
         assert_eq!(
             (options.jobs, options.pull),
-            (2, engine::PullPolicy::Always)
+            (2, PullPolicy::Always)
         );
     }
 }

@@ -138,12 +138,6 @@ impl fmt::Display for Archs {
     }
 }
 
-/// The architecture this process runs on, as a Linux wheel architecture (`x86` is `i686`).
-#[must_use]
-pub fn host_arch() -> Arch {
-    Arch::host()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

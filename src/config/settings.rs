@@ -28,7 +28,7 @@ use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifiers};
 
-use crate::config::archs::{Archs, host_arch};
+use crate::config::archs::Archs;
 use crate::config::environment::Environment;
 use crate::config::error::ConfigError;
 use crate::config::identifier::{BuildSelector, Identifier, PythonTag, Selector};
@@ -70,7 +70,7 @@ impl ResolveInputs {
             project_dir: project_dir.into(),
             env: BTreeMap::new(),
             cli: Vec::new(),
-            host_arch: host_arch(),
+            host_arch: Arch::host(),
             config_file: None,
         }
     }

@@ -14,9 +14,15 @@
 //!   of a run removes the labelled containers whose process is gone (a run killed with SIGKILL).
 //! * Images are pulled by us (with retries and back-off, per `--pull`) and started with
 //!   `--pull=never` and the platform the local image really has.
+//!
+//! Also what a build and a test run share in an environment: [`interpreters`] (discovering the
+//! Pythons), [`log`] (the per-identifier logs) and [`project`] (the project stream copied in).
 
 pub mod container;
+pub mod interpreters;
+pub mod log;
 pub mod process;
+pub mod project;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -30,22 +36,18 @@ use container::Backend;
 pub use container::{Container, Discard, OutputSink};
 use process::{CommandError, checked_stdout, find_program, shell_quote};
 
-use crate::config::archs::host_arch;
+use crate::config::values::{EngineChoice, PullPolicy};
 use crate::platform::Arch;
 
-/// Which engine to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum EngineChoice {
-    /// docker if a daemon answers, else podman if it runs, else the host.
-    #[default]
-    Auto,
-    /// The docker CLI (honours `DOCKER_HOST`).
-    Docker,
-    /// The podman CLI.
-    Podman,
-    /// No container: this machine's interpreters, commands run locally.
-    Host,
+/// The per-user cache directory (`$XDG_CACHE_HOME/wheelwright`, else `~/.cache/wheelwright`).
+#[must_use]
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir).join("wheelwright"));
+    }
+    std::env::var_os("HOME")
+        .filter(|d| !d.is_empty())
+        .map(|home| PathBuf::from(home).join(".cache/wheelwright"))
 }
 
 /// The engine in use.
@@ -76,19 +78,6 @@ impl std::fmt::Display for EngineKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// When to pull images.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum PullPolicy {
-    /// Never pull; a missing image is an error.
-    Never,
-    /// Pull when the image (for the wanted platform) is not present locally.
-    #[default]
-    Missing,
-    /// Always pull (to get the newest image for a tag).
-    Always,
 }
 
 /// Why an engine operation failed.
@@ -246,7 +235,7 @@ pub fn platform(arch: Arch) -> &'static str {
 /// Whether containers of `arch` can run on this machine: natively (x86_64 runs i686), or through
 /// a QEMU handler registered with binfmt_misc. The error says what is missing.
 pub fn check_arch_runs(arch: Arch) -> Result<(), EngineError> {
-    let native = host_arch();
+    let native = Arch::host();
     if arch == native || (native == Arch::X86_64 && arch == Arch::I686) {
         return Ok(());
     }
@@ -823,7 +812,7 @@ mod tests {
         assert_eq!(platform_arch("linux/arm/v7"), Some(Arch::Armv7l));
         assert_eq!(platform_arch("windows/amd64"), None);
         assert_eq!(platform_arch("linux/mips"), None);
-        assert!(check_arch_runs(host_arch()).is_ok());
+        assert!(check_arch_runs(Arch::host()).is_ok());
     }
 
     #[test]

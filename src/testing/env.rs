@@ -11,7 +11,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::build::interpreters::{self, Probe};
+use crate::engine::interpreters::{self, Probe};
 use crate::config::identifier::PythonTag;
 use crate::engine::process::shell_quote;
 use crate::engine::{Container, ContainerSpec, Engine, EngineError, Mount};

@@ -18,15 +18,13 @@ use super::env::{self, TestEnv};
 use super::select::{self, LocalWheel, SupportedTags};
 use super::session::{Install, Session};
 use super::{TestOptions, TestReport, TestState};
-use crate::build::interpreters;
-use crate::build::log::Log;
-use crate::build::project::ProjectFilter;
-use crate::config::archs::host_arch;
+use crate::engine::interpreters;
+use crate::engine::log::Log;
+use crate::engine::project::ProjectFilter;
 use crate::config::identifier::{Identifier, PythonTag};
 use crate::engine::process::shell_quote;
-use crate::engine::{
-    self, CONTAINER_WORK_ROOT, EngineChoice, EngineError, EngineKind, Mount, PullPolicy,
-};
+use crate::config::values::{EngineChoice, PullPolicy};
+use crate::engine::{self, CONTAINER_WORK_ROOT, EngineError, EngineKind, Mount};
 use crate::platform::{Arch, PlatformTag};
 use crate::ui;
 use crate::ui::github;
@@ -398,7 +396,7 @@ pub fn fit_arch_to_image(
 /// have and no environment here has, the flags that test it; else other Pythons.
 #[must_use]
 pub fn install_hint(wheel_archs: &BTreeSet<Arch>, env_archs: &[Arch], host: bool) -> String {
-    let machine = host_arch();
+    let machine = Arch::host();
     let mut hints: Vec<String> = wheel_archs
         .iter()
         .filter(|arch| !env_archs.contains(arch))
@@ -525,16 +523,16 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
         // Pure wheels are tested on this machine's architecture.
         let found: BTreeSet<Arch> = tagged
             .into_iter()
-            .map(|arch| arch.unwrap_or_else(host_arch))
+            .map(|arch| arch.unwrap_or_else(Arch::host))
             .collect();
         archs = if found.is_empty() {
-            vec![host_arch()]
+            vec![Arch::host()]
         } else {
             found.into_iter().collect()
         };
     }
     if host {
-        let machine = host_arch();
+        let machine = Arch::host();
         if !options.archs.is_empty() && options.archs.iter().any(|a| *a != machine) {
             return Err(input(format!(
                 "the host engine tests only this machine's architecture ({machine}); other architectures need --engine docker or podman and --image"
@@ -571,7 +569,7 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
         if let Some(root) = options
             .cache_dir
             .clone()
-            .or_else(crate::build::default_cache_dir)
+            .or_else(crate::engine::default_cache_dir)
         {
             for (name, var) in [("pip", "PIP_CACHE_DIR"), ("uv", "UV_CACHE_DIR")] {
                 let dir = root.join(name);
@@ -1144,7 +1142,7 @@ mod tests {
 
     #[test]
     fn install_hints_name_the_architecture_that_is_missing() {
-        if host_arch() != Arch::X86_64 {
+        if Arch::host() != Arch::X86_64 {
             return;
         }
         let wheels: BTreeSet<Arch> = [Arch::Aarch64].into();
