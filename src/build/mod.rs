@@ -40,9 +40,13 @@ use crate::config::image;
 pub use crate::config::values::{
     BuildFrontend, ConfigSetting, FrontendTool, RepairCommand, RepairStep,
 };
-use crate::engine::container::{Deadline, RunEnd};
-use crate::engine::process::{find_program, shell_quote};
 use crate::config::values::{EngineChoice, PullPolicy};
+use crate::engine::container::{Deadline, RunEnd};
+use crate::engine::default_cache_dir;
+use crate::engine::interpreters::{self, Interpreter};
+use crate::engine::log::Log;
+use crate::engine::process::{find_program, shell_quote};
+use crate::engine::project::{self, ProjectFilter};
 use crate::engine::{
     self, CONTAINER_WORK_ROOT, Container, ContainerSpec, EngineError, EngineKind, Mount,
 };
@@ -53,10 +57,6 @@ use crate::testing::session::human_duration;
 use crate::ui;
 use crate::ui::github;
 use crate::wheel::filename::WheelFilename;
-use crate::engine::default_cache_dir;
-use crate::engine::interpreters::{self, Interpreter};
-use crate::engine::log::Log;
-use crate::engine::project::{self, ProjectFilter};
 pub use report::{BuildOutcome, BuildResult, ContainerReport, Status};
 
 /// The environment variable naming a static wheelwright binary for the containers.

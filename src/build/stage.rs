@@ -14,16 +14,16 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::build::{BuildResult, IdentifierBuild, Status};
+use crate::config::values::PullPolicy;
 use crate::engine::interpreters::Interpreter;
 use crate::engine::log::Log;
 use crate::engine::project::ProjectFilter;
+use crate::engine::{Container, Engine, EngineError, EngineKind, Mount};
+use crate::platform::Arch;
 use crate::testing::env::{self, TestEnv};
 use crate::testing::manifest::{self, IdentifierRecord};
 use crate::testing::session::{Install, Session};
 use crate::testing::{TestReport, TestState};
-use crate::config::values::PullPolicy;
-use crate::engine::{Container, Engine, EngineError, EngineKind, Mount};
-use crate::platform::Arch;
 use crate::ui;
 use crate::ui::github;
 

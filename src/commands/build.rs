@@ -398,8 +398,8 @@ mod tests {
 
     use super::*;
     use crate::cli::{Cli, Command};
-    use crate::config::values::PullPolicy;
     use crate::config::ResolveInputs;
+    use crate::config::values::PullPolicy;
     use crate::config::values::{FrontendTool, RepairStep};
 
     fn args(argv: &[&str]) -> BuildArgs {
@@ -771,9 +771,6 @@ container-engine = "docker"
         );
         let (_dir, options) = resolve("", &[], &["--jobs", "2", "--pull", "always"]);
         let options = options.expect("maps");
-        assert_eq!(
-            (options.jobs, options.pull),
-            (2, PullPolicy::Always)
-        );
+        assert_eq!((options.jobs, options.pull), (2, PullPolicy::Always));
     }
 }

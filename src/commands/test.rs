@@ -8,6 +8,7 @@ use anyhow::{Result, anyhow, bail};
 
 use crate::cli::{TestArgs, TestStageArgs};
 use crate::config::archs::Archs;
+use crate::platform::Arch;
 use crate::testing::TestOptions;
 use crate::testing::standalone::{self, Source, StandaloneOptions};
 use crate::ui;

@@ -8,6 +8,10 @@
 //! tools read the same tables.
 
 pub mod edit;
+pub mod read;
+pub mod strip;
+
+pub use read::ElfError;
 
 use goblin::container::{Container, Ctx, Endian};
 use goblin::elf::dynamic::Dynamic;
@@ -33,26 +37,6 @@ const EF_ARM_EABIMASK: u32 = 0xFF00_0000;
 const EF_ARM_EABI_VER5: u32 = 0x0500_0000;
 /// ARM hard-float ABI flag.
 const EF_ARM_ABI_FLOAT_HARD: u32 = 0x0000_0400;
-
-/// Why an ELF file could not be analysed.
-#[derive(Debug, thiserror::Error)]
-pub enum ElfError {
-    /// The data does not start with the ELF magic.
-    #[error("not an ELF file")]
-    NotElf,
-    /// The file is cut short or a table points outside of it.
-    #[error("malformed ELF file: {0}")]
-    Malformed(String),
-    /// Reading the file failed.
-    #[error("cannot read the ELF file")]
-    Io(#[source] std::io::Error),
-}
-
-impl From<goblin::error::Error> for ElfError {
-    fn from(err: goblin::error::Error) -> Self {
-        ElfError::Malformed(err.to_string())
-    }
-}
 
 /// The x86-64 micro-architecture level an ELF file declares it needs
 /// (`GNU_PROPERTY_X86_ISA_1_NEEDED`).
@@ -156,7 +140,7 @@ pub struct ElfInfo {
     /// Set when the ISA note carries bits wheelwright does not know.
     pub unknown_isa: bool,
     /// Whether `strip -s` would remove sections: a symbol table or debugging information
-    /// ([`edit::strip_would_remove`]).
+    /// ([`strip::strip_would_remove`]).
     pub strippable: bool,
 }
 
@@ -532,7 +516,7 @@ pub fn analyze(data: &[u8]) -> Result<ElfInfo, ElfError> {
         uses_ucs2_symbols,
         isa_level,
         unknown_isa,
-        strippable: edit::strip_would_remove(data),
+        strippable: strip::strip_would_remove(data),
     })
 }
 

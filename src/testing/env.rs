@@ -11,8 +11,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::engine::interpreters::{self, Probe};
 use crate::config::identifier::PythonTag;
+use crate::engine::interpreters::{self, Probe};
 use crate::engine::process::shell_quote;
 use crate::engine::{Container, ContainerSpec, Engine, EngineError, Mount};
 use crate::platform::Arch;
