@@ -12,7 +12,7 @@ use crate::cli::BuildArgs;
 use crate::commands::common::load;
 use crate::config::values::{EngineChoice, Jobs};
 use crate::config::{CliValue, Settings, Source};
-use crate::platform::Arch;
+use crate::platform::{Arch, Libc};
 use crate::ui;
 
 /// The artifact name the Action's `artifact-name` input sets.
@@ -47,7 +47,7 @@ pub fn cli_values(args: &BuildArgs) -> Vec<CliValue> {
     ] {
         let Some(image) = image else { continue };
         let flag = format!("--image-{arch}");
-        if image.trim().starts_with("musllinux") {
+        if image.trim().starts_with(Libc::Musl.tag_prefix()) {
             push(&format!("musllinux-{arch}-image"), image.clone(), &flag);
             continue;
         }

@@ -6,9 +6,15 @@
 //! modules and system libraries are analysed without walking relocations or `.symtab`.
 //! Section look-ups follow pyelftools (by name), which is what auditwheel uses, so that both
 //! tools read the same tables.
+//!
+//! The editor's parts: `read` (random access, errors, encoding, headers), [`strip`] (what
+//! `strip -s` removes; the analysis asks it whether a file has anything to strip), `patch` (the
+//! planned bytes and their streaming) and [`edit`] (planning and verifying edits). The analysis
+//! here uses `read` and [`strip`], never [`edit`].
 
 pub mod edit;
-pub mod read;
+mod patch;
+mod read;
 pub mod strip;
 
 pub use read::ElfError;

@@ -4,7 +4,7 @@
 
 use super::read::*;
 
-/// The section header table as [`verify`] compares it: names, types, flags and the section
+/// The section header table as [`verify`](super::edit::verify) compares it: names, types, flags and the section
 /// indices in `sh_link`/`sh_info`, not addresses, offsets or sizes (edits move `.dynstr`,
 /// `.dynamic` and the sections in the way of the program headers).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -240,7 +240,7 @@ pub(super) fn new_indices(fates: &[Fate]) -> Vec<Option<u32>> {
         .collect()
 }
 
-/// Whether stripping `file` ([`ElfEdits::strip`]) would remove any section: `false` for files
+/// Whether stripping `file` ([`ElfEdits::strip`](super::edit::ElfEdits::strip)) would remove any section: `false` for files
 /// without a symbol table or debugging information, and for files that cannot be read or
 /// edited.
 pub fn strip_would_remove(file: &(impl ReadAt + ?Sized)) -> bool {
