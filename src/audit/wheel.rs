@@ -5,18 +5,64 @@
 //! [`load_wheel`] and the checks here too.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-use anyhow::{Context as _, Result, bail};
 
 use crate::audit::report::ShowReport;
 use crate::audit::resolve::SearchEnv;
-use crate::audit::{self, AuditOptions, WheelElf};
+use crate::audit::{self, AuditError, AuditOptions, WheelElf};
 use crate::elf::{self, ElfError, ElfInfo};
 use crate::platform::{Arch, Libc, PlatformTag};
 use crate::ui;
-use crate::wheel::{Kept, Verification, WheelArchive};
+use crate::wheel::{ArchiveError, Kept, Verification, WheelArchive};
+
+/// Why a wheel could not be read, shown or accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum WheelError {
+    /// The path is not a file.
+    #[error("`{}`: no such file", .0.display())]
+    NoSuchFile(PathBuf),
+    /// The archive cannot be read or does not match its `RECORD`.
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    /// An ELF file of the wheel does not parse.
+    #[error("`{wheel}`: `{path}` is not a valid ELF file")]
+    InvalidElf {
+        /// The wheel's file name.
+        wheel: String,
+        /// The file in the wheel.
+        path: String,
+        /// Why it does not parse.
+        source: ElfError,
+    },
+    /// The wheel does not fit what is asked of it (its platform tags, its files'
+    /// architectures, a pure wheel, an abi3 claim), said in one line.
+    #[error("`{wheel}`: {reason}")]
+    Refused {
+        /// The wheel's file name.
+        wheel: String,
+        /// Why, with the fix where there is one.
+        reason: String,
+    },
+    /// The audit failed.
+    #[error("`{wheel}`: {error}")]
+    Audit {
+        /// The wheel's file name.
+        wheel: String,
+        /// Why.
+        error: AuditError,
+    },
+}
+
+impl WheelError {
+    /// A refusal of `wheel`, for `reason`.
+    pub fn refused(wheel: &str, reason: impl Into<String>) -> Self {
+        Self::Refused {
+            wheel: wheel.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
 
 /// What a wheel's filename says about its platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +144,7 @@ pub fn check_architectures(
     wheel_name: &str,
     tagged: Option<Arch>,
     elfs: &[WheelElf],
-) -> Result<()> {
+) -> Result<(), WheelError> {
     let mut reference: Option<(Arch, String)> =
         tagged.map(|a| (a, "the wheel is tagged for".to_owned()));
     for elf in elfs {
@@ -106,10 +152,10 @@ pub fn check_architectures(
         match &reference {
             None => reference = Some((arch, format!("`{}` is built for", elf.path))),
             Some((expected, what)) if *expected != arch => {
-                bail!(
-                    "`{wheel_name}`: `{}` is built for {arch}, but {what} {expected}",
-                    elf.path
-                );
+                return Err(WheelError::refused(
+                    wheel_name,
+                    format!("`{}` is built for {arch}, but {what} {expected}", elf.path),
+                ));
             }
             Some(_) => {}
         }
@@ -130,7 +176,7 @@ pub fn musl_policy_from_env(arch: Option<Arch>) -> Option<String> {
 pub fn load_wheel(
     path: &Path,
     verification: Verification,
-) -> Result<(WheelArchive, Vec<WheelElf>, HashSet<String>)> {
+) -> Result<(WheelArchive, Vec<WheelElf>, HashSet<String>), WheelError> {
     let archive = WheelArchive::open(path)?;
     let wheel_name = display_name(path);
     if let Some(warning) = archive.wheel_info().version_warning() {
@@ -163,8 +209,11 @@ pub fn load_wheel(
         let Some(result) = by_name.remove(&entry.path) else {
             continue;
         };
-        let info = result
-            .with_context(|| format!("`{wheel_name}`: `{}` is not a valid ELF file", entry.path))?;
+        let info = result.map_err(|source| WheelError::InvalidElf {
+            wheel: wheel_name.clone(),
+            path: entry.path.clone(),
+            source,
+        })?;
         elfs.push(WheelElf {
             path: entry.path.clone(),
             info: Arc::new(info),
@@ -208,10 +257,14 @@ pub enum Shown {
 }
 
 /// Audits one wheel and explains the tag it can carry (`wheelwright show`).
-pub fn show_wheel(path: &Path, request: &ShowRequest, env: &SearchEnv) -> Result<Shown> {
+pub fn show_wheel(
+    path: &Path,
+    request: &ShowRequest,
+    env: &SearchEnv,
+) -> Result<Shown, WheelError> {
     let wheel_name = display_name(path);
     if !path.is_file() {
-        bail!("`{}`: no such file", path.display());
+        return Err(WheelError::NoSuchFile(path.to_path_buf()));
     }
     let verification = if request.no_verify {
         Verification::SizesOnly
@@ -220,14 +273,15 @@ pub fn show_wheel(path: &Path, request: &ShowRequest, env: &SearchEnv) -> Result
     };
     let (archive, elfs, files) = load_wheel(path, verification)?;
     let platform = filename_platform(&archive.filename().platform_tags)
-        .map_err(|why| anyhow::anyhow!("`{wheel_name}`: {why}"))?;
+        .map_err(|why| WheelError::refused(&wheel_name, why))?;
     if platform.pure {
         if request.allow_pure_python_wheel {
             return Ok(Shown::Pure { wheel: wheel_name });
         }
-        bail!(
-            "`{wheel_name}`: not a platform wheel (its platform tag is `any`); use --allow-pure-python-wheel to accept it"
-        );
+        return Err(WheelError::refused(
+            &wheel_name,
+            "not a platform wheel (its platform tag is `any`); use --allow-pure-python-wheel to accept it",
+        ));
     }
     check_architectures(&wheel_name, platform.arch, &elfs)?;
     let options = AuditOptions {
@@ -239,8 +293,10 @@ pub fn show_wheel(path: &Path, request: &ShowRequest, env: &SearchEnv) -> Result
         allow_graft: false,
         requested: None,
     };
-    let audit = audit::audit(&elfs, files, env, &options)
-        .map_err(|e| anyhow::anyhow!("`{wheel_name}`: {e}"))?;
+    let audit = audit::audit(&elfs, files, env, &options).map_err(|error| WheelError::Audit {
+        wheel: wheel_name.clone(),
+        error,
+    })?;
     let mut report = ShowReport::new(&wheel_name, &audit);
     if !request.no_abi3_audit {
         report.abi3 = crate::audit::abi3::audit(archive.filename(), &elfs);

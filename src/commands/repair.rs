@@ -38,7 +38,7 @@ pub fn run(args: &RepairArgs) -> Result<ExitCode> {
     };
     let mut failed = false;
     for path in &args.wheels {
-        match repair_wheel(path, &request) {
+        match repair_wheel(path, &request).map_err(anyhow::Error::from) {
             Ok(report) => {
                 if args.json {
                     ui::data(&format!("{}\n", serde_json::to_string(&report)?));

@@ -39,7 +39,10 @@ pub fn run(args: &ShowArgs) -> Result<ExitCode> {
     };
     let mut failed = false;
     for (i, path) in args.wheels.iter().enumerate() {
-        match show_wheel(path, &request, &env).and_then(|shown| render(&shown, args.json)) {
+        match show_wheel(path, &request, &env)
+            .map_err(anyhow::Error::from)
+            .and_then(|shown| render(&shown, args.json))
+        {
             Ok(text) => {
                 if i > 0 && !args.json {
                     ui::data("\n");

@@ -4,24 +4,76 @@
 //! the repair and applies it (or copies the wheel through when it needs nothing). The caller
 //! maps its arguments into a [`Request`] and prints the [`RepairReport`].
 
-use std::path::Path;
+use std::io;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result, anyhow, bail};
 use serde::Serialize;
 
 use crate::audit::resolve::SearchEnv;
 use crate::audit::wheel::{
-    check_architectures, display_name, filename_platform, load_wheel, musl_policy_from_env,
+    WheelError, check_architectures, display_name, filename_platform, load_wheel,
+    musl_policy_from_env,
 };
 use crate::audit::{self, AuditOptions};
 use crate::platform::{Arch, Libc, PlatformTag};
 use crate::repair::apply::{ApplyOptions, apply};
-use crate::repair::{RepairOptions, plan, requested_policy};
+use crate::repair::{RepairError, RepairOptions, plan, requested_policy};
 use crate::wheel::Verification;
 
 /// Asks the rpm database under a root which package owns a file, with a query format; `None`
 /// when there is no answer. A subprocess, so the caller supplies it.
 pub type RpmOwner<'a> = &'a dyn Fn(&Path, &Path, &str) -> Option<String>;
+
+/// Why a wheel could not be repaired.
+#[derive(Debug, thiserror::Error)]
+pub enum RepairWheelError {
+    /// The wheel cannot be read or is refused as it is.
+    #[error(transparent)]
+    Wheel(#[from] WheelError),
+    /// An `--exclude` glob does not parse.
+    #[error("--exclude `{glob}`: {error}")]
+    Exclude {
+        /// The glob.
+        glob: String,
+        /// Why.
+        error: glob::PatternError,
+    },
+    /// The request cannot be met (policy, symbols, libraries).
+    #[error("`{wheel}`: {error}")]
+    Repair {
+        /// The wheel's file name.
+        wheel: String,
+        /// Why.
+        error: RepairError,
+    },
+    /// Applying the plan failed.
+    #[error("cannot repair `{wheel}`")]
+    Apply {
+        /// The wheel's file name.
+        wheel: String,
+        /// Why, with its causes.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The output directory cannot take a new file.
+    #[error("cannot write in `{}`", .dir.display())]
+    WriteIn {
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// An output file cannot be written.
+    #[error("cannot write `{}`", .path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// A file operation failed (the message names the path).
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
 
 /// What to repair a wheel to, and how.
 pub struct Request<'a> {
@@ -104,15 +156,15 @@ fn source_date_epoch() -> Option<u64> {
 /// Repairs one wheel into [`Request::wheel_dir`] (`wheelwright repair`): audits it, grafts the
 /// libraries its policy does not allow, patches its ELF files and retags it; a wheel that needs
 /// nothing is copied unchanged.
-pub fn repair_wheel(path: &Path, args: &Request<'_>) -> Result<RepairReport> {
+pub fn repair_wheel(path: &Path, args: &Request<'_>) -> Result<RepairReport, RepairWheelError> {
     let env = args.env;
     let wheel_name = display_name(path);
     if !path.is_file() {
-        bail!("`{}`: no such file", path.display());
+        return Err(WheelError::NoSuchFile(path.to_path_buf()).into());
     }
     let (archive, elfs, files) = load_wheel(path, Verification::Hashes)?;
     let platform = filename_platform(&archive.filename().platform_tags)
-        .map_err(|why| anyhow!("`{wheel_name}`: {why}"))?;
+        .map_err(|why| WheelError::refused(&wheel_name, why))?;
     check_architectures(&wheel_name, platform.arch, &elfs)?;
 
     // The request: `auto`, a full tag or alias; its architecture must be the wheel's.
@@ -123,7 +175,11 @@ pub fn repair_wheel(path: &Path, args: &Request<'_>) -> Result<RepairReport> {
     };
     if let (Some(want), Some(have)) = (plat_arch, platform.arch) {
         if want != have {
-            bail!("`{wheel_name}`: cannot repair a {have} wheel to `{plat}`");
+            return Err(WheelError::refused(
+                &wheel_name,
+                format!("cannot repair a {have} wheel to `{plat}`"),
+            )
+            .into());
         }
     }
     if platform.pure {
@@ -142,9 +198,11 @@ pub fn repair_wheel(path: &Path, args: &Request<'_>) -> Result<RepairReport> {
                 sbom: None,
             });
         }
-        bail!(
-            "`{wheel_name}`: not a platform wheel (its platform tag is `any`); use --allow-pure-python-wheel to copy it through"
-        );
+        return Err(WheelError::refused(
+            &wheel_name,
+            "not a platform wheel (its platform tag is `any`); use --allow-pure-python-wheel to copy it through",
+        )
+        .into());
     }
     // An abi3 wheel that uses more than the Limited API it claims is refused before anything
     // is written (what cibuildwheel's `abi3audit --strict` does).
@@ -156,12 +214,16 @@ pub fn repair_wheel(path: &Path, args: &Request<'_>) -> Result<RepairReport> {
                 } else {
                     String::new()
                 };
-                bail!(
-                    "`{wheel_name}`: tagged abi3 for Python {} but {}; build against the Limited API of Python {} (Py_LIMITED_API){retag}, or skip this check with --no-abi3-audit",
-                    abi3.claimed,
-                    abi3.describe_violations(),
-                    abi3.claimed,
-                );
+                return Err(WheelError::refused(
+                    &wheel_name,
+                    format!(
+                        "tagged abi3 for Python {} but {}; build against the Limited API of Python {} (Py_LIMITED_API){retag}, or skip this check with --no-abi3-audit",
+                        abi3.claimed,
+                        abi3.describe_violations(),
+                        abi3.claimed,
+                    ),
+                )
+                .into());
             }
         }
     }
@@ -171,7 +233,11 @@ pub fn repair_wheel(path: &Path, args: &Request<'_>) -> Result<RepairReport> {
             match libc {
                 None => libc = Some(candidate),
                 Some(l) if l != candidate => {
-                    bail!("`{wheel_name}`: cannot repair a {l} wheel to `{plat}`")
+                    return Err(WheelError::refused(
+                        &wheel_name,
+                        format!("cannot repair a {l} wheel to `{plat}`"),
+                    )
+                    .into());
                 }
                 Some(_) => {}
             }
@@ -186,8 +252,13 @@ pub fn repair_wheel(path: &Path, args: &Request<'_>) -> Result<RepairReport> {
     let exclude = args
         .exclude
         .iter()
-        .map(|g| glob::Pattern::new(g).map_err(|e| anyhow!("--exclude `{g}`: {e}")))
-        .collect::<Result<Vec<_>>>()?;
+        .map(|g| {
+            glob::Pattern::new(g).map_err(|error| RepairWheelError::Exclude {
+                glob: g.clone(),
+                error,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let options = AuditOptions {
         arch,
         libc,
@@ -197,15 +268,20 @@ pub fn repair_wheel(path: &Path, args: &Request<'_>) -> Result<RepairReport> {
         allow_graft: true,
         requested: Some(plat_base.clone()),
     };
-    let audit =
-        audit::audit(&elfs, files, env, &options).map_err(|e| anyhow!("`{wheel_name}`: {e}"))?;
+    let audit = audit::audit(&elfs, files, env, &options).map_err(|error| WheelError::Audit {
+        wheel: wheel_name.clone(),
+        error,
+    })?;
     let plat_full = if plat_base == "auto" {
         "auto".to_owned()
     } else {
         format!("{plat_base}_{}", audit.policies.arch)
     };
     let requested =
-        requested_policy(&audit, &plat_full).map_err(|e| anyhow!("`{wheel_name}`: {e}"))?;
+        requested_policy(&audit, &plat_full).map_err(|error| RepairWheelError::Repair {
+            wheel: wheel_name.clone(),
+            error,
+        })?;
     let repair_options = RepairOptions {
         plat: Some(plat_full),
         only_plat: args.only_plat,
@@ -222,7 +298,10 @@ pub fn repair_wheel(path: &Path, args: &Request<'_>) -> Result<RepairReport> {
         &repair_options,
         |inside| root.join(inside.strip_prefix("/").unwrap_or(inside)),
     )
-    .map_err(|e| anyhow!("`{wheel_name}`: {e}"))?;
+    .map_err(|error| RepairWheelError::Repair {
+        wheel: wheel_name.clone(),
+        error,
+    })?;
 
     fs_err::create_dir_all(args.wheel_dir)?;
     let unchanged = !the_plan.changes_files()
@@ -270,7 +349,10 @@ pub fn repair_wheel(path: &Path, args: &Request<'_>) -> Result<RepairReport> {
                 sbom,
             },
         )
-        .with_context(|| format!("cannot repair `{wheel_name}`"))?;
+        .map_err(|error| RepairWheelError::Apply {
+            wheel: wheel_name.clone(),
+            source: error.into(),
+        })?;
         (outcome.path, outcome.size)
     };
     Ok(RepairReport {
@@ -322,7 +404,7 @@ fn package_owners(
 }
 
 /// Copies a file to `dest` through a temporary file in the same directory.
-fn copy_atomically(source: &Path, dest: &Path) -> Result<()> {
+fn copy_atomically(source: &Path, dest: &Path) -> Result<(), RepairWheelError> {
     if let (Ok(a), Ok(b)) = (std::fs::canonicalize(source), std::fs::canonicalize(dest)) {
         if a == b {
             return Ok(());
@@ -330,18 +412,22 @@ fn copy_atomically(source: &Path, dest: &Path) -> Result<()> {
     }
     let dir = dest.parent().unwrap_or(Path::new("."));
     fs_err::create_dir_all(dir)?;
-    let mut temp = crate::scratch::file_in(dir, ".whl.part", 0o666)
-        .with_context(|| format!("cannot write in `{}`", dir.display()))?;
+    let mut temp = crate::scratch::file_in(dir, ".whl.part", 0o666).map_err(|source| {
+        RepairWheelError::WriteIn {
+            dir: dir.to_path_buf(),
+            source,
+        }
+    })?;
+    let write = |source| RepairWheelError::Write {
+        path: dest.to_path_buf(),
+        source,
+    };
     let mut input = fs_err::File::open(source)?;
-    std::io::copy(&mut input, &mut temp)
-        .with_context(|| format!("cannot write `{}`", dest.display()))?;
+    std::io::copy(&mut input, &mut temp).map_err(write)?;
     // The copy keeps the input's mode (the temporary file was created `rw-------`).
     crate::wheel::mode::set_mode(temp.as_file(), crate::wheel::mode::mode_of(source))
-        .with_context(|| format!("cannot write `{}`", dest.display()))?;
-    temp.as_file()
-        .sync_all()
-        .with_context(|| format!("cannot write `{}`", dest.display()))?;
-    temp.persist(dest)
-        .map_err(|e| anyhow!("cannot write `{}`: {}", dest.display(), e.error))?;
+        .map_err(write)?;
+    temp.as_file().sync_all().map_err(write)?;
+    temp.persist(dest).map_err(|e| write(e.error))?;
     Ok(())
 }
