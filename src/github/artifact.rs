@@ -13,7 +13,7 @@
 //!   appends blocks in arrival order and ignores block ids) and hashed as they are sent.
 //! * Replies are protobuf JSON; GitHub answers in snake_case, act in lowerCamelCase: both are
 //!   accepted. The signed URL is used byte for byte and its `sig` is masked; it never appears in
-//!   a message (see [`super::redact_url`]).
+//!   a message (see [`crate::net::secret::redact_url`]).
 //! * Twirp calls are retried like `@actions/artifact` does (429/5xx/non-JSON replies, up to 5
 //!   attempts, growing delays); block uploads are not, since a repeated block would be appended
 //!   twice by act.
@@ -28,7 +28,8 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use super::{Secret, env_nonempty, redact_url};
+use super::env_nonempty;
+use crate::net::secret::{Secret, redact_url};
 
 /// Path of the artifact service below the results URL's origin.
 pub const SERVICE_PATH: &str = "twirp/github.actions.results.api.v1.ArtifactService";
@@ -314,7 +315,7 @@ impl RuntimeEnv {
         if !missing.is_empty() {
             return Err(ArtifactError::MissingEnv { missing });
         }
-        let token = Secret::new(env_nonempty("ACTIONS_RUNTIME_TOKEN").unwrap_or_default());
+        let token = Secret::masked(env_nonempty("ACTIONS_RUNTIME_TOKEN").unwrap_or_default());
         let url = env_nonempty("ACTIONS_RESULTS_URL").unwrap_or_default();
         if let Some(server) = env_nonempty("GITHUB_SERVER_URL") {
             if is_ghes(&server) {

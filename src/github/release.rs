@@ -45,7 +45,8 @@ use octocrab::models::repos::{Asset, Release};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-use super::{Secret, env_nonempty, redact_url};
+use super::env_nonempty;
+use crate::net::secret::{Secret, redact_url};
 use crate::publish::dist::hex;
 use crate::publish::endpoints::{GITHUB_API, GITHUB_UPLOADS};
 
@@ -265,7 +266,7 @@ pub fn tag_from_ref(github_ref: Option<&str>) -> Result<String> {
 /// `GITHUB_TOKEN`, masked on Actions.
 pub fn token_from_env() -> Result<Secret> {
     env_nonempty("GITHUB_TOKEN")
-        .map(Secret::new)
+        .map(Secret::masked)
         .ok_or(ReleaseError::MissingToken)
 }
 

@@ -33,8 +33,8 @@ use super::credentials::is_loopback;
 use super::dist::Distribution;
 use super::endpoints;
 use super::oidc::{self, OidcEnv};
-use super::retry::RetryPolicy;
-use super::secret::{Redactor, Secret, display_url};
+use crate::net::retry::RetryPolicy;
+use crate::net::secret::{Redactor, Secret, display_url};
 
 /// The suffix of an attestation file next to its distribution (what twine and
 /// pypa/gh-action-pypi-publish use).

@@ -9,7 +9,7 @@ use reqwest::Url;
 
 use super::endpoints::{self, KnownIndex};
 use super::oidc::OidcEnv;
-use super::secret::{Secret, redact_urls_in};
+use crate::net::secret::{Secret, redact_urls_in};
 
 /// Environment variables read by `publish` (documented in the README).
 pub mod env_vars {

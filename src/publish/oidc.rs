@@ -14,7 +14,7 @@ use reqwest::{StatusCode, Url};
 use super::credentials::env_vars;
 use super::endpoints::{self, OIDC_AUDIENCE_PATH, OIDC_MINT_TOKEN_PATH};
 use super::http_log;
-use super::secret::{Redactor, Secret, display_url};
+use crate::net::secret::{Redactor, Secret, display_url};
 
 /// A minted token is valid for 15 minutes on PyPI; mint a new one (from a new ID token) after
 /// this at the latest, and sooner when the index's `expires` says the token lives shorter

@@ -14,8 +14,8 @@ use reqwest::{StatusCode, Url, header, multipart};
 use super::Reporter;
 use super::dist::Distribution;
 use super::http_log;
-use super::retry::{RetryPolicy, is_retryable_transport};
-use super::secret::{Redactor, Secret, display_url};
+use crate::net::retry::{RetryPolicy, is_retryable_transport};
+use crate::net::secret::{Redactor, Secret, display_url};
 
 /// What the server said the outcome was (all 2xx).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -405,7 +405,7 @@ fn transport(err: &reqwest::Error) -> UploadError {
     let message = crate::net::error_chain(err);
     UploadError::Transport {
         // Never print the URL's query or credentials: reqwest's message has the URL.
-        message: super::secret::redact_urls_in(&message),
+        message: crate::net::secret::redact_urls_in(&message),
         retryable: is_retryable_transport(err),
     }
 }
