@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use super::env_nonempty;
+use crate::net::retry::{self, RetryOn, RetryPolicy, Transport};
 use crate::net::secret::{Secret, redact_url};
 
 /// Path of the artifact service below the results URL's origin.
@@ -43,8 +44,23 @@ const X_MS_VERSION: &str = "2023-11-03";
 const ARTIFACT_VERSION: u32 = 4;
 /// Characters the artifact service refuses in names.
 const FORBIDDEN_NAME_CHARS: [char; 11] = ['"', ':', '<', '>', '|', '*', '?', '\r', '\n', '\\', '/'];
-/// Twirp attempts (first try included).
-const TWIRP_ATTEMPTS: u32 = 5;
+/// The toolkit's retries of a Twirp call: 5 attempts, 3 s growing by half each time.
+const TWIRP_RETRY: RetryPolicy = RetryPolicy {
+    retries: 4,
+    base_delay: Duration::from_millis(3000),
+    factor: 1.5,
+    max_delay: Duration::from_secs(60),
+    jitter: false,
+    max_elapsed: None,
+};
+
+/// What the toolkit retries: 429 and the 5xx of a proxy or an overloaded service, and any
+/// transport failure but failing to connect (below, a success that is not JSON).
+const TWIRP_RETRY_ON: RetryOn = RetryOn {
+    server_errors: false,
+    statuses: &[429, 500, 502, 503, 504],
+    transport: Transport::NotConnect,
+};
 
 /// What went wrong, with the thing it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -868,71 +884,72 @@ impl Client {
             method,
             why: e.to_string(),
         })?;
-        let mut delay = Duration::from_millis(3000);
-        let mut attempt = 1;
-        loop {
-            let sent = self
+        // Each failure comes with the reason to retry it, when it is retried.
+        let (url, body) = (&url, &body);
+        let call = |_| async move {
+            let response = match self
                 .http
-                .post(&url)
+                .post(url)
                 .bearer_auth(self.env.token.expose())
                 .header("content-type", "application/json")
                 .body(body.clone())
                 .send()
-                .await;
-            let retry_reason = match sent {
-                Err(e) if e.is_connect() => {
-                    // Connection refused / DNS: failing fast, like the toolkit.
-                    return Err(ArtifactError::Http {
-                        what: format!("{method} at {}", redact_url(&url)),
-                        source: e.without_url(),
-                    });
-                }
+                .await
+            {
+                Ok(response) => response,
                 Err(e) => {
-                    if attempt >= TWIRP_ATTEMPTS {
-                        return Err(ArtifactError::Http {
-                            what: format!("{method} at {}", redact_url(&url)),
-                            source: e.without_url(),
-                        });
-                    }
-                    e.without_url().to_string()
-                }
-                Ok(response) => {
-                    let status = response.status();
-                    let bytes = response.bytes().await.map_err(|e| ArtifactError::Http {
-                        what: format!("reading the {method} reply"),
-                        source: e.without_url(),
-                    })?;
-                    let is_json = serde_json::from_slice::<serde_json::Value>(&bytes).is_ok();
-                    let retryable = matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
-                        || (status.is_success() && !is_json);
-                    if status.is_success() && is_json {
-                        return Ok(bytes.to_vec());
-                    }
-                    if !retryable || attempt >= TWIRP_ATTEMPTS {
-                        let err: TwirpError = serde_json::from_slice(&bytes).unwrap_or_default();
-                        let msg = if err.msg.is_empty() && !is_json {
-                            snippet(&bytes)
-                        } else {
-                            err.msg
-                        };
-                        return Err(ArtifactError::Twirp {
-                            method,
-                            status: status.as_u16(),
-                            code: err.code,
-                            msg,
-                        });
-                    }
-                    format!("HTTP {}", status.as_u16())
+                    // Connection refused / DNS: failing fast, like the toolkit.
+                    let retried = TWIRP_RETRY_ON.transport(&e);
+                    let source = e.without_url();
+                    let reason = retried.then(|| source.to_string());
+                    let what = format!("{method} at {}", redact_url(url));
+                    return Err((ArtifactError::Http { what, source }, reason));
                 }
             };
-            tracing::warn!(
-                "{method} attempt {attempt} of {TWIRP_ATTEMPTS} failed ({retry_reason}); retrying in {:.1} s",
-                delay.as_secs_f64()
-            );
-            tokio::time::sleep(delay).await;
-            delay = delay.mul_f64(1.5);
-            attempt += 1;
-        }
+            let status = response.status();
+            let bytes = response.bytes().await.map_err(|e| {
+                let err = ArtifactError::Http {
+                    what: format!("reading the {method} reply"),
+                    source: e.without_url(),
+                };
+                (err, None)
+            })?;
+            let is_json = serde_json::from_slice::<serde_json::Value>(&bytes).is_ok();
+            if status.is_success() && is_json {
+                return Ok(bytes.to_vec());
+            }
+            let retryable =
+                TWIRP_RETRY_ON.status(status.as_u16()) || (status.is_success() && !is_json);
+            let err: TwirpError = serde_json::from_slice(&bytes).unwrap_or_default();
+            let msg = if err.msg.is_empty() && !is_json {
+                snippet(&bytes)
+            } else {
+                err.msg
+            };
+            let err = ArtifactError::Twirp {
+                method,
+                status: status.as_u16(),
+                code: err.code,
+                msg,
+            };
+            Err((err, retryable.then(|| format!("HTTP {}", status.as_u16()))))
+        };
+        let (result, _) = retry::retry(
+            &TWIRP_RETRY,
+            call,
+            |(_, reason)| reason.is_some(),
+            |(_, reason), retry| {
+                tracing::warn!(
+                    "{method} attempt {} of {} failed ({}); retrying in {:.1} s",
+                    retry.number,
+                    retry.of + 1,
+                    reason.as_deref().unwrap_or_default(),
+                    retry.delay.as_secs_f64()
+                );
+            },
+        )
+        .await;
+        result.map_err(|(err, _)| err)
     }
 }
 

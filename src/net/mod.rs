@@ -17,7 +17,7 @@ pub mod retry;
 pub mod secret;
 
 pub use client::{ClientOptions, NetError, REQUESTS_CA_BUNDLE, Redirects, client, configure};
-pub use retry::RetryPolicy;
+pub use retry::{RetryOn, RetryPolicy};
 pub use secret::{Redactor, Secret};
 
 /// An error and its causes, `: `-separated, each cause once (reqwest hides the TLS cause in its
