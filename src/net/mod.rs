@@ -1,12 +1,12 @@
 //! The network layer every service client stands on: publish (uploads, the Simple API,
 //! trusted publishing, attestations), GitHub (artifacts, releases) and image pulls.
 //!
-//! * [`client`]: the one HTTP client builder (user agent, certificates from `--cert` and
+//! * [`mod@client`]: the one HTTP client builder (user agent, certificates from `--cert` and
 //!   `REQUESTS_CA_BUNDLE`, proxies from the environment), each caller's timeouts and redirects
 //!   as [`ClientOptions`];
 //! * [`secret`]: the one [`Secret`] type, URL display without credentials and the [`Redactor`]
 //!   the command layer scrubs every message with;
-//! * [`retry`]: the one retry loop; each caller's schedule ([`RetryPolicy`]) and what it
+//! * [`mod@retry`]: the one retry loop; each caller's schedule ([`RetryPolicy`]) and what it
 //!   retries ([`RetryOn`]) are data.
 //!
 //! This module knows no service: no index, GitHub or registry URL, no wire format, no message
