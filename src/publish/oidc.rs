@@ -11,7 +11,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use reqwest::{StatusCode, Url};
 
-use super::credentials::env_vars;
 use super::endpoints::{self, OIDC_AUDIENCE_PATH, OIDC_MINT_TOKEN_PATH};
 use super::http_log;
 use crate::net::retry::{self, RetryOn, RetryPolicy, Transport};
@@ -40,6 +39,17 @@ pub fn renew_after(expires: Option<f64>, now: SystemTime) -> Duration {
     }
     Duration::from_secs_f64(lifetime * 2.0 / 3.0).min(REMINT_AFTER)
 }
+
+/// The runner's variables for the OIDC ID token (documented in the README).
+pub mod env_vars {
+    /// Set by the GitHub runner when the job may request an OIDC token.
+    pub const ACTIONS_ID_TOKEN_REQUEST_URL: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
+    /// The bearer token for [`ACTIONS_ID_TOKEN_REQUEST_URL`].
+    pub const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
+}
+
+/// The hint for a job without `id-token: write`.
+pub const ID_TOKEN_HINT: &str = "for trusted publishing, give the publishing job `permissions: id-token: write` (GitHub then sets `ACTIONS_ID_TOKEN_REQUEST_URL`) and register the workflow as a trusted publisher of the project on the index; pull requests from forks never get an OIDC token";
 
 /// The runner's OIDC request endpoint and its bearer token.
 #[derive(Debug, Clone)]
@@ -175,7 +185,7 @@ pub enum TrustedPublishingError {
     /// The runner would not give an ID token.
     #[error(
         "trusted publishing: the runner refused an OIDC token ({status}): {message}\nhint: {}",
-        super::credentials::ID_TOKEN_HINT
+        ID_TOKEN_HINT
     )]
     IdToken {
         /// HTTP status.
