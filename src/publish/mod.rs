@@ -155,9 +155,6 @@ pub enum PublishError {
     Client(String),
 }
 
-/// The `User-Agent` of every request (set by [`crate::net`]).
-pub const USER_AGENT: &str = crate::net::USER_AGENT;
-
 /// The client for uploads: no redirects (see [`upload`]), a connect timeout; the idle timeout
 /// is enforced per attempt by the uploader.
 pub fn upload_client() -> Result<reqwest::Client, PublishError> {
