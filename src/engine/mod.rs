@@ -37,6 +37,7 @@ pub use container::{Container, Discard, OutputSink};
 use process::{CommandError, checked_stdout, find_program, shell_quote};
 
 use crate::config::values::{EngineChoice, PullPolicy};
+use crate::net::RetryPolicy;
 use crate::platform::Arch;
 
 /// The per-user cache directory (`$XDG_CACHE_HOME/wheelwright`, else `~/.cache/wheelwright`).
@@ -400,41 +401,34 @@ impl CliEngine {
     }
 
     fn pull(&self, image: &str, arch: Arch) -> Result<(), EngineError> {
-        const ATTEMPTS: u32 = 3;
-        let mut delay = Duration::from_secs(2);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
+        let pull_once = |attempt: u32| {
             crate::ui::message(&format!(
                 "pulling `{image}` ({}){}",
                 platform(arch),
                 if attempt > 1 {
-                    format!(", attempt {attempt} of {ATTEMPTS}")
+                    format!(", attempt {attempt} of {}", PULL_RETRY.retries + 1)
                 } else {
                     String::new()
                 }
             ));
-            let result =
-                checked_stdout(
-                    self.command()
-                        .args(["pull", "--platform", platform(arch), image]),
-                );
-            let err = match result {
-                Ok(_) => return Ok(()),
-                Err(err) => err,
-            };
-            let reason = err.last_line().unwrap_or(err.status.as_str()).to_owned();
-            if attempt >= ATTEMPTS || is_permanent_pull_error(&reason) {
-                return Err(EngineError::Pull {
-                    image: image.to_owned(),
-                    attempts: attempt,
-                    reason,
-                });
-            }
-            debug!("pull failed ({reason}); retrying in {delay:?}");
-            std::thread::sleep(delay);
-            delay *= 2;
-        }
+            checked_stdout(
+                self.command()
+                    .args(["pull", "--platform", platform(arch), image]),
+            )
+            .map(|_| ())
+            .map_err(|err| err.last_line().unwrap_or(err.status.as_str()).to_owned())
+        };
+        let (result, attempts) = crate::net::retry::retry_blocking(
+            &PULL_RETRY,
+            pull_once,
+            |reason: &String| !is_permanent_pull_error(reason),
+            |reason, retry| debug!("pull failed ({reason}); retrying in {:?}", retry.delay),
+        );
+        result.map_err(|reason| EngineError::Pull {
+            image: image.to_owned(),
+            attempts,
+            reason,
+        })
     }
 }
 
@@ -447,6 +441,16 @@ fn remove_now(program: &Path, name: &str) {
         .stderr(Stdio::null())
         .status();
 }
+
+/// How an image pull is retried: 3 attempts, 2 s then 4 s apart.
+const PULL_RETRY: RetryPolicy = RetryPolicy {
+    retries: 2,
+    base_delay: Duration::from_secs(2),
+    factor: 2.0,
+    max_delay: Duration::from_secs(30),
+    jitter: false,
+    max_elapsed: None,
+};
 
 /// Pull failures that retrying cannot fix (bad reference, missing image, no access, unknown host).
 fn is_permanent_pull_error(reason: &str) -> bool {
