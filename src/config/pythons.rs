@@ -22,19 +22,19 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::audit::policy::Libc;
 use crate::config::identifier::{Identifier, PythonTag};
-use crate::elf::ElfArch;
+use crate::platform::Arch;
+use crate::platform::Libc;
 
 /// The architectures Linux wheels are built for, in cibuildwheel's order.
-pub const LINUX_ARCHS: [ElfArch; 7] = [
-    ElfArch::X86_64,
-    ElfArch::I686,
-    ElfArch::Aarch64,
-    ElfArch::Ppc64le,
-    ElfArch::S390x,
-    ElfArch::Armv7l,
-    ElfArch::Riscv64,
+pub const LINUX_ARCHS: [Arch; 7] = [
+    Arch::X86_64,
+    Arch::I686,
+    Arch::Aarch64,
+    Arch::Ppc64le,
+    Arch::S390x,
+    Arch::Armv7l,
+    Arch::Riscv64,
 ];
 
 /// A group of identifiers that is only built when enabled (`enable = ["pypy"]`).
@@ -202,19 +202,15 @@ impl KnownPython {
     /// images for x86_64, i686 and aarch64; CPython before 3.9 only on the five architectures
     /// manylinux2014 was published for.
     #[must_use]
-    pub fn available_on(&self, libc: Libc, arch: ElfArch) -> bool {
+    pub fn available_on(&self, libc: Libc, arch: Arch) -> bool {
         if self.tag.starts_with("pp") {
             return libc == Libc::Glibc
-                && matches!(arch, ElfArch::X86_64 | ElfArch::I686 | ElfArch::Aarch64);
+                && matches!(arch, Arch::X86_64 | Arch::I686 | Arch::Aarch64);
         }
         if self.group == Some(EnableGroup::CpythonEol) {
             return matches!(
                 arch,
-                ElfArch::X86_64
-                    | ElfArch::I686
-                    | ElfArch::Aarch64
-                    | ElfArch::Ppc64le
-                    | ElfArch::S390x
+                Arch::X86_64 | Arch::I686 | Arch::Aarch64 | Arch::Ppc64le | Arch::S390x
             );
         }
         true
@@ -224,7 +220,7 @@ impl KnownPython {
 /// Every identifier wheelwright knows for these architectures, in build order: per architecture,
 /// manylinux then musllinux, then the interpreters in table order.
 #[must_use]
-pub fn known_identifiers(arches: &[ElfArch]) -> Vec<Identifier> {
+pub fn known_identifiers(arches: &[Arch]) -> Vec<Identifier> {
     let mut out = Vec::new();
     for &arch in arches {
         for libc in [Libc::Glibc, Libc::Musl] {
@@ -262,7 +258,7 @@ pub fn groups_needed(identifier: &Identifier) -> Vec<EnableGroup> {
     {
         groups.push(group);
     }
-    if identifier.arch == ElfArch::Riscv64 {
+    if identifier.arch == Arch::Riscv64 {
         groups.push(EnableGroup::CpythonExperimentalRiscv64);
     }
     groups
@@ -278,7 +274,7 @@ mod tests {
             let tag = python.python_tag();
             assert_eq!(tag.to_string(), python.tag);
         }
-        let x86: Vec<String> = known_identifiers(&[ElfArch::X86_64])
+        let x86: Vec<String> = known_identifiers(&[Arch::X86_64])
             .iter()
             .map(ToString::to_string)
             .collect();
