@@ -1048,18 +1048,20 @@ fn trusted_publishing_reused_id_token_is_refused() {
 
 #[test]
 fn trusted_publishing_renews_an_upload_token_that_expires_mid_run() {
-    // The index mints tokens that live 3 s (Warehouse: 900 s) and takes 0.8 s over each of 6
-    // uploads after checking its credentials, so the run outlives the first token by far
-    // without any sleep in the test itself. The client must renew each token after 2/3 of its
-    // life (2 s here), before the next file: an upload that arrives with an expired token is
-    // refused 403 and stops the run. The margin is the last third of a token's life (at least
-    // 0.67 s, the `expires` being whole seconds) against the few milliseconds between the
-    // client's check and the index's.
+    // The index mints tokens that live 6 s (Warehouse: 900 s) and takes 1 s over each of 12
+    // uploads after checking its credentials, so the run (at least 12 s) outlives the first
+    // token by far without any sleep in the test itself. The client must renew each token after
+    // 2/3 of its life (at most 4 s here), before the next file: an upload that arrives with an
+    // expired token is refused 403 and stops the run. Renewals at most 4 s apart over at least
+    // 12 s make at least three tokens whatever the sub-second alignment of the uploads. The
+    // margin is the last third of a token's life (at least 1.67 s, the `expires` being whole
+    // seconds) against the time between the client's check and the index's, which a loaded
+    // machine can stretch well past a few milliseconds.
     let (tmp, home) = scratch();
     let standins = StandIns::start();
-    *standins.control.token_lifetime.lock().unwrap() = 3;
-    *standins.control.upload_delay.lock().unwrap() = Duration::from_millis(800);
-    let wheels: Vec<PathBuf> = (0..6)
+    *standins.control.token_lifetime.lock().unwrap() = 6;
+    *standins.control.upload_delay.lock().unwrap() = Duration::from_secs(1);
+    let wheels: Vec<PathBuf> = (0..12)
         .map(|i| {
             make_wheel(
                 tmp.path(),
@@ -1074,7 +1076,7 @@ fn trusted_publishing_renews_an_upload_token_that_expires_mid_run() {
     assert!(output.status.success(), "{text}");
     let report = json_of(&output.stdout);
     let results = results(&report);
-    assert_eq!(results.len(), 6, "{report}");
+    assert_eq!(results.len(), 12, "{report}");
     assert!(results.iter().all(|(_, r)| r == "uploaded"), "{report}");
 
     // Every file landed, byte for byte, each with a token the index took at that moment.
