@@ -103,6 +103,9 @@ pub fn cli_values(args: &BuildArgs) -> Vec<CliValue> {
         };
         push("pull", text.to_owned(), "--pull");
     }
+    if let Some(cache) = &args.compiler_cache {
+        push("compiler-cache", cache.clone(), "--compiler-cache");
+    }
     if let Some(frontend) = &args.build_frontend {
         push("build-frontend", frontend.clone(), "--build-frontend");
     }
@@ -261,7 +264,8 @@ pub fn build_options(settings: &Settings, args: &BuildArgs) -> Result<BuildOptio
             .clone()
             .filter(|p| !p.as_os_str().is_empty()),
         cache_dir: args.cache_dir.clone().filter(|p| !p.as_os_str().is_empty()),
-        ccache_dir: args.ccache_dir.clone(),
+        ccache_dir: args.ccache_dir.clone().filter(|p| !p.as_os_str().is_empty()),
+        compiler_cache: settings.compiler_cache.value,
         timeouts: build::StepTimeouts {
             hook: std::time::Duration::from_secs(args.hook_timeout),
             build: std::time::Duration::from_secs(args.build_timeout),

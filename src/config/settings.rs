@@ -42,7 +42,8 @@ use crate::config::pythons::{self, EnableSet};
 use crate::config::source::{Source, Sourced};
 use crate::config::toml_tree::{Key, Node, NodeValue, parse_document};
 use crate::config::values::{
-    BuildFrontend, ConfigSetting, ContainerEngine, Jobs, PullPolicy, RepairCommand, ShellCommand,
+    BuildFrontend, CompilerCache, ConfigSetting, ContainerEngine, Jobs, PullPolicy, RepairCommand,
+    ShellCommand,
 };
 use crate::elf::ElfArch;
 
@@ -261,6 +262,8 @@ pub struct Settings {
     pub jobs: Sourced<Jobs>,
     /// `pull`.
     pub pull: Sourced<PullPolicy>,
+    /// `compiler-cache`.
+    pub compiler_cache: Sourced<CompilerCache>,
     /// Unsupported cibuildwheel options that were set (one message each).
     pub warnings: Vec<String>,
     selector: BuildSelector,
@@ -439,6 +442,7 @@ impl Settings {
             output_dir: typed!(global("output-dir"), Path),
             jobs: typed!(global("jobs"), Jobs),
             pull: typed!(global("pull"), Pull),
+            compiler_cache: typed!(global("compiler-cache"), CompilerCache),
             build,
             skip,
             test_skip,

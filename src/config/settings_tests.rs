@@ -271,18 +271,22 @@ fn archs_requires_python_and_enable_choose_the_identifiers() {
             "cp312-manylinux_i686",
         ]
     );
-    // CIBW_ENABLE adds to the TOML value; pp310 and pp311 are inside requires-python.
+    // CIBW_ENABLE adds to the TOML value; pp310–pp312 are inside requires-python.
     let project = Project::new(
         "[project]\nrequires-python = \">=3.10, <3.13\"\n[tool.cibuildwheel]\narchs = \"x86_64\"\nbuild = \"pp*\"\nenable = [\"pypy\"]\n",
     );
     assert_eq!(
         names(&candidate_identifiers(&project.resolve(&[]))),
-        ["pp311-manylinux_x86_64"]
+        ["pp311-manylinux_x86_64", "pp312-manylinux_x86_64"]
     );
     let settings = project.resolve(&[("CIBW_ENABLE", "pypy-eol")]);
     assert_eq!(
         names(&candidate_identifiers(&settings)),
-        ["pp310-manylinux_x86_64", "pp311-manylinux_x86_64"]
+        [
+            "pp310-manylinux_x86_64",
+            "pp311-manylinux_x86_64",
+            "pp312-manylinux_x86_64"
+        ]
     );
     assert_eq!(global(&settings, "enable").0, "pypy pypy-eol");
     // CIBW_PROJECT_REQUIRES_PYTHON replaces [project] requires-python
@@ -315,7 +319,9 @@ fn requires_python_counts_a_minor_version_as_its_last_patch() {
 fn defaults_build_the_documented_set() {
     let settings = Project::new("").resolve(&[]);
     let selected = names(&candidate_identifiers(&settings));
-    assert_eq!(selected.len(), 2 * (7 + 7), "{selected:?}");
+    // cp39–cp315, cp314t, cp315t on manylinux and musllinux for x86_64 and i686.
+    assert_eq!(selected.len(), 2 * (9 + 9), "{selected:?}");
+    assert!(selected.contains(&"cp315t-manylinux_i686".to_owned()));
     assert_eq!(selected[0], "cp39-manylinux_x86_64");
     assert!(selected.contains(&"cp314t-musllinux_i686".to_owned()));
     assert!(

@@ -1335,7 +1335,7 @@ fn the_composite_actions_inputs_reach_the_configuration() {
         .collect();
     got.sort_unstable();
     // archs x86_64 i686, but `args: --archs x86_64` (the command line) wins; build, skip and
-    // enable (pypy-eol: pp37–pp39 match `pp3?-*`) are the inputs.
+    // enable (pypy-eol and pypy-legacy: pp37–pp39 match `pp3?-*`) are the inputs.
     assert_eq!(
         got,
         [
