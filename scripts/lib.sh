@@ -62,7 +62,7 @@ export WW_IMAGE_RUNTIME_AMD64_REF=$WW_IMAGE_RUNTIME_AMD64:$WW_IMAGE_KEY
 export WW_IMAGE_RUNTIME_I386_REF=$WW_IMAGE_RUNTIME_I386:$WW_IMAGE_KEY
 
 # The pypa-like images (scripts/setup-dev.sh, region ww-pypa-recipe): Debian forky with CPython 3.13,
-# 3.14, 3.15, a free-threaded 3.14 and PyPy 3.11 in pypa's layout, `manylinux-interpreters` and the tools
+# 3.14, 3.15, a free-threaded 3.13 and PyPy 3.11 in pypa's layout, `manylinux-interpreters` and the tools
 # pypa's images carry; a build and a runtime image per architecture, keyed by their own recipe.
 export WW_PYPA_SUITE=forky
 WW_PYPA_KEY=$(sed -n '/^# >>> ww-pypa-recipe/,/^# <<< ww-pypa-recipe/p' "$WW_SCRIPTS/setup-dev.sh" | ww_hash) ||

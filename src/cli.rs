@@ -380,8 +380,8 @@ pub struct BuildArgs {
     pub compiler_cache: Option<String>,
 
     /// The host ccache directory mounted into containers (CCACHE_DIR; one subdirectory per
-    /// platform). Default: `ccache` in the cache directory. CLI-only.
-    #[arg(long, value_name = "DIR")]
+    /// platform). Default: `ccache` in the cache directory. CLI-only (and the variable).
+    #[arg(long, env = "WHEELWRIGHT_CCACHE_DIR", value_name = "DIR")]
     pub ccache_dir: Option<PathBuf>,
 
     /// Kill a before-all or before-build hook (with all its processes) that runs longer than

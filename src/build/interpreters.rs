@@ -135,10 +135,15 @@ pub fn parse_installable(text: &str, libc: Libc, arch: ElfArch) -> Vec<(String, 
         .collect()
 }
 
-/// CPython first, then by version (so abi3 wheels are built by the oldest CPython first).
-fn sort_key(id: &Identifier) -> (bool, String, u32, u32, bool) {
+/// CPython first, then PyPy, then the others, then by version (so abi3 wheels are built by the
+/// oldest CPython first).
+fn sort_key(id: &Identifier) -> (u8, String, u32, u32, bool) {
     (
-        id.python.implementation != "cp",
+        match id.python.implementation.as_str() {
+            "cp" => 0,
+            "pp" => 1,
+            _ => 2,
+        },
         id.python.implementation.clone(),
         id.python.major,
         id.python.minor,

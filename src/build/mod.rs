@@ -715,7 +715,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         }
         mounts.extend(binary.mounts.iter().cloned());
         let mut caches: Vec<(&str, &str, PathBuf)> = Vec::new();
-        if let Some(root) = cache_root {
+        if let Some(root) = &cache_root {
             caches.push(("pip", "PIP_CACHE_DIR", root.join("pip")));
             caches.push(("uv", "UV_CACHE_DIR", root.join("uv")));
         }
@@ -948,7 +948,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             cache_env: cache_env.clone(),
             cache_mounts: cache_mounts.clone(),
             ccache: ccache_root.as_ref().map(|root| CcacheSetup {
-                dir: format!("{root}/{platform}"),
+                dir: format!("{root}/{}_{}", libc.tag_prefix(), arch.as_str()),
                 install: options.compiler_cache == CompilerCache::On && !host,
                 required: options.compiler_cache == CompilerCache::On,
             }),
@@ -1222,7 +1222,12 @@ fn ensure_interpreters(
             "manylinux-interpreters ensure {} 1>&2",
             quoted.join(" ")
         ))
-        .map_err(|e| format!("`manylinux-interpreters ensure {}` failed: {e}", tags.join(" ")))?;
+        .map_err(|e| {
+            format!(
+                "`manylinux-interpreters ensure {}` failed: {e}",
+                tags.join(" ")
+            )
+        })?;
     Ok(tags)
 }
 
@@ -1548,10 +1553,11 @@ impl Run<'_> {
             .map(|end| matches!(end, RunEnd::Exited(s) if s.success()));
         let ok = result.map_err(|e| format!("compiler cache: {e}"))?;
         if ok {
-            if let Ok(found) = target
-                .container
-                .capture(&format!("test -x {}/cc -o -x {}/gcc && echo yes", shell_quote(&bin), shell_quote(&bin)))
-            {
+            if let Ok(found) = target.container.capture(&format!(
+                "test -x {}/cc -o -x {}/gcc && echo yes",
+                shell_quote(&bin),
+                shell_quote(&bin)
+            )) {
                 out = found;
             }
         }
@@ -2255,7 +2261,10 @@ mod tests {
             "/w/ccache-bin",
         );
         assert!(!script.contains("apt-get"), "{script}");
-        assert!(script.contains("ln -s \"$c\" /w/ccache-bin/\"$n\""), "{script}");
+        assert!(
+            script.contains("ln -s \"$c\" /w/ccache-bin/\"$n\""),
+            "{script}"
+        );
         let script = ccache_script(
             &CcacheSetup {
                 dir: "/c".to_owned(),

@@ -254,7 +254,9 @@ impl BuildOutcome {
             .filter(|c| c.compiler_cache.is_some())
             .collect();
         if !caches.is_empty() {
-            out.push_str("| compiler cache (ccache) | hits | misses | hit rate |\n|---|---:|---:|---:|\n");
+            out.push_str(
+                "| compiler cache (ccache) | hits | misses | hit rate |\n|---|---:|---:|---:|\n",
+            );
             for c in caches {
                 let stats = c.compiler_cache.unwrap_or_default();
                 let _ = writeln!(

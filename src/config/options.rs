@@ -17,9 +17,8 @@ use crate::config::image::{ContainerImage, Image, default_short_name};
 use crate::config::pythons::{self, EnableGroup, EnableSet};
 use crate::config::toml_tree::{Node, NodeValue};
 use crate::config::values::{
-    BuildFrontend, CIBUILDWHEEL_DEFAULT_REPAIR, CompilerCache, ConfigSetting, ContainerEngine, Jobs,
-    PullPolicy,
-    RepairCommand, ShellCommand, parse_bool, shell_words,
+    BuildFrontend, CIBUILDWHEEL_DEFAULT_REPAIR, CompilerCache, ConfigSetting, ContainerEngine,
+    Jobs, PullPolicy, RepairCommand, ShellCommand, parse_bool, shell_words,
 };
 use crate::elf::ElfArch;
 
@@ -948,12 +947,10 @@ pub(crate) fn parse_node(spec: &OptionSpec, node: &Node) -> Result<OptionValue, 
         | Kind::CompilerCache
         | Kind::Only
         | Kind::Image(..)
-        | Kind::TestImage => {
-            match &node.value {
-                NodeValue::String(s) => parse_text(spec, s).map_err(invalid),
-                _ => Err(wrong_type(spec.name.to_owned(), spec.expected_toml(), node)),
-            }
-        }
+        | Kind::TestImage => match &node.value {
+            NodeValue::String(s) => parse_text(spec, s).map_err(invalid),
+            _ => Err(wrong_type(spec.name.to_owned(), spec.expected_toml(), node)),
+        },
     }
 }
 
@@ -1156,7 +1153,10 @@ mod tests {
         );
         assert_eq!(
             parse_text(spec, "all").map(|v| v.to_string()),
-            Ok("cpython-prerelease pypy pypy-eol graalpy pyodide-prerelease pyodide-eol".to_owned()),
+            Ok(
+                "cpython-prerelease pypy pypy-eol graalpy pyodide-prerelease pyodide-eol"
+                    .to_owned()
+            ),
             "all: cibuildwheel's groups, not wheelwright's own"
         );
         assert_eq!(

@@ -16,4 +16,5 @@ mod publish_support;
 mod repair;
 mod repair_support;
 mod resolver;
+mod selection;
 mod testing;
