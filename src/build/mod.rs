@@ -1901,6 +1901,12 @@ fn ccache_script(ccache: &CcacheSetup, bin: &str) -> String {
          for n in cc gcc c++ g++ clang clang++; do\n\
          if command -v \"$n\" >/dev/null 2>&1; then ln -s \"$c\" {bin}/\"$n\"; fi\n\
          done\n\
+         # Target-prefixed names (Debian's sysconfig says x86_64-linux-gnu-gcc), first on PATH wins.\n\
+         for d in $(printf %s \"$PATH\" | tr : ' '); do\n\
+         for f in \"$d\"/*-linux-*-gcc \"$d\"/*-linux-*-g++; do\n\
+         if [ -x \"$f\" ] && [ ! -e {bin}/\"${{f##*/}}\" ]; then ln -s \"$c\" {bin}/\"${{f##*/}}\"; fi\n\
+         done\n\
+         done\n\
          export CCACHE_DIR={dir}\n\
          ccache -z >/dev/null\n\
          echo \"compiler cache: $c ($(ccache --version | head -n 1)), CCACHE_DIR={dir}\"\n",
@@ -2274,6 +2280,11 @@ mod tests {
             "/w/b",
         );
         assert!(script.contains("dnf install -y -q ccache"), "{script}");
+        let syntax = std::process::Command::new("sh")
+            .args(["-n", "-c", &script])
+            .status()
+            .expect("sh");
+        assert!(syntax.success(), "not POSIX sh:\n{script}");
     }
 
     #[test]
