@@ -298,7 +298,7 @@ done
 for dir in /opt/_internal/cpython-*-nogil; do
     [ -d "$dir" ] || { echo "layout: no free-threaded CPython" >&2; exit 1; }
     for exe in "$dir"/bin/python3.*t; do ln -sfn "${exe##*/}" "$dir/bin/python"; done
-    "$dir/bin/python" -m ensurepip -q
+    "$dir/bin/python" -m ensurepip >/dev/null
     finish "$dir"
 done
 # The tools, as pypa's images have them on PATH.

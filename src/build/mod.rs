@@ -441,6 +441,7 @@ struct Target {
     available: Vec<String>,
     /// Interpreters `manylinux-interpreters ensure` installed.
     installed: Vec<String>,
+    install_seconds: Option<f64>,
     ready_seconds: f64,
     /// The shell words that run wheelwright in the environment.
     repair_command: String,
@@ -848,6 +849,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         // Like cibuildwheel: selected interpreters the image lacks are installed by the image's
         // `manylinux-interpreters` when it has one.
         let mut installed = Vec::new();
+        let mut install_seconds = None;
         if probe.installer && !host && options.pythons.is_empty() {
             let missing: Vec<&Identifier> = group
                 .members
@@ -860,11 +862,12 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
                 match ensure_interpreters(&container, &missing, libc, arch) {
                     Ok(tags) if tags.is_empty() => {}
                     Ok(tags) => {
+                        let seconds = started.elapsed().as_secs_f64();
                         ui::message(&format!(
-                            "[{platform}] installed with manylinux-interpreters in {:.1}s: {}",
-                            started.elapsed().as_secs_f64(),
+                            "[{platform}] installed with manylinux-interpreters in {seconds:.1}s: {}",
                             tags.join(", ")
                         ));
+                        install_seconds = Some(seconds);
                         let again = interpreters::parse_probe(
                             &container.capture(interpreters::PROBE_SCRIPT)?,
                         );
@@ -943,6 +946,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             interpreters: chosen,
             available,
             installed,
+            install_seconds,
             ready_seconds,
             repair_command: repair_command.clone(),
             cache_env: cache_env.clone(),
@@ -1167,6 +1171,7 @@ fn container_report(target: &Target, kept: Option<String>) -> ContainerReport {
         log: target.setup_log.lock().ok().and_then(|s| s.clone()),
         available: target.available.clone(),
         installed: target.installed.clone(),
+        install_seconds: target.install_seconds,
         compiler_cache: None,
         kept,
     }

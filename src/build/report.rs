@@ -86,6 +86,8 @@ pub struct ContainerReport {
     /// Interpreters the image installed on demand (`manylinux-interpreters ensure`), by
     /// directory name. Ex) `pp311-pypy311_pp80`
     pub installed: Vec<String>,
+    /// Seconds `manylinux-interpreters` took to install them.
+    pub install_seconds: Option<f64>,
     /// The compiler cache's statistics for this environment's builds (when one was used).
     pub compiler_cache: Option<CompilerCacheStats>,
     /// Set when the container was kept after a failure: the command that enters it.
@@ -356,6 +358,7 @@ mod tests {
             log: None,
             available: Vec::new(),
             installed: Vec::new(),
+            install_seconds: None,
             compiler_cache: Some(CompilerCacheStats { hits: 3, misses: 1 }),
             kept: None,
         });

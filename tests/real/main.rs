@@ -12,6 +12,7 @@ mod github_stub;
 mod launcher;
 mod oracle;
 mod publish;
+mod pypa;
 mod publish_support;
 mod repair;
 mod repair_support;
