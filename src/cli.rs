@@ -752,9 +752,16 @@ pub struct PublishArgs {
     #[arg(long, env = "WHEELWRIGHT_STRICT")]
     pub strict: bool,
 
-    /// Generate and upload PEP 740 attestations (not supported yet).
-    #[arg(long)]
+    /// Make a PEP 740 publish attestation of every file (Sigstore keyless signing with the
+    /// job's OIDC identity, written as `<file>.publish.attestation`) and upload it with the
+    /// file. The default with trusted publishing; without trusted publishing it is an error.
+    #[arg(long, overrides_with = "no_attestations")]
     pub attestations: bool,
+
+    /// Make no attestations. Attestation files already next to the files (made by another
+    /// tool) are still uploaded with them when the upload uses trusted publishing.
+    #[arg(long, overrides_with = "attestations")]
+    pub no_attestations: bool,
 
     /// Check, hash and list the files, but upload nothing (and contact no server).
     #[arg(long)]

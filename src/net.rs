@@ -133,11 +133,12 @@ pub fn client(
 ) -> Result<reqwest::Client, NetError> {
     configure(client_builder()?)
         .build()
-        .map_err(|e| NetError::Client(chain(&e)))
+        .map_err(|e| NetError::Client(error_chain(&e)))
 }
 
-/// An error and its causes, `: `-separated (reqwest hides the TLS cause in its sources).
-fn chain(err: &dyn std::error::Error) -> String {
+/// An error and its causes, `: `-separated, each cause once (reqwest hides the TLS cause in its
+/// sources).
+pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {

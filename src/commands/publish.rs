@@ -18,7 +18,7 @@ use crate::publish::credentials::{
 use crate::publish::dist::{self, Distribution, PrepareError};
 use crate::publish::retry::RetryPolicy;
 use crate::publish::secret::{Redactor, display_url};
-use crate::publish::{self, FileReport, FileStatus, Reporter, Settings};
+use crate::publish::{self, FileReport, FileStatus, Reporter, Settings, attest};
 use crate::ui::{self, github, progress::TransferProgress};
 
 /// Runs `wheelwright publish`. Every message that leaves is scrubbed of secrets.
@@ -28,13 +28,6 @@ pub fn run(args: &PublishArgs) -> Result<ExitCode> {
 }
 
 fn run_redacted(args: &PublishArgs, redactor: &Redactor) -> Result<ExitCode> {
-    if args.attestations {
-        ui::error(
-            "`--attestations` is not supported yet: wheelwright cannot create PEP 740 attestations (Sigstore signing) yet\nhint: publish without `--attestations`, or create attestations with pypa/gh-action-pypi-publish",
-        );
-        return Ok(ExitCode::from(2));
-    }
-
     let files = dist::collect(&args.files)?;
 
     let pypirc = match &args.config_file {
@@ -84,6 +77,7 @@ fn run_redacted(args: &PublishArgs, redactor: &Redactor) -> Result<ExitCode> {
                 status: FileStatus::WouldUpload,
                 message: None,
                 attempts: 0,
+                attestation: None,
             })
             .collect();
         ui::message(&format!(
@@ -115,6 +109,7 @@ fn run_redacted(args: &PublishArgs, redactor: &Redactor) -> Result<ExitCode> {
     }
     describe_target(&repository, &auth);
     suggest_trusted_publishing(&repository, &auth, &dists);
+    let (attest, attached) = plan_attestations(args, &repository, &auth, &dists)?;
 
     let settings = Settings {
         repository: repository.clone(),
@@ -125,6 +120,7 @@ fn run_redacted(args: &PublishArgs, redactor: &Redactor) -> Result<ExitCode> {
             ..RetryPolicy::default()
         },
         idle_timeout: Duration::from_secs(args.timeout),
+        attest,
     };
     let reporter = Arc::new(CliReporter {
         redactor: redactor.clone(),
@@ -133,7 +129,9 @@ fn run_redacted(args: &PublishArgs, redactor: &Redactor) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let result = runtime.block_on(publish::publish(&settings, &dists, reporter, redactor));
+    let result = runtime.block_on(publish::publish(
+        &settings, &dists, attached, reporter, redactor,
+    ));
     let reports = match result {
         Ok(reports) => reports,
         Err(err) => {
@@ -147,6 +145,102 @@ fn run_redacted(args: &PublishArgs, redactor: &Redactor) -> Result<ExitCode> {
         }
     };
     Ok(finish(args, &repository, &reports, false))
+}
+
+/// Decides about PEP 740 attestations: made by this run with trusted publishing (unless
+/// `--no-attestations`); otherwise those found next to the files go along where the index takes
+/// them (trusted publishing only: PyPI refuses attestations with an API token, and other
+/// indexes have no use for them), with one notice where they do not.
+fn plan_attestations(
+    args: &PublishArgs,
+    repository: &Repository,
+    auth: &AuthPlan,
+    dists: &[Distribution],
+) -> Result<(
+    Option<attest::SigstoreConfig>,
+    Vec<Option<attest::Attested>>,
+)> {
+    let trusted = matches!(auth, AuthPlan::TrustedPublishing(_));
+    if args.attestations && !trusted {
+        bail!(
+            "`--attestations`: attestations are made only with trusted publishing (the job's OIDC identity signs them, and PyPI accepts them only from a trusted publisher)\nhint: publish from GitHub Actions with `permissions: id-token: write` and no password, or drop `--attestations`"
+        );
+    }
+    if trusted && !args.no_attestations {
+        let config = attest::SigstoreConfig::from_env(&|name| std::env::var(name).ok())?;
+        ui::message(&format!(
+            "Attestations: each file is signed with the job's identity through Sigstore (Fulcio `{}`, Rekor `{}`) and checked against {}",
+            display_url(&config.fulcio),
+            display_url(&config.rekor),
+            config.trusted_root_source
+        ));
+        return Ok((Some(config), vec![None; dists.len()]));
+    }
+    let mut found = Vec::with_capacity(dists.len());
+    let mut problems = Vec::new();
+    for dist in dists {
+        match attest::read_existing(dist) {
+            Ok(attestation) => found.push(attestation),
+            Err(err) => {
+                problems.push(err.to_string());
+                found.push(None);
+            }
+        }
+    }
+    let count = found.iter().flatten().count();
+    if count == 0 && problems.is_empty() {
+        return Ok((None, found));
+    }
+    if !trusted {
+        // Unreadable ones too: they would not have been sent either.
+        let count = count + problems.len();
+        let index = repository.known.map_or_else(
+            || format!("`{}`", display_url(&repository.upload_url)),
+            |k| k.display_name.to_owned(),
+        );
+        let why = if repository.known.is_some() {
+            format!(
+                "{index} accepts attestations only with trusted publishing, and this upload uses other credentials"
+            )
+        } else {
+            format!(
+                "{index} is not an index that takes attestations (only PyPI-like indexes with trusted publishing do)"
+            )
+        };
+        notice(&format!(
+            "the {count} attestation {} next to the files {} not sent: {why}; the files are uploaded without them",
+            plural(count, "file", "files"),
+            plural(count, "is", "are"),
+        ));
+        return Ok((None, vec![None; dists.len()]));
+    }
+    if !problems.is_empty() {
+        for problem in &problems {
+            ui::error(problem);
+        }
+        bail!(
+            "{} attestation {} next to the files cannot be sent; nothing was uploaded",
+            problems.len(),
+            plural(problems.len(), "file", "files")
+        );
+    }
+    ui::message(&format!(
+        "Attestations: uploading the {count} attestation {} found next to the files (`--no-attestations`: none are made)",
+        plural(count, "file", "files")
+    ));
+    Ok((None, found))
+}
+
+fn notice(message: &str) {
+    if !ui::is_quiet() {
+        ui::message(&format!("notice: {message}"));
+    }
+    github::annotation(
+        github::Level::Notice,
+        Some("wheelwright publish"),
+        None,
+        message,
+    );
 }
 
 /// Checks every file for `repository`: warnings are printed, an error stops the run before
@@ -376,6 +470,10 @@ fn finish(
                     "result": r.status,
                     "message": r.message,
                     "attempts": r.attempts,
+                    "attestation": r.attestation.as_ref().map(|a| serde_json::json!({
+                        "path": a.path,
+                        "made": a.made,
+                    })),
                 })
             })
             .collect();
@@ -429,7 +527,10 @@ fn table(reports: &[FileReport]) -> String {
                 r.dist.filename.clone(),
                 ui::progress::human_bytes(r.dist.size),
                 r.dist.sha256.clone(),
-                r.status.as_str().to_owned(),
+                match &r.attestation {
+                    Some(a) => format!("{} ({})", r.status.as_str(), attestation_word(a)),
+                    None => r.status.as_str().to_owned(),
+                },
             ]
         })
         .collect();
@@ -457,15 +558,36 @@ fn table(reports: &[FileReport]) -> String {
     out.trim_end().to_owned()
 }
 
+/// How a file's attestation is described. Ex) `attestation made`
+fn attestation_word(attestation: &attest::Attested) -> &'static str {
+    if attestation.made {
+        "attestation made"
+    } else {
+        "attestation found"
+    }
+}
+
 fn summary_markdown(repository: &Repository, reports: &[FileReport]) -> String {
+    let attested = reports.iter().any(|r| r.attestation.is_some());
     let mut out = format!(
-        "### wheelwright publish to `{}`\n\n| file | size | sha256 | result |\n|---|---:|---|---|\n",
-        display_url(&repository.upload_url)
+        "### wheelwright publish to `{}`\n\n| file | size | sha256 | result |{}\n|---|---:|---|---|{}\n",
+        display_url(&repository.upload_url),
+        if attested { " attestation |" } else { "" },
+        if attested { "---|" } else { "" },
     );
     for r in reports {
+        let attestation = match (&r.attestation, attested) {
+            (Some(a), _) => format!(
+                " `{}` ({}) |",
+                dist::file_name(&a.path),
+                attestation_word(a).trim_start_matches("attestation ")
+            ),
+            (None, true) => " – |".to_owned(),
+            (None, false) => String::new(),
+        };
         let _ = writeln!(
             out,
-            "| `{}` | {} | `{}` | {} |",
+            "| `{}` | {} | `{}` | {} |{attestation}",
             r.dist.filename,
             ui::progress::human_bytes(r.dist.size),
             r.dist.sha256,

@@ -550,29 +550,15 @@ fn octo_error(what: String, err: octocrab::Error) -> ReleaseError {
     }
     ReleaseError::Transport {
         what,
-        detail: error_chain(&err),
+        detail: crate::net::error_chain(&err),
     }
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    text
 }
 
 /// A failed request of ours as a transport error of `what` (without the URL: it may be signed).
 fn transport(what: String) -> impl FnOnce(reqwest::Error) -> ReleaseError {
     move |e| ReleaseError::Transport {
         what,
-        detail: error_chain(&e.without_url()),
+        detail: crate::net::error_chain(&e.without_url()),
     }
 }
 

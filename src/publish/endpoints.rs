@@ -1,6 +1,8 @@
-//! The services wheelwright talks to by default: the public indexes it knows by short name and
-//! GitHub's REST API. This is the only file that names their hosts: everything else derives URLs
-//! from a [`KnownIndex`], from the upload URL or from `GITHUB_API_URL`.
+//! The services wheelwright talks to by default: the public indexes it knows by short name,
+//! GitHub's REST API and the public-good Sigstore instance (PEP 740 attestations). This is the
+//! only file that names their hosts: everything else derives URLs from a [`KnownIndex`], from
+//! the upload URL, from `GITHUB_API_URL` or from the Sigstore constants (each overridable by a
+//! `WHEELWRIGHT_SIGSTORE_*` variable, for tests and private Sigstore instances).
 //!
 //! Facts (publish.md §1.1, §3): the upload URL is twine's `DEFAULT_REPOSITORY` /
 //! `TEST_REPOSITORY` (note the trailing slash: without it Warehouse answers 308); the Simple
@@ -66,6 +68,33 @@ pub const OIDC_AUDIENCE_PATH: &str = "/_/oidc/audience";
 /// Path of the token-exchange endpoint under the upload URL's origin.
 pub const OIDC_MINT_TOKEN_PATH: &str = "/_/oidc/mint-token";
 
+/// Sigstore's certificate authority (Fulcio) of the public-good instance: it certifies the
+/// ephemeral signing key of each attestation for the job's OIDC identity.
+pub const SIGSTORE_FULCIO: &str = "https://fulcio.sigstore.dev";
+
+/// Sigstore's transparency log (Rekor, API v1) of the public-good instance: every attestation's
+/// signature is logged there (a `dsse` entry).
+pub const SIGSTORE_REKOR: &str = "https://rekor.sigstore.dev";
+
+/// The public-good instance's trust root (Fulcio's CA certificates, the Rekor and CT log keys):
+/// what Fulcio and Rekor return is verified against it before anything is uploaded. Embedded,
+/// never fetched at run time; `scripts/update-sigstore-trust-root.sh` refreshes it.
+pub const SIGSTORE_TRUSTED_ROOT: &str = include_str!("sigstore_trusted_root.json");
+
+/// The audience of the OIDC token that Fulcio accepts.
+pub const SIGSTORE_OIDC_AUDIENCE: &str = "sigstore";
+
+/// The predicate type of a PyPI publish attestation (PEP 740, PyPI's attestation docs).
+pub const PYPI_PUBLISH_PREDICATE: &str = "https://docs.pypi.org/attestations/publish/v1";
+
+/// The OIDC issuer of GitHub Actions ID tokens (what a PyPI trusted publisher on GitHub expects
+/// in the attestation's certificate).
+pub const GITHUB_ACTIONS_OIDC_ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+/// The prefix of a GitHub workflow identity in a Fulcio certificate (the SAN URI is this plus
+/// the job's `job_workflow_ref`).
+pub const GITHUB_SERVER: &str = "https://github.com/";
+
 /// The index called `name` (case-insensitive), if known.
 #[must_use]
 pub fn by_name(name: &str) -> Option<&'static KnownIndex> {
@@ -112,6 +141,25 @@ mod tests {
             assert_eq!(by_upload_url(&Url::parse(bare).unwrap()), Some(index));
         }
         assert_eq!(by_name("pypy"), None);
+    }
+
+    #[test]
+    fn sigstore_defaults_are_https_and_the_trust_root_parses() {
+        for url in [SIGSTORE_FULCIO, SIGSTORE_REKOR] {
+            assert_eq!(Url::parse(url).unwrap().scheme(), "https");
+        }
+        let root =
+            sigstore_sign::trust_root::TrustedRoot::from_json(SIGSTORE_TRUSTED_ROOT).unwrap();
+        assert!(!root.tlogs.is_empty() && !root.certificate_authorities.is_empty());
+        assert!(!root.ctlogs.is_empty());
+        // The default Rekor is one of the trust root's logs.
+        assert!(
+            root.tlogs
+                .iter()
+                .any(|log| log.base_url.trim_end_matches('/') == SIGSTORE_REKOR),
+            "{:?}",
+            root.tlogs.iter().map(|l| &l.base_url).collect::<Vec<_>>()
+        );
     }
 
     #[test]

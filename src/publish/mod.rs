@@ -21,9 +21,13 @@
 //!   and never to a Simple index on another origin.
 //! * Retries (transport errors, 5xx) re-open the file; a retried upload that then hears
 //!   "already exists" is checked against the Simple index before it counts as success.
+//! * With trusted publishing, every file gets a PEP 740 publish attestation ([`attest`]),
+//!   made and verified after the token exchange and before the first upload: a file is never
+//!   uploaded without the attestation that was asked for.
 //! * Secrets are masked the moment they exist and scrubbed from every message
 //!   ([`secret::Redactor`]). This module prints nothing: it reports through [`Reporter`].
 
+pub mod attest;
 pub mod credentials;
 pub mod dist;
 pub mod endpoints;
@@ -117,6 +121,8 @@ pub struct FileReport {
     pub message: Option<String>,
     /// How many upload requests were sent.
     pub attempts: u32,
+    /// The attestation sent with it (or that would have been).
+    pub attestation: Option<attest::Attested>,
 }
 
 /// Everything a publish run needs besides the files.
@@ -132,6 +138,8 @@ pub struct Settings {
     pub retry: RetryPolicy,
     /// Give up on an attempt after this long without progress.
     pub idle_timeout: Duration,
+    /// Make PEP 740 attestations with this Sigstore instance (trusted publishing only).
+    pub attest: Option<attest::SigstoreConfig>,
 }
 
 /// A failure that stops the whole run before any file is sent.
@@ -140,6 +148,9 @@ pub enum PublishError {
     /// Trusted publishing failed.
     #[error(transparent)]
     TrustedPublishing(#[from] oidc::TrustedPublishingError),
+    /// Attestations were asked for and could not be made.
+    #[error(transparent)]
+    Attest(#[from] attest::AttestError),
     /// An HTTP client could not be built (TLS setup).
     #[error("cannot set up the HTTP client: {0}")]
     Client(String),
@@ -272,11 +283,14 @@ fn different_content(dist: &Distribution, theirs: &str) -> String {
     )
 }
 
-/// Uploads `dists` in order. Returns one report per file; `Err` only for failures before the
-/// first upload (trusted publishing, client set-up).
+/// Uploads `dists` in order, each with its attestation: made here when `settings.attest` is
+/// set, else the one in `attached` (found next to the file). Returns one report per file;
+/// `Err` only for failures before the first upload (trusted publishing, attestations, client
+/// set-up).
 pub async fn publish(
     settings: &Settings,
     dists: &[Distribution],
+    attached: Vec<Option<attest::Attested>>,
     reporter: Arc<dyn Reporter>,
     redactor: &Redactor,
 ) -> Result<Vec<FileReport>, PublishError> {
@@ -300,6 +314,23 @@ pub async fn publish(
     auth.credentials(&api, repository, redactor, reporter.as_ref())
         .await?;
 
+    // Attestations before the first upload: a failure here leaves the index untouched.
+    let attestations: Vec<Option<attest::Attested>> = match (&settings.attest, &settings.auth) {
+        (Some(config), AuthPlan::TrustedPublishing(oidc_env)) => attest::attest_all(
+            dists,
+            oidc_env,
+            config,
+            &settings.retry,
+            redactor,
+            reporter.as_ref(),
+        )
+        .await?
+        .into_iter()
+        .map(Some)
+        .collect(),
+        _ => attached,
+    };
+
     let mut lookup = SimpleLookup {
         index: None,
         pages: HashMap::new(),
@@ -320,12 +351,14 @@ pub async fn publish(
 
     let mut reports: Vec<FileReport> = Vec::with_capacity(dists.len());
     let mut stop: Option<String> = None;
-    for dist in dists {
+    for (i, dist) in dists.iter().enumerate() {
+        let attestation = attestations.get(i).cloned().flatten();
         let report = |status, message: Option<String>, attempts| FileReport {
             dist: dist.clone(),
             status,
             message: message.map(|m| redactor.redact(&m)),
             attempts,
+            attestation: attestation.clone(),
         };
         if let Some(reason) = &stop {
             reports.push(report(FileStatus::NotAttempted, Some(reason.clone()), 0));
@@ -377,7 +410,9 @@ pub async fn publish(
             dist.filename,
             crate::ui::progress::human_bytes(dist.size)
         ));
-        let (result, attempts) = uploader.upload(dist, creds.as_ref(), &settings.retry).await;
+        let (result, attempts) = uploader
+            .upload(dist, attestation.as_ref(), creds.as_ref(), &settings.retry)
+            .await;
         let (status, message) = match result {
             Ok(Answer::Uploaded { warnings }) => {
                 if let Some(warnings) = &warnings {

@@ -353,7 +353,7 @@ pub async fn mint(
 
 /// Gets an ID token for `audience` from the runner (retrying transport errors and 5xx, as the
 /// toolkit does: the endpoint is known to be flaky).
-async fn request_id_token(
+pub(crate) async fn request_id_token(
     client: &reqwest::Client,
     oidc: &OidcEnv,
     audience: &str,

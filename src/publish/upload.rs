@@ -218,6 +218,7 @@ impl Uploader {
     pub async fn upload(
         &self,
         dist: &Distribution,
+        attestation: Option<&super::attest::Attested>,
         auth: Option<&(String, Secret)>,
         policy: &RetryPolicy,
     ) -> (Result<Answer, UploadError>, u32) {
@@ -225,7 +226,7 @@ impl Uploader {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.attempt(dist, auth).await;
+            let result = self.attempt(dist, attestation, auth).await;
             match result {
                 Err(err) if err.retryable() => {
                     let delay = policy.delay(attempt);
@@ -249,6 +250,7 @@ impl Uploader {
     async fn attempt(
         &self,
         dist: &Distribution,
+        attestation: Option<&super::attest::Attested>,
         auth: Option<&(String, Secret)>,
     ) -> Result<Answer, UploadError> {
         let file_error = |message: String| UploadError::File {
@@ -292,6 +294,12 @@ impl Uploader {
         for (name, value) in form_fields(dist) {
             http_log::form_field(&self.redactor, &name, &value);
             form = form.text(name, value);
+        }
+        if let Some(attestation) = attestation {
+            // A JSON array of PEP 740 attestation objects, as twine sends it.
+            let value = attestation.form_value();
+            http_log::form_field(&self.redactor, "attestations", &value);
+            form = form.text("attestations", value);
         }
         form = form.part("content", content);
 
@@ -394,16 +402,7 @@ pub fn form_fields(dist: &Distribution) -> Vec<(String, String)> {
 }
 
 fn transport(err: &reqwest::Error) -> UploadError {
-    let mut message = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
+    let message = crate::net::error_chain(err);
     UploadError::Transport {
         // Never print the URL's query or credentials: reqwest's message has the URL.
         message: super::secret::redact_urls_in(&message),

@@ -1,6 +1,7 @@
 //! The real-component suite: everything here runs real tools (auditwheel, podman, pip) against
 //! real inputs. Set up with `scripts/setup-dev.sh`; `scripts/test.sh` does that and runs it.
 
+mod attest;
 mod build;
 mod check;
 mod check_corpus;
@@ -18,4 +19,5 @@ mod repair;
 mod repair_support;
 mod resolver;
 mod selection;
+mod sigstore_standins;
 mod testing;

@@ -35,6 +35,9 @@ const CREDENTIAL_VARS: &[&str] = &[
     "PYPI_API_TOKEN",
     "ACTIONS_ID_TOKEN_REQUEST_URL",
     "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "WHEELWRIGHT_SIGSTORE_FULCIO_URL",
+    "WHEELWRIGHT_SIGSTORE_REKOR_URL",
+    "WHEELWRIGHT_SIGSTORE_TRUSTED_ROOT",
     "GITHUB_ACTIONS",
     "GITHUB_STEP_SUMMARY",
     "HTTP_PROXY",
@@ -594,6 +597,8 @@ pub(crate) struct Reply {
     pub(crate) reason: String,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Vec<u8>,
+    /// Close the connection without answering (the request was read).
+    pub(crate) drop_connection: bool,
 }
 
 impl Reply {
@@ -603,6 +608,15 @@ impl Reply {
             reason: reason_for(status).to_owned(),
             headers: vec![("Content-Type".to_owned(), content_type.to_owned())],
             body: body.into(),
+            drop_connection: false,
+        }
+    }
+
+    /// No answer at all: the connection is closed after the request was read.
+    pub(crate) fn drop_connection() -> Self {
+        Self {
+            drop_connection: true,
+            ..Self::new(502, "text/plain", "")
         }
     }
 
@@ -807,6 +821,10 @@ fn serve(stream: TcpStream, state: &StubState, stop: &AtomicBool, handler: &Hand
         }
         _ => handler(&request, state),
     };
+    if reply.drop_connection {
+        state.requests.lock().unwrap().push(request);
+        return;
+    }
     request.answered = reply.status;
     state.requests.lock().unwrap().push(request);
     let mut out = stream;
