@@ -364,7 +364,7 @@ list)
     done
     case $format in text | json) ;; *) usage >&2; exit 2 ;; esac
     sep=
-    [ "$format" = json ] && printf '['
+    if [ "$format" = json ]; then printf '['; fi
     for tag in $(known); do
         state=false
         installed "$tag" && state=true
@@ -378,7 +378,7 @@ list)
             echo "$tag"
         fi
     done
-    [ "$format" = json ] && printf ']\n'
+    if [ "$format" = json ]; then printf ']\n'; fi
     ;;
 ensure)
     [ $# -gt 0 ] || { usage >&2; exit 2; }
@@ -996,10 +996,63 @@ runtime) if command -v gcc >/dev/null; then echo "gcc present"; exit 1; fi ;;
 esac
 '
 
-ww_check() {
-    local -a problems=() missing=()
-    local tool kind arch ref machine out
+# Added to WW_IMAGE_PROBE for the pypa-like images: pypa's layout (/opt/python/* link into
+# /opt/_internal), its tools on PATH, and in the build image a `manylinux-interpreters` whose
+# `list` names interpreters that are not installed yet (installed on demand); the runtime image
+# has them all, the free-threaded one included.
+# shellcheck disable=SC2016
+WW_PYPA_PROBE='
+for d in /opt/python/*; do
+    case $(readlink "$d") in ../_internal/*) ;; *) echo "$d is not a link into /opt/_internal"; exit 1 ;; esac
+done
+case $kind in
+build)
+    for tool in auditwheel abi3audit pipx uv patchelf manylinux-interpreters; do
+        command -v "$tool" >/dev/null || { echo "no $tool on PATH"; exit 1; }
+    done
+    [ -n "${AUDITWHEEL_POLICY:-}" ] && [ "${AUDITWHEEL_ARCH:-}" = "$machine" ] || { echo "AUDITWHEEL_POLICY/AUDITWHEEL_ARCH not set"; exit 1; }
+    lazy=$(manylinux-interpreters list -v | grep -c "not installed" || true)
+    [ "$lazy" -gt 0 ] || { echo "manylinux-interpreters lists nothing to install on demand"; exit 1; }
+    ;;
+runtime)
+    ls -d /opt/python/cp3*t /opt/python/pp3* >/dev/null 2>&1 || { echo "no free-threaded CPython or PyPy in /opt/python"; exit 1; }
+    ;;
+esac
+'
+
+# ww_check_image REF TARBALL KIND ARCH: the image's tarball is cached, the image is in podman's
+# storage and passes its probe (WW_IMAGE_PROBE; for the pypa-like ones WW_PYPA_PROBE too);
+# appends what is wrong to `problems`.
+ww_check_image() {
+    local ref=$1 tarball=$2 kind=$3 arch=$4 machine=x86_64 out probe_ok script
     local -a podman_args
+    [[ -f $tarball ]] || problems+=("image tarball missing: $tarball")
+    if ! podman image exists "$ref"; then
+        problems+=("image not in podman storage: $ref")
+        return 0
+    fi
+    # --arch 386 only silences podman's "image platform does not match" warning.
+    podman_args=(--rm --network=none)
+    [[ $arch == i386 ]] && podman_args+=(--arch 386) machine=i686
+    script=$WW_IMAGE_PROBE
+    [[ $kind == pypa-* ]] && script+=$WW_PYPA_PROBE
+    # Up to three attempts: under load podman 4.3 sometimes loses a --rm container's
+    # exit code ("no such exit code (container in state running)"); that is not the image.
+    probe_ok=
+    for _ in 1 2 3; do
+        if out=$(podman run "${podman_args[@]}" "$ref" sh -c "$script" probe "${kind#pypa-}" "$machine" 2>&1); then
+            probe_ok=1
+            break
+        fi
+        [[ $out == *"no such exit code"* ]] || break
+    done
+    [[ -n $probe_ok ]] || problems+=("image $ref fails its probe: ${out//$'\n'/ }")
+}
+
+ww_check() {
+    local -a missing=()
+    local kind arch
+    local -a problems=()
 
     mapfile -t missing < <(ww_missing_apt)
     ((${#missing[@]} == 0)) || problems+=("apt packages missing: ${missing[*]}")
@@ -1022,27 +1075,14 @@ ww_check() {
         ww_podman_config
         for kind in "${WW_KINDS[@]}"; do
             for arch in "${WW_ARCHES[@]}"; do
-                ref=$(ww_image_name "$kind" "$arch"):$WW_IMAGE_KEY
-                [[ -f $(ww_image_tarball "$kind" "$arch") ]] || problems+=("image tarball missing: $(ww_image_tarball "$kind" "$arch")")
-                if ! podman image exists "$ref"; then
-                    problems+=("image not in podman storage: $ref")
-                    continue
-                fi
-                # --arch 386 only silences podman's "image platform does not match" warning.
-                podman_args=(--rm --network=none)
-                machine=x86_64
-                [[ $arch == i386 ]] && podman_args+=(--arch 386) machine=i686
-                # Up to three attempts: under load podman 4.3 sometimes loses a --rm container's
-                # exit code ("no such exit code (container in state running)"); that is not the image.
-                probe_ok=
-                for _ in 1 2 3; do
-                    if out=$(podman run "${podman_args[@]}" "$ref" sh -c "$WW_IMAGE_PROBE" probe "$kind" "$machine" 2>&1); then
-                        probe_ok=1
-                        break
-                    fi
-                    [[ $out == *"no such exit code"* ]] || break
-                done
-                [[ -n $probe_ok ]] || problems+=("image $ref fails its probe: ${out//$'\n'/ }")
+                ww_check_image "$(ww_image_name "$kind" "$arch"):$WW_IMAGE_KEY" "$(ww_image_tarball "$kind" "$arch")" \
+                    "$kind" "$arch"
+            done
+        done
+        for kind in "${WW_PYPA_KINDS[@]}"; do
+            for arch in "${WW_ARCHES[@]}"; do
+                ww_check_image "$(ww_pypa_name "$kind" "$arch"):$WW_PYPA_KEY" "$(ww_pypa_file "$kind" "$arch" tar.zst)" \
+                    "$kind" "$arch"
             done
         done
     fi
@@ -1053,7 +1093,7 @@ ww_check() {
         ww_log "run scripts/setup-dev.sh to fix"
         return 1
     fi
-    ww_log "check: everything present (apt packages, tools, tool venv, podman config, 4 images)"
+    ww_log "check: everything present (apt packages, tools, tool venv, podman config, 8 images)"
 }
 
 ww_summary() {
@@ -1070,6 +1110,16 @@ ww_summary() {
             tarball=$(ww_image_tarball "$kind" "$arch")
             info=$(ww_image_info "$kind" "$arch")
             printf '    %s:%s  %s\n' "$(ww_image_name "$kind" "$arch")" "$WW_IMAGE_KEY" \
+                "$([[ -f $tarball ]] && ww_human_size "$tarball" || echo 'no tarball')"
+            if [[ -f $info ]]; then sed 's|^\([^ ]*\) |      /opt/python/\1  |' "$info"; fi
+        done
+    done
+    printf '  pypa-like images (also tagged :latest; the build images install PyPy and the free-threaded CPython on demand)\n'
+    for kind in "${WW_PYPA_KINDS[@]}"; do
+        for arch in "${WW_ARCHES[@]}"; do
+            tarball=$(ww_pypa_file "$kind" "$arch" tar.zst)
+            info=$(ww_pypa_file "$kind" "$arch" info)
+            printf '    %s:%s  %s\n' "$(ww_pypa_name "$kind" "$arch")" "$WW_PYPA_KEY" \
                 "$([[ -f $tarball ]] && ww_human_size "$tarball" || echo 'no tarball')"
             if [[ -f $info ]]; then sed 's|^\([^ ]*\) |      /opt/python/\1  |' "$info"; fi
         done
