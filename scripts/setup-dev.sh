@@ -411,14 +411,15 @@ ccache --version | head -n 1
 LAYOUT
 }
 
-# Run in a copy of the build rootfs: every interpreter installed, then compilers, headers and
-# -dev packages removed.
+# Run in the build rootfs after its tarball is written: every interpreter installed, then the
+# compilers, make, ccache, binutils and the -dev packages purged (the compilers' runtime libraries
+# and their -base packages stay: libgcc-s1 needs them), and what only they needed autoremoved.
 ww_pypa_runtime_script() {
     cat <<'RUNTIME'
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 manylinux-interpreters ensure-all
-mapfile -t devs < <(dpkg-query -W -f='${db:Status-Status} ${Package}\n' | awk '$1 == "installed" && ($2 ~ /-dev(:|$)/ || $2 ~ /^(gcc|g\+\+|cpp|make|ccache|binutils)/) { print $2 }')
+mapfile -t devs < <(dpkg-query -W -f='${db:Status-Status} ${Package}\n' | awk '$1 == "installed" && ($2 ~ /-dev(:|$)/ || $2 ~ /^(gcc|g\+\+|cpp)(-[0-9]+)?(:|$)/ || $2 ~ /^(make|ccache)(:|$)/ || $2 ~ /^binutils/) { print $2 }')
 apt-get -o Dpkg::Use-Pty=0 -q -y purge "${devs[@]}" >/dev/null
 apt-get -o Dpkg::Use-Pty=0 -q -y autoremove --purge >/dev/null
 for tool in gcc cc c++ make; do
