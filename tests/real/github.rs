@@ -1360,8 +1360,8 @@ fn the_composite_actions_inputs_reach_the_configuration() {
     );
 }
 
-/// `compiler-cache: on` in the action: the key step derives the cache key from the build image
-/// (a local image: its ID), the architecture and the project; the restore step (actions/cache)
+/// `compiler-cache: on` in the action: the key step derives the cache key from the build image's
+/// digest, the architecture and the project; the restore step (actions/cache)
 /// is skipped under act as act cannot fetch it (the placeholder fails if it runs); the build
 /// compiles through ccache into the runner's temporary directory, which is what actions/cache
 /// saves on GitHub, and the job summary has the hit/miss table (a cold cache: misses only).
@@ -1404,21 +1404,23 @@ fn the_composite_action_builds_through_the_compiler_cache() {
                 .all(|p| p.len() == 16 && p.chars().all(|c| c.is_ascii_hexdigit())),
         "{key}"
     );
-    let image_id = testbed()
+    // What the engine says the image is: its digest (podman gives local images one too).
+    let inspect = testbed()
         .command("podman")
         .args([
             "image",
             "inspect",
             "--format",
-            "{{.Id}}",
+            "{{join .RepoDigests \" \"}}",
             &bed("WW_IMAGE_PYPA_BUILD_AMD64_REF"),
         ])
         .output()
         .unwrap();
-    let image_id = String::from_utf8_lossy(&image_id.stdout).trim().to_owned();
+    let digest = String::from_utf8_lossy(&inspect.stdout).trim().to_owned();
+    assert!(digest.contains("@sha256:"), "{digest}");
     assert!(
-        log.contains(&format!("compiler cache key: {key} (images: {image_id})")),
-        "the key is not derived from the image's ID {image_id}:\n{log}"
+        log.contains(&format!("compiler cache key: {key} (images: {digest})")),
+        "the key is not derived from the image's digest {digest}:\n{log}"
     );
     let row = log
         .lines()
@@ -1427,10 +1429,11 @@ fn the_composite_action_builds_through_the_compiler_cache() {
     let cells: Vec<&str> = row.split('|').map(str::trim).collect();
     let misses: u64 = cells[1].parse().unwrap_or_else(|_| panic!("{row}"));
     assert!(cells[0] == "0" && misses > 0, "a cold cache misses: {row}");
-    let results = fs_err::read_to_string(tmp.path().join("out/ccache-results.txt")).unwrap();
+    // Each miss stored a result (and, in direct mode, a manifest) in the runner's directory.
+    let entries = fs_err::read_to_string(tmp.path().join("out/ccache-entries.txt")).unwrap();
     assert!(
-        results.lines().count() as u64 >= misses,
-        "{misses} misses but the cache directory holds:\n{results}"
+        entries.lines().count() as u64 >= misses,
+        "{misses} misses but the cache directory holds:\n{entries}"
     );
 }
 
