@@ -17,7 +17,8 @@
 # 4. stress wheel: `auditwheel repair --plat auto -w OUT WHEEL`, `wheelwright repair -w OUT WHEEL`, the
 #    floor `sha256sum WHEEL; cp WHEEL OUT/` (what any correct rewrite must at least do) and the floor
 #    followed by `sync OUT/WHEEL` (wheelwright fsyncs its output; auditwheel and cp do not): one warm-up
-#    then BENCH_RUNS (default 5) runs each, alternating; default compression levels;
+#    then BENCH_RUNS (default 5) runs each, alternating; default compression levels; plus
+#    `wheelwright repair --no-sbom` (the SBOM's cost: its package lookup and the extra entry);
 # 5. big wheel: the same four, wheelwright and the floors with one warm-up and BENCH_BIG_RUNS (default 3)
 #    runs, auditwheel once (it is slow), or not at all with BENCH_SKIP_AUDITWHEEL_BIG=1.
 #
@@ -125,7 +126,7 @@ import json, os, sys, zipfile
  import_ok, import_detail, *modules) = sys.argv[1:]
 
 
-def spec(label, wheel, ldpath, warmup, runs, auditwheel_runs):
+def spec(label, wheel, ldpath, warmup, runs, auditwheel_runs, no_sbom=False):
     base = os.path.basename(wheel)
     floor = [["sha256sum", wheel], ["cp", wheel, "{out}/"]]
     tools = []
@@ -135,6 +136,8 @@ def spec(label, wheel, ldpath, warmup, runs, auditwheel_runs):
     tools += [
         {"name": "wheelwright", "expect_wheel": True, "warmup": warmup, "runs": runs,
          "commands": [[ww, "repair", "-w", "{out}", wheel]]},
+        *([{"name": "wheelwright --no-sbom", "expect_wheel": True, "warmup": warmup, "runs": runs,
+            "commands": [[ww, "repair", "--no-sbom", "-w", "{out}", wheel]]}] if no_sbom else []),
         {"name": "floor", "warmup": warmup, "runs": runs, "commands": floor},
         {"name": "floor+fsync", "warmup": warmup, "runs": runs,
          "commands": floor + [["sync", "{out}/" + base]]},
@@ -156,7 +159,8 @@ meta = {
 runs, big_runs = int(runs), int(big_runs)
 specs = {
     "meta": meta,
-    "stress-spec": spec("stress wheel", stress, stress_lib, 1, runs, {"warmup": 1, "runs": runs}),
+    "stress-spec": spec("stress wheel", stress, stress_lib, 1, runs, {"warmup": 1, "runs": runs},
+                        no_sbom=True),
     "big-spec": spec("big wheel", big, big_lib, 1, big_runs,
                      None if skip_aw_big == "1" else {"warmup": 0, "runs": 1}),
 }

@@ -39,8 +39,9 @@ WW_KINDS=(build runtime)
 WW_ARCHES=(amd64 i386)
 # What the suite uses besides the test bed's own tools: ld.lld (an LLD-linked unstripped library in
 # tests/real/elf_corpus.rs), the venv and pip modules of Debian's python3 (the tool venv, the corpus),
-# git (`--version` from the checkout, the act tests' projects).
-WW_APT_PACKAGES+=(lld python3-venv python3-pip git)
+# git (`--version` from the checkout, the act tests' projects), libsqlite3-0 (a packaged library the
+# SBOM tests graft, tests/real/sbom.rs).
+WW_APT_PACKAGES+=(lld python3-venv python3-pip git libsqlite3-0)
 
 # >>> ww-image-recipe: this region, up to the closing marker, is hashed into WW_IMAGE_KEY (scripts/lib.sh),
 # so any change here gives new image tags and tarballs. Keep code that does not shape the images outside.
@@ -951,6 +952,7 @@ devpi-init|$venv/devpi-init|$venv/devpi-init --help >/dev/null && echo part of d
 devpi|$venv/devpi|$venv/devpi --version|tool venv (scripts/requirements-dev.txt)
 act|$venv/act|$venv/act --version|tool venv (scripts/requirements-dev.txt)
 zizmor|$venv/zizmor|$venv/zizmor --version|tool venv (scripts/requirements-dev.txt)
+abi3audit|$venv/abi3audit|$venv/abi3audit --version|tool venv (scripts/requirements-dev.txt)
 EOF
 }
 
@@ -1062,7 +1064,7 @@ ww_check() {
     if [[ ! -f $WW_VENV_STAMP ]] || ! cmp -s "$WW_VENV_STAMP" "$WW_REQUIREMENTS"; then
         problems+=("tool venv $WW_VENV missing or incomplete")
     else
-        "$WW_VENV/bin/python" -c 'import auditwheel, twine, pypiserver, passlib, devpi_server, devpi, build, setuptools, wheel' \
+        "$WW_VENV/bin/python" -c 'import auditwheel, twine, pypiserver, passlib, devpi_server, devpi, build, setuptools, wheel, abi3audit, abi3info, cyclonedx.validation.json, jsonschema' \
             2>/dev/null || problems+=("tool venv: python imports fail (run $WW_VENV/bin/python to see why)")
     fi
     ww_tools || problems+=("tools missing or not running: ${WW_MISSING_TOOLS[*]}")

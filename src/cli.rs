@@ -867,6 +867,11 @@ pub struct RepairArgs {
     #[arg(long)]
     pub strip: bool,
 
+    /// Do not write the SBOM of the grafted libraries
+    /// (`<dist-info>/sboms/wheelwright.cdx.json`, CycloneDX).
+    #[arg(long)]
+    pub no_sbom: bool,
+
     /// Print one JSON object per wheel instead of text.
     #[arg(long)]
     pub json: bool,
@@ -921,4 +926,13 @@ pub struct ResolveArgs {
     /// Do not check the x86-64 instruction-set level notes.
     #[arg(long)]
     pub disable_isa_ext_check: bool,
+
+    /// Skip the abi3 audit of `cpXY-abi3` wheels (every `Py*` symbol of their `.so` files
+    /// checked against the Limited API of Python X.Y).
+    #[arg(
+        long,
+        env = "WHEELWRIGHT_NO_ABI3_AUDIT",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub no_abi3_audit: bool,
 }

@@ -442,18 +442,7 @@ fn root_option_resolves_inside_a_sysroot() {
         )
         .write(dir.path());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elf/root64");
-    let output = wheelwright()
-        .args(["show", "--json", "--root"])
-        .arg(&root)
-        .arg(&path)
-        .output()
-        .expect("run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let value = show_json(&root, &path);
     assert_eq!(
         value["external_libs"]["libbase.so.1"],
         "/usr/lib/libbase.so.1"
@@ -527,6 +516,48 @@ fn repair_fixture_wheel(dir: &Path) -> PathBuf {
         )
         .file("demo/__init__.py", b"\n".to_vec())
         .write(dir)
+}
+
+/// `wheelwright show --json --root ROOT WHEEL`, which must succeed; returns the report.
+fn show_json(root: &Path, wheel: &Path) -> serde_json::Value {
+    let output = wheelwright()
+        .args(["show", "--json", "--root"])
+        .arg(root)
+        .arg(wheel)
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("json")
+}
+
+/// `wheelwright repair --root ROOT -w OUT EXTRA... WHEEL`.
+fn repair_in(root: &Path, out: &Path, extra: &[&str], wheel: &Path) -> std::process::Output {
+    wheelwright()
+        .args(["repair", "--root"])
+        .arg(root)
+        .arg("-w")
+        .arg(out)
+        .args(extra)
+        .arg(wheel)
+        .output()
+        .expect("run")
+}
+
+/// [`repair_in`] with `--json`, which must succeed; returns the report.
+fn repair_json(root: &Path, out: &Path, extra: &[&str], wheel: &Path) -> serde_json::Value {
+    let mut args = vec!["--json"];
+    args.extend_from_slice(extra);
+    let output = repair_in(root, out, &args, wheel);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("json")
 }
 
 fn fixture_root64() -> PathBuf {
@@ -902,7 +933,7 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 #[test]
-fn repair_refuses_one_soname_resolving_to_two_libraries() {
+fn repair_grafts_each_file_of_one_soname_like_auditwheel() {
     use wheelwright::elf::edit::{ElfEdits, RpathEdit, edit_in_memory};
     let dir = tempfile::tempdir().expect("tempdir");
     // A sysroot with a second, different libbase.so.1 in /alt.
@@ -924,6 +955,7 @@ fn repair_refuses_one_soname_resolving_to_two_libraries() {
         &fixture("root64/app/missing.so"),
         &ElfEdits {
             rpath: RpathEdit::Set("/alt".into()),
+            remove_needed: vec!["libnothere.so.1".into()],
             ..ElfEdits::default()
         },
     )
@@ -935,31 +967,57 @@ fn repair_refuses_one_soname_resolving_to_two_libraries() {
         )
         .file("demo/libsecond.so", second)
         .write(dir.path());
-    let output = wheelwright()
-        .args(["repair", "--plat", "linux_x86_64", "--root"])
-        .arg(&root)
-        .arg("-w")
-        .arg(dir.path().join("out"))
-        .arg(&wheel)
-        .output()
-        .expect("run");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    // linux_x86_64 grafts nothing, so it is fine; a manylinux target must refuse.
-    assert!(output.status.success(), "{stderr}");
-    let output = wheelwright()
-        .args(["repair", "--root"])
-        .arg(&root)
-        .arg("-w")
-        .arg(dir.path().join("out2"))
-        .arg(&wheel)
-        .output()
-        .expect("run");
-    assert_one_line_error(&output, X86_64_WHEEL, "libbase.so.1");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("/usr/lib/libbase.so.1") && stderr.contains("/alt/libbase.so.1"),
-        "{stderr}"
+
+    // `show` names both files.
+    let report = show_json(&root, &wheel);
+    assert_eq!(
+        report["same_soname"],
+        serde_json::json!([{"soname": "libbase.so.1", "libraries": ["/usr/lib/libbase.so.1", "/alt/libbase.so.1"]}]),
+        "{report}"
     );
+    let output = wheelwright()
+        .args(["show", "--root"])
+        .arg(&root)
+        .arg(&wheel)
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("`libbase.so.1` resolves to 2 different files"),
+        "{text}"
+    );
+
+    // `repair` grafts one copy per file and points each requester at its own copy.
+    let report = repair_json(&root, &dir.path().join("out"), &[], &wheel);
+    let repaired = PathBuf::from(report["output"].as_str().expect("output"));
+    let grafted = report["grafted"].as_array().expect("grafted");
+    let copy_of = |source: &str| {
+        grafted
+            .iter()
+            .find(|g| g["source"] == source)
+            .and_then(|g| g["path"].as_str())
+            .unwrap_or_else(|| panic!("no graft from {source}: {report}"))
+            .to_owned()
+    };
+    let (usr, alt) = (
+        copy_of("/usr/lib/libbase.so.1"),
+        copy_of("/alt/libbase.so.1"),
+    );
+    assert_eq!(grafted.len(), 2, "{report}");
+    assert_ne!(usr, alt);
+    for copy in [&usr, &alt] {
+        assert!(
+            copy.starts_with("demo.libs/libbase-") && copy.ends_with(".so.1"),
+            "{copy}"
+        );
+        let name = copy.rsplit('/').next().expect("name");
+        assert_eq!(wheel_elf(&repaired, copy).soname.as_deref(), Some(name));
+    }
+    let name = |p: &str| p.rsplit('/').next().expect("name").to_owned();
+    let ext = wheel_elf(&repaired, "demo/fake.cpython-311-x86_64-linux-gnu.so");
+    assert!(ext.needed.contains(&name(&usr)), "{:?}", ext.needed);
+    let lib = wheel_elf(&repaired, "demo/libsecond.so");
+    assert!(lib.needed.contains(&name(&alt)), "{:?}", lib.needed);
 }
 
 #[test]
@@ -1270,4 +1328,265 @@ fn build_dry_run_needs_no_engine() {
         "cp312-manylinux_x86_64\ncp313-manylinux_x86_64\ncp313t-manylinux_x86_64\ncp314-manylinux_x86_64\ncp314t-manylinux_x86_64\ncp315-manylinux_x86_64\ncp315t-manylinux_x86_64\n"
     );
     assert!(!out.exists());
+}
+
+/// Wheels whose layout installers refuse: `(wheel, error needle, check code)`.
+fn malformed_wheels(dir: &Path) -> Vec<(PathBuf, &'static str, &'static str)> {
+    let ext = || fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so");
+    let ext_path = "demo/fake.cpython-311-x86_64-linux-gnu.so";
+    let mut cases = Vec::new();
+    let sub = |name: &str| {
+        let d = dir.join(name);
+        fs_err::create_dir_all(&d).expect("mkdir");
+        d
+    };
+
+    let mut spec = WheelSpec::new(X86_64_WHEEL).file(ext_path, ext()).file(
+        "demo-1.0.dist-info/WHEEL",
+        b"Wheel-Version: 9.0\nRoot-Is-Purelib: false\nTag: cp311-cp311-linux_x86_64\n".to_vec(),
+    );
+    spec.skip_wheel_file = true;
+    cases.push((
+        spec.write(&sub("major")),
+        "Wheel-Version: 9.0",
+        "wheel-version",
+    ));
+
+    let two = WheelSpec::new(X86_64_WHEEL)
+        .file(ext_path, ext())
+        .file(
+            "other-2.0.dist-info/METADATA",
+            b"Metadata-Version: 2.1\nName: other\nVersion: 2.0\n".to_vec(),
+        )
+        .write(&sub("two"));
+    cases.push((two, "more than one `.dist-info` directory", "dist-info"));
+
+    // A wheel renamed to another version: its `.dist-info` says 1.0.
+    let renamed = WheelSpec::new(X86_64_WHEEL)
+        .file(ext_path, ext())
+        .write(&sub("renamed"));
+    let target = renamed.with_file_name("demo-2.0-cp311-cp311-linux_x86_64.whl");
+    fs_err::rename(&renamed, &target).expect("rename");
+    cases.push((
+        target,
+        "`demo-1.0.dist-info` does not match the file name",
+        "dist-info",
+    ));
+    cases
+}
+
+#[test]
+fn malformed_wheels_are_refused_by_show_repair_and_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (wheel, needle, code) in malformed_wheels(dir.path()) {
+        let name = wheel
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let output = wheelwright()
+            .args(["show", "--root"])
+            .arg(fixture_root64())
+            .arg(&wheel)
+            .output()
+            .expect("run");
+        assert_one_line_error(&output, &name, needle);
+
+        let out = dir.path().join("out");
+        let output = repair_in(&fixture_root64(), &out, &[], &wheel);
+        assert_one_line_error(&output, &name, needle);
+        let written: Vec<_> = fs_err::read_dir(&out)
+            .map(|d| d.map(|e| e.expect("entry").file_name()).collect())
+            .unwrap_or_default();
+        assert!(written.is_empty(), "{name}: nothing written: {written:?}");
+
+        let output = wheelwright()
+            .arg("check")
+            .arg(&wheel)
+            .output()
+            .expect("run");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(1), "{name}: {stdout}");
+        assert!(
+            stdout.contains(&format!(": error: {code}: "))
+                && stdout.contains(needle.split(" does not").next().unwrap_or(needle)),
+            "{name}: check names the problem: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn a_later_minor_wheel_version_is_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut spec = WheelSpec::new(X86_64_WHEEL)
+        .file(
+            "demo/fake.cpython-311-x86_64-linux-gnu.so",
+            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
+        )
+        .file(
+            "demo-1.0.dist-info/WHEEL",
+            b"Wheel-Version: 1.9\nRoot-Is-Purelib: false\nTag: cp311-cp311-linux_x86_64\n".to_vec(),
+        );
+    spec.skip_wheel_file = true;
+    let wheel = spec.write(dir.path());
+    let output = wheelwright()
+        .args(["show", "--root"])
+        .arg(fixture_root64())
+        .arg(&wheel)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: ") && stderr.contains("`Wheel-Version: 1.9` is newer"),
+        "{stderr}"
+    );
+    let output = wheelwright()
+        .arg("check")
+        .arg(&wheel)
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains(": warning: wheel-version: "), "{stdout}");
+}
+
+#[test]
+fn repair_writes_an_sbom_of_the_grafted_libraries() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The fixture sysroot with a dpkg database that owns libbase.
+    let root = dir.path().join("root");
+    copy_tree(&fixture_root64(), &root);
+    fs_err::create_dir_all(root.join("var/lib/dpkg/info")).expect("mkdir");
+    fs_err::write(
+        root.join("etc/os-release"),
+        "ID=debian\nVERSION_ID=\"11\"\n",
+    )
+    .expect("write");
+    fs_err::write(
+        root.join("var/lib/dpkg/status"),
+        "Package: libbase1\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1:2.0+dfsg-1\n",
+    )
+    .expect("write");
+    fs_err::write(
+        root.join("var/lib/dpkg/info/libbase1:amd64.list"),
+        "/.\n/usr/lib/libbase.so.1\n",
+    )
+    .expect("write");
+    // The wheel already carries an SBOM of its own: it stays.
+    let own_sbom = br#"{"bomFormat":"CycloneDX","specVersion":"1.5","version":1}"#.to_vec();
+    let wheel = WheelSpec::new(X86_64_WHEEL)
+        .file(
+            "demo/fake.cpython-311-x86_64-linux-gnu.so",
+            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
+        )
+        .file(
+            "demo-1.0.dist-info/sboms/builder.cdx.json",
+            own_sbom.clone(),
+        )
+        .write(dir.path());
+    let repair =
+        |out: &str, extra: &[&str]| repair_json(&root, &dir.path().join(out), extra, &wheel);
+    let report = repair("out", &[]);
+    let sbom_entry = "demo-1.0.dist-info/sboms/wheelwright.cdx.json";
+    assert_eq!(report["sbom"], sbom_entry, "{report}");
+    let repaired = PathBuf::from(report["output"].as_str().expect("output"));
+    let mut archive = wheelwright::wheel::WheelArchive::open(&repaired).expect("open");
+    archive
+        .verify_all()
+        .expect("RECORD lists and hashes the SBOM");
+    assert!(
+        archive
+            .record()
+            .entries
+            .iter()
+            .any(|e| e.path == sbom_entry)
+    );
+    assert_eq!(
+        archive
+            .read_entry("demo-1.0.dist-info/sboms/builder.cdx.json")
+            .expect("kept"),
+        own_sbom
+    );
+    let sbom: serde_json::Value =
+        serde_json::from_slice(&archive.read_entry(sbom_entry).expect("sbom")).expect("json");
+    let name = repaired
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    let wheel_purl = format!("pkg:pypi/demo@1.0?file_name={name}");
+    assert_eq!(sbom["metadata"]["component"]["purl"], wheel_purl.as_str());
+    let lib = &sbom["components"][1];
+    assert_eq!(lib["name"], "libbase1");
+    assert_eq!(lib["version"], "1:2.0+dfsg-1");
+    assert_eq!(lib["purl"], "pkg:deb/debian/libbase1@1%3A2.0%2Bdfsg-1");
+    let sha256 = wheelwright::publish::dist::hex(&sha2::Sha256::digest(
+        fs_err::read(root.join("usr/lib/libbase.so.1")).expect("lib"),
+    ));
+    assert_eq!(lib["hashes"][0]["content"], sha256.as_str());
+    let property = |key: &str| {
+        lib["properties"]
+            .as_array()
+            .expect("properties")
+            .iter()
+            .find(|p| p["name"] == key)
+            .map(|p| p["value"].clone())
+    };
+    assert_eq!(property("wheelwright:soname"), Some("libbase.so.1".into()));
+    assert_eq!(
+        property("wheelwright:grafted-from"),
+        Some("/usr/lib/libbase.so.1".into())
+    );
+    assert_eq!(
+        property("wheelwright:path-in-wheel"),
+        Some(report["grafted"][0]["path"].clone())
+    );
+
+    // Deterministic: a second repair gives the same bytes.
+    let again = repair("again", &[]);
+    assert_eq!(
+        fs_err::read(again["output"].as_str().expect("output")).expect("read"),
+        fs_err::read(&repaired).expect("read")
+    );
+
+    // --no-sbom leaves it out.
+    let report = repair("nosbom", &["--no-sbom"]);
+    assert_eq!(report["sbom"], serde_json::Value::Null);
+    let archive = wheelwright::wheel::WheelArchive::open(Path::new(
+        report["output"].as_str().expect("output"),
+    ))
+    .expect("open");
+    assert!(archive.entry(sbom_entry).is_none());
+}
+
+#[test]
+fn repair_outputs_keep_the_input_mode() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mode = |p: &Path| fs_err::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    let set = |p: &Path, m: u32| {
+        fs_err::set_permissions(p, std::fs::Permissions::from_mode(m)).expect("chmod")
+    };
+    let run = |wheel: &Path, out: &str, extra: &[&str]| -> PathBuf {
+        let report = repair_json(&fixture_root64(), &dir.path().join(out), extra, wheel);
+        PathBuf::from(report["output"].as_str().expect("output"))
+    };
+    // A repaired wheel keeps the input's mode.
+    let wheel = repair_fixture_wheel(dir.path());
+    set(&wheel, 0o644);
+    let repaired = run(&wheel, "repaired", &[]);
+    assert_eq!(mode(&repaired), 0o644, "repaired");
+    // A wheel that needs no repair is copied with its mode (not a temporary file's 0600).
+    for m in [0o644, 0o664] {
+        set(&repaired, m);
+        let copied = run(&repaired, &format!("copied-{m:o}"), &[]);
+        assert_eq!(mode(&copied), m, "copied");
+    }
+    // So is a pure wheel passed through.
+    let pure_dir = dir.path().join("pure");
+    fs_err::create_dir_all(&pure_dir).expect("mkdir");
+    let pure = WheelSpec::new("purepkg-1.0-py3-none-any.whl").write(&pure_dir);
+    set(&pure, 0o644);
+    let copied = run(&pure, "pure-out", &["--allow-pure-python-wheel"]);
+    assert_eq!(mode(&copied), 0o644, "pure");
 }

@@ -6,7 +6,8 @@
 META: {"stress": {"wheel", "size_bytes", "extensions"}, "big": {"wheel", "size_bytes", "elf_bytes",
 "auditwheel_skipped"}, "import_check": {"ok", "modules", "detail"}}. STRESS and BIG are
 scripts/bench/repair-timeit.py results with the tools "auditwheel" (absent from BIG when skipped),
-"wheelwright", "floor" (sha256sum + cp) and "floor+fsync" (the same, then `sync FILE`).
+"wheelwright", "floor" (sha256sum + cp) and "floor+fsync" (the same, then `sync FILE`); STRESS also
+has "wheelwright --no-sbom".
 Prints one line per wheel and one for the import check, or with --json the same numbers as one object.
 """
 
@@ -52,6 +53,10 @@ def section(meta, res):
     if aw:
         doc["auditwheel"] = tool_json(aw)
         doc["ratio_auditwheel_to_wheelwright"] = round(aw["median"] / ww["median"], 2)
+    no_sbom = t.get("wheelwright --no-sbom")
+    if no_sbom:
+        doc["wheelwright_no_sbom"] = tool_json(no_sbom)
+        doc["ratio_sbom_cost"] = round(ww["median"] / no_sbom["median"], 3)
     return doc
 
 
@@ -84,6 +89,11 @@ def main():
         f"floor (sha256sum+cp) {secs(fl['median'])} s -> wheelwright {ww['median'] / fl['median']:.1f}x floor "
         f"(floor+fsync {secs(fs['median'])} s -> {ww['median'] / fs['median']:.1f}x); "
         f"peak RSS {rss_mb(aw['rss_kb'])} vs {rss_mb(ww['rss_kb'])}"
+    )
+    ns = t["wheelwright --no-sbom"]
+    print(
+        f"repair, stress wheel: with the SBOM {secs(ww['median'])} s (min {secs(ww['min'])} s), "
+        f"--no-sbom {secs(ns['median'])} s (min {secs(ns['min'])} s) -> {ww['median'] / ns['median']:.3f}x"
     )
 
     # Big wheel.

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Format scripts/bench-show.sh's measurements (stdlib only).
 
-    python3 scripts/bench/report.py [--json] META.json STRESS.json CORPUS.json
+    python3 scripts/bench/report.py [--json] META.json STRESS.json CORPUS.json ABI3.json
 
 META holds what was measured ({"stress": {"wheel", "size_bytes", "extensions"},
-"corpus": {"wheels", "size_bytes"}}); STRESS and CORPUS are scripts/bench/timeit.py results with the
-tools "auditwheel", "wheelwright" and "wheelwright --no-verify". Prints the two-line table, or with --json the same numbers as
-one JSON object.
+"corpus": {"wheels", "size_bytes"}, "abi3": {"wheels", "size_bytes"}}); STRESS and CORPUS are
+scripts/bench/timeit.py results with the tools "auditwheel", "wheelwright" and "wheelwright
+--no-verify"; ABI3 has "wheelwright", "wheelwright --no-abi3-audit" and "abi3audit". Prints the
+table, or with --json the same numbers as one JSON object.
 """
 
 import json
@@ -37,10 +38,12 @@ def main():
     args = sys.argv[1:]
     as_json = "--json" in args
     args = [a for a in args if a != "--json"]
-    if len(args) != 3:
+    if len(args) != 4:
         print(__doc__.strip(), file=sys.stderr)
         sys.exit(2)
-    meta, stress, corpus = (json.load(open(p)) for p in args)
+    meta, stress, corpus, abi3 = (json.load(open(p)) for p in args)
+    aw, an, ao = (abi3["tools"][k] for k in ("wheelwright", "wheelwright --no-abi3-audit", "abi3audit"))
+    audit_cost = aw["median"] / an["median"]
 
     sa, sw = stress["tools"]["auditwheel"], stress["tools"]["wheelwright"]
     sn = stress["tools"]["wheelwright --no-verify"]
@@ -71,6 +74,15 @@ def main():
                 "ratio": round(c_ratio, 2),
                 "ratio_no_verify": round(cn_ratio, 2),
             },
+            "abi3": {
+                **meta["abi3"],
+                "runs": abi3["runs"],
+                "wheelwright": tool_json(aw),
+                "wheelwright_no_abi3_audit": tool_json(an),
+                "abi3audit": tool_json(ao),
+                "audit_cost_ratio": round(audit_cost, 3),
+                "abi3audit_ratio": round(ao["median"] / aw["median"], 2),
+            },
         }
         print(json.dumps(doc, indent=2))
         return
@@ -93,6 +105,12 @@ def main():
     )
     print(
         f"show --no-verify, corpus: wheelwright {secs(cn['median'])} s -> {cn_ratio:.1f}x faster"
+    )
+    a = meta["abi3"]
+    print(
+        f"show, {a['wheels']} abi3 wheels ({mb(a['size_bytes'])}): wheelwright {secs(aw['median'])} s "
+        f"with the abi3 audit, {secs(an['median'])} s without ({audit_cost:.2f}x); "
+        f"abi3audit --strict {secs(ao['median'])} s (median of {abi3['runs']})"
     )
 
 

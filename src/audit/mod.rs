@@ -9,6 +9,7 @@
 //! This module is synchronous and does no I/O except reading library files in the filesystem
 //! root through [`resolve::Resolver`].
 
+pub mod abi3;
 pub mod policy;
 pub mod report;
 pub mod resolve;
@@ -141,19 +142,18 @@ pub struct Audit {
     pub isa_files: Vec<(String, IsaLevel)>,
     /// ELF files ignored for their architecture or libc.
     pub ignored: Vec<String>,
-    /// External libraries whose name resolved to different files for different ELF files.
-    pub soname_conflicts: Vec<SonameConflict>,
+    /// External libraries whose name resolved to different files for different ELF files
+    /// (repair grafts one copy of each, auditwheel 6.8's behaviour).
+    pub same_soname: Vec<SameSoname>,
 }
 
-/// One `DT_NEEDED` name that resolved to two different files.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SonameConflict {
+/// One `DT_NEEDED` name that resolved to different files for different ELF files of the wheel.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SameSoname {
     /// The name. Ex) `libfoo.so.1`
     pub soname: String,
-    /// One file.
-    pub first: String,
-    /// The other file.
-    pub second: String,
+    /// The files, in the order they were first reached.
+    pub libraries: Vec<String>,
 }
 
 /// Audits the ELF files of a wheel.
@@ -307,7 +307,7 @@ pub fn audit(
     }
 
     let n = policies.policies().len();
-    let mut soname_conflicts: Vec<SonameConflict> = Vec::new();
+    let mut same_soname: Vec<SameSoname> = Vec::new();
     let mut external_refs: Vec<ExternalReference> = vec![ExternalReference::default(); n];
     for root in &roots {
         if let Some(refs) = external_refs_by_file.get(root) {
@@ -322,18 +322,8 @@ pub fn audit(
                 }
                 for (lib, path) in &reference.libs {
                     if let Some(Some(previous)) = target.libs.insert(lib.clone(), path.clone()) {
-                        if let Some(path) = path {
-                            if previous != *path
-                                && !soname_conflicts
-                                    .iter()
-                                    .any(|c: &SonameConflict| c.soname == *lib)
-                            {
-                                soname_conflicts.push(SonameConflict {
-                                    soname: lib.clone(),
-                                    first: previous.to_string(),
-                                    second: path.to_string(),
-                                });
-                            }
+                        if let Some(path) = path.as_ref().filter(|p| **p != previous) {
+                            note_same_soname(&mut same_soname, lib, &previous, path);
                         }
                     }
                 }
@@ -341,13 +331,16 @@ pub fn audit(
         }
     }
 
-    // {realpath: soname} of external libraries of every non-linux policy (first occurrence).
+    // {realpath: soname} of external libraries of every non-linux policy (first occurrence),
+    // over every root: one name may stand for several files (`same_soname`), all grafted.
     let mut external_libs: Vec<(Location, String)> = Vec::new();
-    for reference in external_refs.iter().skip(1) {
-        for (soname, path) in &reference.libs {
-            if let Some(path) = path {
-                if !external_libs.iter().any(|(p, _)| p == path) {
-                    external_libs.push((path.clone(), soname.clone()));
+    for refs in roots.iter().filter_map(|r| external_refs_by_file.get(r)) {
+        for reference in refs.iter().skip(1) {
+            for (soname, path) in &reference.libs {
+                if let Some(path) = path {
+                    if !external_libs.iter().any(|(p, _)| p == path) {
+                        external_libs.push((path.clone(), soname.clone()));
+                    }
                 }
             }
         }
@@ -364,7 +357,10 @@ pub fn audit(
                     .insert(version.to_owned());
             }
             collect_version_uses(&path.to_string(), &info, &mut version_uses);
-            external_versioned.insert(soname.clone(), map);
+            let merged = external_versioned.entry(soname.clone()).or_default();
+            for (file, versions) in map {
+                merged.entry(file).or_default().extend(versions);
+            }
         }
     }
 
@@ -480,8 +476,27 @@ pub fn audit(
         graft_policy,
         isa_files,
         ignored,
-        soname_conflicts,
+        same_soname,
     })
+}
+
+fn note_same_soname(found: &mut Vec<SameSoname>, soname: &str, first: &Location, other: &Location) {
+    let index = match found.iter().position(|s| s.soname == soname) {
+        Some(index) => index,
+        None => {
+            found.push(SameSoname {
+                soname: soname.to_owned(),
+                libraries: Vec::new(),
+            });
+            found.len() - 1
+        }
+    };
+    for path in [first, other] {
+        let path = path.to_string();
+        if !found[index].libraries.contains(&path) {
+            found[index].libraries.push(path);
+        }
+    }
 }
 
 fn tree_path(tree: &ElfTree) -> String {

@@ -137,6 +137,13 @@ pub struct ShowReport {
     pub isa: Vec<IsaUse>,
     /// Every ELF file analysed.
     pub elf_files: Vec<ReportedElf>,
+    /// External library names that resolve to different files for different ELF files of the
+    /// wheel; `repair` grafts one copy of each file under its own hashed name.
+    pub same_soname: Vec<crate::audit::SameSoname>,
+    /// The abi3 audit of a `cpXY-abi3` wheel (absent for other wheels or with
+    /// `--no-abi3-audit`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub abi3: Option<crate::audit::abi3::Abi3Report>,
 }
 
 impl ShowReport {
@@ -272,6 +279,8 @@ impl ShowReport {
                 })
                 .collect(),
             elf_files,
+            same_soname: audit.same_soname.clone(),
+            abi3: None,
         }
     }
 
@@ -403,8 +412,33 @@ impl ShowReport {
                 "    hint: `wheelwright repair` grafts these libraries into the wheel"
             );
         }
+        for same in &self.same_soname {
+            let _ = writeln!(
+                out,
+                "  `{}` resolves to {} different files: {}",
+                same.soname,
+                same.libraries.len(),
+                abbreviate(
+                    &same
+                        .libraries
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>(),
+                    4,
+                    |f| format!("`{f}`")
+                )
+            );
+            let _ = writeln!(
+                out,
+                "    repair grafts each one under its own hashed name; every file that needs `{}` gets the copy it resolved to",
+                same.soname
+            );
+        }
         for isa in &self.isa {
             let _ = writeln!(out, "  `{}` requires {}", isa.file, isa.level);
+        }
+        if let Some(abi3) = &self.abi3 {
+            render_abi3(&mut out, abi3);
         }
         out
     }
@@ -438,6 +472,54 @@ impl ShowReport {
             .filter(|e| e.needed.iter().any(|n| n == soname))
             .map(|e| format!("`{}`", e.path))
             .collect()
+    }
+}
+
+/// The abi3 section of the human report.
+fn render_abi3(out: &mut String, abi3: &crate::audit::abi3::Abi3Report) {
+    let files = abi3.files.len();
+    if abi3.ok() {
+        let _ = writeln!(
+            out,
+            "  abi3: {files} file(s) use only the Limited API of Python {}",
+            abi3.claimed
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  abi3: tagged for Python {} and later, but the extensions break that promise:",
+        abi3.claimed
+    );
+    for file in abi3.files.iter().filter(|f| !f.ok()) {
+        let _ = writeln!(out, "    `{}`:", file.path);
+        for newer in &file.newer_symbols {
+            let _ = writeln!(
+                out,
+                "      `{}` is in the Limited API from Python {} only",
+                newer.symbol, newer.added
+            );
+        }
+        let names: Vec<&str> = file.non_abi3_symbols.iter().map(String::as_str).collect();
+        if !names.is_empty() {
+            let _ = writeln!(
+                out,
+                "      not in the Limited API: {}",
+                abbreviate(&names, 8, |s| format!("`{s}`"))
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "    hint: build with `Py_LIMITED_API` set for Python {} and use only what it declares",
+        abi3.claimed
+    );
+    if abi3.computed > abi3.claimed {
+        let _ = writeln!(
+            out,
+            "    hint: or tag the wheel `cp{}{}-abi3` if it needs Python {} anyway",
+            abi3.computed.major, abi3.computed.minor, abi3.computed
+        );
     }
 }
 

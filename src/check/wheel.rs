@@ -143,6 +143,7 @@ pub(super) fn check(path: &Path, filename: &str) -> Vec<Finding> {
             format!("`{dist_info}/RECORD` is missing (PyPI requires it)"),
         ));
     }
+    problems.extend(layout_findings(&contents));
     let mut identity = Identity::default();
     match &contents.metadata {
         None => problems.push(Finding::error(
@@ -179,7 +180,9 @@ pub(super) fn check(path: &Path, filename: &str) -> Vec<Finding> {
             | Err(
                 ArchiveError::Metadata { .. }
                 | ArchiveError::MissingDistInfo { .. }
-                | ArchiveError::AmbiguousDistInfo { .. },
+                | ArchiveError::SeveralDistInfo { .. }
+                | ArchiveError::DistInfoMismatch { .. }
+                | ArchiveError::UnsupportedWheelVersion { .. },
             ) => {}
             Err(err) => problems.push(Finding::error("record", error_chain(&err))),
         }
@@ -277,11 +280,69 @@ fn compare_names(
     }
 }
 
+/// What installers refuse in a wheel's layout: more than one `.dist-info` directory, one that
+/// is not the file name's, and a `Wheel-Version` whose major version is not 1 (a later minor
+/// version is a warning, as pip gives).
+fn layout_findings(contents: &Contents) -> Vec<Finding> {
+    let mut found = Vec::new();
+    let mut dirs: Vec<&str> = contents
+        .names
+        .iter()
+        .filter_map(|n| n.split_once('/').map(|(top, _)| top))
+        .filter(|top| top.ends_with(".dist-info"))
+        .collect();
+    dirs.sort_unstable();
+    dirs.dedup();
+    match dirs.as_slice() {
+        [] => {}
+        [dir] if *dir == contents.dist_info => {}
+        [dir] => found.push(Finding::error(
+            "dist-info",
+            format!(
+                "the `.dist-info` directory is `{dir}`, but the file name calls for `{}`",
+                contents.dist_info
+            ),
+        )),
+        _ => found.push(Finding::error(
+            "dist-info",
+            format!(
+                "more than one `.dist-info` directory (`{}`); installers refuse the wheel",
+                dirs.join("`, `")
+            ),
+        )),
+    }
+    if let Some(Ok(wheel)) = &contents.wheel {
+        if let Some(version) = wheel.get("Wheel-Version") {
+            let info = crate::wheel::WheelInfo {
+                wheel_version: version.to_owned(),
+                generator: None,
+                root_is_purelib: false,
+                tags: Vec::new(),
+                build: None,
+            };
+            if info.major_version() != Some(1) {
+                found.push(Finding::error(
+                    "wheel-version",
+                    format!(
+                        "`{}/WHEEL` says `Wheel-Version: {version}`; only major version 1 \
+                         exists and installers refuse any other",
+                        contents.dist_info
+                    ),
+                ));
+            } else if let Some(warning) = info.version_warning() {
+                found.push(Finding::warning("wheel-version", warning));
+            }
+        }
+    }
+    found
+}
+
 /// What was found in the `.dist-info` directory PyPI reads.
 struct Contents {
     names: Vec<String>,
     dist_info: String,
     metadata: Option<Result<HeaderFile, String>>,
+    wheel: Option<Result<HeaderFile, String>>,
 }
 
 impl Contents {
@@ -296,6 +357,7 @@ fn read_entries(path: &Path, dist_info: &str) -> Contents {
         names: Vec::new(),
         dist_info: dist_info.to_owned(),
         metadata: None,
+        wheel: None,
     };
     let Ok(file) = fs_err::File::open(path) else {
         return contents;
@@ -308,25 +370,28 @@ fn read_entries(path: &Path, dist_info: &str) -> Contents {
         .filter_map(Result::ok)
         .map(std::borrow::Cow::into_owned)
         .collect();
-    let metadata_name = format!("{dist_info}/METADATA");
-    if contents.names.contains(&metadata_name) {
-        let read = archive
-            .by_name(&metadata_name)
-            .map_err(|e| format!("`{metadata_name}` cannot be read: {e}"))
-            .and_then(|entry| {
-                let mut bytes = Vec::new();
-                entry
-                    .take(METADATA_LIMIT)
-                    .read_to_end(&mut bytes)
-                    .map_err(|e| format!("`{metadata_name}` cannot be read: {e}"))?;
-                Ok(bytes)
-            })
-            .and_then(|bytes| {
-                HeaderFile::parse(&bytes)
-                    .map_err(|e| format!("`{metadata_name}` cannot be parsed: {e}"))
-            });
-        contents.metadata = Some(read);
-    }
+    let mut read_headers = |name: String| {
+        contents.names.contains(&name).then(|| {
+            archive
+                .by_name(&name)
+                .map_err(|e| format!("`{name}` cannot be read: {e}"))
+                .and_then(|entry| {
+                    let mut bytes = Vec::new();
+                    entry
+                        .take(METADATA_LIMIT)
+                        .read_to_end(&mut bytes)
+                        .map_err(|e| format!("`{name}` cannot be read: {e}"))?;
+                    Ok(bytes)
+                })
+                .and_then(|bytes| {
+                    HeaderFile::parse(&bytes).map_err(|e| format!("`{name}` cannot be parsed: {e}"))
+                })
+        })
+    };
+    let metadata = read_headers(format!("{dist_info}/METADATA"));
+    let wheel = read_headers(format!("{dist_info}/WHEEL"));
+    contents.metadata = metadata;
+    contents.wheel = wheel;
     contents
 }
 

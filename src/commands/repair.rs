@@ -38,6 +38,8 @@ pub struct RepairReport {
     pub changed: bool,
     /// Output size in bytes.
     pub size: u64,
+    /// The SBOM written into the wheel (`<dist-info>/sboms/wheelwright.cdx.json`), if any.
+    pub sbom: Option<String>,
 }
 
 /// One grafted library.
@@ -97,11 +99,31 @@ fn repair_one(path: &Path, args: &RepairArgs, env: &SearchEnv) -> Result<RepairR
                 dropped_rpath: Vec::new(),
                 changed: false,
                 size: std::fs::metadata(&dest).map(|m| m.len()).unwrap_or(0),
+                sbom: None,
             });
         }
         bail!(
             "`{wheel_name}`: not a platform wheel (its platform tag is `any`); use --allow-pure-python-wheel to copy it through"
         );
+    }
+    // An abi3 wheel that uses more than the Limited API it claims is refused before anything
+    // is written (what cibuildwheel's `abi3audit --strict` does).
+    if !args.resolve.no_abi3_audit {
+        if let Some(abi3) = crate::audit::abi3::audit(archive.filename(), &elfs) {
+            if !abi3.ok() {
+                let retag = if abi3.computed > abi3.claimed {
+                    format!(", tag the wheel for Python {}", abi3.computed)
+                } else {
+                    String::new()
+                };
+                bail!(
+                    "`{wheel_name}`: tagged abi3 for Python {} but {}; build against the Limited API of Python {} (Py_LIMITED_API){retag}, or skip this check with --no-abi3-audit",
+                    abi3.claimed,
+                    abi3.describe_violations(),
+                    abi3.claimed,
+                );
+            }
+        }
     }
     let mut libc = platform.libc;
     for candidate in [
@@ -169,12 +191,37 @@ fn repair_one(path: &Path, args: &RepairArgs, env: &SearchEnv) -> Result<RepairR
     let unchanged = !the_plan.changes_files()
         && the_plan.filename == *archive.filename()
         && the_plan.wheel_info == *archive.wheel_info();
+    let mut sbom_path = None;
     let (output, size) = if unchanged {
         let dest = args.wheel_dir.join(&wheel_name);
         copy_atomically(path, &dest)?;
         let size = std::fs::metadata(&dest).map(|m| m.len()).unwrap_or(0);
         (dest, size)
     } else {
+        // The SBOM names the libraries grafted in, with the package owning each file where the
+        // root has a package database.
+        let sbom = (!args.no_sbom && !the_plan.grafts.is_empty()).then(|| {
+            let sources: Vec<std::path::PathBuf> = the_plan
+                .grafts
+                .iter()
+                .map(|g| std::path::PathBuf::from(g.source.to_string()))
+                .collect();
+            let owners = package_owners(&env.root, &sources);
+            crate::repair::sbom::document(
+                &the_plan.filename.to_string(),
+                &the_plan.filename.name,
+                &the_plan.filename.version,
+                &the_plan.grafts,
+                &owners,
+            )
+        });
+        sbom_path = sbom.as_ref().map(|_| {
+            format!(
+                "{}/sboms/{}",
+                archive.dist_info_dir(),
+                crate::repair::sbom::SBOM_FILE
+            )
+        });
         let outcome = apply(
             &archive,
             &the_plan,
@@ -183,6 +230,7 @@ fn repair_one(path: &Path, args: &RepairArgs, env: &SearchEnv) -> Result<RepairR
                 root: env.root.clone(),
                 compression_level: args.compression_level,
                 source_date_epoch: source_date_epoch(),
+                sbom,
             },
         )
         .with_context(|| format!("cannot repair `{wheel_name}`"))?;
@@ -209,7 +257,38 @@ fn repair_one(path: &Path, args: &RepairArgs, env: &SearchEnv) -> Result<RepairR
             .collect(),
         changed: !unchanged,
         size,
+        sbom: sbom_path,
     })
+}
+
+/// The package owning each grafted file: dpkg's and apk's databases are read under `root`; for
+/// an rpm database the `rpm` program is asked (when it exists).
+fn package_owners(
+    root: &Path,
+    sources: &[std::path::PathBuf],
+) -> Vec<Option<crate::repair::sbom::Owner>> {
+    use crate::repair::sbom::{PackageDb, RPM_QUERY_FORMAT};
+    let db = PackageDb::open(root);
+    let mut owners = db.owners(&sources.iter().map(|p| p.as_path()).collect::<Vec<_>>());
+    if db.has_rpm_db() {
+        for (slot, path) in owners.iter_mut().zip(sources) {
+            if slot.is_some() {
+                continue;
+            }
+            let answer = std::process::Command::new("rpm")
+                .arg("--root")
+                .arg(root)
+                .args(["-qf", "--queryformat", RPM_QUERY_FORMAT])
+                .arg(path)
+                .stdin(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .output();
+            if let Some(output) = answer.ok().filter(|o| o.status.success()) {
+                *slot = db.rpm_owner(&String::from_utf8_lossy(&output.stdout));
+            }
+        }
+    }
+    owners
 }
 
 /// Copies a file to `dest` through a temporary file in the same directory.
@@ -225,6 +304,9 @@ fn copy_atomically(source: &Path, dest: &Path) -> Result<()> {
         .with_context(|| format!("cannot write in `{}`", dir.display()))?;
     let mut input = fs_err::File::open(source)?;
     std::io::copy(&mut input, &mut temp)
+        .with_context(|| format!("cannot write `{}`", dest.display()))?;
+    // The copy keeps the input's mode (the temporary file was created `rw-------`).
+    crate::wheel::mode::set_mode(temp.as_file(), crate::wheel::mode::mode_of(source))
         .with_context(|| format!("cannot write `{}`", dest.display()))?;
     temp.as_file()
         .sync_all()

@@ -125,6 +125,9 @@ pub fn load_wheel(
 ) -> Result<(WheelArchive, Vec<WheelElf>, HashSet<String>)> {
     let archive = WheelArchive::open(path)?;
     let wheel_name = display_name(path);
+    if let Some(warning) = archive.wheel_info().version_warning() {
+        ui::message(&format!("warning: `{wheel_name}`: {warning}"));
+    }
     // Each ELF file is analysed on the thread that inflated and verified it; its bytes are
     // dropped right after, so memory stays bounded by the threads' buffers.
     let analysed = archive.verify_and_visit(
@@ -209,7 +212,10 @@ fn show_one(path: &Path, args: &ShowArgs, env: &SearchEnv) -> Result<String> {
     };
     let audit = audit::audit(&elfs, files, env, &options)
         .map_err(|e| anyhow::anyhow!("`{wheel_name}`: {e}"))?;
-    let report = ShowReport::new(&wheel_name, &audit);
+    let mut report = ShowReport::new(&wheel_name, &audit);
+    if !args.resolve.no_abi3_audit {
+        report.abi3 = crate::audit::abi3::audit(archive.filename(), &elfs);
+    }
     Ok(if args.json {
         let mut line = serde_json::to_string(&report).context("serialising the report")?;
         line.push('\n');

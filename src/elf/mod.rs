@@ -217,6 +217,9 @@ pub struct ElfInfo {
     pub version_requirements: Vec<VersionRequirement>,
     /// Undefined, non-weak dynamic symbols (the blacklist check).
     pub undefined_symbols: Vec<String>,
+    /// Non-local dynamic symbols named `Py*` or `_Py*`, defined or not, in `.dynsym` order (the
+    /// abi3 audit).
+    pub python_symbols: Vec<String>,
     /// Defined `STT_FUNC` dynamic symbols that look like module initialisers
     /// (`PyInit_*`, `init*`, `_cffi_pypyinit_*`).
     pub init_functions: Vec<String>,
@@ -500,6 +503,7 @@ pub fn analyze(data: &[u8]) -> Result<ElfInfo, ElfError> {
 
     // Dynamic symbols (`.dynsym`), with their versions from `.gnu.version`.
     let mut undefined_symbols = Vec::new();
+    let mut python_symbols = Vec::new();
     let mut init_functions = Vec::new();
     let mut uses_pyfpe_jbuf = false;
     let mut uses_ucs2_symbols = false;
@@ -527,6 +531,12 @@ pub fn analyze(data: &[u8]) -> Result<ElfInfo, ElfError> {
             };
             let undefined = symbol.st_shndx == section_header::SHN_UNDEF as usize;
             let kind = symbol.st_type();
+            // Local and STB_GNU_UNIQUE (10) bindings are not part of the interface.
+            if (name.starts_with("Py") || name.starts_with("_Py"))
+                && !matches!(symbol.st_bind(), sym::STB_LOCAL | 10)
+            {
+                python_symbols.push(name.to_owned());
+            }
             if undefined {
                 if symbol.st_bind() != sym::STB_WEAK {
                     undefined_symbols.push(name.to_owned());
@@ -592,6 +602,7 @@ pub fn analyze(data: &[u8]) -> Result<ElfInfo, ElfError> {
         runpath,
         version_requirements,
         undefined_symbols,
+        python_symbols,
         init_functions,
         uses_pyfpe_jbuf,
         uses_ucs2_symbols,

@@ -1245,6 +1245,12 @@ pub fn extract_zip(name: &str, zip: std::fs::File, dest: &Path) -> Result<Vec<St
             .map_err(|source| ArtifactError::Io { source })?;
         std::io::copy(&mut entry, &mut temp)
             .map_err(|e| bad(format!("entry `{}`: {e}", rel.display())))?;
+        // The file keeps the mode it was uploaded with (the temporary file is `rw-------`).
+        let mode = entry
+            .unix_mode()
+            .map_or(crate::wheel::mode::FRESH_MODE, |m| m & 0o777);
+        crate::wheel::mode::set_mode(temp.as_file(), mode)
+            .map_err(|source| ArtifactError::Io { source })?;
         let shown = rel.to_string_lossy().replace('\\', "/");
         if target.exists() {
             let same = fs_err::read(&target)
@@ -1482,6 +1488,37 @@ mod download_tests {
         }
         file.rewind().expect("rewind");
         file
+    }
+
+    #[test]
+    fn extracted_files_keep_their_mode() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mut file = tempfile::tempfile().expect("temp");
+        {
+            let mut writer = zip::ZipWriter::new(&mut file);
+            for (name, mode) in [("plain.whl", None), ("private.whl", Some(0o640))] {
+                let mut options = zip::write::SimpleFileOptions::default();
+                if let Some(mode) = mode {
+                    options = options.unix_permissions(mode);
+                }
+                writer.start_file(name, options).expect("entry");
+                writer.write_all(b"wheel").expect("data");
+            }
+            writer.finish().expect("finish");
+        }
+        file.rewind().expect("rewind");
+        let dir = tempfile::tempdir().expect("tempdir");
+        extract_zip("modes", file, dir.path()).expect("extracts");
+        let mode = |name: &str| {
+            fs_err::metadata(dir.path().join(name))
+                .expect("metadata")
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        // Not the temporary file's `rw-------`.
+        assert_eq!(mode("plain.whl"), 0o644);
+        assert_eq!(mode("private.whl"), 0o640);
     }
 
     #[test]

@@ -206,22 +206,38 @@ impl Auth {
                 Ok(self.current.clone())
             }
             AuthPlan::TrustedPublishing(env) => {
+                // Renewed before each file once its time is up (2/3 of the lifetime the
+                // index announced, at most `REMINT_AFTER`), from a fresh ID token each time.
                 let fresh = self
                     .minted
                     .as_ref()
-                    .is_some_and(|m| m.minted_at.elapsed() < oidc::REMINT_AFTER);
+                    .is_some_and(|m| m.minted_at.elapsed() < m.renew_after);
                 if !fresh {
                     let again = self.minted.is_some();
                     let minted = oidc::mint(client, &repository.upload_url, env, redactor).await?;
                     for warning in &minted.warnings {
                         reporter.warn(warning);
                     }
+                    let lifetime = match minted.expires_in {
+                        Some(secs) if secs > 0.0 => format!(
+                            "; it expires in {secs:.0} s and is renewed after {:.0} s",
+                            minted.renew_after.as_secs_f64()
+                        ),
+                        Some(_) => String::new(),
+                        None => format!("; renewed after {} s", minted.renew_after.as_secs()),
+                    };
                     reporter.info(&format!(
-                        "{} an upload token by trusted publishing (repository `{}`, workflow `{}`)",
+                        "{} an upload token by trusted publishing (repository `{}`, workflow `{}`{lifetime})",
                         if again { "Renewed" } else { "Obtained" },
                         minted.claims.repository.as_deref().unwrap_or("?"),
                         minted.claims.workflow_ref.as_deref().unwrap_or("?"),
                     ));
+                    if let Some(secs) = minted.expires_in.filter(|s| *s <= 0.0) {
+                        reporter.warn(&format!(
+                            "the index says the upload token it just minted expired {:.0} s ago (`expires` in its reply); this machine's clock may be off, so every file gets a fresh token",
+                            -secs
+                        ));
+                    }
                     redactor.add_basic(credentials::TOKEN_USERNAME, &minted.token);
                     self.current =
                         Some((credentials::TOKEN_USERNAME.to_owned(), minted.token.clone()));

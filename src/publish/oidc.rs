@@ -6,7 +6,7 @@
 //! against a local stub of the runner's token endpoint and the index's two endpoints.
 
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use reqwest::{StatusCode, Url};
@@ -16,8 +16,29 @@ use super::endpoints::{self, OIDC_AUDIENCE_PATH, OIDC_MINT_TOKEN_PATH};
 use super::http_log;
 use super::secret::{Redactor, Secret, display_url};
 
-/// A minted token is valid for 15 minutes; mint a new one (from a new ID token) after this.
+/// A minted token is valid for 15 minutes on PyPI; mint a new one (from a new ID token) after
+/// this at the latest, and sooner when the index's `expires` says the token lives shorter
+/// ([`renew_after`]).
 pub const REMINT_AFTER: Duration = Duration::from_secs(10 * 60);
+
+/// How long a token minted at `now` may be used before a new one is minted: 2/3 of the
+/// lifetime the index announced in `expires` (unix seconds), at most [`REMINT_AFTER`];
+/// [`REMINT_AFTER`] when the index gave no `expires`, zero when it is already past (then every
+/// file gets a fresh token).
+#[must_use]
+pub fn renew_after(expires: Option<f64>, now: SystemTime) -> Duration {
+    let Some(expires) = expires else {
+        return REMINT_AFTER;
+    };
+    let now = now
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let lifetime = expires - now;
+    if !lifetime.is_finite() || lifetime <= 0.0 {
+        return Duration::ZERO;
+    }
+    Duration::from_secs_f64(lifetime * 2.0 / 3.0).min(REMINT_AFTER)
+}
 
 /// The runner's OIDC request endpoint and its bearer token.
 #[derive(Debug, Clone)]
@@ -114,6 +135,10 @@ pub struct MintedToken {
     pub claims: Claims,
     /// When it was minted.
     pub minted_at: Instant,
+    /// Use it for this long after `minted_at`, then mint a new one ([`renew_after`]).
+    pub renew_after: Duration,
+    /// Seconds until the `expires` the index announced (negative: already past), if it did.
+    pub expires_in: Option<f64>,
     /// Things the user should know (a reusable workflow, …).
     pub warnings: Vec<String>,
 }
@@ -158,7 +183,7 @@ pub enum TrustedPublishingError {
         message: String,
     },
     /// The index refused the exchange (422 with error codes, or another status).
-    #[error("trusted publishing: `{index}` refused the token exchange ({status}):\n{errors}\nthe OIDC token's claims, which a trusted publisher of the project on the index must match:\n{claims}\nhint: see {help}", errors = format_errors(errors), claims = claims.describe(), help = endpoints::TRUSTED_PUBLISHING_HELP)]
+    #[error("trusted publishing: `{index}` refused the token exchange ({status}):\n{errors}\nthe OIDC token's claims, which a trusted publisher of the project on the index must match:\n{claims}\n{hints}hint: see {help}", errors = format_errors(errors), claims = claims.describe(), hints = format_hints(errors), help = endpoints::TRUSTED_PUBLISHING_HELP)]
     Refused {
         /// The index origin.
         index: String,
@@ -187,6 +212,44 @@ fn format_errors(errors: &[(String, String)]) -> String {
         .join("\n")
 }
 
+/// What to do about each error code Warehouse documents for the exchange (publish.md §3).
+#[must_use]
+pub fn refusal_hint(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "invalid-payload" => {
+            "`invalid-payload`: the index could not read the ID token or does not know the issuer (`iss`) that signed it; tokens of a GitHub Enterprise Server runner are taken only by an index that trusts that server"
+        }
+        "not-enabled" => {
+            "`not-enabled`: trusted publishing from GitHub is switched off on this index for now; publish with an API token (`PYPI_API_TOKEN` or `WHEELWRIGHT_PASSWORD`) or retry later"
+        }
+        "invalid-token" => {
+            "`invalid-token`: the index did not accept the ID token's signature, issuer, audience or expiry; the token was asked for the audience the index announced, so check that the upload URL is the index's own and that this machine's clock is right"
+        }
+        "invalid-pending-publisher" => {
+            "`invalid-pending-publisher`: the pending publisher was for a project that exists now; add the trusted publisher in that project's own \"Publishing\" settings"
+        }
+        "invalid-publisher" => {
+            "`invalid-publisher`: no trusted publisher of the project matches the claims above; compare the repository, the workflow file name and the environment with the publisher's settings (TestPyPI and PyPI each need their own publisher)"
+        }
+        "invalid-reuse-token" => {
+            "`invalid-reuse-token`: the index had seen this ID token before and takes each one only once; wheelwright asks the runner for a fresh token for every exchange, so re-run the job, and if it repeats the runner is handing out a cached token"
+        }
+        _ => return None,
+    })
+}
+
+fn format_hints(errors: &[(String, String)]) -> String {
+    let mut out = String::new();
+    let mut seen = Vec::new();
+    for (code, _) in errors {
+        if let Some(hint) = refusal_hint(code).filter(|h| !seen.contains(h)) {
+            seen.push(hint);
+            let _ = writeln!(out, "hint: {hint}");
+        }
+    }
+    out
+}
+
 /// A short excerpt of a reply body for messages.
 fn excerpt(body: &str) -> String {
     let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -210,6 +273,9 @@ struct IdTokenReply {
 #[derive(serde::Deserialize)]
 struct MintReply {
     token: Option<String>,
+    /// Unix time the token stops working (Warehouse; informational there, but true).
+    #[serde(default)]
+    expires: Option<serde_json::Value>,
     #[serde(default)]
     errors: Vec<MintErrorItem>,
     message: Option<String>,
@@ -311,19 +377,27 @@ pub async fn mint(
     );
     let parsed = serde_json::from_str::<MintReply>(&text).ok();
     if status.is_success() {
-        let token = parsed
-            .and_then(|p| p.token)
-            .filter(|t| !t.is_empty())
+        let (token, expires) = parsed
+            .and_then(|p| {
+                let expires = p.expires.as_ref().and_then(serde_json::Value::as_f64);
+                p.token.filter(|t| !t.is_empty()).map(|t| (t, expires))
+            })
             .ok_or_else(|| TrustedPublishingError::InvalidResponse {
                 url: shown.clone(),
                 detail: "no `token` in the reply".to_owned(),
             })?;
         let token = Secret::new(token);
         redactor.add(&token);
+        let now = SystemTime::now();
+        let since_epoch = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
         return Ok(MintedToken {
             token,
             claims,
             minted_at: Instant::now(),
+            renew_after: renew_after(expires, now),
+            expires_in: expires.map(|e| e - since_epoch),
             warnings,
         });
     }
@@ -468,5 +542,62 @@ mod tests {
         assert!(text.starts_with("trusted publishing: `https://index.test` refused the token exchange (422 Unprocessable Entity):\n  invalid-publisher: no matching publisher\n"), "{text}");
         assert!(text.contains("  repository: o/r\n"), "{text}");
         assert!(text.contains("  environment: release\n"), "{text}");
+    }
+
+    #[test]
+    fn renews_after_two_thirds_of_the_announced_lifetime_at_most_remint_after() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let at = |secs: f64| Some(1_700_000_000.0 + secs);
+        // Warehouse's 900 s: 600 s, which is also REMINT_AFTER.
+        assert_eq!(renew_after(at(900.0), now), Duration::from_secs(600));
+        // Shorter lifetimes: 2/3 of them.
+        assert_eq!(renew_after(at(3.0), now), Duration::from_secs(2));
+        assert_eq!(renew_after(at(90.0), now), Duration::from_secs(60));
+        // Longer ones never stretch the renewal past REMINT_AFTER.
+        assert_eq!(renew_after(at(86_400.0), now), REMINT_AFTER);
+        // No `expires`: REMINT_AFTER.
+        assert_eq!(renew_after(None, now), REMINT_AFTER);
+        // Already past (or now): a fresh token for every file.
+        assert_eq!(renew_after(at(0.0), now), Duration::ZERO);
+        assert_eq!(renew_after(at(-30.0), now), Duration::ZERO);
+        assert_eq!(renew_after(Some(f64::NAN), now), Duration::ZERO);
+    }
+
+    #[test]
+    fn each_documented_refusal_code_has_its_own_hint() {
+        let codes = [
+            "invalid-payload",
+            "not-enabled",
+            "invalid-token",
+            "invalid-pending-publisher",
+            "invalid-publisher",
+            "invalid-reuse-token",
+        ];
+        let hints: Vec<&str> = codes.iter().map(|c| refusal_hint(c).unwrap()).collect();
+        for (code, hint) in codes.iter().zip(&hints) {
+            assert!(hint.starts_with(&format!("`{code}`: ")), "{hint}");
+        }
+        let unique: std::collections::BTreeSet<&str> = hints.iter().copied().collect();
+        assert_eq!(unique.len(), codes.len());
+        assert_eq!(refusal_hint("something-new"), None);
+
+        let err = TrustedPublishingError::Refused {
+            index: "https://index.test".into(),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            errors: vec![
+                (
+                    "invalid-reuse-token".into(),
+                    "invalid token: already used".into(),
+                ),
+                ("something-new".into(), "?".into()),
+            ],
+            claims: Box::default(),
+        };
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("\nhint: {}\nhint: see ", hints[5])),
+            "{text}"
+        );
+        assert_eq!(text.matches("hint: ").count(), 2, "{text}");
     }
 }

@@ -28,6 +28,9 @@ pub struct ApplyOptions {
     pub compression_level: Option<i64>,
     /// Timestamp of written entries.
     pub source_date_epoch: Option<u64>,
+    /// The SBOM to write as `<dist-info>/sboms/wheelwright.cdx.json` (replacing an earlier one
+    /// of that name; other files of `sboms/` are kept).
+    pub sbom: Option<Vec<u8>>,
 }
 
 /// The launcher that replaces an ELF executable moved out of `.data/scripts` (auditwheel #443).
@@ -238,6 +241,19 @@ pub fn apply(
         });
     }
     let _ = &mut remove;
+    if let Some(sbom) = &options.sbom {
+        let name = format!(
+            "{}/sboms/{}",
+            archive.dist_info_dir(),
+            crate::repair::sbom::SBOM_FILE
+        );
+        let entry = NewEntry::from_bytes(name.clone(), 0o100_644, sbom.clone());
+        if archive.entry(&name).is_some() {
+            replace.push(entry);
+        } else {
+            add.push(entry);
+        }
+    }
 
     let outcome = rewrite(
         archive,

@@ -5,6 +5,7 @@
 //! patches ELF files. Host files are read only to hash the libraries to graft.
 
 pub mod apply;
+pub mod sbom;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -83,26 +84,17 @@ pub enum RepairError {
         /// Where it was searched, for the message.
         searched: Vec<String>,
     },
-    /// Two different files would be grafted under names that collide.
-    #[error("cannot repair: `{name}` would be grafted from both `{first}` and `{second}`")]
+    /// Two different files would be grafted under one name (same file name, same short hash,
+    /// different contents).
+    #[error(
+        "cannot repair: `{name}` would be grafted from both `{first}` and `{second}`, which differ; rename one of them"
+    )]
     GraftCollision {
         /// The grafted name.
         name: String,
         /// First source.
         first: String,
         /// Second source.
-        second: String,
-    },
-    /// One library name resolves to two different files for different ELF files.
-    #[error(
-        "cannot repair: `{soname}` resolves to two different libraries, `{first}` and `{second}`; only one can be grafted under that name"
-    )]
-    DuplicateSoname {
-        /// The name.
-        soname: String,
-        /// One file.
-        first: String,
-        /// The other.
         second: String,
     },
     /// Reading a library to graft failed.
@@ -167,6 +159,8 @@ pub struct Graft {
     pub soname: String,
     /// The file it is copied from (inside the resolution root).
     pub source: Location,
+    /// The sha256 of that file (lowercase hex), before any change.
+    pub sha256: String,
     /// The new file name, also its new SONAME. Ex) `libdemo-d7957a7f.so.1.0`
     pub new_name: String,
     /// Its path inside the wheel. Ex) `democext.libs/libdemo-d7957a7f.so.1.0`
@@ -440,19 +434,6 @@ pub fn plan(
         platform_tags = tags;
     }
     let graft_id = policies.by_name(&platform_tags[0]).unwrap_or(requested);
-    // A name that resolves to two different files cannot be grafted under one name.
-    if let Some(conflict) = audit.soname_conflicts.iter().find(|c| {
-        audit
-            .external_refs
-            .get(graft_id)
-            .is_some_and(|r| r.libs.contains_key(&c.soname))
-    }) {
-        return Err(RepairError::DuplicateSoname {
-            soname: conflict.soname.clone(),
-            first: conflict.first.clone(),
-            second: conflict.second.clone(),
-        });
-    }
     let libs_dir = format!("{}{}", filename.name, options.lib_sdir);
 
     let mut grafts: Vec<Graft> = Vec::new();
@@ -491,6 +472,9 @@ pub fn plan(
                     searched,
                 });
             };
+            // One copy per distinct file: a name that resolves to different files for
+            // different requesters is grafted once per file, each under its own hashed name
+            // (auditwheel 6.8), and each requester is pointed at its own copy.
             let (new_name, dest) = match grafts.iter().find(|g| &g.source == source) {
                 Some(g) => (g.new_name.clone(), g.path.clone()),
                 None => {
@@ -502,25 +486,29 @@ pub fn plan(
                         path: on_disk.clone(),
                         source: e,
                     })?;
-                    let digest = sha2::Sha256::digest(&data);
-                    let short: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
-                    let new_name = hashed_name(source.file_name(), &short);
+                    let sha256 = crate::publish::dist::hex(&sha2::Sha256::digest(&data));
+                    let new_name = hashed_name(source.file_name(), &sha256[..8]);
                     let dest = format!("{libs_dir}/{new_name}");
-                    if let Some(other) = grafts.iter().find(|g| g.path == dest) {
-                        return Err(RepairError::GraftCollision {
-                            name: dest,
-                            first: other.source.to_string(),
-                            second: source.to_string(),
-                        });
+                    match grafts.iter().find(|g| g.path == dest) {
+                        // The same bytes under another path (auditwheel keeps the first copy).
+                        Some(other) if other.sha256 == sha256 => {}
+                        Some(other) => {
+                            return Err(RepairError::GraftCollision {
+                                name: dest,
+                                first: other.source.to_string(),
+                                second: source.to_string(),
+                            });
+                        }
+                        None => grafts.push(Graft {
+                            soname: soname.clone(),
+                            source: source.clone(),
+                            sha256,
+                            new_name: new_name.clone(),
+                            path: dest.clone(),
+                            replace_needed: Vec::new(),
+                            rpath: None,
+                        }),
                     }
-                    grafts.push(Graft {
-                        soname: soname.clone(),
-                        source: source.clone(),
-                        new_name: new_name.clone(),
-                        path: dest.clone(),
-                        replace_needed: Vec::new(),
-                        rpath: None,
-                    });
                     (new_name, dest)
                 }
             };
@@ -565,22 +553,37 @@ pub fn plan(
     }
 
     // Grafted libraries: rewrite their references to each other; `$ORIGIN` only if they have any.
-    let graft_infos: Vec<Option<std::sync::Arc<crate::elf::ElfInfo>>> = grafts
+    // A name is mapped to the copy of the file it resolved to in the tree the library was
+    // found in (a name grafted from several files has several copies), else to the last graft
+    // of that name (auditwheel's `soname_map`).
+    let copies: Vec<(Location, String)> = grafts
         .iter()
-        .map(|g| {
-            audit
-                .trees
-                .iter()
-                .flat_map(|t| t.libraries.values())
-                .find(|l| l.realpath.as_ref() == Some(&g.source))
-                .and_then(|l| l.info.clone())
-        })
+        .map(|g| (g.source.clone(), g.new_name.clone()))
         .collect();
-    for (graft, info) in grafts.iter_mut().zip(graft_infos) {
+    for graft in &mut grafts {
+        let found = audit.trees.iter().find_map(|tree| {
+            tree.libraries
+                .values()
+                .find(|l| l.realpath.as_ref() == Some(&graft.source))
+                .map(|l| (tree, l.info.clone()))
+        });
+        let Some((tree, info)) = found else {
+            continue;
+        };
         let needed = info.map(|i| i.needed.clone()).unwrap_or_default();
         graft.replace_needed = needed
             .iter()
-            .filter_map(|n| soname_map.get(n).map(|(new, _)| (n.clone(), new.clone())))
+            .filter_map(|n| {
+                let own_copy = tree
+                    .libraries
+                    .get(n)
+                    .and_then(|l| l.realpath.as_ref())
+                    .and_then(|p| copies.iter().find(|(source, _)| source == p))
+                    .map(|(_, new)| new.clone());
+                own_copy
+                    .or_else(|| soname_map.get(n).map(|(new, _)| new.clone()))
+                    .map(|new| (n.clone(), new))
+            })
             .collect();
         graft.rpath = (!graft.replace_needed.is_empty()).then(|| "$ORIGIN".to_owned());
     }

@@ -23,6 +23,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::str::FromStr as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -189,17 +190,43 @@ pub enum ArchiveError {
         /// The directory expected from the file name. Ex) `foo-1.0.dist-info`
         expected: String,
     },
-    /// Several `.dist-info` directories match the distribution name.
+    /// More than one top-level `.dist-info` directory (a wheel has exactly one).
     #[error(
-        "`{}`: several `.dist-info` directories match the name: `{}`",
+        "`{}`: more than one `.dist-info` directory (`{}`); a wheel has exactly one, so rebuild it from a clean build directory",
         file_name(wheel),
-        candidates.join("`, `")
+        dirs.join("`, `")
     )]
-    AmbiguousDistInfo {
+    SeveralDistInfo {
         /// The wheel path.
         wheel: PathBuf,
-        /// The matching directories, sorted.
-        candidates: Vec<String>,
+        /// The directories, sorted.
+        dirs: Vec<String>,
+    },
+    /// The `.dist-info` directory names another distribution or version than the file name.
+    #[error(
+        "`{}`: the `.dist-info` directory `{found}` does not match the file name (expected `{expected}`); rename the wheel or rebuild it",
+        file_name(wheel)
+    )]
+    DistInfoMismatch {
+        /// The wheel path.
+        wheel: PathBuf,
+        /// The directory in the wheel. Ex) `bar-2.0.dist-info`
+        found: String,
+        /// The directory the file name calls for. Ex) `foo-1.0.dist-info`
+        expected: String,
+    },
+    /// `Wheel-Version` has a major version other than 1: installers must refuse the wheel.
+    #[error(
+        "`{}`: `{file}` says `Wheel-Version: {version}`, a format this tool does not understand (only major version 1 exists); installers refuse such a wheel, so rebuild it with a standard build backend",
+        file_name(wheel)
+    )]
+    UnsupportedWheelVersion {
+        /// The wheel path.
+        wheel: PathBuf,
+        /// The `WHEEL` path inside the wheel.
+        file: String,
+        /// The version. Ex) `9.0`
+        version: String,
     },
     /// A required metadata file is absent. Ex) `foo-1.0.dist-info/WHEEL`
     #[error("`{}`: missing `{file}`", file_name(wheel))]
@@ -591,10 +618,17 @@ impl WheelArchive {
         let wheel_info = WheelInfo::parse(&read_metadata_file(&wheel_path)?).map_err(|source| {
             ArchiveError::Metadata {
                 wheel: wheel(),
-                file: wheel_path,
+                file: wheel_path.clone(),
                 source,
             }
         })?;
+        if wheel_info.major_version() != Some(1) {
+            return Err(ArchiveError::UnsupportedWheelVersion {
+                wheel: wheel(),
+                file: wheel_path,
+                version: wheel_info.wheel_version.clone(),
+            });
+        }
         let metadata_path = format!("{}/METADATA", manifest.dist_info_dir);
         let metadata = Metadata::parse(&read_metadata_file(&metadata_path)?).map_err(|source| {
             ArchiveError::Metadata {
@@ -1169,43 +1203,57 @@ pub(super) fn check_entry_name(name: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Finds the `.dist-info` directory: the file name's `name-version.dist-info` if present, else
-/// the single top-level `*.dist-info` directory whose name part matches after PEP 503
-/// normalisation.
+/// Finds the one `.dist-info` directory at the top of the archive and checks that its name and
+/// version are the file name's (names compared after PEP 503 normalisation, versions as PEP 440
+/// versions). Several `.dist-info` directories are an error, as for installers.
 fn find_dist_info(
     entries: &[EntryInfo],
     filename: &WheelFilename,
     wheel: &Path,
 ) -> Result<String, ArchiveError> {
     let expected = filename.dist_info_dir();
-    let top_dirs: HashSet<&str> = entries
+    let mut dirs: Vec<&str> = entries
         .iter()
         .filter_map(|entry| entry.name.split_once('/').map(|(top, _)| top))
+        .filter(|top| top.ends_with(".dist-info"))
         .collect();
-    if top_dirs.contains(expected.as_str()) {
-        return Ok(expected);
-    }
-    let normalized = normalize_name(&filename.name);
-    let mut candidates: Vec<String> = top_dirs
-        .into_iter()
-        .filter(|dir| {
-            dir.strip_suffix(".dist-info")
-                .and_then(|stem| stem.rsplit_once('-'))
-                .is_some_and(|(name, _version)| normalize_name(name) == normalized)
-        })
-        .map(str::to_string)
-        .collect();
-    candidates.sort();
-    match candidates.len() {
-        0 => Err(ArchiveError::MissingDistInfo {
+    dirs.sort_unstable();
+    dirs.dedup();
+    match dirs.as_slice() {
+        [] => Err(ArchiveError::MissingDistInfo {
             wheel: wheel.to_path_buf(),
             expected,
         }),
-        1 => Ok(candidates.remove(0)),
-        _ => Err(ArchiveError::AmbiguousDistInfo {
+        [dir] if *dir == expected || dist_info_matches(dir, filename) => Ok((*dir).to_owned()),
+        [dir] => Err(ArchiveError::DistInfoMismatch {
             wheel: wheel.to_path_buf(),
-            candidates,
+            found: (*dir).to_owned(),
+            expected,
         }),
+        _ => Err(ArchiveError::SeveralDistInfo {
+            wheel: wheel.to_path_buf(),
+            dirs: dirs.iter().map(|d| (*d).to_owned()).collect(),
+        }),
+    }
+}
+
+/// Whether `dir` (`name-version.dist-info`) names the file name's distribution and version.
+fn dist_info_matches(dir: &str, filename: &WheelFilename) -> bool {
+    let Some((name, version)) = dir
+        .strip_suffix(".dist-info")
+        .and_then(|stem| stem.rsplit_once('-'))
+    else {
+        return false;
+    };
+    if normalize_name(name) != normalize_name(&filename.name) {
+        return false;
+    }
+    match (
+        pep440_rs::Version::from_str(version),
+        pep440_rs::Version::from_str(&filename.version),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => version == filename.version,
     }
 }
 
@@ -1960,25 +2008,66 @@ mod tests {
         let archive = WheelArchive::open(&path).unwrap();
         assert_eq!(archive.dist_info_dir(), DIST_INFO);
 
-        // No match.
+        // A PEP 440-equal version matches too.
+        let path = write_wheel(dir.path(), "foo-1.0.0-cp312-cp312-linux_x86_64.whl", &bytes);
+        assert_eq!(
+            WheelArchive::open(&path).unwrap().dist_info_dir(),
+            DIST_INFO
+        );
+
+        // Another name, another version.
         let path = write_wheel(dir.path(), "bar-1.0-cp312-cp312-linux_x86_64.whl", &bytes);
         let err = WheelArchive::open(&path).unwrap_err();
-        insta::assert_snapshot!(err, @"`bar-1.0-cp312-cp312-linux_x86_64.whl`: no `bar-1.0.dist-info` directory");
-
-        // Two candidates.
-        let mut files = good_wheel_files();
-        files.push(("FOO-2.0.dist-info/METADATA".to_string(), Vec::new()));
-        let bytes = zip_bytes(&files, CompressionMethod::Deflated);
-        let path = write_wheel(
-            dir.path(),
-            "foo.bar-1.0-cp312-cp312-linux_x86_64.whl",
-            &bytes,
-        );
-        let err = WheelArchive::open(&path);
-        assert!(err.is_err());
-        let path = write_wheel(dir.path(), "Foo-3.0-cp312-cp312-linux_x86_64.whl", &bytes);
+        insta::assert_snapshot!(err, @"`bar-1.0-cp312-cp312-linux_x86_64.whl`: the `.dist-info` directory `foo-1.0.dist-info` does not match the file name (expected `bar-1.0.dist-info`); rename the wheel or rebuild it");
+        let path = write_wheel(dir.path(), "foo-2.0-cp312-cp312-linux_x86_64.whl", &bytes);
         let err = WheelArchive::open(&path).unwrap_err();
-        insta::assert_snapshot!(err, @"`Foo-3.0-cp312-cp312-linux_x86_64.whl`: several `.dist-info` directories match the name: `FOO-2.0.dist-info`, `foo-1.0.dist-info`");
+        assert!(
+            matches!(err, ArchiveError::DistInfoMismatch { .. }),
+            "{err}"
+        );
+
+        // Two `.dist-info` directories, whatever their names.
+        for other in ["FOO-2.0.dist-info/METADATA", "other-1.0.dist-info/METADATA"] {
+            let mut files = good_wheel_files();
+            files.push((other.to_string(), Vec::new()));
+            let bytes = zip_bytes(&files, CompressionMethod::Deflated);
+            let path = write_wheel(dir.path(), WHEEL_NAME, &bytes);
+            let err = WheelArchive::open(&path).unwrap_err();
+            assert!(matches!(err, ArchiveError::SeveralDistInfo { .. }), "{err}");
+            if other.starts_with("other") {
+                insta::assert_snapshot!(err, @"`foo-1.0-cp312-cp312-linux_x86_64.whl`: more than one `.dist-info` directory (`foo-1.0.dist-info`, `other-1.0.dist-info`); a wheel has exactly one, so rebuild it from a clean build directory");
+            }
+        }
+    }
+
+    #[test]
+    fn wheel_version_major_must_be_1() {
+        for (version, ok) in [("1.0", true), ("1.9", true), ("9.0", false), ("2.0", false)] {
+            let mut files = good_files();
+            let wheel = format!(
+                "Wheel-Version: {version}\nRoot-Is-Purelib: false\nTag: cp312-cp312-linux_x86_64\n"
+            );
+            replace_file(&mut files, "foo-1.0.dist-info/WHEEL", wheel.as_bytes());
+            let record_path = format!("{DIST_INFO}/RECORD");
+            let record = record_for(&files, &record_path);
+            files.push((record_path, record));
+            let result = open_files(&files);
+            assert_eq!(result.is_ok(), ok, "{version}");
+            if let Ok(archive) = result {
+                assert_eq!(
+                    archive.wheel_info().version_warning().is_some(),
+                    version != "1.0"
+                );
+            } else if let Err(err) = result {
+                assert!(
+                    matches!(err, ArchiveError::UnsupportedWheelVersion { .. }),
+                    "{err}"
+                );
+                if version == "9.0" {
+                    insta::assert_snapshot!(err, @"`foo-1.0-cp312-cp312-linux_x86_64.whl`: `foo-1.0.dist-info/WHEEL` says `Wheel-Version: 9.0`, a format this tool does not understand (only major version 1 exists); installers refuse such a wheel, so rebuild it with a standard build backend");
+                }
+            }
+        }
     }
 
     #[test]

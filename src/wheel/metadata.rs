@@ -197,6 +197,25 @@ impl WheelInfo {
         })
     }
 
+    /// The major part of `Wheel-Version`. Ex) `1` for `1.0`
+    #[must_use]
+    pub fn major_version(&self) -> Option<u64> {
+        self.wheel_version.split_once('.')?.0.parse().ok()
+    }
+
+    /// A warning for a `Wheel-Version` of major version 1 but a minor version above 0 (a later
+    /// revision of the format: installers warn and go on).
+    #[must_use]
+    pub fn version_warning(&self) -> Option<String> {
+        let minor: u64 = self.wheel_version.split_once('.')?.1.parse().ok()?;
+        (self.major_version() == Some(1) && minor > 0).then(|| {
+            format!(
+                "`Wheel-Version: {}` is newer than the 1.0 this tool knows; reading it as 1.0",
+                self.wheel_version
+            )
+        })
+    }
+
     /// Serialises in `bdist_wheel`'s order: `Wheel-Version`, `Generator`, `Root-Is-Purelib`,
     /// `Tag`…, `Build`.
     #[must_use]

@@ -17,6 +17,7 @@
 pub mod archive;
 pub mod filename;
 pub mod metadata;
+pub mod mode;
 pub mod record;
 pub mod rewrite;
 pub mod tags;

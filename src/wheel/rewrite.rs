@@ -418,13 +418,8 @@ pub fn rewrite(
     let file = writer
         .into_inner()
         .map_err(|err| write_error(err.into_error()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        // Temporary files are created `rw-------`; a wheel is an ordinary `rw-r--r--` file.
-        file.set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(write_error)?;
-    }
+    // Temporary files are created `rw-------`; the output keeps the input wheel's mode.
+    super::mode::set_mode(file, super::mode::mode_of(archive.path())).map_err(write_error)?;
     file.sync_all().map_err(write_error)?;
     temp.persist(&context.output)
         .map_err(|err| RewriteError::Persist {
@@ -2131,6 +2126,12 @@ mod tests {
         let out_dir = tempfile::tempdir().unwrap();
         let input = build_wheel(input_dir.path(), &input_files(), true);
         let input_bytes = fs_err::read(&input).unwrap();
+        // An unusual mode, so that the output visibly keeps it.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            fs_err::set_permissions(&input, std::fs::Permissions::from_mode(0o664)).unwrap();
+        }
         let archive = WheelArchive::open(&input).unwrap();
         archive.verify_all().unwrap();
 
@@ -2148,7 +2149,7 @@ mod tests {
                 .unwrap()
                 .permissions()
                 .mode();
-            assert_eq!(mode & 0o777, 0o644);
+            assert_eq!(mode & 0o777, 0o664, "the output keeps the input's mode");
         }
 
         let mut output = WheelArchive::open(&outcome.path).unwrap();

@@ -1,6 +1,7 @@
 //! The real-component suite: everything here runs real tools (auditwheel, podman, pip) against
 //! real inputs. Set up with `scripts/setup-dev.sh`; `scripts/test.sh` does that and runs it.
 
+mod abi3;
 mod attest;
 mod build;
 mod check;
@@ -11,6 +12,7 @@ mod faults;
 mod github;
 mod github_stub;
 mod launcher;
+mod oidc;
 mod oracle;
 mod publish;
 mod publish_support;
@@ -19,5 +21,6 @@ mod repair;
 mod repair_support;
 mod resolver;
 mod selection;
+mod sbom;
 mod sigstore_standins;
 mod testing;

@@ -125,7 +125,9 @@ fn compare_all(cases: &[Case]) -> Vec<String> {
     problems.into_inner().expect("lock")
 }
 
-fn corpus_wheels() -> Vec<PathBuf> {
+/// The wheels of tests/corpus/wheels.lock in the test bed's cache (fetched by
+/// scripts/fetch-corpus.sh).
+pub(crate) fn corpus_wheels() -> Vec<PathBuf> {
     let lock =
         fs_err::read_to_string(repo().join("tests/corpus/wheels.lock")).expect("wheels.lock");
     let dir = testbed().cache.join("corpus");
@@ -222,12 +224,7 @@ fn build_example_in_i386_image(out: &Path) -> (PathBuf, PathBuf) {
 
 /// Assembles a wheel from committed fixture ELF files (paths relative to tests/fixtures/elf).
 fn fixture_wheel(dir: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
-    use base64::Engine as _;
-    use sha2::Digest as _;
-    let (dist, rest) = name.split_once('-').expect("name");
-    let version = rest.split('-').next().expect("version");
-    let dist_info = format!("{dist}-{version}.dist-info");
-    let mut entries: Vec<(String, Vec<u8>)> = files
+    let entries: Vec<(String, Vec<u8>)> = files
         .iter()
         .map(|(inside, fixture)| {
             let data =
@@ -235,10 +232,34 @@ fn fixture_wheel(dir: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
             ((*inside).to_owned(), data)
         })
         .collect();
-    entries.push((
-        format!("{dist_info}/WHEEL"),
-        b"Wheel-Version: 1.0\nGenerator: wheelwright-tests\nRoot-Is-Purelib: false\n".to_vec(),
-    ));
+    wheel_from_entries(dir, name, entries)
+}
+
+/// Writes the wheel `dir/name` holding `entries` plus WHEEL, METADATA and a correct RECORD.
+pub(crate) fn wheel_from_entries(
+    dir: &Path,
+    name: &str,
+    mut entries: Vec<(String, Vec<u8>)>,
+) -> PathBuf {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let (dist, rest) = name.split_once('-').expect("name");
+    let version = rest.split('-').next().expect("version");
+    let dist_info = format!("{dist}-{version}.dist-info");
+    // One `Tag:` line per tag of the file name's compressed tag set.
+    let parts: Vec<&str> = name.trim_end_matches(".whl").rsplitn(4, '-').collect();
+    let mut wheel_file =
+        "Wheel-Version: 1.0\nGenerator: wheelwright-tests\nRoot-Is-Purelib: false\n".to_owned();
+    if let [platforms, abis, pythons, _] = parts.as_slice() {
+        for python in pythons.split('.') {
+            for abi in abis.split('.') {
+                for platform in platforms.split('.') {
+                    wheel_file.push_str(&format!("Tag: {python}-{abi}-{platform}\n"));
+                }
+            }
+        }
+    }
+    entries.push((format!("{dist_info}/WHEEL"), wheel_file.into_bytes()));
     entries.push((
         format!("{dist_info}/METADATA"),
         format!("Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n").into_bytes(),

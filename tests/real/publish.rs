@@ -1,9 +1,7 @@
 //! `wheelwright publish` against real index servers (pypiserver and devpi-server from the tool
 //! venv, on loopback), against `twine upload` as the oracle for the upload form, and against a
-//! loopback stub for what no real server here can do on demand: 503s, resets and stalls, and
-//! trusted publishing. There is no GitHub OIDC provider and no Warehouse offline, so the
-//! runner's token endpoint and the index's `/_/oidc/audience` and `/_/oidc/mint-token` are
-//! stubs answering as publish.md §3 documents them.
+//! loopback stub for what no real server here can do on demand: 503s, resets and stalls.
+//! Trusted publishing has its own stand-ins and tests (oidc.rs).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,13 +19,13 @@ use crate::publish_support::{
     store, venv_tool, wait_bounded,
 };
 
-fn json_of(stdout: &[u8]) -> serde_json::Value {
+pub(crate) fn json_of(stdout: &[u8]) -> serde_json::Value {
     serde_json::from_slice(stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)))
 }
 
 /// `(file, result)` of every file in a `--json` report.
-fn results(report: &serde_json::Value) -> Vec<(String, String)> {
+pub(crate) fn results(report: &serde_json::Value) -> Vec<(String, String)> {
     report["files"]
         .as_array()
         .expect("files")
@@ -54,7 +52,7 @@ fn all_results(stdout: &[u8], result: &str) -> bool {
 }
 
 /// A scratch directory and a `HOME` inside it (so no `~/.pypirc` of the machine is read).
-fn scratch() -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn scratch() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path().join("home");
     fs_err::create_dir_all(&home).unwrap();
@@ -638,221 +636,6 @@ fn publish_refuses_redirects_and_does_not_retry_client_errors() {
         "{text}"
     );
     assert_eq!(stub.uploads().len(), 2, "a 4xx is not retried");
-}
-
-// Not a real token: what the mint-token stub hands out; it must reach only the upload header.
-const MINTED: &str = "fake-minted-upload-token";
-const REQUEST_TOKEN: &str = "runner-request-token-5150";
-const AUDIENCE: &str = "wheelwright-stub-audience";
-
-fn fake_jwt() -> String {
-    let enc = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
-    let claims = serde_json::json!({
-        "iss": "https://token.actions.example",
-        "aud": AUDIENCE,
-        "sub": "repo:octo/wheels:environment:release",
-        "repository": "octo/wheels",
-        "repository_owner": "octo",
-        "repository_owner_id": "4242",
-        "workflow_ref": "octo/wheels/.github/workflows/release.yml@refs/tags/v1.0",
-        "job_workflow_ref": "octo/wheels/.github/workflows/release.yml@refs/tags/v1.0",
-        "ref": "refs/tags/v1.0",
-        "environment": "release",
-        "jti": "3f6c",
-    });
-    format!(
-        "{}.{}.{}",
-        enc(br#"{"alg":"RS256","typ":"JWT"}"#),
-        enc(claims.to_string().as_bytes()),
-        enc(b"not-a-real-signature")
-    )
-}
-
-#[test]
-#[expect(
-    clippy::print_stderr,
-    reason = "the test shows what it compared (captured unless it fails)"
-)]
-fn publish_with_trusted_publishing_against_stubbed_oidc_endpoints() {
-    let (tmp, home) = scratch();
-    let jwt = fake_jwt();
-    // What the mint endpoint answers: None = a token, Some(code) = a 422 with that code,
-    // Some("no-audience") = the index has no audience endpoint (404).
-    let scenario: Arc<Mutex<Option<&'static str>>> = Arc::new(Mutex::new(None));
-    let stub = {
-        let (scenario, jwt) = (Arc::clone(&scenario), jwt.clone());
-        Stub::start(move |request, state| {
-            let scenario = *scenario.lock().unwrap();
-            let path = request.target.split('?').next().unwrap_or("");
-            match (request.method.as_str(), path) {
-                ("GET", "/_/oidc/audience") if scenario == Some("no-audience") => {
-                    Reply::new(404, "text/plain", "Not Found")
-                }
-                ("GET", "/_/oidc/audience") => {
-                    Reply::json(200, &serde_json::json!({ "audience": AUDIENCE }))
-                }
-                ("GET", "/runner/token") => {
-                    if request.header("authorization") != Some(&format!("bearer {REQUEST_TOKEN}")) {
-                        return Reply::new(401, "text/plain", "bad runner token");
-                    }
-                    Reply::json(200, &serde_json::json!({ "value": jwt }))
-                }
-                ("POST", "/_/oidc/mint-token") => {
-                    let body: serde_json::Value =
-                        serde_json::from_slice(&request.body).unwrap_or_default();
-                    if body["token"] != jwt {
-                        return Reply::json(
-                            422,
-                            &serde_json::json!({"message": "Token request failed", "errors": [{"code": "invalid-payload", "description": "not the runner's token"}]}),
-                        );
-                    }
-                    match scenario {
-                        None => Reply::json(
-                            200,
-                            &serde_json::json!({"success": true, "token": MINTED, "expires": 4_102_444_800_u64}),
-                        ),
-                        Some(code) => Reply::json(
-                            422,
-                            &serde_json::json!({
-                                "message": "Token request failed",
-                                "errors": [{"code": code, "description": format!("the stub refuses: {code}")}],
-                            }),
-                        ),
-                    }
-                }
-                ("POST", "/legacy/") => {
-                    store(state, request);
-                    Reply::new(200, "text/plain", "")
-                }
-                _ => Reply::new(404, "text/plain", "Not Found"),
-            }
-        })
-    };
-    let wheel = make_wheel(tmp.path(), "ww_oidc", "1.0", 2048, 6);
-    let summary = tmp.path().join("summary.md");
-    let publish = || {
-        let mut cmd = publish_cmd(&home);
-        // The token exchange only: attestations (on by default with trusted publishing) have
-        // their own tests against Sigstore stand-ins (attest.rs).
-        cmd.arg(&wheel)
-            .args([
-                "--repository-url",
-                &stub.url("/legacy/"),
-                "--no-attestations",
-            ])
-            .env("GITHUB_ACTIONS", "true")
-            .env("GITHUB_STEP_SUMMARY", &summary)
-            .env(
-                "ACTIONS_ID_TOKEN_REQUEST_URL",
-                stub.url("/runner/token?api-version=2.0"),
-            )
-            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN);
-        run(&mut cmd)
-    };
-
-    // Success: the runner was asked for the index's audience, the minted token is masked at
-    // once and used as `__token__`, and no token appears anywhere else in the output.
-    let (output, text) = publish();
-    assert!(output.status.success(), "{text}");
-    eprintln!("trusted publishing:\n{text}");
-    let requests = stub.requests();
-    let token_request = requests
-        .iter()
-        .find(|r| r.target.starts_with("/runner/token"))
-        .unwrap();
-    assert!(
-        token_request
-            .target
-            .contains(&format!("audience={AUDIENCE}")),
-        "{}",
-        token_request.target
-    );
-    assert!(token_request.target.contains("api-version=2.0"));
-    let uploads = stub.uploads();
-    assert_eq!(uploads.len(), 1);
-    assert_eq!(
-        uploads[0].header("authorization"),
-        Some(basic("__token__", MINTED).as_str())
-    );
-    for secret in [MINTED, jwt.as_str(), REQUEST_TOKEN] {
-        let mask = format!("::add-mask::{secret}");
-        assert!(text.contains(&mask), "`{secret}` not masked:\n{text}");
-        assert_eq!(
-            text.matches(secret).count(),
-            1,
-            "`{secret}` printed outside its mask:\n{text}"
-        );
-    }
-
-    // Each documented refusal: the code, its description and the claims to match, nothing
-    // uploaded, and the failure in the step summary.
-    for code in [
-        "invalid-payload",
-        "not-enabled",
-        "invalid-token",
-        "invalid-pending-publisher",
-        "invalid-publisher",
-        "invalid-reuse-token",
-    ] {
-        *scenario.lock().unwrap() = Some(code);
-        let (output, text) = publish();
-        assert_eq!(output.status.code(), Some(1), "{code}: {text}");
-        for needle in [
-            format!("  {code}: the stub refuses: {code}"),
-            "refused the token exchange (422 Unprocessable Entity)".to_owned(),
-            "  repository: octo/wheels".to_owned(),
-            "  workflow_ref: octo/wheels/.github/workflows/release.yml@refs/tags/v1.0".to_owned(),
-            "  ref: refs/tags/v1.0".to_owned(),
-            "  environment: release".to_owned(),
-            "::error title=wheelwright::".to_owned(),
-        ] {
-            assert!(
-                text.contains(&needle),
-                "{code}: `{needle}` missing:\n{text}"
-            );
-        }
-        assert_eq!(
-            text.matches(jwt.as_str()).count(),
-            1,
-            "{code}: the ID token leaked:\n{text}"
-        );
-        assert!(fs_err::read_to_string(&summary).unwrap().contains(code));
-        if code == "invalid-publisher" {
-            eprintln!("{code}:\n{text}");
-        }
-    }
-    assert_eq!(
-        stub.uploads().len(),
-        1,
-        "no upload after a refused exchange"
-    );
-
-    *scenario.lock().unwrap() = Some("no-audience");
-    let (output, text) = publish();
-    assert_eq!(output.status.code(), Some(1), "{text}");
-    assert!(
-        text.contains("does not support trusted publishing"),
-        "{text}"
-    );
-
-    // No OIDC permission: the fix is spelled out, and nothing is contacted.
-    let before = stub.requests().len();
-    for args in [
-        vec!["--repository", "testpypi"],
-        vec![
-            "--repository-url",
-            &stub.url("/legacy/"),
-            "--trusted-publishing",
-            "always",
-        ],
-    ] {
-        let mut cmd = publish_cmd(&home);
-        cmd.arg(&wheel).args(&args).env("GITHUB_ACTIONS", "true");
-        let (output, text) = run(&mut cmd);
-        assert_eq!(output.status.code(), Some(1), "{text}");
-        assert!(text.contains("permissions: id-token: write"), "{text}");
-    }
-    assert_eq!(stub.requests().len(), before);
 }
 
 #[test]

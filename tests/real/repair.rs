@@ -6,10 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::common::wheelwright;
+use crate::oracle::wheel_from_entries;
 use crate::repair_support::{
     Arch, EXCLUDED_ENV, Fixtures, Install, SmokeOptions, Where, assert_klayout_regression_facts,
     assert_smoke_ok, auditwheel_repair, build_fixtures, elf_facts, install_and_smoke,
-    install_and_smoke_on_host, install_and_smoke_with, smoke_script, wheel_entries,
+    install_and_smoke_on_host, install_and_smoke_with, run_in_build_image, smoke_script,
+    wheel_entries,
 };
 
 /// Runs `wheelwright repair` and returns the output wheel.
@@ -271,4 +273,147 @@ fn repair_on_a_full_disk_leaves_nothing_behind() {
         left.is_empty(),
         "nothing left in the full output directory: {left:?}"
     );
+}
+
+/// The C sources of the same-SONAME case: two different `libdup.so.1` (returning 1 and 2) and
+/// two extensions, each finding one of them through its own RUNPATH.
+fn dupsoname_sources(dir: &Path) {
+    for (name, value) in [("a", 1), ("b", 2)] {
+        fs_err::write(
+            dir.join(format!("libdup_{name}.c")),
+            format!("int dup_value(void) {{ return {value}; }}\n"),
+        )
+        .expect("write");
+        fs_err::write(
+            dir.join(format!("ext_{name}.c")),
+            format!(
+                "#include <Python.h>\n\
+                 extern int dup_value(void);\n\
+                 static PyObject *value(PyObject *self, PyObject *args) {{ return PyLong_FromLong(dup_value()); }}\n\
+                 static PyMethodDef methods[] = {{{{\"value\", value, METH_NOARGS, NULL}}, {{NULL, NULL, 0, NULL}}}};\n\
+                 static struct PyModuleDef def = {{PyModuleDef_HEAD_INIT, \"ext_{name}\", NULL, -1, methods}};\n\
+                 PyMODINIT_FUNC PyInit_ext_{name}(void) {{ return PyModule_Create(&def); }}\n"
+            ),
+        )
+        .expect("write");
+    }
+}
+
+/// Builds `dupsoname-1.0-cp39-cp39-linux_<machine>.whl` in the build image of `arch`; the two
+/// libraries stay in `dir/a` and `dir/b`, where the extensions' RUNPATHs point.
+fn dupsoname_wheel(dir: &Path, arch: Arch) -> PathBuf {
+    dupsoname_sources(dir);
+    let d = fs_err::canonicalize(dir).expect("dir");
+    let d = d.display();
+    let suffix = match arch {
+        Arch::Amd64 => "cpython-39-x86_64-linux-gnu.so",
+        Arch::I386 => "cpython-39-i386-linux-gnu.so",
+    };
+    run_in_build_image(
+        arch,
+        dir,
+        &format!(
+            "cd {d}\n\
+             for x in a b; do\n\
+               mkdir -p $x\n\
+               gcc -shared -fPIC -O1 -Wl,-soname,libdup.so.1 -o $x/libdup.so.1 libdup_$x.c\n\
+               gcc -shared -fPIC -O1 -I/usr/include/python3.9 -o ext_$x.{suffix} ext_$x.c \
+                 -Wl,--no-as-needed -L$x -l:libdup.so.1 -Wl,--enable-new-dtags,-rpath,{d}/$x\n\
+             done\n"
+        ),
+    );
+    let entries = ["a", "b"]
+        .iter()
+        .map(|x| {
+            (
+                format!("dupsoname/ext_{x}.{suffix}"),
+                fs_err::read(dir.join(format!("ext_{x}.{suffix}"))).expect("extension"),
+            )
+        })
+        .chain([("dupsoname/__init__.py".to_owned(), b"".to_vec())])
+        .collect();
+    wheel_from_entries(
+        dir,
+        &format!("dupsoname-1.0-cp39-cp39-linux_{}.whl", arch.wheel_machine()),
+        entries,
+    )
+}
+
+#[test]
+fn repair_grafts_one_soname_from_two_files_like_auditwheel() {
+    let scratch = tempfile::Builder::new()
+        .prefix("ww-dupsoname-")
+        .tempdir()
+        .expect("tempdir");
+    let smoke = scratch.path().join("smoke.py");
+    fs_err::write(
+        &smoke,
+        "from dupsoname import ext_a, ext_b\n\
+         assert (ext_a.value(), ext_b.value()) == (1, 2), (ext_a.value(), ext_b.value())\n\
+         print('dupsoname ok')\n",
+    )
+    .expect("smoke");
+    for arch in [Arch::Amd64, Arch::I386] {
+        let dir = scratch.path().join(arch.name());
+        fs_err::create_dir_all(&dir).expect("mkdir");
+        let wheel = dupsoname_wheel(&dir, arch);
+        // `show` names both files.
+        let output = crate::common::run_ok(wheelwright().args(["show", "--json"]).arg(&wheel));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+        assert_eq!(
+            report["same_soname"][0]["libraries"]
+                .as_array()
+                .map(Vec::len),
+            Some(2),
+            "{report}"
+        );
+
+        let oracle = auditwheel_repair(&wheel, &dir.join("aw"), None, &[]);
+        let output = crate::common::run_ok(
+            wheelwright()
+                .args(["repair", "--json", "-w"])
+                .arg(dir.join("ww"))
+                .arg(&wheel),
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+        let ours = PathBuf::from(report["output"].as_str().expect("output"));
+        let problems = assert_same_repair(&format!("dupsoname {arch:?}"), &ours, &oracle);
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        // Two copies, one per file, each extension pointing at its own.
+        let grafted: Vec<&str> = report["grafted"]
+            .as_array()
+            .expect("grafted")
+            .iter()
+            .map(|g| g["path"].as_str().expect("path"))
+            .collect();
+        assert_eq!(grafted.len(), 2, "{report}");
+        let facts = elf_facts(&ours);
+        let copy_of = |x: &str| {
+            let ext = facts
+                .iter()
+                .find(|(k, _)| k.contains(&format!("/ext_{x}.")))
+                .map(|(_, v)| v)
+                .expect("extension");
+            grafted
+                .iter()
+                .find(|g| ext.needed.iter().any(|n| g.ends_with(&format!("/{n}"))))
+                .unwrap_or_else(|| panic!("ext_{x} needs no grafted copy: {ext:?}"))
+                .to_owned()
+        };
+        assert_ne!(
+            copy_of("a"),
+            copy_of("b"),
+            "each extension has its own copy"
+        );
+
+        // In the clean runtime image each extension gets its own library.
+        let out = install_and_smoke(&ours, arch, &smoke, &[]);
+        assert_smoke_ok(&format!("dupsoname {arch:?}"), &out, "dupsoname ok");
+        let out = install_and_smoke(&oracle, arch, &smoke, &[]);
+        assert_smoke_ok(
+            &format!("dupsoname {arch:?} (auditwheel)"),
+            &out,
+            "dupsoname ok",
+        );
+    }
 }

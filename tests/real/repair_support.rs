@@ -72,6 +72,43 @@ impl Arch {
     }
 }
 
+impl Arch {
+    /// The build image of this architecture (gcc, Python 3.9 headers, dpkg).
+    pub(crate) fn build_image(self) -> String {
+        bed_var(match self {
+            Arch::Amd64 => "WW_IMAGE_BUILD_AMD64_REF",
+            Arch::I386 => "WW_IMAGE_BUILD_I386_REF",
+        })
+    }
+}
+
+/// `podman run --rm --network=none --arch <arch>` (the image and command still to add).
+fn podman_run(arch: Arch) -> std::process::Command {
+    let mut cmd = testbed().command("podman");
+    cmd.args([
+        "run",
+        "--rm",
+        "--network=none",
+        "--arch",
+        arch.podman_arch(),
+    ]);
+    cmd
+}
+
+/// Runs `script` (bash) in the build image of `arch` without network, with `dir` mounted at
+/// the same path inside (so paths written into ELF files there are valid here too). Fails the
+/// test when it fails; returns stdout.
+pub(crate) fn run_in_build_image(arch: Arch, dir: &Path, script: &str) -> String {
+    let dir = fs_err::canonicalize(dir).expect("dir");
+    let mut cmd = podman_run(arch);
+    cmd.arg("-v")
+        .arg(format!("{}:{}", dir.display(), dir.display()))
+        .arg(arch.build_image())
+        .args(["bash", "-ec", script]);
+    let output = crate::common::run_ok(&mut cmd);
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// Where the fixture wheels are built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Where {
@@ -305,18 +342,11 @@ pub(crate) fn install_and_smoke_with(
          cd /tmp\n\
          exec $run /smoke/smoke.py\n"
     );
-    let mut cmd = testbed().command("podman");
-    cmd.args([
-        "run",
-        "--rm",
-        "--network=none",
-        "--arch",
-        arch.podman_arch(),
-    ])
-    .arg("-v")
-    .arg(format!("{}:/wheels/{name}:ro", wheel.display()))
-    .arg("-v")
-    .arg(format!("{}:/smoke:ro", staged.path().display()));
+    let mut cmd = podman_run(arch);
+    cmd.arg("-v")
+        .arg(format!("{}:/wheels/{name}:ro", wheel.display()))
+        .arg("-v")
+        .arg(format!("{}:/smoke:ro", staged.path().display()));
     for (host, inside) in options.mounts {
         cmd.arg("-v").arg(format!("{}:{inside}:ro", host.display()));
     }
