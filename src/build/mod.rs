@@ -850,6 +850,8 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         // `manylinux-interpreters` when it has one.
         let mut installed = Vec::new();
         let mut install_seconds = None;
+        // What the installer offers besides what it installed (named when something is missing).
+        let mut installable: Vec<Identifier> = Vec::new();
         if probe.installer && !host && options.pythons.is_empty() {
             let missing: Vec<&Identifier> = group
                 .members
@@ -860,8 +862,9 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             if !missing.is_empty() {
                 let started = Instant::now();
                 match ensure_interpreters(&container, &missing, libc, arch) {
-                    Ok(tags) if tags.is_empty() => {}
-                    Ok(tags) => {
+                    Ok((tags, offered)) if tags.is_empty() => installable = offered,
+                    Ok((tags, offered)) => {
+                        installable = offered;
                         let seconds = started.elapsed().as_secs_f64();
                         ui::message(&format!(
                             "[{platform}] installed with manylinux-interpreters in {seconds:.1}s: {}",
@@ -897,9 +900,13 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             )));
         }
         let available: Vec<String> = found.iter().map(|i| i.identifier.to_string()).collect();
-        for id in &available {
-            if !all_available.contains(id) {
-                all_available.push(id.clone());
+        let offered = installable
+            .iter()
+            .filter(|id| !found.iter().any(|f| f.identifier == **id))
+            .map(|id| format!("{id} (installable)"));
+        for id in available.iter().cloned().chain(offered) {
+            if !all_available.contains(&id) {
+                all_available.push(id);
             }
         }
         // In build order; interpreters the configuration does not select are skipped.
@@ -1203,23 +1210,25 @@ fn machine_arch(machine: &str) -> Option<ElfArch> {
 
 /// Installs the `missing` identifiers' interpreters with the image's `manylinux-interpreters`
 /// (those its `list` names; cibuildwheel calls `ensure` the same way). Returns the directory
-/// names installed, or why the installer failed.
+/// names installed and every identifier the installer offers, or why the installer failed.
 fn ensure_interpreters(
     container: &Container,
     missing: &[&Identifier],
     libc: Libc,
     arch: ElfArch,
-) -> Result<Vec<String>, String> {
+) -> Result<(Vec<String>, Vec<Identifier>), String> {
     let listed = container
         .capture("manylinux-interpreters list")
         .map_err(|e| format!("`manylinux-interpreters list` failed: {e}"))?;
-    let tags: Vec<String> = interpreters::parse_installable(&listed, libc, arch)
-        .into_iter()
+    let offered = interpreters::parse_installable(&listed, libc, arch);
+    let tags: Vec<String> = offered
+        .iter()
         .filter(|(_, id)| missing.contains(&id))
-        .map(|(tag, _)| tag)
+        .map(|(tag, _)| tag.clone())
         .collect();
+    let offered: Vec<Identifier> = offered.into_iter().map(|(_, id)| id).collect();
     if tags.is_empty() {
-        return Ok(tags);
+        return Ok((tags, offered));
     }
     let quoted: Vec<String> = tags.iter().map(|t| shell_quote(t)).collect();
     container
@@ -1233,7 +1242,7 @@ fn ensure_interpreters(
                 tags.join(" ")
             )
         })?;
-    Ok(tags)
+    Ok((tags, offered))
 }
 
 /// The interpreters of one environment: `--python`, else `/opt/python/*`, else (host) `python3`.

@@ -20,7 +20,7 @@ mod pypa;
 mod repair;
 mod repair_support;
 mod resolver;
-mod selection;
 mod sbom;
+mod selection;
 mod sigstore_standins;
 mod testing;
