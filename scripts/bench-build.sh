@@ -7,7 +7,7 @@
 #
 # 1. builds wheelwright (cargo build --release --locked), the binary that is also mounted into the
 #    containers (with its loader and libraries) for the repair step;
-# 2. project: tests/projects/heavyext, a generated C extension of HEAVYEXT_FUNCTIONS (default 1500)
+# 2. project: tests/projects/heavyext, a generated C extension of HEAVYEXT_FUNCTIONS (default 2000)
 #    loop-heavy functions, so that each build is compile-bound (several CPU seconds at -O2);
 # 3. images: the test bed's pypa-like build images for x86_64 and i686 (scripts/setup-dev.sh, region
 #    ww-pypa-recipe), every interpreter they offer: CPython 3.13, 3.14, 3.15, the free-threaded 3.13t
@@ -48,7 +48,7 @@ esac
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 runs=${BENCH_RUNS:-2}
-functions=${HEAVYEXT_FUNCTIONS:-1500}
+functions=${HEAVYEXT_FUNCTIONS:-2000}
 [[ $runs =~ ^[1-9][0-9]*$ ]] || ww_die "BENCH_RUNS must be a positive integer, not '$runs'"
 [[ $functions =~ ^[1-9][0-9]*$ ]] || ww_die "HEAVYEXT_FUNCTIONS must be a positive integer, not '$functions'"
 bash "$WW_SCRIPTS/setup-dev.sh" --check >/dev/null || ww_die "the test bed is incomplete (run scripts/setup-dev.sh)"
