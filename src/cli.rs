@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::audit::resolve::ResolverMode;
 use crate::config::matrix::Split;
-use crate::engine::{EngineChoice, PullPolicy};
+use crate::config::values::{EngineChoice, PullPolicy};
 
 /// The heading the options every command takes are listed under in `--help`.
 const GLOBAL: &str = "Global options";
@@ -331,8 +331,8 @@ pub struct BuildArgs {
     pub json: bool,
 
     /// When to pull images (with retries and back-off). Option `pull`; default missing.
-    #[arg(long, value_enum)]
-    pub pull: Option<PullPolicy>,
+    #[arg(long, value_parser = pull_values())]
+    pub pull: Option<String>,
 
     /// Print the identifiers the configuration selects, one per line (what `wheelwright plan`
     /// computes for this slice), and build nothing; no container is started. CLI-only.
@@ -935,4 +935,14 @@ pub struct ResolveArgs {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub no_abi3_audit: bool,
+}
+
+/// `build --pull`'s values (those of [`PullPolicy`], with their help): the text joins the
+/// configuration's command-line layer, where it is typed once, like the option's other sources.
+fn pull_values() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        PullPolicy::value_variants()
+            .iter()
+            .filter_map(clap::ValueEnum::to_possible_value),
+    )
 }

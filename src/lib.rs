@@ -15,6 +15,7 @@ pub mod engine;
 pub mod github;
 pub mod interrupt;
 pub mod net;
+pub mod platform;
 pub mod publish;
 pub mod repair;
 pub mod scratch;

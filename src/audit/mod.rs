@@ -13,14 +13,17 @@ pub mod abi3;
 pub mod policy;
 pub mod report;
 pub mod resolve;
+pub mod wheel;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use tracing::{debug, warn};
 
-use crate::elf::{ElfArch, ElfInfo, IsaLevel};
-use policy::{Libc, PolicyId, PolicySet};
+use crate::elf::{ElfInfo, IsaLevel};
+use crate::platform::Arch;
+use crate::platform::Libc;
+use policy::{PolicyId, PolicySet};
 use resolve::{ElfTree, Library, Location, Resolver, SearchEnv, WheelFiles};
 
 /// Why a wheel could not be audited.
@@ -33,7 +36,7 @@ pub enum AuditError {
     #[error("{}", non_platform_message(.arch.as_ref(), .ignored))]
     NonPlatformWheel {
         /// The wheel's architecture, if known.
-        arch: Option<ElfArch>,
+        arch: Option<Arch>,
         /// ELF files that were ignored for their architecture.
         ignored: Vec<String>,
     },
@@ -45,7 +48,7 @@ pub enum AuditError {
     Policy(#[from] policy::PolicyError),
 }
 
-fn non_platform_message(arch: Option<&ElfArch>, ignored: &[String]) -> String {
+fn non_platform_message(arch: Option<&Arch>, ignored: &[String]) -> String {
     match arch {
         Some(arch) if !ignored.is_empty() => format!(
             "no ELF file for {arch} in the wheel; ignored for their architecture: {}",
@@ -59,7 +62,7 @@ fn non_platform_message(arch: Option<&ElfArch>, ignored: &[String]) -> String {
 #[derive(Debug, Clone, Default)]
 pub struct AuditOptions {
     /// Architecture from the wheel filename.
-    pub arch: Option<ElfArch>,
+    pub arch: Option<Arch>,
     /// libc from the wheel filename.
     pub libc: Option<Libc>,
     /// The musllinux policy to use. Ex) `musllinux_1_2`
@@ -673,7 +676,7 @@ fn machine_policy(
     }
     for (file, soname, level) in checked {
         let Some(level) = level else { continue };
-        if policies.arch != ElfArch::X86_64 {
+        if policies.arch != Arch::X86_64 {
             continue;
         }
         isa_files.push((file.clone(), level));

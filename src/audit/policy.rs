@@ -8,42 +8,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
-use crate::elf::ElfArch;
+use crate::platform::{Arch, Libc, PlatformTag};
 
 /// auditwheel's manylinux policy file (auditwheel 6.8.2).
 const MANYLINUX_POLICY_JSON: &[u8] = include_bytes!("policy/manylinux-policy.json");
 /// auditwheel's musllinux policy file (auditwheel 6.8.2).
 const MUSLLINUX_POLICY_JSON: &[u8] = include_bytes!("policy/musllinux-policy.json");
-
-/// The C library a wheel is built against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Libc {
-    /// GNU libc: manylinux tags.
-    Glibc,
-    /// musl: musllinux tags.
-    Musl,
-}
-
-impl Libc {
-    /// The platform tag prefix. Ex) `manylinux`
-    #[must_use]
-    pub fn tag_prefix(self) -> &'static str {
-        match self {
-            Libc::Glibc => "manylinux",
-            Libc::Musl => "musllinux",
-        }
-    }
-}
-
-impl std::fmt::Display for Libc {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Libc::Glibc => "glibc",
-            Libc::Musl => "musl",
-        })
-    }
-}
 
 /// Why a policy set could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +27,7 @@ pub enum PolicyError {
         /// The requested name.
         name: String,
         /// The architecture.
-        arch: ElfArch,
+        arch: Arch,
     },
 }
 
@@ -92,6 +62,8 @@ pub struct Policy {
     pub base_name: String,
     /// Full alias tags. Ex) `manylinux2014_x86_64`
     pub aliases: Vec<String>,
+    /// The name followed by its aliases, parsed. Ex) `[manylinux_2_17_x86_64, manylinux2014_x86_64]`
+    pub platform_tags: Vec<PlatformTag>,
     /// Higher is more compatible; `linux` is 0.
     pub priority: u32,
     /// Allowed symbol versions per prefix, as full version names. Ex) `GLIBC` → {`GLIBC_2.17`, …}
@@ -124,7 +96,7 @@ pub struct PolicySet {
     /// The libc.
     pub libc: Libc,
     /// The baseline architecture.
-    pub arch: ElfArch,
+    pub arch: Arch,
     policies: Vec<Policy>,
 }
 
@@ -132,7 +104,7 @@ impl PolicySet {
     /// Builds the set for `libc` and `arch`. For musl, `musl_policy` (Ex: `musllinux_1_2`)
     /// selects the one policy kept next to `linux`; without it the newest is kept, as
     /// auditwheel does when it cannot run the musl loader.
-    pub fn new(libc: Libc, arch: ElfArch, musl_policy: Option<&str>) -> Result<Self, PolicyError> {
+    pub fn new(libc: Libc, arch: Arch, musl_policy: Option<&str>) -> Result<Self, PolicyError> {
         let arch_name = arch.as_str();
         let mut policies = Vec::new();
         for raw in raw_policies(libc)? {
@@ -163,14 +135,24 @@ impl PolicySet {
                 .iter()
                 .map(|lib| fixup_musl_libc_soname(libc, arch, lib))
                 .collect();
+            let name = format!("{}_{arch_name}", raw.name);
+            let aliases: Vec<String> = raw
+                .aliases
+                .iter()
+                .map(|a| format!("{a}_{arch_name}"))
+                .collect();
+            let platform_tags = std::iter::once(&name)
+                .chain(&aliases)
+                .map(|tag| tag.parse())
+                .collect::<Result<_, _>>()
+                .map_err(|e: crate::platform::PlatformTagError| {
+                    PolicyError::InvalidData(e.to_string())
+                })?;
             policies.push(Policy {
-                name: format!("{}_{arch_name}", raw.name),
+                name,
                 base_name: raw.name.clone(),
-                aliases: raw
-                    .aliases
-                    .iter()
-                    .map(|a| format!("{a}_{arch_name}"))
-                    .collect(),
+                aliases,
+                platform_tags,
                 priority: raw.priority,
                 symbol_versions,
                 whitelist,
@@ -294,13 +276,13 @@ pub fn required_by_prefix(
     required
 }
 
-fn fixup_musl_libc_soname(libc: Libc, arch: ElfArch, soname: &str) -> String {
+fn fixup_musl_libc_soname(libc: Libc, arch: Arch, soname: &str) -> String {
     if libc != Libc::Musl || soname != "libc.so" {
         return soname.to_owned();
     }
     let arch = match arch {
-        ElfArch::I686 => "x86",
-        ElfArch::Armv7l => "armv7",
+        Arch::I686 => "x86",
+        Arch::Armv7l => "armv7",
         other => other.as_str(),
     };
     format!("libc.musl-{arch}.so.1")
@@ -310,7 +292,7 @@ fn fixup_musl_libc_soname(libc: Libc, arch: ElfArch, soname: &str) -> String {
 mod tests {
     use super::*;
 
-    fn set(libc: Libc, arch: ElfArch) -> PolicySet {
+    fn set(libc: Libc, arch: Arch) -> PolicySet {
         PolicySet::new(libc, arch, None).expect("policies")
     }
 
@@ -326,7 +308,7 @@ mod tests {
 
     #[test]
     fn manylinux_x86_64_order_and_aliases() {
-        let set = set(Libc::Glibc, ElfArch::X86_64);
+        let set = set(Libc::Glibc, Arch::X86_64);
         let names: Vec<_> = set.policies().iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names.first(), Some(&"linux_x86_64"));
         assert_eq!(names.last(), Some(&"manylinux_2_5_x86_64"));
@@ -340,7 +322,7 @@ mod tests {
 
     #[test]
     fn symbol_check_is_set_membership() {
-        let set = set(Libc::Glibc, ElfArch::X86_64);
+        let set = set(Libc::Glibc, Arch::X86_64);
         // GLIBC_2.20 has no node on x86_64: even the newest policy refuses it.
         let id = set.versioned_symbols_policy(&versions(&[("libc.so.6", "GLIBC_2.20")]));
         assert_eq!(set.get(id).name, "linux_x86_64");
@@ -356,12 +338,11 @@ mod tests {
 
     #[test]
     fn musl_keeps_linux_and_one_policy() {
-        let newest = set(Libc::Musl, ElfArch::X86_64);
+        let newest = set(Libc::Musl, Arch::X86_64);
         assert_eq!(newest.policies().len(), 2);
         assert_eq!(newest.get(1).name, "musllinux_1_2_x86_64");
         assert!(newest.get(1).whitelist.contains("libc.musl-x86_64.so.1"));
-        let old =
-            PolicySet::new(Libc::Musl, ElfArch::I686, Some("musllinux_1_1")).expect("policies");
+        let old = PolicySet::new(Libc::Musl, Arch::I686, Some("musllinux_1_1")).expect("policies");
         assert_eq!(old.get(1).name, "musllinux_1_1_i686");
         assert!(old.get(1).whitelist.contains("libc.musl-x86.so.1"));
     }

@@ -21,8 +21,8 @@ use std::sync::Arc;
 
 use tracing::{debug, warn};
 
-use crate::audit::policy::Libc;
 use crate::elf::{self, ElfInfo, ElfPlatform};
+use crate::platform::Libc;
 
 /// Which loader model to follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]

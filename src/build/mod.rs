@@ -22,11 +22,9 @@
 //! abi3 wheels are built by the oldest selected CPython of a container and reused by the newer
 //! ones that start after it finished; a pure-Python wheel likewise serves every later identifier.
 
-pub mod interpreters;
-pub mod log;
-pub mod project;
 pub mod report;
 pub mod runtime;
+pub mod stage;
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
@@ -37,28 +35,28 @@ use std::time::{Duration, Instant};
 
 use tracing::debug;
 
-use crate::audit::policy::Libc;
-use crate::config::archs::host_arch;
 use crate::config::identifier::Identifier;
 use crate::config::image;
 pub use crate::config::values::{
     BuildFrontend, CompilerCache, ConfigSetting, FrontendTool, RepairCommand, RepairStep,
 };
-use crate::elf::ElfArch;
+use crate::config::values::{EngineChoice, PullPolicy};
 use crate::engine::container::{Deadline, RunEnd};
+use crate::engine::default_cache_dir;
+use crate::engine::interpreters::{self, Interpreter};
+use crate::engine::log::Log;
 use crate::engine::process::{find_program, shell_quote};
+use crate::engine::project::{self, ProjectFilter};
 use crate::engine::{
-    self, CONTAINER_WORK_ROOT, Container, ContainerSpec, EngineChoice, EngineError, EngineKind,
-    Mount, PullPolicy,
+    self, CONTAINER_WORK_ROOT, Container, ContainerSpec, EngineError, EngineKind, Mount,
 };
 use crate::interrupt;
+use crate::platform::Arch;
+use crate::platform::Libc;
 use crate::testing::session::human_duration;
 use crate::ui;
 use crate::ui::github;
 use crate::wheel::filename::WheelFilename;
-use interpreters::Interpreter;
-use log::Log;
-use project::ProjectFilter;
 pub use report::{BuildOutcome, BuildResult, CompilerCacheStats, ContainerReport, Status};
 
 /// The environment variable naming a static wheelwright binary for the containers.
@@ -270,21 +268,10 @@ fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> BuildErro
     move |source| BuildError::Io { what, source }
 }
 
-/// The per-user cache directory (`$XDG_CACHE_HOME/wheelwright`, else `~/.cache/wheelwright`).
-#[must_use]
-pub fn default_cache_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(dir).join("wheelwright"));
-    }
-    std::env::var_os("HOME")
-        .filter(|d| !d.is_empty())
-        .map(|home| PathBuf::from(home).join(".cache/wheelwright"))
-}
-
 /// The default image of an architecture: the pinned `manylinux_2_28` (cibuildwheel's default;
 /// `manylinux_2_31` on armv7l, `manylinux_2_39` on riscv64).
 #[must_use]
-pub fn default_image(arch: ElfArch) -> String {
+pub fn default_image(arch: Arch) -> String {
     default_image_of(Libc::Glibc, arch)
 }
 
@@ -294,7 +281,7 @@ pub fn default_image_for(identifier: &Identifier) -> String {
     default_image_of(identifier.libc, identifier.arch)
 }
 
-fn default_image_of(libc: Libc, arch: ElfArch) -> String {
+fn default_image_of(libc: Libc, arch: Arch) -> String {
     let short = image::default_short_name(libc, arch);
     image::pinned(short, arch).map_or_else(
         || format!("quay.io/pypa/{short}_{}", arch.as_str()),
@@ -488,12 +475,12 @@ struct Run<'a> {
     queue: Mutex<VecDeque<Task>>,
     wake: Condvar,
     results: Mutex<Vec<((usize, usize), BuildResult)>>,
-    tests: crate::testing::stage::BuildStage,
+    tests: stage::BuildStage,
 }
 
 /// Identifiers that share an architecture, an image and container arguments share a container.
 struct Group {
-    arch: ElfArch,
+    arch: Arch,
     image: String,
     create_args: Vec<String>,
     members: Vec<usize>,
@@ -567,7 +554,7 @@ pub fn host_libc() -> Libc {
 fn for_engine(options: &BuildOptions, host: bool) -> BuildOptions {
     let mut narrowed = options.clone();
     if host && !options.only {
-        let (machine, libc) = (host_arch(), host_libc());
+        let (machine, libc) = (Arch::host(), host_libc());
         narrowed.builds.retain(|b| {
             b.identifier.libc == libc && (options.archs_given || b.identifier.arch == machine)
         });
@@ -679,7 +666,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         return Err(BuildError::Input(format!(
             "nothing to build: the host engine builds {} identifiers for this machine ({}) and none is selected",
             host_libc().tag_prefix(),
-            host_arch()
+            Arch::host()
         )));
     }
 
@@ -776,7 +763,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         }
     }
     if host {
-        let machine = host_arch();
+        let machine = Arch::host();
         if let Some(other) = options
             .builds
             .iter()
@@ -801,7 +788,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         let arch = group.arch;
         let image = group.image.clone();
         if let Some(binary_arch) = binary_arch {
-            if binary_arch != arch && !(binary_arch == ElfArch::X86_64 && arch == ElfArch::I686) {
+            if binary_arch != arch && !(binary_arch == Arch::X86_64 && arch == Arch::I686) {
                 return Err(BuildError::Input(format!(
                     "the container binary is for {binary_arch} and cannot run in {arch} containers; \
                      pass --container-binary with a wheelwright built for {arch}"
@@ -823,7 +810,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         let ready_seconds = started.elapsed().as_secs_f64();
         debug!("{}: {probe:?}", container.name());
         let arch = if host {
-            let machine = machine_arch(&probe.machine).unwrap_or(arch);
+            let machine = Arch::from_machine(&probe.machine).unwrap_or(arch);
             if machine != arch {
                 return Err(BuildError::Input(format!(
                     "the host engine builds only for this machine ({machine}); {arch} needs a container engine (--engine docker or podman)"
@@ -833,7 +820,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         } else {
             arch
         };
-        if arch == ElfArch::I686 && probe.machine != "i686" {
+        if arch == Arch::I686 && probe.machine != "i686" {
             if probe.linux32 {
                 container.set_wrapper(vec!["linux32".to_owned()]);
             } else {
@@ -1014,7 +1001,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
 
     let engine_kind = engine.kind();
     // Test images are checked (and pulled) before anything is written.
-    let tests = crate::testing::stage::BuildStage::new(crate::testing::stage::StageSetup {
+    let tests = stage::BuildStage::new(stage::StageSetup {
         engine: engine.clone(),
         cache_mounts: mounts
             .iter()
@@ -1199,15 +1186,6 @@ fn check_name(option: &str, name: &str) -> Result<(), BuildError> {
     }
 }
 
-fn machine_arch(machine: &str) -> Option<ElfArch> {
-    match machine {
-        "i386" | "i486" | "i586" | "i686" => Some(ElfArch::I686),
-        "arm64" => Some(ElfArch::Aarch64),
-        "armv7l" | "armv8l" => Some(ElfArch::Armv7l),
-        other => ElfArch::from_tag_suffix(other),
-    }
-}
-
 /// Installs the `missing` identifiers' interpreters with the image's `manylinux-interpreters`
 /// (those its `list` names; cibuildwheel calls `ensure` the same way). Returns the directory
 /// names installed and every identifier the installer offers, or why the installer failed.
@@ -1215,7 +1193,7 @@ fn ensure_interpreters(
     container: &Container,
     missing: &[&Identifier],
     libc: Libc,
-    arch: ElfArch,
+    arch: Arch,
 ) -> Result<(Vec<String>, Vec<Identifier>), String> {
     let listed = container
         .capture("manylinux-interpreters list")
@@ -1251,7 +1229,7 @@ fn discover(
     options: &BuildOptions,
     probe: &interpreters::Probe,
     libc: Libc,
-    arch: ElfArch,
+    arch: Arch,
     host: bool,
 ) -> Result<Vec<Interpreter>, BuildError> {
     let tagged = |pythons: &[String]| -> Result<Vec<Interpreter>, BuildError> {
@@ -1363,7 +1341,7 @@ impl Run<'_> {
                     let target = &self.targets[t];
                     let (interpreter, b) = &target.interpreters[i];
                     self.tests.after_build(
-                        &crate::testing::stage::BuildContext {
+                        &stage::BuildContext {
                             container: &target.container,
                             interpreter,
                             build: &self.options.builds[*b],
@@ -2215,11 +2193,11 @@ mod tests {
 
     #[test]
     fn the_host_engine_keeps_this_machines_identifiers() {
-        let machine = host_arch();
-        let other = if machine == ElfArch::I686 {
-            ElfArch::X86_64
+        let machine = Arch::host();
+        let other = if machine == Arch::I686 {
+            Arch::X86_64
         } else {
-            ElfArch::I686
+            Arch::I686
         };
         let here = format!("cp312-{}_{machine}", host_libc().tag_prefix());
         let builds = vec![
@@ -2299,12 +2277,5 @@ mod tests {
             .status()
             .expect("sh");
         assert!(syntax.success(), "not POSIX sh:\n{script}");
-    }
-
-    #[test]
-    fn machines() {
-        assert_eq!(machine_arch("i686"), Some(ElfArch::I686));
-        assert_eq!(machine_arch("x86_64"), Some(ElfArch::X86_64));
-        assert_eq!(machine_arch("arm64"), Some(ElfArch::Aarch64));
     }
 }

@@ -29,8 +29,9 @@ use sha2::{Digest as _, Sha256};
 
 use super::{BuildError, io_error};
 use crate::audit::resolve::{FoundVia, Location, Resolver, ResolverMode, SearchEnv, WheelFiles};
-use crate::elf::{ElfArch, ElfInfo};
+use crate::elf::ElfInfo;
 use crate::engine::{CONTAINER_WORK_ROOT, Mount};
+use crate::platform::Arch;
 
 /// How the build containers run wheelwright.
 #[derive(Debug, Clone)]
@@ -40,7 +41,7 @@ pub struct ContainerBinary {
     /// The command that runs wheelwright inside the container (arguments follow).
     pub command: Vec<String>,
     /// The binary's architecture.
-    pub arch: ElfArch,
+    pub arch: Arch,
     /// Whether it is run through a carried program interpreter.
     pub dynamic: bool,
 }

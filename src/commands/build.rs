@@ -9,11 +9,10 @@ use anyhow::{Context as _, Result, bail};
 
 use crate::build::{self, BuildOptions, BuildOutcome, IdentifierBuild};
 use crate::cli::BuildArgs;
-use crate::commands::config::load;
-use crate::config::values::{EngineKind, Jobs, PullPolicy};
+use crate::commands::common::load;
+use crate::config::values::{EngineChoice, Jobs};
 use crate::config::{CliValue, Settings, Source};
-use crate::elf::ElfArch;
-use crate::engine::{self, EngineChoice};
+use crate::platform::{Arch, Libc};
 use crate::ui;
 
 /// The artifact name the Action's `artifact-name` input sets.
@@ -40,21 +39,21 @@ pub fn cli_values(args: &BuildArgs) -> Vec<CliValue> {
         push("container-engine", engine.clone(), "--engine");
     }
     for (arch, image) in [
-        (ElfArch::X86_64, &args.image_x86_64),
-        (ElfArch::I686, &args.image_i686),
-        (ElfArch::Aarch64, &args.image_aarch64),
-        (ElfArch::Ppc64le, &args.image_ppc64le),
-        (ElfArch::S390x, &args.image_s390x),
+        (Arch::X86_64, &args.image_x86_64),
+        (Arch::I686, &args.image_i686),
+        (Arch::Aarch64, &args.image_aarch64),
+        (Arch::Ppc64le, &args.image_ppc64le),
+        (Arch::S390x, &args.image_s390x),
     ] {
         let Some(image) = image else { continue };
         let flag = format!("--image-{arch}");
-        if image.trim().starts_with("musllinux") {
+        if image.trim().starts_with(Libc::Musl.tag_prefix()) {
             push(&format!("musllinux-{arch}-image"), image.clone(), &flag);
             continue;
         }
         push(&format!("manylinux-{arch}-image"), image.clone(), &flag);
         // One image per architecture: its PyPys too (manylinux images carry both).
-        if matches!(arch, ElfArch::X86_64 | ElfArch::I686 | ElfArch::Aarch64) {
+        if matches!(arch, Arch::X86_64 | Arch::I686 | Arch::Aarch64) {
             push(
                 &format!("manylinux-pypy_{arch}-image"),
                 image.clone(),
@@ -95,13 +94,8 @@ pub fn cli_values(args: &BuildArgs) -> Vec<CliValue> {
     if let Some(jobs) = args.jobs {
         push("jobs", jobs.to_string(), "--jobs");
     }
-    if let Some(pull) = args.pull {
-        let text = match pull {
-            engine::PullPolicy::Never => "never",
-            engine::PullPolicy::Missing => "missing",
-            engine::PullPolicy::Always => "always",
-        };
-        push("pull", text.to_owned(), "--pull");
+    if let Some(pull) = &args.pull {
+        push("pull", pull.clone(), "--pull");
     }
     if let Some(cache) = &args.compiler_cache {
         push("compiler-cache", cache.clone(), "--compiler-cache");
@@ -164,7 +158,7 @@ pub fn cli_values(args: &BuildArgs) -> Vec<CliValue> {
 pub fn build_options(settings: &Settings, args: &BuildArgs) -> Result<BuildOptions> {
     let selected = settings.selected_identifiers()?;
     let mut builds = Vec::new();
-    let mut engine: Option<(EngineKind, String, Source)> = None;
+    let mut engine: Option<(EngineChoice, String, Source)> = None;
     for identifier in selected {
         let own = settings.for_identifier(&identifier);
         let kind = own.container_engine.value.kind;
@@ -225,12 +219,7 @@ pub fn build_options(settings: &Settings, args: &BuildArgs) -> Result<BuildOptio
             identifier,
         });
     }
-    let engine = match engine.map(|(kind, _, _)| kind) {
-        Some(EngineKind::Docker) => EngineChoice::Docker,
-        Some(EngineKind::Podman) => EngineChoice::Podman,
-        Some(EngineKind::Host) => EngineChoice::Host,
-        Some(EngineKind::Auto) | None => EngineChoice::Auto,
-    };
+    let engine = engine.map(|(kind, _, _)| kind).unwrap_or_default();
     let archs = settings.archs.value.to_string();
     let archs_given = settings.only.is_some()
         || (settings.archs.source != Source::Default
@@ -241,11 +230,6 @@ pub fn build_options(settings: &Settings, args: &BuildArgs) -> Result<BuildOptio
         Jobs::Auto => build::default_jobs(),
         Jobs::Count(n) => n.get() as usize,
     };
-    let pull = match settings.pull.value {
-        PullPolicy::Missing => engine::PullPolicy::Missing,
-        PullPolicy::Always => engine::PullPolicy::Always,
-        PullPolicy::Never => engine::PullPolicy::Never,
-    };
     Ok(BuildOptions {
         project_dir: args.project_dir.clone(),
         output_dir: settings.output_dir.value.clone(),
@@ -255,7 +239,7 @@ pub fn build_options(settings: &Settings, args: &BuildArgs) -> Result<BuildOptio
         archs_given,
         jobs,
         keep_container: args.keep_container,
-        pull,
+        pull: settings.pull.value,
         dry_run: args.dry_run,
         container_args: args.container_args.clone(),
         pythons: args.pythons.clone(),
@@ -422,6 +406,7 @@ mod tests {
     use super::*;
     use crate::cli::{Cli, Command};
     use crate::config::ResolveInputs;
+    use crate::config::values::PullPolicy;
     use crate::config::values::{FrontendTool, RepairStep};
 
     fn args(argv: &[&str]) -> BuildArgs {
@@ -452,7 +437,7 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect::<BTreeMap<_, _>>(),
             cli: cli_values(&args),
-            host_arch: ElfArch::X86_64,
+            host_arch: Arch::X86_64,
             config_file: None,
         };
         let options = Settings::resolve(&inputs)
@@ -581,7 +566,7 @@ container-engine = { name = "podman", create-args = ["--network=host"] }
             ["cp310-manylinux_x86_64", "cp311-manylinux_x86_64"]
         );
         assert_eq!(options.jobs, 3);
-        assert_eq!(options.pull, engine::PullPolicy::Never);
+        assert_eq!(options.pull, PullPolicy::Never);
         assert_eq!(options.engine, EngineChoice::Podman);
         assert_eq!(options.output_dir, std::path::PathBuf::from("from-flag"));
         assert!(!options.only);
@@ -793,9 +778,6 @@ container-engine = "docker"
         );
         let (_dir, options) = resolve("", &[], &["--jobs", "2", "--pull", "always"]);
         let options = options.expect("maps");
-        assert_eq!(
-            (options.jobs, options.pull),
-            (2, engine::PullPolicy::Always)
-        );
+        assert_eq!((options.jobs, options.pull), (2, PullPolicy::Always));
     }
 }

@@ -1,80 +1,16 @@
-//! `wheelwright config --show`: the resolved configuration and where each value came from;
-//! also the one place commands load [`Settings`] from the process environment.
+//! `wheelwright config --show`: the resolved configuration and where each value came from.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
 use serde_json::{Value, json};
 
 use crate::cli::ConfigArgs;
+use crate::commands::common::{archs_flag, load};
 use crate::config::options::{Kind, OPTIONS, OptionSpec, OptionValue, Scope};
-use crate::config::{CliValue, ResolveInputs, Settings, Sourced, candidate_identifiers};
+use crate::config::{Settings, Sourced, candidate_identifiers};
 use crate::ui;
-
-/// The variables the resolver reads: `CIBW_*`, `WHEELWRIGHT_*` and `INPUT_*` (names and
-/// values that are not UTF-8 are skipped). Other variables never reach the configuration.
-#[must_use]
-pub fn process_env() -> BTreeMap<String, String> {
-    std::env::vars_os()
-        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
-        .filter(|(name, _)| {
-            ["CIBW_", "WHEELWRIGHT_", "INPUT_"]
-                .iter()
-                .any(|prefix| name.starts_with(prefix))
-        })
-        .collect()
-}
-
-/// Resolves the settings for a project from the process environment, the configuration file
-/// (`--config-file`; `None` or empty: the project's pyproject.toml) and the given command-line
-/// values, and prints the configuration warnings. A directory that is not a Python project is
-/// refused, as `build` refuses it (cibuildwheel does too).
-pub fn load(project_dir: &Path, config_file: Option<&str>, cli: Vec<CliValue>) -> Result<Settings> {
-    crate::build::check_project(project_dir)?;
-    let inputs = ResolveInputs {
-        env: process_env(),
-        cli,
-        config_file: config_file_path(project_dir, config_file),
-        ..ResolveInputs::new(project_dir)
-    };
-    let settings = Settings::resolve(&inputs)?;
-    for warning in &settings.warnings {
-        ui::message(&format!("warning: {warning}"));
-        ui::github::annotation(
-            ui::github::Level::Warning,
-            Some("wheelwright configuration"),
-            None,
-            warning,
-        );
-    }
-    Ok(settings)
-}
-
-/// The path of `--config-file` with `{package}` replaced by the project directory; `None` for
-/// no value or an empty one (cibuildwheel's default: the project's pyproject.toml).
-#[must_use]
-pub fn config_file_path(project_dir: &Path, config_file: Option<&str>) -> Option<PathBuf> {
-    let text = config_file.map(str::trim).filter(|t| !t.is_empty())?;
-    Some(PathBuf::from(
-        text.replace("{package}", &project_dir.display().to_string()),
-    ))
-}
-
-/// The `--archs` flag as a command-line value.
-#[must_use]
-pub fn archs_flag(archs: Option<&String>) -> Vec<CliValue> {
-    archs
-        .map(|value| CliValue {
-            option: "archs".to_owned(),
-            value: value.clone(),
-            flag: "--archs".to_owned(),
-        })
-        .into_iter()
-        .collect()
-}
 
 pub fn run(args: &ConfigArgs) -> Result<ExitCode> {
     let settings = load(

@@ -1,7 +1,9 @@
-//! One module per subcommand: each turns parsed arguments into work and an exit code.
+//! One module per subcommand: each maps parsed arguments, calls the library and prints, and
+//! none imports another; [`common`] holds what several of them share to map arguments.
 
 pub mod build;
 pub mod check;
+pub mod common;
 pub mod completions;
 pub mod config;
 pub mod download_artifact;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 
 use crate::cli::{PlanArgs, PlanFormat};
-use crate::commands::config::{archs_flag, load};
+use crate::commands::common::{archs_flag, load};
 use crate::config::matrix;
 use crate::ui;
 

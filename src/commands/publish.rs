@@ -12,12 +12,12 @@ use anyhow::{Result, anyhow, bail};
 
 use crate::check::{self, CheckOptions, Target};
 use crate::cli::PublishArgs;
+use crate::net::retry::RetryPolicy;
+use crate::net::secret::{Redactor, display_url};
 use crate::publish::credentials::{
     self, AuthPlan, CredentialArgs, Pypirc, Repository, resolve_auth, resolve_repository,
 };
 use crate::publish::dist::{self, Distribution, PrepareError};
-use crate::publish::retry::RetryPolicy;
-use crate::publish::secret::{Redactor, display_url};
 use crate::publish::{self, FileReport, FileStatus, Reporter, Settings, attest};
 use crate::ui::{self, github, progress::TransferProgress};
 

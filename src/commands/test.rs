@@ -7,7 +7,8 @@ use std::time::Duration;
 use anyhow::{Result, anyhow, bail};
 
 use crate::cli::{TestArgs, TestStageArgs};
-use crate::config::archs::{Archs, host_arch};
+use crate::config::archs::Archs;
+use crate::platform::Arch;
 use crate::testing::TestOptions;
 use crate::testing::standalone::{self, Source, StandaloneOptions};
 use crate::ui;
@@ -72,7 +73,7 @@ pub fn options(args: &TestArgs) -> Result<StandaloneOptions> {
     } else {
         Archs::parse(&args.arch.join(" "))
             .map_err(|e| anyhow!("--arch: {e}"))?
-            .expand(host_arch())
+            .expand(Arch::host())
     };
     let log_dir = args
         .log_dir

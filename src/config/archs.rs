@@ -8,7 +8,7 @@
 use std::fmt;
 
 use crate::config::pythons::LINUX_ARCHS;
-use crate::elf::ElfArch;
+use crate::platform::Arch;
 
 /// One word of `archs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub enum ArchWord {
     /// Ex) `all`: every Linux architecture (the others need emulation).
     All,
     /// Ex) `x86_64`
-    Arch(ElfArch),
+    Arch(Arch),
 }
 
 impl ArchWord {
@@ -66,7 +66,7 @@ impl Archs {
                 "auto32" => ArchWord::Auto32,
                 "native" => ArchWord::Native,
                 "all" => ArchWord::All,
-                other => match ElfArch::from_tag_suffix(other) {
+                other => match other.parse::<Arch>().ok() {
                     Some(arch) if LINUX_ARCHS.contains(&arch) => ArchWord::Arch(arch),
                     _ => {
                         let hint = crate::config::suggest(other, ARCH_WORDS)
@@ -92,30 +92,30 @@ impl Archs {
 
     /// The architectures for a host, in the order written, without repeats.
     #[must_use]
-    pub fn expand(&self, host: ElfArch) -> Vec<ElfArch> {
-        let native: Vec<ElfArch> = if LINUX_ARCHS.contains(&host) {
+    pub fn expand(&self, host: Arch) -> Vec<Arch> {
+        let native: Vec<Arch> = if LINUX_ARCHS.contains(&host) {
             vec![host]
         } else {
             Vec::new()
         };
         let bits32 = match host {
-            ElfArch::X86_64 | ElfArch::I686 => vec![ElfArch::I686],
-            ElfArch::Aarch64 | ElfArch::Armv7l => vec![ElfArch::Armv7l],
+            Arch::X86_64 | Arch::I686 => vec![Arch::I686],
+            Arch::Aarch64 | Arch::Armv7l => vec![Arch::Armv7l],
             _ => Vec::new(),
         };
-        let bits64: Vec<ElfArch> = native
+        let bits64: Vec<Arch> = native
             .iter()
             .copied()
-            .filter(|a| !matches!(a, ElfArch::I686 | ElfArch::Armv7l))
+            .filter(|a| !matches!(a, Arch::I686 | Arch::Armv7l))
             .collect();
-        let mut out: Vec<ElfArch> = Vec::new();
+        let mut out: Vec<Arch> = Vec::new();
         for word in &self.words {
-            let add: Vec<ElfArch> = match word {
+            let add: Vec<Arch> = match word {
                 ArchWord::Native => native.clone(),
                 ArchWord::Auto64 => bits64.clone(),
                 ArchWord::Auto32 => bits32.clone(),
                 ArchWord::Auto => match host {
-                    ElfArch::X86_64 => vec![ElfArch::X86_64, ElfArch::I686],
+                    Arch::X86_64 => vec![Arch::X86_64, Arch::I686],
                     _ => native.clone(),
                 },
                 ArchWord::All => LINUX_ARCHS.to_vec(),
@@ -138,61 +138,50 @@ impl fmt::Display for Archs {
     }
 }
 
-/// The architecture this process runs on, as a Linux wheel architecture (`x86` is `i686`).
-#[must_use]
-pub fn host_arch() -> ElfArch {
-    match std::env::consts::ARCH {
-        "x86" => ElfArch::I686,
-        "arm" => ElfArch::Armv7l,
-        "powerpc64" if cfg!(target_endian = "little") => ElfArch::Ppc64le,
-        other => ElfArch::from_tag_suffix(other).unwrap_or(ElfArch::X86_64),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn expand(text: &str, host: ElfArch) -> Vec<&'static str> {
+    fn expand(text: &str, host: Arch) -> Vec<&'static str> {
         Archs::parse(text)
             .expect(text)
             .expand(host)
             .into_iter()
-            .map(ElfArch::as_str)
+            .map(Arch::as_str)
             .collect()
     }
 
     #[test]
     fn auto_on_x86_64_is_both_x86_arches() {
-        assert_eq!(expand("auto", ElfArch::X86_64), ["x86_64", "i686"]);
-        assert_eq!(expand("auto64", ElfArch::X86_64), ["x86_64"]);
-        assert_eq!(expand("auto32", ElfArch::X86_64), ["i686"]);
-        assert_eq!(expand("native", ElfArch::X86_64), ["x86_64"]);
+        assert_eq!(expand("auto", Arch::X86_64), ["x86_64", "i686"]);
+        assert_eq!(expand("auto64", Arch::X86_64), ["x86_64"]);
+        assert_eq!(expand("auto32", Arch::X86_64), ["i686"]);
+        assert_eq!(expand("native", Arch::X86_64), ["x86_64"]);
     }
 
     #[test]
     fn other_hosts() {
-        assert_eq!(expand("auto", ElfArch::Aarch64), ["aarch64"]);
-        assert_eq!(expand("auto32", ElfArch::Aarch64), ["armv7l"]);
-        assert_eq!(expand("auto64", ElfArch::I686), Vec::<&str>::new());
-        assert_eq!(expand("auto", ElfArch::I686), ["i686"]);
-        assert_eq!(expand("auto32", ElfArch::S390x), Vec::<&str>::new());
+        assert_eq!(expand("auto", Arch::Aarch64), ["aarch64"]);
+        assert_eq!(expand("auto32", Arch::Aarch64), ["armv7l"]);
+        assert_eq!(expand("auto64", Arch::I686), Vec::<&str>::new());
+        assert_eq!(expand("auto", Arch::I686), ["i686"]);
+        assert_eq!(expand("auto32", Arch::S390x), Vec::<&str>::new());
     }
 
     #[test]
     fn names_lists_and_all() {
-        assert_eq!(expand("i686 x86_64", ElfArch::X86_64), ["i686", "x86_64"]);
+        assert_eq!(expand("i686 x86_64", Arch::X86_64), ["i686", "x86_64"]);
         assert_eq!(
-            expand("x86_64, i686,x86_64", ElfArch::Aarch64),
+            expand("x86_64, i686,x86_64", Arch::Aarch64),
             ["x86_64", "i686"]
         );
         assert_eq!(
-            expand("all", ElfArch::X86_64),
+            expand("all", Arch::X86_64),
             [
                 "x86_64", "i686", "aarch64", "ppc64le", "s390x", "armv7l", "riscv64"
             ]
         );
-        assert_eq!(expand("native auto", ElfArch::X86_64), ["x86_64", "i686"]);
+        assert_eq!(expand("native auto", Arch::X86_64), ["x86_64", "i686"]);
         assert_eq!(
             Archs::parse(" auto64  i686 ").expect("parses").to_string(),
             "auto64 i686"

@@ -8,8 +8,8 @@ use std::str::FromStr;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use crate::audit::policy::Libc;
-use crate::elf::ElfArch;
+use crate::platform::Arch;
+use crate::platform::Libc;
 
 /// The interpreter part of an identifier: implementation, version and free-threading.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -83,7 +83,7 @@ pub struct Identifier {
     /// glibc (`manylinux`) or musl (`musllinux`).
     pub libc: Libc,
     /// The architecture.
-    pub arch: ElfArch,
+    pub arch: Arch,
 }
 
 impl Identifier {
@@ -131,7 +131,7 @@ impl FromStr for Identifier {
             "musllinux" => Libc::Musl,
             _ => return Err(malformed()),
         };
-        let arch = ElfArch::from_tag_suffix(arch).ok_or_else(malformed)?;
+        let arch = arch.parse::<Arch>().ok().ok_or_else(malformed)?;
         Ok(Identifier { python, libc, arch })
     }
 }
@@ -240,7 +240,7 @@ mod tests {
         assert!(id.python.free_threaded);
         assert_eq!((id.python.major, id.python.minor), (3, 13));
         assert_eq!(id.libc, Libc::Musl);
-        assert_eq!(id.arch, ElfArch::X86_64);
+        assert_eq!(id.arch, Arch::X86_64);
     }
 
     #[test]

@@ -8,8 +8,8 @@
 
 use std::fmt;
 
-use crate::audit::policy::Libc;
-use crate::elf::ElfArch;
+use crate::platform::Arch;
+use crate::platform::Libc;
 
 /// The manylinux/musllinux image tag pinned for every short name: the pin of cibuildwheel
 /// v4.2.0 (`resources/pinned_docker_images.cfg`). Update all references below together.
@@ -17,120 +17,120 @@ pub const PINNED_TAG: &str = "2026.08.15-1";
 
 /// Short name, architecture and the pinned reference it stands for. The one place the image
 /// references live; `image::tests` checks every entry against [`PINNED_TAG`].
-pub const PINNED_IMAGES: [(&str, ElfArch, &str); 23] = [
+pub const PINNED_IMAGES: [(&str, Arch, &str); 23] = [
     (
         "manylinux2014",
-        ElfArch::X86_64,
+        Arch::X86_64,
         "quay.io/pypa/manylinux2014_x86_64:2026.08.15-1",
     ),
     (
         "manylinux2014",
-        ElfArch::I686,
+        Arch::I686,
         "quay.io/pypa/manylinux2014_i686:2026.08.15-1",
     ),
     (
         "manylinux2014",
-        ElfArch::Aarch64,
+        Arch::Aarch64,
         "quay.io/pypa/manylinux2014_aarch64:2026.08.15-1",
     ),
     (
         "manylinux2014",
-        ElfArch::Ppc64le,
+        Arch::Ppc64le,
         "quay.io/pypa/manylinux2014_ppc64le:2026.08.15-1",
     ),
     (
         "manylinux2014",
-        ElfArch::S390x,
+        Arch::S390x,
         "quay.io/pypa/manylinux2014_s390x:2026.08.15-1",
     ),
     (
         "manylinux_2_28",
-        ElfArch::X86_64,
+        Arch::X86_64,
         "quay.io/pypa/manylinux_2_28_x86_64:2026.08.15-1",
     ),
     (
         "manylinux_2_28",
-        ElfArch::I686,
+        Arch::I686,
         "quay.io/pypa/manylinux_2_28_i686:2026.08.15-1",
     ),
     (
         "manylinux_2_28",
-        ElfArch::Aarch64,
+        Arch::Aarch64,
         "quay.io/pypa/manylinux_2_28_aarch64:2026.08.15-1",
     ),
     (
         "manylinux_2_28",
-        ElfArch::Ppc64le,
+        Arch::Ppc64le,
         "quay.io/pypa/manylinux_2_28_ppc64le:2026.08.15-1",
     ),
     (
         "manylinux_2_28",
-        ElfArch::S390x,
+        Arch::S390x,
         "quay.io/pypa/manylinux_2_28_s390x:2026.08.15-1",
     ),
     (
         "manylinux_2_34",
-        ElfArch::X86_64,
+        Arch::X86_64,
         "quay.io/pypa/manylinux_2_34_x86_64:2026.08.15-1",
     ),
     (
         "manylinux_2_34",
-        ElfArch::I686,
+        Arch::I686,
         "quay.io/pypa/manylinux_2_34_i686:2026.08.15-1",
     ),
     (
         "manylinux_2_34",
-        ElfArch::Aarch64,
+        Arch::Aarch64,
         "quay.io/pypa/manylinux_2_34_aarch64:2026.08.15-1",
     ),
     (
         "manylinux_2_34",
-        ElfArch::Ppc64le,
+        Arch::Ppc64le,
         "quay.io/pypa/manylinux_2_34_ppc64le:2026.08.15-1",
     ),
     (
         "manylinux_2_34",
-        ElfArch::S390x,
+        Arch::S390x,
         "quay.io/pypa/manylinux_2_34_s390x:2026.08.15-1",
     ),
     (
         "manylinux_2_31",
-        ElfArch::Armv7l,
+        Arch::Armv7l,
         "quay.io/pypa/manylinux_2_31_armv7l:2026.08.15-1",
     ),
     (
         "manylinux_2_39",
-        ElfArch::Riscv64,
+        Arch::Riscv64,
         "quay.io/pypa/manylinux_2_39_riscv64:2026.08.15-1",
     ),
     (
         "musllinux_1_2",
-        ElfArch::X86_64,
+        Arch::X86_64,
         "quay.io/pypa/musllinux_1_2_x86_64:2026.08.15-1",
     ),
     (
         "musllinux_1_2",
-        ElfArch::I686,
+        Arch::I686,
         "quay.io/pypa/musllinux_1_2_i686:2026.08.15-1",
     ),
     (
         "musllinux_1_2",
-        ElfArch::Aarch64,
+        Arch::Aarch64,
         "quay.io/pypa/musllinux_1_2_aarch64:2026.08.15-1",
     ),
     (
         "musllinux_1_2",
-        ElfArch::Ppc64le,
+        Arch::Ppc64le,
         "quay.io/pypa/musllinux_1_2_ppc64le:2026.08.15-1",
     ),
     (
         "musllinux_1_2",
-        ElfArch::S390x,
+        Arch::S390x,
         "quay.io/pypa/musllinux_1_2_s390x:2026.08.15-1",
     ),
     (
         "musllinux_1_2",
-        ElfArch::Armv7l,
+        Arch::Armv7l,
         "quay.io/pypa/musllinux_1_2_armv7l:2026.08.15-1",
     ),
 ];
@@ -149,19 +149,19 @@ pub const RETIRED_SHORT_NAMES: [&str; 4] = [
 
 /// The default short name for a platform (cibuildwheel 3+/4 defaults).
 #[must_use]
-pub fn default_short_name(libc: Libc, arch: ElfArch) -> &'static str {
+pub fn default_short_name(libc: Libc, arch: Arch) -> &'static str {
     match (libc, arch) {
         (Libc::Musl, _) => "musllinux_1_2",
-        (Libc::Glibc, ElfArch::Armv7l) => "manylinux_2_31",
-        (Libc::Glibc, ElfArch::Riscv64) => "manylinux_2_39",
+        (Libc::Glibc, Arch::Armv7l) => "manylinux_2_31",
+        (Libc::Glibc, Arch::Riscv64) => "manylinux_2_39",
         (Libc::Glibc, _) => "manylinux_2_28",
     }
 }
 
 /// The pinned reference for a short name on an architecture, if it is published there.
 #[must_use]
-pub fn pinned(short: &str, arch: ElfArch) -> Option<&'static str> {
-    if short == "musllinux_1_2" && arch == ElfArch::Riscv64 {
+pub fn pinned(short: &str, arch: Arch) -> Option<&'static str> {
+    if short == "musllinux_1_2" && arch == Arch::Riscv64 {
         return Some(PINNED_MUSLLINUX_RISCV64);
     }
     PINNED_IMAGES
@@ -234,7 +234,7 @@ pub struct Image {
 impl Image {
     /// Reads a `manylinux-<arch>-image`/`musllinux-<arch>-image` value: a short name published
     /// for this platform, or any other valid reference.
-    pub fn parse(text: &str, libc: Libc, arch: ElfArch) -> Result<Self, String> {
+    pub fn parse(text: &str, libc: Libc, arch: Arch) -> Result<Self, String> {
         let text = text.trim();
         if RETIRED_SHORT_NAMES.contains(&text) {
             return Err(format!(
@@ -267,13 +267,13 @@ impl Image {
 
 /// The short names published for a platform.
 #[must_use]
-pub fn short_names_for(libc: Libc, arch: ElfArch) -> Vec<&'static str> {
+pub fn short_names_for(libc: Libc, arch: Arch) -> Vec<&'static str> {
     let mut names: Vec<&'static str> = PINNED_IMAGES
         .iter()
         .filter(|(name, a, _)| *a == arch && name.starts_with(libc.tag_prefix()))
         .map(|(name, _, _)| *name)
         .collect();
-    if libc == Libc::Musl && arch == ElfArch::Riscv64 {
+    if libc == Libc::Musl && arch == Arch::Riscv64 {
         names.push("musllinux_1_2");
     }
     names
@@ -316,20 +316,20 @@ mod tests {
 
     #[test]
     fn short_names_resolve_per_arch() {
-        let image = Image::parse("manylinux2014", Libc::Glibc, ElfArch::I686).expect("known");
+        let image = Image::parse("manylinux2014", Libc::Glibc, Arch::I686).expect("known");
         assert_eq!(
             image.reference.as_str(),
             "quay.io/pypa/manylinux2014_i686:2026.08.15-1"
         );
         assert_eq!(image.short_name.as_deref(), Some("manylinux2014"));
-        let err = Image::parse("manylinux2014", Libc::Glibc, ElfArch::Riscv64).expect_err("n/a");
+        let err = Image::parse("manylinux2014", Libc::Glibc, Arch::Riscv64).expect_err("n/a");
         assert_eq!(
             err,
             "`manylinux2014` is not published for riscv64 (short names for riscv64: manylinux_2_39)"
         );
-        let err = Image::parse("musllinux_1_2", Libc::Glibc, ElfArch::X86_64).expect_err("libc");
+        let err = Image::parse("musllinux_1_2", Libc::Glibc, Arch::X86_64).expect_err("libc");
         assert_eq!(err, "`musllinux_1_2` is not a manylinux image");
-        let err = Image::parse("musllinux_1_1", Libc::Musl, ElfArch::X86_64).expect_err("retired");
+        let err = Image::parse("musllinux_1_1", Libc::Musl, Arch::X86_64).expect_err("retired");
         assert!(
             err.starts_with("`musllinux_1_1` is a retired image name: use `musllinux_1_2`"),
             "{err}"
@@ -344,7 +344,7 @@ mod tests {
             "registry.example:5000/team/image@sha256:0123abcd",
             "ubuntu",
         ] {
-            let image = Image::parse(good, Libc::Glibc, ElfArch::X86_64).expect(good);
+            let image = Image::parse(good, Libc::Glibc, Arch::X86_64).expect(good);
             assert_eq!(image.reference.as_str(), good);
             assert_eq!(image.short_name, None);
         }

@@ -9,7 +9,6 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::audit::policy::Libc;
 use crate::config::archs::Archs;
 use crate::config::environment::{Environment, check_name};
 use crate::config::identifier::{Identifier, Selector};
@@ -20,7 +19,8 @@ use crate::config::values::{
     BuildFrontend, CIBUILDWHEEL_DEFAULT_REPAIR, CompilerCache, ConfigSetting, ContainerEngine,
     Jobs, PullPolicy, RepairCommand, ShellCommand, parse_bool, shell_words,
 };
-use crate::elf::ElfArch;
+use crate::platform::Arch;
+use crate::platform::Libc;
 
 /// The type of an option.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +62,7 @@ pub enum Kind {
     /// `container-engine`.
     Engine,
     /// A build image for one platform.
-    Image(Libc, ElfArch),
+    Image(Libc, Arch),
     /// A test image (any reference, empty for none).
     TestImage,
 }
@@ -124,7 +124,7 @@ const fn spec(
     }
 }
 
-const fn image(name: &'static str, libc: Libc, arch: ElfArch) -> OptionSpec {
+const fn image(name: &'static str, libc: Libc, arch: Arch) -> OptionSpec {
     spec(
         name,
         Kind::Image(libc, arch),
@@ -144,8 +144,8 @@ const fn test_image(name: &'static str) -> OptionSpec {
     )
 }
 
+use Arch::{Aarch64, Armv7l, I686, Ppc64le, Riscv64, S390x, X86_64};
 use Cibw::{EnvOnly, No, Toml};
-use ElfArch::{Aarch64, Armv7l, I686, Ppc64le, Riscv64, S390x, X86_64};
 use Libc::{Glibc, Musl};
 use Scope::{Build, Global};
 

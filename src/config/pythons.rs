@@ -26,19 +26,19 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::audit::policy::Libc;
 use crate::config::identifier::{Identifier, PythonTag};
-use crate::elf::ElfArch;
+use crate::platform::Arch;
+use crate::platform::Libc;
 
 /// The architectures Linux wheels are built for, in cibuildwheel's order.
-pub const LINUX_ARCHS: [ElfArch; 7] = [
-    ElfArch::X86_64,
-    ElfArch::I686,
-    ElfArch::Aarch64,
-    ElfArch::Ppc64le,
-    ElfArch::S390x,
-    ElfArch::Armv7l,
-    ElfArch::Riscv64,
+pub const LINUX_ARCHS: [Arch; 7] = [
+    Arch::X86_64,
+    Arch::I686,
+    Arch::Aarch64,
+    Arch::Ppc64le,
+    Arch::S390x,
+    Arch::Armv7l,
+    Arch::Riscv64,
 ];
 
 /// A group of identifiers that is only built when enabled (`enable = ["pypy"]`).
@@ -244,22 +244,18 @@ impl KnownPython {
     /// images for x86_64, i686 and aarch64, GraalPy only in those for x86_64 and aarch64;
     /// CPython before 3.9 only on the five architectures manylinux2014 was published for.
     #[must_use]
-    pub fn available_on(&self, libc: Libc, arch: ElfArch) -> bool {
+    pub fn available_on(&self, libc: Libc, arch: Arch) -> bool {
         if self.tag.starts_with("gp") {
-            return libc == Libc::Glibc && matches!(arch, ElfArch::X86_64 | ElfArch::Aarch64);
+            return libc == Libc::Glibc && matches!(arch, Arch::X86_64 | Arch::Aarch64);
         }
         if self.tag.starts_with("pp") {
             return libc == Libc::Glibc
-                && matches!(arch, ElfArch::X86_64 | ElfArch::I686 | ElfArch::Aarch64);
+                && matches!(arch, Arch::X86_64 | Arch::I686 | Arch::Aarch64);
         }
         if self.group == Some(EnableGroup::CpythonEol) {
             return matches!(
                 arch,
-                ElfArch::X86_64
-                    | ElfArch::I686
-                    | ElfArch::Aarch64
-                    | ElfArch::Ppc64le
-                    | ElfArch::S390x
+                Arch::X86_64 | Arch::I686 | Arch::Aarch64 | Arch::Ppc64le | Arch::S390x
             );
         }
         true
@@ -269,7 +265,7 @@ impl KnownPython {
 /// Every identifier wheelwright knows for these architectures, in build order: per architecture,
 /// manylinux then musllinux, then the interpreters in table order.
 #[must_use]
-pub fn known_identifiers(arches: &[ElfArch]) -> Vec<Identifier> {
+pub fn known_identifiers(arches: &[Arch]) -> Vec<Identifier> {
     let mut out = Vec::new();
     for &arch in arches {
         for libc in [Libc::Glibc, Libc::Musl] {
@@ -317,7 +313,7 @@ mod tests {
             let tag = python.python_tag();
             assert_eq!(tag.to_string(), python.tag);
         }
-        let x86: Vec<String> = known_identifiers(&[ElfArch::X86_64])
+        let x86: Vec<String> = known_identifiers(&[Arch::X86_64])
             .iter()
             .map(ToString::to_string)
             .collect();
@@ -336,7 +332,7 @@ mod tests {
         }
         // 21 manylinux + 13 musllinux (no PyPy, no GraalPy)
         assert_eq!(x86.len(), 21 + 13);
-        let i686 = known_identifiers(&[ElfArch::I686]);
+        let i686 = known_identifiers(&[Arch::I686]);
         assert!(
             !i686.iter().any(|id| id.python.implementation == "gp"),
             "no GraalPy on i686"

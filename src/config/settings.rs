@@ -28,8 +28,7 @@ use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifiers};
 
-use crate::audit::policy::Libc;
-use crate::config::archs::{Archs, host_arch};
+use crate::config::archs::Archs;
 use crate::config::environment::Environment;
 use crate::config::error::ConfigError;
 use crate::config::identifier::{BuildSelector, Identifier, PythonTag, Selector};
@@ -45,7 +44,8 @@ use crate::config::values::{
     BuildFrontend, CompilerCache, ConfigSetting, ContainerEngine, Jobs, PullPolicy, RepairCommand,
     ShellCommand,
 };
-use crate::elf::ElfArch;
+use crate::platform::Arch;
+use crate::platform::Libc;
 
 /// Everything the resolver reads besides `pyproject.toml`.
 #[derive(Debug, Clone)]
@@ -58,7 +58,7 @@ pub struct ResolveInputs {
     /// Command-line values, in the string form, highest precedence.
     pub cli: Vec<CliValue>,
     /// The architecture `auto`/`native` refer to.
-    pub host_arch: ElfArch,
+    pub host_arch: Arch,
     /// A TOML file to read `[tool.cibuildwheel]`/`[tool.wheelwright]` from instead of the
     /// project's pyproject.toml (cibuildwheel's `--config-file`; `{package}` already replaced).
     pub config_file: Option<PathBuf>,
@@ -71,7 +71,7 @@ impl ResolveInputs {
             project_dir: project_dir.into(),
             env: BTreeMap::new(),
             cli: Vec::new(),
-            host_arch: host_arch(),
+            host_arch: Arch::host(),
             config_file: None,
         }
     }
@@ -241,7 +241,7 @@ pub struct Settings {
     /// `[project] name`.
     pub project_name: Option<String>,
     /// The architecture `auto` and `native` refer to.
-    pub host_arch: ElfArch,
+    pub host_arch: Arch,
     /// `requires-python` from `[project]` (or `CIBW_PROJECT_REQUIRES_PYTHON`).
     pub requires_python: Option<Sourced<RequiresPython>>,
     /// `build` selector text.
@@ -514,7 +514,7 @@ impl Settings {
 
     /// The architectures to build (`only` builds its identifier's).
     #[must_use]
-    pub fn arches(&self) -> Vec<ElfArch> {
+    pub fn arches(&self) -> Vec<Arch> {
         match &self.only {
             Some(only) => vec![only.arch],
             None => self.archs.expand(self.host_arch),
@@ -637,10 +637,7 @@ pub fn candidate_identifiers(settings: &Settings) -> Vec<Identifier> {
 pub fn image_option(identifier: &Identifier) -> &'static str {
     let pypy = identifier.python.implementation == "pp"
         && identifier.libc == Libc::Glibc
-        && matches!(
-            identifier.arch,
-            ElfArch::X86_64 | ElfArch::I686 | ElfArch::Aarch64
-        );
+        && matches!(identifier.arch, Arch::X86_64 | Arch::I686 | Arch::Aarch64);
     let name = if pypy {
         format!("manylinux-pypy_{}-image", identifier.arch)
     } else {

@@ -26,7 +26,7 @@ impl Project {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect::<BTreeMap<_, _>>(),
             cli: Vec::new(),
-            host_arch: ElfArch::X86_64,
+            host_arch: Arch::X86_64,
             config_file: None,
         }
     }
@@ -558,7 +558,7 @@ fn empty_selections_say_what_exists() {
     );
     let project = Project::new("[tool.cibuildwheel]\narchs = \"auto64\"\n");
     let mut inputs = project.inputs(&[]);
-    inputs.host_arch = ElfArch::I686;
+    inputs.host_arch = Arch::I686;
     let err = Settings::resolve(&inputs)
         .expect("resolves")
         .selected_identifiers()

@@ -226,38 +226,40 @@ impl fmt::Display for BuildFrontend {
     }
 }
 
-/// Which program runs the build containers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+/// Which program runs the containers: `container-engine`'s name and `--engine`. The one type
+/// for the option, the flags and the engine selection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum EngineKind {
-    /// Ex) `auto`: docker if it answers, else podman (the default).
+pub enum EngineChoice {
+    /// docker if a daemon answers, else podman if it runs, else the host.
+    #[default]
     Auto,
-    /// Ex) `docker`
+    /// The docker CLI (honours `DOCKER_HOST`).
     Docker,
-    /// Ex) `podman`
+    /// The podman CLI.
     Podman,
-    /// Ex) `host`: no container; build with the host's Pythons (wheelwright's own).
+    /// No container: this machine's interpreters, commands run locally.
     Host,
 }
 
-impl EngineKind {
+impl EngineChoice {
     /// The spelling in the configuration.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
-            EngineKind::Auto => "auto",
-            EngineKind::Docker => "docker",
-            EngineKind::Podman => "podman",
-            EngineKind::Host => "host",
+            EngineChoice::Auto => "auto",
+            EngineChoice::Docker => "docker",
+            EngineChoice::Podman => "podman",
+            EngineChoice::Host => "host",
         }
     }
 
     fn parse(name: &str) -> Result<Self, String> {
         Ok(match name {
-            "auto" => EngineKind::Auto,
-            "docker" => EngineKind::Docker,
-            "podman" => EngineKind::Podman,
-            "host" => EngineKind::Host,
+            "auto" => EngineChoice::Auto,
+            "docker" => EngineChoice::Docker,
+            "podman" => EngineChoice::Podman,
+            "host" => EngineChoice::Host,
             other => {
                 return Err(format!(
                     "unknown container engine `{other}` (expected one of auto, docker, podman, host)"
@@ -271,7 +273,7 @@ impl EngineKind {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ContainerEngine {
     /// The engine.
-    pub kind: EngineKind,
+    pub kind: EngineChoice,
     /// Extra arguments for `create`/`run` (`docker; create_args: --gpus all`).
     pub create_args: Vec<String>,
     /// Do not mount the host filesystem (cibuildwheel's `disable_host_mount`).
@@ -284,7 +286,7 @@ impl ContainerEngine {
         let mut parts = text.split(';');
         let name = parts.next().unwrap_or_default().trim();
         let mut engine = ContainerEngine {
-            kind: EngineKind::parse(name)?,
+            kind: EngineChoice::parse(name)?,
             create_args: Vec::new(),
             disable_host_mount: false,
         };
@@ -320,7 +322,7 @@ impl ContainerEngine {
         disable_host_mount: bool,
     ) -> Result<Self, String> {
         Ok(ContainerEngine {
-            kind: EngineKind::parse(name.trim())?,
+            kind: EngineChoice::parse(name.trim())?,
             create_args,
             disable_host_mount,
         })
@@ -462,16 +464,18 @@ impl fmt::Display for CompilerCache {
     }
 }
 
-/// `pull`: when to pull build images.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+/// `pull` (and `--pull`): when to pull images. The one type for the option, the flags and the
+/// engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PullPolicy {
-    /// Ex) `missing`: only when the image is not present (the default).
-    Missing,
-    /// Ex) `always`
-    Always,
-    /// Ex) `never`: fail if the image is not present (offline use).
+    /// Never pull; a missing image is an error.
     Never,
+    /// Pull when the image (for the wanted platform) is not present locally.
+    #[default]
+    Missing,
+    /// Always pull (to get the newest image for a tag).
+    Always,
 }
 
 impl PullPolicy {
@@ -585,7 +589,7 @@ mod tests {
     fn container_engine_create_args_are_a_list() {
         let e = ContainerEngine::parse("podman; create_args: --gpus all --env 'A=b c'")
             .expect("parses");
-        assert_eq!(e.kind, EngineKind::Podman);
+        assert_eq!(e.kind, EngineChoice::Podman);
         assert_eq!(e.create_args, ["--gpus", "all", "--env", "A=b c"]);
         assert!(!e.disable_host_mount);
         let e = ContainerEngine::parse("docker; create_args: --a; disable_host_mount: true")
@@ -598,7 +602,7 @@ mod tests {
         );
         assert_eq!(
             ContainerEngine::parse("host").expect("parses").kind,
-            EngineKind::Host
+            EngineChoice::Host
         );
         assert!(ContainerEngine::parse("lxc").is_err());
         assert!(ContainerEngine::parse("docker; create_args: 'open").is_err());

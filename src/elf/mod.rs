@@ -6,8 +6,18 @@
 //! modules and system libraries are analysed without walking relocations or `.symtab`.
 //! Section look-ups follow pyelftools (by name), which is what auditwheel uses, so that both
 //! tools read the same tables.
+//!
+//! The editor's parts: `read` (random access, errors, encoding, headers), [`strip`] (what
+//! `strip -s` removes; the analysis asks it whether a file has anything to strip), `patch` (the
+//! planned bytes and their streaming) and [`edit`] (planning and verifying edits). The analysis
+//! here uses `read` and [`strip`], never [`edit`].
 
 pub mod edit;
+mod patch;
+mod read;
+pub mod strip;
+
+pub use read::ElfError;
 
 use goblin::container::{Container, Ctx, Endian};
 use goblin::elf::dynamic::Dynamic;
@@ -17,6 +27,8 @@ use goblin::elf::section_header::{self, SectionHeader};
 use goblin::elf::sym::{self, Symtab};
 use goblin::elf::symver::{VerneedSection, VersymSection};
 use goblin::strtab::Strtab;
+
+use crate::platform::Arch;
 
 /// `NT_GNU_PROPERTY_TYPE_0`: the note type that carries GNU properties.
 const NT_GNU_PROPERTY_TYPE_0: u32 = 5;
@@ -31,104 +43,6 @@ const EF_ARM_EABIMASK: u32 = 0xFF00_0000;
 const EF_ARM_EABI_VER5: u32 = 0x0500_0000;
 /// ARM hard-float ABI flag.
 const EF_ARM_ABI_FLOAT_HARD: u32 = 0x0000_0400;
-
-/// Why an ELF file could not be analysed.
-#[derive(Debug, thiserror::Error)]
-pub enum ElfError {
-    /// The data does not start with the ELF magic.
-    #[error("not an ELF file")]
-    NotElf,
-    /// The file is cut short or a table points outside of it.
-    #[error("malformed ELF file: {0}")]
-    Malformed(String),
-    /// Reading the file failed.
-    #[error("cannot read the ELF file")]
-    Io(#[source] std::io::Error),
-}
-
-impl From<goblin::error::Error> for ElfError {
-    fn from(err: goblin::error::Error) -> Self {
-        ElfError::Malformed(err.to_string())
-    }
-}
-
-/// The baseline architecture of an ELF file, as in wheel platform tags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ElfArch {
-    /// Ex) `x86_64`
-    X86_64,
-    /// Ex) `i686`
-    I686,
-    /// Ex) `aarch64`
-    Aarch64,
-    /// Ex) `armv7l` (EABI5, hard-float)
-    Armv7l,
-    /// Ex) `ppc64` (big-endian)
-    Ppc64,
-    /// Ex) `ppc64le`
-    Ppc64le,
-    /// Ex) `s390x`
-    S390x,
-    /// Ex) `riscv64`
-    Riscv64,
-    /// Ex) `loongarch64`
-    Loongarch64,
-}
-
-impl ElfArch {
-    /// The spelling used in wheel platform tags and policy files.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ElfArch::X86_64 => "x86_64",
-            ElfArch::I686 => "i686",
-            ElfArch::Aarch64 => "aarch64",
-            ElfArch::Armv7l => "armv7l",
-            ElfArch::Ppc64 => "ppc64",
-            ElfArch::Ppc64le => "ppc64le",
-            ElfArch::S390x => "s390x",
-            ElfArch::Riscv64 => "riscv64",
-            ElfArch::Loongarch64 => "loongarch64",
-        }
-    }
-
-    /// Parses the spelling used in platform tags (`x86_64`, `i686`, …).
-    #[must_use]
-    pub fn from_tag_suffix(arch: &str) -> Option<Self> {
-        Some(match arch {
-            "x86_64" => ElfArch::X86_64,
-            "i686" => ElfArch::I686,
-            "aarch64" => ElfArch::Aarch64,
-            "armv7l" => ElfArch::Armv7l,
-            "ppc64" => ElfArch::Ppc64,
-            "ppc64le" => ElfArch::Ppc64le,
-            "s390x" => ElfArch::S390x,
-            "riscv64" => ElfArch::Riscv64,
-            "loongarch64" => ElfArch::Loongarch64,
-            _ => return None,
-        })
-    }
-
-    /// All architectures, in the order they are tried when matching a platform tag suffix.
-    pub const ALL: [ElfArch; 9] = [
-        ElfArch::X86_64,
-        ElfArch::I686,
-        ElfArch::Aarch64,
-        ElfArch::Armv7l,
-        ElfArch::Ppc64,
-        ElfArch::Ppc64le,
-        ElfArch::S390x,
-        ElfArch::Riscv64,
-        ElfArch::Loongarch64,
-    ];
-}
-
-impl std::fmt::Display for ElfArch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// The x86-64 micro-architecture level an ELF file declares it needs
 /// (`GNU_PROPERTY_X86_ISA_1_NEEDED`).
@@ -232,22 +146,22 @@ pub struct ElfInfo {
     /// Set when the ISA note carries bits wheelwright does not know.
     pub unknown_isa: bool,
     /// Whether `strip -s` would remove sections: a symbol table or debugging information
-    /// ([`edit::strip_would_remove`]).
+    /// ([`strip::strip_would_remove`]).
     pub strippable: bool,
 }
 
 impl ElfInfo {
     /// The baseline architecture, or an explanation why there is none.
-    pub fn arch(&self) -> Result<ElfArch, &'static str> {
+    pub fn arch(&self) -> Result<Arch, &'static str> {
         let p = &self.platform;
         let arch = match (p.machine, p.is_64, p.little_endian) {
-            (header::EM_386, false, true) => ElfArch::I686,
-            (header::EM_X86_64, true, true) => ElfArch::X86_64,
-            (header::EM_PPC64, true, true) => ElfArch::Ppc64le,
-            (header::EM_PPC64, true, false) => ElfArch::Ppc64,
-            (header::EM_RISCV, true, true) => ElfArch::Riscv64,
-            (header::EM_AARCH64, true, true) => ElfArch::Aarch64,
-            (header::EM_S390, true, false) => ElfArch::S390x,
+            (header::EM_386, false, true) => Arch::I686,
+            (header::EM_X86_64, true, true) => Arch::X86_64,
+            (header::EM_PPC64, true, true) => Arch::Ppc64le,
+            (header::EM_PPC64, true, false) => Arch::Ppc64,
+            (header::EM_RISCV, true, true) => Arch::Riscv64,
+            (header::EM_AARCH64, true, true) => Arch::Aarch64,
+            (header::EM_S390, true, false) => Arch::S390x,
             (header::EM_ARM, false, true) => {
                 if self.e_flags & EF_ARM_EABIMASK != EF_ARM_EABI_VER5 {
                     return Err("invalid ARM EABI version for armv7l");
@@ -255,9 +169,9 @@ impl ElfInfo {
                 if self.e_flags & EF_ARM_ABI_FLOAT_HARD != EF_ARM_ABI_FLOAT_HARD {
                     return Err("armv7l shall use hard-float");
                 }
-                ElfArch::Armv7l
+                Arch::Armv7l
             }
-            (header::EM_LOONGARCH, true, true) => ElfArch::Loongarch64,
+            (header::EM_LOONGARCH, true, true) => Arch::Loongarch64,
             _ => return Err("unknown architecture"),
         };
         Ok(arch)
@@ -608,7 +522,7 @@ pub fn analyze(data: &[u8]) -> Result<ElfInfo, ElfError> {
         uses_ucs2_symbols,
         isa_level,
         unknown_isa,
-        strippable: edit::strip_would_remove(data),
+        strippable: strip::strip_would_remove(data),
     })
 }
 

@@ -18,8 +18,8 @@ use tracing::debug;
 
 use super::process::{self, CommandError, display_command, shell_quote};
 use super::{EngineError, EngineKind};
-use crate::elf::ElfArch;
 use crate::interrupt::{self, Registration};
+use crate::platform::Arch;
 
 /// The longest line handed to an [`OutputSink`]: longer output without a line break is handed
 /// over in pieces of at most this size, so memory stays bounded whatever a command prints.
@@ -93,7 +93,7 @@ pub trait Backend: Send + Sync {
 /// A running container (or host work directory).
 pub struct Container {
     backend: Box<dyn Backend>,
-    arch: ElfArch,
+    arch: Arch,
     image: String,
     work_root: String,
     wrapper: Vec<String>,
@@ -105,7 +105,7 @@ pub struct Container {
 impl Container {
     pub(crate) fn new(
         backend: Box<dyn Backend>,
-        arch: ElfArch,
+        arch: Arch,
         image: String,
         work_root: String,
         on_interrupt: Registration,
@@ -141,7 +141,7 @@ impl Container {
 
     /// The architecture it builds for.
     #[must_use]
-    pub fn arch(&self) -> ElfArch {
+    pub fn arch(&self) -> Arch {
         self.arch
     }
 

@@ -14,9 +14,15 @@
 //!   of a run removes the labelled containers whose process is gone (a run killed with SIGKILL).
 //! * Images are pulled by us (with retries and back-off, per `--pull`) and started with
 //!   `--pull=never` and the platform the local image really has.
+//!
+//! Also what a build and a test run share in an environment: [`interpreters`] (discovering the
+//! Pythons), [`log`] (the per-identifier logs) and [`project`] (the project stream copied in).
 
 pub mod container;
+pub mod interpreters;
+pub mod log;
 pub mod process;
+pub mod project;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -30,22 +36,19 @@ use container::Backend;
 pub use container::{Container, Discard, OutputSink};
 use process::{CommandError, checked_stdout, find_program, shell_quote};
 
-use crate::config::archs::host_arch;
-use crate::elf::ElfArch;
+use crate::config::values::{EngineChoice, PullPolicy};
+use crate::net::RetryPolicy;
+use crate::platform::Arch;
 
-/// Which engine to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum EngineChoice {
-    /// docker if a daemon answers, else podman if it runs, else the host.
-    #[default]
-    Auto,
-    /// The docker CLI (honours `DOCKER_HOST`).
-    Docker,
-    /// The podman CLI.
-    Podman,
-    /// No container: this machine's interpreters, commands run locally.
-    Host,
+/// The per-user cache directory (`$XDG_CACHE_HOME/wheelwright`, else `~/.cache/wheelwright`).
+#[must_use]
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir).join("wheelwright"));
+    }
+    std::env::var_os("HOME")
+        .filter(|d| !d.is_empty())
+        .map(|home| PathBuf::from(home).join(".cache/wheelwright"))
 }
 
 /// The engine in use.
@@ -76,19 +79,6 @@ impl std::fmt::Display for EngineKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// When to pull images.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum PullPolicy {
-    /// Never pull; a missing image is an error.
-    Never,
-    /// Pull when the image (for the wanted platform) is not present locally.
-    #[default]
-    Missing,
-    /// Always pull (to get the newest image for a tag).
-    Always,
 }
 
 /// Why an engine operation failed.
@@ -202,7 +192,7 @@ pub struct ContainerSpec {
     /// The image reference (`host` for the host engine).
     pub image: String,
     /// The architecture to build for.
-    pub arch: ElfArch,
+    pub arch: Arch,
     /// Bind mounts (ignored by the host engine).
     pub mounts: Vec<Mount>,
     /// Extra arguments for `run` (`--network=host`, `-v a:b:ro`, …).
@@ -215,12 +205,7 @@ pub trait Engine: Send + Sync {
     fn kind(&self) -> EngineKind;
 
     /// Makes sure `image` for `arch` is available locally, pulling it per `pull`.
-    fn prepare_image(
-        &self,
-        image: &str,
-        arch: ElfArch,
-        pull: PullPolicy,
-    ) -> Result<(), EngineError>;
+    fn prepare_image(&self, image: &str, arch: Arch, pull: PullPolicy) -> Result<(), EngineError>;
 
     /// Starts a long-lived container. Its work directory is [`Container::work_root`].
     fn start(&self, spec: &ContainerSpec) -> Result<Container, EngineError>;
@@ -234,31 +219,31 @@ pub trait Engine: Send + Sync {
 
 /// The platform name engines use for an architecture (`linux/386`).
 #[must_use]
-pub fn platform(arch: ElfArch) -> &'static str {
+pub fn platform(arch: Arch) -> &'static str {
     match arch {
-        ElfArch::X86_64 => "linux/amd64",
-        ElfArch::I686 => "linux/386",
-        ElfArch::Aarch64 => "linux/arm64",
-        ElfArch::Armv7l => "linux/arm/v7",
-        ElfArch::Ppc64 => "linux/ppc64",
-        ElfArch::Ppc64le => "linux/ppc64le",
-        ElfArch::S390x => "linux/s390x",
-        ElfArch::Riscv64 => "linux/riscv64",
-        ElfArch::Loongarch64 => "linux/loong64",
+        Arch::X86_64 => "linux/amd64",
+        Arch::I686 => "linux/386",
+        Arch::Aarch64 => "linux/arm64",
+        Arch::Armv7l => "linux/arm/v7",
+        Arch::Ppc64 => "linux/ppc64",
+        Arch::Ppc64le => "linux/ppc64le",
+        Arch::S390x => "linux/s390x",
+        Arch::Riscv64 => "linux/riscv64",
+        Arch::Loongarch64 => "linux/loong64",
     }
 }
 
 /// Whether containers of `arch` can run on this machine: natively (x86_64 runs i686), or through
 /// a QEMU handler registered with binfmt_misc. The error says what is missing.
-pub fn check_arch_runs(arch: ElfArch) -> Result<(), EngineError> {
-    let native = host_arch();
-    if arch == native || (native == ElfArch::X86_64 && arch == ElfArch::I686) {
+pub fn check_arch_runs(arch: Arch) -> Result<(), EngineError> {
+    let native = Arch::host();
+    if arch == native || (native == Arch::X86_64 && arch == Arch::I686) {
         return Ok(());
     }
     let qemu = match arch {
-        ElfArch::I686 => "i386",
-        ElfArch::Armv7l => "arm",
-        ElfArch::Loongarch64 => "loongarch64",
+        Arch::I686 => "i386",
+        Arch::Armv7l => "arm",
+        Arch::Loongarch64 => "loongarch64",
         other => other.as_str(),
     };
     let handler = Path::new("/proc/sys/fs/binfmt_misc").join(format!("qemu-{qemu}"));
@@ -415,42 +400,35 @@ impl CliEngine {
         .filter(|s| !s.is_empty())
     }
 
-    fn pull(&self, image: &str, arch: ElfArch) -> Result<(), EngineError> {
-        const ATTEMPTS: u32 = 3;
-        let mut delay = Duration::from_secs(2);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
+    fn pull(&self, image: &str, arch: Arch) -> Result<(), EngineError> {
+        let pull_once = |attempt: u32| {
             crate::ui::message(&format!(
                 "pulling `{image}` ({}){}",
                 platform(arch),
                 if attempt > 1 {
-                    format!(", attempt {attempt} of {ATTEMPTS}")
+                    format!(", attempt {attempt} of {}", PULL_RETRY.retries + 1)
                 } else {
                     String::new()
                 }
             ));
-            let result =
-                checked_stdout(
-                    self.command()
-                        .args(["pull", "--platform", platform(arch), image]),
-                );
-            let err = match result {
-                Ok(_) => return Ok(()),
-                Err(err) => err,
-            };
-            let reason = err.last_line().unwrap_or(err.status.as_str()).to_owned();
-            if attempt >= ATTEMPTS || is_permanent_pull_error(&reason) {
-                return Err(EngineError::Pull {
-                    image: image.to_owned(),
-                    attempts: attempt,
-                    reason,
-                });
-            }
-            debug!("pull failed ({reason}); retrying in {delay:?}");
-            std::thread::sleep(delay);
-            delay *= 2;
-        }
+            checked_stdout(
+                self.command()
+                    .args(["pull", "--platform", platform(arch), image]),
+            )
+            .map(|_| ())
+            .map_err(|err| err.last_line().unwrap_or(err.status.as_str()).to_owned())
+        };
+        let (result, attempts) = crate::net::retry::retry_blocking(
+            &PULL_RETRY,
+            pull_once,
+            |reason: &String| !is_permanent_pull_error(reason),
+            |reason, retry| debug!("pull failed ({reason}); retrying in {:?}", retry.delay),
+        );
+        result.map_err(|reason| EngineError::Pull {
+            image: image.to_owned(),
+            attempts,
+            reason,
+        })
     }
 }
 
@@ -463,6 +441,16 @@ fn remove_now(program: &Path, name: &str) {
         .stderr(Stdio::null())
         .status();
 }
+
+/// How an image pull is retried: 3 attempts, 2 s then 4 s apart.
+const PULL_RETRY: RetryPolicy = RetryPolicy {
+    retries: 2,
+    base_delay: Duration::from_secs(2),
+    factor: 2.0,
+    max_delay: Duration::from_secs(30),
+    jitter: false,
+    max_elapsed: None,
+};
 
 /// Pull failures that retrying cannot fix (bad reference, missing image, no access, unknown host).
 fn is_permanent_pull_error(reason: &str) -> bool {
@@ -488,10 +476,10 @@ fn is_permanent_pull_error(reason: &str) -> bool {
 /// The architecture of an image platform (`linux/386` -> i686); the inverse of [`platform`]
 /// (`linux/arm` is armv7l, as `image inspect` reports it without the variant).
 #[must_use]
-pub fn platform_arch(platform_name: &str) -> Option<ElfArch> {
+pub fn platform_arch(platform_name: &str) -> Option<Arch> {
     let arch = platform_name.strip_prefix("linux/")?;
     let arch = arch.split('/').next().unwrap_or(arch);
-    ElfArch::ALL.into_iter().find(|candidate| {
+    Arch::ALL.into_iter().find(|candidate| {
         let known = platform(*candidate).trim_start_matches("linux/");
         known.split('/').next() == Some(arch)
     })
@@ -500,10 +488,10 @@ pub fn platform_arch(platform_name: &str) -> Option<ElfArch> {
 /// Whether an image of platform `have` (`linux/386`) serves `arch`. Some i686 images are
 /// published as amd64; their userland is still 32-bit.
 #[must_use]
-pub fn platform_serves(have: &str, arch: ElfArch) -> bool {
+pub fn platform_serves(have: &str, arch: Arch) -> bool {
     have == platform(arch)
-        || (arch == ElfArch::I686 && have == "linux/amd64")
-        || (arch == ElfArch::Armv7l && have.starts_with("linux/arm"))
+        || (arch == Arch::I686 && have == "linux/amd64")
+        || (arch == Arch::Armv7l && have.starts_with("linux/arm"))
 }
 
 impl Engine for CliEngine {
@@ -515,12 +503,7 @@ impl Engine for CliEngine {
         self.local_platform(image)
     }
 
-    fn prepare_image(
-        &self,
-        image: &str,
-        arch: ElfArch,
-        pull: PullPolicy,
-    ) -> Result<(), EngineError> {
+    fn prepare_image(&self, image: &str, arch: Arch, pull: PullPolicy) -> Result<(), EngineError> {
         let local = self.local_platform(image);
         debug!("image {image}: local platform {local:?}");
         match pull {
@@ -721,7 +704,7 @@ impl Engine for HostEngine {
     fn prepare_image(
         &self,
         _image: &str,
-        _arch: ElfArch,
+        _arch: Arch,
         _pull: PullPolicy,
     ) -> Result<(), EngineError> {
         Ok(())
@@ -822,18 +805,18 @@ mod tests {
 
     #[test]
     fn platforms() {
-        assert_eq!(platform(ElfArch::I686), "linux/386");
-        assert!(platform_serves("linux/386", ElfArch::I686));
-        assert!(platform_serves("linux/amd64", ElfArch::I686));
-        assert!(!platform_serves("linux/386", ElfArch::X86_64));
-        assert_eq!(platform_arch("linux/386"), Some(ElfArch::I686));
-        assert_eq!(platform_arch("linux/amd64"), Some(ElfArch::X86_64));
-        assert_eq!(platform_arch("linux/arm64"), Some(ElfArch::Aarch64));
-        assert_eq!(platform_arch("linux/arm"), Some(ElfArch::Armv7l));
-        assert_eq!(platform_arch("linux/arm/v7"), Some(ElfArch::Armv7l));
+        assert_eq!(platform(Arch::I686), "linux/386");
+        assert!(platform_serves("linux/386", Arch::I686));
+        assert!(platform_serves("linux/amd64", Arch::I686));
+        assert!(!platform_serves("linux/386", Arch::X86_64));
+        assert_eq!(platform_arch("linux/386"), Some(Arch::I686));
+        assert_eq!(platform_arch("linux/amd64"), Some(Arch::X86_64));
+        assert_eq!(platform_arch("linux/arm64"), Some(Arch::Aarch64));
+        assert_eq!(platform_arch("linux/arm"), Some(Arch::Armv7l));
+        assert_eq!(platform_arch("linux/arm/v7"), Some(Arch::Armv7l));
         assert_eq!(platform_arch("windows/amd64"), None);
         assert_eq!(platform_arch("linux/mips"), None);
-        assert!(check_arch_runs(host_arch()).is_ok());
+        assert!(check_arch_runs(Arch::host()).is_ok());
     }
 
     #[test]

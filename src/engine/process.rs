@@ -149,6 +149,22 @@ pub fn find_program(program: &str) -> Option<PathBuf> {
         .find(|candidate| is_exe(candidate))
 }
 
+/// Asks `rpm --root <root> -qf` which package owns `path`, with a query format; `None` when rpm
+/// is missing or has no answer.
+#[must_use]
+pub fn rpm_owner(root: &Path, path: &Path, query_format: &str) -> Option<String> {
+    let answer = Command::new("rpm")
+        .arg("--root")
+        .arg(root)
+        .args(["-qf", "--queryformat", query_format])
+        .arg(path)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output();
+    let output = answer.ok().filter(|o| o.status.success())?;
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@
 //! identity (so publishing to TestPyPI and then PyPI in one job works); any other existing one
 //! stops the run before anything is sent.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -33,8 +34,8 @@ use super::credentials::is_loopback;
 use super::dist::Distribution;
 use super::endpoints;
 use super::oidc::{self, OidcEnv};
-use super::retry::RetryPolicy;
-use super::secret::{Redactor, Secret, display_url};
+use crate::net::retry::{self, RetryOn, RetryPolicy, Transport};
+use crate::net::secret::{Redactor, Secret, display_url};
 
 /// The suffix of an attestation file next to its distribution (what twine and
 /// pypa/gh-action-pypi-publish use).
@@ -454,6 +455,13 @@ async fn id_token(
     })
 }
 
+/// Which answers of Fulcio and Rekor are retried (an unreachable service is, too).
+const SIGSTORE_RETRY_ON: RetryOn = RetryOn {
+    server_errors: true,
+    statuses: &[429],
+    transport: Transport::Any,
+};
+
 /// What a service's answer to a signing step was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
@@ -522,7 +530,7 @@ fn describe_failure(
             true,
             "check the network and the Sigstore URL, or publish without attestations (`--no-attestations`, Action input `attestations: false`)",
         ),
-        Outcome::Status(s) if s >= 500 || s == 429 => (
+        Outcome::Status(s) if SIGSTORE_RETRY_ON.status(s) => (
             format!("failed {request} (HTTP {s})"),
             true,
             "the service failed; run the job again later, or publish without attestations (`--no-attestations`, Action input `attestations: false`)",
@@ -563,7 +571,7 @@ pub async fn attest_all(
     dists: &[Distribution],
     oidc_env: &OidcEnv,
     config: &SigstoreConfig,
-    retry: &RetryPolicy,
+    policy: &RetryPolicy,
     redactor: &Redactor,
     reporter: &dyn Reporter,
 ) -> Result<Vec<Attested>, AttestError> {
@@ -572,8 +580,8 @@ pub async fn attest_all(
     let verifier = Verifier::new(&config.trusted_root).map_err(|e| {
         AttestError::Config(format!("{} is unusable: {e}", config.trusted_root_source))
     })?;
-    let mut token = id_token(&client, oidc_env, redactor).await?;
-    let who = JobIdentity::from_jwt(token.jwt.expose())?;
+    let token = RefCell::new(id_token(&client, oidc_env, redactor).await?);
+    let who = JobIdentity::from_jwt(token.borrow().jwt.expose())?;
 
     // Existing attestation files first: each is reused only when it verifies for this file
     // and this job; any other stops the run before anything is signed.
@@ -618,40 +626,44 @@ pub async fn attest_all(
             continue;
         }
         let statement = statement(dist).to_string();
-        let started = Instant::now();
-        let mut attempt = 0;
-        let bundle = loop {
-            attempt += 1;
-            if token.at.elapsed() > TOKEN_FRESH_FOR {
-                token = id_token(&client, oidc_env, redactor).await?;
+        let (token, client, context, statement) = (&token, &client, &context, &statement);
+        let sign = |_| async move {
+            // Not retried: a new ID token that cannot be had, or that does not parse.
+            let once = |err| (err, false);
+            let stale = token.borrow().at.elapsed() > TOKEN_FRESH_FOR;
+            if stale {
+                let fresh = id_token(client, oidc_env, redactor).await.map_err(once)?;
+                *token.borrow_mut() = fresh;
             }
-            let identity =
-                IdentityToken::from_jwt(token.jwt.expose()).map_err(|e| AttestError::Signing {
+            let jwt = token.borrow().jwt.clone();
+            let identity = IdentityToken::from_jwt(jwt.expose()).map_err(|e| {
+                once(AttestError::Signing {
                     file: dist.filename.clone(),
                     detail: format!("the job's OIDC token does not parse: {e}"),
-                })?;
-            match context
+                })
+            })?;
+            context
                 .signer(identity)
                 .sign_raw_statement(statement.as_bytes())
                 .await
-            {
-                Ok(bundle) => break bundle,
-                Err(err) => {
-                    let (err, retryable) = describe_failure(err, config, &dist.filename, redactor);
-                    let delay = retry.delay(attempt);
-                    if !retryable || !retry.allows(attempt, started.elapsed(), delay) {
-                        return Err(err);
-                    }
-                    reporter.warn(&format!(
-                        "{}; retry {attempt} of {} in {:.1} s",
-                        err.to_string().lines().next().unwrap_or_default(),
-                        retry.retries,
-                        delay.as_secs_f64()
-                    ));
-                    tokio::time::sleep(delay).await;
-                }
-            }
+                .map_err(|err| describe_failure(err, config, &dist.filename, redactor))
         };
+        let (signed, _) = retry::retry(
+            policy,
+            sign,
+            |(_, retryable)| *retryable,
+            |(err, _), retry| {
+                reporter.warn(&format!(
+                    "{}; retry {} of {} in {:.1} s",
+                    err.to_string().lines().next().unwrap_or_default(),
+                    retry.number,
+                    retry.of,
+                    retry.delay.as_secs_f64()
+                ));
+            },
+        )
+        .await;
+        let bundle = signed.map_err(|(err, _)| err)?;
         verify_bundle(&verifier, &bundle, dist, &who).map_err(|detail| {
             AttestError::Unverified {
                 file: dist.filename.clone(),

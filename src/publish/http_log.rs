@@ -14,7 +14,7 @@
 use reqwest::header::HeaderMap;
 use reqwest::{StatusCode, Url};
 
-use super::secret::{Redactor, display_url};
+use crate::net::secret::{Redactor, display_url};
 
 /// How much of a body `-v` shows.
 pub const BODY_EXCERPT: usize = 1024;
@@ -180,7 +180,7 @@ mod tests {
     #[test]
     fn lines_are_escaped_and_secrets_hidden() {
         let redactor = Redactor::default();
-        redactor.add(&super::super::secret::Secret::new("pypi-fake-token"));
+        redactor.add(&crate::net::Secret::new("pypi-fake-token"));
         assert_eq!(
             one_line("a\n::error::x\r'q'\\ \u{1b}[31m"),
             "a\\n::error::x\\r'q'\\\\ \\u{1b}[31m"

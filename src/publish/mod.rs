@@ -25,7 +25,7 @@
 //!   made and verified after the token exchange and before the first upload: a file is never
 //!   uploaded without the attestation that was asked for.
 //! * Secrets are masked the moment they exist and scrubbed from every message
-//!   ([`secret::Redactor`]). This module prints nothing: it reports through [`Reporter`].
+//!   ([`crate::net::Redactor`]). This module prints nothing: it reports through [`Reporter`].
 
 pub mod attest;
 pub mod credentials;
@@ -34,8 +34,6 @@ pub mod endpoints;
 pub mod form;
 pub mod http_log;
 pub mod oidc;
-pub mod retry;
-pub mod secret;
 pub mod simple;
 pub mod upload;
 
@@ -43,10 +41,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::net::retry::RetryPolicy;
+use crate::net::secret::{Redactor, Secret, display_url};
+use crate::net::{ClientOptions, Redirects};
 use credentials::{AuthPlan, Repository};
 use dist::Distribution;
-use retry::RetryPolicy;
-use secret::{Redactor, Secret, display_url};
 use simple::{IndexedFile, SimpleIndex};
 use upload::{Answer, UploadError, Uploader};
 
@@ -156,16 +155,14 @@ pub enum PublishError {
     Client(String),
 }
 
-/// The `User-Agent` of every request (set by [`crate::net`]).
-pub const USER_AGENT: &str = crate::net::USER_AGENT;
-
 /// The client for uploads: no redirects (see [`upload`]), a connect timeout; the idle timeout
 /// is enforced per attempt by the uploader.
 pub fn upload_client() -> Result<reqwest::Client, PublishError> {
-    crate::net::client(|builder| {
-        builder
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
+    crate::net::client(&ClientOptions {
+        connect_timeout: Duration::from_secs(10),
+        timeout: None,
+        read_timeout: None,
+        redirects: Redirects::None,
     })
     .map_err(|e| PublishError::Client(e.to_string()))
 }
@@ -173,11 +170,11 @@ pub fn upload_client() -> Result<reqwest::Client, PublishError> {
 /// The client for the Simple index and the trusted-publishing endpoints: a few redirects, an
 /// overall timeout.
 pub fn api_client(timeout: Duration) -> Result<reqwest::Client, PublishError> {
-    crate::net::client(|builder| {
-        builder
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(timeout)
+    crate::net::client(&ClientOptions {
+        connect_timeout: Duration::from_secs(10),
+        timeout: Some(timeout),
+        read_timeout: None,
+        redirects: Redirects::Limited(5),
     })
     .map_err(|e| PublishError::Client(e.to_string()))
 }

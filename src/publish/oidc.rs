@@ -11,10 +11,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use reqwest::{StatusCode, Url};
 
-use super::credentials::env_vars;
 use super::endpoints::{self, OIDC_AUDIENCE_PATH, OIDC_MINT_TOKEN_PATH};
 use super::http_log;
-use super::secret::{Redactor, Secret, display_url};
+use crate::net::retry::{self, RetryOn, RetryPolicy, Transport};
+use crate::net::secret::{Redactor, Secret, display_url};
 
 /// A minted token is valid for 15 minutes on PyPI; mint a new one (from a new ID token) after
 /// this at the latest, and sooner when the index's `expires` says the token lives shorter
@@ -39,6 +39,17 @@ pub fn renew_after(expires: Option<f64>, now: SystemTime) -> Duration {
     }
     Duration::from_secs_f64(lifetime * 2.0 / 3.0).min(REMINT_AFTER)
 }
+
+/// The runner's variables for the OIDC ID token (documented in the README).
+pub mod env_vars {
+    /// Set by the GitHub runner when the job may request an OIDC token.
+    pub const ACTIONS_ID_TOKEN_REQUEST_URL: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
+    /// The bearer token for [`ACTIONS_ID_TOKEN_REQUEST_URL`].
+    pub const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
+}
+
+/// The hint for a job without `id-token: write`.
+pub const ID_TOKEN_HINT: &str = "for trusted publishing, give the publishing job `permissions: id-token: write` (GitHub then sets `ACTIONS_ID_TOKEN_REQUEST_URL`) and register the workflow as a trusted publisher of the project on the index; pull requests from forks never get an OIDC token";
 
 /// The runner's OIDC request endpoint and its bearer token.
 #[derive(Debug, Clone)]
@@ -174,7 +185,7 @@ pub enum TrustedPublishingError {
     /// The runner would not give an ID token.
     #[error(
         "trusted publishing: the runner refused an OIDC token ({status}): {message}\nhint: {}",
-        super::credentials::ID_TOKEN_HINT
+        ID_TOKEN_HINT
     )]
     IdToken {
         /// HTTP status.
@@ -440,59 +451,88 @@ pub(crate) async fn request_id_token(
         })?;
     url.query_pairs_mut().append_pair("audience", audience);
     let shown = format!("{}{}", url.origin().ascii_serialization(), url.path());
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let result = client
-            .get(url.clone())
-            .header(
-                reqwest::header::AUTHORIZATION,
-                format!("bearer {}", oidc.request_token.expose()),
-            )
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await;
-        let retryable = match &result {
-            Ok(reply) => {
-                // The body is the ID token: its status and headers only.
-                let mut shown_url = url.clone();
-                shown_url.set_query(None);
-                http_log::response(
-                    redactor,
-                    "GET",
-                    &shown_url,
-                    reply.status(),
-                    None,
-                    reply.headers(),
-                    b"",
-                );
-                reply.status().is_server_error()
+    let request = |_| {
+        let url = url.clone();
+        async move {
+            let reply = client
+                .get(url.clone())
+                .header(
+                    reqwest::header::AUTHORIZATION,
+                    format!("bearer {}", oidc.request_token.expose()),
+                )
+                .header(reqwest::header::ACCEPT, "application/json")
+                .send()
+                .await
+                .map_err(IdTokenFailure::Transport)?;
+            // The body is the ID token: its status and headers only.
+            let mut shown_url = url;
+            shown_url.set_query(None);
+            http_log::response(
+                redactor,
+                "GET",
+                &shown_url,
+                reply.status(),
+                None,
+                reply.headers(),
+                b"",
+            );
+            if ID_TOKEN_RETRY_ON.status(reply.status().as_u16()) {
+                return Err(IdTokenFailure::Status(reply));
             }
-            Err(_) => true,
-        };
-        if retryable && attempt < 3 {
-            tokio::time::sleep(Duration::from_millis(500 * (1 << attempt))).await;
-            continue;
+            Ok(reply)
         }
-        let reply = result.map_err(|source| TrustedPublishingError::Transport {
-            url: shown.clone(),
-            source,
-        })?;
-        let status = reply.status();
-        let text = reply.text().await.unwrap_or_default();
-        if !status.is_success() {
-            return Err(TrustedPublishingError::IdToken {
-                status,
-                message: excerpt(&text),
-            });
+    };
+    let retryable = |failure: &IdTokenFailure| match failure {
+        IdTokenFailure::Transport(err) => ID_TOKEN_RETRY_ON.transport(err),
+        IdTokenFailure::Status(_) => true,
+    };
+    let (result, _) = retry::retry(&ID_TOKEN_RETRY, request, retryable, |_, _| {}).await;
+    let reply = match result {
+        Ok(reply) | Err(IdTokenFailure::Status(reply)) => reply,
+        Err(IdTokenFailure::Transport(source)) => {
+            return Err(TrustedPublishingError::Transport { url: shown, source });
         }
-        return serde_json::from_str::<IdTokenReply>(&text)
-            .map(|r| r.value)
-            .map_err(|e| TrustedPublishingError::InvalidResponse {
-                url: shown.clone(),
-                detail: format!("{e}"),
-            });
+    };
+    let status = reply.status();
+    let text = reply.text().await.unwrap_or_default();
+    if !status.is_success() {
+        return Err(TrustedPublishingError::IdToken {
+            status,
+            message: excerpt(&text),
+        });
     }
+    serde_json::from_str::<IdTokenReply>(&text)
+        .map(|r| r.value)
+        .map_err(|e| TrustedPublishingError::InvalidResponse {
+            url: shown,
+            detail: format!("{e}"),
+        })
+}
+
+/// How the runner's ID token endpoint is retried (as the toolkit does: it is known to be
+/// flaky): two retries, 1 s then 2 s.
+const ID_TOKEN_RETRY: RetryPolicy = RetryPolicy {
+    retries: 2,
+    base_delay: Duration::from_secs(1),
+    factor: 2.0,
+    max_delay: Duration::from_secs(2),
+    jitter: false,
+    max_elapsed: None,
+};
+
+/// What is retried there: any transport failure and any 5xx answer.
+const ID_TOKEN_RETRY_ON: RetryOn = RetryOn {
+    server_errors: true,
+    statuses: &[],
+    transport: Transport::Any,
+};
+
+/// An attempt at the ID token that may be tried again.
+enum IdTokenFailure {
+    /// No answer.
+    Transport(reqwest::Error),
+    /// An answer with a status that is retried.
+    Status(reqwest::Response),
 }
 
 #[cfg(test)]

@@ -14,33 +14,21 @@ use reqwest::{StatusCode, Url, header};
 use sha2::Digest as _;
 
 use super::http_log;
-use super::secret::{Redactor, Secret, display_url};
+use crate::net::secret::{Redactor, Secret, display_url};
 use crate::wheel::normalize_name;
 
 /// Most redirects followed within one origin.
 const MAX_REDIRECTS: usize = 5;
 
-/// The client for Simple API lookups: redirects only within the origin of the first URL.
-pub fn client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
-    let policy = reqwest::redirect::Policy::custom(|attempt| {
-        let same_origin = attempt
-            .previous()
-            .first()
-            .is_none_or(|first| first.origin() == attempt.url().origin());
-        if !same_origin {
-            attempt.stop()
-        } else if attempt.previous().len() > MAX_REDIRECTS {
-            attempt.error("too many redirects")
-        } else {
-            attempt.follow()
-        }
-    });
-    reqwest::Client::builder()
-        .user_agent(super::USER_AGENT)
-        .redirect(policy)
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(timeout)
-        .build()
+/// The client for Simple API lookups: redirects only within the origin of the first URL (from
+/// [`crate::net`]: our user agent and certificates).
+pub fn client(timeout: Duration) -> Result<reqwest::Client, crate::net::NetError> {
+    crate::net::client(&crate::net::ClientOptions {
+        connect_timeout: Duration::from_secs(10),
+        timeout: Some(timeout),
+        read_timeout: None,
+        redirects: crate::net::Redirects::SameOrigin(MAX_REDIRECTS),
+    })
 }
 
 /// What the Accept header asks for: PEP 691 JSON first, HTML as a fallback.

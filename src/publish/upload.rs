@@ -14,8 +14,8 @@ use reqwest::{StatusCode, Url, header, multipart};
 use super::Reporter;
 use super::dist::Distribution;
 use super::http_log;
-use super::retry::{RetryPolicy, is_retryable_transport};
-use super::secret::{Redactor, Secret, display_url};
+use crate::net::retry::{self, RetryOn, RetryPolicy, Transport};
+use crate::net::secret::{Redactor, Secret, display_url};
 
 /// What the server said the outcome was (all 2xx).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,13 +119,22 @@ pub enum UploadError {
     },
 }
 
+/// What an upload retries (publish.md §1.8): 5xx answers and transport failures other than
+/// TLS verification; never a 4xx or a redirect. A stall is retried too.
+pub const RETRY_ON: RetryOn = RetryOn {
+    server_errors: true,
+    statuses: &[],
+    transport: Transport::NotTls,
+};
+
 impl UploadError {
     /// Whether another attempt may succeed.
     #[must_use]
     pub fn retryable(&self) -> bool {
         match self {
             Self::Transport { retryable, .. } => *retryable,
-            Self::Stalled { .. } | Self::Server { .. } => true,
+            Self::Server { status, .. } => RETRY_ON.status(status.as_u16()),
+            Self::Stalled { .. } => true,
             _ => false,
         }
     }
@@ -222,28 +231,21 @@ impl Uploader {
         auth: Option<&(String, Secret)>,
         policy: &RetryPolicy,
     ) -> (Result<Answer, UploadError>, u32) {
-        let started = Instant::now();
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = self.attempt(dist, attestation, auth).await;
-            match result {
-                Err(err) if err.retryable() => {
-                    let delay = policy.delay(attempt);
-                    if !policy.allows(attempt, started.elapsed(), delay) {
-                        return (Err(err), attempt);
-                    }
-                    self.reporter.warn(&format!(
-                        "uploading `{}` failed: {err}; retry {attempt} of {} in {:.1} s",
-                        dist.filename,
-                        policy.retries,
-                        delay.as_secs_f64()
-                    ));
-                    tokio::time::sleep(delay).await;
-                }
-                other => return (other, attempt),
-            }
-        }
+        retry::retry(
+            policy,
+            |_| self.attempt(dist, attestation, auth),
+            UploadError::retryable,
+            |err, retry| {
+                self.reporter.warn(&format!(
+                    "uploading `{}` failed: {err}; retry {} of {} in {:.1} s",
+                    dist.filename,
+                    retry.number,
+                    retry.of,
+                    retry.delay.as_secs_f64()
+                ));
+            },
+        )
+        .await
     }
 
     /// One POST with a freshly opened file.
@@ -405,8 +407,8 @@ fn transport(err: &reqwest::Error) -> UploadError {
     let message = crate::net::error_chain(err);
     UploadError::Transport {
         // Never print the URL's query or credentials: reqwest's message has the URL.
-        message: super::secret::redact_urls_in(&message),
-        retryable: is_retryable_transport(err),
+        message: crate::net::secret::redact_urls_in(&message),
+        retryable: RETRY_ON.transport(err),
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod sbom;
+pub mod wheel;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use sha2::Digest as _;
 use crate::audit::policy::{PolicyId, PolicySet};
 use crate::audit::resolve::{Location, is_libpython};
 use crate::audit::{Audit, SymbolVersionUse};
+use crate::platform::PlatformTag;
 use crate::wheel::{WheelFilename, WheelInfo};
 
 /// Why a wheel cannot be repaired to the requested tag.
@@ -194,7 +196,7 @@ pub struct RepairPlan {
     /// The requested policy.
     pub requested: PolicyId,
     /// Platform tags to add, in auditwheel's order (the first decides the grafts).
-    pub platform_tags: Vec<String>,
+    pub platform_tags: Vec<PlatformTag>,
     /// The libs directory. Ex) `democext.libs`
     pub libs_dir: String,
     /// Libraries to copy in.
@@ -426,14 +428,17 @@ pub fn plan(
 ) -> Result<RepairPlan, RepairError> {
     let policies = &audit.policies;
     let requested_policy = policies.get(requested);
-    let mut platform_tags: Vec<String> = requested_policy.tags().map(str::to_owned).collect();
+    let mut platform_tags = requested_policy.platform_tags.clone();
     if !options.only_plat && requested < audit.overall_policy {
         let overall = policies.get(audit.overall_policy);
-        let mut tags: Vec<String> = overall.tags().map(str::to_owned).collect();
+        let mut tags = overall.platform_tags.clone();
         tags.extend(platform_tags);
         platform_tags = tags;
     }
-    let graft_id = policies.by_name(&platform_tags[0]).unwrap_or(requested);
+    let graft_id = platform_tags
+        .first()
+        .and_then(|first| policies.by_name(&first.to_string()))
+        .unwrap_or(requested);
     let libs_dir = format!("{}{}", filename.name, options.lib_sdir);
 
     let mut grafts: Vec<Graft> = Vec::new();
@@ -611,25 +616,19 @@ pub fn plan(
 pub fn retag(
     filename: &WheelFilename,
     info: &WheelInfo,
-    platforms: &[String],
+    platforms: &[PlatformTag],
 ) -> (WheelFilename, WheelInfo) {
-    let first = platforms.first().map(String::as_str).unwrap_or_default();
-    let mut to_remove: Vec<String> = Vec::new();
-    if !first.starts_with("linux") {
-        let arch = if first.starts_with("manylinux_") || first.starts_with("musllinux_") {
-            first.splitn(4, '_').nth(3).unwrap_or_default().to_owned()
-        } else {
-            first
-                .split_once('_')
-                .map(|(_, a)| a.to_owned())
-                .unwrap_or_default()
-        };
-        to_remove.push(format!("linux_{arch}"));
+    let mut to_remove: Vec<PlatformTag> = Vec::new();
+    if let Some(first) = platforms.first() {
+        if let (false, Some(arch)) = (matches!(first, PlatformTag::Linux { .. }), first.arch()) {
+            to_remove.push(PlatformTag::Linux { arch });
+        }
     }
-    let mut original: Vec<String> = filename.platform_tags.clone();
-    original.sort();
+    // auditwheel works on the spellings: sorted and compared as text.
+    let mut original: Vec<PlatformTag> = filename.platform_tags.clone();
+    original.sort_by_cached_key(ToString::to_string);
     original.dedup();
-    let mut tags: Vec<String> = original
+    let mut tags: Vec<PlatformTag> = original
         .iter()
         .filter(|t| !to_remove.contains(t))
         .cloned()
@@ -640,13 +639,13 @@ pub fn retag(
         }
     }
     let mut not_purelib = false;
-    if tags.iter().any(|t| t == "any") && tags.len() > 1 {
-        tags.retain(|t| t != "any");
-        to_remove.push("any".to_owned());
+    if tags.contains(&PlatformTag::Any) && tags.len() > 1 {
+        tags.retain(|t| *t != PlatformTag::Any);
+        to_remove.push(PlatformTag::Any);
         not_purelib = true;
     }
     let mut sorted = tags.clone();
-    sorted.sort();
+    sorted.sort_by_cached_key(ToString::to_string);
     let new_filename = filename.with_platform_tags(sorted);
 
     let mut pyc_apis: Vec<String> = Vec::new();
@@ -770,13 +769,13 @@ mod tests {
             tags: vec!["cp311-cp311-linux_x86_64".into()],
             build: None,
         };
-        let platforms: Vec<String> = [
+        let platforms: Vec<PlatformTag> = [
             "manylinux_2_5_x86_64",
             "manylinux1_x86_64",
             "manylinux_2_36_x86_64",
         ]
         .iter()
-        .map(|s| (*s).to_owned())
+        .map(|s| s.parse().expect("tag"))
         .collect();
         let (name, info) = retag(&filename, &info, &platforms);
         assert_eq!(

@@ -11,11 +11,11 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::build::interpreters::{self, Probe};
 use crate::config::identifier::PythonTag;
-use crate::elf::ElfArch;
+use crate::engine::interpreters::{self, Probe};
 use crate::engine::process::shell_quote;
 use crate::engine::{Container, ContainerSpec, Engine, EngineError, Mount};
+use crate::platform::Arch;
 
 /// Lists the interpreters on PATH (one path per line).
 const PATH_PYTHONS_SCRIPT: &str = r#"IFS=:
@@ -66,7 +66,7 @@ impl TestEnv {
 pub fn start(
     engine: &dyn Engine,
     image: &str,
-    arch: ElfArch,
+    arch: Arch,
     mounts: &[Mount],
     extra_args: &[String],
 ) -> Result<TestEnv, EngineError> {
@@ -77,7 +77,7 @@ pub fn start(
         extra_args: extra_args.to_vec(),
     })?;
     let probe = interpreters::parse_probe(&container.capture(interpreters::PROBE_SCRIPT)?);
-    if arch == ElfArch::I686 && probe.machine != "i686" && probe.linux32 {
+    if arch == Arch::I686 && probe.machine != "i686" && probe.linux32 {
         container.set_wrapper(vec!["linux32".to_owned()]);
     }
     let pythons = discover(&container, &probe)?;

@@ -17,14 +17,15 @@
 //! stopped and killed inside the environment (found through `/proc`, so it works in any container
 //! and on the host) and the test is reported as timed out.
 //!
-//! [`stage`] runs this after each identifier's repair in `wheelwright build`, recording results
-//! in the [`manifest`] next to the wheels; [`standalone`] is `wheelwright test`.
+//! [`crate::build::stage`] runs this after each identifier's repair in `wheelwright build`,
+//! recording results in the [`manifest`] next to the wheels; [`standalone`] is `wheelwright test`.
+//! This module does not use [`crate::build`]: what both need (interpreter discovery, logs, the
+//! project stream) is in [`crate::engine`].
 
 pub mod env;
 pub mod manifest;
 pub mod select;
 pub mod session;
-pub mod stage;
 pub mod standalone;
 
 use std::time::Duration;

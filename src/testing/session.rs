@@ -5,8 +5,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::{TAIL_LINES, TestOptions, TestReport, TestState, placeholders};
-use crate::build::log::Log;
 use crate::engine::container::{Deadline, RunEnd};
+use crate::engine::log::Log;
 use crate::engine::process::shell_quote;
 use crate::engine::{Container, OutputSink};
 

@@ -18,16 +18,14 @@ use super::env::{self, TestEnv};
 use super::select::{self, LocalWheel, SupportedTags};
 use super::session::{Install, Session};
 use super::{TestOptions, TestReport, TestState};
-use crate::build::interpreters;
-use crate::build::log::Log;
-use crate::build::project::ProjectFilter;
-use crate::config::archs::host_arch;
 use crate::config::identifier::{Identifier, PythonTag};
-use crate::elf::ElfArch;
+use crate::config::values::{EngineChoice, PullPolicy};
+use crate::engine::interpreters;
+use crate::engine::log::Log;
 use crate::engine::process::shell_quote;
-use crate::engine::{
-    self, CONTAINER_WORK_ROOT, EngineChoice, EngineError, EngineKind, Mount, PullPolicy,
-};
+use crate::engine::project::ProjectFilter;
+use crate::engine::{self, CONTAINER_WORK_ROOT, EngineError, EngineKind, Mount};
+use crate::platform::{Arch, PlatformTag};
 use crate::ui;
 use crate::ui::github;
 use crate::wheel::filename::WheelFilename;
@@ -58,7 +56,7 @@ pub struct StandaloneOptions {
     /// The engine.
     pub engine: EngineChoice,
     /// Architectures; empty = those of the wheels (this machine's for pure wheels and indexes).
-    pub archs: Vec<ElfArch>,
+    pub archs: Vec<Arch>,
     /// The project (`{project}`, `test-sources`).
     pub project: PathBuf,
     /// The test settings.
@@ -66,7 +64,7 @@ pub struct StandaloneOptions {
     /// Test in this image (every architecture).
     pub image: Option<String>,
     /// Per-architecture images (win over `image`).
-    pub images: BTreeMap<ElfArch, String>,
+    pub images: BTreeMap<Arch, String>,
     /// `NAME=VALUE` assignments (shell syntax).
     pub environment: Vec<(String, String)>,
     /// Host variables passed by name.
@@ -84,7 +82,7 @@ pub struct StandaloneOptions {
 impl StandaloneOptions {
     /// The image of `arch`, if one is set.
     #[must_use]
-    pub fn image_for(&self, arch: ElfArch) -> Option<&str> {
+    pub fn image_for(&self, arch: Arch) -> Option<&str> {
         self.images
             .get(&arch)
             .or(self.image.as_ref())
@@ -340,24 +338,6 @@ pub fn collect_wheels(paths: &[PathBuf]) -> Result<Vec<LocalWheel>, StandaloneEr
     Ok(wheels)
 }
 
-/// The architecture a platform tag is for (`None` for `any`).
-#[must_use]
-pub fn tag_arch(platform: &str) -> Option<ElfArch> {
-    [
-        ElfArch::X86_64,
-        ElfArch::I686,
-        ElfArch::Aarch64,
-        ElfArch::Armv7l,
-        ElfArch::Ppc64le,
-        ElfArch::Ppc64,
-        ElfArch::S390x,
-        ElfArch::Riscv64,
-        ElfArch::Loongarch64,
-    ]
-    .into_iter()
-    .find(|arch| platform.ends_with(&format!("_{}", arch.as_str())))
-}
-
 /// Resolves `--index`: `pypi`/`testpypi` are those indexes' Simple pages, else an http(s) URL.
 pub fn index_url(text: &str) -> Result<String, String> {
     if let Some(known) = crate::publish::endpoints::by_name(text.trim()) {
@@ -389,11 +369,11 @@ pub enum ArchOrigin {
 /// run` would); wheels of another architecture than the image's are an error that says what to
 /// pass; an explicit `--arch` wins (the engine pulls that architecture's variant).
 pub fn fit_arch_to_image(
-    arch: ElfArch,
+    arch: Arch,
     origin: ArchOrigin,
     image: &str,
     local: Option<&str>,
-) -> Result<ElfArch, String> {
+) -> Result<Arch, String> {
     let Some(have) = local else {
         return Ok(arch);
     };
@@ -415,13 +395,13 @@ pub fn fit_arch_to_image(
 /// What to try when no interpreter here can install the wheels: per architecture the wheels
 /// have and no environment here has, the flags that test it; else other Pythons.
 #[must_use]
-pub fn install_hint(wheel_archs: &BTreeSet<ElfArch>, env_archs: &[ElfArch], host: bool) -> String {
-    let machine = host_arch();
+pub fn install_hint(wheel_archs: &BTreeSet<Arch>, env_archs: &[Arch], host: bool) -> String {
+    let machine = Arch::host();
     let mut hints: Vec<String> = wheel_archs
         .iter()
         .filter(|arch| !env_archs.contains(arch))
         .map(|arch| {
-            let native = *arch == machine || (machine == ElfArch::X86_64 && *arch == ElfArch::I686);
+            let native = *arch == machine || (machine == Arch::X86_64 && *arch == Arch::I686);
             format!(
                 "test {arch} wheels in an {arch} image: {}`--arch {arch} --image {arch}=IMAGE`{}",
                 if host { "`--engine podman` (or docker) with " } else { "" },
@@ -476,7 +456,7 @@ pub fn default_log_dir(source: &Source) -> PathBuf {
 /// An environment with its selected interpreters.
 struct Prepared {
     env: TestEnv,
-    arch: ElfArch,
+    arch: Arch,
     interpreters: Vec<(Identifier, String, SupportedTags)>,
 }
 
@@ -523,12 +503,17 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
         ));
     }
 
-    let mut archs: Vec<ElfArch> = options.archs.clone();
+    let mut archs: Vec<Arch> = options.archs.clone();
     let mut arch_origin = ArchOrigin::Flag;
     if archs.is_empty() {
-        let tagged: Vec<Option<ElfArch>> = wheels
+        let tagged: Vec<Option<Arch>> = wheels
             .iter()
-            .map(|w| w.filename.platform_tags.iter().find_map(|t| tag_arch(t)))
+            .map(|w| {
+                w.filename
+                    .platform_tags
+                    .iter()
+                    .find_map(PlatformTag::suffix_arch)
+            })
             .collect();
         arch_origin = if tagged.iter().any(Option::is_some) {
             ArchOrigin::Wheels
@@ -536,18 +521,18 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
             ArchOrigin::Default
         };
         // Pure wheels are tested on this machine's architecture.
-        let found: BTreeSet<ElfArch> = tagged
+        let found: BTreeSet<Arch> = tagged
             .into_iter()
-            .map(|arch| arch.unwrap_or_else(host_arch))
+            .map(|arch| arch.unwrap_or_else(Arch::host))
             .collect();
         archs = if found.is_empty() {
-            vec![host_arch()]
+            vec![Arch::host()]
         } else {
             found.into_iter().collect()
         };
     }
     if host {
-        let machine = host_arch();
+        let machine = Arch::host();
         if !options.archs.is_empty() && options.archs.iter().any(|a| *a != machine) {
             return Err(input(format!(
                 "the host engine tests only this machine's architecture ({machine}); other architectures need --engine docker or podman and --image"
@@ -584,7 +569,7 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
         if let Some(root) = options
             .cache_dir
             .clone()
-            .or_else(crate::build::default_cache_dir)
+            .or_else(crate::engine::default_cache_dir)
         {
             for (name, var) in [("pip", "PIP_CACHE_DIR"), ("uv", "UV_CACHE_DIR")] {
                 let dir = root.join(name);
@@ -652,7 +637,7 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
             &options.container_args,
         )?;
         let arch = if host {
-            machine_arch(&env.probe.machine).unwrap_or(*arch)
+            Arch::from_machine(&env.probe.machine).unwrap_or(*arch)
         } else {
             *arch
         };
@@ -783,11 +768,16 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
                         })
                     })
                     .collect();
-                let wheel_archs: BTreeSet<ElfArch> = wheels
+                let wheel_archs: BTreeSet<Arch> = wheels
                     .iter()
-                    .filter_map(|w| w.filename.platform_tags.iter().find_map(|t| tag_arch(t)))
+                    .filter_map(|w| {
+                        w.filename
+                            .platform_tags
+                            .iter()
+                            .find_map(PlatformTag::suffix_arch)
+                    })
                     .collect();
-                let env_archs: Vec<ElfArch> = prepared.iter().map(|p| p.arch).collect();
+                let env_archs: Vec<Arch> = prepared.iter().map(|p| p.arch).collect();
                 return Err(input(format!(
                     "{} be installed by any interpreter here:\n{}\ninterpreters:\n{}\n{}",
                     if wheels.len() == 1 {
@@ -987,7 +977,7 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
 fn select_interpreters(
     env: &TestEnv,
     options: &StandaloneOptions,
-    arch: ElfArch,
+    arch: Arch,
     kind: EngineKind,
 ) -> Result<Vec<(Identifier, String, SupportedTags)>, StandaloneError> {
     let libc = env.probe.libc;
@@ -1068,15 +1058,6 @@ fn valid_name(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn machine_arch(machine: &str) -> Option<ElfArch> {
-    match machine {
-        "i386" | "i486" | "i586" | "i686" => Some(ElfArch::I686),
-        "arm64" => Some(ElfArch::Aarch64),
-        "armv7l" | "armv8l" => Some(ElfArch::Armv7l),
-        other => ElfArch::from_tag_suffix(other),
-    }
-}
-
 /// A requirement as a file-name part: `NEURON==7.8` → `NEURON-7.8`.
 fn sanitize(spec: &str) -> String {
     let mut out = String::new();
@@ -1094,13 +1075,13 @@ fn sanitize(spec: &str) -> String {
 pub fn parse_images(
     option: &str,
     values: &[String],
-) -> Result<(Option<String>, BTreeMap<ElfArch, String>), String> {
+) -> Result<(Option<String>, BTreeMap<Arch, String>), String> {
     let mut all = None;
     let mut per_arch = BTreeMap::new();
     for value in values {
         let (arch, image) = match value.split_once('=') {
             Some((arch, image)) => {
-                let parsed = ElfArch::from_tag_suffix(arch.trim()).ok_or_else(|| {
+                let parsed = arch.trim().parse::<Arch>().ok().ok_or_else(|| {
                     format!("{option} `{value}`: `{arch}` is not an architecture (x86_64, i686, aarch64, …)")
                 })?;
                 (Some(parsed), image.trim())
@@ -1121,215 +1102,4 @@ pub fn parse_images(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_local_image_of_another_architecture_is_used_or_explained() {
-        use ArchOrigin::{Default, Flag, Wheels};
-        let x86 = ElfArch::X86_64;
-        let i686 = ElfArch::I686;
-        // Not here: pulled for the architecture asked.
-        assert_eq!(fit_arch_to_image(x86, Default, "img", None), Ok(x86));
-        // The image serves it (i686 images published as amd64 too).
-        assert_eq!(
-            fit_arch_to_image(x86, Default, "img", Some("linux/amd64")),
-            Ok(x86)
-        );
-        assert_eq!(
-            fit_arch_to_image(i686, Wheels, "img", Some("linux/amd64")),
-            Ok(i686)
-        );
-        // Nothing asked for: the image's own architecture, as `docker run` would.
-        assert_eq!(
-            fit_arch_to_image(x86, Default, "img", Some("linux/386")),
-            Ok(i686)
-        );
-        // `--arch` wins: the engine pulls that variant.
-        assert_eq!(
-            fit_arch_to_image(x86, Flag, "img", Some("linux/386")),
-            Ok(x86)
-        );
-        insta::assert_snapshot!(
-            fit_arch_to_image(x86, Wheels, "my/i386", Some("linux/386")).expect_err("mismatch"),
-            @r"
-        `my/i386` is a linux/386 (i686) image here, but the wheels to test are x86_64
-        hint: test x86_64 wheels in an x86_64 image (`--image x86_64=IMAGE`); to test in this image pass `--arch i686` with i686 wheels
-        "
-        );
-    }
-
-    #[test]
-    fn install_hints_name_the_architecture_that_is_missing() {
-        if host_arch() != ElfArch::X86_64 {
-            return;
-        }
-        let wheels: BTreeSet<ElfArch> = [ElfArch::Aarch64].into();
-        insta::assert_snapshot!(install_hint(&wheels, &[ElfArch::X86_64], true), @"hint: test aarch64 wheels in an aarch64 image: `--engine podman` (or docker) with `--arch aarch64 --image aarch64=IMAGE` (this x86_64 machine runs aarch64 containers with QEMU registered with binfmt_misc)");
-        let wheels: BTreeSet<ElfArch> = [ElfArch::I686].into();
-        insta::assert_snapshot!(install_hint(&wheels, &[ElfArch::X86_64], false), @"hint: test i686 wheels in an i686 image: `--arch i686 --image i686=IMAGE`");
-        let wheels: BTreeSet<ElfArch> = [ElfArch::X86_64].into();
-        insta::assert_snapshot!(install_hint(&wheels, &[ElfArch::X86_64], true), @"hint: the wheels are for other Pythons: test with `--python PATH` or an image that has them");
-    }
-
-    #[test]
-    fn logs_go_next_to_the_wheels_by_default() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let wheel = dir.path().join("a-1-py3-none-any.whl");
-        fs_err::write(&wheel, b"").expect("write");
-        assert_eq!(
-            default_log_dir(&Source::Local(vec![dir.path().to_path_buf()])),
-            dir.path().join("logs")
-        );
-        assert_eq!(
-            default_log_dir(&Source::Local(vec![wheel])),
-            dir.path().join("logs")
-        );
-        let index = Source::Index {
-            url: String::new(),
-            extra_urls: Vec::new(),
-            specs: Vec::new(),
-        };
-        let state = default_log_dir(&index);
-        assert!(
-            state.ends_with("wheelwright/test-logs"),
-            "{}",
-            state.display()
-        );
-        assert!(state.is_absolute(), "{}", state.display());
-    }
-
-    #[test]
-    fn architectures_of_platform_tags() {
-        assert_eq!(tag_arch("manylinux_2_5_x86_64"), Some(ElfArch::X86_64));
-        assert_eq!(tag_arch("manylinux2014_i686"), Some(ElfArch::I686));
-        assert_eq!(tag_arch("musllinux_1_2_ppc64le"), Some(ElfArch::Ppc64le));
-        assert_eq!(tag_arch("linux_ppc64"), Some(ElfArch::Ppc64));
-        assert_eq!(tag_arch("any"), None);
-    }
-
-    #[test]
-    fn known_indexes_and_urls() {
-        assert_eq!(
-            index_url("testpypi").expect("known"),
-            crate::publish::endpoints::TESTPYPI.simple_url
-        );
-        assert_eq!(
-            index_url("PyPI").expect("known"),
-            crate::publish::endpoints::PYPI.simple_url
-        );
-        assert_eq!(
-            index_url("http://127.0.0.1:8080/simple/").expect("url"),
-            "http://127.0.0.1:8080/simple/"
-        );
-        let err = index_url("nowhere").expect_err("bad");
-        assert!(
-            err.contains("is not an index URL or a known index"),
-            "{err}"
-        );
-        assert!(index_url("ftp://x/simple/").is_err());
-    }
-
-    #[test]
-    fn images_per_architecture() {
-        let (all, per) = parse_images(
-            "--image",
-            &["a/b:1".to_owned(), "i686=c/d@sha256:00".to_owned()],
-        )
-        .expect("images");
-        assert_eq!(all.as_deref(), Some("a/b:1"));
-        assert_eq!(per[&ElfArch::I686], "c/d@sha256:00");
-        let err = parse_images("--image", &["arm=x".to_owned()]).expect_err("arch");
-        assert!(err.contains("is not an architecture"), "{err}");
-        let err = parse_images("--image", &["x y".to_owned()]).expect_err("space");
-        assert!(err.contains("contains a space"), "{err}");
-    }
-
-    #[test]
-    fn wheels_are_collected_from_files_and_directories() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let err = collect_wheels(&[dir.path().to_path_buf()]).expect_err("empty");
-        assert!(err.to_string().contains("no wheels"), "{err}");
-        std::fs::write(dir.path().join("demo-1-py3-none-any.whl"), b"").expect("write");
-        std::fs::write(dir.path().join("notes.txt"), b"").expect("write");
-        let wheels = collect_wheels(&[
-            dir.path().to_path_buf(),
-            dir.path().join("demo-1-py3-none-any.whl"),
-        ])
-        .expect("wheels");
-        assert_eq!(wheels.len(), 1);
-        let err = collect_wheels(&[dir.path().join("notes.txt")]).expect_err("not a wheel");
-        assert!(err.to_string().contains("is not a wheel"), "{err}");
-        let err = collect_wheels(&[dir.path().join("missing.whl")]).expect_err("missing");
-        assert!(err.to_string().contains("cannot read"), "{err}");
-    }
-
-    #[test]
-    fn summary_renderings() {
-        let test =
-            |id: &str, status, wheel: &str, message: Option<&str>, tail: &[&str]| StandaloneTest {
-                identifier: id.to_owned(),
-                spec: None,
-                report: TestReport {
-                    status,
-                    python: Some("/opt/python/cp39-cp39/bin/python".to_owned()),
-                    image: Some("img".to_owned()),
-                    wheel: Some(wheel.to_owned()),
-                    seconds: 4.26,
-                    timed_out: false,
-                    message: message.map(str::to_owned),
-                    tail: tail.iter().map(|l| (*l).to_owned()).collect(),
-                    log: Some(PathBuf::from("logs/test-x.log")),
-                },
-            };
-        let outcome = StandaloneOutcome {
-            version: 1,
-            engine: EngineKind::Podman,
-            index: None,
-            logs_dir: PathBuf::from("logs"),
-            environments: Vec::new(),
-            tests: vec![
-                test(
-                    "cp39-manylinux_x86_64",
-                    TestState::Passed,
-                    "a-1-cp39-cp39-linux_x86_64.whl",
-                    None,
-                    &[],
-                ),
-                test(
-                    "pp37-manylinux_x86_64",
-                    TestState::Failed,
-                    "a-1-pp37-pypy37_pp73-linux_x86_64.whl",
-                    Some("test-command failed (exit status: 1)"),
-                    &["Traceback (most recent call last):", "AssertionError: 1|2"],
-                ),
-            ],
-            untested: Vec::new(),
-        };
-        assert_eq!(outcome.failed(), 1);
-        insta::assert_snapshot!(outcome.table(), @r"
-        identifier             result  wheel                                  time
-        cp39-manylinux_x86_64  passed  a-1-cp39-cp39-linux_x86_64.whl         4.3s
-        pp37-manylinux_x86_64  FAILED  a-1-pp37-pypy37_pp73-linux_x86_64.whl  4.3s
-        ");
-        insta::assert_snapshot!(outcome.failure_details(), @r"
-        pp37-manylinux_x86_64 FAILED: test-command failed (exit status: 1)
-          log: logs/test-x.log
-          last lines:
-          | Traceback (most recent call last):
-          | AssertionError: 1|2
-        ");
-        let md = outcome.markdown();
-        assert!(
-            md.contains("| `pp37-manylinux_x86_64` | ❌ FAILED: test-command failed (exit status: 1) | `a-1-pp37-pypy37_pp73-linux_x86_64.whl` | 4.3 s |")
-                && md.contains("| `cp39-manylinux_x86_64` | ✅ passed |"),
-            "{md}"
-        );
-    }
-
-    #[test]
-    fn requirement_file_names() {
-        assert_eq!(sanitize("NEURON==7.8.11.2"), "NEURON-7.8.11.2");
-        assert_eq!(sanitize("a[b]>=1,<2"), "a-b-1-2");
-    }
-}
+mod tests;

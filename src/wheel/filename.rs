@@ -11,6 +11,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::platform::{PlatformTag, PlatformTagError};
+
 /// A parsed wheel file name.
 ///
 /// Ex) `numpy-1.26.4-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl`
@@ -30,9 +32,9 @@ pub struct WheelFilename {
     pub python_tags: Vec<String>,
     /// The ABI tags of the compressed tag set. Ex) `["cp312"]`, `["abi3"]`, `["none"]`
     pub abi_tags: Vec<String>,
-    /// The platform tags of the compressed tag set.
+    /// The platform tags of the compressed tag set, parsed (each displays as spelled).
     /// Ex) `["manylinux_2_17_x86_64", "manylinux2014_x86_64"]`
-    pub platform_tags: Vec<String>,
+    pub platform_tags: Vec<PlatformTag>,
 }
 
 /// Why a wheel file name could not be parsed.
@@ -82,6 +84,14 @@ pub enum WheelFilenameError {
         /// The whole compressed tag set as found.
         tags: String,
     },
+    /// A platform tag is malformed. Ex) `foo-1.0-py3-none-manylinux_2_x86_64.whl`
+    #[error("invalid wheel filename `{filename}`: {source}")]
+    InvalidPlatformTag {
+        /// The offending file name.
+        filename: String,
+        /// Why the tag does not parse.
+        source: PlatformTagError,
+    },
     /// The path has no final component, or it is not valid UTF-8.
     #[error("invalid wheel path `{}`: no UTF-8 file name", path.display())]
     NoFileName {
@@ -120,7 +130,7 @@ impl WheelFilename {
 
     /// A copy with the platform tag set replaced (the other components are kept).
     #[must_use]
-    pub fn with_platform_tags(&self, platform_tags: Vec<String>) -> Self {
+    pub fn with_platform_tags(&self, platform_tags: Vec<PlatformTag>) -> Self {
         Self {
             platform_tags,
             ..self.clone()
@@ -130,7 +140,11 @@ impl WheelFilename {
     /// Whether the wheel is platform independent: every platform tag is `any`.
     #[must_use]
     pub fn is_pure(&self) -> bool {
-        !self.platform_tags.is_empty() && self.platform_tags.iter().all(|tag| tag == "any")
+        !self.platform_tags.is_empty()
+            && self
+                .platform_tags
+                .iter()
+                .all(|tag| *tag == PlatformTag::Any)
     }
 }
 
@@ -197,7 +211,14 @@ impl FromStr for WheelFilename {
             build_tag: build_tag.map(str::to_string),
             python_tags: tag_set(python, "python tag")?,
             abi_tags: tag_set(abi, "abi tag")?,
-            platform_tags: tag_set(platform, "platform tag")?,
+            platform_tags: tag_set(platform, "platform tag")?
+                .iter()
+                .map(|tag| tag.parse())
+                .collect::<Result<_, _>>()
+                .map_err(|source| WheelFilenameError::InvalidPlatformTag {
+                    filename: filename.to_string(),
+                    source,
+                })?,
         })
     }
 }
@@ -213,7 +234,11 @@ impl fmt::Display for WheelFilename {
             "-{}-{}-{}.whl",
             self.python_tags.join("."),
             self.abi_tags.join("."),
-            self.platform_tags.join(".")
+            self.platform_tags
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(".")
         )
     }
 }
@@ -293,8 +318,8 @@ mod tests {
     fn with_platform_tags() {
         let parsed: WheelFilename = "foo-1.0-1-cp312-cp312-linux_x86_64.whl".parse().unwrap();
         let retagged = parsed.with_platform_tags(vec![
-            "manylinux_2_17_x86_64".to_string(),
-            "manylinux2014_x86_64".to_string(),
+            "manylinux_2_17_x86_64".parse().unwrap(),
+            "manylinux2014_x86_64".parse().unwrap(),
         ]);
         assert_eq!(
             retagged.to_string(),
@@ -323,6 +348,7 @@ mod tests {
         insta::assert_snapshot!(err("foo-1.0-abc-py3-none-any.whl"), @"invalid wheel filename `foo-1.0-abc-py3-none-any.whl`: build tag `abc` must start with a digit");
         insta::assert_snapshot!(err("foo-1.0--py3-none-any.whl"), @"invalid wheel filename `foo-1.0--py3-none-any.whl`: the build tag is empty");
         insta::assert_snapshot!(err("foo-1.0-py3-none-linux_x86_64..whl"), @"invalid wheel filename `foo-1.0-py3-none-linux_x86_64..whl`: the platform tag set `linux_x86_64.` has an empty tag");
+        insta::assert_snapshot!(err("foo-1.0-py3-none-manylinux_2_x86_64.whl"), @"invalid wheel filename `foo-1.0-py3-none-manylinux_2_x86_64.whl`: invalid platform tag `manylinux_2_x86_64`: expected `manylinux_<major>_<minor>_<arch>`");
         insta::assert_snapshot!(err("foo-1.0-py3--any.whl"), @"invalid wheel filename `foo-1.0-py3--any.whl`: the abi tag is empty");
         insta::assert_snapshot!(err(".whl"), @"invalid wheel filename `.whl`: expected 5 or 6 `-`-separated components (`name-version[-build]-python-abi-platform`), found 1");
     }

@@ -1,4 +1,4 @@
-//! The wheel domain: file names, platform tags, `RECORD`, `WHEEL`/`METADATA` and the archive.
+//! The wheel domain: file names, `RECORD`, `WHEEL`/`METADATA` and the archive.
 //!
 //! Everything here is synchronous and pure: no network, no subprocesses, no async runtime. The
 //! archive reader works on the zip file in place (never extracting to disk) and verifies every
@@ -6,8 +6,8 @@
 //!
 //! Layout:
 //!
-//! * [`filename`]: [`WheelFilename`], PEP 427 file names with compressed tag sets.
-//! * [`tags`]: [`PlatformTag`] and [`Arch`], the Linux platform tag model (manylinux, musllinux).
+//! * [`filename`]: [`WheelFilename`], PEP 427 file names with compressed tag sets (platform tags
+//!   typed as [`crate::platform::PlatformTag`]).
 //! * [`record`]: [`Record`], the `RECORD` CSV file with its sha256 hashes.
 //! * [`metadata`]: the email-header format of `WHEEL` ([`WheelInfo`]) and `METADATA` ([`Metadata`]).
 //! * [`archive`]: [`WheelArchive`], a validated, hash-verified read-only view of a `.whl` file.
@@ -20,7 +20,6 @@ pub mod metadata;
 pub mod mode;
 pub mod record;
 pub mod rewrite;
-pub mod tags;
 
 pub use archive::{
     ArchiveError, Compression, EntryInfo, Kept, PROBE_LEN, SPILL_THRESHOLD, Verification,
@@ -35,4 +34,3 @@ pub use rewrite::{
     DEFAULT_COMPRESSION_LEVEL, NewEntry, Producer, RewriteError, RewriteOutcome, RewritePlan,
     rewrite,
 };
-pub use tags::{Arch, LegacyManylinux, PlatformTag, PlatformTagError};

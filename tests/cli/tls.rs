@@ -231,6 +231,37 @@ fn publish_trusts_the_configured_certificates() {
 }
 
 #[test]
+fn simple_index_lookups_trust_the_configured_certificates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wheel = super::WheelSpec::new("demo-1.0-py3-none-any.whl").write(dir.path());
+    // `--skip-existing` reads the project's Simple page first; the index refuses it (and the
+    // upload) as a private index does. `-v` logs the page's answer when the TLS handshake
+    // succeeded, the certificate error when it did not.
+    let server = start(ResponseTemplate::new(403).set_body_string("403 Forbidden"));
+    let upload = format!("{}/legacy/", server.url());
+    let index = format!("{}/simple/", server.url());
+    assert_trusted_only_when_configured(
+        &server,
+        dir.path(),
+        &[
+            "-v".as_ref(),
+            "publish".as_ref(),
+            "--no-check".as_ref(),
+            "--skip-existing".as_ref(),
+            "--repository-url".as_ref(),
+            upload.as_ref(),
+            "--index-url".as_ref(),
+            index.as_ref(),
+            "--username".as_ref(),
+            "someone".as_ref(),
+            wheel.as_os_str(),
+        ],
+        &[("WHEELWRIGHT_PASSWORD", "not-a-real-password")],
+        "/simple/demo/ -> 403",
+    );
+}
+
+#[test]
 fn release_trusts_the_configured_certificates() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("asset.txt");

@@ -686,7 +686,9 @@ fn unstripped_corpus(python: &Python, built: Vec<PathBuf>) -> Vec<PathBuf> {
     so_files_under(&python.lib_dynload, false, &mut candidates);
     let mut files: Vec<PathBuf> = candidates
         .into_iter()
-        .filter(|path| std::fs::File::open(path).is_ok_and(|file| edit::strip_would_remove(&file)))
+        .filter(|path| {
+            std::fs::File::open(path).is_ok_and(|file| elf::strip::strip_would_remove(&file))
+        })
         .take(STRIP_CORPUS_MAX)
         .collect();
     files.extend(built);

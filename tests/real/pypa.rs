@@ -137,21 +137,20 @@ fn assert_built_and_tested(output: &Output, out: &Path) -> Value {
         assert_eq!(name.python_tags, [python], "{id}");
         assert_eq!(name.abi_tags, [abi], "{id}");
         let arch = id.rsplit_once("manylinux_").expect("platform").1;
+        let tags: Vec<String> = name.platform_tags.iter().map(ToString::to_string).collect();
         assert!(
-            !name.platform_tags.is_empty()
-                && name
-                    .platform_tags
+            !tags.is_empty()
+                && tags
                     .iter()
                     .all(|t| t.starts_with("manylinux") && t.ends_with(arch)),
             "{id}: {:?}",
-            name.platform_tags
+            tags
         );
         // The oracle: the most compatible tag the repair gave the wheel is the one auditwheel
         // finds it consistent with.
         let show = run_ok(testbed().command("auditwheel").arg("show").arg(&wheel));
         let text = String::from_utf8_lossy(&show.stdout);
-        let oldest = name
-            .platform_tags
+        let oldest = tags
             .iter()
             .filter(|t| t.starts_with("manylinux_"))
             .min_by_key(|t| {

@@ -1407,7 +1407,7 @@ fn match_target(text: &str) -> Option<(Option<String>, String)> {
         if let Some(rest) = rest_from(after_quote) {
             let escaped: Vec<char> = chars[start..end]
                 .iter()
-                .map(|&c| if c == '\\' { inline::ESCAPE } else { c })
+                .map(|&c| if c == '\\' { super::chars::ESCAPE } else { c })
                 .collect();
             return Some((Some(unescape(&escaped)), rest));
         }

@@ -6,6 +6,9 @@
 //! Pd/Po for delimiters). The tables below were generated from that module's character classes
 //! (as code-point ranges) and must be regenerated when docutils changes them.
 
+/// Stands for a backslash escape: `\x` in the source becomes `ESCAPE, x` (docutils uses NUL).
+pub(super) const ESCAPE: char = '\0';
+
 /// Characters that may precede an inline markup start-string (besides whitespace): openers.
 pub(super) const OPENERS: &[(char, char)] = &[
     ('\u{0022}', '\u{0022}'),
@@ -445,7 +448,7 @@ pub(super) fn is_start_prefix(c: char) -> bool {
 /// Whether `c` may follow an end-string. The escape marker (a backslash in the source) counts.
 pub(super) fn is_end_suffix(c: char) -> bool {
     c.is_whitespace()
-        || c == super::inline::ESCAPE
+        || c == ESCAPE
         || in_table(CLOSING_DELIMITERS, c)
         || in_table(DELIMITERS, c)
         || in_table(CLOSERS, c)

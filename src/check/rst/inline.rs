@@ -9,11 +9,8 @@
 //! hands every reference, substitution reference, footnote reference and inline or embedded
 //! target to the document so they can be resolved once the whole text is read.
 
-use super::chars::{is_end_suffix, is_matching_pair, is_start_prefix};
+use super::chars::{ESCAPE, is_end_suffix, is_matching_pair, is_start_prefix};
 use super::{Doc, FootnoteRef, Level, TargetKind};
-
-/// Stands for a backslash escape: `\x` in the source becomes `ESCAPE, x` (docutils uses NUL).
-pub(super) const ESCAPE: char = '\0';
 
 /// Roles docutils knows in English (aliases and canonical names), with what using them does.
 fn builtin_role(name: &str) -> Option<RoleKind> {

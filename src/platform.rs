@@ -1,17 +1,26 @@
-//! Platform tags and architectures (PEP 425, PEP 513/571/599/600, PEP 656).
+//! The platform vocabulary: architectures, C libraries and platform tags (PEP 425,
+//! PEP 513/571/599/600, PEP 656), parsed once here and used typed everywhere else.
 //!
-//! A [`PlatformTag`] is one member of a wheel's platform tag set. Linux tags are modelled
-//! precisely (plain `linux`, PEP 600 `manylinux_X_Y`, the legacy `manylinux1/2010/2014` aliases,
-//! PEP 656 `musllinux_X_Y`); everything else is kept verbatim as [`PlatformTag::Other`]. Every
-//! accepted tag's [`Display`](fmt::Display) output equals the parsed input.
+//! [`Arch`] is the closed set of machines wheelwright knows (ELF files, images, interpreters and
+//! tags all map onto it); [`Libc`] is glibc or musl. A [`PlatformTag`] is one member of a wheel's
+//! platform tag set. Linux tags are modelled precisely (plain `linux`, PEP 600 `manylinux_X_Y`,
+//! the legacy `manylinux1/2010/2014` aliases, PEP 656 `musllinux_X_Y`); everything else, and a
+//! Linux tag for an architecture outside [`Arch`], is kept verbatim as [`PlatformTag::Other`].
+//! Every accepted tag's [`Display`](fmt::Display) output equals the parsed input.
+//!
+//! A leaf module: it imports nothing from the crate.
 
 use std::fmt;
 use std::str::FromStr;
 
-/// A CPU architecture, spelled as in wheel platform tags.
+/// A CPU architecture wheelwright knows, spelled as in wheel platform tags and policy files.
+///
+/// The set is closed: these are the machines an ELF file, an image or an interpreter can be
+/// for. A platform tag naming another architecture is kept verbatim as [`PlatformTag::Other`].
 ///
 /// Ex) `x86_64`, `i686`, `aarch64`
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Arch {
     /// Ex) `x86_64`
     X86_64,
@@ -19,7 +28,7 @@ pub enum Arch {
     I686,
     /// Ex) `aarch64`
     Aarch64,
-    /// Ex) `armv7l`
+    /// Ex) `armv7l` (EABI5, hard-float)
     Armv7l,
     /// Ex) `ppc64` (big endian)
     Ppc64,
@@ -31,28 +40,25 @@ pub enum Arch {
     Riscv64,
     /// Ex) `loongarch64`
     Loongarch64,
-    /// Any other architecture, kept verbatim (lowercase ASCII letters, digits and `_`).
-    /// Ex) `armv6l`
-    Other(String),
 }
 
-/// The known architectures with their wheel spelling.
-const KNOWN_ARCHES: [(Arch, &str); 9] = [
-    (Arch::X86_64, "x86_64"),
-    (Arch::I686, "i686"),
-    (Arch::Aarch64, "aarch64"),
-    (Arch::Armv7l, "armv7l"),
-    (Arch::Ppc64, "ppc64"),
-    (Arch::Ppc64le, "ppc64le"),
-    (Arch::S390x, "s390x"),
-    (Arch::Riscv64, "riscv64"),
-    (Arch::Loongarch64, "loongarch64"),
-];
-
 impl Arch {
+    /// All architectures, in the order they are tried when matching a platform tag suffix.
+    pub const ALL: [Arch; 9] = [
+        Arch::X86_64,
+        Arch::I686,
+        Arch::Aarch64,
+        Arch::Armv7l,
+        Arch::Ppc64,
+        Arch::Ppc64le,
+        Arch::S390x,
+        Arch::Riscv64,
+        Arch::Loongarch64,
+    ];
+
     /// The wheel spelling. Ex) `x86_64`
     #[must_use]
-    pub fn as_str(&self) -> &str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::X86_64 => "x86_64",
             Self::I686 => "i686",
@@ -63,38 +69,78 @@ impl Arch {
             Self::S390x => "s390x",
             Self::Riscv64 => "riscv64",
             Self::Loongarch64 => "loongarch64",
-            Self::Other(arch) => arch,
         }
     }
 
-    /// The known architecture a platform tag ends with (`_<arch>`), or `None`.
+    /// The architecture a platform tag ends with (`_<arch>`), or `None`.
     ///
-    /// Only the known architectures are recognised, because an unknown one cannot be told apart
-    /// from the rest of the tag. A bare architecture (`x86_64`) is accepted too.
+    /// A bare architecture (`x86_64`) is accepted too.
     ///
     /// Ex) `manylinux_2_17_x86_64` -> `Some(Arch::X86_64)`, `macosx_11_0_arm64` -> `None`
     #[must_use]
     pub fn from_platform_suffix(tag: &str) -> Option<Self> {
-        KNOWN_ARCHES.iter().find_map(|(arch, spelling)| {
-            let rest = tag.strip_suffix(spelling)?;
-            (rest.is_empty() || rest.ends_with('_')).then(|| arch.clone())
+        Self::ALL.into_iter().find(|arch| {
+            tag.strip_suffix(arch.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.ends_with('_'))
         })
     }
+
+    /// Splits `<prefix>_<arch>` at a known architecture. Ex) `manylinux2014_x86_64` ->
+    /// `Some(("manylinux2014", Arch::X86_64))`, `auto` -> `None`
+    #[must_use]
+    pub fn split_platform(tag: &str) -> Option<(&str, Self)> {
+        Self::ALL.into_iter().find_map(|arch| {
+            let prefix = tag.strip_suffix(arch.as_str())?.strip_suffix('_')?;
+            Some((prefix, arch))
+        })
+    }
+
+    /// The architecture `uname -m` reports (`i386`…`i686`, `arm64`, `armv7l`/`armv8l` mapped),
+    /// or `None` for a machine wheelwright does not know.
+    ///
+    /// Ex) `i586` -> `Some(Arch::I686)`, `arm64` -> `Some(Arch::Aarch64)`
+    #[must_use]
+    pub fn from_machine(machine: &str) -> Option<Self> {
+        match machine.trim() {
+            "i386" | "i486" | "i586" | "i686" => Some(Self::I686),
+            "arm64" => Some(Self::Aarch64),
+            "armv7l" | "armv8l" => Some(Self::Armv7l),
+            other => other.parse().ok(),
+        }
+    }
+
+    /// The architecture this process runs on, as a Linux wheel architecture (`x86` is `i686`;
+    /// an unknown target falls back to `x86_64`).
+    #[must_use]
+    pub fn host() -> Self {
+        match std::env::consts::ARCH {
+            "x86" => Self::I686,
+            "arm" => Self::Armv7l,
+            "powerpc64" if cfg!(target_endian = "little") => Self::Ppc64le,
+            other => other.parse().unwrap_or(Self::X86_64),
+        }
+    }
+}
+
+/// Whether `arch` has the syntax of an architecture: lowercase ASCII letters, digits and `_`.
+fn arch_syntax(arch: &str) -> bool {
+    !arch.is_empty()
+        && arch
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 impl FromStr for Arch {
     type Err = PlatformTagError;
 
     fn from_str(arch: &str) -> Result<Self, Self::Err> {
-        if let Some((known, _)) = KNOWN_ARCHES.iter().find(|(_, spelling)| *spelling == arch) {
-            return Ok(known.clone());
+        if let Some(known) = Self::ALL.into_iter().find(|known| known.as_str() == arch) {
+            return Ok(known);
         }
-        let valid = !arch.is_empty()
-            && arch
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if valid {
-            Ok(Self::Other(arch.to_string()))
+        if arch_syntax(arch) {
+            Err(PlatformTagError::UnknownArch {
+                arch: arch.to_string(),
+            })
         } else {
             Err(PlatformTagError::InvalidArch {
                 arch: arch.to_string(),
@@ -106,6 +152,36 @@ impl FromStr for Arch {
 impl fmt::Display for Arch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// The C library a Linux wheel links against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Libc {
+    /// GNU libc: manylinux tags.
+    Glibc,
+    /// musl: musllinux tags.
+    Musl,
+}
+
+impl Libc {
+    /// The platform tag prefix. Ex) `manylinux`
+    #[must_use]
+    pub fn tag_prefix(self) -> &'static str {
+        match self {
+            Libc::Glibc => "manylinux",
+            Libc::Musl => "musllinux",
+        }
+    }
+}
+
+impl fmt::Display for Libc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Libc::Glibc => "glibc",
+            Libc::Musl => "musl",
+        })
     }
 }
 
@@ -155,7 +231,7 @@ impl LegacyManylinux {
     /// Whether the legacy policy was defined for `arch` (manylinux1 and manylinux2010 only for
     /// `x86_64`/`i686`; manylinux2014 also for `aarch64`, `armv7l`, `ppc64`, `ppc64le`, `s390x`).
     #[must_use]
-    pub fn supports(self, arch: &Arch) -> bool {
+    pub fn supports(self, arch: Arch) -> bool {
         match self {
             Self::Manylinux1 | Self::Manylinux2010 => matches!(arch, Arch::X86_64 | Arch::I686),
             Self::Manylinux2014 => matches!(
@@ -246,6 +322,15 @@ pub enum PlatformTagError {
         /// The offending architecture.
         arch: String,
     },
+    /// An architecture is well formed but not one wheelwright knows. Ex) `armv6l`
+    #[error(
+        "unknown architecture `{arch}`: expected one of x86_64, i686, aarch64, armv7l, ppc64, \
+         ppc64le, s390x, riscv64, loongarch64"
+    )]
+    UnknownArch {
+        /// The offending architecture.
+        arch: String,
+    },
 }
 
 impl PlatformTag {
@@ -256,8 +341,21 @@ impl PlatformTag {
             Self::Linux { arch }
             | Self::Manylinux { arch, .. }
             | Self::ManylinuxLegacy { arch, .. }
-            | Self::Musllinux { arch, .. } => Some(arch.clone()),
+            | Self::Musllinux { arch, .. } => Some(*arch),
             Self::Any | Self::Other(_) => None,
+        }
+    }
+
+    /// The architecture the tag ends with (`_<arch>`), for any platform: a Linux tag's, or the
+    /// known architecture another tag's spelling ends with (what auditwheel reads from a wheel
+    /// file name). Ex) `macosx_11_0_x86_64` -> `Some(Arch::X86_64)`, `any` -> `None`
+    #[must_use]
+    pub fn suffix_arch(&self) -> Option<Arch> {
+        match self {
+            Self::Other(tag) => Arch::split_platform(tag)
+                .filter(|(prefix, _)| !prefix.is_empty())
+                .map(|(_, arch)| arch),
+            _ => self.arch(),
         }
     }
 
@@ -303,7 +401,7 @@ impl PlatformTag {
                 Self::Manylinux {
                     major,
                     minor,
-                    arch: arch.clone(),
+                    arch: *arch,
                 }
             }
             other => other.clone(),
@@ -319,10 +417,8 @@ impl PlatformTag {
             return None;
         };
         let name = LegacyManylinux::from_glibc_version(*major, *minor)?;
-        name.supports(arch).then(|| Self::ManylinuxLegacy {
-            name,
-            arch: arch.clone(),
-        })
+        name.supports(*arch)
+            .then_some(Self::ManylinuxLegacy { name, arch: *arch })
     }
 }
 
@@ -335,14 +431,24 @@ fn canonical_u16(text: &str) -> Option<u16> {
     if canonical { text.parse().ok() } else { None }
 }
 
-/// Parses `<major>_<minor>_<arch>`.
-fn versioned_arch(rest: &str) -> Option<(u16, u16, Arch)> {
+/// The architecture of a Linux tag: `Ok(Some)` for a known one, `Ok(None)` for a well-formed
+/// unknown one (the tag is then kept as [`PlatformTag::Other`]), `Err` for a malformed one.
+fn tag_arch(arch: &str) -> Result<Option<Arch>, ()> {
+    match arch.parse() {
+        Ok(arch) => Ok(Some(arch)),
+        Err(PlatformTagError::UnknownArch { .. }) => Ok(None),
+        Err(_) => Err(()),
+    }
+}
+
+/// Parses `<major>_<minor>_<arch>`; the architecture as [`tag_arch`] reads it.
+fn versioned_arch(rest: &str) -> Option<(u16, u16, Option<Arch>)> {
     let (major, rest) = rest.split_once('_')?;
     let (minor, arch) = rest.split_once('_')?;
     Some((
         canonical_u16(major)?,
         canonical_u16(minor)?,
-        arch.parse().ok()?,
+        tag_arch(arch).ok()?,
     ))
 }
 
@@ -362,22 +468,23 @@ impl FromStr for PlatformTag {
             tag: tag.to_string(),
             expected,
         };
+        let other = || Self::Other(tag.to_string());
         if tag == "any" {
             return Ok(Self::Any);
         }
         if let Some(arch) = tag.strip_prefix("linux_") {
-            let arch = arch.parse().map_err(|_| malformed("`linux_<arch>`"))?;
-            return Ok(Self::Linux { arch });
+            let arch = tag_arch(arch).map_err(|()| malformed("`linux_<arch>`"))?;
+            return Ok(arch.map_or_else(other, |arch| Self::Linux { arch }));
         }
         if let Some(rest) = tag.strip_prefix("manylinux_") {
             let (major, minor, arch) = versioned_arch(rest)
                 .ok_or_else(|| malformed("`manylinux_<major>_<minor>_<arch>`"))?;
-            return Ok(Self::Manylinux { major, minor, arch });
+            return Ok(arch.map_or_else(other, |arch| Self::Manylinux { major, minor, arch }));
         }
         if let Some(rest) = tag.strip_prefix("musllinux_") {
             let (major, minor, arch) = versioned_arch(rest)
                 .ok_or_else(|| malformed("`musllinux_<major>_<minor>_<arch>`"))?;
-            return Ok(Self::Musllinux { major, minor, arch });
+            return Ok(arch.map_or_else(other, |arch| Self::Musllinux { major, minor, arch }));
         }
         if tag.starts_with("manylinux") {
             for name in [
@@ -389,12 +496,12 @@ impl FromStr for PlatformTag {
                     .strip_prefix(name.as_str())
                     .and_then(|rest| rest.strip_prefix('_'))
                 {
-                    let arch = arch.parse().map_err(|_| {
+                    let arch = tag_arch(arch).map_err(|()| {
                         malformed(
                             "`manylinux1_<arch>`, `manylinux2010_<arch>` or `manylinux2014_<arch>`",
                         )
                     })?;
-                    return Ok(Self::ManylinuxLegacy { name, arch });
+                    return Ok(arch.map_or_else(other, |arch| Self::ManylinuxLegacy { name, arch }));
                 }
             }
             return Err(malformed(
@@ -404,7 +511,7 @@ impl FromStr for PlatformTag {
         if tag.starts_with("musllinux") {
             return Err(malformed("`musllinux_<major>_<minor>_<arch>`"));
         }
-        Ok(Self::Other(tag.to_string()))
+        Ok(other())
     }
 }
 
@@ -418,6 +525,20 @@ impl fmt::Display for PlatformTag {
             Self::Musllinux { major, minor, arch } => write!(f, "musllinux_{major}_{minor}_{arch}"),
             Self::Other(tag) => f.write_str(tag),
         }
+    }
+}
+
+/// A tag equals the text it displays as. Ex) `PlatformTag::Any == "any"`
+impl PartialEq<str> for PlatformTag {
+    fn eq(&self, other: &str) -> bool {
+        // Display round-trips what parses, and what does not parse is no tag's spelling.
+        other.parse::<Self>().is_ok_and(|tag| tag == *self)
+    }
+}
+
+impl PartialEq<&str> for PlatformTag {
+    fn eq(&self, other: &&str) -> bool {
+        *self == **other
     }
 }
 
@@ -460,9 +581,11 @@ mod tests {
             ),
             (
                 "linux_armv6l",
-                PlatformTag::Linux {
-                    arch: Arch::Other("armv6l".to_string()),
-                },
+                PlatformTag::Other("linux_armv6l".to_string()),
+            ),
+            (
+                "manylinux_2_17_armv6l",
+                PlatformTag::Other("manylinux_2_17_armv6l".to_string()),
             ),
             (
                 "manylinux1_x86_64",
@@ -543,7 +666,6 @@ mod tests {
             "s390x",
             "riscv64",
             "loongarch64",
-            "armv6l",
         ] {
             let arch: Arch = text.parse().unwrap();
             assert_eq!(arch.to_string(), text);
@@ -551,6 +673,7 @@ mod tests {
         assert_eq!("ppc64le".parse::<Arch>().unwrap(), Arch::Ppc64le);
         insta::assert_snapshot!("X86-64".parse::<Arch>().unwrap_err(), @"invalid architecture `X86-64`: expected lowercase ASCII letters, digits and `_`");
         insta::assert_snapshot!("".parse::<Arch>().unwrap_err(), @"invalid architecture ``: expected lowercase ASCII letters, digits and `_`");
+        insta::assert_snapshot!("armv6l".parse::<Arch>().unwrap_err(), @"unknown architecture `armv6l`: expected one of x86_64, i686, aarch64, armv7l, ppc64, ppc64le, s390x, riscv64, loongarch64");
     }
 
     #[test]
@@ -564,10 +687,58 @@ mod tests {
             ("macosx_11_0_arm64", None),
             ("win_amd64", None),
             ("linux_foox86_64", None),
+            ("linux_ppc64le", Some(Arch::Ppc64le)),
         ];
         for (tag, expected) in cases {
             assert_eq!(Arch::from_platform_suffix(tag), expected, "{tag}");
         }
+    }
+
+    #[test]
+    fn arch_from_machine() {
+        let cases = [
+            ("x86_64", Some(Arch::X86_64)),
+            ("i386", Some(Arch::I686)),
+            ("i586", Some(Arch::I686)),
+            ("arm64", Some(Arch::Aarch64)),
+            ("armv8l", Some(Arch::Armv7l)),
+            ("ppc64le\n", Some(Arch::Ppc64le)),
+            ("sparc64", None),
+        ];
+        for (machine, expected) in cases {
+            assert_eq!(Arch::from_machine(machine), expected, "{machine}");
+        }
+    }
+
+    #[test]
+    fn split_platforms() {
+        assert_eq!(
+            Arch::split_platform("manylinux2014_x86_64"),
+            Some(("manylinux2014", Arch::X86_64))
+        );
+        assert_eq!(
+            Arch::split_platform("musllinux_1_2_ppc64le"),
+            Some(("musllinux_1_2", Arch::Ppc64le))
+        );
+        assert_eq!(Arch::split_platform("auto"), None);
+        assert_eq!(Arch::split_platform("manylinux_2_17"), None);
+    }
+
+    #[test]
+    fn machines() {
+        assert_eq!(Arch::from_machine("i686"), Some(Arch::I686));
+        assert_eq!(Arch::from_machine("x86_64"), Some(Arch::X86_64));
+        assert_eq!(Arch::from_machine("arm64"), Some(Arch::Aarch64));
+    }
+
+    #[test]
+    fn architectures_of_platform_tags() {
+        let tag_arch = |tag: &str| tag.parse::<PlatformTag>().expect(tag).suffix_arch();
+        assert_eq!(tag_arch("manylinux_2_5_x86_64"), Some(Arch::X86_64));
+        assert_eq!(tag_arch("manylinux2014_i686"), Some(Arch::I686));
+        assert_eq!(tag_arch("musllinux_1_2_ppc64le"), Some(Arch::Ppc64le));
+        assert_eq!(tag_arch("linux_ppc64"), Some(Arch::Ppc64));
+        assert_eq!(tag_arch("any"), None);
     }
 
     #[test]
@@ -596,6 +767,10 @@ mod tests {
         assert_eq!(tag.arch(), Some(Arch::Armv7l));
 
         assert_eq!(PlatformTag::Any.arch(), None);
+        assert_eq!(PlatformTag::Any.suffix_arch(), None);
+        let mac: PlatformTag = "macosx_11_0_x86_64".parse().unwrap();
+        assert_eq!((mac.arch(), mac.suffix_arch()), (None, Some(Arch::X86_64)));
+        assert_eq!(tag.suffix_arch(), Some(Arch::Armv7l));
         assert_eq!("win_amd64".parse::<PlatformTag>().unwrap().arch(), None);
     }
 

@@ -1,6 +1,9 @@
 //! Secrets that never reach a log: a [`Secret`] string whose `Debug`/`Display` print `****`,
-//! URL display without credentials, and a [`Redactor`] that scrubs known secrets from any text
-//! (error messages, server replies) before it is printed.
+//! URL display without credentials or query, and a [`Redactor`] that scrubs known secrets from
+//! any text (error messages, server replies) before it is printed. Every password and token
+//! wheelwright holds (index passwords and tokens, the OIDC request and ID tokens, the Actions
+//! runtime token, `GITHUB_TOKEN`) is a [`Secret`]; it is sent only as a header or form field,
+//! never in a command line or a URL we build.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,6 +19,15 @@ impl Secret {
     #[must_use]
     pub fn new(value: impl Into<String>) -> Self {
         Self(value.into())
+    }
+
+    /// Wraps a secret value and asks the Actions runner to mask it in all later log output
+    /// (for secrets read from the environment that no [`Redactor`] sees).
+    #[must_use]
+    pub fn masked(value: impl Into<String>) -> Self {
+        let secret = Self::new(value);
+        crate::ui::github::add_mask(secret.expose());
+        secret
     }
 
     /// The value, for the one place that must send it.
@@ -53,6 +65,17 @@ pub fn display_url(url: &Url) -> String {
     // Setting a password fails only for URLs that cannot have one (no host), which had none.
     let _ = shown.set_password(Some("****"));
     shown.to_string()
+}
+
+/// `url` without its query and fragment, for messages (signed URLs carry their secret there).
+#[must_use]
+pub fn redact_url(url: &str) -> String {
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    let mut shown = url[..end].to_owned();
+    if end < url.len() {
+        shown.push_str("?…");
+    }
+    shown
 }
 
 /// Redacts the credentials of every `scheme://user:password@` in free text (a URL as the user
@@ -153,6 +176,25 @@ mod tests {
         let secret = Secret::new("pypi-fake-token-for-tests");
         assert_eq!(format!("{secret} {secret:?}"), "**** Secret(****)");
         assert_eq!(secret.expose(), "pypi-fake-token-for-tests");
+    }
+
+    #[test]
+    fn secrets_do_not_format() {
+        let s = Secret::masked("hunter2");
+        assert_eq!(format!("{s} {s:?}"), "**** Secret(****)");
+        assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn urls_lose_their_query_in_messages() {
+        assert_eq!(
+            redact_url("https://x.blob/c/b?sv=1&sig=abc%3D"),
+            "https://x.blob/c/b?…"
+        );
+        assert_eq!(
+            redact_url("http://127.0.0.1:1/twirp"),
+            "http://127.0.0.1:1/twirp"
+        );
     }
 
     #[test]

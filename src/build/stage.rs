@@ -13,16 +13,17 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::env::{self, TestEnv};
-use super::manifest::{self, IdentifierRecord};
-use super::session::{Install, Session};
-use super::{TestReport, TestState};
-use crate::build::interpreters::Interpreter;
-use crate::build::log::Log;
-use crate::build::project::ProjectFilter;
 use crate::build::{BuildResult, IdentifierBuild, Status};
-use crate::elf::ElfArch;
-use crate::engine::{Container, Engine, EngineError, EngineKind, Mount, PullPolicy};
+use crate::config::values::PullPolicy;
+use crate::engine::interpreters::Interpreter;
+use crate::engine::log::Log;
+use crate::engine::project::ProjectFilter;
+use crate::engine::{Container, Engine, EngineError, EngineKind, Mount};
+use crate::platform::Arch;
+use crate::testing::env::{self, TestEnv};
+use crate::testing::manifest::{self, IdentifierRecord};
+use crate::testing::session::{Install, Session};
+use crate::testing::{TestReport, TestState};
 use crate::ui;
 use crate::ui::github;
 
@@ -65,7 +66,7 @@ pub struct StageSetup<'a> {
 type EnvSlot = Mutex<Option<Result<Arc<TestEnv>, String>>>;
 
 /// What identifies a test container: architecture, image and the identifier's `create_args`.
-type EnvKey = (ElfArch, String, Vec<String>);
+type EnvKey = (Arch, String, Vec<String>);
 
 /// The test stage of one build run.
 pub struct BuildStage {
@@ -286,7 +287,7 @@ impl BuildStage {
     fn start_env(
         &self,
         image: &str,
-        arch: ElfArch,
+        arch: Arch,
         create_args: &[String],
     ) -> Result<Arc<TestEnv>, String> {
         let mut extra_args = create_args.to_vec();

@@ -34,9 +34,16 @@
 //!   redirect to the storage host without the token (reqwest drops `Authorization` on a redirect
 //!   to another origin).
 //! * The token is sent only to the API's own origin (or uploads.github.com for github.com).
+//!
+//! Layout: this module finds the release and plans; `assets` (the local files and their asset
+//! names) and `transfer` (the asset upload, the verification, publishing the draft).
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+mod assets;
+mod transfer;
+
+pub use assets::{LocalAsset, asset_name_on_github, collect_assets};
+
+use std::path::PathBuf;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
@@ -45,7 +52,8 @@ use octocrab::models::repos::{Asset, Release};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-use super::{Secret, env_nonempty, redact_url};
+use super::env_nonempty;
+use crate::net::secret::{Secret, redact_url};
 use crate::publish::dist::hex;
 use crate::publish::endpoints::{GITHUB_API, GITHUB_UPLOADS};
 
@@ -265,108 +273,8 @@ pub fn tag_from_ref(github_ref: Option<&str>) -> Result<String> {
 /// `GITHUB_TOKEN`, masked on Actions.
 pub fn token_from_env() -> Result<Secret> {
     env_nonempty("GITHUB_TOKEN")
-        .map(Secret::new)
+        .map(Secret::masked)
         .ok_or(ReleaseError::MissingToken)
-}
-
-/// The name GitHub gives an uploaded asset: it replaces special characters with `.` (documented
-/// without a list; observed for spaces, `~`, `:`, parentheses). Letters, digits, `.`, `_`, `-`
-/// and `+` (which we percent-encode) are kept.
-#[must_use]
-pub fn asset_name_on_github(file_name: &str) -> String {
-    file_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+') {
-                c
-            } else {
-                '.'
-            }
-        })
-        .collect()
-}
-
-/// One file to upload.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocalAsset {
-    /// The asset name GitHub will store (the file's name, special characters replaced).
-    pub name: String,
-    /// The file.
-    pub path: PathBuf,
-    /// Its size.
-    pub size: u64,
-    /// Its sha256 (hex).
-    pub sha256: String,
-}
-
-/// The files to upload: the files given, and the regular files directly inside each directory
-/// given (sorted; hidden files skipped), each hashed. Two files with the same asset name are an
-/// error.
-pub fn collect_assets(paths: &[PathBuf]) -> Result<Vec<LocalAsset>> {
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |source| ReleaseError::Path { path, source }
-    };
-    let mut found: Vec<PathBuf> = Vec::new();
-    for path in paths {
-        let meta = std::fs::metadata(path).map_err(io(path))?;
-        if meta.is_dir() {
-            let mut entries = Vec::new();
-            for entry in std::fs::read_dir(path).map_err(io(path))? {
-                let entry = entry.map_err(io(path))?;
-                let hidden = entry.file_name().to_string_lossy().starts_with('.');
-                if !hidden && entry.path().is_file() {
-                    entries.push(entry.path());
-                }
-            }
-            entries.sort();
-            found.extend(entries);
-        } else {
-            found.push(path.clone());
-        }
-    }
-    let mut by_name: BTreeMap<String, LocalAsset> = BTreeMap::new();
-    for path in found {
-        let name = asset_name_on_github(
-            &path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        );
-        if let Some(first) = by_name.get(&name) {
-            if same_file(&first.path, &path) {
-                continue;
-            }
-            return Err(ReleaseError::DuplicateName {
-                name,
-                first: first.path.clone(),
-                second: path,
-            });
-        }
-        let size = std::fs::metadata(&path).map_err(io(&path))?.len();
-        let sha256 = crate::testing::manifest::sha256_file(&path).map_err(io(&path))?;
-        by_name.insert(
-            name.clone(),
-            LocalAsset {
-                name,
-                path,
-                size,
-                sha256,
-            },
-        );
-    }
-    if by_name.is_empty() {
-        let shown: Vec<String> = paths.iter().map(|p| format!("`{}`", p.display())).collect();
-        return Err(ReleaseError::NoFiles(shown.join(", ")));
-    }
-    Ok(by_name.into_values().collect())
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
 }
 
 /// What happened to one asset.
@@ -928,190 +836,6 @@ impl Releases {
         }
         Ok(plan)
     }
-
-    /// Uploads what the plan says (deleting what it replaces); an asset that appeared meanwhile
-    /// with the same bytes becomes a skip.
-    async fn send(
-        &self,
-        target: &Target,
-        release: &Release,
-        plan: &mut [(&LocalAsset, Step)],
-    ) -> Result<()> {
-        for index in 0..plan.len() {
-            let (file, step) = plan[index];
-            if let Step::Replace(id) = step {
-                self.octo
-                    .repos(&target.owner, &target.repo)
-                    .release_assets()
-                    .delete(id)
-                    .await
-                    .map_err(|e| {
-                        octo_error(
-                            format!("deleting asset `{}` of release `{}`", file.name, target.tag),
-                            e,
-                        )
-                    })?;
-            }
-            if matches!(step, Step::Skip(_)) {
-                continue;
-            }
-            crate::ui::message(&format!("uploading `{}` ({} bytes)", file.name, file.size));
-            match self.post_asset(release, file).await? {
-                Posted::Created => {}
-                Posted::AlreadyExists => {
-                    let now = self.list_assets(target, release).await?;
-                    let asset =
-                        Self::match_asset(&now, file).ok_or_else(|| ReleaseError::NotVerified {
-                            tag: target.tag.clone(),
-                            name: file.name.clone(),
-                            why: "GitHub says it exists, but the release does not list it"
-                                .to_owned(),
-                        })?;
-                    let remote = self.remote_sha256(target, asset).await?;
-                    if remote != file.sha256 {
-                        return Err(mismatch(target, release, asset, file, remote));
-                    }
-                    plan[index].1 = Step::Skip(asset.id.into_inner());
-                }
-                Posted::Immutable(detail) => {
-                    return Err(ReleaseError::Immutable {
-                        tag: target.tag.clone(),
-                        missing: unsent(&plan[index..]),
-                        detail,
-                    });
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Every file on the release: listed, `uploaded`, its size and its sha256 (skipped assets
-    /// were hashed when planned and must still be the same asset).
-    async fn verify(
-        &self,
-        target: &Target,
-        release: &Release,
-        plan: &[(&LocalAsset, Step)],
-    ) -> Result<()> {
-        let now = self.list_assets(target, release).await?;
-        for (file, step) in plan {
-            let fail = |why: String| ReleaseError::NotVerified {
-                tag: target.tag.clone(),
-                name: file.name.clone(),
-                why,
-            };
-            let asset = match step {
-                Step::Skip(id) => now.iter().find(|a| a.id.into_inner() == *id),
-                _ => Self::match_asset(&now, file),
-            }
-            .ok_or_else(|| fail("the release does not list it".to_owned()))?;
-            if asset.state != "uploaded" {
-                return Err(fail(format!("its state is `{}`", asset.state)));
-            }
-            if asset_size(asset) != file.size {
-                return Err(fail(format!(
-                    "it has {} bytes, `{}` {}",
-                    asset.size,
-                    file.path.display(),
-                    file.size
-                )));
-            }
-            if !matches!(step, Step::Skip(_)) {
-                let remote = self.remote_sha256(target, asset).await?;
-                if remote != file.sha256 {
-                    return Err(fail(format!(
-                        "its sha256 is `{remote}`, `{}` has `{}`",
-                        file.path.display(),
-                        file.sha256
-                    )));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Publishes the draft and checks that the tag now shows it; the release page.
-    async fn publish(&self, target: &Target, release: &Release) -> Result<String> {
-        let what = || format!("publishing release `{}`", target.tag);
-        let updated = self
-            .octo
-            .repos(&target.owner, &target.repo)
-            .releases()
-            .update(release.id.into_inner())
-            .draft(false)
-            .send()
-            .await
-            .map_err(|e| octo_error(what(), e))?;
-        let by_tag = self.find(target).await?;
-        if updated.draft || by_tag.is_none_or(|r| r.id != release.id || r.draft) {
-            return Err(ReleaseError::Transport {
-                what: what(),
-                detail: "GitHub does not show the release as published".to_owned(),
-            });
-        }
-        crate::ui::message(&format!("published release `{}`", target.tag));
-        Ok(updated.html_url.to_string())
-    }
-
-    /// One streamed POST of the file to the release's upload URL; not retried.
-    async fn post_asset(&self, release: &Release, file: &LocalAsset) -> Result<Posted> {
-        let what = || format!("uploading `{}`", file.path.display());
-        let template = release.upload_url.as_str();
-        let base = template.split('{').next().unwrap_or(template);
-        let mut url = reqwest::Url::parse(base).map_err(|_| ReleaseError::Transport {
-            what: what(),
-            detail: format!(
-                "the release's upload_url `{}` is not a URL",
-                redact_url(base)
-            ),
-        })?;
-        let expected = self.endpoints.upload_origin();
-        if url.origin().ascii_serialization() != expected {
-            return Err(ReleaseError::UntrustedUploadUrl {
-                url: redact_url(base),
-                expected,
-            });
-        }
-        url.set_query(Some(&format!("name={}", component(&file.name))));
-
-        let handle =
-            tokio::fs::File::open(&file.path)
-                .await
-                .map_err(|source| ReleaseError::Path {
-                    path: file.path.clone(),
-                    source,
-                })?;
-        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(
-            handle,
-            256 * 1024,
-        ));
-        let response = self
-            .authorized(
-                reqwest::Method::POST,
-                url,
-                "application/vnd.github+json",
-                &what,
-            )?
-            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-            .header(reqwest::header::CONTENT_LENGTH, file.size)
-            .body(body)
-            .send()
-            .await
-            .map_err(transport(what()))?;
-        if response.status().is_success() {
-            return Ok(Posted::Created);
-        }
-        let failure = failure_of(response).await;
-        if failure.status == 422 {
-            if failure.codes.iter().any(|c| c == "already_exists") {
-                return Ok(Posted::AlreadyExists);
-            }
-            if failure.message.to_ascii_lowercase().contains("immutable") {
-                return Ok(Posted::Immutable(format!("HTTP 422: {}", failure.message)));
-            }
-        }
-        Err(failure.into_error(what()))
-    }
 }
 
 /// The error of a failed response of our own requests (GitHub's JSON error body).
@@ -1184,133 +908,4 @@ fn reports(plan: &[(&LocalAsset, Step)]) -> Vec<AssetReport> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tags_come_from_tag_refs_only() {
-        assert_eq!(tag_from_ref(Some("refs/tags/v1.2.3")).unwrap(), "v1.2.3");
-        assert_eq!(
-            tag_from_ref(Some("refs/tags/release/1")).unwrap(),
-            "release/1"
-        );
-        let err = |r| tag_from_ref(r).unwrap_err().to_string();
-        insta::assert_snapshot!(err(Some("refs/heads/main")), @"cannot tell which release to upload to: GITHUB_REF is `refs/heads/main`, not a tag; pass --tag TAG or run on a tag push");
-        insta::assert_snapshot!(err(None), @"cannot tell which release to upload to: GITHUB_REF is not set; pass --tag TAG or run on a tag push");
-        insta::assert_snapshot!(err(Some("refs/tags/")), @"cannot tell which release to upload to: GITHUB_REF is `refs/tags/`, not a tag; pass --tag TAG or run on a tag push");
-    }
-
-    #[test]
-    fn components_keep_unreserved_characters() {
-        assert_eq!(component("v1.0.0-rc_1~x"), "v1.0.0-rc_1~x");
-        assert_eq!(component("release/1 +%"), "release%2F1%20%2B%25");
-    }
-
-    #[test]
-    fn upload_endpoints() {
-        let e = Endpoints::new("https://api.github.com").unwrap();
-        assert_eq!(e.upload_origin(), "https://uploads.github.com");
-        let e = Endpoints::new("https://ghe.example/api/v3").unwrap();
-        assert_eq!(e.upload.as_str(), "https://ghe.example/api/uploads");
-        assert_eq!(e.upload_origin(), "https://ghe.example");
-        let e = Endpoints::new("http://127.0.0.1:8080/").unwrap();
-        assert_eq!(e.upload_origin(), "http://127.0.0.1:8080");
-        assert!(Endpoints::new("ftp://x").is_err());
-        assert!(Endpoints::new("nope").is_err());
-    }
-
-    #[test]
-    fn the_missing_token_message_says_how_to_pass_it() {
-        insta::assert_snapshot!(ReleaseError::MissingToken.to_string(), @"GITHUB_TOKEN is not set: give the step `env: GITHUB_TOKEN: ${{ github.token }}` and the job `permissions: contents: write`");
-    }
-
-    #[test]
-    fn accepted_permissions_become_the_yaml_to_add() {
-        assert_eq!(yaml_permissions("contents=write"), "contents: write");
-        assert_eq!(
-            yaml_permissions("contents=write,actions=read; administration=admin"),
-            "contents: write, actions: read"
-        );
-    }
-
-    #[test]
-    fn github_replaces_special_characters_in_asset_names() {
-        assert_eq!(
-            asset_name_on_github("demo-1.0+local-cp39-cp39-manylinux_2_5_x86_64.whl"),
-            "demo-1.0+local-cp39-cp39-manylinux_2_5_x86_64.whl"
-        );
-        assert_eq!(
-            asset_name_on_github("notes (v1)~rc.txt"),
-            "notes..v1..rc.txt"
-        );
-    }
-
-    #[test]
-    fn digests_are_sha256_hex_only() {
-        let hex64 = "AB".repeat(32);
-        assert_eq!(
-            digest_hex(Some(&format!("sha256:{hex64}"))),
-            Some("ab".repeat(32))
-        );
-        assert_eq!(digest_hex(Some("sha512:00")), None);
-        assert_eq!(digest_hex(Some("sha256:xyz")), None);
-        assert_eq!(digest_hex(None), None);
-    }
-
-    #[test]
-    fn assets_are_the_files_and_the_files_of_directories() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        fs_err::create_dir_all(root.join("wh/sub")).unwrap();
-        fs_err::write(root.join("wh/b.whl"), b"bb").unwrap();
-        fs_err::write(root.join("wh/a.tar.gz"), b"a").unwrap();
-        fs_err::write(root.join("wh/.hidden"), b"h").unwrap();
-        fs_err::write(root.join("wh/sub/deep.whl"), b"d").unwrap();
-        fs_err::write(root.join("b.whl"), b"other").unwrap();
-        fs_err::write(root.join("x y.txt"), b"1").unwrap();
-        fs_err::write(root.join("x.y.txt"), b"2").unwrap();
-        let names: Vec<(String, u64, String)> = collect_assets(&[root.join("wh")])
-            .unwrap()
-            .into_iter()
-            .map(|a| (a.name, a.size, a.sha256))
-            .collect();
-        assert_eq!(
-            names,
-            [
-                (
-                    "a.tar.gz".to_owned(),
-                    1,
-                    "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb".to_owned()
-                ),
-                (
-                    "b.whl".to_owned(),
-                    2,
-                    "3b64db95cb55c763391c707108489ae18b4112d783300de38e033b4c98c3deaf".to_owned()
-                )
-            ]
-        );
-        // The same file twice is one asset; two files of one name are an error, also when
-        // GitHub's renaming makes them one.
-        assert_eq!(
-            collect_assets(&[root.join("wh"), root.join("wh/b.whl")])
-                .unwrap()
-                .len(),
-            2
-        );
-        let err = collect_assets(&[root.join("wh"), root.join("b.whl")])
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("would both be asset `b.whl`"), "{err}");
-        let err = collect_assets(&[root.join("x y.txt"), root.join("x.y.txt")])
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("would both be asset `x.y.txt`"), "{err}");
-        fs_err::create_dir_all(root.join("empty")).unwrap();
-        assert!(
-            collect_assets(&[root.join("empty")])
-                .unwrap_err()
-                .to_string()
-                .starts_with("no files to upload in `")
-        );
-    }
-}
+mod tests;

@@ -1,6 +1,8 @@
-//! The one place HTTP clients are made: publish's upload and index clients, the GitHub
-//! artifact client and the release client (octocrab runs on one of ours). Every HTTPS connection
-//! wheelwright makes trusts the same certificates:
+//! The one place HTTP clients are made: publish's upload, index and Simple API clients, the
+//! GitHub artifact client and the release client (octocrab runs on one of ours). Each caller
+//! says what differs ([`ClientOptions`]: timeouts, redirects); everything else is the same for
+//! all: wheelwright's user agent, proxies from the environment (reqwest's defaults) and the
+//! certificates to trust:
 //!
 //! * the system's, read by rustls' platform verifier (on Linux the distribution's bundle;
 //!   `SSL_CERT_FILE` and `SSL_CERT_DIR` replace it, as they do for OpenSSL);
@@ -13,6 +15,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 /// The variable requests (and so twine and pip) read a CA bundle from.
 pub const REQUESTS_CA_BUNDLE: &str = "REQUESTS_CA_BUNDLE";
@@ -115,43 +118,73 @@ fn extra_roots() -> Result<&'static [reqwest::Certificate], NetError> {
         .map_err(Clone::clone)
 }
 
-/// A client builder with wheelwright's user agent and the certificates to trust; callers add
-/// their timeouts and redirect policy.
-pub fn client_builder() -> Result<reqwest::ClientBuilder, NetError> {
-    let roots = extra_roots()?;
-    let builder = reqwest::Client::builder().user_agent(USER_AGENT);
-    Ok(if roots.is_empty() {
-        builder
-    } else {
-        builder.tls_certs_merge(roots.iter().cloned())
-    })
+/// Which redirects a client follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redirects {
+    /// None: a redirect is the answer (uploads: a POST must not be replayed elsewhere).
+    None,
+    /// Up to this many, anywhere.
+    Limited(usize),
+    /// Up to this many, within the origin of the first URL; a redirect to another server is
+    /// the answer (the Simple API: only the target's own pages count).
+    SameOrigin(usize),
+    /// reqwest's default (up to 10).
+    Default,
 }
 
-/// Builds a client from [`client_builder`] after `configure` adds its settings.
-pub fn client(
-    configure: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
-) -> Result<reqwest::Client, NetError> {
-    configure(client_builder()?)
-        .build()
-        .map_err(|e| NetError::Client(error_chain(&e)))
+/// What one kind of client sets beyond the common settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientOptions {
+    /// How long a connection may take to open.
+    pub connect_timeout: Duration,
+    /// The longest a whole request may take, if bounded.
+    pub timeout: Option<Duration>,
+    /// The longest a read may wait for data (a stall), if bounded.
+    pub read_timeout: Option<Duration>,
+    /// Which redirects are followed.
+    pub redirects: Redirects,
 }
 
-/// An error and its causes, `: `-separated, each cause once (reqwest hides the TLS cause in its
-/// sources).
-pub fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
+impl Redirects {
+    fn policy(self) -> reqwest::redirect::Policy {
+        match self {
+            Redirects::None => reqwest::redirect::Policy::none(),
+            Redirects::Limited(max) => reqwest::redirect::Policy::limited(max),
+            Redirects::Default => reqwest::redirect::Policy::default(),
+            Redirects::SameOrigin(max) => reqwest::redirect::Policy::custom(move |attempt| {
+                let same_origin = attempt
+                    .previous()
+                    .first()
+                    .is_none_or(|first| first.origin() == attempt.url().origin());
+                if !same_origin {
+                    attempt.stop()
+                } else if attempt.previous().len() > max {
+                    attempt.error("too many redirects")
+                } else {
+                    attempt.follow()
+                }
+            }),
         }
-        source = cause.source();
     }
-    text
 }
 
-/// The `User-Agent` of every request. It must not contain "twine": pypiserver changes its
-/// answers for twine.
-pub const USER_AGENT: &str = concat!("wheelwright/", env!("CARGO_PKG_VERSION"));
+/// A client with wheelwright's user agent, the certificates to trust and `options`.
+pub fn client(options: &ClientOptions) -> Result<reqwest::Client, NetError> {
+    let roots = extra_roots()?;
+    let mut builder = reqwest::Client::builder()
+        .user_agent(super::USER_AGENT)
+        .redirect(options.redirects.policy())
+        .connect_timeout(options.connect_timeout);
+    if !roots.is_empty() {
+        builder = builder.tls_certs_merge(roots.iter().cloned());
+    }
+    if let Some(timeout) = options.timeout {
+        builder = builder.timeout(timeout);
+    }
+    if let Some(stall) = options.read_timeout {
+        builder = builder.read_timeout(stall);
+    }
+    builder
+        .build()
+        .map_err(|e| NetError::Client(super::error_chain(&e)))
+}

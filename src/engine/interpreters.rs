@@ -5,9 +5,9 @@
 //! Python part. Interpreters given explicitly (`--python`, or `python3` on the host) are asked
 //! for their tag instead.
 
-use crate::audit::policy::Libc;
 use crate::config::identifier::{Identifier, PythonTag};
-use crate::elf::ElfArch;
+use crate::platform::Arch;
+use crate::platform::Libc;
 
 /// One interpreter and its identifier.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +101,7 @@ pub fn python_tag_from_dir(dir: &str) -> Option<PythonTag> {
 pub fn from_opt_python(
     paths: &[String],
     libc: Libc,
-    arch: ElfArch,
+    arch: Arch,
 ) -> (Vec<Interpreter>, Vec<String>) {
     let mut found = Vec::new();
     let mut unknown = Vec::new();
@@ -125,7 +125,7 @@ pub fn from_opt_python(
 /// The interpreters `manylinux-interpreters list` names (one per line, the tag first: the text
 /// format, plain or `-v`), each with the identifier it builds on this platform.
 #[must_use]
-pub fn parse_installable(text: &str, libc: Libc, arch: ElfArch) -> Vec<(String, Identifier)> {
+pub fn parse_installable(text: &str, libc: Libc, arch: Arch) -> Vec<(String, Identifier)> {
     text.lines()
         .filter_map(|line| {
             let tag = line.split([' ', ':', '\t']).next()?.trim();
@@ -182,7 +182,7 @@ pub fn parse_tags(
     text: &str,
     pythons: &[String],
     libc: Libc,
-    arch: ElfArch,
+    arch: Arch,
 ) -> (Vec<Interpreter>, Vec<String>) {
     let mut found = Vec::new();
     let mut failed = Vec::new();
@@ -224,7 +224,7 @@ mod tests {
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
-        let (found, unknown) = from_opt_python(&paths, Libc::Glibc, ElfArch::I686);
+        let (found, unknown) = from_opt_python(&paths, Libc::Glibc, Arch::I686);
         let ids: Vec<String> = found.iter().map(|i| i.identifier.to_string()).collect();
         assert_eq!(
             ids,
@@ -238,7 +238,7 @@ mod tests {
         );
         assert_eq!(found[0].bin_dir(), "/opt/python/cp39-cp39/bin");
         assert_eq!(unknown.len(), 1);
-        let (found, _) = from_opt_python(&paths[..1], Libc::Musl, ElfArch::X86_64);
+        let (found, _) = from_opt_python(&paths[..1], Libc::Musl, Arch::X86_64);
         assert_eq!(found[0].identifier.to_string(), "pp37-musllinux_x86_64");
     }
 
@@ -247,7 +247,7 @@ mod tests {
         let listed = parse_installable(
             "cp313-cp313\ncp314-cp314t: /opt/python/cp314-cp314t not installed\npp311-pypy311_pp80\nnonsense\n\n",
             Libc::Glibc,
-            ElfArch::X86_64,
+            Arch::X86_64,
         );
         let got: Vec<String> = listed
             .iter()
@@ -294,7 +294,7 @@ mod tests {
             "/usr/bin/python3 cp311\n/nope ?\n",
             &pythons,
             Libc::Glibc,
-            ElfArch::X86_64,
+            Arch::X86_64,
         );
         assert_eq!(found[0].identifier.to_string(), "cp311-manylinux_x86_64");
         assert_eq!(failed, ["/nope"]);
@@ -310,7 +310,7 @@ mod tests {
             .output()
             .expect("sh");
         let text = String::from_utf8_lossy(&out.stdout);
-        let (found, failed) = parse_tags(&text, &[python], Libc::Glibc, ElfArch::X86_64);
+        let (found, failed) = parse_tags(&text, &[python], Libc::Glibc, Arch::X86_64);
         assert!(failed.is_empty(), "{text}");
         assert!(found[0].identifier.to_string().starts_with("cp3"), "{text}");
     }
