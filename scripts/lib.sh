@@ -61,6 +61,22 @@ export WW_IMAGE_BUILD_I386_REF=$WW_IMAGE_BUILD_I386:$WW_IMAGE_KEY
 export WW_IMAGE_RUNTIME_AMD64_REF=$WW_IMAGE_RUNTIME_AMD64:$WW_IMAGE_KEY
 export WW_IMAGE_RUNTIME_I386_REF=$WW_IMAGE_RUNTIME_I386:$WW_IMAGE_KEY
 
+# The pypa-like images (scripts/setup-dev.sh, region ww-pypa-recipe): Debian forky with CPython 3.13,
+# 3.14, 3.15, a free-threaded 3.13 and PyPy 3.11 in pypa's layout, `manylinux-interpreters` and the tools
+# pypa's images carry; a build and a runtime image per architecture, keyed by their own recipe.
+export WW_PYPA_SUITE=forky
+WW_PYPA_KEY=$(sed -n '/^# >>> ww-pypa-recipe/,/^# <<< ww-pypa-recipe/p' "$WW_SCRIPTS/setup-dev.sh" | ww_hash) ||
+    ww_die "cannot hash the pypa image recipe in $WW_SCRIPTS/setup-dev.sh"
+export WW_PYPA_KEY
+export WW_IMAGE_PYPA_BUILD_AMD64=localhost/ww-pypa-build-$WW_PYPA_SUITE-amd64
+export WW_IMAGE_PYPA_BUILD_I386=localhost/ww-pypa-build-$WW_PYPA_SUITE-i386
+export WW_IMAGE_PYPA_RUNTIME_AMD64=localhost/ww-pypa-runtime-$WW_PYPA_SUITE-amd64
+export WW_IMAGE_PYPA_RUNTIME_I386=localhost/ww-pypa-runtime-$WW_PYPA_SUITE-i386
+export WW_IMAGE_PYPA_BUILD_AMD64_REF=$WW_IMAGE_PYPA_BUILD_AMD64:$WW_PYPA_KEY
+export WW_IMAGE_PYPA_BUILD_I386_REF=$WW_IMAGE_PYPA_BUILD_I386:$WW_PYPA_KEY
+export WW_IMAGE_PYPA_RUNTIME_AMD64_REF=$WW_IMAGE_PYPA_RUNTIME_AMD64:$WW_PYPA_KEY
+export WW_IMAGE_PYPA_RUNTIME_I386_REF=$WW_IMAGE_PYPA_RUNTIME_I386:$WW_PYPA_KEY
+
 # Write $CONTAINERS_CONF and $CONTAINERS_STORAGE_CONF (only when their content differs) and create the
 # storage directories. Rootful podman on the development machines needs runc (crun refuses the hybrid
 # cgroup layout) and rlimits no higher than the hard limits (CAP_SYS_RESOURCE is missing), so nofile is

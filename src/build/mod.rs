@@ -38,7 +38,7 @@ use tracing::debug;
 use crate::config::identifier::Identifier;
 use crate::config::image;
 pub use crate::config::values::{
-    BuildFrontend, ConfigSetting, FrontendTool, RepairCommand, RepairStep,
+    BuildFrontend, CompilerCache, ConfigSetting, FrontendTool, RepairCommand, RepairStep,
 };
 use crate::config::values::{EngineChoice, PullPolicy};
 use crate::engine::container::{Deadline, RunEnd};
@@ -57,7 +57,7 @@ use crate::testing::session::human_duration;
 use crate::ui;
 use crate::ui::github;
 use crate::wheel::filename::WheelFilename;
-pub use report::{BuildOutcome, BuildResult, ContainerReport, Status};
+pub use report::{BuildOutcome, BuildResult, CompilerCacheStats, ContainerReport, Status};
 
 /// The environment variable naming a static wheelwright binary for the containers.
 pub const CONTAINER_BINARY_ENV: &str = "WHEELWRIGHT_CONTAINER_BINARY";
@@ -157,8 +157,10 @@ pub struct BuildOptions {
     pub container_binary: Option<PathBuf>,
     /// Host cache root (pip/uv caches are mounted from below it); `None` = the per-user cache.
     pub cache_dir: Option<PathBuf>,
-    /// A ccache directory to mount (`CCACHE_DIR`).
+    /// The host ccache directory (default: `ccache` below the cache root).
     pub ccache_dir: Option<PathBuf>,
+    /// Whether compilations go through ccache.
+    pub compiler_cache: CompilerCache,
     /// How long each step may run.
     pub timeouts: StepTimeouts,
 }
@@ -218,6 +220,7 @@ impl Default for BuildOptions {
             container_binary: None,
             cache_dir: None,
             ccache_dir: None,
+            compiler_cache: CompilerCache::Auto,
             timeouts: StepTimeouts::default(),
         }
     }
@@ -423,17 +426,34 @@ struct Target {
     /// The interpreters to build with, each with the index of its [`IdentifierBuild`].
     interpreters: Vec<(Interpreter, usize)>,
     available: Vec<String>,
+    /// Interpreters `manylinux-interpreters ensure` installed.
+    installed: Vec<String>,
+    install_seconds: Option<f64>,
     ready_seconds: f64,
     /// The shell words that run wheelwright in the environment.
     repair_command: String,
     cache_env: Vec<(String, String)>,
     cache_mounts: Vec<String>,
+    /// The compiler cache to set up (`None`: off, or no cache directory).
+    ccache: Option<CcacheSetup>,
+    /// Set by the set-up when ccache is in use: the directory of its compiler links.
+    ccache_bin: Mutex<Option<String>>,
     setup: Mutex<Setup>,
     setup_seconds: Mutex<Option<f64>>,
     setup_log: Mutex<Option<PathBuf>>,
     failed: AtomicBool,
     first_failed: Mutex<Option<String>>,
     reusable: Mutex<Vec<ReusableWheel>>,
+}
+
+/// How one environment's compiler cache is set up.
+struct CcacheSetup {
+    /// `CCACHE_DIR` inside the environment (a subdirectory per platform of the mounted cache).
+    dir: String,
+    /// Install ccache with the image's package manager when it is missing (`on`, containers).
+    install: bool,
+    /// Fail the set-up when there is no ccache (`on`).
+    required: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -655,6 +675,8 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
     let mut mounts = Vec::new();
     let mut cache_env = Vec::new();
     let mut cache_mounts = Vec::new();
+    // Where the ccache directories are (inside the environments), when the cache is used.
+    let mut ccache_root: Option<String> = None;
     // Holds a per-run directory for the binary's runtime when there is no cache directory.
     let mut _scratch = None;
     let (repair_command, binary_arch) = if host {
@@ -681,12 +703,25 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         }
         mounts.extend(binary.mounts.iter().cloned());
         let mut caches: Vec<(&str, &str, PathBuf)> = Vec::new();
-        if let Some(root) = cache_root {
+        if let Some(root) = &cache_root {
             caches.push(("pip", "PIP_CACHE_DIR", root.join("pip")));
             caches.push(("uv", "UV_CACHE_DIR", root.join("uv")));
         }
-        if let Some(ccache) = &options.ccache_dir {
-            caches.push(("ccache", "CCACHE_DIR", ccache.clone()));
+        if options.compiler_cache != CompilerCache::Off {
+            match options
+                .ccache_dir
+                .clone()
+                .or_else(|| cache_root.as_ref().map(|root| root.join("ccache")))
+            {
+                // CCACHE_DIR itself is set per environment (a subdirectory per platform).
+                Some(dir) => caches.push(("ccache", "", dir)),
+                None if options.compiler_cache == CompilerCache::On => {
+                    return Err(BuildError::Input(
+                        "compiler-cache is on but there is no cache directory (HOME and XDG_CACHE_HOME are unset); pass --ccache-dir or --cache-dir".to_owned(),
+                    ));
+                }
+                None => {}
+            }
         }
         for (name, var, dir) in caches {
             fs_err::create_dir_all(&dir).map_err(io_error(format!(
@@ -697,19 +732,35 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
                 .map_err(io_error(format!("cannot resolve `{}`", dir.display())))?;
             let target = format!("{CONTAINER_WORK_ROOT}/cache/{name}");
             mounts.push(Mount {
-                host: dir,
+                host: dir.clone(),
                 target: target.clone(),
                 read_only: false,
             });
-            cache_env.push((var.to_owned(), target.clone()));
+            if var.is_empty() {
+                ccache_root = Some(target.clone());
+            } else {
+                cache_env.push((var.to_owned(), target.clone()));
+            }
             cache_mounts.push(target);
         }
         let command: Vec<String> = binary.command.iter().map(|w| shell_quote(w)).collect();
         (command.join(" "), Some(binary.arch))
     };
-    if host && options.ccache_dir.is_some() {
-        let dir = options.ccache_dir.clone().unwrap_or_default();
-        cache_env.push(("CCACHE_DIR".to_owned(), dir.display().to_string()));
+    if host && options.compiler_cache != CompilerCache::Off {
+        let dir = options.ccache_dir.clone().or_else(|| {
+            options
+                .cache_dir
+                .clone()
+                .or_else(default_cache_dir)
+                .map(|root| root.join("ccache"))
+        });
+        if let Some(dir) = dir {
+            fs_err::create_dir_all(&dir).map_err(io_error(format!(
+                "cannot create the cache directory `{}`",
+                dir.display()
+            )))?;
+            ccache_root = Some(resolve_path(&dir).display().to_string());
+        }
     }
     if host {
         let machine = Arch::host();
@@ -729,6 +780,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
     let mut targets = Vec::new();
     let mut all_available = Vec::new();
     let mut absent: Vec<(String, String)> = Vec::new();
+    let mut install_failures: Vec<String> = Vec::new();
     for group in group_builds(options, host) {
         if interrupt::requested() {
             return Err(BuildError::Interrupted(interrupt::describe()));
@@ -780,6 +832,45 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         }
         let libc = probe.libc;
         let mut found = discover(&container, options, &probe, libc, arch, host)?;
+        let platform = format!("{}_{}", libc.tag_prefix(), arch.as_str());
+        // Like cibuildwheel: selected interpreters the image lacks are installed by the image's
+        // `manylinux-interpreters` when it has one.
+        let mut installed = Vec::new();
+        let mut install_seconds = None;
+        // What the installer offers besides what it installed (named when something is missing).
+        let mut installable: Vec<Identifier> = Vec::new();
+        if probe.installer && !host && options.pythons.is_empty() {
+            let missing: Vec<&Identifier> = group
+                .members
+                .iter()
+                .map(|&index| &options.builds[index].identifier)
+                .filter(|id| !found.iter().any(|f| f.identifier == **id))
+                .collect();
+            if !missing.is_empty() {
+                let started = Instant::now();
+                match ensure_interpreters(&container, &missing, libc, arch) {
+                    Ok((tags, offered)) if tags.is_empty() => installable = offered,
+                    Ok((tags, offered)) => {
+                        installable = offered;
+                        let seconds = started.elapsed().as_secs_f64();
+                        ui::message(&format!(
+                            "[{platform}] installed with manylinux-interpreters in {seconds:.1}s: {}",
+                            tags.join(", ")
+                        ));
+                        install_seconds = Some(seconds);
+                        let again = interpreters::parse_probe(
+                            &container.capture(interpreters::PROBE_SCRIPT)?,
+                        );
+                        found = discover(&container, options, &again, libc, arch, host)?;
+                        installed = tags;
+                    }
+                    Err(why) => {
+                        ui::message(&format!("[{platform}] warning: {why}"));
+                        install_failures.push(why);
+                    }
+                }
+            }
+        }
         interpreters::sort(&mut found);
         if let Some(pair) = found
             .windows(2)
@@ -796,9 +887,13 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             )));
         }
         let available: Vec<String> = found.iter().map(|i| i.identifier.to_string()).collect();
-        for id in &available {
-            if !all_available.contains(id) {
-                all_available.push(id.clone());
+        let offered = installable
+            .iter()
+            .filter(|id| !found.iter().any(|f| f.identifier == **id))
+            .map(|id| format!("{id} (installable)"));
+        for id in available.iter().cloned().chain(offered) {
+            if !all_available.contains(&id) {
+                all_available.push(id);
             }
         }
         // In build order; interpreters the configuration does not select are skipped.
@@ -821,7 +916,6 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
                 );
             }
         }
-        let platform = format!("{}_{}", libc.tag_prefix(), arch.as_str());
         ui::message(&format!(
             "[{platform}] {} `{}` from `{image}` ready in {ready_seconds:.2}s; building {}",
             if host { "work directory" } else { "container" },
@@ -845,10 +939,18 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             platform,
             interpreters: chosen,
             available,
+            installed,
+            install_seconds,
             ready_seconds,
             repair_command: repair_command.clone(),
             cache_env: cache_env.clone(),
             cache_mounts: cache_mounts.clone(),
+            ccache: ccache_root.as_ref().map(|root| CcacheSetup {
+                dir: format!("{root}/{}_{}", libc.tag_prefix(), arch.as_str()),
+                install: options.compiler_cache == CompilerCache::On && !host,
+                required: options.compiler_cache == CompilerCache::On,
+            }),
+            ccache_bin: Mutex::new(None),
             setup: Mutex::new(Setup::Pending),
             setup_seconds: Mutex::new(None),
             setup_log: Mutex::new(None),
@@ -857,10 +959,16 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             reusable: Mutex::new(Vec::new()),
         });
     }
+    // Why the installer could not help, first line only (the message stays one line).
+    let install_note = install_failures
+        .first()
+        .and_then(|why| why.lines().next())
+        .map(|why| format!(" ({why})"))
+        .unwrap_or_default();
     if options.only {
         if let Some((id, image)) = absent.first() {
             return Err(BuildError::NoMatch {
-                what: format!("only `{id}` is not in `{image}`"),
+                what: format!("only `{id}` is not in `{image}`{install_note}"),
                 available: all_available,
             });
         }
@@ -878,7 +986,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
     if !absent.is_empty() {
         let ids: Vec<&str> = absent.iter().map(|(id, _)| id.as_str()).collect();
         let message = format!(
-            "selected but not in the images, not built: {} (the images have: {}; narrow `build`/`skip` or set the images)",
+            "selected but not in the images, not built: {}{install_note} (the images have: {}; narrow `build`/`skip` or set the images)",
             ids.join(", "),
             all_available.join(", ")
         );
@@ -979,6 +1087,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
     let mut containers = Vec::new();
     let interrupted = interrupt::requested();
     for target in &run.targets {
+        let compiler_cache = compiler_cache_stats(target);
         if engine_kind != EngineKind::Host && !interrupted {
             give_back_caches(target);
         }
@@ -1012,7 +1121,9 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
                 None
             }
         };
-        containers.push(container_report(target, kept));
+        let mut report = container_report(target, kept);
+        report.compiler_cache = compiler_cache;
+        containers.push(report);
     }
     Ok(BuildOutcome {
         engine: Some(engine_kind),
@@ -1053,6 +1164,9 @@ fn container_report(target: &Target, kept: Option<String>) -> ContainerReport {
         setup_seconds: target.setup_seconds.lock().ok().and_then(|s| *s),
         log: target.setup_log.lock().ok().and_then(|s| s.clone()),
         available: target.available.clone(),
+        installed: target.installed.clone(),
+        install_seconds: target.install_seconds,
+        compiler_cache: None,
         kept,
     }
 }
@@ -1070,6 +1184,43 @@ fn check_name(option: &str, name: &str) -> Result<(), BuildError> {
             "{option}: `{name}` is not a valid variable name"
         )))
     }
+}
+
+/// Installs the `missing` identifiers' interpreters with the image's `manylinux-interpreters`
+/// (those its `list` names; cibuildwheel calls `ensure` the same way). Returns the directory
+/// names installed and every identifier the installer offers, or why the installer failed.
+fn ensure_interpreters(
+    container: &Container,
+    missing: &[&Identifier],
+    libc: Libc,
+    arch: Arch,
+) -> Result<(Vec<String>, Vec<Identifier>), String> {
+    let listed = container
+        .capture("manylinux-interpreters list")
+        .map_err(|e| format!("`manylinux-interpreters list` failed: {e}"))?;
+    let offered = interpreters::parse_installable(&listed, libc, arch);
+    let tags: Vec<String> = offered
+        .iter()
+        .filter(|(_, id)| missing.contains(&id))
+        .map(|(tag, _)| tag.clone())
+        .collect();
+    let offered: Vec<Identifier> = offered.into_iter().map(|(_, id)| id).collect();
+    if tags.is_empty() {
+        return Ok((tags, offered));
+    }
+    let quoted: Vec<String> = tags.iter().map(|t| shell_quote(t)).collect();
+    container
+        .capture(&format!(
+            "manylinux-interpreters ensure {} 1>&2",
+            quoted.join(" ")
+        ))
+        .map_err(|e| {
+            format!(
+                "`manylinux-interpreters ensure {}` failed: {e}",
+                tags.join(" ")
+            )
+        })?;
+    Ok((tags, offered))
 }
 
 /// The interpreters of one environment: `--python`, else `/opt/python/*`, else (host) `python3`.
@@ -1105,6 +1256,32 @@ fn discover(
         }
     }
     Ok(found)
+}
+
+/// The compiler cache's counters of one environment (when ccache was in use there).
+fn compiler_cache_stats(target: &Target) -> Option<CompilerCacheStats> {
+    let ccache = target.ccache.as_ref()?;
+    target.ccache_bin.lock().ok()?.as_ref()?;
+    let text = target
+        .container
+        .capture(&format!(
+            "CCACHE_DIR={} ccache --print-stats",
+            shell_quote(&ccache.dir)
+        ))
+        .map_err(|err| debug!("ccache --print-stats: {err}"))
+        .ok()?;
+    let stats = parse_ccache_stats(&text)?;
+    ui::message(&format!(
+        "[{}] compiler cache: {} hits, {} misses{}",
+        target.platform,
+        stats.hits,
+        stats.misses,
+        stats
+            .hit_percent()
+            .map(|p| format!(" ({p:.0}% hit rate)"))
+            .unwrap_or_default()
+    ));
+    Some(stats)
 }
 
 /// Files written into the mounted caches belong to whoever the container ran as (root); give
@@ -1202,6 +1379,16 @@ impl Run<'_> {
         cwd: &str,
     ) -> String {
         let mut s = String::new();
+        let ccache_bin = target.ccache_bin.lock().ok().and_then(|b| b.clone());
+        if let (Some(bin), Some(ccache)) = (&ccache_bin, &target.ccache) {
+            // ccache's masquerade directory first: `gcc` there is ccache, which runs the real one.
+            s.push_str(&format!(
+                "export PATH={}:\"$PATH\" CCACHE_DIR={} CCACHE_BASEDIR={} CCACHE_NOHASHDIR=1\n",
+                shell_quote(bin),
+                shell_quote(&ccache.dir),
+                shell_quote(&format!("{}/builds", target.container.work_root()))
+            ));
+        }
         if let Some(dir) = path_dir {
             s.push_str(&format!("export PATH={}:\"$PATH\"\n", shell_quote(dir)));
         }
@@ -1303,6 +1490,13 @@ impl Run<'_> {
                 result = Setup::Failed(why);
             }
         }
+        if matches!(result, Setup::Ready) {
+            if let Some(ccache) = &target.ccache {
+                if let Err(why) = self.setup_ccache(target, ccache, &log) {
+                    result = Setup::Failed(why);
+                }
+            }
+        }
         let seconds = started.elapsed().as_secs_f64();
         if let Ok(mut s) = target.setup_seconds.lock() {
             *s = Some(seconds);
@@ -1337,6 +1531,41 @@ impl Run<'_> {
                 result
             }
         }
+    }
+
+    /// Finds ccache (after before-all, which may have installed it), else installs it when
+    /// asked to; links the compilers to it and zeroes its statistics.
+    fn setup_ccache(&self, target: &Target, ccache: &CcacheSetup, log: &Log) -> Result<(), String> {
+        let bin = format!("{}/ccache-bin", target.container.work_root());
+        let script = ccache_script(ccache, &bin);
+        let mut out = String::new();
+        let result = target
+            .container
+            .run_bounded(&script, &[], log, None)
+            .map(|end| matches!(end, RunEnd::Exited(s) if s.success()));
+        let ok = result.map_err(|e| format!("compiler cache: {e}"))?;
+        if ok {
+            if let Ok(found) = target.container.capture(&format!(
+                "test -x {}/cc -o -x {}/gcc && echo yes",
+                shell_quote(&bin),
+                shell_quote(&bin)
+            )) {
+                out = found;
+            }
+        }
+        if out.trim() == "yes" {
+            if let Ok(mut b) = target.ccache_bin.lock() {
+                *b = Some(bin);
+            }
+            return Ok(());
+        }
+        if ccache.required {
+            return Err(
+                "compiler-cache is on but ccache is not in the build environment and could not be installed (see the set-up log; install it in before-all or set compiler-cache = \"auto\")".to_owned(),
+            );
+        }
+        log.note("compiler cache: no ccache in this environment (compiler-cache auto): builds run without it");
+        Ok(())
     }
 
     fn fail_setup(&self, target: &Target, why: String) -> Setup {
@@ -1639,6 +1868,64 @@ impl Run<'_> {
         }
         Ok(wheels)
     }
+}
+
+/// The set-up script of the compiler cache: find ccache (or install it with dnf, yum, apk or
+/// apt-get when `install`), link the compilers to it in `bin` (ccache's masquerade mode), zero its
+/// statistics. Exits 0 in any case; `bin` has the links only when ccache is in use.
+fn ccache_script(ccache: &CcacheSetup, bin: &str) -> String {
+    let install = if ccache.install {
+        "if ! command -v ccache >/dev/null 2>&1; then\n\
+         echo 'compiler cache: installing ccache with the package manager'\n\
+         if command -v dnf >/dev/null 2>&1; then dnf install -y -q ccache || { dnf install -y -q epel-release && dnf install -y -q ccache; }\n\
+         elif command -v yum >/dev/null 2>&1; then yum install -y -q ccache || { yum install -y -q epel-release && yum install -y -q ccache; }\n\
+         elif command -v apk >/dev/null 2>&1; then apk add --no-cache ccache\n\
+         elif command -v apt-get >/dev/null 2>&1; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ccache\n\
+         fi\n\
+         fi\n"
+    } else {
+        ""
+    };
+    format!(
+        "{install}c=$(command -v ccache 2>/dev/null || true)\n\
+         if [ -z \"$c\" ]; then echo 'compiler cache: no ccache found'; exit 0; fi\n\
+         rm -rf {bin} && mkdir -p {bin} {dir} || exit 1\n\
+         for n in cc gcc c++ g++ clang clang++; do\n\
+         if command -v \"$n\" >/dev/null 2>&1; then ln -s \"$c\" {bin}/\"$n\"; fi\n\
+         done\n\
+         # Target-prefixed names (Debian's sysconfig says x86_64-linux-gnu-gcc), first on PATH wins.\n\
+         for d in $(printf %s \"$PATH\" | tr : ' '); do\n\
+         for f in \"$d\"/*-linux-*-gcc \"$d\"/*-linux-*-g++; do\n\
+         if [ -x \"$f\" ] && [ ! -e {bin}/\"${{f##*/}}\" ]; then ln -s \"$c\" {bin}/\"${{f##*/}}\"; fi\n\
+         done\n\
+         done\n\
+         export CCACHE_DIR={dir}\n\
+         ccache -z >/dev/null\n\
+         echo \"compiler cache: $c ($(ccache --version | head -n 1)), CCACHE_DIR={dir}\"\n",
+        bin = shell_quote(bin),
+        dir = shell_quote(&ccache.dir),
+    )
+}
+
+/// ccache's counters from `ccache --print-stats` (tab-separated name and value per line).
+fn parse_ccache_stats(text: &str) -> Option<CompilerCacheStats> {
+    let mut stats = CompilerCacheStats::default();
+    let mut seen = false;
+    for line in text.lines() {
+        let Some((name, value)) = line.split_once('\t') else {
+            continue;
+        };
+        let Ok(value) = value.trim().parse::<u64>() else {
+            continue;
+        };
+        match name.trim() {
+            "direct_cache_hit" | "preprocessed_cache_hit" => stats.hits += value,
+            "cache_miss" => stats.misses += value,
+            _ => continue,
+        }
+        seen = true;
+    }
+    seen.then_some(stats)
 }
 
 /// The frontend's command line for one build (`python` and `dist` already shell-safe or quoted).
@@ -1950,5 +2237,45 @@ mod tests {
             [here, format!("cp312-manylinux_{other}")],
             "asked-for architectures stay (and are refused with a message)"
         );
+    }
+
+    #[test]
+    fn ccache_counters() {
+        let text = "autocheck_done\t0\ncache_miss\t4\ndirect_cache_hit\t10\npreprocessed_cache_hit\t2\nstats_zeroed_timestamp\t1700000000\n";
+        assert_eq!(
+            parse_ccache_stats(text),
+            Some(CompilerCacheStats {
+                hits: 12,
+                misses: 4
+            })
+        );
+        assert_eq!(parse_ccache_stats("ccache: invalid option"), None);
+        let script = ccache_script(
+            &CcacheSetup {
+                dir: "/c/manylinux_x86_64".to_owned(),
+                install: false,
+                required: false,
+            },
+            "/w/ccache-bin",
+        );
+        assert!(!script.contains("apt-get"), "{script}");
+        assert!(
+            script.contains("ln -s \"$c\" /w/ccache-bin/\"$n\""),
+            "{script}"
+        );
+        let script = ccache_script(
+            &CcacheSetup {
+                dir: "/c".to_owned(),
+                install: true,
+                required: true,
+            },
+            "/w/b",
+        );
+        assert!(script.contains("dnf install -y -q ccache"), "{script}");
+        let syntax = std::process::Command::new("sh")
+            .args(["-n", "-c", &script])
+            .status()
+            .expect("sh");
+        assert!(syntax.success(), "not POSIX sh:\n{script}");
     }
 }

@@ -83,8 +83,34 @@ pub struct ContainerReport {
     pub log: Option<PathBuf>,
     /// Every identifier the environment offers.
     pub available: Vec<String>,
+    /// Interpreters the image installed on demand (`manylinux-interpreters ensure`), by
+    /// directory name. Ex) `pp311-pypy311_pp80`
+    pub installed: Vec<String>,
+    /// Seconds `manylinux-interpreters` took to install them.
+    pub install_seconds: Option<f64>,
+    /// The compiler cache's statistics for this environment's builds (when one was used).
+    pub compiler_cache: Option<CompilerCacheStats>,
     /// Set when the container was kept after a failure: the command that enters it.
     pub kept: Option<String>,
+}
+
+/// What the compiler cache did during a run (ccache's own counters, zeroed at the start).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CompilerCacheStats {
+    /// Compilations answered from the cache.
+    pub hits: u64,
+    /// Compilations that ran the compiler (and filled the cache).
+    pub misses: u64,
+}
+
+impl CompilerCacheStats {
+    /// The hit rate in percent (`None` before the first cacheable compilation).
+    #[must_use]
+    pub fn hit_percent(&self) -> Option<f64> {
+        let total = self.hits + self.misses;
+        #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
+        (total > 0).then(|| 100.0 * self.hits as f64 / total as f64)
+    }
 }
 
 /// The whole run.
@@ -224,6 +250,31 @@ impl BuildOutcome {
             );
         }
         out.push('\n');
+        let caches: Vec<&ContainerReport> = self
+            .containers
+            .iter()
+            .filter(|c| c.compiler_cache.is_some())
+            .collect();
+        if !caches.is_empty() {
+            out.push_str(
+                "| compiler cache (ccache) | hits | misses | hit rate |\n|---|---:|---:|---:|\n",
+            );
+            for c in caches {
+                let stats = c.compiler_cache.unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} | {} | {} |",
+                    c.platform,
+                    stats.hits,
+                    stats.misses,
+                    stats
+                        .hit_percent()
+                        .map(|p| format!("{p:.0} %"))
+                        .unwrap_or_else(|| "–".to_owned())
+                );
+            }
+            out.push('\n');
+        }
         out
     }
 }
@@ -291,6 +342,32 @@ mod tests {
                 ),
             ],
         }
+    }
+
+    #[test]
+    fn the_summary_shows_the_compiler_cache() {
+        let mut o = outcome();
+        assert!(!o.markdown().contains("compiler cache"));
+        o.containers.push(ContainerReport {
+            arch: "x86_64".to_owned(),
+            image: "img".to_owned(),
+            name: "c".to_owned(),
+            platform: "manylinux_x86_64".to_owned(),
+            ready_seconds: 0.5,
+            setup_seconds: None,
+            log: None,
+            available: Vec::new(),
+            installed: Vec::new(),
+            install_seconds: None,
+            compiler_cache: Some(CompilerCacheStats { hits: 3, misses: 1 }),
+            kept: None,
+        });
+        assert!(
+            o.markdown()
+                .ends_with("| `manylinux_x86_64` | 3 | 1 | 75 % |\n\n"),
+            "{}",
+            o.markdown()
+        );
     }
 
     #[test]

@@ -97,6 +97,9 @@ pub fn cli_values(args: &BuildArgs) -> Vec<CliValue> {
     if let Some(pull) = &args.pull {
         push("pull", pull.clone(), "--pull");
     }
+    if let Some(cache) = &args.compiler_cache {
+        push("compiler-cache", cache.clone(), "--compiler-cache");
+    }
     if let Some(frontend) = &args.build_frontend {
         push("build-frontend", frontend.clone(), "--build-frontend");
     }
@@ -245,7 +248,11 @@ pub fn build_options(settings: &Settings, args: &BuildArgs) -> Result<BuildOptio
             .clone()
             .filter(|p| !p.as_os_str().is_empty()),
         cache_dir: args.cache_dir.clone().filter(|p| !p.as_os_str().is_empty()),
-        ccache_dir: args.ccache_dir.clone(),
+        ccache_dir: args
+            .ccache_dir
+            .clone()
+            .filter(|p| !p.as_os_str().is_empty()),
+        compiler_cache: settings.compiler_cache.value,
         timeouts: build::StepTimeouts {
             hook: std::time::Duration::from_secs(args.hook_timeout),
             build: std::time::Duration::from_secs(args.build_timeout),
@@ -663,7 +670,7 @@ config-settings = "k=v"
     #[test]
     fn image_flags_set_both_image_options_of_their_architecture() {
         let (_dir, options) = resolve(
-            "[tool.wheelwright]\narchs = \"x86_64 i686\"\nenable = \"pypy-eol\"\nbuild = \"cp39-* pp37-*\"\n",
+            "[tool.wheelwright]\narchs = \"x86_64 i686\"\nenable = \"pypy-legacy\"\nbuild = \"cp39-* pp37-*\"\n",
             &[],
             &[
                 "--image-x86_64",

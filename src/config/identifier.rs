@@ -22,11 +22,22 @@ pub struct PythonTag {
     pub minor: u32,
     /// A free-threaded build (`cp313t`).
     pub free_threaded: bool,
+    /// The implementation's own version where the tag carries one: GraalPy 25.0 is `gp312_250`.
+    pub variant: Option<u32>,
 }
 
 impl PythonTag {
-    /// Parses `cp311`, `cp313t`, `pp310`, `pp37`.
+    /// Parses `cp311`, `cp313t`, `pp310`, `pp37`, `gp312_250`.
     pub fn parse(text: &str) -> Option<Self> {
+        let (text, variant) = match text.split_once('_') {
+            Some((tag, variant))
+                if !variant.is_empty() && variant.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                (tag, Some(variant.parse().ok()?))
+            }
+            Some(_) => return None,
+            None => (text, None),
+        };
         let implementation = text.get(..2)?;
         if !implementation.bytes().all(|b| b.is_ascii_lowercase()) {
             return None;
@@ -46,6 +57,7 @@ impl PythonTag {
             major,
             minor,
             free_threaded,
+            variant,
         })
     }
 }
@@ -55,6 +67,9 @@ impl fmt::Display for PythonTag {
         write!(f, "{}{}{}", self.implementation, self.major, self.minor)?;
         if self.free_threaded {
             f.write_str("t")?;
+        }
+        if let Some(variant) = self.variant {
+            write!(f, "_{variant}")?;
         }
         Ok(())
     }
@@ -216,6 +231,7 @@ mod tests {
             "pp37-manylinux_i686",
             "cp312-musllinux_aarch64",
             "cp38-manylinux_ppc64le",
+            "gp312_250-manylinux_x86_64",
         ] {
             let id: Identifier = text.parse().expect(text);
             assert_eq!(id.to_string(), text);
@@ -238,6 +254,8 @@ mod tests {
             "cp3-manylinux_x86_64",
             "cpXY-manylinux_x86_64",
             "CP311-manylinux_x86_64",
+            "gp312_-manylinux_x86_64",
+            "gp312_2x-manylinux_x86_64",
         ] {
             assert!(text.parse::<Identifier>().is_err(), "{text}");
         }

@@ -16,8 +16,8 @@ use crate::config::image::{ContainerImage, Image, default_short_name};
 use crate::config::pythons::{self, EnableGroup, EnableSet};
 use crate::config::toml_tree::{Node, NodeValue};
 use crate::config::values::{
-    BuildFrontend, CIBUILDWHEEL_DEFAULT_REPAIR, ConfigSetting, ContainerEngine, Jobs, PullPolicy,
-    RepairCommand, ShellCommand, parse_bool, shell_words,
+    BuildFrontend, CIBUILDWHEEL_DEFAULT_REPAIR, CompilerCache, ConfigSetting, ContainerEngine,
+    Jobs, PullPolicy, RepairCommand, ShellCommand, parse_bool, shell_words,
 };
 use crate::platform::Arch;
 use crate::platform::Libc;
@@ -37,6 +37,8 @@ pub enum Kind {
     Jobs,
     /// `pull`.
     Pull,
+    /// `compiler-cache`.
+    CompilerCache,
     /// `only`: one identifier.
     Only,
     /// A shell command; TOML lists are joined with ` && `.
@@ -219,6 +221,13 @@ pub const OPTIONS: &[OptionSpec] = &[
         Global,
         No,
         "when to pull images: missing, always or never",
+    ),
+    spec(
+        "compiler-cache",
+        Kind::CompilerCache,
+        Global,
+        No,
+        "ccache for C/C++ builds: auto (when the image has it), on (install it if missing) or off",
     ),
     OptionSpec {
         toml: false,
@@ -417,6 +426,7 @@ impl OptionSpec {
                 | Kind::Path
                 | Kind::Jobs
                 | Kind::Pull
+                | Kind::CompilerCache
                 | Kind::Only
                 | Kind::Frontend
                 | Kind::Engine
@@ -434,6 +444,7 @@ impl OptionSpec {
             Kind::Path => "wheelhouse".to_owned(),
             Kind::Jobs => "auto".to_owned(),
             Kind::Pull => "missing".to_owned(),
+            Kind::CompilerCache => "auto".to_owned(),
             Kind::Repair => CIBUILDWHEEL_DEFAULT_REPAIR.to_owned(),
             Kind::Frontend => "build".to_owned(),
             Kind::Engine => "auto".to_owned(),
@@ -462,7 +473,12 @@ impl OptionSpec {
                 "a string or a table with `name`, `create-args` and `disable-host-mount`"
             }
             Kind::Jobs => "`auto` or a positive integer",
-            Kind::Path | Kind::Pull | Kind::Only | Kind::Image(..) | Kind::TestImage => "a string",
+            Kind::Path
+            | Kind::Pull
+            | Kind::CompilerCache
+            | Kind::Only
+            | Kind::Image(..)
+            | Kind::TestImage => "a string",
         }
     }
 }
@@ -483,6 +499,8 @@ pub enum OptionValue {
     Jobs(Jobs),
     /// `pull`.
     Pull(PullPolicy),
+    /// `compiler-cache`.
+    CompilerCache(CompilerCache),
     /// `only`.
     Only(#[serde(serialize_with = "as_display_opt")] Option<Identifier>),
     /// Commands.
@@ -541,6 +559,7 @@ impl fmt::Display for OptionValue {
             OptionValue::Path(path) => write!(f, "{}", path.display()),
             OptionValue::Jobs(jobs) => write!(f, "{jobs}"),
             OptionValue::Pull(pull) => write!(f, "{pull}"),
+            OptionValue::CompilerCache(cache) => write!(f, "{cache}"),
             OptionValue::Only(only) => match only {
                 Some(id) => write!(f, "{id}"),
                 None => Ok(()),
@@ -650,6 +669,7 @@ pub fn parse_text(spec: &OptionSpec, text: &str) -> Result<OptionValue, String> 
         }
         Kind::Jobs => OptionValue::Jobs(Jobs::parse(text)?),
         Kind::Pull => OptionValue::Pull(PullPolicy::parse(text)?),
+        Kind::CompilerCache => OptionValue::CompilerCache(CompilerCache::parse(text)?),
         Kind::Only => OptionValue::Only(parse_only(text)?),
         Kind::Command => OptionValue::Command(ShellCommand::join([text])),
         Kind::Repair => OptionValue::Repair(RepairCommand::from_text(text)),
@@ -689,7 +709,8 @@ fn parse_enable_set<'a>(words: impl IntoIterator<Item = &'a str>) -> Result<Enab
     let mut set = EnableSet::new();
     for word in words {
         if word == "all" {
-            set.extend(EnableGroup::ALL);
+            // cibuildwheel's groups; wheelwright's own are enabled by name (see `pythons`).
+            set.extend(EnableGroup::ALL.into_iter().filter(|g| g.is_cibuildwheel()));
             continue;
         }
         let group = word.parse::<EnableGroup>().map_err(|()| {
@@ -717,7 +738,7 @@ fn parse_only(text: &str) -> Result<Option<Identifier>, String> {
         .map_err(|e: crate::config::identifier::IdentifierError| e.to_string())?;
     if !pythons::is_known(&id) {
         return Err(format!(
-            "wheelwright does not build `{id}` (see `wheelwright plan --print-identifiers` with `archs = \"all\"` and `enable = \"all\"`)"
+            "wheelwright does not build `{id}` (see `wheelwright plan --print-identifiers` with `archs = \"all\"` and `enable = \"all cpython-eol cpython-freethreading pypy-legacy\"`)"
         ));
     }
     Ok(Some(id))
@@ -921,12 +942,15 @@ pub(crate) fn parse_node(spec: &OptionSpec, node: &Node) -> Result<OptionValue, 
             NodeValue::String(s) => parse_text(spec, s).map_err(invalid),
             _ => Err(wrong_type(spec.name.to_owned(), spec.expected_toml(), node)),
         },
-        Kind::Path | Kind::Pull | Kind::Only | Kind::Image(..) | Kind::TestImage => {
-            match &node.value {
-                NodeValue::String(s) => parse_text(spec, s).map_err(invalid),
-                _ => Err(wrong_type(spec.name.to_owned(), spec.expected_toml(), node)),
-            }
-        }
+        Kind::Path
+        | Kind::Pull
+        | Kind::CompilerCache
+        | Kind::Only
+        | Kind::Image(..)
+        | Kind::TestImage => match &node.value {
+            NodeValue::String(s) => parse_text(spec, s).map_err(invalid),
+            _ => Err(wrong_type(spec.name.to_owned(), spec.expected_toml(), node)),
+        },
     }
 }
 
@@ -1128,8 +1152,16 @@ mod tests {
             Ok("cpython-freethreading pypy".to_owned())
         );
         assert_eq!(
-            parse_text(spec, "all").map(|v| v.to_string().split(' ').count()),
-            Ok(EnableGroup::ALL.len())
+            parse_text(spec, "all").map(|v| v.to_string()),
+            Ok(
+                "cpython-prerelease pypy pypy-eol graalpy pyodide-prerelease pyodide-eol"
+                    .to_owned()
+            ),
+            "all: cibuildwheel's groups, not wheelwright's own"
+        );
+        assert_eq!(
+            parse_text(spec, "all pypy-legacy").map(|v| v.to_string().split(' ').count()),
+            Ok(7)
         );
         let err = parse_text(spec, "pypi").expect_err("unknown");
         assert!(

@@ -41,7 +41,8 @@ use crate::config::pythons::{self, EnableSet};
 use crate::config::source::{Source, Sourced};
 use crate::config::toml_tree::{Key, Node, NodeValue, parse_document};
 use crate::config::values::{
-    BuildFrontend, ConfigSetting, ContainerEngine, Jobs, PullPolicy, RepairCommand, ShellCommand,
+    BuildFrontend, CompilerCache, ConfigSetting, ContainerEngine, Jobs, PullPolicy, RepairCommand,
+    ShellCommand,
 };
 use crate::platform::Arch;
 use crate::platform::Libc;
@@ -261,6 +262,8 @@ pub struct Settings {
     pub jobs: Sourced<Jobs>,
     /// `pull`.
     pub pull: Sourced<PullPolicy>,
+    /// `compiler-cache`.
+    pub compiler_cache: Sourced<CompilerCache>,
     /// Unsupported cibuildwheel options that were set (one message each).
     pub warnings: Vec<String>,
     selector: BuildSelector,
@@ -385,6 +388,9 @@ impl Settings {
             .read_tool_tables(&doc, &mut layers)?;
         }
 
+        if requires_python.is_none() {
+            requires_python = legacy_requires_python(dir)?;
+        }
         layers.top = env_layers(&inputs.env, &mut warnings)?;
         layers.top.push(cli_layer(&inputs.cli)?);
 
@@ -439,6 +445,7 @@ impl Settings {
             output_dir: typed!(global("output-dir"), Path),
             jobs: typed!(global("jobs"), Jobs),
             pull: typed!(global("pull"), Pull),
+            compiler_cache: typed!(global("compiler-cache"), CompilerCache),
             build,
             skip,
             test_skip,
@@ -637,6 +644,84 @@ pub fn image_option(identifier: &Identifier) -> &'static str {
         format!("{}-{}-image", identifier.libc.tag_prefix(), identifier.arch)
     };
     options::find(&name).map_or("manylinux-x86_64-image", |spec| spec.name)
+}
+
+/// `requires-python` where cibuildwheel also looks when `[project]` has none: `python_requires`
+/// in `setup.cfg`'s `[options]` (read like Python's configparser), else the `python_requires`
+/// keyword of `setup.py`'s `setup()` call when it is a plain string literal (cibuildwheel reads
+/// the syntax tree; a value computed at run time is not read by either).
+fn legacy_requires_python(dir: &Path) -> Result<Option<Sourced<RequiresPython>>, ConfigError> {
+    let invalid = |file: &Path, line: usize, message: String| ConfigError::Invalid {
+        location: format!("`{}`:{line}", file.display()),
+        key: "python_requires".to_owned(),
+        message,
+    };
+    let cfg = dir.join("setup.cfg");
+    if let Some(text) = read_optional(&cfg)? {
+        let mut parser = configparser::ini::Ini::new();
+        // Indented continuation lines, as in Python's configparser (setup.cfg uses them a lot).
+        parser.set_multiline(true);
+        // An unreadable setup.cfg is cibuildwheel's concern as little as ours: it is skipped.
+        if parser.read(text.clone()).is_ok() {
+            if let Some(value) = parser.get("options", "python_requires") {
+                let line = text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with("python_requires"))
+                    .map_or(1, |i| i + 1);
+                let parsed = RequiresPython::parse(&value).map_err(|m| invalid(&cfg, line, m))?;
+                return Ok(Some(Sourced::new(
+                    parsed,
+                    Source::ProjectFile { file: cfg, line },
+                )));
+            }
+        }
+    }
+    let py = dir.join("setup.py");
+    if let Some(text) = read_optional(&py)? {
+        if let Some((line, value)) = setup_py_python_requires(&text) {
+            let parsed = RequiresPython::parse(&value).map_err(|m| invalid(&py, line, m))?;
+            return Ok(Some(Sourced::new(
+                parsed,
+                Source::ProjectFile { file: py, line },
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// `python_requires="…"` in a setup.py: the 1-based line and the literal, when the keyword's
+/// value is one plain string literal (not a comment, not an expression).
+fn setup_py_python_requires(text: &str) -> Option<(usize, String)> {
+    for (index, line) in text.lines().enumerate() {
+        let code = line.trim_start();
+        if code.starts_with('#') {
+            continue;
+        }
+        let Some(at) = code.find("python_requires") else {
+            continue;
+        };
+        let rest = code[at + "python_requires".len()..].trim_start();
+        let Some(rest) = rest.strip_prefix('=') else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
+        let body = &rest[1..];
+        let Some(end) = body.find(quote) else {
+            continue;
+        };
+        let after = body[end + 1..].trim_start();
+        if after.is_empty()
+            || after.starts_with(',')
+            || after.starts_with(')')
+            || after.starts_with('#')
+        {
+            return Some((index + 1, body[..end].to_owned()));
+        }
+    }
+    None
 }
 
 /// The text of a TOML file, `None` when it does not exist.

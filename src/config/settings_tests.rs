@@ -271,18 +271,22 @@ fn archs_requires_python_and_enable_choose_the_identifiers() {
             "cp312-manylinux_i686",
         ]
     );
-    // CIBW_ENABLE adds to the TOML value; pp310 and pp311 are inside requires-python.
+    // CIBW_ENABLE adds to the TOML value; pp310–pp312 are inside requires-python.
     let project = Project::new(
         "[project]\nrequires-python = \">=3.10, <3.13\"\n[tool.cibuildwheel]\narchs = \"x86_64\"\nbuild = \"pp*\"\nenable = [\"pypy\"]\n",
     );
     assert_eq!(
         names(&candidate_identifiers(&project.resolve(&[]))),
-        ["pp311-manylinux_x86_64"]
+        ["pp311-manylinux_x86_64", "pp312-manylinux_x86_64"]
     );
     let settings = project.resolve(&[("CIBW_ENABLE", "pypy-eol")]);
     assert_eq!(
         names(&candidate_identifiers(&settings)),
-        ["pp310-manylinux_x86_64", "pp311-manylinux_x86_64"]
+        [
+            "pp310-manylinux_x86_64",
+            "pp311-manylinux_x86_64",
+            "pp312-manylinux_x86_64"
+        ]
     );
     assert_eq!(global(&settings, "enable").0, "pypy pypy-eol");
     // CIBW_PROJECT_REQUIRES_PYTHON replaces [project] requires-python
@@ -315,7 +319,9 @@ fn requires_python_counts_a_minor_version_as_its_last_patch() {
 fn defaults_build_the_documented_set() {
     let settings = Project::new("").resolve(&[]);
     let selected = names(&candidate_identifiers(&settings));
-    assert_eq!(selected.len(), 2 * (7 + 7), "{selected:?}");
+    // cp39–cp315, cp314t, cp315t on manylinux and musllinux for x86_64 and i686.
+    assert_eq!(selected.len(), 2 * (9 + 9), "{selected:?}");
+    assert!(selected.contains(&"cp315t-manylinux_i686".to_owned()));
     assert_eq!(selected[0], "cp39-manylinux_x86_64");
     assert!(selected.contains(&"cp314t-musllinux_i686".to_owned()));
     assert!(
@@ -526,7 +532,7 @@ fn empty_selections_say_what_exists() {
         .replace(&project.dir.path().display().to_string(), "[DIR]");
     assert_eq!(
         err,
-        "nothing to build: build `cp27-*` (`[DIR]/pyproject.toml`:2) and skip `*musl*` (`[DIR]/pyproject.toml`:4) select none of the 14 identifiers available for i686: cp39-manylinux_i686 cp310-manylinux_i686 cp311-manylinux_i686 cp312-manylinux_i686 cp313-manylinux_i686 cp314-manylinux_i686 cp314t-manylinux_i686 cp39-musllinux_i686 cp310-musllinux_i686 cp311-musllinux_i686 cp312-musllinux_i686 cp313-musllinux_i686 cp314-musllinux_i686 cp314t-musllinux_i686"
+        "nothing to build: build `cp27-*` (`[DIR]/pyproject.toml`:2) and skip `*musl*` (`[DIR]/pyproject.toml`:4) select none of the 18 identifiers available for i686: cp39-manylinux_i686 cp310-manylinux_i686 cp311-manylinux_i686 cp312-manylinux_i686 cp313-manylinux_i686 cp314-manylinux_i686 cp314t-manylinux_i686 cp315-manylinux_i686 cp315t-manylinux_i686 cp39-musllinux_i686 cp310-musllinux_i686 cp311-musllinux_i686 cp312-musllinux_i686 cp313-musllinux_i686 cp314-musllinux_i686 cp314t-musllinux_i686 cp315-musllinux_i686 cp315t-musllinux_i686"
     );
     let project = Project::new("[project]\nrequires-python = \">=3.20\"\n");
     let err = project
@@ -605,5 +611,63 @@ fn a_config_file_replaces_the_tool_tables_of_pyproject() {
     assert!(
         err.contains("missing.toml") && err.contains("does not exist"),
         "{err}"
+    );
+}
+
+#[test]
+fn requires_python_from_setup_cfg_and_setup_py_as_cibuildwheel_reads_it() {
+    let project = Project::new("[tool.cibuildwheel]\nskip = \"*musl*\"\narchs = \"x86_64\"\n");
+    fs_err::write(
+        project.dir.path().join("setup.cfg"),
+        "[metadata]\nname = x\nclassifiers =\n\tA :: B\n\n\tC :: D\n\n[options]\npackage_dir =\n\t=src\npython_requires = >=3.12\n",
+    )
+    .expect("write");
+    fs_err::write(
+        project.dir.path().join("setup.py"),
+        "setup(python_requires=\">=3.10\")\n",
+    )
+    .expect("write");
+    let settings = project.resolve(&[]);
+    assert_eq!(
+        names(&candidate_identifiers(&settings))[0],
+        "cp312-manylinux_x86_64",
+        "setup.cfg comes before setup.py"
+    );
+    fs_err::remove_file(project.dir.path().join("setup.cfg")).expect("rm");
+    assert_eq!(
+        names(&candidate_identifiers(&project.resolve(&[])))[0],
+        "cp310-manylinux_x86_64"
+    );
+    fs_err::write(
+        project.dir.path().join("setup.py"),
+        "# python_requires='>=3.14'\nsetup(\n    name='x',\n    python_requires=\">=3.11\",  # minimum\n)\n",
+    )
+    .expect("write");
+    assert_eq!(
+        names(&candidate_identifiers(&project.resolve(&[])))[0],
+        "cp311-manylinux_x86_64"
+    );
+    // A computed value is not read (cibuildwheel reads only a string constant).
+    fs_err::write(
+        project.dir.path().join("setup.py"),
+        "setup(python_requires=\">=3.\" + MIN)\n",
+    )
+    .expect("write");
+    assert_eq!(
+        names(&candidate_identifiers(&project.resolve(&[])))[0],
+        "cp39-manylinux_x86_64"
+    );
+    // [project] requires-python wins.
+    let project = Project::new(
+        "[project]\nrequires-python = \">=3.13\"\n[tool.cibuildwheel]\narchs = \"x86_64\"\n",
+    );
+    fs_err::write(
+        project.dir.path().join("setup.cfg"),
+        "[options]\npython_requires = >=3.10\n",
+    )
+    .expect("write");
+    assert_eq!(
+        names(&candidate_identifiers(&project.resolve(&[])))[0],
+        "cp313-manylinux_x86_64"
     );
 }

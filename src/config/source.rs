@@ -46,6 +46,13 @@ pub enum Source {
         /// Ex) `--archs`
         flag: String,
     },
+    /// `setup.cfg` or `setup.py` (where cibuildwheel also reads `python_requires`).
+    ProjectFile {
+        /// The file.
+        file: PathBuf,
+        /// 1-based line.
+        line: usize,
+    },
 }
 
 impl Source {
@@ -55,7 +62,9 @@ impl Source {
     pub fn location(&self) -> String {
         match self {
             Source::Default => "the built-in default".to_owned(),
-            Source::Pyproject { file, line, .. } | Source::Override { file, line, .. } => {
+            Source::Pyproject { file, line, .. }
+            | Source::Override { file, line, .. }
+            | Source::ProjectFile { file, line } => {
                 format!("`{}`:{line}", file.display())
             }
             Source::Env { name } => format!("environment variable `{name}`"),
@@ -86,6 +95,7 @@ impl fmt::Display for Source {
             Source::Env { name } => write!(f, "env {name}"),
             Source::ActionInput { name } => write!(f, "Action input {name}"),
             Source::CommandLine { flag } => write!(f, "command line {flag}"),
+            Source::ProjectFile { file, line } => write!(f, "{}:{line}", file.display()),
         }
     }
 }

@@ -419,6 +419,51 @@ impl serde::Serialize for Jobs {
     }
 }
 
+/// `compiler-cache`: whether C/C++ compilations in the build environments go through ccache,
+/// with its directory mounted from the host (kept between runs, and between GitHub jobs by the
+/// Action's cache).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CompilerCache {
+    /// Ex) `auto`: when the build environment has `ccache` (the default).
+    Auto,
+    /// Ex) `on` (or `ccache`): find `ccache`, else install it with the image's package manager;
+    /// a build environment where neither works fails its set-up.
+    On,
+    /// Ex) `off`
+    Off,
+}
+
+impl CompilerCache {
+    /// Parses `auto`, `on`/`ccache`/`true` or `off`/`false`/`none`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "auto" => Ok(CompilerCache::Auto),
+            "on" | "ccache" | "true" => Ok(CompilerCache::On),
+            "off" | "false" | "none" => Ok(CompilerCache::Off),
+            other => Err(format!(
+                "unknown compiler cache `{other}` (expected auto, on, ccache or off)"
+            )),
+        }
+    }
+
+    /// The spelling in the configuration.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompilerCache::Auto => "auto",
+            CompilerCache::On => "on",
+            CompilerCache::Off => "off",
+        }
+    }
+}
+
+impl fmt::Display for CompilerCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// `pull` (and `--pull`): when to pull images. The one type for the option, the flags and the
 /// engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]

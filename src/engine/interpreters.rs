@@ -28,10 +28,12 @@ impl Interpreter {
 
 /// A shell script printing what [`parse_probe`] reads: the machine, the libc (musl when a musl
 /// loader exists and no glibc `libc.so.6` does: a glibc system with musl-tools installed has
-/// both), whether `linux32` exists, and every `/opt/python/*/bin/python`.
+/// both), whether `linux32` and `manylinux-interpreters` exist, and every
+/// `/opt/python/*/bin/python`.
 pub const PROBE_SCRIPT: &str = r#"echo "machine $(uname -m)"
 if ls /lib/ld-musl-* >/dev/null 2>&1 && ! ls /lib*/libc.so.6 /lib*/*/libc.so.6 /usr/lib*/libc.so.6 /usr/lib*/*/libc.so.6 >/dev/null 2>&1; then echo "libc musl"; else echo "libc glibc"; fi
 if command -v linux32 >/dev/null 2>&1; then echo "linux32 yes"; fi
+if command -v manylinux-interpreters >/dev/null 2>&1; then echo "installer yes"; fi
 for d in /opt/python/*/; do
     if [ -x "${d}bin/python" ]; then echo "python ${d}bin/python"; fi
 done
@@ -46,6 +48,8 @@ pub struct Probe {
     pub libc: Libc,
     /// Whether `linux32` is available.
     pub linux32: bool,
+    /// Whether the image installs interpreters on demand (`manylinux-interpreters`).
+    pub installer: bool,
     /// `/opt/python/*/bin/python` paths.
     pub pythons: Vec<String>,
 }
@@ -57,6 +61,7 @@ pub fn parse_probe(text: &str) -> Probe {
         machine: String::new(),
         libc: Libc::Glibc,
         linux32: false,
+        installer: false,
         pythons: Vec::new(),
     };
     for line in text.lines() {
@@ -64,6 +69,7 @@ pub fn parse_probe(text: &str) -> Probe {
             Some(("machine", m)) => m.trim().clone_into(&mut probe.machine),
             Some(("libc", "musl")) => probe.libc = Libc::Musl,
             Some(("linux32", _)) => probe.linux32 = true,
+            Some(("installer", _)) => probe.installer = true,
             Some(("python", p)) => probe.pythons.push(p.trim().to_owned()),
             _ => {}
         }
@@ -72,10 +78,16 @@ pub fn parse_probe(text: &str) -> Probe {
 }
 
 /// The Python part of an identifier from an `/opt/python` directory name:
-/// `cp39-cp39` → `cp39`, `cp313-cp313t` → `cp313t`, `pp37-pypy37_pp73` → `pp37`.
+/// `cp39-cp39` → `cp39`, `cp313-cp313t` → `cp313t`, `pp37-pypy37_pp73` → `pp37`,
+/// `graalpy312-graalpy250_312_native` → `gp312_250`.
 #[must_use]
 pub fn python_tag_from_dir(dir: &str) -> Option<PythonTag> {
     let (python, abi) = dir.split_once('-')?;
+    if let Some(version) = python.strip_prefix("graalpy") {
+        // graalpy<python>-graalpy<graalpy version>_<python>_native
+        let graalpy = abi.strip_prefix("graalpy")?.split('_').next()?;
+        return PythonTag::parse(&format!("gp{version}_{graalpy}"));
+    }
     let mut tag = PythonTag::parse(python)?;
     if abi.ends_with('t') && abi.starts_with(&tag.implementation) {
         tag.free_threaded = true;
@@ -110,10 +122,28 @@ pub fn from_opt_python(
     (found, unknown)
 }
 
-/// CPython first, then by version (so abi3 wheels are built by the oldest CPython first).
-fn sort_key(id: &Identifier) -> (bool, String, u32, u32, bool) {
+/// The interpreters `manylinux-interpreters list` names (one per line, the tag first: the text
+/// format, plain or `-v`), each with the identifier it builds on this platform.
+#[must_use]
+pub fn parse_installable(text: &str, libc: Libc, arch: Arch) -> Vec<(String, Identifier)> {
+    text.lines()
+        .filter_map(|line| {
+            let tag = line.split([' ', ':', '\t']).next()?.trim();
+            let python = python_tag_from_dir(tag)?;
+            Some((tag.to_owned(), Identifier { python, libc, arch }))
+        })
+        .collect()
+}
+
+/// CPython first, then PyPy, then the others, then by version (so abi3 wheels are built by the
+/// oldest CPython first).
+fn sort_key(id: &Identifier) -> (u8, String, u32, u32, bool) {
     (
-        id.python.implementation != "cp",
+        match id.python.implementation.as_str() {
+            "cp" => 0,
+            "pp" => 1,
+            _ => 2,
+        },
         id.python.implementation.clone(),
         id.python.major,
         id.python.minor,
@@ -189,6 +219,7 @@ mod tests {
             "/opt/python/cp39-cp39/bin/python",
             "/opt/python/cp313-cp313/bin/python",
             "/opt/python/graalpy311-graalpy242_311_native/bin/python",
+            "/opt/python/cpython-3.9/bin/python",
         ]
         .iter()
         .map(|s| (*s).to_owned())
@@ -201,7 +232,8 @@ mod tests {
                 "cp39-manylinux_i686",
                 "cp313-manylinux_i686",
                 "cp313t-manylinux_i686",
-                "pp37-manylinux_i686"
+                "pp37-manylinux_i686",
+                "gp311_242-manylinux_i686"
             ]
         );
         assert_eq!(found[0].bin_dir(), "/opt/python/cp39-cp39/bin");
@@ -211,13 +243,35 @@ mod tests {
     }
 
     #[test]
+    fn installable_interpreters_from_the_list() {
+        let listed = parse_installable(
+            "cp313-cp313\ncp314-cp314t: /opt/python/cp314-cp314t not installed\npp311-pypy311_pp80\nnonsense\n\n",
+            Libc::Glibc,
+            Arch::X86_64,
+        );
+        let got: Vec<String> = listed
+            .iter()
+            .map(|(tag, id)| format!("{tag} {id}"))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "cp313-cp313 cp313-manylinux_x86_64",
+                "cp314-cp314t cp314t-manylinux_x86_64",
+                "pp311-pypy311_pp80 pp311-manylinux_x86_64"
+            ]
+        );
+    }
+
+    #[test]
     fn probe_output() {
         let probe = parse_probe(
-            "machine x86_64\nlibc musl\nlinux32 yes\npython /opt/python/cp39-cp39/bin/python\n",
+            "machine x86_64\nlibc musl\nlinux32 yes\ninstaller yes\npython /opt/python/cp39-cp39/bin/python\n",
         );
         assert_eq!(probe.machine, "x86_64");
         assert_eq!(probe.libc, Libc::Musl);
         assert!(probe.linux32);
+        assert!(probe.installer);
         assert_eq!(probe.pythons, ["/opt/python/cp39-cp39/bin/python"]);
     }
 

@@ -69,7 +69,7 @@ pub(crate) fn testbed_selection() -> Vec<String> {
         "--skip".to_owned(),
         "*-musllinux_*".to_owned(),
         "--enable".to_owned(),
-        "pypy-eol".to_owned(),
+        "pypy-legacy".to_owned(),
     ]
 }
 
@@ -1054,7 +1054,7 @@ fn a_build_configured_in_pyproject_toml() {
 archs = "x86_64 i686"
 build = "cp39-* pp37-*"
 skip = "*-musllinux_*"
-enable = "pypy-eol"
+enable = "pypy-legacy"
 pull = "never"
 container-engine = {{ name = "podman", create-args = ["--network=host", "-v", "{ca}:/etc/ssl/certs/wheelwright-ca.crt:ro"] }}
 environment = {{ PIP_CERT = "/etc/ssl/certs/wheelwright-ca.crt", WW_FROM_TOML = "toml-$WHEELWRIGHT_BUILD_IDENTIFIER" }}

@@ -1337,7 +1337,7 @@ fn the_composite_actions_inputs_reach_the_configuration() {
         .collect();
     got.sort_unstable();
     // archs x86_64 i686, but `args: --archs x86_64` (the command line) wins; build, skip and
-    // enable (pypy-eol: pp37–pp39 match `pp3?-*`) are the inputs.
+    // enable (pypy-eol and pypy-legacy: pp37–pp39 match `pp3?-*`) are the inputs.
     assert_eq!(
         got,
         [
@@ -1357,6 +1357,83 @@ fn the_composite_actions_inputs_reach_the_configuration() {
         text(&output).contains("::set-output:: matrix="),
         "{}",
         text(&output)
+    );
+}
+
+/// `compiler-cache: on` in the action: the key step derives the cache key from the build image's
+/// digest, the architecture and the project; the restore step (actions/cache)
+/// is skipped under act as act cannot fetch it (the placeholder fails if it runs); the build
+/// compiles through ccache into the runner's temporary directory, which is what actions/cache
+/// saves on GitHub, and the job summary has the hit/miss table (a cold cache: misses only).
+#[test]
+fn the_composite_action_builds_through_the_compiler_cache() {
+    let tmp = tempfile::tempdir().unwrap();
+    let build_args = format!(
+        "--pull never --container-arg=--network=host --container-arg=-v --container-arg={}",
+        ca_mount()
+    );
+    let output = act_composite(
+        tmp.path(),
+        "build-compiler-cache",
+        &[
+            ("IMAGE_AMD64", bed("WW_IMAGE_PYPA_BUILD_AMD64_REF")),
+            (
+                "PROJECT",
+                repo().join("tests/projects/democext").display().to_string(),
+            ),
+            ("BUILD_ARGS", build_args),
+        ],
+    );
+    let log = text(&output);
+    assert!(output.status.success(), "act failed:\n{log}");
+    assert!(!log.contains("a remote fallback action ran"), "{log}");
+    let key = log
+        .lines()
+        .find_map(|l| l.split_once("compiler cache key: ").map(|(_, k)| k))
+        .unwrap_or_else(|| panic!("no compiler cache key:\n{log}"));
+    let key = key.split_whitespace().next().unwrap();
+    let parts: Vec<&str> = key
+        .strip_prefix("wheelwright-ccache-Linux-x86_64-")
+        .unwrap_or_else(|| panic!("{key}"))
+        .split('-')
+        .collect();
+    assert!(
+        parts.len() == 2
+            && parts
+                .iter()
+                .all(|p| p.len() == 16 && p.chars().all(|c| c.is_ascii_hexdigit())),
+        "{key}"
+    );
+    // What the engine says the image is: its digest (podman gives local images one too).
+    let inspect = testbed()
+        .command("podman")
+        .args([
+            "image",
+            "inspect",
+            "--format",
+            "{{join .RepoDigests \" \"}}",
+            &bed("WW_IMAGE_PYPA_BUILD_AMD64_REF"),
+        ])
+        .output()
+        .unwrap();
+    let digest = String::from_utf8_lossy(&inspect.stdout).trim().to_owned();
+    assert!(digest.contains("@sha256:"), "{digest}");
+    assert!(
+        log.contains(&format!("compiler cache key: {key} (images: {digest})")),
+        "the key is not derived from the image's digest {digest}:\n{log}"
+    );
+    let row = log
+        .lines()
+        .find_map(|l| l.split_once("| `manylinux_x86_64` | ").map(|(_, r)| r))
+        .unwrap_or_else(|| panic!("no compiler cache row in the job summary:\n{log}"));
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    let misses: u64 = cells[1].parse().unwrap_or_else(|_| panic!("{row}"));
+    assert!(cells[0] == "0" && misses > 0, "a cold cache misses: {row}");
+    // Each miss stored a result (and, in direct mode, a manifest) in the runner's directory.
+    let entries = fs_err::read_to_string(tmp.path().join("out/ccache-entries.txt")).unwrap();
+    assert!(
+        entries.lines().count() as u64 >= misses,
+        "{misses} misses but the cache directory holds:\n{entries}"
     );
 }
 

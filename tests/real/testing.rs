@@ -140,7 +140,7 @@ fn democext_built() -> &'static Built {
             "--skip",
             "*-musllinux_*",
             "--enable",
-            "pypy-eol",
+            "pypy-legacy",
             "--pull",
             "never",
             // `python -m build` cannot create its isolated venv with these images' PyPy 3.7.

@@ -35,5 +35,13 @@ static struct PyModuleDef core_module = {
 
 PyMODINIT_FUNC PyInit__core(void)
 {
-    return PyModule_Create(&core_module);
+    PyObject *module = PyModule_Create(&core_module);
+#ifdef Py_GIL_DISABLED
+    /* No global state: safe without the GIL, so a free-threaded Python keeps it off. */
+    if (module != NULL && PyUnstable_Module_SetGIL(module, Py_MOD_GIL_NOT_USED) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+#endif
+    return module;
 }
