@@ -1065,7 +1065,7 @@ fn trusted_publishing_renews_an_upload_token_that_expires_mid_run() {
         .map(|i| {
             make_wheel(
                 tmp.path(),
-                &format!("ww_oidc_renew{i}"),
+                &format!("ww_oidc_renew{i:02}"),
                 "1.0",
                 4096,
                 20 + i,
