@@ -187,8 +187,12 @@ for lock in "${locks[@]}"; do
         f="${fields[0]}" s="${fields[1],,}"
         [[ "$f" =~ ^[A-Za-z0-9_.+!-]+\.(whl|tar\.gz)$ ]] || die "$lock:$lineno: bad wheel or sdist filename '$f'"
         [[ "$s" =~ ^[0-9a-f]{64}$ ]] || die "$lock:$lineno: bad sha256 '$s'"
-        [[ -z "${seen[$f]:-}" ]] || die "$lock:$lineno: duplicate entry for $f"
-        seen[$f]=1
+        # A file two corpora share is fetched once; the same name with another digest is an error.
+        if [[ -n "${seen[$f]:-}" ]]; then
+            [[ "${seen[$f]}" == "$s" ]] || die "$lock:$lineno: $f is listed again with another sha256 ($s, before: ${seen[$f]})"
+            continue
+        fi
+        seen[$f]=$s
         files+=("$f")
         shas+=("$s")
     done < "$lock"
