@@ -1345,6 +1345,7 @@ fn the_composite_actions_inputs_reach_the_configuration() {
             "cp312-manylinux_x86_64",
             "cp313-manylinux_x86_64",
             "cp314-manylinux_x86_64",
+            "cp315-manylinux_x86_64",
             "cp39-manylinux_x86_64",
             "pp37-manylinux_x86_64",
             "pp38-manylinux_x86_64",
