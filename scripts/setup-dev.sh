@@ -476,8 +476,21 @@ ww_rmtree() {
 }
 
 ww_cleanup() {
-    local rc=$?
+    local rc=$? pid
     ww_restore_policy_rc
+    # The parallel image builds (ww_spawn): each stops its own command and removes its own tmp.
+    for pid in "${WW_JOB_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${WW_JOB_PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    ww_cleanup_work
+    return "$rc"
+}
+
+# ww_cleanup_work: stop the running background command and delete the unfinished build directory.
+ww_cleanup_work() {
     if [[ -n $WW_BG_PID ]]; then
         kill -TERM -- "-$WW_BG_PID" 2>/dev/null || kill "$WW_BG_PID" 2>/dev/null || true
         wait "$WW_BG_PID" 2>/dev/null || true
@@ -485,7 +498,32 @@ ww_cleanup() {
     if [[ -n $WW_ACTIVE_TMP ]]; then
         ww_rmtree "$WW_ACTIVE_TMP" || true
     fi
-    return "$rc"
+}
+
+# ww_spawn CMD...: run CMD in a background subshell (one image build; they share no directory),
+# which on exit or TERM stops its own command and deletes its unfinished work. ww_wait_spawned
+# collects them.
+WW_JOB_PIDS=()
+ww_spawn() {
+    (
+        WW_JOB_PIDS=()
+        trap 'rc=$?; ww_cleanup_work; exit "$rc"' EXIT
+        trap 'exit 130' INT TERM
+        "$@"
+    ) &
+    WW_JOB_PIDS+=("$!")
+}
+
+# ww_wait_spawned WHAT: wait for every ww_spawn job; die if one failed (its message is above).
+ww_wait_spawned() {
+    local pid rc failed=0
+    for pid in "${WW_JOB_PIDS[@]}"; do
+        rc=0
+        wait "$pid" || rc=$?
+        ((rc == 0)) || failed=$((failed + 1))
+    done
+    WW_JOB_PIDS=()
+    ((failed == 0)) || ww_die "$1: $failed of the parallel builds failed (see above)"
 }
 
 # ww_run_progress LOG LABEL CMD...: run CMD with its output in LOG; every 15 s print its latest
@@ -722,22 +760,52 @@ ww_build_rootfs() {
 
 ww_image_id() { podman image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
 
+# ww_build_rootfs_missing ARCH: the missing tarballs of one architecture, one after the other (the
+# build and runtime images of an architecture share its debootstrap cache).
+ww_build_rootfs_missing() {
+    local arch=$1 kind t0
+    for kind in "${WW_KINDS[@]}"; do
+        [[ -f $(ww_image_tarball "$kind" "$arch") ]] && continue
+        t0=$(ww_now_us)
+        ww_log "image $(ww_image_base "$kind" "$arch"): building rootfs"
+        ww_build_rootfs "$kind" "$arch"
+        ww_log "image $(ww_image_base "$kind" "$arch"): rootfs built in $(ww_secs_since "$t0")"
+    done
+}
+
+# ww_build_missing_tarballs: every missing image tarball, the bullseye images of each architecture
+# and the pypa-like images of each architecture side by side (four jobs; nothing shared between them).
+ww_build_missing_tarballs() {
+    local kind arch t0 missing=0
+    mkdir -p "$WW_IMAGES_DIR"
+    t0=$(ww_now_us)
+    for arch in "${WW_ARCHES[@]}"; do
+        for kind in "${WW_KINDS[@]}"; do
+            if [[ ! -f $(ww_image_tarball "$kind" "$arch") ]]; then
+                ww_spawn ww_build_rootfs_missing "$arch"
+                missing=$((missing + 1))
+                break
+            fi
+        done
+        if [[ ! -f $(ww_pypa_file pypa-build "$arch" tar.zst) || ! -f $(ww_pypa_file pypa-runtime "$arch" tar.zst) ]]; then
+            ww_spawn ww_build_pypa_logged "$arch"
+            missing=$((missing + 1))
+        fi
+    done
+    ((missing > 0)) || return 0
+    ww_log "building images: $missing jobs side by side"
+    ww_wait_spawned "building images"
+    ww_log "built the missing images in $(ww_secs_since "$t0")"
+}
+
 ww_step_images() {
     local kind arch name ref n=0 t0
-    mkdir -p "$WW_IMAGES_DIR"
     for kind in "${WW_KINDS[@]}"; do
         for arch in "${WW_ARCHES[@]}"; do
             n=$((n + 1))
             name=$(ww_image_name "$kind" "$arch")
             ref=$name:$WW_IMAGE_KEY
-            if [[ -f $(ww_image_tarball "$kind" "$arch") ]]; then
-                ww_log "image [$n/4] $ref: tarball cached"
-            else
-                t0=$(ww_now_us)
-                ww_log "image [$n/4] $ref: building rootfs"
-                ww_build_rootfs "$kind" "$arch"
-                ww_log "image [$n/4] $ref: rootfs built in $(ww_secs_since "$t0")"
-            fi
+            [[ -f $(ww_image_tarball "$kind" "$arch") ]] || ww_die "image tarball of $ref missing after the build"
             if ! podman image exists "$ref"; then
                 t0=$(ww_now_us)
                 ww_recipe_import_args "$kind" "$arch"
@@ -881,15 +949,18 @@ ww_pypa_base() { printf 'ww-%s-%s-%s\n' "$1" "$WW_PYPA_SUITE" "$2"; } # KIND ARC
 ww_pypa_file() { printf '%s/%s-%s.%s\n' "$WW_IMAGES_DIR" "$(ww_pypa_base "$1" "$2")" "$WW_PYPA_KEY" "$3"; } # KIND ARCH EXT
 ww_pypa_name() { printf 'localhost/%s\n' "$(ww_pypa_base "$1" "$2")"; }
 
+# ww_build_pypa_logged ARCH: ww_build_pypa with its start and duration in the log.
+ww_build_pypa_logged() {
+    local t0
+    t0=$(ww_now_us)
+    ww_log "pypa-like images $WW_PYPA_SUITE/$1: building"
+    ww_build_pypa "$1"
+    ww_log "pypa-like images $WW_PYPA_SUITE/$1: built in $(ww_secs_since "$t0")"
+}
+
 ww_step_pypa_images() {
     local kind arch name ref t0 n=0
     for arch in "${WW_ARCHES[@]}"; do
-        if [[ ! -f $(ww_pypa_file pypa-build "$arch" tar.zst) || ! -f $(ww_pypa_file pypa-runtime "$arch" tar.zst) ]]; then
-            t0=$(ww_now_us)
-            ww_log "pypa-like images $WW_PYPA_SUITE/$arch: building"
-            ww_build_pypa "$arch"
-            ww_log "pypa-like images $WW_PYPA_SUITE/$arch: built in $(ww_secs_since "$t0")"
-        fi
         for kind in "${WW_PYPA_KINDS[@]}"; do
             n=$((n + 1))
             name=$(ww_pypa_name "$kind" "$arch")
@@ -1192,6 +1263,7 @@ main() {
     ww_step_actionlint
     ww_podman_config
     t0=$(ww_now_us)
+    ww_build_missing_tarballs
     ww_step_images
     ww_step_pypa_images
     d_images=$(ww_secs_since "$t0")
