@@ -52,6 +52,42 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses the process's arguments. A `WHEELWRIGHT_*` variable that is set but empty counts as
+    /// unset, as in a workflow that passes an optional input through `env:` (`X: ${{ inputs.x }}`
+    /// is empty when the input is not given), instead of being an empty path or URL.
+    pub fn parse_args() -> Result<Cli, clap::Error> {
+        use clap::{CommandFactory as _, FromArgMatches as _};
+        let command = without_empty_env(Cli::command(), &|name| {
+            std::env::var_os(name).is_some_and(|value| value.is_empty())
+        });
+        Cli::from_arg_matches(&command.try_get_matches()?)
+    }
+}
+
+/// `command` with the environment variable of every argument for which `is_empty` holds taken off,
+/// in it and all its subcommands.
+fn without_empty_env(
+    command: clap::Command,
+    is_empty: &dyn Fn(&std::ffi::OsStr) -> bool,
+) -> clap::Command {
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_owned())
+        .collect();
+    let mut command = command.mut_args(|arg| {
+        if arg.get_env().is_some_and(is_empty) {
+            arg.env(None)
+        } else {
+            arg
+        }
+    });
+    for name in names {
+        command = command.mut_subcommand(name, |sub| without_empty_env(sub, is_empty));
+    }
+    command
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Audit wheels: the platform tag they can carry, the libraries they need and why.

@@ -3,12 +3,11 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use wheelwright::{cli, commands, interrupt, net, ui};
 
 fn main() -> ExitCode {
     interrupt::install();
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cli::Cli::parse_args() {
         Ok(cli) => cli,
         Err(err) => return ui::command_line_error(&err),
     };

@@ -527,3 +527,55 @@ fn split_args_prints_nul_terminated_words_as_they_are() {
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     assert!(output.stdout.is_empty());
 }
+
+#[test]
+fn an_empty_wheelwright_variable_counts_as_unset() {
+    // A workflow passing an optional input through `env:` sets the variable to "" when the input
+    // is not given; that is no value, not an empty path or URL for clap to refuse.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("missing");
+    for var in [
+        "WHEELWRIGHT_CACHE_DIR",
+        "WHEELWRIGHT_CONTAINER_BINARY",
+        "WHEELWRIGHT_CCACHE_DIR",
+        "WHEELWRIGHT_CONFIG_FILE",
+    ] {
+        let output = wheelwright()
+            .args(["build", "--dry-run"])
+            .arg(&missing)
+            .env(var, "")
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(1), "{var}: {output:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stderr),
+            format!(
+                "error: project directory `{}` does not exist\n",
+                missing.display()
+            ),
+            "{var}"
+        );
+    }
+    // In a project: the empty variable is no configuration file, a set one is read.
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"demo\"\nversion = \"1.0\"\n",
+    )
+    .expect("write pyproject.toml");
+    let config = |value: &std::ffi::OsStr| {
+        wheelwright()
+            .arg("config")
+            .current_dir(dir.path())
+            .env("WHEELWRIGHT_CONFIG_FILE", value)
+            .output()
+            .expect("run")
+    };
+    let output = config("".as_ref());
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let output = config(dir.path().join("nope.toml").as_os_str());
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("nope.toml"),
+        "{output:?}"
+    );
+}
