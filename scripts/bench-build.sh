@@ -14,7 +14,8 @@
 #    and PyPy 3.11 — the last two installed by the image's `manylinux-interpreters ensure` in every
 #    run, as on pypa's images: 10 builds per run; frontend `build[uv]` (uv is on PATH, as in pypa's
 #    images);
-# 4. jobs: one untimed warm-up run (fills the uv cache), then BENCH_RUNS (default 2) pairs of runs
+# 4. jobs: one untimed warm-up run (fills the uv cache; the extension cut to one function, since
+#    only the build requirements matter there), then BENCH_RUNS (default 2) pairs of runs
 #    without the compiler cache, alternating `--jobs 1` and the default; wall time per run, median
 #    per mode, the ratio parallel/serial (target: <= 0.6 on 2 cores);
 # 5. compiler cache: BENCH_RUNS pairs of a run with an empty ccache directory (cold) and a second
@@ -27,6 +28,9 @@
 #    comparison a bare `podman run -d … sleep infinity` + `podman exec … true`;
 # 7. the machine's own scaling, as a yardstick for the ratio: two identical `gcc -O2` compiles of a
 #    generated file on the host, one after the other vs at the same time (BENCH_RUNS times each).
+#
+# BENCH_PARTS (default "jobs cache") picks the comparisons: "cache" alone skips the --jobs pairs,
+# "jobs" alone the compiler-cache pairs (steps 6 and 7 always run).
 #
 # Progress goes to stderr; stdout gets the result lines. Needs the test bed (scripts/setup-dev.sh) and
 # network access for the frontend inside the containers (the host CA bundle is mounted, SSL_CERT_FILE
@@ -51,6 +55,11 @@ runs=${BENCH_RUNS:-2}
 functions=${HEAVYEXT_FUNCTIONS:-2000}
 [[ $runs =~ ^[1-9][0-9]*$ ]] || ww_die "BENCH_RUNS must be a positive integer, not '$runs'"
 [[ $functions =~ ^[1-9][0-9]*$ ]] || ww_die "HEAVYEXT_FUNCTIONS must be a positive integer, not '$functions'"
+parts=" ${BENCH_PARTS:-jobs cache} "
+for part in $parts; do
+    [[ $part == jobs || $part == cache ]] || ww_die "BENCH_PARTS takes \"jobs\" and \"cache\", not '$part'"
+done
+want() { [[ $parts == *" $1 "* ]]; }
 bash "$WW_SCRIPTS/setup-dev.sh" --check >/dev/null || ww_die "the test bed is incomplete (run scripts/setup-dev.sh)"
 ww_podman_config
 
@@ -64,9 +73,10 @@ scratch=$(mktemp -d "${TMPDIR:-/tmp}/wheelwright-bench-build.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 builds=10
 
-# run_build LABEL [ARGS...]: one build of heavyext; prints "<wall seconds>" and writes LABEL.json.
+# run_build LABEL [ARGS...]: one build of heavyext (of $HEAVYEXT_FUNCTIONS functions, default
+# $functions); prints "<wall seconds>" and writes LABEL.json.
 run_build() {
-    local label=$1 start end out
+    local label=$1 start end out n=${HEAVYEXT_RUN_FUNCTIONS:-$functions}
     shift
     out=$scratch/$label
     rm -rf "$out"
@@ -76,7 +86,7 @@ run_build() {
         --build 'cp313-* cp313t-* cp314-* cp315-* pp311-*' --skip '*-musllinux_*' \
         --enable 'pypy cpython-freethreading' \
         --image-x86_64 "$WW_IMAGE_PYPA_BUILD_AMD64_REF" --image-i686 "$WW_IMAGE_PYPA_BUILD_I386_REF" \
-        --build-frontend 'build[uv]' --environment "HEAVYEXT_FUNCTIONS=$functions" \
+        --build-frontend 'build[uv]' --environment "HEAVYEXT_FUNCTIONS=$n" \
         --container-arg=--network=host --container-arg=-v \
         "--container-arg=$ca:/etc/ssl/certs/wheelwright-ca.crt:ro" \
         --environment PIP_CERT=/etc/ssl/certs/wheelwright-ca.crt \
@@ -121,13 +131,14 @@ yardstick() {
     python3 -c "print('%.3f %.3f' % (($t1 - $t0) / 1e6, ($t2 - $t1) / 1e6))"
 }
 
-ww_log "warm-up run (untimed)"
-run_build warmup --compiler-cache off >/dev/null
+ww_log "warm-up run (untimed; one function: it only fills the uv cache)"
+HEAVYEXT_RUN_FUNCTIONS=1 run_build warmup --compiler-cache off >/dev/null
 
 serial=() parallel=() cold=() warm=() gcc_serial=() gcc_parallel=() jsons=()
 for ((i = 1; i <= runs; i++)); do
     read -r gs gp < <(yardstick)
     gcc_serial+=("$gs") gcc_parallel+=("$gp")
+    want jobs || continue
     wall=$(run_build "serial-$i" --jobs 1 --compiler-cache off)
     serial+=("$wall") jsons+=("$scratch/serial-$i.json")
     ww_log "jobs run $i/$runs: --jobs 1: ${wall}s"
@@ -136,6 +147,7 @@ for ((i = 1; i <= runs; i++)); do
     ww_log "jobs run $i/$runs: default jobs: ${wall}s"
 done
 for ((i = 1; i <= runs; i++)); do
+    want cache || break
     wall=$(run_build "cold-$i" --compiler-cache on --ccache-dir "$scratch/ccache-$i")
     cold+=("$wall") jsons+=("$scratch/cold-$i.json")
     ww_log "cache run $i/$runs: cold: ${wall}s"
@@ -169,19 +181,21 @@ serial, parallel, cold, warm, bare, gs, gp = (list(map(float, a.split())) for a 
 cpus, functions, load, scratch, runs = sys.argv[8:13]
 results = {path: json.load(open(path)) for path in sys.argv[13:]}
 med = statistics.median
-s, p = med(serial), med(parallel)
 print("wheelwright build on the pypa-like images, heavyext (%s functions), x86_64 + i686 x (cp313, cp313t, cp314, cp315, pp311) = 10 builds, %s CPUs, %s runs each"
       % (functions, cpus, runs))
-print("  --jobs 1:      median %6.1f s  (runs: %s)" % (s, ", ".join("%.1f" % x for x in serial)))
-print("  default jobs:  median %6.1f s  (runs: %s)" % (p, ", ".join("%.1f" % x for x in parallel)))
-print("  parallel / serial = %.2f" % (p / s))
-c, w = med(cold), med(warm)
-stats = lambda label: [(c["platform"], c["compiler_cache"]["hits"], c["compiler_cache"]["misses"])
-                       for i in range(1, int(runs) + 1) for c in results["%s/%s-%d.json" % (scratch, label, i)]["containers"]]
-hm = lambda rows: "%d hits, %d misses" % (sum(r[1] for r in rows), sum(r[2] for r in rows))
-print("  compiler cache, default jobs: cold median %.1f s (runs: %s; ccache %s), warm median %.1f s (runs: %s; ccache %s)"
-      % (c, ", ".join("%.1f" % x for x in cold), hm(stats("cold")), w, ", ".join("%.1f" % x for x in warm), hm(stats("warm"))))
-print("  warm / cold = %.2f (target <= 0.3)" % (w / c))
+if serial:
+    s, p = med(serial), med(parallel)
+    print("  --jobs 1:      median %6.1f s  (runs: %s)" % (s, ", ".join("%.1f" % x for x in serial)))
+    print("  default jobs:  median %6.1f s  (runs: %s)" % (p, ", ".join("%.1f" % x for x in parallel)))
+    print("  parallel / serial = %.2f" % (p / s))
+if cold:
+    c, w = med(cold), med(warm)
+    stats = lambda label: [(c["platform"], c["compiler_cache"]["hits"], c["compiler_cache"]["misses"])
+                           for i in range(1, int(runs) + 1) for c in results["%s/%s-%d.json" % (scratch, label, i)]["containers"]]
+    hm = lambda rows: "%d hits, %d misses" % (sum(r[1] for r in rows), sum(r[2] for r in rows))
+    print("  compiler cache, default jobs: cold median %.1f s (runs: %s; ccache %s), warm median %.1f s (runs: %s; ccache %s)"
+          % (c, ", ".join("%.1f" % x for x in cold), hm(stats("cold")), w, ", ".join("%.1f" % x for x in warm), hm(stats("warm"))))
+    print("  warm / cold = %.2f (target <= 0.3)" % (w / c))
 containers = [c for r in results.values() for c in r["containers"]]
 ready = [c["ready_seconds"] for c in containers]
 installs = [c["install_seconds"] / len(c["installed"]) for c in containers if c.get("installed")]

@@ -21,8 +21,13 @@ bash scripts/setup-dev.sh
 source scripts/lib.sh
 ww_podman_config
 
-step "oracle corpus (scripts/fetch-corpus.sh)"
-bash scripts/fetch-corpus.sh
+# The corpus downloads (pip, mostly network; cold, several minutes) run while cargo compiles; the
+# tests wait for them.
+step "oracle corpus (scripts/fetch-corpus.sh, in the background)"
+corpus_log=$(mktemp "${TMPDIR:-/tmp}/wheelwright-fetch-corpus.XXXXXX")
+bash scripts/fetch-corpus.sh >"$corpus_log" 2>&1 &
+corpus_pid=$!
+trap 'kill "$corpus_pid" 2>/dev/null || true; rm -f "$corpus_log"' EXIT
 
 export CARGO_TERM_COLOR=never
 step "cargo fmt --check"
@@ -36,6 +41,15 @@ cargo clippy --locked --all-targets -- -D warnings
 
 step "cargo doc (intra-doc links)"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
+
+step "oracle corpus: waiting for the download"
+corpus_rc=0
+wait "$corpus_pid" || corpus_rc=$?
+cat "$corpus_log" >&2
+if ((corpus_rc != 0)); then
+    echo "error: scripts/fetch-corpus.sh failed (exit $corpus_rc); its output is above" >&2
+    exit 1
+fi
 
 step "tests (fast and real suites)"
 cargo test --locked --all-targets -- --test-threads=2
