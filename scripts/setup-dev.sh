@@ -770,11 +770,14 @@ ww_build_rootfs_missing() {
         ww_log "image $(ww_image_base "$kind" "$arch"): building rootfs"
         ww_build_rootfs "$kind" "$arch"
         ww_log "image $(ww_image_base "$kind" "$arch"): rootfs built in $(ww_secs_since "$t0")"
+        # Imported at once, while the other jobs still build (podman's storage takes turns).
+        ww_import_image "$kind" "$arch" ""
     done
 }
 
 # ww_build_missing_tarballs: every missing image tarball, the bullseye images of each architecture
-# and the pypa-like images of each architecture side by side (four jobs; nothing shared between them).
+# and the pypa-like images of each architecture side by side (four jobs; nothing shared between
+# them), each imported as soon as it is built.
 ww_build_missing_tarballs() {
     local kind arch t0 missing=0
     mkdir -p "$WW_IMAGES_DIR"
@@ -798,23 +801,29 @@ ww_build_missing_tarballs() {
     ww_log "built the missing images in $(ww_secs_since "$t0")"
 }
 
+# ww_import_image KIND ARCH LABEL: import the bullseye image's tarball unless present; tag :latest.
+ww_import_image() {
+    local kind=$1 arch=$2 label=$3 name ref t0
+    name=$(ww_image_name "$kind" "$arch")
+    ref=$name:$WW_IMAGE_KEY
+    [[ -f $(ww_image_tarball "$kind" "$arch") ]] || ww_die "image tarball of $ref missing after the build"
+    if ! podman image exists "$ref"; then
+        t0=$(ww_now_us)
+        ww_recipe_import_args "$kind" "$arch"
+        podman import -q "${WW_IMPORT_ARGS[@]}" "$(ww_image_tarball "$kind" "$arch")" "$ref" >/dev/null
+        ww_log "image $label$ref: imported in $(ww_secs_since "$t0")"
+    fi
+    if [[ $(ww_image_id "$ref") != "$(ww_image_id "$name:latest")" ]]; then
+        podman tag "$ref" "$name:latest"
+    fi
+}
+
 ww_step_images() {
-    local kind arch name ref n=0 t0
+    local kind arch n=0
     for kind in "${WW_KINDS[@]}"; do
         for arch in "${WW_ARCHES[@]}"; do
             n=$((n + 1))
-            name=$(ww_image_name "$kind" "$arch")
-            ref=$name:$WW_IMAGE_KEY
-            [[ -f $(ww_image_tarball "$kind" "$arch") ]] || ww_die "image tarball of $ref missing after the build"
-            if ! podman image exists "$ref"; then
-                t0=$(ww_now_us)
-                ww_recipe_import_args "$kind" "$arch"
-                podman import -q "${WW_IMPORT_ARGS[@]}" "$(ww_image_tarball "$kind" "$arch")" "$ref" >/dev/null
-                ww_log "image [$n/4] $ref: imported in $(ww_secs_since "$t0")"
-            fi
-            if [[ $(ww_image_id "$ref") != "$(ww_image_id "$name:latest")" ]]; then
-                podman tag "$ref" "$name:latest"
-            fi
+            ww_import_image "$kind" "$arch" "[$n/4] "
         done
     done
 }
@@ -956,26 +965,34 @@ ww_build_pypa_logged() {
     ww_log "pypa-like images $WW_PYPA_SUITE/$1: building"
     ww_build_pypa "$1"
     ww_log "pypa-like images $WW_PYPA_SUITE/$1: built in $(ww_secs_since "$t0")"
+    ww_import_pypa pypa-build "$1" ""
+    ww_import_pypa pypa-runtime "$1" ""
+}
+
+# ww_import_pypa KIND ARCH LABEL: import the pypa-like image's tarball unless present; tag :latest.
+ww_import_pypa() {
+    local kind=$1 arch=$2 label=$3 name ref t0
+    name=$(ww_pypa_name "$kind" "$arch")
+    ref=$name:$WW_PYPA_KEY
+    if ! podman image exists "$ref"; then
+        t0=$(ww_now_us)
+        ww_pypa_import_args "$kind" "$arch" "$(<"$(ww_pypa_file "$kind" "$arch" plat)")"
+        podman import -q "${WW_IMPORT_ARGS[@]}" "$(ww_pypa_file "$kind" "$arch" tar.zst)" "$ref" >/dev/null
+        ww_log "image $label$ref: imported in $(ww_secs_since "$t0")"
+    else
+        ww_log "image $label$ref: present"
+    fi
+    if [[ $(ww_image_id "$ref") != "$(ww_image_id "$name:latest")" ]]; then
+        podman tag "$ref" "$name:latest"
+    fi
 }
 
 ww_step_pypa_images() {
-    local kind arch name ref t0 n=0
+    local kind arch n=0
     for arch in "${WW_ARCHES[@]}"; do
         for kind in "${WW_PYPA_KINDS[@]}"; do
             n=$((n + 1))
-            name=$(ww_pypa_name "$kind" "$arch")
-            ref=$name:$WW_PYPA_KEY
-            if ! podman image exists "$ref"; then
-                t0=$(ww_now_us)
-                ww_pypa_import_args "$kind" "$arch" "$(<"$(ww_pypa_file "$kind" "$arch" plat)")"
-                podman import -q "${WW_IMPORT_ARGS[@]}" "$(ww_pypa_file "$kind" "$arch" tar.zst)" "$ref" >/dev/null
-                ww_log "image [$n/4] $ref: imported in $(ww_secs_since "$t0")"
-            else
-                ww_log "image [$n/4] $ref: present"
-            fi
-            if [[ $(ww_image_id "$ref") != "$(ww_image_id "$name:latest")" ]]; then
-                podman tag "$ref" "$name:latest"
-            fi
+            ww_import_pypa "$kind" "$arch" "[$n/4] "
         done
     done
 }
