@@ -32,12 +32,12 @@ step "lint the action and the workflows (zizmor, actionlint)"
 bash scripts/lint-actions.sh
 
 step "cargo clippy"
-cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --workspace --all-targets -- -D warnings
 
 step "cargo doc (intra-doc links)"
-RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --quiet
 
 step "tests (fast and real suites)"
-cargo test --locked --all-targets -- --test-threads=2
+cargo test --locked --workspace --all-targets -- --test-threads=2
 
 step "done"

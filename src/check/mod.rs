@@ -33,7 +33,7 @@
 
 pub mod metadata;
 pub mod platform;
-pub mod rst;
+pub use wheelwright_rst as rst;
 mod sdist;
 mod wheel;
 mod zipcheck;

@@ -171,6 +171,7 @@ pub(crate) fn source_checkout() -> &'static Path {
             "Cargo.lock",
             "build.rs",
             "src",
+            "crates",
         ] {
             let from = repo().join(entry);
             if from.exists() {

@@ -1902,7 +1902,7 @@ fn check_sections(headers: &Headers, state: &DynState) -> Result<(), ElfEditErro
 // ---------------------------------------------------------------------------------------------
 
 /// Plans, applies and verifies `edits` on an ELF file held in memory, then checks the result with
-/// [`crate::elf::analyze`]: the edited facts must read as intended and everything else (versions,
+/// [`crate::analyze`]: the edited facts must read as intended and everything else (versions,
 /// symbols, platform) as before.
 pub fn edit_in_memory(data: &[u8], edits: &ElfEdits) -> Result<Vec<u8>, ElfEditError> {
     let expected = Expected::read(data)?.with_edits(edits);

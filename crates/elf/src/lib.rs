@@ -28,7 +28,7 @@ use goblin::elf::sym::{self, Symtab};
 use goblin::elf::symver::{VerneedSection, VersymSection};
 use goblin::strtab::Strtab;
 
-use crate::platform::Arch;
+use wheelwright_platform::Arch;
 
 /// `NT_GNU_PROPERTY_TYPE_0`: the note type that carries GNU properties.
 const NT_GNU_PROPERTY_TYPE_0: u32 = 5;
@@ -744,7 +744,8 @@ mod robustness {
     /// Flips bytes of real fixture files and truncates them: `analyze` must return, never panic.
     #[test]
     fn damaged_elf_files_do_not_panic() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elf");
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/elf");
         let files = [
             "root64/app/fake.cpython-311-x86_64-linux-gnu.so",
             "root64/app/libglibc234.so",
@@ -778,7 +779,8 @@ mod file_tests {
     /// The sparse file reader sees exactly what the in-memory reader sees.
     #[test]
     fn analyze_file_matches_analyze() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elf");
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/elf");
         let mut checked = 0;
         for dir in [
             "root64/app",

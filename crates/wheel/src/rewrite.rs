@@ -406,7 +406,7 @@ pub fn rewrite(
     let wheel_bytes = plan.wheel_info.to_bytes();
 
     // Named for this process: removed on an interrupt, and by a later run if this one is killed.
-    let temp = crate::scratch::file_in(out_dir, ".whl.part", 0o600)
+    let temp = wheelwright_scratch::file_in(out_dir, ".whl.part", 0o600)
         .map_err(|source| context.create_temporary(source))?;
     let mut sink = ZipSink::new(BufWriter::with_capacity(CHUNK_LEN, temp.as_file()));
     let counts = write_entries(archive, &context, layout, &wheel_bytes, &mut sink)?;

@@ -4,10 +4,10 @@
 use std::io;
 
 use super::*;
-use crate::elf::analyze;
+use crate::analyze;
 
 fn fixture(path: &str) -> Vec<u8> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elf");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/elf");
     fs_err::read(root.join(path)).expect("fixture")
 }
 
@@ -515,7 +515,7 @@ fn edits_stack_on_an_edited_file() {
 
 #[test]
 fn reads_through_a_file() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elf");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/elf");
     let file = fs_err::File::open(root.join("root64/app/libglibc234.so")).expect("open");
     let edits = combined("libc.so.6", "libc-aaaaaaaa.so.6");
     let patch = plan(&file, &edits).expect("plan");
@@ -627,6 +627,11 @@ fn removed_by_strip(section: &Section) -> bool {
 
 /// `readelf -S -l -d -W` of `data` when binutils is installed (`None` otherwise); it must
 /// not warn.
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests may run binutils as an oracle"
+)]
 fn readelf(data: &[u8]) -> Option<String> {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("file.so");
@@ -645,6 +650,11 @@ fn readelf(data: &[u8]) -> Option<String> {
 }
 
 /// Length of the file binutils `strip -s` makes of `data`, when binutils is installed.
+#[allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    reason = "tests may run binutils as an oracle"
+)]
 fn binutils_strip_len(data: &[u8]) -> Option<u64> {
     let dir = tempfile::tempdir().expect("tempdir");
     let (input, output) = (dir.path().join("in.so"), dir.path().join("out.so"));

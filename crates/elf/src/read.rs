@@ -129,7 +129,7 @@ pub enum ElfEditError {
     /// The patched file does not have the intended contents or layout.
     #[error("the patched ELF file failed verification: {0}")]
     Verification(String),
-    /// The patched file could not be analysed by [`crate::elf::analyze`].
+    /// The patched file could not be analysed by [`crate::analyze`].
     #[error("the patched ELF file cannot be analysed")]
     Analysis(#[source] ElfError),
 }

@@ -11,7 +11,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::platform::{PlatformTag, PlatformTagError};
+use wheelwright_platform::{PlatformTag, PlatformTagError};
 
 /// A parsed wheel file name.
 ///

@@ -7,7 +7,7 @@
 //! Layout:
 //!
 //! * [`filename`]: [`WheelFilename`], PEP 427 file names with compressed tag sets (platform tags
-//!   typed as [`crate::platform::PlatformTag`]).
+//!   typed as [`wheelwright_platform::PlatformTag`]).
 //! * [`record`]: [`Record`], the `RECORD` CSV file with its sha256 hashes.
 //! * [`metadata`]: the email-header format of `WHEEL` ([`WheelInfo`]) and `METADATA` ([`Metadata`]).
 //! * [`archive`]: [`WheelArchive`], a validated, hash-verified read-only view of a `.whl` file.
