@@ -71,13 +71,13 @@ impl Patch {
 
     /// Number of bytes appended after the zero gap.
     #[must_use]
-    pub fn appended_len(&self) -> u64 {
+    pub(crate) fn appended_len(&self) -> u64 {
         self.appended.iter().map(Appended::len).sum()
     }
 
     /// Number of bytes of the original that are copied (all of it unless truncated).
     #[must_use]
-    pub fn kept_len(&self) -> u64 {
+    pub(crate) fn kept_len(&self) -> u64 {
         self.truncate_at
             .map_or(self.original_len, |at| at.min(self.original_len))
     }
@@ -85,7 +85,7 @@ impl Patch {
     /// Number of bytes of the original that [`Self::write_to`] reads: the kept part and every
     /// range an appended piece copies.
     #[must_use]
-    pub fn read_len(&self) -> u64 {
+    pub(crate) fn read_len(&self) -> u64 {
         self.appended
             .iter()
             .filter_map(|piece| match piece {
@@ -162,7 +162,7 @@ impl Patch {
     /// The patched file as one vector (for small files and tests). `original` must be the file
     /// the patch was planned for; missing bytes read as zeros.
     #[must_use]
-    pub fn apply_to_vec(&self, original: &[u8]) -> Vec<u8> {
+    pub(crate) fn apply_to_vec(&self, original: &[u8]) -> Vec<u8> {
         let kept_len = usize::try_from(self.kept_len()).unwrap_or(usize::MAX);
         let keep = kept_len.min(original.len());
         let mut out = Vec::with_capacity(usize::try_from(self.new_len()).unwrap_or(0));

@@ -24,7 +24,7 @@ use std::sync::{Mutex, OnceLock, RwLock};
 use sha2::Digest as _;
 
 /// How every temporary name starts.
-pub const PREFIX: &str = ".wheelwright-";
+pub(crate) const PREFIX: &str = ".wheelwright-";
 
 /// A process that owns temporaries or containers.
 #[derive(Debug, Clone, PartialEq, Eq)]

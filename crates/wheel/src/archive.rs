@@ -846,7 +846,7 @@ impl WheelArchive {
     /// several threads at once. Entries are processed on up to `MAX_THREADS` threads (largest
     /// first); on failure the error for the lowest-index failing entry seen is returned. Memory is
     /// bounded by a few 256 KiB buffers per thread plus the kept contents.
-    pub fn verify_and_read(
+    pub(crate) fn verify_and_read(
         &self,
         want: impl Fn(&EntryInfo, &[u8]) -> bool + Sync,
     ) -> Result<Vec<(usize, Vec<u8>)>, ArchiveError> {
@@ -1082,7 +1082,7 @@ pub enum Kept {
 
 impl Kept {
     /// The content in memory (reads a spilled file back; for small entries only).
-    pub fn into_vec(self) -> io::Result<Vec<u8>> {
+    pub(crate) fn into_vec(self) -> io::Result<Vec<u8>> {
         match self {
             Kept::Memory(data) => Ok(data),
             Kept::File(mut file) => {

@@ -117,7 +117,7 @@ impl HeaderFile {
     /// Serialises as `Key: value\n` lines, then a blank line and the body if there is one.
     /// Parsing the output gives back `self` when values have no trailing whitespace.
     #[must_use]
-    pub fn to_bytes(&self) -> Vec<u8> {
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
         let mut out = String::new();
         for (key, value) in &self.headers {
             // Writing to a `String` cannot fail.
@@ -219,7 +219,7 @@ impl WheelInfo {
     /// Serialises in `bdist_wheel`'s order: `Wheel-Version`, `Generator`, `Root-Is-Purelib`,
     /// `Tag`…, `Build`.
     #[must_use]
-    pub fn to_bytes(&self) -> Vec<u8> {
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
         let mut headers = vec![("Wheel-Version".to_string(), self.wheel_version.clone())];
         if let Some(generator) = &self.generator {
             headers.push(("Generator".to_string(), generator.clone()));

@@ -35,7 +35,7 @@ impl HashAlgorithm {
 
     /// The digest length in bytes. Ex) `32` for sha256
     #[must_use]
-    pub fn digest_len(self) -> usize {
+    pub(crate) fn digest_len(self) -> usize {
         match self {
             Self::Sha256 => 32,
             Self::Sha384 => 48,
@@ -366,7 +366,7 @@ impl Record {
     /// Serialises as `path,sha256=…,size` lines with `\n` endings, quoting where CSV needs it.
     /// A row without hash and size (`RECORD` itself) is written as `path,,`.
     #[must_use]
-    pub fn to_csv_bytes(&self) -> Vec<u8> {
+    pub(crate) fn to_csv_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.entries.len() * 100);
         for entry in &self.entries {
             write_csv_field(&mut out, &entry.path);
