@@ -8,12 +8,12 @@
 
 pub mod audit;
 pub mod build;
-pub mod check;
+pub(crate) mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod engine;
-pub mod github;
+pub(crate) mod github;
 pub mod interrupt;
 pub mod net;
 pub mod publish;

@@ -77,7 +77,7 @@ impl Patch {
 
     /// Number of bytes of the original that are copied (all of it unless truncated).
     #[must_use]
-    pub(crate) fn kept_len(&self) -> u64 {
+    pub fn kept_len(&self) -> u64 {
         self.truncate_at
             .map_or(self.original_len, |at| at.min(self.original_len))
     }
@@ -85,7 +85,7 @@ impl Patch {
     /// Number of bytes of the original that [`Self::write_to`] reads: the kept part and every
     /// range an appended piece copies.
     #[must_use]
-    pub(crate) fn read_len(&self) -> u64 {
+    pub fn read_len(&self) -> u64 {
         self.appended
             .iter()
             .filter_map(|piece| match piece {

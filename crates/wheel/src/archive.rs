@@ -846,7 +846,7 @@ impl WheelArchive {
     /// several threads at once. Entries are processed on up to `MAX_THREADS` threads (largest
     /// first); on failure the error for the lowest-index failing entry seen is returned. Memory is
     /// bounded by a few 256 KiB buffers per thread plus the kept contents.
-    pub(crate) fn verify_and_read(
+    pub fn verify_and_read(
         &self,
         want: impl Fn(&EntryInfo, &[u8]) -> bool + Sync,
     ) -> Result<Vec<(usize, Vec<u8>)>, ArchiveError> {
