@@ -4,6 +4,7 @@ use std::io::Read as _;
 
 use zip::write::SimpleFileOptions;
 
+use super::encode::{DEFLATE_CHUNK_LEN, Encoded, MIN_CLASSIFIED_LEN, looks_random, write_stored};
 use super::*;
 
 const INPUT_NAME: &str = "foo-1.0-cp312-cp312-linux_x86_64.whl";
