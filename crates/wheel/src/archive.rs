@@ -45,7 +45,7 @@ pub(super) use listing::check_entry_name;
 use listing::{find_dist_info, list_entries};
 pub(super) use shared_file::SharedFile;
 pub use verify::{Kept, SPILL_THRESHOLD, Verification};
-use verify::{Manifest, read_full, read_retrying};
+use verify::{Manifest, check_expected, read_full, read_retrying};
 
 /// How many leading bytes [`WheelArchive::verify_and_read`] shows its `want` callback: the first
 /// `min(size, PROBE_LEN)` bytes of the entry.
@@ -362,27 +362,7 @@ impl WheelArchive {
                 actual: total,
             });
         }
-        if let (Some(expected), Some(hasher)) = (expected, hasher) {
-            if let Some(size) = expected.size
-                && size != total
-            {
-                return Err(ArchiveError::SizeMismatch {
-                    wheel: self.path.clone(),
-                    entry: entry.name.clone(),
-                    expected: size,
-                    actual: total,
-                });
-            }
-            let actual = hasher.finish();
-            if actual.digest != expected.hash.digest {
-                return Err(ArchiveError::HashMismatch {
-                    wheel: self.path.clone(),
-                    entry: entry.name.clone(),
-                    expected: expected.hash.encode(),
-                    actual: actual.encode(),
-                });
-            }
-        }
+        check_expected(&self.path, entry, expected, hasher, total)?;
         Ok(total)
     }
 
