@@ -128,6 +128,11 @@
 //! reused or extended. New strings are never written into slack inside `.dynstr`, and an old
 //! string is never overwritten in place (tail-merged strings may share its bytes). Only x86_64
 //! and i386 (little-endian) are tested; the code is endian- and class-generic.
+//!
+//! Parts: this file holds the edit types, [`plan`] and the planner's core; `dynamic` reads the
+//! dynamic section state and collects writes, `layout` places new bytes (program header growth, the
+//! new segment, moved sections), `strip_plan` plans `strip -s`, `check` verifies the edited file
+//! ([`verify`]).
 
 use super::ElfInfo;
 pub use super::patch::{Appended, Patch, PatchedView};

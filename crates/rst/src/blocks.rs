@@ -1,4 +1,7 @@
 //! Body elements: docutils' `Body`, `Text` and `Line` states and the list states, line by line.
+//!
+//! Parts: this file is the `Doc` body parser; `markers` classifies lines and reads indented
+//! blocks, `explicit` holds the explicit-markup patterns.
 
 use super::inline::{self, normalize_name, unescape};
 use super::{

@@ -18,6 +18,10 @@
 //!   sha256 check is strictly stronger and a mismatch then surfaces as the more useful
 //!   [`ArchiveError::HashMismatch`]. Entries that `RECORD` cannot cover (`RECORD` itself and its
 //!   signatures) keep the CRC-32 check.
+//!
+//! Parts: this file opens the archive and reads single entries; `listing` validates the central
+//! directory, `verify` checks entries against `RECORD` (in parallel), `shared_file` is the
+//! positional reader, `error` the error type.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};

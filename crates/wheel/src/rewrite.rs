@@ -31,6 +31,10 @@
 //! * **Atomic output.** Everything is written to a temporary file in the output directory,
 //!   synced and renamed into place; on any error the temporary files are removed and nothing is
 //!   left behind. The input is never written to.
+//!
+//! Parts: this file holds the plan, the entry point and the writer loop; `layout` decides the
+//! output entries and their order, `dispatch` runs the producers on worker threads, `encode` is
+//! the entry encoder, `zip_sink` writes the zip structure, `error` the error type.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
