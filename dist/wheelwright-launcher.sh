@@ -12,10 +12,10 @@
 # 2. Otherwise wheelwright is built from the source around dist/ with
 #    `cargo build --release --locked` (a plain, dynamically linked build: wheelwright carries its
 #    loader and libraries into build containers itself) and the binary kept in a cache directory
-#    keyed by a hash of Cargo.toml, Cargo.lock, build.rs and src/, so a source tree is built once
-#    per machine. `--launcher-cache` prints that directory and an actions/cache key for it
-#    (GITHUB_OUTPUT syntax), so the action restores the binary in every job of a run after the
-#    first and builds nothing.
+#    keyed by a hash of Cargo.toml, Cargo.lock, build.rs, src/ and crates/ (the workspace
+#    crates), so a source tree is built once per machine. `--launcher-cache` prints that
+#    directory and an actions/cache key for it (GITHUB_OUTPUT syntax), so the action restores the
+#    binary in every job of a run after the first and builds nothing.
 #
 # Environment:
 #   WHEELWRIGHT_BINARY      run this binary instead (no checksum, no build)
@@ -93,7 +93,9 @@ key=$(
     cd "$root"
     extra=
     [ -f build.rs ] && extra=build.rs
-    # shellcheck disable=SC2086 # $extra is empty or one plain file name
+    # The workspace crates of the pure core (crates/*), when the tree has them.
+    [ -d crates ] && extra="$extra crates"
+    # shellcheck disable=SC2086 # $extra is empty or plain names without spaces
     find Cargo.toml Cargo.lock src $extra -type f | LC_ALL=C sort | while IFS= read -r f; do
         printf '%s  %s\n' "$(sha256 "$f")" "$f"
     done | sha256 -

@@ -37,10 +37,10 @@ step "lint the action and the workflows (zizmor, actionlint)"
 bash scripts/lint-actions.sh
 
 step "cargo clippy"
-cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --workspace --all-targets -- -D warnings
 
 step "cargo doc (intra-doc links)"
-RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --quiet
 
 step "oracle corpus: waiting for the download"
 corpus_rc=0
@@ -52,6 +52,6 @@ if ((corpus_rc != 0)); then
 fi
 
 step "tests (fast and real suites)"
-cargo test --locked --all-targets -- --test-threads=2
+cargo test --locked --workspace --all-targets -- --test-threads=2
 
 step "done"

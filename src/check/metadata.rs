@@ -15,7 +15,7 @@ use super::{Finding, rst};
 use crate::wheel::HeaderFile;
 
 /// Metadata versions PyPI accepts (2.0 was never a real version and is refused).
-pub const SUPPORTED_METADATA_VERSIONS: &[&str] =
+pub(crate) const SUPPORTED_METADATA_VERSIONS: &[&str] =
     &["1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5"];
 
 /// Fields and the metadata version that introduced them (`packaging.metadata`).

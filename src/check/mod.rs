@@ -31,9 +31,9 @@
 //! This is the interface `publish` calls: [`check_files`] returns every finding of every file
 //! and never stops at the first one.
 
-pub mod metadata;
-pub mod platform;
-pub mod rst;
+pub(crate) mod metadata;
+pub(crate) mod platform;
+pub(crate) use wheelwright_rst as rst;
 mod sdist;
 mod wheel;
 mod zipcheck;
@@ -44,7 +44,7 @@ use std::path::{Path, PathBuf};
 /// The index the files are checked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Target {
+pub(crate) enum Target {
     /// PyPI or TestPyPI: PyPI's own rules are errors.
     Pypi,
     /// Any other index (or none named): PyPI's own rules are warnings.
@@ -54,7 +54,7 @@ pub enum Target {
 
 /// What to check against.
 #[derive(Debug, Clone, Default)]
-pub struct CheckOptions {
+pub(crate) struct CheckOptions {
     /// The index the files are for.
     pub target: Target,
     /// The target's per-file size limit in bytes, when known (given, or PyPI's). Without one,
@@ -65,12 +65,12 @@ pub struct CheckOptions {
 }
 
 /// PyPI's default per-file limit (`MAX_FILESIZE`, 100 MiB).
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 100 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_FILE_SIZE: u64 = 100 * 1024 * 1024;
 
 /// How bad a finding is for the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
+pub(crate) enum Severity {
     /// Worth knowing; the file can still be uploaded.
     Warning,
     /// The target will refuse the file, or the file is broken: nothing is uploaded.
@@ -80,7 +80,7 @@ pub enum Severity {
 impl Severity {
     /// The word in messages. Ex) `error`
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Warning => "warning",
             Self::Error => "error",
@@ -91,7 +91,7 @@ impl Severity {
 /// Whose rule a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Scope {
+pub(crate) enum Scope {
     /// Every index: the file is broken, or it is a general rule or piece of advice.
     All,
     /// PyPI's (and TestPyPI's) own rule: an error only when publishing there.
@@ -160,7 +160,7 @@ impl Finding {
 
 /// One finding about one file, with its severity for the target.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// The distribution file.
     pub file: PathBuf,
     /// A stable short code, e.g. `record`, `platform-tag`.
@@ -196,14 +196,14 @@ impl Problem {
 
     /// Whether it stops an upload.
     #[must_use]
-    pub fn is_error(&self) -> bool {
+    pub(crate) fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
 }
 
 /// Why the files to check could not be listed.
 #[derive(Debug, thiserror::Error)]
-pub enum CollectError {
+pub(crate) enum CollectError {
     /// A path given does not exist or cannot be read.
     #[error("`{}`: {reason}", path.display())]
     Unreadable {
@@ -222,7 +222,7 @@ fn is_distribution_name(name: &str) -> bool {
 /// Expands the inputs: files are taken as given, a directory contributes its `.whl`,
 /// `.tar.gz` and `.zip` files (not recursively; attestations and other files are left out).
 /// Sdists come first, then wheels, each sorted by name; a path given twice is listed once.
-pub fn collect_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, CollectError> {
+pub(crate) fn collect_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, CollectError> {
     let mut files = Vec::new();
     for input in inputs {
         let unreadable = |err: std::io::Error| CollectError::Unreadable {
@@ -270,7 +270,7 @@ fn file_name(path: &Path) -> String {
 /// Checks every file and returns every finding of every file, with its severity for
 /// `options.target` (empty = all good).
 #[must_use]
-pub fn check_files(files: &[PathBuf], options: &CheckOptions) -> Vec<Problem> {
+pub(crate) fn check_files(files: &[PathBuf], options: &CheckOptions) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut names: HashMap<String, &Path> = HashMap::new();
     // Releases are compared like PyPI does: canonical name, PEP 440 equal versions.

@@ -66,7 +66,7 @@ fn number(s: &str) -> Option<(&str, &str)> {
 
 /// Whether PyPI accepts `tag` as a wheel platform tag.
 #[must_use]
-pub fn is_allowed(tag: &str) -> bool {
+pub(crate) fn is_allowed(tag: &str) -> bool {
     if ALLOWED.contains(&tag) {
         return true;
     }

@@ -8,8 +8,8 @@
 //! (never in a command line or a URL we build) and never formatted: error messages show URLs
 //! without their query ([`crate::net::secret::redact_url`]).
 
-pub mod artifact;
-pub mod release;
+pub(crate) mod artifact;
+pub(crate) mod release;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //!
 //! Design notes:
 //!
-//! * Preparation is separate from sending: every file is listed, checked ([`crate::check`]),
+//! * Preparation is separate from sending: every file is listed, checked (`crate::check`),
 //!   parsed and hashed before the first byte goes out, so a bad file stops the run before
 //!   anything is on the index.
 //! * One file per request, in a stable order (sdists first, then wheels by name). A failed

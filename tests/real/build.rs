@@ -4,7 +4,6 @@
 //! runtime images (no compiler, no libdemo, no LD_LIBRARY_PATH).
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -13,20 +12,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use wheelwright::wheel::filename::WheelFilename;
 
+pub(crate) use crate::common::{bed, log};
 use crate::common::{repo, run_ok, testbed};
-
-pub(crate) fn log(message: &str) {
-    let _ = writeln!(std::io::stderr(), "{message}");
-}
-
-pub(crate) fn bed(key: &str) -> String {
-    testbed()
-        .env
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| panic!("{key} not set by scripts/lib.sh"))
-}
 
 /// The host CA bundle that pip inside containers needs (TLS goes through an intercepting proxy).
 fn ca_bundle() -> String {

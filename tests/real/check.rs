@@ -25,7 +25,7 @@ use crate::common::{repo, testbed, wheelwright};
 pub(crate) mod dists;
 
 /// Descriptions where docutils reports a problem that `check` does not model (see the
-/// module documentation of `src/check/rst`).
+/// module documentation of `crates/rst`).
 const KNOWN_GAPS: &[(&str, &str)] = &[(
     "title-devanagari-exact",
     "combining marks outside the combining-diacritics blocks (here the Devanagari virama) \

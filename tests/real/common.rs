@@ -1,5 +1,6 @@
 //! Locating the test bed and running commands.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -64,6 +65,17 @@ pub(crate) fn testbed() -> &'static TestBed {
         );
         bed
     })
+}
+
+/// A variable `scripts/lib.sh` sets for the test bed (`WW_*`), failing the test when it is
+/// missing.
+pub(crate) fn bed(key: &str) -> String {
+    testbed().var(key)
+}
+
+/// A progress line on stderr, shown as the test runs (`--nocapture`) or when it fails.
+pub(crate) fn log(message: &str) {
+    let _ = writeln!(std::io::stderr(), "{message}");
 }
 
 impl TestBed {
@@ -171,6 +183,7 @@ pub(crate) fn source_checkout() -> &'static Path {
             "Cargo.lock",
             "build.rs",
             "src",
+            "crates",
         ] {
             let from = repo().join(entry);
             if from.exists() {

@@ -206,19 +206,30 @@ fn wheelwright_binary_overrides_dist_and_the_build() {
     assert!(!tmp.path().join("cache").exists());
 }
 
-/// A trimmed `wheelwright` crate: no dependencies, prints `MARK args…`.
+/// A trimmed `wheelwright` workspace like the real one (the binary at the root, a crate under
+/// `crates/`), no dependencies outside it: prints `MARK args…`, the mark living in the member
+/// crate so that changing only `crates/` must change the cache key.
 fn write_crate(action: &Path, mark: &str) {
     fs_err::create_dir_all(action.join("src")).unwrap();
+    fs_err::create_dir_all(action.join("crates/mark/src")).unwrap();
     fs_err::write(
         action.join("Cargo.toml"),
-        "[package]\nname = \"wheelwright\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[profile.release]\nopt-level = 0\n",
+        "[package]\nname = \"wheelwright\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\nmembers = [\"crates/*\"]\n\n[dependencies]\nmark = { path = \"crates/mark\" }\n\n[profile.release]\nopt-level = 0\n",
+    )
+    .unwrap();
+    fs_err::write(
+        action.join("crates/mark/Cargo.toml"),
+        "[package]\nname = \"mark\"\nversion = \"0.0.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    fs_err::write(
+        action.join("crates/mark/src/lib.rs"),
+        format!("pub const MARK: &str = \"{mark}\";\n"),
     )
     .unwrap();
     fs_err::write(
         action.join("src/main.rs"),
-        format!(
-            "fn main() {{\n    let args: Vec<String> = std::env::args().skip(1).collect();\n    println!(\"{mark} {{}}\", args.join(\"|\"));\n}}\n"
-        ),
+        "fn main() {\n    let args: Vec<String> = std::env::args().skip(1).collect();\n    println!(\"{} {}\", mark::MARK, args.join(\"|\"));\n}\n",
     )
     .unwrap();
 }
@@ -291,7 +302,7 @@ fn without_a_prebuilt_binary_it_builds_from_source_once() {
     );
     assert!(output.stderr.is_empty(), "{}", text(&output));
 
-    // Changed source: a new key, a new build.
+    // Changed source (only under crates/): a new key, a new build.
     write_crate(&action, "from-source-2");
     let output = launcher(&action, &cache).arg("x").output().unwrap();
     assert!(output.status.success(), "{}", text(&output));

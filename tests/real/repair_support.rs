@@ -31,7 +31,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use crate::common::{repo, run_ok, testbed};
+use crate::common::{log, repo, run_ok, testbed};
 
 /// The CPU architecture of a fixture build and of the image its wheels run in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -828,10 +828,6 @@ enum Expect {
     Ok(&'static str),
     /// A failure whose output contains all of these.
     Fails(Vec<&'static str>),
-}
-
-fn log(message: &str) {
-    let _ = writeln!(std::io::stderr(), "{message}");
 }
 
 /// The fixtures are right: repaired by auditwheel they install and work in the runtime images

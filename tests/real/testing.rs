@@ -4,7 +4,6 @@
 //! local pypiserver (in a container and on the host), with bad input: wheels no interpreter can
 //! install, an unreachable index, a requirement the index lacks, a test that hangs.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
@@ -12,21 +11,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::common::{repo, testbed};
+use crate::common::{bed, log, repo, testbed};
 use crate::publish_support::{free_port, make_wheel, start_pypiserver, wait_bounded};
-
-fn log(message: &str) {
-    let _ = writeln!(std::io::stderr(), "{message}");
-}
-
-fn bed(key: &str) -> String {
-    testbed()
-        .env
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| panic!("{key} not set by scripts/lib.sh"))
-}
 
 /// wheelwright with the test bed's podman configuration and no inherited GitHub Actions
 /// environment (containers run this same, dynamically linked binary for the repair step).

@@ -56,7 +56,7 @@ fn int64(value: &serde_json::Value) -> String {
 
 /// One artifact of the run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Listed {
+pub(crate) struct Listed {
     /// Its name.
     pub name: String,
     /// Its ID.
@@ -67,7 +67,7 @@ pub struct Listed {
 
 /// Parses a `ListArtifacts` reply in either spelling; exposed for tests.
 #[doc(hidden)]
-pub fn parse_list_reply(body: &[u8]) -> Result<Vec<Listed>> {
+pub(crate) fn parse_list_reply(body: &[u8]) -> Result<Vec<Listed>> {
     let r: ListArtifactsResponse =
         serde_json::from_slice(body).map_err(|e| ArtifactError::BadReply {
             method: "ListArtifacts",
@@ -85,7 +85,7 @@ pub fn parse_list_reply(body: &[u8]) -> Result<Vec<Listed>> {
 
 /// The artifacts whose name matches `pattern` (a name or a glob such as `wheels-*`), each name
 /// once, sorted.
-pub fn matching(listed: &[Listed], pattern: &str) -> Result<Vec<String>> {
+pub(crate) fn matching(listed: &[Listed], pattern: &str) -> Result<Vec<String>> {
     let glob = globset::Glob::new(pattern)
         .map_err(|e| ArtifactError::BadPattern {
             pattern: pattern.to_owned(),
@@ -113,7 +113,7 @@ pub fn matching(listed: &[Listed], pattern: &str) -> Result<Vec<String>> {
 
 /// One downloaded artifact.
 #[derive(Debug, Clone, Serialize)]
-pub struct Downloaded {
+pub(crate) struct Downloaded {
     /// Its name.
     pub name: String,
     /// Size of the zip in bytes.
@@ -127,7 +127,7 @@ pub struct Downloaded {
 
 impl Client {
     /// The artifacts of this workflow run.
-    pub async fn list(&self) -> Result<Vec<Listed>> {
+    pub(crate) async fn list(&self) -> Result<Vec<Listed>> {
         let ids = &self.env.ids;
         let reply = self
             .twirp(
@@ -143,7 +143,7 @@ impl Client {
 
     /// Downloads artifact `name` and extracts its files into `dest` (merged with what is there:
     /// a file that exists with the same contents is kept, with other contents is an error).
-    pub async fn download(&self, name: &str, dest: &Path) -> Result<Downloaded> {
+    pub(crate) async fn download(&self, name: &str, dest: &Path) -> Result<Downloaded> {
         let ids = &self.env.ids;
         let reply = self
             .twirp(
@@ -218,7 +218,7 @@ impl Client {
 /// no `..`); each file is written under a temporary name and renamed, so no half-written file
 /// is left behind; a file already there with the same bytes is kept, with other bytes is an
 /// error (two artifacts disagreeing about one file).
-pub fn extract_zip(name: &str, zip: std::fs::File, dest: &Path) -> Result<Vec<String>> {
+pub(crate) fn extract_zip(name: &str, zip: std::fs::File, dest: &Path) -> Result<Vec<String>> {
     let bad = |why: String| ArtifactError::Extract {
         name: name.to_owned(),
         why,

@@ -27,8 +27,8 @@ mod download;
 mod twirp;
 mod upload;
 
-pub use download::{Downloaded, Listed, extract_zip, matching, parse_list_reply};
-pub use upload::{Payload, Uploaded, collect, parse_create_reply, parse_finalize_reply, write_zip};
+pub(crate) use download::matching;
+pub(crate) use upload::collect;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -39,11 +39,11 @@ use super::env_nonempty;
 use crate::net::secret::{Secret, redact_url};
 
 /// Path of the artifact service below the results URL's origin.
-pub const SERVICE_PATH: &str = "twirp/github.actions.results.api.v1.ArtifactService";
+pub(crate) const SERVICE_PATH: &str = "twirp/github.actions.results.api.v1.ArtifactService";
 /// Size of one uploaded block.
-pub const BLOCK_SIZE: usize = 8 * 1024 * 1024;
+pub(crate) const BLOCK_SIZE: usize = 8 * 1024 * 1024;
 /// Azure's limit of blocks per blob.
-pub const MAX_BLOCKS: u64 = 50_000;
+pub(crate) const MAX_BLOCKS: u64 = 50_000;
 /// The storage service version we speak.
 const X_MS_VERSION: &str = "2023-11-03";
 /// The artifact version upload-artifact v4 sends.
@@ -52,7 +52,7 @@ const ARTIFACT_VERSION: u32 = 4;
 const FORBIDDEN_NAME_CHARS: [char; 11] = ['"', ':', '<', '>', '|', '*', '?', '\r', '\n', '\\', '/'];
 /// What went wrong, with the thing it concerns.
 #[derive(Debug, thiserror::Error)]
-pub enum ArtifactError {
+pub(crate) enum ArtifactError {
     /// The runtime environment lacks a variable.
     #[error(
         "{} not set: this step cannot reach the artifact service (composite run steps on \
@@ -248,7 +248,7 @@ type Result<T, E = ArtifactError> = std::result::Result<T, E>;
 
 /// The two backend IDs the artifact service wants with every call.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BackendIds {
+pub(crate) struct BackendIds {
     /// The workflow run's backend ID.
     pub workflow_run_backend_id: String,
     /// The job's backend ID.
@@ -257,7 +257,7 @@ pub struct BackendIds {
 
 /// Reads the backend IDs from the token's `scp` claim: the scope
 /// `Actions.Results:<run>:<job>`. The JWT is decoded, not verified.
-pub fn backend_ids(token: &str) -> Result<BackendIds> {
+pub(crate) fn backend_ids(token: &str) -> Result<BackendIds> {
     let invalid = |why| ArtifactError::InvalidToken { why };
     let mut parts = token.split('.');
     let (Some(_), Some(payload), Some(_), None) =
@@ -292,7 +292,7 @@ pub fn backend_ids(token: &str) -> Result<BackendIds> {
 
 /// What the runner gives a step for the artifact service.
 #[derive(Debug)]
-pub struct RuntimeEnv {
+pub(crate) struct RuntimeEnv {
     token: Secret,
     /// `ACTIONS_RESULTS_URL`'s origin, with a trailing `/`.
     results_origin: String,
@@ -305,7 +305,7 @@ pub struct RuntimeEnv {
 
 /// The variables the native client needs that are missing (empty when it can run).
 #[must_use]
-pub fn missing_env() -> Vec<&'static str> {
+pub(crate) fn missing_env() -> Vec<&'static str> {
     ["ACTIONS_RUNTIME_TOKEN", "ACTIONS_RESULTS_URL"]
         .into_iter()
         .filter(|name| env_nonempty(name).is_none())
@@ -314,7 +314,7 @@ pub fn missing_env() -> Vec<&'static str> {
 
 impl RuntimeEnv {
     /// Reads the runtime environment; errors name what is missing or wrong.
-    pub fn from_env() -> Result<Self> {
+    pub(crate) fn from_env() -> Result<Self> {
         let missing = missing_env();
         if !missing.is_empty() {
             return Err(ArtifactError::MissingEnv { missing });
@@ -372,7 +372,7 @@ fn is_ghes(server: &str) -> bool {
 }
 
 /// Checks an artifact name like the service does.
-pub fn validate_name(name: &str) -> Result<()> {
+pub(crate) fn validate_name(name: &str) -> Result<()> {
     if name.is_empty() || name.contains(FORBIDDEN_NAME_CHARS) {
         return Err(ArtifactError::InvalidName {
             name: name.to_owned(),
@@ -382,14 +382,14 @@ pub fn validate_name(name: &str) -> Result<()> {
 }
 
 /// The artifacts v4 client.
-pub struct Client {
+pub(crate) struct Client {
     env: RuntimeEnv,
     http: reqwest::Client,
 }
 
 impl Client {
     /// A client for the runtime environment.
-    pub fn new(env: RuntimeEnv) -> Result<Self> {
+    pub(crate) fn new(env: RuntimeEnv) -> Result<Self> {
         let http = super::http_client(env.stall_timeout)?;
         Ok(Client { env, http })
     }
@@ -456,6 +456,7 @@ fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::upload::{parse_create_reply, parse_finalize_reply, write_zip};
     use super::*;
 
     fn jwt(claims: &str) -> String {

@@ -19,7 +19,7 @@ use crate::net::secret::redact_url;
 /// The files of an artifact: zip entry names (relative to the common root of the paths given,
 /// `/`-separated) and where each file is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Payload {
+pub(crate) struct Payload {
     /// The directory entry names are relative to.
     pub root: PathBuf,
     /// Entry name → file, sorted by name.
@@ -29,7 +29,7 @@ pub struct Payload {
 /// Collects the files below `paths` (directories recursively, symlinks followed, loops
 /// skipped). Entry names are relative to the deepest directory containing every path given
 /// (a directory counts as itself, a file as its parent), as upload-artifact does.
-pub fn collect(paths: &[PathBuf]) -> Result<Payload> {
+pub(crate) fn collect(paths: &[PathBuf]) -> Result<Payload> {
     let mut found: Vec<PathBuf> = Vec::new();
     let mut roots: Vec<PathBuf> = Vec::new();
     for path in paths {
@@ -186,7 +186,7 @@ fn zip_time() -> zip::DateTime {
 
 /// Writes the payload as a zip: entries sorted by name, one fixed timestamp, permissions kept,
 /// already-compressed files stored and the rest deflated at `level` (0 stores everything).
-pub fn write_zip<W: Write + Seek>(payload: &Payload, out: W, level: u32) -> Result<W> {
+pub(crate) fn write_zip<W: Write + Seek>(payload: &Payload, out: W, level: u32) -> Result<W> {
     use zip::CompressionMethod;
     use zip::write::SimpleFileOptions;
     let zip_err = |source| ArtifactError::Zip { source };
@@ -227,7 +227,7 @@ pub fn write_zip<W: Write + Seek>(payload: &Payload, out: W, level: u32) -> Resu
 
 /// One uploaded artifact.
 #[derive(Debug, Clone, Serialize)]
-pub struct Uploaded {
+pub(crate) struct Uploaded {
     /// Its name.
     pub name: String,
     /// The ID the service gave it.
@@ -282,7 +282,7 @@ struct FinalizeArtifactResponse {
 
 /// Parses a reply in either spelling (snake_case or lowerCamelCase); exposed for tests.
 #[doc(hidden)]
-pub fn parse_create_reply(body: &[u8]) -> Result<(bool, String)> {
+pub(crate) fn parse_create_reply(body: &[u8]) -> Result<(bool, String)> {
     let r: CreateArtifactResponse =
         serde_json::from_slice(body).map_err(|e| ArtifactError::BadReply {
             method: "CreateArtifact",
@@ -293,7 +293,7 @@ pub fn parse_create_reply(body: &[u8]) -> Result<(bool, String)> {
 
 /// Parses a `FinalizeArtifact` reply in either spelling; exposed for tests.
 #[doc(hidden)]
-pub fn parse_finalize_reply(body: &[u8]) -> Result<(bool, String)> {
+pub(crate) fn parse_finalize_reply(body: &[u8]) -> Result<(bool, String)> {
     let r: FinalizeArtifactResponse =
         serde_json::from_slice(body).map_err(|e| ArtifactError::BadReply {
             method: "FinalizeArtifact",
@@ -329,7 +329,7 @@ impl Client {
     }
 
     /// Zips `payload` into a temporary file and uploads it as artifact `name`.
-    pub async fn upload(
+    pub(crate) async fn upload(
         &self,
         name: &str,
         payload: &Payload,

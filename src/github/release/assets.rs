@@ -9,7 +9,7 @@ use super::{ReleaseError, Result};
 /// without a list; observed for spaces, `~`, `:`, parentheses). Letters, digits, `.`, `_`, `-`
 /// and `+` (which we percent-encode) are kept.
 #[must_use]
-pub fn asset_name_on_github(file_name: &str) -> String {
+pub(crate) fn asset_name_on_github(file_name: &str) -> String {
     file_name
         .chars()
         .map(|c| {
@@ -24,7 +24,7 @@ pub fn asset_name_on_github(file_name: &str) -> String {
 
 /// One file to upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocalAsset {
+pub(crate) struct LocalAsset {
     /// The asset name GitHub will store (the file's name, special characters replaced).
     pub name: String,
     /// The file.
@@ -38,7 +38,7 @@ pub struct LocalAsset {
 /// The files to upload: the files given, and the regular files directly inside each directory
 /// given (sorted; hidden files skipped), each hashed. Two files with the same asset name are an
 /// error.
-pub fn collect_assets(paths: &[PathBuf]) -> Result<Vec<LocalAsset>> {
+pub(crate) fn collect_assets(paths: &[PathBuf]) -> Result<Vec<LocalAsset>> {
     let io = |path: &Path| {
         let path = path.to_owned();
         move |source| ReleaseError::Path { path, source }

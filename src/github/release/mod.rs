@@ -41,7 +41,7 @@
 mod assets;
 mod transfer;
 
-pub use assets::{LocalAsset, asset_name_on_github, collect_assets};
+pub(crate) use assets::{LocalAsset, collect_assets};
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -59,7 +59,7 @@ use crate::publish::endpoints::{GITHUB_API, GITHUB_UPLOADS};
 
 /// What went wrong, with the thing it concerns.
 #[derive(Debug, thiserror::Error)]
-pub enum ReleaseError {
+pub(crate) enum ReleaseError {
     /// No `GITHUB_REPOSITORY`.
     #[error(
         "GITHUB_REPOSITORY is not set: run this in a GitHub Actions job or set it to `owner/name`"
@@ -220,7 +220,7 @@ fn yaml_permissions(accepted: &str) -> String {
 
 /// The repository, tag and commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub(crate) struct Target {
     /// Repository owner.
     pub owner: String,
     /// Repository name.
@@ -233,7 +233,7 @@ pub struct Target {
 
 impl Target {
     /// From `--tag` (or `GITHUB_REF`), `GITHUB_REPOSITORY` and `GITHUB_SHA`.
-    pub fn from_env(tag: Option<&str>) -> Result<Self> {
+    pub(crate) fn from_env(tag: Option<&str>) -> Result<Self> {
         let repository =
             env_nonempty("GITHUB_REPOSITORY").ok_or(ReleaseError::MissingRepository)?;
         let (owner, repo) = match repository.split_once('/') {
@@ -256,7 +256,7 @@ impl Target {
 }
 
 /// The tag of a `refs/tags/…` ref.
-pub fn tag_from_ref(github_ref: Option<&str>) -> Result<String> {
+pub(crate) fn tag_from_ref(github_ref: Option<&str>) -> Result<String> {
     match github_ref.filter(|r| !r.is_empty()) {
         None => Err(ReleaseError::NoTag {
             why: "GITHUB_REF is not set".to_owned(),
@@ -271,7 +271,7 @@ pub fn tag_from_ref(github_ref: Option<&str>) -> Result<String> {
 }
 
 /// `GITHUB_TOKEN`, masked on Actions.
-pub fn token_from_env() -> Result<Secret> {
+pub(crate) fn token_from_env() -> Result<Secret> {
     env_nonempty("GITHUB_TOKEN")
         .map(Secret::masked)
         .ok_or(ReleaseError::MissingToken)
@@ -280,7 +280,7 @@ pub fn token_from_env() -> Result<Secret> {
 /// What happened to one asset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Action {
+pub(crate) enum Action {
     /// Uploaded (it was not there).
     Uploaded,
     /// Already there with the same sha256.
@@ -291,7 +291,7 @@ pub enum Action {
 
 /// One asset's outcome, verified on the release.
 #[derive(Debug, Clone, Serialize)]
-pub struct AssetReport {
+pub(crate) struct AssetReport {
     /// Asset name on the release.
     pub name: String,
     /// The local file.
@@ -306,7 +306,7 @@ pub struct AssetReport {
 
 /// The outcome for the release.
 #[derive(Debug, Clone, Serialize)]
-pub struct ReleaseReport {
+pub(crate) struct ReleaseReport {
     /// The tag.
     pub tag: String,
     /// The release page.
@@ -325,7 +325,7 @@ pub struct ReleaseReport {
 
 /// Where the API is, and where uploads may go.
 #[derive(Debug, Clone)]
-pub struct Endpoints {
+pub(crate) struct Endpoints {
     /// API base, e.g. `https://api.github.com` or `https://HOST/api/v3`.
     pub api: reqwest::Url,
     /// Upload base (octocrab's `upload_uri`).
@@ -334,13 +334,13 @@ pub struct Endpoints {
 
 impl Endpoints {
     /// From `GITHUB_API_URL` (default github.com's API).
-    pub fn from_env() -> Result<Self> {
+    pub(crate) fn from_env() -> Result<Self> {
         Self::new(&env_nonempty("GITHUB_API_URL").unwrap_or_else(|| GITHUB_API.to_owned()))
     }
 
     /// From an API base URL: github.com uploads go to uploads.github.com, GHES uploads to
     /// `/api/uploads` on the same host, anything else (a stub) to the API's own origin.
-    pub fn new(api: &str) -> Result<Self> {
+    pub(crate) fn new(api: &str) -> Result<Self> {
         let bad = || ReleaseError::BadApiUrl(redact_url(api));
         let api_url = reqwest::Url::parse(api).map_err(|_| bad())?;
         if !matches!(api_url.scheme(), "http" | "https") || api_url.host_str().is_none() {
@@ -375,7 +375,7 @@ impl Endpoints {
 
 /// Options of an upload.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Options {
+pub(crate) struct Options {
     /// Replace assets of the same name and other bytes while the release is a draft.
     pub clobber: bool,
     /// Leave the release a draft (a later run without it publishes it).
@@ -383,7 +383,7 @@ pub struct Options {
 }
 
 /// The release client.
-pub struct Releases {
+pub(crate) struct Releases {
     octo: Octocrab,
     http: reqwest::Client,
     token: Secret,
@@ -520,7 +520,7 @@ enum Step {
 
 impl Releases {
     /// A client for `endpoints` with `token`.
-    pub fn new(token: Secret, endpoints: Endpoints) -> Result<Self> {
+    pub(crate) fn new(token: Secret, endpoints: Endpoints) -> Result<Self> {
         let setup = |detail: String| ReleaseError::Transport {
             what: "cannot set up the GitHub client".to_owned(),
             detail,
@@ -758,7 +758,7 @@ impl Releases {
     }
 
     /// Puts `files` on the release of `target.tag`: draft, uploads, verification, publication.
-    pub async fn upload(
+    pub(crate) async fn upload(
         &self,
         target: &Target,
         files: &[LocalAsset],

@@ -1,5 +1,6 @@
 //! Unit tests of the release client's pure parts: tags, names, endpoints, digests, assets.
 
+use super::assets::asset_name_on_github;
 use super::*;
 
 #[test]
