@@ -5,7 +5,7 @@ use std::path::Path;
 
 use wheelwright::testing::manifest::{self, IdentifierRecord, TestState};
 
-use super::{WheelSpec, wheelwright};
+use crate::{Wheel, wheelwright};
 
 /// Runs `wheelwright -q ARGS` (PATH empty: no engine, no Python) and expects exit 1 with one
 /// `error:` line containing `needle`.
@@ -77,7 +77,7 @@ fn test_help_describes_both_uses() {
 #[test]
 fn test_refuses_bad_input_in_one_line() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let wheel = WheelSpec::new("demo-1.0-py3-none-any.whl").write(dir.path());
+    let wheel = Wheel::bare("demo-1.0-py3-none-any.whl").write(dir.path());
     let wheel = wheel.to_str().expect("utf-8");
     let notes = dir.path().join("notes.txt");
     fs_err::write(&notes, "x").expect("write");
@@ -200,7 +200,7 @@ fn record(dir: &Path, wheel: &Path, sha: &str, state: TestState, message: Option
 #[test]
 fn publish_honours_the_results_manifest() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let wheel = WheelSpec::new("demo-1.0-py3-none-any.whl").write(dir.path());
+    let wheel = Wheel::bare("demo-1.0-py3-none-any.whl").write(dir.path());
     let sha = manifest::sha256_file(&wheel).expect("hash");
     let publish = |extra: &[&str]| {
         wheelwright()
@@ -286,7 +286,7 @@ fn publish_honours_the_results_manifest() {
     record(dir.path(), &wheel, &sha, TestState::Passed, None);
     assert!(publish(&[]).status.success(), "passed");
     // Another wheel without an entry in the same directory: refused.
-    let other = WheelSpec::new("other-1.0-py3-none-any.whl").write(dir.path());
+    let other = Wheel::bare("other-1.0-py3-none-any.whl").write(dir.path());
     let refused = publish(&[]);
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(1), "{stderr}");

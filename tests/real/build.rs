@@ -4,7 +4,7 @@
 //! runtime images (no compiler, no libdemo, no LD_LIBRARY_PATH).
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
+
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -13,52 +13,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use wheelwright::wheel::filename::WheelFilename;
 
-use crate::common::{repo, run_ok, testbed};
-
-pub(crate) fn log(message: &str) {
-    let _ = writeln!(std::io::stderr(), "{message}");
-}
-
-pub(crate) fn bed(key: &str) -> String {
-    testbed()
-        .env
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| panic!("{key} not set by scripts/lib.sh"))
-}
-
-/// The host CA bundle that pip inside containers needs (TLS goes through an intercepting proxy).
-fn ca_bundle() -> String {
-    std::env::var("PIP_CERT")
-        .or_else(|_| std::env::var("SSL_CERT_FILE"))
-        .unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".to_owned())
-}
-
-/// wheelwright with the podman configuration of the test bed. Containers run this same binary
-/// (a dynamically linked debug build) for the repair step, as a user's `cargo build` would be.
-pub(crate) fn ww() -> Command {
-    let mut cmd = testbed().command(env!("CARGO_BIN_EXE_wheelwright"));
-    cmd.env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .env_remove("DOCKER_HOST")
-        .env_remove("RUST_LOG")
-        .env_remove("WHEELWRIGHT_CONTAINER_BINARY");
-    cmd
-}
-
-/// What every container build here passes: the network and the CA bundle for pip, through
-/// wheelwright's own options (what a user behind a proxy would do).
-pub(crate) fn network_args() -> Vec<String> {
-    let ca = ca_bundle();
-    vec![
-        "--container-arg=--network=host".to_owned(),
-        "--container-arg=-v".to_owned(),
-        format!("--container-arg={ca}:/etc/ssl/certs/wheelwright-ca.crt:ro"),
-        "--environment".to_owned(),
-        "PIP_CERT=/etc/ssl/certs/wheelwright-ca.crt".to_owned(),
-    ]
-}
+use crate::support::bed::{ca_bundle, network_args, ww};
+use crate::support::{bed, describe, json, log, project, run_ok, testbed};
 
 /// The test bed's images hold CPython 3.9 and PyPy 3.7 only (no musllinux images): select
 /// those, as a project targeting them would.
@@ -80,24 +36,6 @@ pub(crate) fn images_args() -> Vec<String> {
         "--image-i686".to_owned(),
         bed("WW_IMAGE_BUILD_I386_REF"),
     ]
-}
-
-pub(crate) fn project(name: &str) -> PathBuf {
-    repo().join("tests/projects").join(name)
-}
-
-pub(crate) fn describe(output: &Output) -> String {
-    format!(
-        "status {}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-pub(crate) fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("--json output is not JSON ({e}):\n{}", describe(output)))
 }
 
 /// `(identifier, status, wheel)` of every build in a `--json` result.

@@ -19,10 +19,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::{repo, testbed, wheelwright};
+use crate::support::{repo, testbed, wheelwright};
 
-#[path = "../support/dists.rs"]
-pub(crate) mod dists;
+use crate::support::dists;
 
 /// Descriptions where docutils reports a problem that `check` does not model (see the
 /// module documentation of `src/check/rst`).

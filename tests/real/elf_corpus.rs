@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use wheelwright::elf::edit::{self, ElfEdits, Expected, RpathEdit};
 use wheelwright::elf::{self as elf, ElfInfo};
 
-use crate::common::testbed;
+use crate::support::testbed;
 
 /// The 45-byte RPATH of repair.md §9.3.
 const RPATH_45: &str = "$ORIGIN/../some.libs:$ORIGIN/another/long/dir";

@@ -14,8 +14,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::build::{builds, describe, images_args, network_args, project, testbed_selection, ww};
-use crate::common::{repo, testbed, wheelwright};
+use crate::build::{builds, images_args, testbed_selection};
+use crate::support::bed::{network_args, ww};
+use crate::support::{describe, project};
+use crate::support::{repo, testbed, wheelwright};
 
 /// Generous: the machine runs other builds at the same time. Only a hang hits it.
 const PATIENCE: Duration = Duration::from_secs(600);
@@ -736,7 +738,7 @@ fn a_200_mb_line_costs_bounded_memory() {
         "the whole line is in the log ({} bytes)",
         log.len()
     );
-    crate::build::log(&format!(
+    crate::support::log(&format!(
         "a {LINE}-byte line: wheelwright's peak RSS {} MiB",
         peak / 1024
     ));

@@ -17,8 +17,9 @@ use sha2::{Digest as _, Sha256};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::common::{launcher_cache, release_target, repo, source_checkout, testbed, wheelwright};
+use crate::common::{launcher_cache, release_target, source_checkout};
 use crate::github_stub::{self, GitHubStub, Race};
+use crate::support::{bed, repo, testbed, wheelwright};
 
 /// wheelwright with none of the runner's variables of the environment the tests run in.
 fn gh_wheelwright() -> Command {
@@ -1583,11 +1584,6 @@ fn the_composite_action_refuses_bad_input() {
         assert!(!log.contains("a remote fallback action ran"), "{job}:\n{log}");
         assert!(!log.contains("panicked"), "{job}:\n{log}");
     }
-}
-
-/// A variable `scripts/lib.sh` sets for the test bed.
-fn bed(key: &str) -> String {
-    testbed().var(key)
 }
 
 /// The host's CA bundle (the TLS proxy's CA) mounted where the build containers' pip finds it

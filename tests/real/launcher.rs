@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::common::{repo, run_ok};
+use crate::support::{repo, run_ok};
 
 fn arch() -> &'static str {
     match std::env::consts::ARCH {

@@ -23,4 +23,6 @@ mod resolver;
 mod sbom;
 mod selection;
 mod sigstore_standins;
+#[path = "../support/mod.rs"]
+mod support;
 mod testing;

@@ -15,7 +15,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
-use crate::common::{repo, run_ok, testbed, wheelwright};
+use crate::support::dists::Wheel;
+use crate::support::{repo, run_ok, testbed, wheelwright};
 
 /// The fields that mean the same in both tools (auditwheel's whole `show --json` object).
 const COMPARED: &[&str] = &[
@@ -239,48 +240,11 @@ fn fixture_wheel(dir: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
 pub(crate) fn wheel_from_entries(
     dir: &Path,
     name: &str,
-    mut entries: Vec<(String, Vec<u8>)>,
+    entries: Vec<(String, Vec<u8>)>,
 ) -> PathBuf {
-    use base64::Engine as _;
-    use sha2::Digest as _;
-    let (dist, rest) = name.split_once('-').expect("name");
-    let version = rest.split('-').next().expect("version");
-    let dist_info = format!("{dist}-{version}.dist-info");
-    // One `Tag:` line per tag of the file name's compressed tag set.
-    let parts: Vec<&str> = name.trim_end_matches(".whl").rsplitn(4, '-').collect();
-    let mut wheel_file =
-        "Wheel-Version: 1.0\nGenerator: wheelwright-tests\nRoot-Is-Purelib: false\n".to_owned();
-    if let [platforms, abis, pythons, _] = parts.as_slice() {
-        for python in pythons.split('.') {
-            for abi in abis.split('.') {
-                for platform in platforms.split('.') {
-                    wheel_file.push_str(&format!("Tag: {python}-{abi}-{platform}\n"));
-                }
-            }
-        }
-    }
-    entries.push((format!("{dist_info}/WHEEL"), wheel_file.into_bytes()));
-    entries.push((
-        format!("{dist_info}/METADATA"),
-        format!("Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n").into_bytes(),
-    ));
-    let mut record = String::new();
-    for (path, data) in &entries {
-        let hash =
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(data));
-        record.push_str(&format!("{path},sha256={hash},{}\n", data.len()));
-    }
-    record.push_str(&format!("{dist_info}/RECORD,,\n"));
-    entries.push((format!("{dist_info}/RECORD"), record.into_bytes()));
-    let path = dir.join(name);
-    let mut zip = zip::ZipWriter::new(fs_err::File::create(&path).expect("create"));
-    for (inside, data) in &entries {
-        zip.start_file(inside.as_str(), zip::write::SimpleFileOptions::default())
-            .expect("start");
-        zip.write_all(data).expect("write");
-    }
-    zip.finish().expect("finish");
-    path
+    let mut wheel = Wheel::bare(name);
+    wheel.files = entries;
+    wheel.write(dir)
 }
 
 #[test]

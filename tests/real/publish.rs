@@ -11,18 +11,13 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
-use crate::check::dists;
-use crate::common::{run_ok, testbed};
 use crate::publish_support::{
     self, Fault, Reply, Stub, basic, build_project, http_get, index_handler, list, make_wheel,
     publish_cmd, run, sha256_hex, start_devpi, start_pypiserver, start_pypiserver_with_fallback,
     store, venv_tool, wait_bounded,
 };
-
-pub(crate) fn json_of(stdout: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)))
-}
+use crate::support::dists;
+use crate::support::{json_of, run_ok, testbed};
 
 /// `(file, result)` of every file in a `--json` report.
 pub(crate) fn results(report: &serde_json::Value) -> Vec<(String, String)> {

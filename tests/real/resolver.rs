@@ -30,7 +30,7 @@ use std::sync::Arc;
 use wheelwright::audit::resolve::{Location, Resolver, ResolverMode, SearchEnv, WheelFiles};
 use wheelwright::elf;
 
-use crate::common::{repo, testbed};
+use crate::support::{repo, testbed};
 
 /// The file the answers are written to, relative to the repository.
 const EXPECTED_MD: &str = "tests/fixtures/elf/EXPECTED.md";
@@ -310,7 +310,7 @@ fn auditwheel_trees(
             root.dir.join(dir.trim_start_matches('/')),
         );
     }
-    let output = crate::common::run_ok(&mut cmd);
+    let output = crate::support::run_ok(&mut cmd);
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("auditwheel JSON");
     let mut out = BTreeMap::new();
     for object in &root.objects {

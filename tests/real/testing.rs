@@ -4,7 +4,6 @@
 //! local pypiserver (in a container and on the host), with bad input: wheels no interpreter can
 //! install, an unreachable index, a requirement the index lacks, a test that hangs.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
@@ -12,73 +11,17 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::common::{repo, testbed};
 use crate::publish_support::{free_port, make_wheel, start_pypiserver, wait_bounded};
-
-fn log(message: &str) {
-    let _ = writeln!(std::io::stderr(), "{message}");
-}
-
-fn bed(key: &str) -> String {
-    testbed()
-        .env
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| panic!("{key} not set by scripts/lib.sh"))
-}
+use crate::support::bed::{Images, democext_build_args, network_args};
+use crate::support::{bed, describe, json, log, project, testbed};
 
 /// wheelwright with the test bed's podman configuration and no inherited GitHub Actions
 /// environment (containers run this same, dynamically linked binary for the repair step).
 fn ww() -> Command {
-    let mut cmd = testbed().command(env!("CARGO_BIN_EXE_wheelwright"));
-    cmd.env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .env_remove("DOCKER_HOST")
-        .env_remove("RUST_LOG")
-        .env_remove("PIP_INDEX_URL")
-        .env_remove("PIP_EXTRA_INDEX_URL")
-        .env_remove("WHEELWRIGHT_CONTAINER_BINARY");
+    let mut cmd = crate::support::bed::ww();
+    cmd.env_remove("PIP_INDEX_URL")
+        .env_remove("PIP_EXTRA_INDEX_URL");
     cmd
-}
-
-fn ca_bundle() -> String {
-    std::env::var("PIP_CERT")
-        .or_else(|_| std::env::var("SSL_CERT_FILE"))
-        .unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".to_owned())
-}
-
-/// The network and the CA bundle for pip in containers (the machine's TLS goes through an
-/// intercepting proxy), through wheelwright's own options.
-fn network_args() -> Vec<String> {
-    vec![
-        "--container-arg=--network=host".to_owned(),
-        "--container-arg=-v".to_owned(),
-        format!(
-            "--container-arg={}:/etc/ssl/certs/wheelwright-ca.crt:ro",
-            ca_bundle()
-        ),
-        "--environment".to_owned(),
-        "PIP_CERT=/etc/ssl/certs/wheelwright-ca.crt".to_owned(),
-    ]
-}
-
-fn project(name: &str) -> PathBuf {
-    repo().join("tests/projects").join(name)
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "status {}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("--json output is not JSON ({e}):\n{}", describe(output)))
 }
 
 fn strings(args: &[&str]) -> Vec<String> {
@@ -125,47 +68,35 @@ fn democext_built() -> &'static Built {
         let _ = fs_err::remove_dir_all(&root);
         fs_err::create_dir_all(&root).expect("mkdir");
         let out = root.join("wheelhouse");
-        let mut args = strings(&[
-            "build",
-            project("democext").to_str().expect("utf-8"),
-            "-o",
-            out.to_str().expect("utf-8"),
-            "--engine",
-            "podman",
-            "--archs",
-            "x86_64,i686",
-            // The test bed's images hold CPython 3.9 and PyPy 3.7 only (no musllinux images).
+        let images = Images {
+            build: [
+                ("x86_64", "WW_IMAGE_BUILD_AMD64_REF"),
+                ("i686", "WW_IMAGE_BUILD_I386_REF"),
+            ],
+            runtime: [
+                ("x86_64", "WW_IMAGE_RUNTIME_AMD64_REF"),
+                ("i686", "WW_IMAGE_RUNTIME_I386_REF"),
+            ],
+        };
+        // The test bed's images hold CPython 3.9 and PyPy 3.7 only (no musllinux images);
+        // `python -m build` cannot create its isolated venv with these images' PyPy 3.7.
+        let selection = [
             "--build",
             "cp39-* pp37-*",
             "--skip",
             "*-musllinux_*",
             "--enable",
             "pypy-legacy",
-            "--pull",
-            "never",
-            // `python -m build` cannot create its isolated venv with these images' PyPy 3.7.
             "--build-frontend",
             "pip",
-            "--before-all",
-            "sh {project}/libdemo/build-libdemo.sh /usr/local",
-            "--test-command",
+        ];
+        let args = democext_build_args(
+            &out,
+            &root.join("cache"),
+            &images,
+            &selection,
             DEMOCEXT_TEST,
-            "--json",
-        ]);
-        for (option, key) in [
-            ("--image-x86_64", "WW_IMAGE_BUILD_AMD64_REF"),
-            ("--image-i686", "WW_IMAGE_BUILD_I386_REF"),
-        ] {
-            args.push(option.to_owned());
-            args.push(bed(key));
-        }
-        args.push("--test-image".to_owned());
-        args.push(format!("x86_64={}", bed("WW_IMAGE_RUNTIME_AMD64_REF")));
-        args.push("--test-image".to_owned());
-        args.push(format!("i686={}", bed("WW_IMAGE_RUNTIME_I386_REF")));
-        args.extend(network_args());
-        args.push("--cache-dir".to_owned());
-        args.push(root.join("cache").display().to_string());
+        );
         let output = ww().args(&args).output().expect("wheelwright");
         Built { out, output }
     })
@@ -518,7 +449,7 @@ fn wheelwright_test_local_wheels_and_a_local_index() {
     }
 
     // On the host, with its own Python.
-    let python = crate::common::run_ok(Command::new("sh").args(["-c", "command -v python3"]));
+    let python = crate::support::run_ok(Command::new("sh").args(["-c", "command -v python3"]));
     let python = String::from_utf8_lossy(&python.stdout).trim().to_owned();
     let output = ww()
         .args(["test", "--index", &server.simple_url(), "wwpure"])
