@@ -3,7 +3,7 @@
 //! * Oracle: `twine check --strict` (twine 7 from the tool venv, which renders descriptions with
 //!   readme_renderer and docutils, like PyPI) runs on the same wheels as `wheelwright check`:
 //!   a corpus of descriptions (good and bad reStructuredText, Markdown, plain text, bad content
-//!   types, `check_corpus.rs`) and the real descriptions of every distribution installed in
+//!   types, `tests/fixtures/descriptions/`) and the real descriptions of every distribution installed in
 //!   the tool venv. For each wheel, "renders" must agree. Nothing here hard-codes twine's
 //!   answers; the known gaps below are listed explicitly and must keep disagreeing (when one
 //!   starts to agree, remove it from the list).
@@ -197,6 +197,40 @@ fn file_name(path: &Path) -> String {
         .into_owned()
 }
 
+/// The description corpus, `tests/fixtures/descriptions/<case>.txt`: `(case, header lines,
+/// description)` by case name (see the README there for the format).
+fn description_cases() -> Vec<(String, String, String)> {
+    let dir = repo().join("tests/fixtures/descriptions");
+    let mut cases: Vec<(String, String, String)> = fs_err::read_dir(&dir)
+        .expect("the description corpus")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "txt"))
+        .map(|path| {
+            let text = fs_err::read_to_string(&path).expect("read case");
+            let (headers, body) = match text.strip_prefix('\n') {
+                Some(body) => ("", body),
+                None => text.split_once("\n\n").unwrap_or_else(|| {
+                    panic!("{}: no blank line after the header", path.display())
+                }),
+            };
+            let case = path
+                .file_stem()
+                .expect("stem")
+                .to_string_lossy()
+                .into_owned();
+            (case, headers.to_owned(), body.to_owned())
+        })
+        .collect();
+    cases.sort();
+    assert!(
+        cases.len() >= 300,
+        "{} description cases in {}",
+        cases.len(),
+        dir.display()
+    );
+    cases
+}
+
 /// A wheel named after `case` carrying `metadata` as its METADATA.
 fn description_wheel(dir: &Path, case: &str, metadata: String) -> PathBuf {
     let name = case.to_lowercase().replace(['-', '.'], "_");
@@ -208,12 +242,10 @@ fn check_description_verdicts_agree_with_twine() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut wheels = Vec::new();
     let mut labels = BTreeMap::new();
-    for (case, content_type, text) in crate::check_corpus::CASES {
+    let cases = description_cases();
+    for (case, headers, text) in &cases {
         let name = format!("case_{}", case.replace('-', "_"));
-        let headers = content_type
-            .map(|ct| format!("Description-Content-Type: {ct}"))
-            .unwrap_or_default();
-        let metadata = dists::metadata(&name, "1.0", &headers, text)
+        let metadata = dists::metadata(&name, "1.0", headers, text)
             .replace("Metadata-Version: 2.4", "Metadata-Version: 2.1");
         let wheel = description_wheel(dir.path(), &name, metadata);
         labels.insert(file_name(&wheel), format!("corpus case `{case}`"));
@@ -325,7 +357,7 @@ fn check_description_verdicts_agree_with_twine() {
         "check vs twine check --strict: {} wheels ({} corpus cases, {} installed descriptions); \
          twine verdicts {counts:?}; known gaps still open: {gaps_seen:?}",
         wheels.len(),
-        crate::check_corpus::CASES.len(),
+        cases.len(),
         site_packages.len()
     );
     assert!(

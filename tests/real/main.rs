@@ -5,7 +5,6 @@ mod abi3;
 mod attest;
 mod build;
 mod check;
-mod check_corpus;
 mod common;
 mod elf_corpus;
 mod faults;
