@@ -1,7 +1,7 @@
 //! Typed values of the options that are more than a string or a list: commands, the repair
 //! command, the build frontend, the container engine, PEP 517 config settings, jobs and the
 //! pull policy. Each parses cibuildwheel's string form; the TOML forms are read in
-//! `options.rs` and end up in the same types.
+//! `options/` and end up in the same types.
 
 use std::fmt;
 use std::num::NonZeroU32;
