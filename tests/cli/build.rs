@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::support::assert_help_mentions;
+use crate::support::assert_success;
 use crate::wheelwright;
 
 fn democext() -> PathBuf {
@@ -38,37 +40,29 @@ fn assert_build_refused(args: &[&str], needle: &str) {
 
 #[test]
 fn build_help_describes_the_options() {
-    let output = wheelwright()
-        .args(["build", "--help"])
-        .output()
-        .expect("run");
-    assert!(output.status.success());
-    let text = String::from_utf8_lossy(&output.stdout);
-    for needle in [
-        "--archs",
-        "--engine",
-        "--image-i686",
-        "--before-all",
-        "--environment-pass",
-        "--jobs",
-        "--keep-container",
-        "--dry-run",
-        "no container is started",
-        "--enable",
-        "Option `before-all`",
-        "CLI-only",
-        "--container-arg",
-        "--build-frontend",
-        "--config-setting",
-        "--pull",
-        "--only",
-        "logs/<identifier>.log",
-    ] {
-        assert!(
-            text.contains(needle),
-            "`{needle}` missing from build --help:\n{text}"
-        );
-    }
+    assert_help_mentions(
+        "build",
+        &[
+            "--archs",
+            "--engine",
+            "--image-i686",
+            "--before-all",
+            "--environment-pass",
+            "--jobs",
+            "--keep-container",
+            "--dry-run",
+            "no container is started",
+            "--enable",
+            "Option `before-all`",
+            "CLI-only",
+            "--container-arg",
+            "--build-frontend",
+            "--config-setting",
+            "--pull",
+            "--only",
+            "logs/<identifier>.log",
+        ],
+    );
 }
 
 #[test]
@@ -242,11 +236,7 @@ fn build_dry_run_needs_no_engine() {
         .env("PATH", "")
         .output()
         .expect("run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
         "cp312-manylinux_x86_64\ncp313-manylinux_x86_64\ncp313t-manylinux_x86_64\ncp314-manylinux_x86_64\ncp314t-manylinux_x86_64\ncp315-manylinux_x86_64\ncp315t-manylinux_x86_64\n"

@@ -46,12 +46,19 @@ fn assert_one_line_error(output: &std::process::Output, wheel: &str, needle: &st
     assert!(output.stdout.is_empty(), "nothing on stdout");
 }
 
+/// The fixture Python extension of the test wheels (it needs `libbase.so.1`).
+const EXTENSION: &str = "demo/fake.cpython-311-x86_64-linux-gnu.so";
+
+/// The x86_64 test wheel with the fixture extension as [`EXTENSION`].
+fn extension_wheel() -> Wheel {
+    Wheel::bare(X86_64_WHEEL).file(
+        EXTENSION,
+        fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
+    )
+}
+
 fn repair_fixture_wheel(dir: &Path) -> PathBuf {
-    Wheel::bare(X86_64_WHEEL)
-        .file(
-            "demo/fake.cpython-311-x86_64-linux-gnu.so",
-            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
-        )
+    extension_wheel()
         .file("demo/__init__.py", b"\n".to_vec())
         .write(dir)
 }

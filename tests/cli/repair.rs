@@ -3,12 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::support::assert_success;
 use crate::support::dists::Wheel;
 use sha2::Digest as _;
 
 use crate::{
-    X86_64_WHEEL, assert_one_line_error, fixture, fixture_root64, repair_fixture_wheel,
-    repair_json, show_json, wheel_elf, wheelwright,
+    X86_64_WHEEL, assert_one_line_error, extension_wheel, fixture, fixture_root64,
+    repair_fixture_wheel, repair_in, repair_json, show_json, wheel_elf, wheelwright,
 };
 
 #[test]
@@ -16,20 +17,7 @@ fn repair_grafts_from_a_sysroot() {
     let dir = tempfile::tempdir().expect("tempdir");
     let wheel = repair_fixture_wheel(dir.path());
     let out = dir.path().join("out");
-    let output = wheelwright()
-        .args(["repair", "--json", "--root"])
-        .arg(fixture_root64())
-        .arg("-w")
-        .arg(&out)
-        .arg(&wheel)
-        .output()
-        .expect("run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let report = repair_json(&fixture_root64(), &out, &[], &wheel);
     let repaired = PathBuf::from(report["output"].as_str().expect("output"));
     assert!(
         repaired
@@ -58,30 +46,13 @@ fn repair_grafts_from_a_sysroot() {
     assert_eq!(lib.rpath, None);
 
     // Auditing the result inside the same root finds nothing external any more.
-    let output = wheelwright()
-        .args(["show", "--json", "--root"])
-        .arg(fixture_root64())
-        .arg(&repaired)
-        .output()
-        .expect("run");
-    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let value = show_json(&fixture_root64(), &repaired);
     assert_eq!(value["external_libs"], serde_json::json!({}));
 
     // Repairing the repaired wheel is a no-op that says so.
     let again = dir.path().join("again");
-    let output = wheelwright()
-        .args(["repair", "--root"])
-        .arg(fixture_root64())
-        .arg("-w")
-        .arg(&again)
-        .arg(&repaired)
-        .output()
-        .expect("run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = repair_in(&fixture_root64(), &again, &[], &repaired);
+    assert_success(&output);
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("needs no repair"),
         "{}",
@@ -128,11 +99,7 @@ fn repair_strip_removes_symbols_in_the_same_pass() {
             cmd.arg("--strip");
         }
         let output = cmd.output().expect("run");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert_success(&output);
         let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
         let graft = report["grafted"][0]["path"]
             .as_str()
@@ -220,14 +187,7 @@ fn repair_strip_removes_symbols_in_the_same_pass() {
 
     // Repairing the stripped wheel again with --strip finds nothing to do.
     let again = dir.path().join("again");
-    let output = wheelwright()
-        .args(["repair", "--strip", "--root"])
-        .arg(fixture_root64())
-        .arg("-w")
-        .arg(&again)
-        .arg(&stripped)
-        .output()
-        .expect("run");
+    let output = repair_in(&fixture_root64(), &again, &["--strip"], &stripped);
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("needs no repair"),
         "{}",
@@ -242,19 +202,8 @@ fn repair_is_deterministic() {
     let mut outputs = Vec::new();
     for name in ["one", "two"] {
         let out = dir.path().join(name);
-        let output = wheelwright()
-            .args(["repair", "--root"])
-            .arg(fixture_root64())
-            .arg("-w")
-            .arg(&out)
-            .arg(&wheel)
-            .output()
-            .expect("run");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let output = repair_in(&fixture_root64(), &out, &[], &wheel);
+        assert_success(&output);
         let path = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
         outputs.push(fs_err::read(path).expect("read"));
     }
@@ -297,11 +246,7 @@ fn repair_missing_library_is_a_clear_error() {
 #[test]
 fn repair_refuses_a_too_old_target_and_names_the_symbol() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let wheel = Wheel::bare(X86_64_WHEEL)
-        .file(
-            "demo/fake.cpython-311-x86_64-linux-gnu.so",
-            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
-        )
+    let wheel = extension_wheel()
         .file("demo/libglibc234.so", fixture("root64/app/libglibc234.so"))
         .write(dir.path());
     let output = wheelwright()
@@ -334,14 +279,7 @@ fn repair_rejects_other_architecture_and_bad_output_dir() {
     // An output "directory" that is a regular file.
     let file = dir.path().join("not-a-dir");
     fs_err::write(&file, b"x").expect("write");
-    let output = wheelwright()
-        .args(["repair", "--root"])
-        .arg(fixture_root64())
-        .arg("-w")
-        .arg(&file)
-        .arg(&wheel)
-        .output()
-        .expect("run");
+    let output = repair_in(&fixture_root64(), &file, &[], &wheel);
     assert_eq!(
         output.status.code(),
         Some(1),
@@ -398,11 +336,7 @@ fn repair_grafts_each_file_of_one_soname_like_auditwheel() {
         },
     )
     .expect("edit");
-    let wheel = Wheel::bare(X86_64_WHEEL)
-        .file(
-            "demo/fake.cpython-311-x86_64-linux-gnu.so",
-            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
-        )
+    let wheel = extension_wheel()
         .file("demo/libsecond.so", second)
         .write(dir.path());
 
@@ -461,11 +395,7 @@ fn repair_grafts_each_file_of_one_soname_like_auditwheel() {
 #[test]
 fn repair_rejects_mixed_architectures() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let wheel = Wheel::bare(X86_64_WHEEL)
-        .file(
-            "demo/fake.cpython-311-x86_64-linux-gnu.so",
-            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
-        )
+    let wheel = extension_wheel()
         .file("demo/lib32.so", fixture("root32/app/basic.so"))
         .write(dir.path());
     let output = wheelwright()
@@ -499,11 +429,7 @@ fn repair_drops_a_libpython_dependency() {
         .arg(&wheel)
         .output()
         .expect("run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     let repaired = PathBuf::from(report["output"].as_str().expect("output"));
     let info = wheel_elf(&repaired, "demo/fake.cpython-311-x86_64-linux-gnu.so");
@@ -539,11 +465,7 @@ fn repair_writes_an_sbom_of_the_grafted_libraries() {
     .expect("write");
     // The wheel already carries an SBOM of its own: it stays.
     let own_sbom = br#"{"bomFormat":"CycloneDX","specVersion":"1.5","version":1}"#.to_vec();
-    let wheel = Wheel::bare(X86_64_WHEEL)
-        .file(
-            "demo/fake.cpython-311-x86_64-linux-gnu.so",
-            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
-        )
+    let wheel = extension_wheel()
         .file(
             "demo-1.0.dist-info/sboms/builder.cdx.json",
             own_sbom.clone(),

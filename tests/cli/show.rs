@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::support::dists::Wheel;
 use crate::{
-    X86_64_WHEEL, assert_one_line_error, fixture, fixture_root64, repair_in, show_json, wheelwright,
+    X86_64_WHEEL, assert_one_line_error, extension_wheel, fixture, fixture_root64, repair_in,
+    run_json, show_json, wheelwright,
 };
 
 #[test]
@@ -38,25 +39,40 @@ fn missing_file() {
     assert_one_line_error(&output, X86_64_WHEEL, "no such file");
 }
 
+/// `wheelwright show PATH`.
+fn show(path: &Path) -> std::process::Output {
+    wheelwright().arg("show").arg(path).output().expect("run")
+}
+
+/// The x86_64 test wheel with the fixture ELF file `fixture_name` as `entry`.
+fn x86_64_wheel_with(entry: &str, fixture_name: &str) -> Wheel {
+    Wheel::bare(X86_64_WHEEL).file(entry, fixture(fixture_name))
+}
+
+/// Writes `wheel` to a fresh directory and expects `show` to refuse it in one line naming the
+/// wheel and `needle`.
+fn assert_show_refuses(wheel: Wheel, needle: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let name = wheel.filename.clone();
+    let output = show(&wheel.write(dir.path()));
+    assert_one_line_error(&output, &name, needle);
+}
+
 #[test]
 fn not_a_zip() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join(X86_64_WHEEL);
     fs_err::write(&path, b"this is not a zip archive at all").expect("write");
-    let output = wheelwright().arg("show").arg(&path).output().expect("run");
-    assert_one_line_error(&output, X86_64_WHEEL, "zip");
+    assert_one_line_error(&show(&path), X86_64_WHEEL, "zip");
 }
 
 #[test]
 fn truncated_zip() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = Wheel::bare(X86_64_WHEEL)
-        .file("demo/_core.so", fixture("root64/app/basic.so"))
-        .write(dir.path());
+    let path = x86_64_wheel_with("demo/_core.so", "root64/app/basic.so").write(dir.path());
     let data = fs_err::read(&path).expect("read");
     fs_err::write(&path, &data[..data.len() / 2]).expect("truncate");
-    let output = wheelwright().arg("show").arg(&path).output().expect("run");
-    assert_one_line_error(&output, X86_64_WHEEL, X86_64_WHEEL);
+    assert_one_line_error(&show(&path), X86_64_WHEEL, X86_64_WHEEL);
 }
 
 #[test]
@@ -65,25 +81,19 @@ fn malformed_filename() {
     let name = "not-a-wheel-name.whl";
     let path = dir.path().join(name);
     fs_err::write(&path, b"PK").expect("write");
-    let output = wheelwright().arg("show").arg(&path).output().expect("run");
-    assert_one_line_error(&output, name, "filename");
+    assert_one_line_error(&show(&path), name, "filename");
 }
 
 #[test]
 fn missing_wheel_metadata_file() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut spec = Wheel::bare(X86_64_WHEEL).file("demo/_core.so", fixture("root64/app/basic.so"));
-    spec.omit.push("WHEEL");
-    let path = spec.write(dir.path());
-    let output = wheelwright().arg("show").arg(&path).output().expect("run");
-    assert_one_line_error(&output, X86_64_WHEEL, "WHEEL");
+    let wheel = x86_64_wheel_with("demo/_core.so", "root64/app/basic.so").omit("WHEEL");
+    assert_show_refuses(wheel, "WHEEL");
 }
 
 #[test]
 fn record_hash_mismatch() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut spec = Wheel::bare(X86_64_WHEEL).file("demo/_core.so", fixture("root64/app/basic.so"));
-    spec.tamper_record = Some(|record: String| {
+    let mut wheel = x86_64_wheel_with("demo/_core.so", "root64/app/basic.so");
+    wheel.tamper_record = Some(|record: String| {
         record
             .lines()
             .map(|l| {
@@ -97,59 +107,39 @@ fn record_hash_mismatch() {
             .join("\n")
             + "\n"
     });
-    let path = spec.write(dir.path());
-    let output = wheelwright().arg("show").arg(&path).output().expect("run");
-    assert_one_line_error(&output, X86_64_WHEEL, "demo/_core.so");
+    assert_show_refuses(wheel, "demo/_core.so");
 }
 
 #[test]
 fn corrupt_record() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut spec = Wheel::bare(X86_64_WHEEL).file("demo/_core.so", fixture("root64/app/basic.so"));
-    spec.tamper_record = Some(|record: String| record.replace("sha256=", "md5="));
-    let path = spec.write(dir.path());
-    let output = wheelwright().arg("show").arg(&path).output().expect("run");
-    assert_one_line_error(&output, X86_64_WHEEL, "RECORD");
+    let mut wheel = x86_64_wheel_with("demo/_core.so", "root64/app/basic.so");
+    wheel.tamper_record = Some(|record: String| record.replace("sha256=", "md5="));
+    assert_show_refuses(wheel, "RECORD");
 }
 
 #[test]
 fn parent_dir_entry() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = Wheel::bare(X86_64_WHEEL)
-        .file("../evil.so", fixture("root64/app/basic.so"))
-        .write(dir.path());
-    let output = wheelwright().arg("show").arg(&path).output().expect("run");
-    assert_one_line_error(&output, X86_64_WHEEL, "..");
+    assert_show_refuses(x86_64_wheel_with("../evil.so", "root64/app/basic.so"), "..");
 }
 
 #[test]
 fn absolute_entry() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = Wheel::bare(X86_64_WHEEL)
-        .file("/etc/evil.so", fixture("root64/app/basic.so"))
-        .write(dir.path());
-    let output = wheelwright().arg("show").arg(&path).output().expect("run");
-    assert_one_line_error(&output, X86_64_WHEEL, "/etc/evil.so");
+    let wheel = x86_64_wheel_with("/etc/evil.so", "root64/app/basic.so");
+    assert_show_refuses(wheel, "/etc/evil.so");
 }
 
 #[test]
 fn truncated_elf() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = Wheel::bare(X86_64_WHEEL)
-        .file("demo/_core.so", fixture("root64/app/truncated.so"))
-        .write(dir.path());
-    let output = wheelwright().arg("show").arg(&path).output().expect("run");
-    assert_one_line_error(&output, X86_64_WHEEL, "demo/_core.so");
+    let wheel = x86_64_wheel_with("demo/_core.so", "root64/app/truncated.so");
+    assert_show_refuses(wheel, "demo/_core.so");
 }
 
 #[test]
 fn wrong_architecture_elf() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = Wheel::bare(X86_64_WHEEL)
-        .file("demo/_core.so", fixture("root32/app/basic.so"))
-        .write(dir.path());
-    let output = wheelwright().arg("show").arg(&path).output().expect("run");
-    assert_one_line_error(&output, X86_64_WHEEL, "i686");
+    assert_show_refuses(
+        x86_64_wheel_with("demo/_core.so", "root32/app/basic.so"),
+        "i686",
+    );
 }
 
 #[test]
@@ -174,23 +164,8 @@ fn pure_wheel_is_refused_unless_allowed() {
 #[test]
 fn clean_extension_json() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = Wheel::bare(X86_64_WHEEL)
-        .file(
-            "demo/fake.cpython-311-x86_64-linux-gnu.so",
-            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
-        )
-        .write(dir.path());
-    let output = wheelwright()
-        .args(["show", "--json"])
-        .arg(&path)
-        .output()
-        .expect("run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let path = extension_wheel().write(dir.path());
+    let value = run_json(wheelwright().args(["show", "--json"]).arg(&path));
     assert_eq!(value["wheel"], X86_64_WHEEL);
     assert_eq!(value["arch"], "x86_64");
     let elf_files = value["elf_files"].as_array().expect("elf_files");
@@ -207,12 +182,7 @@ fn clean_extension_json() {
 #[test]
 fn one_bad_wheel_does_not_hide_the_others() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let good = Wheel::bare(X86_64_WHEEL)
-        .file(
-            "demo/fake.cpython-311-x86_64-linux-gnu.so",
-            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
-        )
-        .write(dir.path());
+    let good = extension_wheel().write(dir.path());
     let bad = dir.path().join("bad-1.0-cp311-cp311-linux_x86_64.whl");
     fs_err::write(&bad, b"junk").expect("write");
     let output = wheelwright()
@@ -234,24 +204,10 @@ fn one_bad_wheel_does_not_hide_the_others() {
 fn too_new_symbol_is_explained() {
     // libglibc234.so calls close_range, which glibc versions GLIBC_2.34.
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = Wheel::bare(X86_64_WHEEL)
-        .file(
-            "demo/fake.cpython-311-x86_64-linux-gnu.so",
-            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
-        )
+    let path = extension_wheel()
         .file("demo/libglibc234.so", fixture("root64/app/libglibc234.so"))
         .write(dir.path());
-    let output = wheelwright()
-        .args(["show", "--json"])
-        .arg(&path)
-        .output()
-        .expect("run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let value = run_json(wheelwright().args(["show", "--json"]).arg(&path));
     assert_eq!(value["sym_tag"], "manylinux_2_34_x86_64");
     let too_new = value["too_new_symbols"]
         .as_array()
@@ -282,12 +238,7 @@ fn too_new_symbol_is_explained() {
 fn unresolved_dependency_is_reported_as_external() {
     // The fixture extension needs libbase.so.1, which no system has.
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = Wheel::bare(X86_64_WHEEL)
-        .file(
-            "demo/fake.cpython-311-x86_64-linux-gnu.so",
-            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
-        )
-        .write(dir.path());
+    let path = extension_wheel().write(dir.path());
     let output = wheelwright()
         .args(["show", "--json"])
         .arg(&path)
@@ -315,12 +266,7 @@ fn unresolved_dependency_is_reported_as_external() {
 fn root_option_resolves_inside_a_sysroot() {
     // With --root, libbase.so.1 is found in the fixture root's /usr/lib (not on the host).
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = Wheel::bare(X86_64_WHEEL)
-        .file(
-            "demo/fake.cpython-311-x86_64-linux-gnu.so",
-            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
-        )
-        .write(dir.path());
+    let path = extension_wheel().write(dir.path());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elf/root64");
     let value = show_json(&root, &path);
     assert_eq!(
@@ -334,11 +280,7 @@ fn damaged_wheels_never_panic() {
     // Deterministic byte flips and truncations of a valid wheel: every outcome is a report (exit
     // 0) or a one-line error (exit 1), never a crash.
     let dir = tempfile::tempdir().expect("tempdir");
-    let good = Wheel::bare(X86_64_WHEEL)
-        .file(
-            "demo/fake.cpython-311-x86_64-linux-gnu.so",
-            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
-        )
+    let good = extension_wheel()
         .file("demo/libsyms.so", fixture("root64/app/libsyms.so"))
         .write(dir.path());
     let original = fs_err::read(&good).expect("read");
@@ -476,15 +418,10 @@ fn malformed_wheels_are_refused_by_show_repair_and_check() {
 #[test]
 fn a_later_minor_wheel_version_is_a_warning() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut spec = Wheel::bare(X86_64_WHEEL)
-        .file(
-            "demo/fake.cpython-311-x86_64-linux-gnu.so",
-            fixture("root64/app/fake.cpython-311-x86_64-linux-gnu.so"),
-        )
-        .file(
-            "demo-1.0.dist-info/WHEEL",
-            b"Wheel-Version: 1.9\nRoot-Is-Purelib: false\nTag: cp311-cp311-linux_x86_64\n".to_vec(),
-        );
+    let mut spec = extension_wheel().file(
+        "demo-1.0.dist-info/WHEEL",
+        b"Wheel-Version: 1.9\nRoot-Is-Purelib: false\nTag: cp311-cp311-linux_x86_64\n".to_vec(),
+    );
     spec.omit.push("WHEEL");
     let wheel = spec.write(dir.path());
     let output = wheelwright()

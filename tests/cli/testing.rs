@@ -5,6 +5,7 @@ use std::path::Path;
 
 use wheelwright::testing::manifest::{self, IdentifierRecord, TestState};
 
+use crate::support::assert_help_mentions;
 use crate::{Wheel, wheelwright};
 
 /// Runs `wheelwright -q ARGS` (PATH empty: no engine, no Python) and expects exit 1 with one
@@ -29,49 +30,34 @@ fn assert_refused(args: &[&str], needle: &str) {
 
 #[test]
 fn test_help_describes_both_uses() {
-    let output = wheelwright()
-        .args(["test", "--help"])
-        .output()
-        .expect("run");
-    assert!(output.status.success());
-    let text = String::from_utf8_lossy(&output.stdout);
-    for needle in [
-        "--index",
-        "--python",
-        "--image",
-        "--engine",
-        "--arch",
-        "--test-command",
-        "--test-requires",
-        "--test-extras",
-        "--before-test",
-        "--test-timeout",
-        "--json",
-        "the wheel pip would choose",
-        "--index testpypi 'NEURON==7.8.11.2'",
-    ] {
-        assert!(
-            text.contains(needle),
-            "`{needle}` missing from test --help:\n{text}"
-        );
-    }
-    let output = wheelwright()
-        .args(["build", "--help"])
-        .output()
-        .expect("run");
-    let text = String::from_utf8_lossy(&output.stdout);
-    for needle in [
-        "--test-command",
-        "--test-skip",
-        "--test-image",
-        "--test-sources",
-        "--test-timeout",
-    ] {
-        assert!(
-            text.contains(needle),
-            "`{needle}` missing from build --help:\n{text}"
-        );
-    }
+    assert_help_mentions(
+        "test",
+        &[
+            "--index",
+            "--python",
+            "--image",
+            "--engine",
+            "--arch",
+            "--test-command",
+            "--test-requires",
+            "--test-extras",
+            "--before-test",
+            "--test-timeout",
+            "--json",
+            "the wheel pip would choose",
+            "--index testpypi 'NEURON==7.8.11.2'",
+        ],
+    );
+    assert_help_mentions(
+        "build",
+        &[
+            "--test-command",
+            "--test-skip",
+            "--test-image",
+            "--test-sources",
+            "--test-timeout",
+        ],
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use wheelwright::wheel::filename::WheelFilename;
 
-use crate::support::bed::{ca_bundle, network_args, ww};
+use crate::support::bed::{build_args, ca_bundle, network_args, ww};
 use crate::support::{bed, describe, json, log, project, run_ok, testbed};
 
 /// The test bed's images hold CPython 3.9 and PyPy 3.7 only (no musllinux images): select
@@ -172,19 +172,14 @@ fn build_democext_for_x86_64_and_i686_with_podman() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("wheelhouse");
     let cache = dir.path().join("cache");
-    let mut args: Vec<String> = vec![
-        "build".into(),
-        project("democext").display().to_string(),
-        "-o".into(),
-        out.display().to_string(),
-        "--engine".into(),
-        "podman".into(),
-        "--archs".into(),
-        "x86_64,i686".into(),
-        "--pull".into(),
-        "never".into(),
-        "--build-frontend".into(),
-        "pip".into(),
+    let mut args = build_args(
+        "democext",
+        &out,
+        "podman",
+        "x86_64,i686",
+        &["--pull", "never", "--build-frontend", "pip"],
+    );
+    args.extend([
         // The passed variable and SOURCE_DATE_EPOCH must arrive; the hook fails otherwise.
         "--before-all".into(),
         format!(
@@ -200,7 +195,7 @@ fn build_democext_for_x86_64_and_i686_with_podman() {
         "--json".into(),
         // -v logs every engine command line: the passed value must not be on any of them.
         "-v".into(),
-    ];
+    ]);
     args.extend(images_args());
     args.extend(network_args());
     args.extend(testbed_selection());
@@ -402,24 +397,21 @@ fn build_through_the_docker_cli_as_an_unprivileged_user() {
     chown(&home, NOBODY);
     let out = home.join("wheelhouse");
 
-    let mut args: Vec<String> = vec![
-        "build".into(),
-        project("democext").display().to_string(),
-        "-o".into(),
-        out.display().to_string(),
-        "--engine".into(),
-        "docker".into(),
-        "--archs".into(),
-        "x86_64,i686".into(),
-        "--build".into(),
-        "cp39-*".into(),
-        "--skip".into(),
-        "*-musllinux_*".into(),
-        // before-all runs as root in the container and writes into the mounted pip cache.
-        "--before-all".into(),
-        "sh {project}/libdemo/build-libdemo.sh /usr/local && mkdir -p \"$PIP_CACHE_DIR/probe\" && touch \"$PIP_CACHE_DIR/probe/file\"".into(),
-        "--json".into(),
-    ];
+    let mut args: Vec<String> = build_args(
+        "democext",
+        &out,
+        "docker",
+        "x86_64,i686",
+        &[
+            "--build",
+            "cp39-*",
+            "--skip",
+            "*-musllinux_*",
+            "--before-all",
+            "sh {project}/libdemo/build-libdemo.sh /usr/local && mkdir -p \"$PIP_CACHE_DIR/probe\" && touch \"$PIP_CACHE_DIR/probe/file\"",
+            "--json",
+        ],
+    );
     args.extend(images_args());
     args.extend(network_args());
     let mut cmd = testbed().command("setpriv");
@@ -552,19 +544,13 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn one_failing_interpreter_does_not_lose_the_others() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("wheelhouse");
-    let mut args: Vec<String> = vec![
-        "build".into(),
-        project("failonpypy").display().to_string(),
-        "-o".into(),
-        out.display().to_string(),
-        "--engine".into(),
-        "podman".into(),
-        "--archs".into(),
-        "x86_64".into(),
-        "--build-frontend".into(),
-        "pip".into(),
-        "--keep-container".into(),
-    ];
+    let mut args: Vec<String> = build_args(
+        "failonpypy",
+        &out,
+        "podman",
+        "x86_64",
+        &["--build-frontend", "pip", "--keep-container"],
+    );
     args.extend(images_args());
     args.extend(network_args());
     args.extend(testbed_selection());
@@ -751,17 +737,13 @@ fn build_bad_input_with_an_engine() {
         dir.path().file_name().expect("name").to_string_lossy()
     );
     let base = |extra: &[&str]| -> Vec<String> {
-        let mut args: Vec<String> = vec![
-            "build".into(),
-            project("democext").display().to_string(),
-            "-o".into(),
-            out.display().to_string(),
-            "--engine".into(),
-            "podman".into(),
-            "--archs".into(),
-            "x86_64".into(),
-            format!("--container-arg=--label={label}"),
-        ];
+        let mut args: Vec<String> = build_args(
+            "democext",
+            &out,
+            "podman",
+            "x86_64",
+            &[&format!("--container-arg=--label={label}")],
+        );
         args.extend(extra.iter().map(|s| (*s).to_owned()));
         args
     };
@@ -904,23 +886,21 @@ fn selection_meets_the_image_and_sets_the_step_outputs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("wheelhouse");
     let github_output = dir.path().join("github_output");
-    let mut args: Vec<String> = vec![
-        "build".into(),
-        project("purepy").display().to_string(),
-        "-o".into(),
-        out.display().to_string(),
-        "--engine".into(),
-        "podman".into(),
-        "--archs".into(),
-        "x86_64".into(),
-        "--build".into(),
-        "cp39-* cp310-*".into(),
-        "--skip".into(),
-        "*-musllinux_*".into(),
-        "--build-frontend".into(),
-        "pip".into(),
-        "--json".into(),
-    ];
+    let mut args: Vec<String> = build_args(
+        "purepy",
+        &out,
+        "podman",
+        "x86_64",
+        &[
+            "--build",
+            "cp39-* cp310-*",
+            "--skip",
+            "*-musllinux_*",
+            "--build-frontend",
+            "pip",
+            "--json",
+        ],
+    );
     args.extend(images_args());
     args.extend(network_args());
     let output = ww()
@@ -1096,21 +1076,13 @@ fn copy_dir(from: &Path, to: &Path) {
 fn pure_python_wheels_are_copied_and_reused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("wheelhouse");
-    let mut args: Vec<String> = vec![
-        "build".into(),
-        project("purepy").display().to_string(),
-        "-o".into(),
-        out.display().to_string(),
-        "--engine".into(),
-        "podman".into(),
-        "--archs".into(),
-        "x86_64".into(),
-        "--jobs".into(),
-        "1".into(),
-        "--build-frontend".into(),
-        "pip".into(),
-        "--json".into(),
-    ];
+    let mut args: Vec<String> = build_args(
+        "purepy",
+        &out,
+        "podman",
+        "x86_64",
+        &["--jobs", "1", "--build-frontend", "pip", "--json"],
+    );
     args.extend(images_args());
     args.extend(network_args());
     args.extend(testbed_selection());

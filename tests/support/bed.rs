@@ -134,6 +134,28 @@ pub(crate) fn network_args() -> Vec<String> {
     ]
 }
 
+/// `build tests/projects/PROJECT -o OUT --engine ENGINE --archs ARCHS`, then `extra`.
+pub(crate) fn build_args(
+    project_name: &str,
+    out: &Path,
+    engine: &str,
+    archs: &str,
+    extra: &[&str],
+) -> Vec<String> {
+    let project = project(project_name);
+    let head = [
+        "build",
+        project.to_str().expect("utf-8"),
+        "-o",
+        out.to_str().expect("utf-8"),
+        "--engine",
+        engine,
+        "--archs",
+        archs,
+    ];
+    head.iter().chain(extra).map(|s| (*s).to_owned()).collect()
+}
+
 /// The test bed's image set for a democext build: build and runtime images per architecture,
 /// as the `scripts/lib.sh` variables naming them.
 pub(crate) struct Images {
@@ -152,29 +174,25 @@ pub(crate) fn democext_build_args(
     selection: &[&str],
     test: &str,
 ) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "build",
-        project("democext").to_str().expect("utf-8"),
-        "-o",
-        out.to_str().expect("utf-8"),
-        "--engine",
+    let mut args = build_args(
+        "democext",
+        out,
         "podman",
-        "--archs",
         "x86_64,i686",
-        "--pull",
-        "never",
-    ]
-    .iter()
-    .chain(selection)
-    .chain(&[
-        "--before-all",
-        "sh {project}/libdemo/build-libdemo.sh /usr/local",
-        "--test-command",
-        test,
-        "--json",
-    ])
-    .map(|s| (*s).to_owned())
-    .collect();
+        &["--pull", "never"],
+    );
+    args.extend(
+        selection
+            .iter()
+            .chain(&[
+                "--before-all",
+                "sh {project}/libdemo/build-libdemo.sh /usr/local",
+                "--test-command",
+                test,
+                "--json",
+            ])
+            .map(|s| (*s).to_owned()),
+    );
     for (arch, key) in images.build {
         args.push(format!("--image-{arch}"));
         args.push(bed(key));

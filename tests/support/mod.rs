@@ -56,6 +56,31 @@ pub(crate) fn run_ok(cmd: &mut Command) -> Output {
     output
 }
 
+/// Fails the test with the command's stderr unless it succeeded.
+pub(crate) fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// `wheelwright COMMAND --help` succeeds and mentions every one of `needles`.
+pub(crate) fn assert_help_mentions(command: &str, needles: &[&str]) {
+    let output = wheelwright()
+        .args([command, "--help"])
+        .output()
+        .expect("run");
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    for needle in needles {
+        assert!(
+            text.contains(needle),
+            "`{needle}` missing from {command} --help:\n{text}"
+        );
+    }
+}
+
 /// A command's status, stdout and stderr, for assertion messages.
 pub(crate) fn describe(output: &Output) -> String {
     format!(
