@@ -176,8 +176,14 @@ fn build_democext_for_x86_64_and_i686_with_podman() {
         "democext",
         &out,
         "podman",
-        "x86_64,i686",
-        &["--pull", "never", "--build-frontend", "pip"],
+        &[
+            "--archs",
+            "x86_64,i686",
+            "--pull",
+            "never",
+            "--build-frontend",
+            "pip",
+        ],
     );
     args.extend([
         // The passed variable and SOURCE_DATE_EPOCH must arrive; the hook fails otherwise.
@@ -401,8 +407,9 @@ fn build_through_the_docker_cli_as_an_unprivileged_user() {
         "democext",
         &out,
         "docker",
-        "x86_64,i686",
         &[
+            "--archs",
+            "x86_64,i686",
             "--build",
             "cp39-*",
             "--skip",
@@ -548,8 +555,13 @@ fn one_failing_interpreter_does_not_lose_the_others() {
         "failonpypy",
         &out,
         "podman",
-        "x86_64",
-        &["--build-frontend", "pip", "--keep-container"],
+        &[
+            "--archs",
+            "x86_64",
+            "--build-frontend",
+            "pip",
+            "--keep-container",
+        ],
     );
     args.extend(images_args());
     args.extend(network_args());
@@ -741,8 +753,11 @@ fn build_bad_input_with_an_engine() {
             "democext",
             &out,
             "podman",
-            "x86_64",
-            &[&format!("--container-arg=--label={label}")],
+            &[
+                "--archs",
+                "x86_64",
+                &format!("--container-arg=--label={label}"),
+            ],
         );
         args.extend(extra.iter().map(|s| (*s).to_owned()));
         args
@@ -890,8 +905,9 @@ fn selection_meets_the_image_and_sets_the_step_outputs() {
         "purepy",
         &out,
         "podman",
-        "x86_64",
         &[
+            "--archs",
+            "x86_64",
             "--build",
             "cp39-* cp310-*",
             "--skip",
@@ -1080,8 +1096,15 @@ fn pure_python_wheels_are_copied_and_reused() {
         "purepy",
         &out,
         "podman",
-        "x86_64",
-        &["--jobs", "1", "--build-frontend", "pip", "--json"],
+        &[
+            "--archs",
+            "x86_64",
+            "--jobs",
+            "1",
+            "--build-frontend",
+            "pip",
+            "--json",
+        ],
     );
     args.extend(images_args());
     args.extend(network_args());

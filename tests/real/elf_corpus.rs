@@ -301,6 +301,32 @@ fn find_library(name: &str, next_to: &Path, python: &Python) -> Option<PathBuf> 
         .find(|p| p.exists())
 }
 
+/// `work(index, file)` for every file, on three threads; the outcomes in file order.
+fn on_three_threads<T: Send>(
+    files: &[PathBuf],
+    work: impl Fn(usize, &Path) -> T + Sync,
+) -> Vec<(usize, T)> {
+    let next = AtomicUsize::new(0);
+    let outcomes: Mutex<Vec<(usize, T)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = files.get(index) else {
+                        break;
+                    };
+                    let outcome = work(index, path);
+                    outcomes.lock().expect("lock").push((index, outcome));
+                }
+            });
+        }
+    });
+    let mut outcomes = outcomes.into_inner().expect("lock");
+    outcomes.sort_by_key(|(index, _)| *index);
+    outcomes
+}
+
 /// The renamed copies of dependencies, one per NEEDED name, made once.
 struct Copies {
     dir: PathBuf,
@@ -308,6 +334,16 @@ struct Copies {
 }
 
 impl Copies {
+    /// No copies yet; they go to `work/deps`.
+    fn new(work: &Path) -> Self {
+        let copies = Copies {
+            dir: work.join("deps"),
+            made: Mutex::new(HashMap::new()),
+        };
+        std::fs::create_dir_all(&copies.dir).expect("mkdir");
+        copies
+    }
+
     /// The new name of a renamed copy of `needed` (found next to `requester`), made on first use.
     fn get(&self, needed: &str, requester: &Path, python: &Python) -> Option<String> {
         let mut made = self.made.lock().expect("lock");
@@ -484,31 +520,11 @@ fn edited_system_libraries_load_like_patchelf_edits() {
     let temp = tempfile::tempdir().expect("tempdir");
     let keep = std::env::var_os(KEEP_OUTPUTS).map(PathBuf::from);
     let work = keep.as_deref().unwrap_or(temp.path());
-    let copies = Copies {
-        dir: work.join("deps"),
-        made: Mutex::new(HashMap::new()),
-    };
-    std::fs::create_dir_all(&copies.dir).expect("mkdir");
-
+    let copies = Copies::new(work);
     let started = Instant::now();
-    let next = AtomicUsize::new(0);
-    let outcomes: Mutex<Vec<(usize, Outcome)>> = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..3 {
-            scope.spawn(|| {
-                loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = files.get(index) else {
-                        break;
-                    };
-                    let outcome = process(index, path, &python, &copies, work);
-                    outcomes.lock().expect("lock").push((index, outcome));
-                }
-            });
-        }
+    let outcomes = on_three_threads(&files, |index, path| {
+        process(index, path, &python, &copies, work)
     });
-    let mut outcomes = outcomes.into_inner().expect("lock");
-    outcomes.sort_by_key(|(index, _)| *index);
 
     let count = |f: &dyn Fn(&Outcome) -> bool| outcomes.iter().filter(|(_, o)| f(o)).count();
     let ours_edited = count(&|o| matches!(o.ours, Some(Ok(_))));
@@ -852,31 +868,11 @@ fn stripped_libraries_load_and_match_binutils_strip() {
         "only {} unstripped shared objects found",
         files.len()
     );
-    let copies = Copies {
-        dir: work.join("deps"),
-        made: Mutex::new(HashMap::new()),
-    };
-    std::fs::create_dir_all(&copies.dir).expect("mkdir");
-
+    let copies = Copies::new(work);
     let started = Instant::now();
-    let next = AtomicUsize::new(0);
-    let outcomes: Mutex<Vec<(usize, StripOutcome)>> = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..3 {
-            scope.spawn(|| {
-                loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = files.get(index) else {
-                        break;
-                    };
-                    let outcome = process_strip(index, path, &python, &copies, work);
-                    outcomes.lock().expect("lock").push((index, outcome));
-                }
-            });
-        }
+    let outcomes = on_three_threads(&files, |index, path| {
+        process_strip(index, path, &python, &copies, work)
     });
-    let mut outcomes = outcomes.into_inner().expect("lock");
-    outcomes.sort_by_key(|(index, _)| *index);
 
     let total = |i: usize| -> u64 { outcomes.iter().map(|(_, o)| o.sizes[i]).sum() };
     let originals = outcomes.iter().filter(|(_, o)| o.original_loads).count();

@@ -175,6 +175,18 @@ fn strings(args: &[&str]) -> Vec<String> {
 }
 
 /// A podman build of `project` for x86_64 with `extra` arguments, the marker directory mounted.
+/// `build` of the test project `name` with the test bed's selection and `extra`, in the
+/// background (its output files in `dir`).
+fn start_build(name: &str, dir: &Path, out: &Path, markers: &Path, extra: &[&str]) -> Background {
+    let mut args = testbed_selection();
+    args.extend(strings(extra));
+    Background::start(
+        build_command(&project(name), out, markers, &args),
+        dir,
+        "run",
+    )
+}
+
 fn build_command(project_dir: &Path, out: &Path, markers: &Path, extra: &[String]) -> Command {
     let mut cmd = ww();
     cmd.arg("build")
@@ -265,15 +277,15 @@ const PP37: &str = "pp37-manylinux_x86_64";
 #[test]
 fn sigint_before_the_build() {
     let (dir, out, markers) = scratch();
-    let mut args = testbed_selection();
-    args.extend(strings(&[
-        "--before-all",
-        &format!("touch {MARKERS}/before-all; sleep 600"),
-    ]));
-    let mut run = Background::start(
-        build_command(&project("purepy"), &out, &markers, &args),
+    let mut run = start_build(
+        "purepy",
         dir.path(),
-        "run",
+        &out,
+        &markers,
+        &[
+            "--before-all",
+            &format!("touch {MARKERS}/before-all; sleep 600"),
+        ],
     );
     run.wait_until("before-all", || markers.join("before-all").exists());
     assert_eq!(containers_of(run.pid()).len(), 1, "{}", run.stderr());
@@ -308,17 +320,17 @@ fn sigterm_mid_compile_stops_the_queue() {
     .expect("cc");
     fs_err::set_permissions(&cc, std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .expect("chmod");
-    let mut args = testbed_selection();
-    args.extend(strings(&[
-        "--jobs",
-        "1",
-        "--environment",
-        &format!("CC={MARKERS}/slow-cc"),
-    ]));
-    let mut run = Background::start(
-        build_command(&project("failonpypy"), &out, &markers, &args),
+    let mut run = start_build(
+        "failonpypy",
         dir.path(),
-        "run",
+        &out,
+        &markers,
+        &[
+            "--jobs",
+            "1",
+            "--environment",
+            &format!("CC={MARKERS}/slow-cc"),
+        ],
     );
     let first = markers.join(format!("compiling-{CP39}"));
     run.wait_until("the compiler", || first.exists());

@@ -50,41 +50,30 @@ fn normalize(mut value: Value) -> Value {
     value
 }
 
-fn auditwheel_show(case: &Case) -> Result<Value, String> {
-    let bed = testbed();
-    let mut cmd = bed.command("auditwheel");
+/// `TOOL show --json` of the case's wheel (with its `LD_LIBRARY_PATH`), as JSON.
+fn show_json_of(tool: &str, mut cmd: std::process::Command, case: &Case) -> Result<Value, String> {
     cmd.args(["show", "--json"]).arg(&case.wheel);
     if let Some(dir) = &case.ld_library_path {
         cmd.env("LD_LIBRARY_PATH", dir);
     }
     let output = cmd
         .output()
-        .map_err(|e| format!("cannot run auditwheel: {e}"))?;
+        .map_err(|e| format!("cannot run {tool}: {e}"))?;
     if !output.status.success() {
         return Err(format!(
-            "auditwheel failed: {}",
+            "{tool} failed: {}",
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    serde_json::from_slice(&output.stdout).map_err(|e| format!("auditwheel JSON: {e}"))
+    serde_json::from_slice(&output.stdout).map_err(|e| format!("{tool} JSON: {e}"))
+}
+
+fn auditwheel_show(case: &Case) -> Result<Value, String> {
+    show_json_of("auditwheel", testbed().command("auditwheel"), case)
 }
 
 fn wheelwright_show(case: &Case) -> Result<Value, String> {
-    let mut cmd = wheelwright();
-    cmd.args(["show", "--json"]).arg(&case.wheel);
-    if let Some(dir) = &case.ld_library_path {
-        cmd.env("LD_LIBRARY_PATH", dir);
-    }
-    let output = cmd
-        .output()
-        .map_err(|e| format!("cannot run wheelwright: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "wheelwright failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    serde_json::from_slice(&output.stdout).map_err(|e| format!("wheelwright JSON: {e}"))
+    show_json_of("wheelwright", wheelwright(), case)
 }
 
 /// Compares both tools on every case (two at a time); returns the disagreements.

@@ -157,28 +157,22 @@ fn repair_matches_auditwheel_and_the_wheels_work() {
         let excluded = [EXCLUDED_ENV, ("NEURONISH_SMOKE", "full")];
         let fixtures = if arch == Arch::Amd64 { &amd64 } else { &i386 };
         let mounts = [fixtures.excluded_mount()];
-        let out = install_and_smoke_with(
-            n,
-            arch,
-            &smoke_script("neuronish"),
-            &SmokeOptions {
-                env: &excluded,
-                mounts: &mounts,
-                install: Install::Venv,
-            },
-        );
+        let neuronish = |install| {
+            install_and_smoke_with(
+                n,
+                arch,
+                &smoke_script("neuronish"),
+                &SmokeOptions {
+                    env: &excluded,
+                    mounts: &mounts,
+                    install,
+                },
+            )
+        };
+        let out = neuronish(Install::Venv);
         assert_smoke_ok(&format!("neuronish {arch:?}"), &out, "neuronish ok");
         // Beyond auditwheel: the moved executable's launcher also works for `pip install --user`.
-        let out = install_and_smoke_with(
-            n,
-            arch,
-            &smoke_script("neuronish"),
-            &SmokeOptions {
-                env: &excluded,
-                mounts: &mounts,
-                install: Install::User,
-            },
-        );
+        let out = neuronish(Install::User);
         assert_smoke_ok(&format!("neuronish {arch:?} --user"), &out, "neuronish ok");
     }
     let out = install_and_smoke_on_host(&host_k, &smoke_script("klayoutish"), &[]);

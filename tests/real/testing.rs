@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::publish_support::{free_port, make_wheel, start_pypiserver, wait_bounded};
-use crate::support::bed::{Images, democext_build_args, network_args};
+use crate::support::bed::{Images, build_args, democext_build_args, network_args};
 use crate::support::{bed, describe, json, log, project, testbed};
 
 /// wheelwright with the test bed's podman configuration and no inherited GitHub Actions
@@ -22,10 +22,6 @@ fn ww() -> Command {
     cmd.env_remove("PIP_INDEX_URL")
         .env_remove("PIP_EXTRA_INDEX_URL");
     cmd
-}
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|a| (*a).to_owned()).collect()
 }
 
 /// Names of the test containers the run announced (`[test x86_64] container `…``).
@@ -237,23 +233,22 @@ fn a_test_that_imports_the_source_tree_fails_and_publish_refuses_the_wheel() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("wheelhouse");
-    let mut args = strings(&[
-        "build",
-        project("srcleak").to_str().expect("utf-8"),
-        "-o",
-        out.to_str().expect("utf-8"),
-        "--engine",
+    let mut args = build_args(
+        "srcleak",
+        &out,
         "podman",
-        "--only",
-        "cp39-manylinux_x86_64",
-        "--pull",
-        "never",
-        "--build-frontend",
-        "pip",
-        "--test-command",
-        "python -m unittest discover -s {project}/tests",
-        "--json",
-    ]);
+        &[
+            "--only",
+            "cp39-manylinux_x86_64",
+            "--pull",
+            "never",
+            "--build-frontend",
+            "pip",
+            "--test-command",
+            "python -m unittest discover -s {project}/tests",
+            "--json",
+        ],
+    );
     args.push("--image-x86_64".to_owned());
     args.push(bed("WW_IMAGE_BUILD_AMD64_REF"));
     args.extend(network_args());
@@ -743,27 +738,26 @@ fn build_test_stage_on_the_host_with_sources_requirements_and_before_test() {
     let dep = make_wheel(dir.path(), "wwdep", "1.0", 10, 5);
     let python = testbed().venv.join("bin/python");
     let args = |extra: &[&str]| {
-        let mut args = strings(&[
-            "build",
-            project("srcleak").to_str().expect("utf-8"),
-            "-o",
-            out.to_str().expect("utf-8"),
-            "--engine",
+        let mut args = build_args(
+            "srcleak",
+            &out,
             "host",
-            "--python",
-            python.to_str().expect("utf-8"),
-            "--test-sources",
-            "tests",
-            "--test-requires",
-            dep.to_str().expect("utf-8"),
-            // before-test runs in the project copy; the test command in a directory without it.
-            "--before-test",
-            "test -f pyproject.toml && touch {project}/.before-test-ran",
-            "--test-command",
-            "python -c 'import wwdep' && test -f {project}/.before-test-ran && test -d tests \
+            &[
+                "--python",
+                python.to_str().expect("utf-8"),
+                "--test-sources",
+                "tests",
+                "--test-requires",
+                dep.to_str().expect("utf-8"),
+                // before-test runs in the project copy; the test command in a directory without it.
+                "--before-test",
+                "test -f pyproject.toml && touch {project}/.before-test-ran",
+                "--test-command",
+                "python -c 'import wwdep' && test -f {project}/.before-test-ran && test -d tests \
              && test ! -e srcleak && test ! -e pyproject.toml && python -m unittest discover -s tests",
-            "--json",
-        ]);
+                "--json",
+            ],
+        );
         args.extend(extra.iter().map(|a| (*a).to_owned()));
         args
     };

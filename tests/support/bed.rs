@@ -134,12 +134,11 @@ pub(crate) fn network_args() -> Vec<String> {
     ]
 }
 
-/// `build tests/projects/PROJECT -o OUT --engine ENGINE --archs ARCHS`, then `extra`.
+/// `build tests/projects/PROJECT -o OUT --engine ENGINE`, then `extra`.
 pub(crate) fn build_args(
     project_name: &str,
     out: &Path,
     engine: &str,
-    archs: &str,
     extra: &[&str],
 ) -> Vec<String> {
     let project = project(project_name);
@@ -150,8 +149,6 @@ pub(crate) fn build_args(
         out.to_str().expect("utf-8"),
         "--engine",
         engine,
-        "--archs",
-        archs,
     ];
     head.iter().chain(extra).map(|s| (*s).to_owned()).collect()
 }
@@ -178,8 +175,7 @@ pub(crate) fn democext_build_args(
         "democext",
         out,
         "podman",
-        "x86_64,i686",
-        &["--pull", "never"],
+        &["--archs", "x86_64,i686", "--pull", "never"],
     );
     args.extend(
         selection
