@@ -18,25 +18,12 @@
 # Progress goes to stderr; stdout gets only the result.
 set -euo pipefail
 
-json=
-case "${1:-}" in
-    "") ;;
-    --json) json=1 ;;
-    -h | --help)
-        sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
-        exit 0
-        ;;
-    *)
-        echo "usage: $0 [--json]" >&2
-        exit 2
-        ;;
-esac
-
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ww_bench_args 1 "$@"
 bench=$WW_SCRIPTS/bench
 runs=${BENCH_RUNS:-3}
-[[ $runs =~ ^[1-9][0-9]*$ ]] || ww_die "BENCH_RUNS must be a positive integer, not '$runs'"
+ww_positive_int BENCH_RUNS "$runs"
 for tool in twine pypi-server python; do
     [[ -x $WW_VENV/bin/$tool ]] || ww_die "$tool missing from $WW_VENV (run scripts/setup-dev.sh)"
 done

