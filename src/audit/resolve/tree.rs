@@ -15,6 +15,22 @@ use super::{
     libc_from_file_name, normalize_host_path,
 };
 
+impl Library {
+    /// A library that was not found (or, libpython, not looked for), with the directories
+    /// searched.
+    fn unresolved(soname: &str, searched: Vec<String>) -> Self {
+        Library {
+            soname: soname.to_owned(),
+            path: None,
+            realpath: None,
+            found_via: None,
+            info: None,
+            needed: Vec::new(),
+            searched,
+        }
+    }
+}
+
 impl Resolver<'_> {
     /// Builds the dependency tree of the wheel file at `path`.
     pub fn tree(&mut self, path: &str, info: &Arc<ElfInfo>, exclude: &[glob::Pattern]) -> ElfTree {
@@ -222,18 +238,7 @@ impl Resolver<'_> {
                 continue;
             }
             if is_libpython(soname) {
-                libraries.insert(
-                    soname.clone(),
-                    Library {
-                        soname: soname.clone(),
-                        path: None,
-                        realpath: None,
-                        found_via: None,
-                        info: None,
-                        needed: Vec::new(),
-                        searched: Vec::new(),
-                    },
-                );
+                libraries.insert(soname.clone(), Library::unresolved(soname, Vec::new()));
                 kept.push(soname.clone());
                 continue;
             }
@@ -274,18 +279,7 @@ impl Resolver<'_> {
                         searched.push(text);
                     }
                 }
-                libraries.insert(
-                    soname.clone(),
-                    Library {
-                        soname: soname.clone(),
-                        path: None,
-                        realpath: None,
-                        found_via: None,
-                        info: None,
-                        needed: Vec::new(),
-                        searched,
-                    },
-                );
+                libraries.insert(soname.clone(), Library::unresolved(soname, searched));
                 kept.push(soname.clone());
                 continue;
             };

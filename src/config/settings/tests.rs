@@ -616,58 +616,47 @@ fn a_config_file_replaces_the_tool_tables_of_pyproject() {
 
 #[test]
 fn requires_python_from_setup_cfg_and_setup_py_as_cibuildwheel_reads_it() {
+    // Writes `file` of `project` (when given), then the first identifier built.
+    let first = |project: &Project, file: Option<(&str, &str)>| {
+        if let Some((name, text)) = file {
+            fs_err::write(project.dir.path().join(name), text).expect("write");
+        }
+        names(&candidate_identifiers(&project.resolve(&[])))[0].clone()
+    };
     let project = Project::new("[tool.cibuildwheel]\nskip = \"*musl*\"\narchs = \"x86_64\"\n");
     fs_err::write(
         project.dir.path().join("setup.cfg"),
         "[metadata]\nname = x\nclassifiers =\n\tA :: B\n\n\tC :: D\n\n[options]\npackage_dir =\n\t=src\npython_requires = >=3.12\n",
     )
     .expect("write");
-    fs_err::write(
-        project.dir.path().join("setup.py"),
-        "setup(python_requires=\">=3.10\")\n",
-    )
-    .expect("write");
-    let settings = project.resolve(&[]);
     assert_eq!(
-        names(&candidate_identifiers(&settings))[0],
+        first(
+            &project,
+            Some(("setup.py", "setup(python_requires=\">=3.10\")\n"))
+        ),
         "cp312-manylinux_x86_64",
         "setup.cfg comes before setup.py"
     );
     fs_err::remove_file(project.dir.path().join("setup.cfg")).expect("rm");
+    assert_eq!(first(&project, None), "cp310-manylinux_x86_64");
+    let setup_py = "# python_requires='>=3.14'\nsetup(\n    name='x',\n    python_requires=\">=3.11\",  # minimum\n)\n";
     assert_eq!(
-        names(&candidate_identifiers(&project.resolve(&[])))[0],
-        "cp310-manylinux_x86_64"
-    );
-    fs_err::write(
-        project.dir.path().join("setup.py"),
-        "# python_requires='>=3.14'\nsetup(\n    name='x',\n    python_requires=\">=3.11\",  # minimum\n)\n",
-    )
-    .expect("write");
-    assert_eq!(
-        names(&candidate_identifiers(&project.resolve(&[])))[0],
+        first(&project, Some(("setup.py", setup_py))),
         "cp311-manylinux_x86_64"
     );
     // A computed value is not read (cibuildwheel reads only a string constant).
-    fs_err::write(
-        project.dir.path().join("setup.py"),
-        "setup(python_requires=\">=3.\" + MIN)\n",
-    )
-    .expect("write");
+    let computed = "setup(python_requires=\">=3.\" + MIN)\n";
     assert_eq!(
-        names(&candidate_identifiers(&project.resolve(&[])))[0],
+        first(&project, Some(("setup.py", computed))),
         "cp39-manylinux_x86_64"
     );
     // [project] requires-python wins.
     let project = Project::new(
         "[project]\nrequires-python = \">=3.13\"\n[tool.cibuildwheel]\narchs = \"x86_64\"\n",
     );
-    fs_err::write(
-        project.dir.path().join("setup.cfg"),
-        "[options]\npython_requires = >=3.10\n",
-    )
-    .expect("write");
+    let setup_cfg = "[options]\npython_requires = >=3.10\n";
     assert_eq!(
-        names(&candidate_identifiers(&project.resolve(&[])))[0],
+        first(&project, Some(("setup.cfg", setup_cfg))),
         "cp313-manylinux_x86_64"
     );
 }
