@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use crate::support::{repo, testbed, wheelwright};
 
+use crate::support::bed::corpus_files;
 use crate::support::dists;
 
 /// Descriptions where docutils reports a problem that `check` does not model (see the
@@ -377,28 +378,9 @@ const CORPUS_WARNINGS: &[(&str, &str)] = &[
     ("PyYAML-", "warning:filename-normalization"),
 ];
 
-/// The files of a corpus lock in the cache, with a pointer to the fetch script when missing.
-fn corpus(lock: &str) -> Vec<PathBuf> {
-    let text = fs_err::read_to_string(repo().join("tests/corpus").join(lock)).expect("lock");
-    let dir = testbed().cache.join("corpus");
-    text.lines()
-        .map(|l| l.split('#').next().unwrap_or_default().trim())
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let path = dir.join(l.split_whitespace().next().expect("file name"));
-            assert!(
-                path.is_file(),
-                "{} is missing: run scripts/fetch-corpus.sh",
-                path.display()
-            );
-            path
-        })
-        .collect()
-}
-
 #[test]
 fn check_passes_the_pypi_corpus_for_any_index_and_for_pypi() {
-    let current = corpus("dists.lock");
+    let current = corpus_files("dists.lock");
     let names: Vec<String> = current.iter().map(|p| file_name(p)).collect();
     let sdists = names.iter().filter(|n| n.ends_with(".tar.gz")).count();
     let pure = names
@@ -421,7 +403,7 @@ fn check_passes_the_pypi_corpus_for_any_index_and_for_pypi() {
         );
     }
     let mut files = current;
-    files.extend(corpus("wheels.lock"));
+    files.extend(corpus_files("wheels.lock"));
     for args in [&[][..], &["--repository", "pypi"][..]] {
         let (code, problems) = wheelwright_check_with(args, &files);
         let mut unexpected = Vec::new();

@@ -301,6 +301,51 @@ fn find_library(name: &str, next_to: &Path, python: &Python) -> Option<PathBuf> 
         .find(|p| p.exists())
 }
 
+/// The corpus edits of one file: a hashed SONAME, its first versioned dependency (not glibc's)
+/// renamed to a copy where one can be made, and the 45-character RPATH, with the copies'
+/// directory first when a dependency was renamed. Also returns that `(old, new)` name.
+fn corpus_edits(
+    info: &ElfInfo,
+    file_name: &str,
+    path: &Path,
+    python: &Python,
+    copies: &Copies,
+    strip: bool,
+) -> (ElfEdits, Option<(String, String)>) {
+    let soname = hashed_name(info.soname.as_deref().unwrap_or(file_name), "bbbbbbbb");
+    let dependency = info
+        .needed
+        .iter()
+        .filter(|n| !is_glibc(n))
+        .find(|n| info.version_requirements.iter().any(|r| &r.file == *n))
+        .and_then(|n| copies.get(n, path, python).map(|new| (n.clone(), new)));
+    let rpath = match dependency {
+        Some(_) => format!("{}:{RPATH_45}", copies.dir.display()),
+        None => RPATH_45.to_owned(),
+    };
+    let edits = ElfEdits {
+        soname: Some(soname),
+        replace_needed: dependency.iter().cloned().collect(),
+        remove_needed: Vec::new(),
+        rpath: RpathEdit::Set(rpath),
+        strip,
+    };
+    (edits, dependency)
+}
+
+/// The SONAME [`corpus_edits`] sets.
+fn corpus_soname(edits: &ElfEdits) -> String {
+    edits.soname.clone().expect("corpus edits set a SONAME")
+}
+
+/// The RPATH [`corpus_edits`] sets.
+fn corpus_rpath(edits: &ElfEdits) -> String {
+    match &edits.rpath {
+        RpathEdit::Set(rpath) => rpath.clone(),
+        other => unreachable!("corpus edits set the RPATH, not {other:?}"),
+    }
+}
+
 /// `work(index, file)` for every file, on three threads; the outcomes in file order.
 fn on_three_threads<T: Send>(
     files: &[PathBuf],
@@ -404,24 +449,8 @@ fn process(index: usize, path: &Path, python: &Python, copies: &Copies, work: &P
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("lib.so");
-    let soname = hashed_name(info.soname.as_deref().unwrap_or(file_name), "bbbbbbbb");
-    let dependency = info
-        .needed
-        .iter()
-        .filter(|n| !is_glibc(n))
-        .find(|n| info.version_requirements.iter().any(|r| &r.file == *n))
-        .and_then(|n| copies.get(n, path, python).map(|new| (n.clone(), new)));
-    let rpath = match dependency {
-        Some(_) => format!("{}:{RPATH_45}", copies.dir.display()),
-        None => RPATH_45.to_owned(),
-    };
-    let edits = ElfEdits {
-        soname: Some(soname.clone()),
-        replace_needed: dependency.iter().cloned().collect(),
-        remove_needed: Vec::new(),
-        rpath: RpathEdit::Set(rpath.clone()),
-        strip: false,
-    };
+    let (edits, dependency) = corpus_edits(&info, file_name, path, python, copies, false);
+    let (soname, rpath) = (corpus_soname(&edits), corpus_rpath(&edits));
     outcome.renamed = dependency.is_some();
     let copy = dependency.as_ref().map(|(_, new)| new.as_str());
 
@@ -785,24 +814,7 @@ fn process_strip(
         .and_then(|n| n.to_str())
         .unwrap_or("lib.so");
     // The corpus edits of `process`, with strip.
-    let soname = hashed_name(info.soname.as_deref().unwrap_or(file_name), "bbbbbbbb");
-    let dependency = info
-        .needed
-        .iter()
-        .filter(|n| !is_glibc(n))
-        .find(|n| info.version_requirements.iter().any(|r| &r.file == *n))
-        .and_then(|n| copies.get(n, path, python).map(|new| (n.clone(), new)));
-    let rpath = match dependency {
-        Some(_) => format!("{}:{RPATH_45}", copies.dir.display()),
-        None => RPATH_45.to_owned(),
-    };
-    let edits = ElfEdits {
-        soname: Some(soname),
-        replace_needed: dependency.iter().cloned().collect(),
-        remove_needed: Vec::new(),
-        rpath: RpathEdit::Set(rpath),
-        strip: true,
-    };
+    let (edits, dependency) = corpus_edits(&info, file_name, path, python, copies, true);
     let copy = dependency.as_ref().map(|(_, new)| new.as_str());
 
     let only = dir.join(format!("strip-only-{file_name}"));

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
+use crate::support::bed::corpus_files;
 use crate::support::dists::Wheel;
 use crate::support::{repo, run_ok, testbed, wheelwright};
 
@@ -118,23 +119,7 @@ fn compare_all(cases: &[Case]) -> Vec<String> {
 /// The wheels of tests/corpus/wheels.lock in the test bed's cache (fetched by
 /// scripts/fetch-corpus.sh).
 pub(crate) fn corpus_wheels() -> Vec<PathBuf> {
-    let lock =
-        fs_err::read_to_string(repo().join("tests/corpus/wheels.lock")).expect("wheels.lock");
-    let dir = testbed().cache.join("corpus");
-    lock.lines()
-        .map(|l| l.split('#').next().unwrap_or_default().trim())
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let name = l.split_whitespace().next().expect("file name");
-            let path = dir.join(name);
-            assert!(
-                path.is_file(),
-                "{} is missing: run scripts/fetch-corpus.sh",
-                path.display()
-            );
-            path
-        })
-        .collect()
+    corpus_files("wheels.lock")
 }
 
 #[test]

@@ -202,3 +202,23 @@ pub(crate) fn democext_build_args(
     args.push(cache.display().to_string());
     args
 }
+
+/// The files of a corpus lock (`tests/corpus/LOCK`) in the test bed's cache, failing with a
+/// pointer to `scripts/fetch-corpus.sh` when one is missing.
+pub(crate) fn corpus_files(lock: &str) -> Vec<PathBuf> {
+    let text = fs_err::read_to_string(repo().join("tests/corpus").join(lock)).expect("lock");
+    let dir = testbed().cache.join("corpus");
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or_default().trim())
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let path = dir.join(l.split_whitespace().next().expect("file name"));
+            assert!(
+                path.is_file(),
+                "{} is missing: run scripts/fetch-corpus.sh",
+                path.display()
+            );
+            path
+        })
+        .collect()
+}

@@ -81,6 +81,15 @@ pub(crate) fn assert_help_mentions(command: &str, needles: &[&str]) {
     }
 }
 
+/// A command's stdout then stderr, as text.
+pub(crate) fn output_text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
 /// A command's status, stdout and stderr, for assertion messages.
 pub(crate) fn describe(output: &Output) -> String {
     format!(
