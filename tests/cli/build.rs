@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::support::assert_help_mentions;
 use crate::support::assert_success;
-use crate::wheelwright;
+use crate::{run_refused, wheelwright};
 
 fn democext() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/projects/democext")
@@ -15,15 +15,9 @@ fn democext() -> PathBuf {
 fn assert_build_refused(args: &[&str], needle: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("wheelhouse");
-    let output = wheelwright()
-        .args(["-q", "build", "-o"])
-        .arg(&out)
-        .args(args)
-        .env("PATH", "")
-        .output()
-        .expect("run");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+    let mut full = vec!["build".into(), "-o".into(), out.clone().into_os_string()];
+    full.extend(args.iter().map(std::ffi::OsString::from));
+    let (_, stderr) = run_refused(full, args);
     // One error line, then at most `hint:` lines.
     let lines: Vec<&str> = stderr.lines().collect();
     assert!(

@@ -46,6 +46,24 @@ fn assert_one_line_error(output: &std::process::Output, wheel: &str, needle: &st
     assert!(output.stdout.is_empty(), "nothing on stdout");
 }
 
+/// Runs `wheelwright -q ARGS` with an empty PATH (no engine, no Python) and expects exit 1
+/// (`shown`: the arguments for the messages); returns the output and its stderr.
+fn run_refused<I, S>(args: I, shown: &[&str]) -> (std::process::Output, String)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let output = wheelwright()
+        .arg("-q")
+        .args(args)
+        .env("PATH", "")
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{shown:?}: {stderr}");
+    (output, stderr)
+}
+
 /// The fixture Python extension of the test wheels (it needs `libbase.so.1`).
 const EXTENSION: &str = "demo/fake.cpython-311-x86_64-linux-gnu.so";
 

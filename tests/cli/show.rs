@@ -39,6 +39,15 @@ fn missing_file() {
     assert_one_line_error(&output, X86_64_WHEEL, "no such file");
 }
 
+/// [`extension_wheel`] with the fixture library `lib` (of the fixture root's `app/`) beside the
+/// extension.
+fn extension_wheel_with(lib: &str) -> Wheel {
+    extension_wheel().file(
+        &format!("demo/{lib}"),
+        fixture(&format!("root64/app/{lib}")),
+    )
+}
+
 /// `wheelwright show PATH`.
 fn show(path: &Path) -> std::process::Output {
     wheelwright().arg("show").arg(path).output().expect("run")
@@ -204,9 +213,7 @@ fn one_bad_wheel_does_not_hide_the_others() {
 fn too_new_symbol_is_explained() {
     // libglibc234.so calls close_range, which glibc versions GLIBC_2.34.
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = extension_wheel()
-        .file("demo/libglibc234.so", fixture("root64/app/libglibc234.so"))
-        .write(dir.path());
+    let path = extension_wheel_with("libglibc234.so").write(dir.path());
     let value = run_json(wheelwright().args(["show", "--json"]).arg(&path));
     assert_eq!(value["sym_tag"], "manylinux_2_34_x86_64");
     let too_new = value["too_new_symbols"]
@@ -267,8 +274,7 @@ fn root_option_resolves_inside_a_sysroot() {
     // With --root, libbase.so.1 is found in the fixture root's /usr/lib (not on the host).
     let dir = tempfile::tempdir().expect("tempdir");
     let path = extension_wheel().write(dir.path());
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elf/root64");
-    let value = show_json(&root, &path);
+    let value = show_json(&fixture_root64(), &path);
     assert_eq!(
         value["external_libs"]["libbase.so.1"],
         "/usr/lib/libbase.so.1"
@@ -280,9 +286,7 @@ fn damaged_wheels_never_panic() {
     // Deterministic byte flips and truncations of a valid wheel: every outcome is a report (exit
     // 0) or a one-line error (exit 1), never a crash.
     let dir = tempfile::tempdir().expect("tempdir");
-    let good = extension_wheel()
-        .file("demo/libsyms.so", fixture("root64/app/libsyms.so"))
-        .write(dir.path());
+    let good = extension_wheel_with("libsyms.so").write(dir.path());
     let original = fs_err::read(&good).expect("read");
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
     let mut next = move || {

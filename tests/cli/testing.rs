@@ -6,19 +6,12 @@ use std::path::Path;
 use wheelwright::testing::manifest::{self, IdentifierRecord, TestState};
 
 use crate::support::assert_help_mentions;
-use crate::{Wheel, wheelwright};
+use crate::{Wheel, run_refused, wheelwright};
 
 /// Runs `wheelwright -q ARGS` (PATH empty: no engine, no Python) and expects exit 1 with one
 /// `error:` line containing `needle`.
 fn assert_refused(args: &[&str], needle: &str) {
-    let output = wheelwright()
-        .arg("-q")
-        .args(args)
-        .env("PATH", "")
-        .output()
-        .expect("run");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+    let (output, stderr) = run_refused(args, args);
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{args:?}: one line expected: {stderr}");
     assert!(

@@ -157,36 +157,28 @@ impl Resolver<'_> {
         info: &ElfInfo,
     ) -> (Vec<SearchDir>, Vec<SearchDir>) {
         let owner = location.to_string();
-        let runpath: Vec<SearchDir> = info
-            .runpath
-            .as_deref()
-            .map(|list| self.expand_path_list(list, location, real))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(dir, entry)| SearchDir {
-                dir,
-                via: FoundVia::Runpath {
-                    owner: owner.clone(),
-                    entry,
-                },
-            })
-            .collect();
-        let rpath = if info.runpath.is_some() {
-            Vec::new()
-        } else {
-            info.rpath
-                .as_deref()
-                .map(|list| self.expand_path_list(list, location, real))
+        // One list's directories, each found via `via(owner, entry)`.
+        let dirs = |list: Option<&str>, via: fn(String, String) -> FoundVia| -> Vec<SearchDir> {
+            list.map(|list| self.expand_path_list(list, location, real))
                 .unwrap_or_default()
                 .into_iter()
                 .map(|(dir, entry)| SearchDir {
                     dir,
-                    via: FoundVia::Rpath {
-                        owner: owner.clone(),
-                        entry,
-                    },
+                    via: via(owner.clone(), entry),
                 })
                 .collect()
+        };
+        let runpath = dirs(info.runpath.as_deref(), |owner, entry| FoundVia::Runpath {
+            owner,
+            entry,
+        });
+        let rpath = if info.runpath.is_some() {
+            Vec::new()
+        } else {
+            dirs(info.rpath.as_deref(), |owner, entry| FoundVia::Rpath {
+                owner,
+                entry,
+            })
         };
         (rpath, runpath)
     }

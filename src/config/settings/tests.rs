@@ -371,27 +371,32 @@ fn images_follow_the_identifier() {
         "[tool.cibuildwheel.linux]\nmanylinux-x86_64-image = \"manylinux2014\"\nmanylinux-pypy_x86_64-image = \"localhost/pypy:1\"\n[tool.wheelwright]\ntest-image = \"localhost/runtime:1\"\ntest-i686-image = \"localhost/runtime-i386:1\"\n",
     );
     let settings = project.resolve(&[("CIBW_MUSLLINUX_I686_IMAGE", "localhost/musl:2")]);
+    /// The build image's reference and the test image of an identifier.
+    fn images(own: &IdentifierSettings) -> (&str, Option<&str>) {
+        (
+            own.image.reference.as_str(),
+            own.test_image.as_ref().map(ContainerImage::as_str),
+        )
+    }
     let cp = settings.for_identifier(&id("cp39-manylinux_x86_64"));
     assert_eq!(cp.image_option, "manylinux-x86_64-image");
     assert_eq!(
-        cp.image.reference.as_str(),
-        "quay.io/pypa/manylinux2014_x86_64:2026.08.15-1"
-    );
-    assert_eq!(
-        cp.test_image.as_ref().map(ContainerImage::as_str),
-        Some("localhost/runtime:1")
+        images(&cp),
+        (
+            "quay.io/pypa/manylinux2014_x86_64:2026.08.15-1",
+            Some("localhost/runtime:1")
+        )
     );
     let pp = settings.for_identifier(&id("pp37-manylinux_x86_64"));
     assert_eq!(pp.image_option, "manylinux-pypy_x86_64-image");
     assert_eq!(pp.image.reference.as_str(), "localhost/pypy:1");
     let i686 = settings.for_identifier(&id("cp39-manylinux_i686"));
     assert_eq!(
-        i686.image.reference.as_str(),
-        "quay.io/pypa/manylinux_2_28_i686:2026.08.15-1"
-    );
-    assert_eq!(
-        i686.test_image.as_ref().map(ContainerImage::as_str),
-        Some("localhost/runtime-i386:1")
+        images(&i686),
+        (
+            "quay.io/pypa/manylinux_2_28_i686:2026.08.15-1",
+            Some("localhost/runtime-i386:1")
+        )
     );
     let musl = settings.for_identifier(&id("cp39-musllinux_i686"));
     assert_eq!(musl.image.reference.as_str(), "localhost/musl:2");
