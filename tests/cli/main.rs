@@ -81,6 +81,16 @@ fn repair_fixture_wheel(dir: &Path) -> PathBuf {
         .write(dir)
 }
 
+/// `wheelwright show --root <the fixture root> WHEEL`.
+fn show_in_root(wheel: &Path) -> std::process::Output {
+    wheelwright()
+        .args(["show", "--root"])
+        .arg(fixture_root64())
+        .arg(wheel)
+        .output()
+        .expect("run")
+}
+
 /// `wheelwright show --json --root ROOT WHEEL`, which must succeed; returns the report.
 fn show_json(root: &Path, wheel: &Path) -> serde_json::Value {
     run_json(

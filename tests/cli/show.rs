@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::support::dists::Wheel;
 use crate::{
     X86_64_WHEEL, assert_one_line_error, extension_wheel, fixture, fixture_root64, repair_in,
-    run_json, show_json, wheelwright,
+    run_json, show_in_root, show_json, wheelwright,
 };
 
 #[test]
@@ -388,12 +388,7 @@ fn malformed_wheels_are_refused_by_show_repair_and_check() {
             .expect("name")
             .to_string_lossy()
             .into_owned();
-        let output = wheelwright()
-            .args(["show", "--root"])
-            .arg(fixture_root64())
-            .arg(&wheel)
-            .output()
-            .expect("run");
+        let output = show_in_root(&wheel);
         assert_one_line_error(&output, &name, needle);
 
         let out = dir.path().join("out");
@@ -428,12 +423,7 @@ fn a_later_minor_wheel_version_is_a_warning() {
     );
     spec.omit.push("WHEEL");
     let wheel = spec.write(dir.path());
-    let output = wheelwright()
-        .args(["show", "--root"])
-        .arg(fixture_root64())
-        .arg(&wheel)
-        .output()
-        .expect("run");
+    let output = show_in_root(&wheel);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(

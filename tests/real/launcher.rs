@@ -44,6 +44,15 @@ fn launcher(action: &Path, cache: &Path) -> Command {
     cmd
 }
 
+/// `--version` succeeded and printed this source's version.
+fn assert_prints_this_version(output: &Output) {
+    assert!(output.status.success(), "{}", output_text(output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("wheelwright {}\n", wheelwright::cli::VERSION)
+    );
+}
+
 /// Puts the test's wheelwright binary into dist/ as the prebuilt one and checksums it.
 fn ship_prebuilt(action: &Path) -> PathBuf {
     let name = format!("wheelwright-{}-linux-musl", arch());
@@ -73,11 +82,7 @@ fn a_prebuilt_binary_with_a_good_checksum_runs() {
         .arg("--version")
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", output_text(&output));
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        format!("wheelwright {}\n", wheelwright::cli::VERSION)
-    );
+    assert_prints_this_version(&output);
     assert!(output.stderr.is_empty(), "{}", output_text(&output));
 
     // Arguments pass through untouched.
@@ -176,11 +181,7 @@ fn wheelwright_binary_overrides_dist_and_the_build() {
         .arg("--version")
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", output_text(&output));
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        format!("wheelwright {}\n", wheelwright::cli::VERSION)
-    );
+    assert_prints_this_version(&output);
     let missing = tmp.path().join("no-such-binary");
     let output = launcher(&action, &tmp.path().join("cache"))
         .env("WHEELWRIGHT_BINARY", &missing)

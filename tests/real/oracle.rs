@@ -77,6 +77,17 @@ fn wheelwright_show(case: &Case) -> Result<Value, String> {
     show_json_of("wheelwright", wheelwright(), case)
 }
 
+/// Both tools agree on every case.
+fn assert_tools_agree(cases: &[Case]) {
+    let problems = compare_all(cases);
+    assert!(
+        problems.is_empty(),
+        "{} disagreement(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
 /// Compares both tools on every case (two at a time); returns the disagreements.
 fn compare_all(cases: &[Case]) -> Vec<String> {
     let next = AtomicUsize::new(0);
@@ -133,13 +144,7 @@ fn show_agrees_with_auditwheel_on_the_pypi_corpus() {
             ld_library_path: None,
         })
         .collect();
-    let problems = compare_all(&cases);
-    assert!(
-        problems.is_empty(),
-        "{} disagreement(s):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    assert_tools_agree(&cases);
 }
 
 /// Builds the example project's wheel on the host with the tool venv's Python.
@@ -302,13 +307,7 @@ fn show_agrees_with_auditwheel_on_locally_built_wheels() {
             ld_library_path: None,
         },
     ];
-    let problems = compare_all(&cases);
-    assert!(
-        problems.is_empty(),
-        "{} disagreement(s):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    assert_tools_agree(&cases);
 }
 
 #[test]

@@ -526,25 +526,24 @@ fn bad_environment_values_name_the_variable() {
 
 #[test]
 fn empty_selections_say_what_exists() {
+    // The error of a project whose selection is empty.
+    let empty_selection = |project: &Project| {
+        project
+            .resolve(&[])
+            .selected_identifiers()
+            .expect_err("empty")
+            .to_string()
+    };
     let project = Project::new(
         "[tool.cibuildwheel]\nbuild = \"cp27-*\"\narchs = \"i686\"\nskip = \"*musl*\"\n",
     );
-    let err = project
-        .resolve(&[])
-        .selected_identifiers()
-        .expect_err("empty")
-        .to_string()
-        .replace(&project.dir.path().display().to_string(), "[DIR]");
+    let err = empty_selection(&project).replace(&project.dir.path().display().to_string(), "[DIR]");
     assert_eq!(
         err,
         "nothing to build: build `cp27-*` (`[DIR]/pyproject.toml`:2) and skip `*musl*` (`[DIR]/pyproject.toml`:4) select none of the 18 identifiers available for i686: cp39-manylinux_i686 cp310-manylinux_i686 cp311-manylinux_i686 cp312-manylinux_i686 cp313-manylinux_i686 cp314-manylinux_i686 cp314t-manylinux_i686 cp315-manylinux_i686 cp315t-manylinux_i686 cp39-musllinux_i686 cp310-musllinux_i686 cp311-musllinux_i686 cp312-musllinux_i686 cp313-musllinux_i686 cp314-musllinux_i686 cp314t-musllinux_i686 cp315-musllinux_i686 cp315t-musllinux_i686"
     );
     let project = Project::new("[project]\nrequires-python = \">=3.20\"\n");
-    let err = project
-        .resolve(&[])
-        .selected_identifiers()
-        .expect_err("empty")
-        .to_string();
+    let err = empty_selection(&project);
     assert!(
         err.contains("excludes every Python wheelwright knows (cp36 cp37"),
         "{err}"
@@ -552,11 +551,7 @@ fn empty_selections_say_what_exists() {
     let project = Project::new(
         "[tool.cibuildwheel]\nbuild = \"pp*\"\n[project]\nrequires-python = \"<3.9\"\n",
     );
-    let err = project
-        .resolve(&[])
-        .selected_identifiers()
-        .expect_err("empty")
-        .to_string();
+    let err = empty_selection(&project);
     assert!(
         err.contains("needs an `enable` group: cp36-manylinux_x86_64 (cpython-eol)"),
         "{err}"
