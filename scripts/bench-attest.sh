@@ -16,10 +16,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ww_log "cargo build --release --locked"
-(cd "$WW_REPO_ROOT" && cargo build --release --locked) >&2
-ww=${CARGO_TARGET_DIR:-$WW_REPO_ROOT/target}/release/wheelwright
-[[ -x $ww ]] || ww_die "no wheelwright binary at $ww"
+ww_release_binary
 
 ww_log "publishing 20 wheels with and without attestations (BENCH_RUNS=${BENCH_RUNS:-3})"
 out=$(cd "$WW_REPO_ROOT" && WHEELWRIGHT_BENCH_BINARY=$ww cargo test --locked --test real -- \

@@ -37,24 +37,13 @@
 # and PIP_CERT set).
 set -euo pipefail
 
-case "${1:-}" in
-    "") ;;
-    -h | --help)
-        sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
-        exit 0
-        ;;
-    *)
-        echo "usage: $0" >&2
-        exit 2
-        ;;
-esac
-
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ww_bench_args '' "$@"
 runs=${BENCH_RUNS:-2}
 functions=${HEAVYEXT_FUNCTIONS:-2000}
-[[ $runs =~ ^[1-9][0-9]*$ ]] || ww_die "BENCH_RUNS must be a positive integer, not '$runs'"
-[[ $functions =~ ^[1-9][0-9]*$ ]] || ww_die "HEAVYEXT_FUNCTIONS must be a positive integer, not '$functions'"
+ww_positive_int BENCH_RUNS "$runs"
+ww_positive_int HEAVYEXT_FUNCTIONS "$functions"
 parts=" ${BENCH_PARTS:-jobs cache} "
 for part in $parts; do
     [[ $part == jobs || $part == cache ]] || ww_die "BENCH_PARTS takes \"jobs\" and \"cache\", not '$part'"

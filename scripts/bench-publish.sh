@@ -18,34 +18,18 @@
 # Progress goes to stderr; stdout gets only the result.
 set -euo pipefail
 
-json=
-case "${1:-}" in
-    "") ;;
-    --json) json=1 ;;
-    -h | --help)
-        sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
-        exit 0
-        ;;
-    *)
-        echo "usage: $0 [--json]" >&2
-        exit 2
-        ;;
-esac
-
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ww_bench_args 1 "$@"
 bench=$WW_SCRIPTS/bench
 runs=${BENCH_RUNS:-3}
-[[ $runs =~ ^[1-9][0-9]*$ ]] || ww_die "BENCH_RUNS must be a positive integer, not '$runs'"
+ww_positive_int BENCH_RUNS "$runs"
 for tool in twine pypi-server python; do
     [[ -x $WW_VENV/bin/$tool ]] || ww_die "$tool missing from $WW_VENV (run scripts/setup-dev.sh)"
 done
-[[ -x /usr/bin/time ]] || ww_die "/usr/bin/time (GNU time) is needed for the peak RSS"
+ww_need_time_and_python
 
-ww_log "cargo build --release --locked"
-(cd "$WW_REPO_ROOT" && cargo build --release --locked) >&2
-ww=${CARGO_TARGET_DIR:-$WW_REPO_ROOT/target}/release/wheelwright
-[[ -x $ww ]] || ww_die "no wheelwright binary at $ww"
+ww_release_binary
 
 key=$(ww_hash <"$bench/make-publish-wheels.py")
 inputs=$WW_CACHE/bench/publish-$key

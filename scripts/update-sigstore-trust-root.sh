@@ -10,16 +10,14 @@
 # project refreshes through TUF for each release. Nothing is fetched from an unpinned source,
 # and wheelwright never fetches a trust root at run time. Review the diff before committing.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 version="${1:-4.5.1}"
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-dest="$here/src/publish/sigstore_trusted_root.json"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$tmp" "sigstore==$version"
-python3 - "$tmp" "$dest" <<'PY'
-import glob, json, pathlib, sys, zipfile
-tmp, dest = sys.argv[1], pathlib.Path(sys.argv[2])
-(wheel,) = glob.glob(f"{tmp}/sigstore-*.whl")
+dest="$WW_REPO_ROOT/src/publish/sigstore_trusted_root.json"
+ww_fetch_wheel sigstore "$version"
+python3 - "$ww_wheel" "$dest" <<'PY'
+import json, pathlib, sys, zipfile
+wheel, dest = sys.argv[1], pathlib.Path(sys.argv[2])
 with zipfile.ZipFile(wheel) as zf:
     (name,) = [n for n in zf.namelist()
                if n.startswith("sigstore/_store/") and "tuf-repo-cdn.sigstore.dev" in n

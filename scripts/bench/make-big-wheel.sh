@@ -19,38 +19,14 @@
 # The extensions are compiled with gcc directly (PYTHON's sysconfig gives the include dir and the suffix)
 # and the wheel is written with zipfile: no setuptools, no copies of the payload through build dirs.
 #
-# Cached: when OUTDIR already has the wheel, libdemo and a stamp holding the hash of this script (and of
+# Cached (cached-wheel.sh): when OUTDIR already has the wheel, libdemo and a stamp holding the hash of this script (and of
 # libdemo's sources), nothing is rebuilt. Build output goes to stderr; stdout gets the wheel's path only.
 # Needs ~1.5 GB of scratch space in TMPDIR (removed afterwards) while building.
 set -euo pipefail
 
-if [[ $# -lt 1 || $# -gt 2 ]]; then
-    echo "usage: $0 OUTDIR [PYTHON]" >&2
-    exit 2
-fi
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=scripts/lib.sh
-source "$here/../lib.sh"
-python=${2:-$WW_VENV/bin/python}
-libdemo_src=$WW_REPO_ROOT/tests/projects/democext/libdemo
-
-mkdir -p "$1"
-outdir=$(cd "$1" && pwd)
-stamp=$outdir/bigwheel.stamp
-key=$(cat "${BASH_SOURCE[0]}" "$libdemo_src/build-libdemo.sh" "$libdemo_src/demo.c" "$libdemo_src/demo.h" |
-    ww_hash) || ww_die "cannot hash the generator script"
-
-shopt -s nullglob
-find_wheel() {
-    local wheels=("$outdir"/bigwheel-1.0-*.whl)
-    [[ ${#wheels[@]} -eq 1 ]] && printf '%s\n' "${wheels[0]}"
-}
-
-if [[ -f $stamp && $(<"$stamp") == "$key" && -e $outdir/deps/lib/libdemo.so.1 ]] && wheel=$(find_wheel); then
-    ww_log "big wheel is up to date (stamp $key): $wheel"
-    printf '%s\n' "$wheel"
-    exit 0
-fi
+name=bigwheel what="big wheel"
+# shellcheck source=scripts/bench/cached-wheel.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cached-wheel.sh"
 
 command -v gcc >/dev/null || ww_die "gcc not found"
 [[ -x $python ]] || ww_die "no python at $python (run scripts/setup-dev.sh)"

@@ -15,37 +15,13 @@
 # PYTHON (default: $WW_VENV/bin/python from scripts/lib.sh) needs setuptools and wheel. The build is
 # reproducible for a given toolchain: fixed seeds, SOURCE_DATE_EPOCH, -ffile-prefix-map for the debug info.
 #
-# Cached: when OUTDIR already has the wheel, libdemo and a stamp holding the hash of this script (and of
+# Cached (cached-wheel.sh): when OUTDIR already has the wheel, libdemo and a stamp holding the hash of this script (and of
 # libdemo's sources), nothing is rebuilt. Build output goes to stderr; stdout gets the wheel's path only.
 set -euo pipefail
 
-if [[ $# -lt 1 || $# -gt 2 ]]; then
-    echo "usage: $0 OUTDIR [PYTHON]" >&2
-    exit 2
-fi
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=scripts/lib.sh
-source "$here/../lib.sh"
-python=${2:-$WW_VENV/bin/python}
-libdemo_src=$WW_REPO_ROOT/tests/projects/democext/libdemo
-
-mkdir -p "$1"
-outdir=$(cd "$1" && pwd)
-stamp=$outdir/stress.stamp
-key=$(cat "${BASH_SOURCE[0]}" "$libdemo_src/build-libdemo.sh" "$libdemo_src/demo.c" "$libdemo_src/demo.h" |
-    ww_hash) || ww_die "cannot hash the generator script"
-
-shopt -s nullglob
-find_wheel() {
-    local wheels=("$outdir"/stress-1.0-*.whl)
-    [[ ${#wheels[@]} -eq 1 ]] && printf '%s\n' "${wheels[0]}"
-}
-
-if [[ -f $stamp && $(<"$stamp") == "$key" && -e $outdir/deps/lib/libdemo.so.1 ]] && wheel=$(find_wheel); then
-    ww_log "stress wheel is up to date (stamp $key): $wheel"
-    printf '%s\n' "$wheel"
-    exit 0
-fi
+name=stress what="stress wheel"
+# shellcheck source=scripts/bench/cached-wheel.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cached-wheel.sh"
 
 "$python" -c 'import setuptools, wheel' 2>/dev/null ||
     ww_die "$python lacks setuptools or wheel (run scripts/setup-dev.sh)"

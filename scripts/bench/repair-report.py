@@ -12,7 +12,8 @@ Prints one line per wheel and one for the import check, or with --json the same 
 """
 
 import json
-import sys
+
+from benchlib import report_args
 
 RSS_TARGET_MB = 32
 
@@ -61,13 +62,7 @@ def section(meta, res):
 
 
 def main():
-    args = sys.argv[1:]
-    as_json = "--json" in args
-    args = [a for a in args if a != "--json"]
-    if len(args) != 3:
-        print(__doc__.strip(), file=sys.stderr)
-        sys.exit(2)
-    meta, stress, big = (json.load(open(p)) for p in args)
+    as_json, (meta, stress, big) = report_args(3, __doc__)
     s_doc = section(meta["stress"], stress)
     b_doc = section(meta["big"], big)
     b_doc["rss_target_kb"] = RSS_TARGET_MB * 1000 * 1000 // 1024

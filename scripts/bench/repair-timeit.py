@@ -45,6 +45,8 @@ import sys
 import tempfile
 import time
 
+from benchlib import run_quiet
+
 GNU_TIME = "/usr/bin/time"
 
 
@@ -55,17 +57,7 @@ def fail(msg):
 
 def run(argv, env, time_file):
     """Run argv under GNU time with output discarded; return (wall s, rss kB, user s, sys s)."""
-    start = time.perf_counter()
-    try:
-        proc = subprocess.run([GNU_TIME, "-f", "%M %U %S", "-o", time_file, "--"] + argv, env=env,
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE)
-    except OSError as e:
-        fail(f"cannot run {GNU_TIME}: {e}")
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        stderr = proc.stderr.decode(errors="replace").rstrip()
-        fail(f"command failed with exit code {proc.returncode}: {' '.join(argv)}\n{stderr}")
+    elapsed = run_quiet(argv, env, fail, wrapper=[GNU_TIME, "-f", "%M %U %S", "-o", time_file, "--"])
     with open(time_file) as f:
         m, u, s = f.read().split("\n")[-2].split()
     return elapsed, int(m), float(u), float(s)

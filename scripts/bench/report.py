@@ -11,7 +11,8 @@ table, or with --json the same numbers as one JSON object.
 """
 
 import json
-import sys
+
+from benchlib import report_args
 
 
 def secs(x):
@@ -35,13 +36,7 @@ def tool_json(r):
 
 
 def main():
-    args = sys.argv[1:]
-    as_json = "--json" in args
-    args = [a for a in args if a != "--json"]
-    if len(args) != 4:
-        print(__doc__.strip(), file=sys.stderr)
-        sys.exit(2)
-    meta, stress, corpus, abi3 = (json.load(open(p)) for p in args)
+    as_json, (meta, stress, corpus, abi3) = report_args(4, __doc__)
     aw, an, ao = (abi3["tools"][k] for k in ("wheelwright", "wheelwright --no-abi3-audit", "abi3audit"))
     audit_cost = aw["median"] / an["median"]
 

@@ -38,6 +38,8 @@ import sys
 import tempfile
 import time
 
+from benchlib import run_quiet
+
 GNU_TIME = "/usr/bin/time"
 
 
@@ -48,17 +50,7 @@ def fail(msg):
 
 def run(argv, env):
     """Run argv with output discarded; return its wall time. Abort on failure."""
-    start = time.perf_counter()
-    try:
-        proc = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    except OSError as e:
-        fail(f"cannot run {argv[0]}: {e}")
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        stderr = proc.stderr.decode(errors="replace").rstrip()
-        fail(f"command failed with exit code {proc.returncode}: {' '.join(argv)}\n{stderr}")
-    return elapsed
+    return run_quiet(argv, env, fail)
 
 
 def one_pass(commands, env):

@@ -145,6 +145,16 @@ impl Finding {
         }
     }
 
+    /// The parsed file name, or `None` with a `filename` error added to `problems`.
+    pub(crate) fn parsed_filename<T>(
+        parsed: Result<T, String>,
+        problems: &mut Vec<Finding>,
+    ) -> Option<T> {
+        parsed
+            .map_err(|message| problems.push(Finding::error("filename", message)))
+            .ok()
+    }
+
     /// The stable code. Ex) `platform-tag`
     #[cfg(test)]
     pub(crate) fn code(&self) -> &'static str {

@@ -103,13 +103,7 @@ fn read_archive(path: &Path) -> Result<Members, String> {
 /// Checks one sdist; also returns its canonical name and version (for the one-sdist rule).
 pub(super) fn check(path: &Path, filename: &str) -> (Vec<Finding>, Option<(String, Version)>) {
     let mut problems: Vec<Finding> = Vec::new();
-    let parsed = match parse_filename(filename) {
-        Ok(parsed) => Some(parsed),
-        Err(message) => {
-            problems.push(Finding::error("filename", message));
-            None
-        }
-    };
+    let parsed = Finding::parsed_filename(parse_filename(filename), &mut problems);
     let (names, pkg_infos) = match read_archive(path) {
         Ok(read) => read,
         Err(message) => {

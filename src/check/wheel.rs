@@ -95,13 +95,7 @@ fn parse_filename(filename: &str) -> Result<Parsed<'_>, String> {
 /// Checks one wheel.
 pub(super) fn check(path: &Path, filename: &str) -> Vec<Finding> {
     let mut problems: Vec<Finding> = Vec::new();
-    let parsed = match parse_filename(filename) {
-        Ok(parsed) => Some(parsed),
-        Err(message) => {
-            problems.push(Finding::error("filename", message));
-            None
-        }
-    };
+    let parsed = Finding::parsed_filename(parse_filename(filename), &mut problems);
     if let Some(parsed) = &parsed {
         for tag in &parsed.platforms {
             if !platform::is_allowed(tag) {

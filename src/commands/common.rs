@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
@@ -85,4 +86,24 @@ pub fn search_env(args: &crate::cli::ResolveArgs) -> Result<SearchEnv> {
         args.resolver,
         args.ldpaths.as_deref(),
     ))
+}
+
+/// Runs `each` on every input in turn: a failure is printed as one `error:` line and the rest
+/// still run. Exit status 1 when any failed.
+pub fn each_input<T>(
+    inputs: impl IntoIterator<Item = T>,
+    mut each: impl FnMut(T) -> Result<()>,
+) -> ExitCode {
+    let mut failed = false;
+    for input in inputs {
+        if let Err(err) = each(input) {
+            ui::error(&format!("{err:#}"));
+            failed = true;
+        }
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

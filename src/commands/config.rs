@@ -51,6 +51,11 @@ fn value_text(value: &OptionValue) -> String {
     }
 }
 
+/// `VALUE  (SOURCE)`: a resolved option as `config --show` prints it.
+fn option_text(value: &Sourced<OptionValue>) -> String {
+    format!("{}  ({})", value_text(&value.value), source_text(value))
+}
+
 /// Per identifier, the options whose value differs from the run-wide one.
 fn differing(
     settings: &Settings,
@@ -95,13 +100,7 @@ fn show_text(settings: &Settings) -> String {
     let width = OPTIONS.iter().map(|s| s.name.len()).max().unwrap_or(0);
     for spec in OPTIONS {
         let value = settings.option(spec, None);
-        let _ = writeln!(
-            out,
-            "{:<width$}  {}  ({})",
-            spec.name,
-            value_text(&value.value),
-            source_text(&value)
-        );
+        let _ = writeln!(out, "{:<width$}  {}", spec.name, option_text(&value));
     }
     let identifiers = candidate_identifiers(settings);
     let _ = writeln!(out);
@@ -117,13 +116,7 @@ fn show_text(settings: &Settings) -> String {
         }
         let _ = writeln!(out, "{line}");
         for (spec, value) in differing(settings, id) {
-            let _ = writeln!(
-                out,
-                "    {}  {}  ({})",
-                spec.name,
-                value_text(&value.value),
-                source_text(&value)
-            );
+            let _ = writeln!(out, "    {}  {}", spec.name, option_text(&value));
         }
     }
     if identifiers.is_empty() {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::cli::RepairArgs;
-use crate::commands::common::search_env;
+use crate::commands::common::{each_input, search_env};
 use crate::engine::process::rpm_owner;
 use crate::repair::wheel::{Request, repair_wheel};
 use crate::ui;
@@ -36,46 +36,34 @@ pub fn run(args: &RepairArgs) -> Result<ExitCode> {
         env: &env,
         rpm_owner: &rpm_owner,
     };
-    let mut failed = false;
-    for path in &args.wheels {
-        match repair_wheel(path, &request).map_err(anyhow::Error::from) {
-            Ok(report) => {
-                if args.json {
-                    ui::data(&format!("{}\n", serde_json::to_string(&report)?));
-                } else if report.changed {
-                    let grafted: Vec<String> = report
-                        .grafted
-                        .iter()
-                        .map(|g| format!("{} ({})", g.soname, g.source))
-                        .collect();
-                    ui::message(&format!(
-                        "Repaired `{}` -> `{}`{}",
-                        report.wheel,
-                        report.output,
-                        if grafted.is_empty() {
-                            String::new()
-                        } else {
-                            format!("; grafted {}", grafted.join(", "))
-                        }
-                    ));
-                    ui::data(&format!("{}\n", report.output));
+    Ok(each_input(&args.wheels, |path| {
+        let report = repair_wheel(path, &request)?;
+        if args.json {
+            ui::data(&format!("{}\n", serde_json::to_string(&report)?));
+        } else if report.changed {
+            let grafted: Vec<String> = report
+                .grafted
+                .iter()
+                .map(|g| format!("{} ({})", g.soname, g.source))
+                .collect();
+            ui::message(&format!(
+                "Repaired `{}` -> `{}`{}",
+                report.wheel,
+                report.output,
+                if grafted.is_empty() {
+                    String::new()
                 } else {
-                    ui::message(&format!(
-                        "`{}` needs no repair; copied unchanged to `{}`",
-                        report.wheel, report.output
-                    ));
-                    ui::data(&format!("{}\n", report.output));
+                    format!("; grafted {}", grafted.join(", "))
                 }
-            }
-            Err(err) => {
-                ui::error(&format!("{err:#}"));
-                failed = true;
-            }
+            ));
+            ui::data(&format!("{}\n", report.output));
+        } else {
+            ui::message(&format!(
+                "`{}` needs no repair; copied unchanged to `{}`",
+                report.wheel, report.output
+            ));
+            ui::data(&format!("{}\n", report.output));
         }
-    }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+        Ok(())
+    }))
 }

@@ -6,7 +6,7 @@ use anyhow::{Context as _, Result};
 
 use crate::audit::wheel::{ShowRequest, Shown, show_wheel};
 use crate::cli::ShowArgs;
-use crate::commands::common::search_env;
+use crate::commands::common::{each_input, search_env};
 use crate::ui;
 
 /// The text `show` prints for one wheel.
@@ -37,27 +37,12 @@ pub fn run(args: &ShowArgs) -> Result<ExitCode> {
         disable_isa_ext_check: args.resolve.disable_isa_ext_check,
         no_abi3_audit: args.resolve.no_abi3_audit,
     };
-    let mut failed = false;
-    for (i, path) in args.wheels.iter().enumerate() {
-        match show_wheel(path, &request, &env)
-            .map_err(anyhow::Error::from)
-            .and_then(|shown| render(&shown, args.json))
-        {
-            Ok(text) => {
-                if i > 0 && !args.json {
-                    ui::data("\n");
-                }
-                ui::data(&text);
-            }
-            Err(err) => {
-                ui::error(&format!("{err:#}"));
-                failed = true;
-            }
+    Ok(each_input(args.wheels.iter().enumerate(), |(i, path)| {
+        let text = render(&show_wheel(path, &request, &env)?, args.json)?;
+        if i > 0 && !args.json {
+            ui::data("\n");
         }
-    }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+        ui::data(&text);
+        Ok(())
+    }))
 }

@@ -5,7 +5,7 @@
 //! `linux` table) in `pyproject.toml`, `[tool.wheelwright]`, per-identifier overrides,
 //! `CIBW_*`, `WHEELWRIGHT_*`, GitHub Action inputs (`INPUT_*`), command-line flags. Every
 //! value remembers its [`Source`]; `wheelwright config --show` prints them. See
-//! `settings.rs` for the resolution rules and `pythons.rs` for what is built by default.
+//! `settings/` for the resolution rules and `pythons.rs` for what is built by default.
 //!
 //! * `identifier`: build identifiers and `build`/`skip` selectors
 //! * `pythons`: the interpreters and platforms wheelwright knows, `enable` groups

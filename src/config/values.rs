@@ -1,7 +1,7 @@
 //! Typed values of the options that are more than a string or a list: commands, the repair
 //! command, the build frontend, the container engine, PEP 517 config settings, jobs and the
 //! pull policy. Each parses cibuildwheel's string form; the TOML forms are read in
-//! `options.rs` and end up in the same types.
+//! `options/` and end up in the same types.
 
 use std::fmt;
 use std::num::NonZeroU32;
@@ -216,13 +216,23 @@ impl BuildFrontend {
     }
 }
 
+/// `NAME`, then `; LABEL: ARGS` when there are arguments: how the table forms print.
+fn write_with_args(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    label: &str,
+    args: &[String],
+) -> fmt::Result {
+    f.write_str(name)?;
+    if !args.is_empty() {
+        write!(f, "; {label}: {}", shell_join(args))?;
+    }
+    Ok(())
+}
+
 impl fmt::Display for BuildFrontend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.tool.as_str())?;
-        if !self.args.is_empty() {
-            write!(f, "; args: {}", shell_join(&self.args))?;
-        }
-        Ok(())
+        write_with_args(f, self.tool.as_str(), "args", &self.args)
     }
 }
 
@@ -331,10 +341,7 @@ impl ContainerEngine {
 
 impl fmt::Display for ContainerEngine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.kind.as_str())?;
-        if !self.create_args.is_empty() {
-            write!(f, "; create_args: {}", shell_join(&self.create_args))?;
-        }
+        write_with_args(f, self.kind.as_str(), "create_args", &self.create_args)?;
         if self.disable_host_mount {
             f.write_str("; disable_host_mount: true")?;
         }

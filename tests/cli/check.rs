@@ -7,10 +7,7 @@ use serde_json::Value;
 
 use super::wheelwright;
 
-#[path = "../support/dists.rs"]
-pub(crate) mod dists;
-
-use dists::{Wheel, metadata, simple_sdist};
+use crate::support::dists::{self, Wheel, metadata, simple_sdist};
 
 const RST_OK: &str = "Demo\n====\n\nA *demo* with a `link <https://example.org>`_.\n";
 

@@ -418,7 +418,7 @@ fn publish_refuses_a_password_on_the_command_line_and_says_where_it_goes() {
 #[test]
 fn a_malformed_pypirc_names_the_file_the_line_and_the_problem() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let wheel = super::WheelSpec::new("demo-1.0-py3-none-any.whl").write(dir.path());
+    let wheel = crate::Wheel::bare("demo-1.0-py3-none-any.whl").write(dir.path());
     // The `local` section lost its header's bracket, and a password its `=`.
     let rc = dir.path().join(".pypirc");
     fs_err::write(

@@ -16,8 +16,8 @@ use std::process::Output;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::check::dists;
 use super::wheelwright;
+use crate::support::dists;
 
 /// Would-be commands in every syntax the runner knows, split across LF, CR and CRLF, with
 /// leading white space, and an escape sequence that clears a terminal.

@@ -5,19 +5,13 @@ use std::path::Path;
 
 use wheelwright::testing::manifest::{self, IdentifierRecord, TestState};
 
-use super::{WheelSpec, wheelwright};
+use crate::support::assert_help_mentions;
+use crate::{Wheel, run_refused, wheelwright};
 
 /// Runs `wheelwright -q ARGS` (PATH empty: no engine, no Python) and expects exit 1 with one
 /// `error:` line containing `needle`.
 fn assert_refused(args: &[&str], needle: &str) {
-    let output = wheelwright()
-        .arg("-q")
-        .args(args)
-        .env("PATH", "")
-        .output()
-        .expect("run");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+    let (output, stderr) = run_refused(args, args);
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{args:?}: one line expected: {stderr}");
     assert!(
@@ -29,55 +23,40 @@ fn assert_refused(args: &[&str], needle: &str) {
 
 #[test]
 fn test_help_describes_both_uses() {
-    let output = wheelwright()
-        .args(["test", "--help"])
-        .output()
-        .expect("run");
-    assert!(output.status.success());
-    let text = String::from_utf8_lossy(&output.stdout);
-    for needle in [
-        "--index",
-        "--python",
-        "--image",
-        "--engine",
-        "--arch",
-        "--test-command",
-        "--test-requires",
-        "--test-extras",
-        "--before-test",
-        "--test-timeout",
-        "--json",
-        "the wheel pip would choose",
-        "--index testpypi 'NEURON==7.8.11.2'",
-    ] {
-        assert!(
-            text.contains(needle),
-            "`{needle}` missing from test --help:\n{text}"
-        );
-    }
-    let output = wheelwright()
-        .args(["build", "--help"])
-        .output()
-        .expect("run");
-    let text = String::from_utf8_lossy(&output.stdout);
-    for needle in [
-        "--test-command",
-        "--test-skip",
-        "--test-image",
-        "--test-sources",
-        "--test-timeout",
-    ] {
-        assert!(
-            text.contains(needle),
-            "`{needle}` missing from build --help:\n{text}"
-        );
-    }
+    assert_help_mentions(
+        "test",
+        &[
+            "--index",
+            "--python",
+            "--image",
+            "--engine",
+            "--arch",
+            "--test-command",
+            "--test-requires",
+            "--test-extras",
+            "--before-test",
+            "--test-timeout",
+            "--json",
+            "the wheel pip would choose",
+            "--index testpypi 'NEURON==7.8.11.2'",
+        ],
+    );
+    assert_help_mentions(
+        "build",
+        &[
+            "--test-command",
+            "--test-skip",
+            "--test-image",
+            "--test-sources",
+            "--test-timeout",
+        ],
+    );
 }
 
 #[test]
 fn test_refuses_bad_input_in_one_line() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let wheel = WheelSpec::new("demo-1.0-py3-none-any.whl").write(dir.path());
+    let wheel = Wheel::bare("demo-1.0-py3-none-any.whl").write(dir.path());
     let wheel = wheel.to_str().expect("utf-8");
     let notes = dir.path().join("notes.txt");
     fs_err::write(&notes, "x").expect("write");
@@ -200,7 +179,7 @@ fn record(dir: &Path, wheel: &Path, sha: &str, state: TestState, message: Option
 #[test]
 fn publish_honours_the_results_manifest() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let wheel = WheelSpec::new("demo-1.0-py3-none-any.whl").write(dir.path());
+    let wheel = Wheel::bare("demo-1.0-py3-none-any.whl").write(dir.path());
     let sha = manifest::sha256_file(&wheel).expect("hash");
     let publish = |extra: &[&str]| {
         wheelwright()
@@ -286,7 +265,7 @@ fn publish_honours_the_results_manifest() {
     record(dir.path(), &wheel, &sha, TestState::Passed, None);
     assert!(publish(&[]).status.success(), "passed");
     // Another wheel without an entry in the same directory: refused.
-    let other = WheelSpec::new("other-1.0-py3-none-any.whl").write(dir.path());
+    let other = Wheel::bare("other-1.0-py3-none-any.whl").write(dir.path());
     let refused = publish(&[]);
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(1), "{stderr}");

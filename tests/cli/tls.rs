@@ -206,7 +206,7 @@ fn assert_trusted_only_when_configured(
 #[test]
 fn publish_trusts_the_configured_certificates() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let wheel = super::WheelSpec::new("demo-1.0-py3-none-any.whl").write(dir.path());
+    let wheel = crate::Wheel::bare("demo-1.0-py3-none-any.whl").write(dir.path());
     // An index refusing the credentials, as PyPI does: 403 with its reason.
     let server = start(
         ResponseTemplate::new(403)
@@ -233,7 +233,7 @@ fn publish_trusts_the_configured_certificates() {
 #[test]
 fn simple_index_lookups_trust_the_configured_certificates() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let wheel = super::WheelSpec::new("demo-1.0-py3-none-any.whl").write(dir.path());
+    let wheel = crate::Wheel::bare("demo-1.0-py3-none-any.whl").write(dir.path());
     // `--skip-existing` reads the project's Simple page first; the index refuses it (and the
     // upload) as a private index does. `-v` logs the page's answer when the TLS handshake
     // succeeded, the certificate error when it did not.
@@ -329,7 +329,7 @@ fn a_bad_ca_file_is_one_error_naming_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let not_pem = dir.path().join("ca.txt");
     fs_err::write(&not_pem, "not a certificate\n").expect("write");
-    let wheel = super::WheelSpec::new("demo-1.0-py3-none-any.whl").write(dir.path());
+    let wheel = crate::Wheel::bare("demo-1.0-py3-none-any.whl").write(dir.path());
     let transcript = |output: &Output| {
         format!(
             "exit: {:?}\n{}",

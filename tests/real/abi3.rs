@@ -13,8 +13,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{run_ok, testbed, wheelwright};
 use crate::oracle::{corpus_wheels, wheel_from_entries};
+use crate::support::{run_ok, testbed, wheelwright};
 
 /// One `.so` file's verdict: (ok, symbols outside the stable ABI, `{newer symbol: version}`).
 type Verdict = (bool, Vec<String>, BTreeMap<String, String>);

@@ -9,22 +9,17 @@ use std::process::Command;
 
 use wheelwright::publish::endpoints;
 
-use crate::common::repo;
 use crate::publish_support::{
     Reply, Stub, basic, build_project, index_handler, make_wheel, publish_cmd, run, venv_tool,
 };
 use crate::sigstore_standins::{REPOSITORY, Service, ServiceFault, Sigstore, WORKFLOW};
+use crate::support::{json_of, repo};
 
 fn scratch() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path().join("home");
     fs_err::create_dir_all(&home).unwrap();
     (tmp, home)
-}
-
-fn json_of(stdout: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)))
 }
 
 fn attestation_of(file: &Path) -> PathBuf {

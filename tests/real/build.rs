@@ -4,6 +4,7 @@
 //! runtime images (no compiler, no libdemo, no LD_LIBRARY_PATH).
 
 use std::collections::BTreeSet;
+
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -12,40 +13,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use wheelwright::wheel::filename::WheelFilename;
 
-pub(crate) use crate::common::{bed, log};
-use crate::common::{repo, run_ok, testbed};
-
-/// The host CA bundle that pip inside containers needs (TLS goes through an intercepting proxy).
-fn ca_bundle() -> String {
-    std::env::var("PIP_CERT")
-        .or_else(|_| std::env::var("SSL_CERT_FILE"))
-        .unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".to_owned())
-}
-
-/// wheelwright with the podman configuration of the test bed. Containers run this same binary
-/// (a dynamically linked debug build) for the repair step, as a user's `cargo build` would be.
-pub(crate) fn ww() -> Command {
-    let mut cmd = testbed().command(env!("CARGO_BIN_EXE_wheelwright"));
-    cmd.env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .env_remove("DOCKER_HOST")
-        .env_remove("RUST_LOG")
-        .env_remove("WHEELWRIGHT_CONTAINER_BINARY");
-    cmd
-}
-
-/// What every container build here passes: the network and the CA bundle for pip, through
-/// wheelwright's own options (what a user behind a proxy would do).
-pub(crate) fn network_args() -> Vec<String> {
-    let ca = ca_bundle();
-    vec![
-        "--container-arg=--network=host".to_owned(),
-        "--container-arg=-v".to_owned(),
-        format!("--container-arg={ca}:/etc/ssl/certs/wheelwright-ca.crt:ro"),
-        "--environment".to_owned(),
-        "PIP_CERT=/etc/ssl/certs/wheelwright-ca.crt".to_owned(),
-    ]
-}
+use crate::support::bed::{build_args, ca_bundle, network_args, ww};
+use crate::support::{bed, describe, json, log, project, run_ok, testbed};
 
 /// The test bed's images hold CPython 3.9 and PyPy 3.7 only (no musllinux images): select
 /// those, as a project targeting them would.
@@ -67,24 +36,6 @@ pub(crate) fn images_args() -> Vec<String> {
         "--image-i686".to_owned(),
         bed("WW_IMAGE_BUILD_I386_REF"),
     ]
-}
-
-pub(crate) fn project(name: &str) -> PathBuf {
-    repo().join("tests/projects").join(name)
-}
-
-pub(crate) fn describe(output: &Output) -> String {
-    format!(
-        "status {}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-pub(crate) fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("--json output is not JSON ({e}):\n{}", describe(output)))
 }
 
 /// `(identifier, status, wheel)` of every build in a `--json` result.
@@ -221,19 +172,20 @@ fn build_democext_for_x86_64_and_i686_with_podman() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("wheelhouse");
     let cache = dir.path().join("cache");
-    let mut args: Vec<String> = vec![
-        "build".into(),
-        project("democext").display().to_string(),
-        "-o".into(),
-        out.display().to_string(),
-        "--engine".into(),
-        "podman".into(),
-        "--archs".into(),
-        "x86_64,i686".into(),
-        "--pull".into(),
-        "never".into(),
-        "--build-frontend".into(),
-        "pip".into(),
+    let mut args = build_args(
+        "democext",
+        &out,
+        "podman",
+        &[
+            "--archs",
+            "x86_64,i686",
+            "--pull",
+            "never",
+            "--build-frontend",
+            "pip",
+        ],
+    );
+    args.extend([
         // The passed variable and SOURCE_DATE_EPOCH must arrive; the hook fails otherwise.
         "--before-all".into(),
         format!(
@@ -249,7 +201,7 @@ fn build_democext_for_x86_64_and_i686_with_podman() {
         "--json".into(),
         // -v logs every engine command line: the passed value must not be on any of them.
         "-v".into(),
-    ];
+    ]);
     args.extend(images_args());
     args.extend(network_args());
     args.extend(testbed_selection());
@@ -451,24 +403,22 @@ fn build_through_the_docker_cli_as_an_unprivileged_user() {
     chown(&home, NOBODY);
     let out = home.join("wheelhouse");
 
-    let mut args: Vec<String> = vec![
-        "build".into(),
-        project("democext").display().to_string(),
-        "-o".into(),
-        out.display().to_string(),
-        "--engine".into(),
-        "docker".into(),
-        "--archs".into(),
-        "x86_64,i686".into(),
-        "--build".into(),
-        "cp39-*".into(),
-        "--skip".into(),
-        "*-musllinux_*".into(),
-        // before-all runs as root in the container and writes into the mounted pip cache.
-        "--before-all".into(),
-        "sh {project}/libdemo/build-libdemo.sh /usr/local && mkdir -p \"$PIP_CACHE_DIR/probe\" && touch \"$PIP_CACHE_DIR/probe/file\"".into(),
-        "--json".into(),
-    ];
+    let mut args: Vec<String> = build_args(
+        "democext",
+        &out,
+        "docker",
+        &[
+            "--archs",
+            "x86_64,i686",
+            "--build",
+            "cp39-*",
+            "--skip",
+            "*-musllinux_*",
+            "--before-all",
+            "sh {project}/libdemo/build-libdemo.sh /usr/local && mkdir -p \"$PIP_CACHE_DIR/probe\" && touch \"$PIP_CACHE_DIR/probe/file\"",
+            "--json",
+        ],
+    );
     args.extend(images_args());
     args.extend(network_args());
     let mut cmd = testbed().command("setpriv");
@@ -601,19 +551,18 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn one_failing_interpreter_does_not_lose_the_others() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("wheelhouse");
-    let mut args: Vec<String> = vec![
-        "build".into(),
-        project("failonpypy").display().to_string(),
-        "-o".into(),
-        out.display().to_string(),
-        "--engine".into(),
-        "podman".into(),
-        "--archs".into(),
-        "x86_64".into(),
-        "--build-frontend".into(),
-        "pip".into(),
-        "--keep-container".into(),
-    ];
+    let mut args: Vec<String> = build_args(
+        "failonpypy",
+        &out,
+        "podman",
+        &[
+            "--archs",
+            "x86_64",
+            "--build-frontend",
+            "pip",
+            "--keep-container",
+        ],
+    );
     args.extend(images_args());
     args.extend(network_args());
     args.extend(testbed_selection());
@@ -800,17 +749,16 @@ fn build_bad_input_with_an_engine() {
         dir.path().file_name().expect("name").to_string_lossy()
     );
     let base = |extra: &[&str]| -> Vec<String> {
-        let mut args: Vec<String> = vec![
-            "build".into(),
-            project("democext").display().to_string(),
-            "-o".into(),
-            out.display().to_string(),
-            "--engine".into(),
-            "podman".into(),
-            "--archs".into(),
-            "x86_64".into(),
-            format!("--container-arg=--label={label}"),
-        ];
+        let mut args: Vec<String> = build_args(
+            "democext",
+            &out,
+            "podman",
+            &[
+                "--archs",
+                "x86_64",
+                &format!("--container-arg=--label={label}"),
+            ],
+        );
         args.extend(extra.iter().map(|s| (*s).to_owned()));
         args
     };
@@ -953,23 +901,22 @@ fn selection_meets_the_image_and_sets_the_step_outputs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("wheelhouse");
     let github_output = dir.path().join("github_output");
-    let mut args: Vec<String> = vec![
-        "build".into(),
-        project("purepy").display().to_string(),
-        "-o".into(),
-        out.display().to_string(),
-        "--engine".into(),
-        "podman".into(),
-        "--archs".into(),
-        "x86_64".into(),
-        "--build".into(),
-        "cp39-* cp310-*".into(),
-        "--skip".into(),
-        "*-musllinux_*".into(),
-        "--build-frontend".into(),
-        "pip".into(),
-        "--json".into(),
-    ];
+    let mut args: Vec<String> = build_args(
+        "purepy",
+        &out,
+        "podman",
+        &[
+            "--archs",
+            "x86_64",
+            "--build",
+            "cp39-* cp310-*",
+            "--skip",
+            "*-musllinux_*",
+            "--build-frontend",
+            "pip",
+            "--json",
+        ],
+    );
     args.extend(images_args());
     args.extend(network_args());
     let output = ww()
@@ -1145,21 +1092,20 @@ fn copy_dir(from: &Path, to: &Path) {
 fn pure_python_wheels_are_copied_and_reused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("wheelhouse");
-    let mut args: Vec<String> = vec![
-        "build".into(),
-        project("purepy").display().to_string(),
-        "-o".into(),
-        out.display().to_string(),
-        "--engine".into(),
-        "podman".into(),
-        "--archs".into(),
-        "x86_64".into(),
-        "--jobs".into(),
-        "1".into(),
-        "--build-frontend".into(),
-        "pip".into(),
-        "--json".into(),
-    ];
+    let mut args: Vec<String> = build_args(
+        "purepy",
+        &out,
+        "podman",
+        &[
+            "--archs",
+            "x86_64",
+            "--jobs",
+            "1",
+            "--build-frontend",
+            "pip",
+            "--json",
+        ],
+    );
     args.extend(images_args());
     args.extend(network_args());
     args.extend(testbed_selection());

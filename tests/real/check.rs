@@ -3,7 +3,7 @@
 //! * Oracle: `twine check --strict` (twine 7 from the tool venv, which renders descriptions with
 //!   readme_renderer and docutils, like PyPI) runs on the same wheels as `wheelwright check`:
 //!   a corpus of descriptions (good and bad reStructuredText, Markdown, plain text, bad content
-//!   types, `check_corpus.rs`) and the real descriptions of every distribution installed in
+//!   types, `tests/fixtures/descriptions/`) and the real descriptions of every distribution installed in
 //!   the tool venv. For each wheel, "renders" must agree. Nothing here hard-codes twine's
 //!   answers; the known gaps below are listed explicitly and must keep disagreeing (when one
 //!   starts to agree, remove it from the list).
@@ -19,10 +19,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::{repo, testbed, wheelwright};
+use crate::support::{repo, testbed, wheelwright};
 
-#[path = "../support/dists.rs"]
-pub(crate) mod dists;
+use crate::support::bed::corpus_files;
+use crate::support::dists;
 
 /// Descriptions where docutils reports a problem that `check` does not model (see the
 /// module documentation of `crates/rst`).
@@ -198,6 +198,40 @@ fn file_name(path: &Path) -> String {
         .into_owned()
 }
 
+/// The description corpus, `tests/fixtures/descriptions/<case>.txt`: `(case, header lines,
+/// description)` by case name (see the README there for the format).
+fn description_cases() -> Vec<(String, String, String)> {
+    let dir = repo().join("tests/fixtures/descriptions");
+    let mut cases: Vec<(String, String, String)> = fs_err::read_dir(&dir)
+        .expect("the description corpus")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "txt"))
+        .map(|path| {
+            let text = fs_err::read_to_string(&path).expect("read case");
+            let (headers, body) = match text.strip_prefix('\n') {
+                Some(body) => ("", body),
+                None => text.split_once("\n\n").unwrap_or_else(|| {
+                    panic!("{}: no blank line after the header", path.display())
+                }),
+            };
+            let case = path
+                .file_stem()
+                .expect("stem")
+                .to_string_lossy()
+                .into_owned();
+            (case, headers.to_owned(), body.to_owned())
+        })
+        .collect();
+    cases.sort();
+    assert!(
+        cases.len() >= 300,
+        "{} description cases in {}",
+        cases.len(),
+        dir.display()
+    );
+    cases
+}
+
 /// A wheel named after `case` carrying `metadata` as its METADATA.
 fn description_wheel(dir: &Path, case: &str, metadata: String) -> PathBuf {
     let name = case.to_lowercase().replace(['-', '.'], "_");
@@ -209,12 +243,10 @@ fn check_description_verdicts_agree_with_twine() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut wheels = Vec::new();
     let mut labels = BTreeMap::new();
-    for (case, content_type, text) in crate::check_corpus::CASES {
+    let cases = description_cases();
+    for (case, headers, text) in &cases {
         let name = format!("case_{}", case.replace('-', "_"));
-        let headers = content_type
-            .map(|ct| format!("Description-Content-Type: {ct}"))
-            .unwrap_or_default();
-        let metadata = dists::metadata(&name, "1.0", &headers, text)
+        let metadata = dists::metadata(&name, "1.0", headers, text)
             .replace("Metadata-Version: 2.4", "Metadata-Version: 2.1");
         let wheel = description_wheel(dir.path(), &name, metadata);
         labels.insert(file_name(&wheel), format!("corpus case `{case}`"));
@@ -326,7 +358,7 @@ fn check_description_verdicts_agree_with_twine() {
         "check vs twine check --strict: {} wheels ({} corpus cases, {} installed descriptions); \
          twine verdicts {counts:?}; known gaps still open: {gaps_seen:?}",
         wheels.len(),
-        crate::check_corpus::CASES.len(),
+        cases.len(),
         site_packages.len()
     );
     assert!(
@@ -346,28 +378,9 @@ const CORPUS_WARNINGS: &[(&str, &str)] = &[
     ("PyYAML-", "warning:filename-normalization"),
 ];
 
-/// The files of a corpus lock in the cache, with a pointer to the fetch script when missing.
-fn corpus(lock: &str) -> Vec<PathBuf> {
-    let text = fs_err::read_to_string(repo().join("tests/corpus").join(lock)).expect("lock");
-    let dir = testbed().cache.join("corpus");
-    text.lines()
-        .map(|l| l.split('#').next().unwrap_or_default().trim())
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let path = dir.join(l.split_whitespace().next().expect("file name"));
-            assert!(
-                path.is_file(),
-                "{} is missing: run scripts/fetch-corpus.sh",
-                path.display()
-            );
-            path
-        })
-        .collect()
-}
-
 #[test]
 fn check_passes_the_pypi_corpus_for_any_index_and_for_pypi() {
-    let current = corpus("dists.lock");
+    let current = corpus_files("dists.lock");
     let names: Vec<String> = current.iter().map(|p| file_name(p)).collect();
     let sdists = names.iter().filter(|n| n.ends_with(".tar.gz")).count();
     let pure = names
@@ -390,7 +403,7 @@ fn check_passes_the_pypi_corpus_for_any_index_and_for_pypi() {
         );
     }
     let mut files = current;
-    files.extend(corpus("wheels.lock"));
+    files.extend(corpus_files("wheels.lock"));
     for args in [&[][..], &["--repository", "pypi"][..]] {
         let (code, problems) = wheelwright_check_with(args, &files);
         let mut unexpected = Vec::new();

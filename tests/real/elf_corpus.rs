@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use wheelwright::elf::edit::{self, ElfEdits, Expected, RpathEdit};
 use wheelwright::elf::{self as elf, ElfInfo};
 
-use crate::common::testbed;
+use crate::support::testbed;
 
 /// The 45-byte RPATH of repair.md §9.3.
 const RPATH_45: &str = "$ORIGIN/../some.libs:$ORIGIN/another/long/dir";
@@ -301,6 +301,77 @@ fn find_library(name: &str, next_to: &Path, python: &Python) -> Option<PathBuf> 
         .find(|p| p.exists())
 }
 
+/// The corpus edits of one file: a hashed SONAME, its first versioned dependency (not glibc's)
+/// renamed to a copy where one can be made, and the 45-character RPATH, with the copies'
+/// directory first when a dependency was renamed. Also returns that `(old, new)` name.
+fn corpus_edits(
+    info: &ElfInfo,
+    file_name: &str,
+    path: &Path,
+    python: &Python,
+    copies: &Copies,
+    strip: bool,
+) -> (ElfEdits, Option<(String, String)>) {
+    let soname = hashed_name(info.soname.as_deref().unwrap_or(file_name), "bbbbbbbb");
+    let dependency = info
+        .needed
+        .iter()
+        .filter(|n| !is_glibc(n))
+        .find(|n| info.version_requirements.iter().any(|r| &r.file == *n))
+        .and_then(|n| copies.get(n, path, python).map(|new| (n.clone(), new)));
+    let rpath = match dependency {
+        Some(_) => format!("{}:{RPATH_45}", copies.dir.display()),
+        None => RPATH_45.to_owned(),
+    };
+    let edits = ElfEdits {
+        soname: Some(soname),
+        replace_needed: dependency.iter().cloned().collect(),
+        remove_needed: Vec::new(),
+        rpath: RpathEdit::Set(rpath),
+        strip,
+    };
+    (edits, dependency)
+}
+
+/// The SONAME [`corpus_edits`] sets.
+fn corpus_soname(edits: &ElfEdits) -> String {
+    edits.soname.clone().expect("corpus edits set a SONAME")
+}
+
+/// The RPATH [`corpus_edits`] sets.
+fn corpus_rpath(edits: &ElfEdits) -> String {
+    match &edits.rpath {
+        RpathEdit::Set(rpath) => rpath.clone(),
+        other => unreachable!("corpus edits set the RPATH, not {other:?}"),
+    }
+}
+
+/// `work(index, file)` for every file, on three threads; the outcomes in file order.
+fn on_three_threads<T: Send>(
+    files: &[PathBuf],
+    work: impl Fn(usize, &Path) -> T + Sync,
+) -> Vec<(usize, T)> {
+    let next = AtomicUsize::new(0);
+    let outcomes: Mutex<Vec<(usize, T)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = files.get(index) else {
+                        break;
+                    };
+                    let outcome = work(index, path);
+                    outcomes.lock().expect("lock").push((index, outcome));
+                }
+            });
+        }
+    });
+    let mut outcomes = outcomes.into_inner().expect("lock");
+    outcomes.sort_by_key(|(index, _)| *index);
+    outcomes
+}
+
 /// The renamed copies of dependencies, one per NEEDED name, made once.
 struct Copies {
     dir: PathBuf,
@@ -308,6 +379,16 @@ struct Copies {
 }
 
 impl Copies {
+    /// No copies yet; they go to `work/deps`.
+    fn new(work: &Path) -> Self {
+        let copies = Copies {
+            dir: work.join("deps"),
+            made: Mutex::new(HashMap::new()),
+        };
+        std::fs::create_dir_all(&copies.dir).expect("mkdir");
+        copies
+    }
+
     /// The new name of a renamed copy of `needed` (found next to `requester`), made on first use.
     fn get(&self, needed: &str, requester: &Path, python: &Python) -> Option<String> {
         let mut made = self.made.lock().expect("lock");
@@ -368,24 +449,8 @@ fn process(index: usize, path: &Path, python: &Python, copies: &Copies, work: &P
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("lib.so");
-    let soname = hashed_name(info.soname.as_deref().unwrap_or(file_name), "bbbbbbbb");
-    let dependency = info
-        .needed
-        .iter()
-        .filter(|n| !is_glibc(n))
-        .find(|n| info.version_requirements.iter().any(|r| &r.file == *n))
-        .and_then(|n| copies.get(n, path, python).map(|new| (n.clone(), new)));
-    let rpath = match dependency {
-        Some(_) => format!("{}:{RPATH_45}", copies.dir.display()),
-        None => RPATH_45.to_owned(),
-    };
-    let edits = ElfEdits {
-        soname: Some(soname.clone()),
-        replace_needed: dependency.iter().cloned().collect(),
-        remove_needed: Vec::new(),
-        rpath: RpathEdit::Set(rpath.clone()),
-        strip: false,
-    };
+    let (edits, dependency) = corpus_edits(&info, file_name, path, python, copies, false);
+    let (soname, rpath) = (corpus_soname(&edits), corpus_rpath(&edits));
     outcome.renamed = dependency.is_some();
     let copy = dependency.as_ref().map(|(_, new)| new.as_str());
 
@@ -484,31 +549,11 @@ fn edited_system_libraries_load_like_patchelf_edits() {
     let temp = tempfile::tempdir().expect("tempdir");
     let keep = std::env::var_os(KEEP_OUTPUTS).map(PathBuf::from);
     let work = keep.as_deref().unwrap_or(temp.path());
-    let copies = Copies {
-        dir: work.join("deps"),
-        made: Mutex::new(HashMap::new()),
-    };
-    std::fs::create_dir_all(&copies.dir).expect("mkdir");
-
+    let copies = Copies::new(work);
     let started = Instant::now();
-    let next = AtomicUsize::new(0);
-    let outcomes: Mutex<Vec<(usize, Outcome)>> = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..3 {
-            scope.spawn(|| {
-                loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = files.get(index) else {
-                        break;
-                    };
-                    let outcome = process(index, path, &python, &copies, work);
-                    outcomes.lock().expect("lock").push((index, outcome));
-                }
-            });
-        }
+    let outcomes = on_three_threads(&files, |index, path| {
+        process(index, path, &python, &copies, work)
     });
-    let mut outcomes = outcomes.into_inner().expect("lock");
-    outcomes.sort_by_key(|(index, _)| *index);
 
     let count = |f: &dyn Fn(&Outcome) -> bool| outcomes.iter().filter(|(_, o)| f(o)).count();
     let ours_edited = count(&|o| matches!(o.ours, Some(Ok(_))));
@@ -769,24 +814,7 @@ fn process_strip(
         .and_then(|n| n.to_str())
         .unwrap_or("lib.so");
     // The corpus edits of `process`, with strip.
-    let soname = hashed_name(info.soname.as_deref().unwrap_or(file_name), "bbbbbbbb");
-    let dependency = info
-        .needed
-        .iter()
-        .filter(|n| !is_glibc(n))
-        .find(|n| info.version_requirements.iter().any(|r| &r.file == *n))
-        .and_then(|n| copies.get(n, path, python).map(|new| (n.clone(), new)));
-    let rpath = match dependency {
-        Some(_) => format!("{}:{RPATH_45}", copies.dir.display()),
-        None => RPATH_45.to_owned(),
-    };
-    let edits = ElfEdits {
-        soname: Some(soname),
-        replace_needed: dependency.iter().cloned().collect(),
-        remove_needed: Vec::new(),
-        rpath: RpathEdit::Set(rpath),
-        strip: true,
-    };
+    let (edits, dependency) = corpus_edits(&info, file_name, path, python, copies, true);
     let copy = dependency.as_ref().map(|(_, new)| new.as_str());
 
     let only = dir.join(format!("strip-only-{file_name}"));
@@ -852,31 +880,11 @@ fn stripped_libraries_load_and_match_binutils_strip() {
         "only {} unstripped shared objects found",
         files.len()
     );
-    let copies = Copies {
-        dir: work.join("deps"),
-        made: Mutex::new(HashMap::new()),
-    };
-    std::fs::create_dir_all(&copies.dir).expect("mkdir");
-
+    let copies = Copies::new(work);
     let started = Instant::now();
-    let next = AtomicUsize::new(0);
-    let outcomes: Mutex<Vec<(usize, StripOutcome)>> = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..3 {
-            scope.spawn(|| {
-                loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = files.get(index) else {
-                        break;
-                    };
-                    let outcome = process_strip(index, path, &python, &copies, work);
-                    outcomes.lock().expect("lock").push((index, outcome));
-                }
-            });
-        }
+    let outcomes = on_three_threads(&files, |index, path| {
+        process_strip(index, path, &python, &copies, work)
     });
-    let mut outcomes = outcomes.into_inner().expect("lock");
-    outcomes.sort_by_key(|(index, _)| *index);
 
     let total = |i: usize| -> u64 { outcomes.iter().map(|(_, o)| o.sizes[i]).sum() };
     let originals = outcomes.iter().filter(|(_, o)| o.original_loads).count();

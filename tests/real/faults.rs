@@ -14,8 +14,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::build::{builds, describe, images_args, network_args, project, testbed_selection, ww};
-use crate::common::{repo, testbed, wheelwright};
+use crate::build::{builds, images_args, testbed_selection};
+use crate::support::bed::{network_args, ww};
+use crate::support::{describe, project};
+use crate::support::{repo, testbed, wheelwright};
 
 /// Generous: the machine runs other builds at the same time. Only a hang hits it.
 const PATIENCE: Duration = Duration::from_secs(600);
@@ -173,6 +175,25 @@ fn strings(args: &[&str]) -> Vec<String> {
 }
 
 /// A podman build of `project` for x86_64 with `extra` arguments, the marker directory mounted.
+/// `build` of the test project `name` with the test bed's selection and `extra`, in the
+/// background (its output files in `dir`).
+fn start_build(name: &str, dir: &Path, out: &Path, markers: &Path, extra: &[&str]) -> Background {
+    let mut args = testbed_selection();
+    args.extend(strings(extra));
+    Background::start(
+        build_command(&project(name), out, markers, &args),
+        dir,
+        "run",
+    )
+}
+
+/// [`build_command`] of the test project `name` for `cp39-manylinux_x86_64` only, then `extra`.
+fn cp39_build(name: &str, out: &Path, markers: &Path, extra: &[&str]) -> Command {
+    let mut args = strings(&["--only", "cp39-manylinux_x86_64"]);
+    args.extend(strings(extra));
+    build_command(&project(name), out, markers, &args)
+}
+
 fn build_command(project_dir: &Path, out: &Path, markers: &Path, extra: &[String]) -> Command {
     let mut cmd = ww();
     cmd.arg("build")
@@ -263,15 +284,15 @@ const PP37: &str = "pp37-manylinux_x86_64";
 #[test]
 fn sigint_before_the_build() {
     let (dir, out, markers) = scratch();
-    let mut args = testbed_selection();
-    args.extend(strings(&[
-        "--before-all",
-        &format!("touch {MARKERS}/before-all; sleep 600"),
-    ]));
-    let mut run = Background::start(
-        build_command(&project("purepy"), &out, &markers, &args),
+    let mut run = start_build(
+        "purepy",
         dir.path(),
-        "run",
+        &out,
+        &markers,
+        &[
+            "--before-all",
+            &format!("touch {MARKERS}/before-all; sleep 600"),
+        ],
     );
     run.wait_until("before-all", || markers.join("before-all").exists());
     assert_eq!(containers_of(run.pid()).len(), 1, "{}", run.stderr());
@@ -306,17 +327,17 @@ fn sigterm_mid_compile_stops_the_queue() {
     .expect("cc");
     fs_err::set_permissions(&cc, std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .expect("chmod");
-    let mut args = testbed_selection();
-    args.extend(strings(&[
-        "--jobs",
-        "1",
-        "--environment",
-        &format!("CC={MARKERS}/slow-cc"),
-    ]));
-    let mut run = Background::start(
-        build_command(&project("failonpypy"), &out, &markers, &args),
+    let mut run = start_build(
+        "failonpypy",
         dir.path(),
-        "run",
+        &out,
+        &markers,
+        &[
+            "--jobs",
+            "1",
+            "--environment",
+            &format!("CC={MARKERS}/slow-cc"),
+        ],
     );
     let first = markers.join(format!("compiling-{CP39}"));
     run.wait_until("the compiler", || first.exists());
@@ -392,12 +413,7 @@ fn a_killed_runs_container_and_temporaries_go_at_the_next_start() {
     );
 
     // The next run (its before-all fails at once) starts a container: that removes the orphan.
-    let mut next = build_command(
-        &project("purepy"),
-        &out,
-        &markers,
-        &strings(&["--only", "cp39-manylinux_x86_64", "--before-all", "exit 3"]),
-    );
+    let mut next = cp39_build("purepy", &out, &markers, &["--before-all", "exit 3"]);
     let output = next.output().expect("wheelwright");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
@@ -430,32 +446,28 @@ fn two_builds_into_one_directory_keep_each_others_results() {
     let barrier = |me: &str, other: &str| {
         format!("touch {MARKERS}/{me}; while [ ! -e {MARKERS}/{other} ]; do sleep 0.2; done")
     };
-    let failing = build_command(
-        &project("purepy"),
+    let failing = cp39_build(
+        "purepy",
         &out,
         &markers,
-        &strings(&[
-            "--only",
-            "cp39-manylinux_x86_64",
+        &[
             "--before-build",
             &barrier("failing", "passing"),
             "--test-command",
             "python -c 'raise SystemExit(3)'",
-        ]),
+        ],
     );
-    let passing = build_command(
-        &project("srcleak"),
+    let passing = cp39_build(
+        "srcleak",
         &out,
         &markers,
-        &strings(&[
-            "--only",
-            "cp39-manylinux_x86_64",
+        &[
             "--before-build",
             &barrier("passing", "failing"),
             // Finishes after the failing run has recorded its result.
             "--test-command",
             "sleep 10; python -c 'import srcleak'",
-        ]),
+        ],
     );
     let mut a = Background::start(failing, dir.path(), "failing");
     let mut b = Background::start(passing, dir.path(), "passing");
@@ -521,19 +533,17 @@ fn two_builds_into_one_directory_keep_each_others_results() {
 #[test]
 fn a_hung_hook_hits_its_timeout() {
     let (_dir, out, markers) = scratch();
-    let output = build_command(
-        &project("purepy"),
+    let output = cp39_build(
+        "purepy",
         &out,
         &markers,
-        &strings(&[
-            "--only",
-            "cp39-manylinux_x86_64",
+        &[
             "--before-build",
             &format!("touch {MARKERS}/hook; sleep 1000 & wait"),
             "--hook-timeout",
             "5",
             "--keep-container",
-        ]),
+        ],
     )
     .output()
     .expect("wheelwright");
@@ -668,14 +678,9 @@ fn unusable_output_directories_are_refused_before_any_container_starts() {
             ),
         ),
     ] {
-        let output = build_command(
-            &project("purepy"),
-            &out,
-            &markers,
-            &strings(&["--only", "cp39-manylinux_x86_64"]),
-        )
-        .output()
-        .expect("wheelwright");
+        let output = cp39_build("purepy", &out, &markers, &[])
+            .output()
+            .expect("wheelwright");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{stderr}");
         assert!(stderr.contains(&needle), "{stderr}");
@@ -699,18 +704,16 @@ fn a_200_mb_line_costs_bounded_memory() {
     const LINE: u64 = 200_000_000;
     let (dir, out, markers) = scratch();
     let mut run = Background::start(
-        build_command(
-            &project("purepy"),
+        cp39_build(
+            "purepy",
             &out,
             &markers,
-            &strings(&[
-                "--only",
-                "cp39-manylinux_x86_64",
+            &[
                 "--before-build",
                 &format!(
                     "head -c {LINE} /dev/zero | tr '\\0' x; echo; touch {MARKERS}/printed; sleep 2"
                 ),
-            ]),
+            ],
         ),
         dir.path(),
         "huge",
@@ -736,7 +739,7 @@ fn a_200_mb_line_costs_bounded_memory() {
         "the whole line is in the log ({} bytes)",
         log.len()
     );
-    crate::build::log(&format!(
+    crate::support::log(&format!(
         "a {LINE}-byte line: wheelwright's peak RSS {} MiB",
         peak / 1024
     ));

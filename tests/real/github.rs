@@ -17,10 +17,9 @@ use sha2::{Digest as _, Sha256};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::common::{
-    bed, launcher_cache, release_target, repo, source_checkout, testbed, wheelwright,
-};
+use crate::common::{launcher_cache, release_target, source_checkout};
 use crate::github_stub::{self, GitHubStub, Race};
+use crate::support::{bed, output_text, repo, testbed, wheelwright};
 
 /// wheelwright with none of the runner's variables of the environment the tests run in.
 fn gh_wheelwright() -> Command {
@@ -33,14 +32,6 @@ fn gh_wheelwright() -> Command {
     cmd.env_remove("SOURCE_DATE_EPOCH");
     cmd.stdin(Stdio::null());
     cmd
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 fn stderr(output: &Output) -> String {
@@ -129,7 +120,7 @@ fn python_extract(zip: &Path, dest: &Path) {
     assert!(
         output.status.success(),
         "python3 zipfile: {}",
-        text(&output)
+        output_text(&output)
     );
 }
 
@@ -182,7 +173,11 @@ fn act_stores_the_artifact_the_native_client_uploads() {
         .stdin(Stdio::null())
         .output()
         .expect("run act");
-    assert!(output.status.success(), "act failed:\n{}", text(&output));
+    assert!(
+        output.status.success(),
+        "act failed:\n{}",
+        output_text(&output)
+    );
 
     // act stores the uploaded bytes as <path>/<run>/<name>/<name>.zip.
     let stored: Vec<PathBuf> = glob::glob(&format!("{}/*/{name}/{name}.zip", artifacts.display()))
@@ -193,7 +188,7 @@ fn act_stores_the_artifact_the_native_client_uploads() {
         stored.len(),
         1,
         "stored artifacts: {stored:?}\n{}",
-        text(&output)
+        output_text(&output)
     );
     let zip_bytes = fs_err::read(&stored[0]).unwrap();
     let extracted = tmp.path().join("extracted");
@@ -303,17 +298,20 @@ fn native_client_speaks_githubs_snake_case_and_finalizes_with_the_bytes_it_sent(
         .env("GITHUB_RETENTION_DAYS", "3")
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
-    assert!(!text(&output).contains(&token), "the token was printed");
+    assert!(output.status.success(), "{}", output_text(&output));
     assert!(
-        !text(&output).contains("SeCrEtSiG"),
+        !output_text(&output).contains(&token),
+        "the token was printed"
+    );
+    assert!(
+        !output_text(&output).contains("SeCrEtSiG"),
         "the signature was printed"
     );
     assert!(
         stderr(&output)
             .contains("retention of 5 days is more than this repository allows; using 3"),
         "{}",
-        text(&output)
+        output_text(&output)
     );
 
     let requests = stub.requests();
@@ -418,7 +416,7 @@ fn a_conflict_is_reported_with_the_services_message_and_not_retried() {
         .env("ACTIONS_RESULTS_URL", stub.uri())
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     assert_eq!(
         stderr(&output).lines().last().unwrap(),
         "error: cannot upload artifact `wheels`: CreateArtifact failed: HTTP 409 (already_exists): an artifact with this name already exists on the workflow run"
@@ -455,7 +453,7 @@ fn upload_artifact_without_the_runtime_environment() {
     assert!(
         stderr(&output).starts_with("error: ACTIONS_RUNTIME_TOKEN is not set: "),
         "{}",
-        text(&output)
+        output_text(&output)
     );
 
     // --if-available: nothing uploaded, success, and an output for the fallback step.
@@ -466,7 +464,7 @@ fn upload_artifact_without_the_runtime_environment() {
         .env("GITHUB_OUTPUT", &github_output)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
+    assert!(output.status.success(), "{}", output_text(&output));
     let written = fs_err::read_to_string(&github_output).unwrap();
     let outputs = parse_github_output(&written);
     assert_eq!(outputs.get("uploaded").map(String::as_str), Some("false"));
@@ -558,7 +556,7 @@ fn release_cmd(
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 
 fn assert_secrets_kept(output: &Output) {
-    let log = text(output);
+    let log = output_text(output);
     for secret in [
         github_stub::WRITE_TOKEN,
         github_stub::READ_TOKEN,
@@ -584,7 +582,7 @@ fn file_name(path: &Path) -> String {
 
 fn report_of(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("no JSON report ({e}):\n{}", text(output)))
+        .unwrap_or_else(|e| panic!("no JSON report ({e}):\n{}", output_text(output)))
 }
 
 fn actions(report: &Value) -> Vec<(String, String)> {
@@ -642,7 +640,7 @@ fn release_drafts_uploads_verifies_then_publishes() {
         &[],
         &[tmp.path()],
     );
-    assert!(output.status.success(), "{}", text(&output));
+    assert!(output.status.success(), "{}", output_text(&output));
 
     // Created as a draft, filled, then published — the order immutable releases need.
     assert_eq!(
@@ -724,7 +722,7 @@ fn release_drafts_uploads_verifies_then_publishes() {
             "release v1.0.0: 2 uploaded, 0 replaced, 0 already there (sha256 verified); published"
         ),
         "{}",
-        text(&output)
+        output_text(&output)
     );
 }
 
@@ -737,7 +735,7 @@ fn a_rerun_resumes_the_draft_and_leaves_a_complete_release_alone() {
 
     // An interrupted first run: one file, left a draft.
     let output = run_release(&stub, token, "refs/tags/v2", &["--draft"], &[&wheel]);
-    assert!(output.status.success(), "{}", text(&output));
+    assert!(output.status.success(), "{}", output_text(&output));
     assert_eq!(report_of(&output)["draft"], json!(true));
     assert!(stub_release(&stub, "v2").0, "--draft published the release");
 
@@ -748,7 +746,7 @@ fn a_rerun_resumes_the_draft_and_leaves_a_complete_release_alone() {
     stub.with(|r| r.digests = false);
     let before = stub.calls().len();
     let output = run_release(&stub, token, "refs/tags/v2", &[], &[&wheel, &sdist]);
-    assert!(output.status.success(), "{}", text(&output));
+    assert!(output.status.success(), "{}", output_text(&output));
     let calls = stub.calls()[before..].to_vec();
     assert_eq!(calls[0], format!("GET {RELEASES}/tags/v2 -> 404"));
     assert_eq!(calls[1], format!("GET {RELEASES} -> 200"));
@@ -791,7 +789,7 @@ fn a_rerun_resumes_the_draft_and_leaves_a_complete_release_alone() {
     stub.with(|r| r.digests = true);
     let before = stub.calls().len();
     let output = run_release(&stub, token, "refs/tags/v2", &[], &[&wheel, &sdist]);
-    assert!(output.status.success(), "{}", text(&output));
+    assert!(output.status.success(), "{}", output_text(&output));
     assert!(
         stub.calls()[before..].iter().all(|c| c.starts_with("GET ")),
         "{:?}",
@@ -803,7 +801,7 @@ fn a_rerun_resumes_the_draft_and_leaves_a_complete_release_alone() {
     assert!(
         stderr(&output).contains("release v2 is published with all 2 assets; nothing to do"),
         "{}",
-        text(&output)
+        output_text(&output)
     );
 }
 
@@ -822,7 +820,7 @@ fn other_bytes_under_an_asset_name_are_refused_naming_both_digests() {
 
     // Refused before anything changes: the wheel is not uploaded either.
     let output = run_release(&stub, token, "refs/tags/v3", &[], &[&wheel, &sdist]);
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     assert_eq!(
         last_lines(&output, 2),
         format!(
@@ -841,7 +839,7 @@ fn other_bytes_under_an_asset_name_are_refused_naming_both_digests() {
         &["--clobber"],
         &[&wheel, &sdist],
     );
-    assert!(output.status.success(), "{}", text(&output));
+    assert!(output.status.success(), "{}", output_text(&output));
     assert_eq!(
         stub.writes(),
         [
@@ -866,13 +864,13 @@ fn other_bytes_under_an_asset_name_are_refused_naming_both_digests() {
     fs_err::write(&sdist, b"a rebuild with other bytes").unwrap();
     let before = stub.writes().len();
     let output = run_release(&stub, token, "refs/tags/v3", &["--clobber"], &[&sdist]);
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     assert!(
         last_lines(&output, 1).starts_with(
             "hint: a published release's assets are never replaced: release the new files under a new tag"
         ),
         "{}",
-        text(&output)
+        output_text(&output)
     );
     assert_eq!(stub.writes().len(), before);
 }
@@ -893,7 +891,7 @@ fn a_token_that_may_not_write_is_stopped_before_anything_is_uploaded() {
         &[],
         &[&wheel],
     );
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     assert_eq!(
         last_lines(&output, 2),
         format!(
@@ -914,7 +912,7 @@ fn a_token_that_may_not_write_is_stopped_before_anything_is_uploaded() {
         &[],
         &[&wheel, &sdist],
     );
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     assert_eq!(
         last_lines(&output, 2),
         format!(
@@ -932,7 +930,7 @@ fn a_token_that_may_not_write_is_stopped_before_anything_is_uploaded() {
         &[],
         &[&wheel],
     );
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     assert_eq!(
         last_lines(&output, 1),
         "error: looking up release `v5`: HTTP 401: Bad credentials (the token is invalid or expired)"
@@ -949,7 +947,7 @@ fn an_immutable_release_that_lacks_assets_names_them() {
 
     // Draft first, then publish: with immutable releases on, the release is complete.
     let output = run_release(&stub, token, "refs/tags/v6", &[], &[&wheel]);
-    assert!(output.status.success(), "{}", text(&output));
+    assert!(output.status.success(), "{}", output_text(&output));
     let (draft, immutable, assets) = stub_release(&stub, "v6");
     assert!(!draft && immutable && assets.len() == 1);
 
@@ -957,7 +955,7 @@ fn an_immutable_release_that_lacks_assets_names_them() {
     let expected_end = "missing: `demo-1.0+local.tar.gz`\nhint: an immutable release cannot change: publish these files in a release of a new tag (`wheelwright release` uploads every file to a draft before it publishes, so its releases are complete when they become immutable)";
     let before = stub.writes().len();
     let output = run_release(&stub, token, "refs/tags/v6", &[], &[&wheel, &sdist]);
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     assert_eq!(
         last_lines(&output, 2),
         format!(
@@ -969,7 +967,7 @@ fn an_immutable_release_that_lacks_assets_names_them() {
     // Without the `immutable` field (older GHES) the upload is tried and GitHub's 422 says so.
     stub.with(|r| r.immutable_field = false);
     let output = run_release(&stub, token, "refs/tags/v6", &[], &[&wheel, &sdist]);
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     assert_eq!(
         last_lines(&output, 2),
         format!(
@@ -989,13 +987,13 @@ fn an_immutable_release_that_lacks_assets_names_them() {
         r.add_asset(id, &file_name(&wheel), &fs_err::read(&wheel).unwrap());
     });
     let output = run_release(&stub, token, "refs/tags/v7", &[], &[&wheel, &sdist]);
-    assert!(output.status.success(), "{}", text(&output));
+    assert!(output.status.success(), "{}", output_text(&output));
     assert!(
         stderr(&output).contains(
             "release v7: 1 uploaded, 0 replaced, 1 already there (sha256 verified); was already published"
         ),
         "{}",
-        text(&output)
+        output_text(&output)
     );
     assert_eq!(stub_release(&stub, "v7").2.len(), 2);
 }
@@ -1011,7 +1009,7 @@ fn runs_racing_for_the_release_end_with_one_release() {
     let stub = GitHubStub::start();
     stub.with(|r| r.races.push_back(Race::DraftBeforeCreate));
     let output = run_release(&stub, token, "refs/tags/v8", &[], &[&wheel]);
-    assert!(output.status.success(), "{}", text(&output));
+    assert!(output.status.success(), "{}", output_text(&output));
     assert_eq!(
         stub.writes(),
         [
@@ -1030,7 +1028,7 @@ fn runs_racing_for_the_release_end_with_one_release() {
     let stub = GitHubStub::start();
     stub.with(|r| r.races.push_back(Race::PublishedBeforeCreate));
     let output = run_release(&stub, token, "refs/tags/v9", &[], &[&wheel]);
-    assert!(output.status.success(), "{}", text(&output));
+    assert!(output.status.success(), "{}", output_text(&output));
     assert_eq!(
         stub.writes(),
         [
@@ -1055,7 +1053,7 @@ fn runs_racing_for_the_release_end_with_one_release() {
     for child in children {
         let output = child.wait_with_output().unwrap();
         assert_secrets_kept(&output);
-        assert!(output.status.success(), "{}", text(&output));
+        assert!(output.status.success(), "{}", output_text(&output));
     }
     let (draft, _, assets) = stub_release(&stub, "v10");
     assert!(!draft);
@@ -1076,7 +1074,7 @@ fn a_broken_upload_is_not_retried_and_the_rerun_repairs_it() {
     let (wheel, _) = dist_files(tmp.path());
     let token = github_stub::WRITE_TOKEN;
     let output = run_release(&stub, token, "refs/tags/v11", &[], &[&wheel]);
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     assert_eq!(
         last_lines(&output, 1),
         format!(
@@ -1095,7 +1093,7 @@ fn a_broken_upload_is_not_retried_and_the_rerun_repairs_it() {
 
     // The re-run deletes the half-uploaded `starter` asset and uploads the file again.
     let output = run_release(&stub, token, "refs/tags/v11", &[], &[&wheel]);
-    assert!(output.status.success(), "{}", text(&output));
+    assert!(output.status.success(), "{}", output_text(&output));
     assert_eq!(
         stub.writes()[2..],
         [
@@ -1130,7 +1128,7 @@ fn the_token_goes_nowhere_but_the_api() {
         &[],
         &[&wheel],
     );
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     assert_eq!(
         last_lines(&output, 1),
         format!(
@@ -1151,7 +1149,7 @@ fn release_without_tag_token_or_repository() {
             cmd.env(k, v);
         }
         let output = cmd.output().unwrap();
-        assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+        assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
         stderr(&output)
     };
     let repo_env = ("GITHUB_REPOSITORY", "octo/demo");
@@ -1328,7 +1326,11 @@ fn the_composite_actions_inputs_reach_the_configuration() {
             repo().join("tests/projects/democext").display().to_string(),
         )],
     );
-    assert!(output.status.success(), "act failed:\n{}", text(&output));
+    assert!(
+        output.status.success(),
+        "act failed:\n{}",
+        output_text(&output)
+    );
     let matrix: Value =
         serde_json::from_slice(&fs_err::read(tmp.path().join("out/matrix.json")).unwrap()).unwrap();
     let mut got: Vec<&str> = matrix["include"]
@@ -1354,12 +1356,12 @@ fn the_composite_actions_inputs_reach_the_configuration() {
             "pp39-manylinux_x86_64",
         ],
         "{}",
-        text(&output)
+        output_text(&output)
     );
     assert!(
-        text(&output).contains("::set-output:: matrix="),
+        output_text(&output).contains("::set-output:: matrix="),
         "{}",
-        text(&output)
+        output_text(&output)
     );
 }
 
@@ -1387,7 +1389,7 @@ fn the_composite_action_builds_through_the_compiler_cache() {
             ("BUILD_ARGS", build_args),
         ],
     );
-    let log = text(&output);
+    let log = output_text(&output);
     assert!(output.status.success(), "act failed:\n{log}");
     assert!(!log.contains("a remote fallback action ran"), "{log}");
     let key = log
@@ -1465,7 +1467,7 @@ fn the_composite_action_takes_the_inputs_users_know() {
             ("PROJECT", project.display().to_string()),
         ],
     );
-    let log = text(&output);
+    let log = output_text(&output);
     assert!(output.status.success(), "act failed:\n{log}");
     // `--print-identifiers` from args: the plan prints identifiers, not the matrix; the quoted
     // archs are one value naming both architectures; the file's build and skip apply.
@@ -1514,7 +1516,7 @@ fn the_composite_action_tests_the_wheels_of_a_directory() {
             ),
         ],
     );
-    let log = text(&output);
+    let log = output_text(&output);
     assert!(output.status.success(), "act failed:\n{log}");
     assert!(log.contains("imported 1 (3, "), "{log}");
     assert!(log.contains("lonely-1.0-py3-none-any.whl"), "{log}");
@@ -1579,7 +1581,7 @@ fn the_composite_action_refuses_bad_input() {
                 ("WHEEL_DIR", wheel_dir.display().to_string()),
             ],
         );
-        let log = text(&output);
+        let log = output_text(&output);
         assert!(!output.status.success(), "{job} succeeded:\n{log}");
         assert!(log.contains(&needle), "{job}: `{needle}` not in:\n{log}");
         assert!(!log.contains("a remote fallback action ran"), "{job}:\n{log}");
@@ -1632,7 +1634,7 @@ fn the_action_plans_builds_publishes_and_installs_under_act() {
     }
     cmd.arg("--secret-file").arg(&secrets);
     let output = cmd.output().expect("run act");
-    let log = text(&output);
+    let log = output_text(&output);
     assert!(output.status.success(), "act failed:\n{log}");
     assert!(!log.contains("testpass"), "the password reached the log");
     assert!(!log.contains("a remote fallback action ran"), "{log}");
@@ -1933,7 +1935,7 @@ fn run_readme_workflow(
 
 fn run_git(cmd: &mut Command) {
     let output = cmd.output().expect("run git/cp");
-    assert!(output.status.success(), "{cmd:?}: {}", text(&output));
+    assert!(output.status.success(), "{cmd:?}: {}", output_text(&output));
 }
 
 /// The wheels act stored as the build jobs' artifacts, by artifact name.
@@ -1998,7 +2000,7 @@ fn the_readme_workflow_on_a_tag_publishes_and_releases_under_act() {
         "repository": { "full_name": "octo/demo", "name": "demo", "owner": { "login": "octo" } }
     });
     let output = run_readme_workflow(tmp.path(), "push", &event, &stub, &index.upload_url());
-    let log = text(&output);
+    let log = output_text(&output);
     assert!(output.status.success(), "act failed:\n{log}");
     assert!(
         !log.contains("testpass"),
@@ -2103,7 +2105,7 @@ fn the_readme_workflow_on_a_pull_request_only_builds_under_act() {
         &stub,
         &index.upload_url(),
     );
-    let log = text(&output);
+    let log = output_text(&output);
     assert!(output.status.success(), "act failed:\n{log}");
     let artifacts = stored_artifacts(tmp.path());
     assert_eq!(

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::common::{repo, run_ok};
+use crate::support::{output_text, repo, run_ok};
 
 fn arch() -> &'static str {
     match std::env::consts::ARCH {
@@ -44,12 +44,13 @@ fn launcher(action: &Path, cache: &Path) -> Command {
     cmd
 }
 
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
+/// `--version` succeeded and printed this source's version.
+fn assert_prints_this_version(output: &Output) {
+    assert!(output.status.success(), "{}", output_text(output));
+    assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
+        format!("wheelwright {}\n", wheelwright::cli::VERSION)
+    );
 }
 
 /// Puts the test's wheelwright binary into dist/ as the prebuilt one and checksums it.
@@ -81,30 +82,26 @@ fn a_prebuilt_binary_with_a_good_checksum_runs() {
         .arg("--version")
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        format!("wheelwright {}\n", wheelwright::cli::VERSION)
-    );
-    assert!(output.stderr.is_empty(), "{}", text(&output));
+    assert_prints_this_version(&output);
+    assert!(output.stderr.is_empty(), "{}", output_text(&output));
 
     // Arguments pass through untouched.
     let output = launcher(&action, &tmp.path().join("cache"))
         .args(["show", "/no such dir/x.whl"])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("/no such dir/x.whl"),
         "{}",
-        text(&output)
+        output_text(&output)
     );
     // The action needs no cache for a prebuilt binary.
     let output = launcher(&action, &tmp.path().join("cache"))
         .arg("--launcher-cache")
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
+    assert!(output.status.success(), "{}", output_text(&output));
     assert_eq!(String::from_utf8_lossy(&output.stdout), "prebuilt=true\n");
     // Nothing was built or cached.
     assert!(!tmp.path().join("cache").exists());
@@ -125,11 +122,11 @@ fn a_prebuilt_binary_that_does_not_match_its_checksum_is_refused() {
             .arg("--version")
             .output()
             .unwrap();
-        assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+        assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
         assert!(
             output.stdout.is_empty(),
             "the binary ran: {}",
-            text(&output)
+            output_text(&output)
         );
         String::from_utf8_lossy(&output.stderr).into_owned()
     };
@@ -184,18 +181,14 @@ fn wheelwright_binary_overrides_dist_and_the_build() {
         .arg("--version")
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        format!("wheelwright {}\n", wheelwright::cli::VERSION)
-    );
+    assert_prints_this_version(&output);
     let missing = tmp.path().join("no-such-binary");
     let output = launcher(&action, &tmp.path().join("cache"))
         .env("WHEELWRIGHT_BINARY", &missing)
         .arg("--version")
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
         format!(
@@ -253,7 +246,7 @@ fn without_a_prebuilt_binary_it_builds_from_source_once() {
         .arg("--launcher-cache")
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
+    assert!(output.status.success(), "{}", output_text(&output));
     let info: BTreeMap<String, String> = String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|l| l.split_once('='))
@@ -274,7 +267,7 @@ fn without_a_prebuilt_binary_it_builds_from_source_once() {
         .args(["a b", "c"])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
+    assert!(output.status.success(), "{}", output_text(&output));
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
         "from-source-1 a b|c\n"
@@ -295,17 +288,17 @@ fn without_a_prebuilt_binary_it_builds_from_source_once() {
         .env("PATH", "/usr/bin:/bin")
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
+    assert!(output.status.success(), "{}", output_text(&output));
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
         "from-source-1 again\n"
     );
-    assert!(output.stderr.is_empty(), "{}", text(&output));
+    assert!(output.stderr.is_empty(), "{}", output_text(&output));
 
     // Changed source (only under crates/): a new key, a new build.
     write_crate(&action, "from-source-2");
     let output = launcher(&action, &cache).arg("x").output().unwrap();
-    assert!(output.status.success(), "{}", text(&output));
+    assert!(output.status.success(), "{}", output_text(&output));
     assert_eq!(String::from_utf8_lossy(&output.stdout), "from-source-2 x\n");
     assert!(String::from_utf8_lossy(&output.stderr).contains(building));
     let builds = fs_err::read_dir(&cache)
@@ -327,12 +320,12 @@ fn without_a_prebuilt_binary_it_builds_from_source_once() {
     )
     .unwrap();
     let output = launcher(&action, &cache).output().unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     assert!(
         String::from_utf8_lossy(&output.stderr)
             .ends_with("wheelwright-launcher: error: cargo build failed (see above)\n"),
         "{}",
-        text(&output)
+        output_text(&output)
     );
     assert!(output.stdout.is_empty());
 }

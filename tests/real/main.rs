@@ -5,7 +5,6 @@ mod abi3;
 mod attest;
 mod build;
 mod check;
-mod check_corpus;
 mod common;
 mod elf_corpus;
 mod faults;
@@ -23,4 +22,6 @@ mod resolver;
 mod sbom;
 mod selection;
 mod sigstore_standins;
+#[path = "../support/mod.rs"]
+mod support;
 mod testing;

@@ -35,10 +35,11 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, KeyPair as _, RsaKeyPair};
 use base64::Engine as _;
 
-use crate::publish::{json_of, results, scratch};
+use crate::publish::{results, scratch};
 use crate::publish_support::{
     Reply, Request, Stub, basic, index_handler, make_wheel, publish_cmd, run, sha256_hex,
 };
+use crate::support::json_of;
 
 /// GitHub's issuer: the only one the index stand-in knows.
 const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";

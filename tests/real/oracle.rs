@@ -15,7 +15,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
-use crate::common::{repo, run_ok, testbed, wheelwright};
+use crate::support::bed::corpus_files;
+use crate::support::dists::Wheel;
+use crate::support::{repo, run_ok, testbed, wheelwright};
 
 /// The fields that mean the same in both tools (auditwheel's whole `show --json` object).
 const COMPARED: &[&str] = &[
@@ -49,41 +51,41 @@ fn normalize(mut value: Value) -> Value {
     value
 }
 
-fn auditwheel_show(case: &Case) -> Result<Value, String> {
-    let bed = testbed();
-    let mut cmd = bed.command("auditwheel");
+/// `TOOL show --json` of the case's wheel (with its `LD_LIBRARY_PATH`), as JSON.
+fn show_json_of(tool: &str, mut cmd: std::process::Command, case: &Case) -> Result<Value, String> {
     cmd.args(["show", "--json"]).arg(&case.wheel);
     if let Some(dir) = &case.ld_library_path {
         cmd.env("LD_LIBRARY_PATH", dir);
     }
     let output = cmd
         .output()
-        .map_err(|e| format!("cannot run auditwheel: {e}"))?;
+        .map_err(|e| format!("cannot run {tool}: {e}"))?;
     if !output.status.success() {
         return Err(format!(
-            "auditwheel failed: {}",
+            "{tool} failed: {}",
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    serde_json::from_slice(&output.stdout).map_err(|e| format!("auditwheel JSON: {e}"))
+    serde_json::from_slice(&output.stdout).map_err(|e| format!("{tool} JSON: {e}"))
+}
+
+fn auditwheel_show(case: &Case) -> Result<Value, String> {
+    show_json_of("auditwheel", testbed().command("auditwheel"), case)
 }
 
 fn wheelwright_show(case: &Case) -> Result<Value, String> {
-    let mut cmd = wheelwright();
-    cmd.args(["show", "--json"]).arg(&case.wheel);
-    if let Some(dir) = &case.ld_library_path {
-        cmd.env("LD_LIBRARY_PATH", dir);
-    }
-    let output = cmd
-        .output()
-        .map_err(|e| format!("cannot run wheelwright: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "wheelwright failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    serde_json::from_slice(&output.stdout).map_err(|e| format!("wheelwright JSON: {e}"))
+    show_json_of("wheelwright", wheelwright(), case)
+}
+
+/// Both tools agree on every case.
+fn assert_tools_agree(cases: &[Case]) {
+    let problems = compare_all(cases);
+    assert!(
+        problems.is_empty(),
+        "{} disagreement(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 /// Compares both tools on every case (two at a time); returns the disagreements.
@@ -128,23 +130,7 @@ fn compare_all(cases: &[Case]) -> Vec<String> {
 /// The wheels of tests/corpus/wheels.lock in the test bed's cache (fetched by
 /// scripts/fetch-corpus.sh).
 pub(crate) fn corpus_wheels() -> Vec<PathBuf> {
-    let lock =
-        fs_err::read_to_string(repo().join("tests/corpus/wheels.lock")).expect("wheels.lock");
-    let dir = testbed().cache.join("corpus");
-    lock.lines()
-        .map(|l| l.split('#').next().unwrap_or_default().trim())
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let name = l.split_whitespace().next().expect("file name");
-            let path = dir.join(name);
-            assert!(
-                path.is_file(),
-                "{} is missing: run scripts/fetch-corpus.sh",
-                path.display()
-            );
-            path
-        })
-        .collect()
+    corpus_files("wheels.lock")
 }
 
 #[test]
@@ -158,13 +144,7 @@ fn show_agrees_with_auditwheel_on_the_pypi_corpus() {
             ld_library_path: None,
         })
         .collect();
-    let problems = compare_all(&cases);
-    assert!(
-        problems.is_empty(),
-        "{} disagreement(s):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    assert_tools_agree(&cases);
 }
 
 /// Builds the example project's wheel on the host with the tool venv's Python.
@@ -239,48 +219,11 @@ fn fixture_wheel(dir: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
 pub(crate) fn wheel_from_entries(
     dir: &Path,
     name: &str,
-    mut entries: Vec<(String, Vec<u8>)>,
+    entries: Vec<(String, Vec<u8>)>,
 ) -> PathBuf {
-    use base64::Engine as _;
-    use sha2::Digest as _;
-    let (dist, rest) = name.split_once('-').expect("name");
-    let version = rest.split('-').next().expect("version");
-    let dist_info = format!("{dist}-{version}.dist-info");
-    // One `Tag:` line per tag of the file name's compressed tag set.
-    let parts: Vec<&str> = name.trim_end_matches(".whl").rsplitn(4, '-').collect();
-    let mut wheel_file =
-        "Wheel-Version: 1.0\nGenerator: wheelwright-tests\nRoot-Is-Purelib: false\n".to_owned();
-    if let [platforms, abis, pythons, _] = parts.as_slice() {
-        for python in pythons.split('.') {
-            for abi in abis.split('.') {
-                for platform in platforms.split('.') {
-                    wheel_file.push_str(&format!("Tag: {python}-{abi}-{platform}\n"));
-                }
-            }
-        }
-    }
-    entries.push((format!("{dist_info}/WHEEL"), wheel_file.into_bytes()));
-    entries.push((
-        format!("{dist_info}/METADATA"),
-        format!("Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n").into_bytes(),
-    ));
-    let mut record = String::new();
-    for (path, data) in &entries {
-        let hash =
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(data));
-        record.push_str(&format!("{path},sha256={hash},{}\n", data.len()));
-    }
-    record.push_str(&format!("{dist_info}/RECORD,,\n"));
-    entries.push((format!("{dist_info}/RECORD"), record.into_bytes()));
-    let path = dir.join(name);
-    let mut zip = zip::ZipWriter::new(fs_err::File::create(&path).expect("create"));
-    for (inside, data) in &entries {
-        zip.start_file(inside.as_str(), zip::write::SimpleFileOptions::default())
-            .expect("start");
-        zip.write_all(data).expect("write");
-    }
-    zip.finish().expect("finish");
-    path
+    let mut wheel = Wheel::bare(name);
+    wheel.files = entries;
+    wheel.write(dir)
 }
 
 #[test]
@@ -364,13 +307,7 @@ fn show_agrees_with_auditwheel_on_locally_built_wheels() {
             ld_library_path: None,
         },
     ];
-    let problems = compare_all(&cases);
-    assert!(
-        problems.is_empty(),
-        "{} disagreement(s):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    assert_tools_agree(&cases);
 }
 
 #[test]

@@ -11,17 +11,34 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
-use crate::check::dists;
-use crate::common::{run_ok, testbed};
 use crate::publish_support::{
     self, Fault, Reply, Stub, basic, build_project, http_get, index_handler, list, make_wheel,
     publish_cmd, run, sha256_hex, start_devpi, start_pypiserver, start_pypiserver_with_fallback,
     store, venv_tool, wait_bounded,
 };
+use crate::support::dists;
+use crate::support::{json_of, run_ok, testbed};
 
-pub(crate) fn json_of(stdout: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)))
+/// pip installs `requirement` from the index at `simple_url` into a fresh venv, where its module
+/// (named after the distribution) says `marker`; the sdist pip downloads is the one in `built`.
+fn assert_served(dir: &Path, simple_url: &str, requirement: &str, marker: &str, built: &[PathBuf]) {
+    let (name, _) = requirement.split_once("==").expect("name==version");
+    let module = name.replace('-', "_");
+    let said = install_and_run(
+        dir,
+        simple_url,
+        requirement,
+        &format!("import {module}; print({module}.MARKER)"),
+    );
+    assert_eq!(said, marker);
+    let sdist = built
+        .iter()
+        .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
+        .unwrap();
+    assert_eq!(
+        pip_download_sdist(dir, simple_url, requirement),
+        fs_err::read(sdist).unwrap()
+    );
 }
 
 /// `(file, result)` of every file in a `--json` report.
@@ -174,20 +191,12 @@ fn publish_to_pypiserver_then_install_rerun_and_conflicts() {
     assert_eq!(stored(&server.packages), local);
 
     // pip installs the wheel from the index into a fresh venv; the sdist is served too.
-    let marker = install_and_run(
+    assert_served(
         tmp.path(),
         &server.simple_url(),
         "wwpub-demo==1.0",
-        "import wwpub_demo; print(wwpub_demo.MARKER)",
-    );
-    assert_eq!(marker, "first");
-    let sdist = built
-        .iter()
-        .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
-        .unwrap();
-    assert_eq!(
-        pip_download_sdist(tmp.path(), &server.simple_url(), "wwpub-demo==1.0"),
-        fs_err::read(sdist).unwrap()
+        "first",
+        &built,
     );
 
     // A re-run without --skip-existing fails clearly (pypiserver answers 409) ...
@@ -293,20 +302,12 @@ fn publish_to_devpi_then_install_rerun_and_conflicts() {
     assert!(output.status.success(), "{text}");
     assert!(all_results(&output.stdout, "uploaded"), "{text}");
     assert_eq!(listed(), local);
-    let marker = install_and_run(
+    assert_served(
         tmp.path(),
         &server.simple_url(),
         "wwpub-devpi==2.0",
-        "import wwpub_devpi; print(wwpub_devpi.MARKER)",
-    );
-    assert_eq!(marker, "first");
-    let sdist = built
-        .iter()
-        .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
-        .unwrap();
-    assert_eq!(
-        pip_download_sdist(tmp.path(), &server.simple_url(), "wwpub-devpi==2.0"),
-        fs_err::read(sdist).unwrap()
+        "first",
+        &built,
     );
 
     // devpi answers an identical re-upload with 200 "identical file": reported as skipped.

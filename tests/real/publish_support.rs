@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use sha2::Digest as _;
 
-use crate::common::{run_ok, testbed, wheelwright};
+use crate::support::dists::Wheel;
+use crate::support::{run_ok, testbed, wheelwright};
 
 /// Every variable that could hand `publish` credentials or a repository from the outside.
 const CREDENTIAL_VARS: &[&str] = &[
@@ -403,9 +404,6 @@ pub(crate) fn make_wheel(
     payload: usize,
     seed: u64,
 ) -> PathBuf {
-    use std::io::Write as _;
-    let dist_info = format!("{name}-{version}.dist-info");
-    let path = dir.join(format!("{name}-{version}-py3-none-any.whl"));
     let mut data = vec![0u8; payload];
     let mut state = seed
         .wrapping_mul(6364136223846793005)
@@ -417,38 +415,14 @@ pub(crate) fn make_wheel(
         let bytes = state.to_le_bytes();
         chunk.copy_from_slice(&bytes[..chunk.len()]);
     }
-    let entries: Vec<(String, Vec<u8>)> = vec![
-        (format!("{name}/__init__.py"), b"X = 1\n".to_vec()),
-        (format!("{name}/payload.bin"), data),
-        (
-            format!("{dist_info}/METADATA"),
-            format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: payload wheel\n").into_bytes(),
-        ),
-        (
-            format!("{dist_info}/WHEEL"),
-            b"Wheel-Version: 1.0\nGenerator: wheelwright-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n".to_vec(),
-        ),
-    ];
-    let mut record = String::new();
-    for (entry, bytes) in &entries {
-        let hash =
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(bytes));
-        record.push_str(&format!("{entry},sha256={hash},{}\n", bytes.len()));
-    }
-    record.push_str(&format!("{dist_info}/RECORD,,\n"));
-    let file = fs_err::File::create(&path).unwrap();
-    let mut zip = zip::ZipWriter::new(file);
-    let options =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for (entry, bytes) in entries.iter().chain(std::iter::once(&(
-        format!("{dist_info}/RECORD"),
-        record.into_bytes(),
-    ))) {
-        zip.start_file(entry.as_str(), options).unwrap();
-        zip.write_all(bytes).unwrap();
-    }
-    zip.finish().unwrap();
-    path
+    let metadata = format!(
+        "Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: payload wheel\n"
+    );
+    let mut wheel = Wheel::new(&format!("{name}-{version}-py3-none-any.whl"), metadata)
+        .file(&format!("{name}/payload.bin"), data);
+    wheel.files[0] = (format!("{name}/__init__.py"), b"X = 1\n".to_vec());
+    wheel.stored = true;
+    wheel.write(dir)
 }
 
 /// Hex SHA-256 of a file or bytes.

@@ -12,8 +12,9 @@ use std::process::Output;
 use serde_json::Value;
 use wheelwright::wheel::filename::WheelFilename;
 
-use crate::build::{bed, describe, json, log, network_args, project, ww};
-use crate::common::{run_ok, testbed};
+use crate::support::bed::{Images, democext_build_args, ww};
+use crate::support::{bed, describe, json, log, project};
+use crate::support::{run_ok, testbed};
 
 /// What the test command checks: libdemo is not where the wheel is tested (it is in the build
 /// image after before-all), then the project's own suite against the installed wheel; for the
@@ -47,17 +48,17 @@ const EXPECTED: [(&str, &str, &str, &str); 10] = [
 ];
 
 fn build_args(out: &Path, root: &Path) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "build",
-        project("democext").to_str().expect("utf-8"),
-        "-o",
-        out.to_str().expect("utf-8"),
-        "--engine",
-        "podman",
-        "--archs",
-        "x86_64,i686",
-        "--pull",
-        "never",
+    let images = Images {
+        build: [
+            ("x86_64", "WW_IMAGE_PYPA_BUILD_AMD64_REF"),
+            ("i686", "WW_IMAGE_PYPA_BUILD_I386_REF"),
+        ],
+        runtime: [
+            ("x86_64", "WW_IMAGE_PYPA_RUNTIME_AMD64_REF"),
+            ("i686", "WW_IMAGE_PYPA_RUNTIME_I386_REF"),
+        ],
+    };
+    let selection = [
         // cp312: neither in the images nor installable by their `manylinux-interpreters`.
         "--build",
         "cp312-* cp313-* cp313t-* cp314-* cp315-* pp311-*",
@@ -65,34 +66,10 @@ fn build_args(out: &Path, root: &Path) -> Vec<String> {
         "*-musllinux_*",
         "--enable",
         "pypy cpython-freethreading",
-        "--before-all",
-        "sh {project}/libdemo/build-libdemo.sh /usr/local",
-        "--test-command",
-        TEST,
         "--compiler-cache",
         "on",
-        "--json",
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
-    for (option, key) in [
-        ("--image-x86_64", "WW_IMAGE_PYPA_BUILD_AMD64_REF"),
-        ("--image-i686", "WW_IMAGE_PYPA_BUILD_I386_REF"),
-    ] {
-        args.push(option.to_owned());
-        args.push(bed(key));
-    }
-    for (arch, key) in [
-        ("x86_64", "WW_IMAGE_PYPA_RUNTIME_AMD64_REF"),
-        ("i686", "WW_IMAGE_PYPA_RUNTIME_I386_REF"),
-    ] {
-        args.push("--test-image".to_owned());
-        args.push(format!("{arch}={}", bed(key)));
-    }
-    args.extend(network_args());
-    args.push("--cache-dir".to_owned());
-    args.push(root.join("cache").display().to_string());
+    ];
+    let mut args = democext_build_args(out, &root.join("cache"), &images, &selection, TEST);
     args.push("--ccache-dir".to_owned());
     args.push(root.join("ccache").display().to_string());
     args

@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::common::wheelwright;
 use crate::oracle::wheel_from_entries;
 use crate::repair_support::{
     Arch, EXCLUDED_ENV, Fixtures, Install, SmokeOptions, Where, assert_klayout_regression_facts,
@@ -13,6 +12,7 @@ use crate::repair_support::{
     install_and_smoke_on_host, install_and_smoke_with, run_in_build_image, smoke_script,
     wheel_entries,
 };
+use crate::support::wheelwright;
 
 /// Runs `wheelwright repair` and returns the output wheel.
 fn wheelwright_repair(
@@ -157,28 +157,22 @@ fn repair_matches_auditwheel_and_the_wheels_work() {
         let excluded = [EXCLUDED_ENV, ("NEURONISH_SMOKE", "full")];
         let fixtures = if arch == Arch::Amd64 { &amd64 } else { &i386 };
         let mounts = [fixtures.excluded_mount()];
-        let out = install_and_smoke_with(
-            n,
-            arch,
-            &smoke_script("neuronish"),
-            &SmokeOptions {
-                env: &excluded,
-                mounts: &mounts,
-                install: Install::Venv,
-            },
-        );
+        let neuronish = |install| {
+            install_and_smoke_with(
+                n,
+                arch,
+                &smoke_script("neuronish"),
+                &SmokeOptions {
+                    env: &excluded,
+                    mounts: &mounts,
+                    install,
+                },
+            )
+        };
+        let out = neuronish(Install::Venv);
         assert_smoke_ok(&format!("neuronish {arch:?}"), &out, "neuronish ok");
         // Beyond auditwheel: the moved executable's launcher also works for `pip install --user`.
-        let out = install_and_smoke_with(
-            n,
-            arch,
-            &smoke_script("neuronish"),
-            &SmokeOptions {
-                env: &excluded,
-                mounts: &mounts,
-                install: Install::User,
-            },
-        );
+        let out = neuronish(Install::User);
         assert_smoke_ok(&format!("neuronish {arch:?} --user"), &out, "neuronish ok");
     }
     let out = install_and_smoke_on_host(&host_k, &smoke_script("klayoutish"), &[]);
@@ -238,7 +232,7 @@ fn repair_on_a_full_disk_leaves_nothing_behind() {
 
     // A wheel with an incompressible payload and an extension that needs a library from the
     // fixture sysroot (so it must be rewritten).
-    let root = crate::common::repo().join("tests/fixtures/elf/root64");
+    let root = crate::support::repo().join("tests/fixtures/elf/root64");
     let mut payload = vec![0u8; 256 * 1024];
     let mut state: u32 = 1;
     for b in &mut payload {
@@ -358,7 +352,7 @@ fn repair_grafts_one_soname_from_two_files_like_auditwheel() {
         fs_err::create_dir_all(&dir).expect("mkdir");
         let wheel = dupsoname_wheel(&dir, arch);
         // `show` names both files.
-        let output = crate::common::run_ok(wheelwright().args(["show", "--json"]).arg(&wheel));
+        let output = crate::support::run_ok(wheelwright().args(["show", "--json"]).arg(&wheel));
         let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
         assert_eq!(
             report["same_soname"][0]["libraries"]
@@ -369,7 +363,7 @@ fn repair_grafts_one_soname_from_two_files_like_auditwheel() {
         );
 
         let oracle = auditwheel_repair(&wheel, &dir.join("aw"), None, &[]);
-        let output = crate::common::run_ok(
+        let output = crate::support::run_ok(
             wheelwright()
                 .args(["repair", "--json", "-w"])
                 .arg(dir.join("ww"))

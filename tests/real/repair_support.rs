@@ -31,7 +31,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use crate::common::{log, repo, run_ok, testbed};
+use crate::support::{repo, run_ok, testbed};
 
 /// The CPU architecture of a fixture build and of the image its wheels run in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,7 +105,7 @@ pub(crate) fn run_in_build_image(arch: Arch, dir: &Path, script: &str) -> String
         .arg(format!("{}:{}", dir.display(), dir.display()))
         .arg(arch.build_image())
         .args(["bash", "-ec", script]);
-    let output = crate::common::run_ok(&mut cmd);
+    let output = crate::support::run_ok(&mut cmd);
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -828,6 +828,10 @@ enum Expect {
     Ok(&'static str),
     /// A failure whose output contains all of these.
     Fails(Vec<&'static str>),
+}
+
+fn log(message: &str) {
+    let _ = writeln!(std::io::stderr(), "{message}");
 }
 
 /// The fixtures are right: repaired by auditwheel they install and work in the runtime images

@@ -10,9 +10,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{run_ok, testbed, wheelwright};
 use crate::oracle::wheel_from_entries;
 use crate::repair_support::{Arch, auditwheel_repair, run_in_build_image};
+use crate::support::{run_ok, testbed, wheelwright};
 
 /// An extension calling into libsqlite3 (and, with `bz2`, libbz2), without Python headers.
 fn extension_source(bz2: bool) -> String {

@@ -18,7 +18,7 @@ use wheelwright::config::identifier::Identifier;
 use wheelwright::config::pythons::{self, EnableGroup};
 use wheelwright::config::settings::{ResolveInputs, Settings};
 
-use crate::common::{repo, testbed};
+use crate::support::{repo, testbed};
 
 /// The sdists of the lock, each checked against its pinned sha256.
 fn corpus() -> Vec<PathBuf> {
@@ -182,7 +182,7 @@ fn print_identifiers_equals_cibuildwheel_on_real_projects() {
                     }),
                 "{name}: `{group}` should add exactly its own identifiers, added {added:?}"
             );
-            crate::build::log(&format!(
+            crate::support::log(&format!(
                 "{name}: cibuildwheel 4.3 refuses wheelwright's group `{group}`; without it both agree, with it wheelwright adds {}",
                 added
                     .iter()
@@ -211,7 +211,7 @@ fn print_identifiers_equals_cibuildwheel_on_real_projects() {
         }
     }
     for (name, line) in &summary {
-        crate::build::log(&format!("{name}: {line}"));
+        crate::support::log(&format!("{name}: {line}"));
     }
     assert!(
         differences.is_empty(),

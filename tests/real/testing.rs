@@ -11,64 +11,17 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::common::{bed, log, repo, testbed};
 use crate::publish_support::{free_port, make_wheel, start_pypiserver, wait_bounded};
+use crate::support::bed::{Images, build_args, democext_build_args, network_args};
+use crate::support::{bed, describe, json, log, project, testbed};
 
 /// wheelwright with the test bed's podman configuration and no inherited GitHub Actions
 /// environment (containers run this same, dynamically linked binary for the repair step).
 fn ww() -> Command {
-    let mut cmd = testbed().command(env!("CARGO_BIN_EXE_wheelwright"));
-    cmd.env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .env_remove("DOCKER_HOST")
-        .env_remove("RUST_LOG")
-        .env_remove("PIP_INDEX_URL")
-        .env_remove("PIP_EXTRA_INDEX_URL")
-        .env_remove("WHEELWRIGHT_CONTAINER_BINARY");
+    let mut cmd = crate::support::bed::ww();
+    cmd.env_remove("PIP_INDEX_URL")
+        .env_remove("PIP_EXTRA_INDEX_URL");
     cmd
-}
-
-fn ca_bundle() -> String {
-    std::env::var("PIP_CERT")
-        .or_else(|_| std::env::var("SSL_CERT_FILE"))
-        .unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".to_owned())
-}
-
-/// The network and the CA bundle for pip in containers (the machine's TLS goes through an
-/// intercepting proxy), through wheelwright's own options.
-fn network_args() -> Vec<String> {
-    vec![
-        "--container-arg=--network=host".to_owned(),
-        "--container-arg=-v".to_owned(),
-        format!(
-            "--container-arg={}:/etc/ssl/certs/wheelwright-ca.crt:ro",
-            ca_bundle()
-        ),
-        "--environment".to_owned(),
-        "PIP_CERT=/etc/ssl/certs/wheelwright-ca.crt".to_owned(),
-    ]
-}
-
-fn project(name: &str) -> PathBuf {
-    repo().join("tests/projects").join(name)
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "status {}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("--json output is not JSON ({e}):\n{}", describe(output)))
-}
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|a| (*a).to_owned()).collect()
 }
 
 /// Names of the test containers the run announced (`[test x86_64] container `…``).
@@ -111,47 +64,35 @@ fn democext_built() -> &'static Built {
         let _ = fs_err::remove_dir_all(&root);
         fs_err::create_dir_all(&root).expect("mkdir");
         let out = root.join("wheelhouse");
-        let mut args = strings(&[
-            "build",
-            project("democext").to_str().expect("utf-8"),
-            "-o",
-            out.to_str().expect("utf-8"),
-            "--engine",
-            "podman",
-            "--archs",
-            "x86_64,i686",
-            // The test bed's images hold CPython 3.9 and PyPy 3.7 only (no musllinux images).
+        let images = Images {
+            build: [
+                ("x86_64", "WW_IMAGE_BUILD_AMD64_REF"),
+                ("i686", "WW_IMAGE_BUILD_I386_REF"),
+            ],
+            runtime: [
+                ("x86_64", "WW_IMAGE_RUNTIME_AMD64_REF"),
+                ("i686", "WW_IMAGE_RUNTIME_I386_REF"),
+            ],
+        };
+        // The test bed's images hold CPython 3.9 and PyPy 3.7 only (no musllinux images);
+        // `python -m build` cannot create its isolated venv with these images' PyPy 3.7.
+        let selection = [
             "--build",
             "cp39-* pp37-*",
             "--skip",
             "*-musllinux_*",
             "--enable",
             "pypy-legacy",
-            "--pull",
-            "never",
-            // `python -m build` cannot create its isolated venv with these images' PyPy 3.7.
             "--build-frontend",
             "pip",
-            "--before-all",
-            "sh {project}/libdemo/build-libdemo.sh /usr/local",
-            "--test-command",
+        ];
+        let args = democext_build_args(
+            &out,
+            &root.join("cache"),
+            &images,
+            &selection,
             DEMOCEXT_TEST,
-            "--json",
-        ]);
-        for (option, key) in [
-            ("--image-x86_64", "WW_IMAGE_BUILD_AMD64_REF"),
-            ("--image-i686", "WW_IMAGE_BUILD_I386_REF"),
-        ] {
-            args.push(option.to_owned());
-            args.push(bed(key));
-        }
-        args.push("--test-image".to_owned());
-        args.push(format!("x86_64={}", bed("WW_IMAGE_RUNTIME_AMD64_REF")));
-        args.push("--test-image".to_owned());
-        args.push(format!("i686={}", bed("WW_IMAGE_RUNTIME_I386_REF")));
-        args.extend(network_args());
-        args.push("--cache-dir".to_owned());
-        args.push(root.join("cache").display().to_string());
+        );
         let output = ww().args(&args).output().expect("wheelwright");
         Built { out, output }
     })
@@ -292,23 +233,22 @@ fn a_test_that_imports_the_source_tree_fails_and_publish_refuses_the_wheel() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("wheelhouse");
-    let mut args = strings(&[
-        "build",
-        project("srcleak").to_str().expect("utf-8"),
-        "-o",
-        out.to_str().expect("utf-8"),
-        "--engine",
+    let mut args = build_args(
+        "srcleak",
+        &out,
         "podman",
-        "--only",
-        "cp39-manylinux_x86_64",
-        "--pull",
-        "never",
-        "--build-frontend",
-        "pip",
-        "--test-command",
-        "python -m unittest discover -s {project}/tests",
-        "--json",
-    ]);
+        &[
+            "--only",
+            "cp39-manylinux_x86_64",
+            "--pull",
+            "never",
+            "--build-frontend",
+            "pip",
+            "--test-command",
+            "python -m unittest discover -s {project}/tests",
+            "--json",
+        ],
+    );
     args.push("--image-x86_64".to_owned());
     args.push(bed("WW_IMAGE_BUILD_AMD64_REF"));
     args.extend(network_args());
@@ -504,7 +444,7 @@ fn wheelwright_test_local_wheels_and_a_local_index() {
     }
 
     // On the host, with its own Python.
-    let python = crate::common::run_ok(Command::new("sh").args(["-c", "command -v python3"]));
+    let python = crate::support::run_ok(Command::new("sh").args(["-c", "command -v python3"]));
     let python = String::from_utf8_lossy(&python.stdout).trim().to_owned();
     let output = ww()
         .args(["test", "--index", &server.simple_url(), "wwpure"])
@@ -798,27 +738,26 @@ fn build_test_stage_on_the_host_with_sources_requirements_and_before_test() {
     let dep = make_wheel(dir.path(), "wwdep", "1.0", 10, 5);
     let python = testbed().venv.join("bin/python");
     let args = |extra: &[&str]| {
-        let mut args = strings(&[
-            "build",
-            project("srcleak").to_str().expect("utf-8"),
-            "-o",
-            out.to_str().expect("utf-8"),
-            "--engine",
+        let mut args = build_args(
+            "srcleak",
+            &out,
             "host",
-            "--python",
-            python.to_str().expect("utf-8"),
-            "--test-sources",
-            "tests",
-            "--test-requires",
-            dep.to_str().expect("utf-8"),
-            // before-test runs in the project copy; the test command in a directory without it.
-            "--before-test",
-            "test -f pyproject.toml && touch {project}/.before-test-ran",
-            "--test-command",
-            "python -c 'import wwdep' && test -f {project}/.before-test-ran && test -d tests \
+            &[
+                "--python",
+                python.to_str().expect("utf-8"),
+                "--test-sources",
+                "tests",
+                "--test-requires",
+                dep.to_str().expect("utf-8"),
+                // before-test runs in the project copy; the test command in a directory without it.
+                "--before-test",
+                "test -f pyproject.toml && touch {project}/.before-test-ran",
+                "--test-command",
+                "python -c 'import wwdep' && test -f {project}/.before-test-ran && test -d tests \
              && test ! -e srcleak && test ! -e pyproject.toml && python -m unittest discover -s tests",
-            "--json",
-        ]);
+                "--json",
+            ],
+        );
         args.extend(extra.iter().map(|a| (*a).to_owned()));
         args
     };

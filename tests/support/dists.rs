@@ -1,7 +1,5 @@
-//! Builds distribution files for the `check` tests: wheels and sdists with chosen metadata,
-//! entries and defects, written by the test itself (zip crate, tar + gzip).
-
-#![allow(dead_code, reason = "each test binary uses part of the builders")]
+//! Builds distribution files for the tests: wheels and sdists with chosen metadata, entries and
+//! defects, written by the test itself (zip crate, tar + gzip).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -40,40 +38,94 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-/// A wheel to write. By default it has `WHEEL`, `METADATA` and a correct `RECORD` in
-/// `{name}-{version}.dist-info` spelled as in the file name.
+/// The one wheel builder of the tests. By default a wheel has `WHEEL` (one `Tag:` line per tag
+/// of the file name's compressed tag set), `METADATA` and a correct `RECORD` in
+/// `{name}-{version}.dist-info` spelled as in the file name; every part can be left out or
+/// tampered with.
 pub(crate) struct Wheel {
     pub(crate) filename: String,
     pub(crate) metadata: String,
     pub(crate) files: Vec<(String, Vec<u8>)>,
+    /// `Root-Is-Purelib` in `WHEEL`.
+    pub(crate) root_is_purelib: bool,
     /// `WHEEL`, `RECORD` or `METADATA`: left out.
     pub(crate) omit: Vec<&'static str>,
     /// Edits the RECORD text before it is written.
     pub(crate) tamper_record: Option<fn(String) -> String>,
     /// Edits the finished file's bytes.
     pub(crate) tamper_bytes: Option<fn(Vec<u8>) -> Vec<u8>>,
+    /// Entries stored rather than deflated.
+    pub(crate) stored: bool,
 }
 
 impl Wheel {
+    /// A pure-looking wheel (`Root-Is-Purelib: true`) with `metadata` and a `pkg/__init__.py`.
     pub(crate) fn new(filename: &str, metadata: String) -> Self {
         Wheel {
             filename: filename.to_owned(),
             metadata,
             files: vec![("pkg/__init__.py".to_owned(), b"VALUE = 1\n".to_vec())],
+            root_is_purelib: true,
             omit: Vec::new(),
             tamper_record: None,
             tamper_bytes: None,
+            stored: false,
         }
     }
 
-    pub(crate) fn file(mut self, path: &str, data: &[u8]) -> Self {
-        self.files.push((path.to_owned(), data.to_vec()));
+    /// A wheel with no files but its `.dist-info`, `Root-Is-Purelib: false` and the three
+    /// required metadata fields (Metadata-Version 2.1).
+    pub(crate) fn bare(filename: &str) -> Self {
+        let mut parts = filename.split('-');
+        let (name, version) = (
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+        );
+        Wheel {
+            files: Vec::new(),
+            root_is_purelib: false,
+            ..Wheel::new(
+                filename,
+                format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"),
+            )
+        }
+    }
+
+    pub(crate) fn file(mut self, path: &str, data: impl Into<Vec<u8>>) -> Self {
+        self.files.push((path.to_owned(), data.into()));
         self
     }
 
     pub(crate) fn omit(mut self, file: &'static str) -> Self {
         self.omit.push(file);
         self
+    }
+
+    /// The `WHEEL` file: one `Tag:` line per tag the file name's tag set expands to.
+    fn wheel_file(&self) -> String {
+        let parts: Vec<&str> = self
+            .filename
+            .trim_end_matches(".whl")
+            .rsplitn(4, '-')
+            .take(3)
+            .collect();
+        let (platforms, abis, pythons) = (
+            parts.first().unwrap_or(&"any"),
+            parts.get(1).unwrap_or(&"none"),
+            parts.get(2).unwrap_or(&"py3"),
+        );
+        let mut text = format!(
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: {}\n",
+            self.root_is_purelib
+        );
+        for python in pythons.split('.') {
+            for abi in abis.split('.') {
+                for platform in platforms.split('.') {
+                    text.push_str(&format!("Tag: {python}-{abi}-{platform}\n"));
+                }
+            }
+        }
+        text
     }
 
     pub(crate) fn write(self, dir: &Path) -> PathBuf {
@@ -83,25 +135,9 @@ impl Wheel {
             parts.next().unwrap_or_default(),
             parts.next().unwrap_or_default()
         );
-        let tags = self
-            .filename
-            .trim_end_matches(".whl")
-            .rsplitn(4, '-')
-            .take(3)
-            .collect::<Vec<_>>();
-        let tag = format!(
-            "{}-{}-{}",
-            tags.get(2).unwrap_or(&"py3"),
-            tags.get(1).unwrap_or(&"none"),
-            tags.first().unwrap_or(&"any")
-        );
         let mut files = self.files.clone();
         if !self.omit.contains(&"WHEEL") {
-            files.push((
-                format!("{dist_info}/WHEEL"),
-                format!("Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: {tag}\n")
-                    .into_bytes(),
-            ));
+            files.push((format!("{dist_info}/WHEEL"), self.wheel_file().into_bytes()));
         }
         if !self.omit.contains(&"METADATA") {
             files.push((
@@ -128,8 +164,11 @@ impl Wheel {
         let path = dir.join(&self.filename);
         let file = fs_err::File::create(&path).expect("create wheel");
         let mut zip = zip::ZipWriter::new(file);
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
+        let options = zip::write::SimpleFileOptions::default().compression_method(if self.stored {
+            zip::CompressionMethod::Stored
+        } else {
+            zip::CompressionMethod::Deflated
+        });
         for (name, data) in &files {
             zip.start_file(name.as_str(), options).expect("start file");
             zip.write_all(data).expect("write");
