@@ -6,6 +6,19 @@
 use std::fmt;
 use std::num::NonZeroU32;
 
+/// `Display` as the spelling in the configuration (`as_str`), for the option enums.
+macro_rules! display_as_str {
+    ($($name:ty),+) => {
+        $(impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        })+
+    };
+}
+
+display_as_str!(CompilerCache, PullPolicy);
+
 /// A shell command run by bash in the build container (`before-all`, `test-command`, …).
 /// TOML lists are joined with ` && `, as cibuildwheel does. Empty means nothing to run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -465,11 +478,6 @@ impl CompilerCache {
     }
 }
 
-impl fmt::Display for CompilerCache {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// `pull` (and `--pull`): when to pull images. The one type for the option, the flags and the
 /// engine.
@@ -509,11 +517,6 @@ impl PullPolicy {
     }
 }
 
-impl fmt::Display for PullPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Splits like a POSIX shell (quotes and backslashes), without expanding anything.
 pub fn shell_words(text: &str) -> Result<Vec<String>, String> {
