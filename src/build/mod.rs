@@ -26,6 +26,7 @@ pub mod report;
 pub mod runtime;
 mod scripts;
 pub mod stage;
+pub mod uv;
 pub use scripts::placeholders;
 use scripts::{ccache_script, frontend_command, parse_ccache_stats, repair_script};
 
@@ -112,7 +113,7 @@ impl IdentifierBuild {
             environment: Vec::new(),
             environment_pass: Vec::new(),
             frontend: BuildFrontend {
-                tool: FrontendTool::Build,
+                tool: FrontendTool::Default,
                 args: Vec::new(),
             },
             config_settings: Vec::new(),
@@ -161,6 +162,9 @@ pub struct BuildOptions {
     pub cache_dir: Option<PathBuf>,
     /// The host ccache directory (default: `ccache` below the cache root).
     pub ccache_dir: Option<PathBuf>,
+    /// The Simple index the pinned uv is fetched from (`None`: `WHEELWRIGHT_UV_INDEX_URL`,
+    /// else PyPI).
+    pub uv_index_url: Option<String>,
     /// Whether compilations go through ccache.
     pub compiler_cache: CompilerCache,
     /// How long each step may run.
@@ -222,6 +226,7 @@ impl Default for BuildOptions {
             container_binary: None,
             cache_dir: None,
             ccache_dir: None,
+            uv_index_url: None,
             compiler_cache: CompilerCache::Auto,
             timeouts: StepTimeouts::default(),
         }
@@ -438,6 +443,10 @@ struct Target {
     cache_mounts: Vec<String>,
     /// The compiler cache to set up (`None`: off, or no cache directory).
     ccache: Option<CcacheSetup>,
+    /// The environment's uv (`None`: none, or no identifier's frontend allows it).
+    uv: Option<UvSetup>,
+    /// Why there is no uv although a frontend allows it (said in each build's log).
+    uv_missing: Option<String>,
     /// Set by the set-up when ccache is in use: the directory of its compiler links.
     ccache_bin: Mutex<Option<String>>,
     setup: Mutex<Setup>,
@@ -446,6 +455,18 @@ struct Target {
     failed: AtomicBool,
     first_failed: Mutex<Option<String>>,
     reusable: Mutex<Vec<ReusableWheel>>,
+}
+
+/// The uv of a build environment, used where the frontend allows it.
+#[derive(Debug, Clone)]
+struct UvSetup {
+    /// How scripts run it: `uv` (the image's, on PATH) or the provided one's path.
+    command: String,
+    /// The directory to put first on PATH (the provided uv's), so `build --installer uv`
+    /// finds it.
+    path_dir: Option<String>,
+    /// What the logs say about it.
+    describe: String,
 }
 
 /// How one environment's compiler cache is set up.
@@ -681,6 +702,8 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
     let mut ccache_root: Option<String> = None;
     // Holds a per-run directory for the binary's runtime when there is no cache directory.
     let mut _scratch = None;
+    // The pinned uv for images without one, when a frontend allows uv.
+    let mut uv_provider: Option<uv::Provider> = None;
     let (repair_command, binary_arch) = if host {
         let exe = std::env::current_exe().map_err(io_error("cannot locate the running binary"))?;
         (shell_quote(&exe.display().to_string()), None)
@@ -697,6 +720,19 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             }
         };
         let binary = container_binary(options, &runtime_cache)?;
+        if options.builds.iter().any(|b| b.frontend.tool.allows_uv()) {
+            let provider = uv::Provider::new(
+                runtime_cache.join("uv-binaries"),
+                options.uv_index_url.as_deref(),
+            )
+            .map_err(|e| BuildError::Input(e.to_string()))?;
+            mounts.push(Mount {
+                host: resolve_path(provider.root()),
+                target: uv::inside_root(),
+                read_only: true,
+            });
+            uv_provider = Some(provider);
+        }
         if binary.dynamic {
             debug!(
                 "the container binary is dynamic: run as {}",
@@ -835,6 +871,21 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         let libc = probe.libc;
         let mut found = discover(&container, options, &probe, libc, arch, host)?;
         let platform = format!("{}_{}", libc.tag_prefix(), arch.as_str());
+        let (uv, uv_missing) = if group
+            .members
+            .iter()
+            .any(|&i| options.builds[i].frontend.tool.allows_uv())
+        {
+            environment_uv(
+                &container,
+                probe.uv.as_deref(),
+                uv_provider.as_ref(),
+                arch,
+                &platform,
+            )?
+        } else {
+            (None, None)
+        };
         // Like cibuildwheel: selected interpreters the image lacks are installed by the image's
         // `manylinux-interpreters` when it has one.
         let mut installed = Vec::new();
@@ -953,6 +1004,8 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
                 required: options.compiler_cache == CompilerCache::On,
             }),
             ccache_bin: Mutex::new(None),
+            uv,
+            uv_missing,
             setup: Mutex::new(Setup::Pending),
             setup_seconds: Mutex::new(None),
             setup_log: Mutex::new(None),
@@ -1010,6 +1063,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             .filter(|m| {
                 m.target
                     .starts_with(&format!("{CONTAINER_WORK_ROOT}/cache/"))
+                    || m.target == uv::inside_root()
             })
             .cloned()
             .collect(),
@@ -1261,6 +1315,92 @@ fn discover(
 }
 
 /// The compiler cache's counters of one environment (when ccache was in use there).
+/// The uv of a build environment: the image's (`image_uv`, where the probe found it on PATH),
+/// else the pinned one `provider` fetches, if it runs there. `(None, Some(why))` when there is
+/// none (the environments use pip and venv); a provided uv that fails its digest check stops
+/// the run.
+fn environment_uv(
+    container: &Container,
+    image_uv: Option<&str>,
+    provider: Option<&uv::Provider>,
+    arch: Arch,
+    platform: &str,
+) -> Result<(Option<UvSetup>, Option<String>), BuildError> {
+    if let Some(path) = image_uv {
+        return Ok((
+            Some(UvSetup {
+                command: "uv".to_owned(),
+                path_dir: None,
+                describe: format!("uv from the image (`{path}`)"),
+            }),
+            None,
+        ));
+    }
+    let Some(provider) = provider else {
+        return Ok((
+            None,
+            Some("the environment has no uv: pip and venv are used".to_owned()),
+        ));
+    };
+    let provided = match provider.get(arch) {
+        Ok(provided) => provided,
+        Err(failure) if failure.integrity => return Err(BuildError::Input(failure.message)),
+        Err(failure) => {
+            let why = format!(
+                "the image has no uv and wheelwright could not provide one ({}): pip and venv are used",
+                failure.message
+            );
+            ui::message(&format!("[{platform}] warning: {why}"));
+            return Ok((None, Some(why)));
+        }
+    };
+    let check = format!("{} --version", shell_quote(&provided.inside));
+    match container.capture(&check) {
+        Ok(version) => {
+            let describe = format!(
+                "{} provided by wheelwright (the image has none; pinned wheel from `{}`, sha256 checked)",
+                version.trim(),
+                provider.index()
+            );
+            ui::message(&format!("[{platform}] {describe}"));
+            let dir = provided
+                .inside
+                .rsplit_once('/')
+                .map(|(dir, _)| dir.to_owned());
+            Ok((
+                Some(UvSetup {
+                    command: provided.inside.clone(),
+                    path_dir: dir,
+                    describe,
+                }),
+                None,
+            ))
+        }
+        Err(err) => {
+            let why = format!(
+                "the uv {} wheelwright provides cannot run in `{}` ({err}): pip and venv are used",
+                provided.version,
+                container.image()
+            );
+            ui::message(&format!("[{platform}] warning: {why}"));
+            Ok((None, Some(why)))
+        }
+    }
+}
+
+/// How the tests of `build` (built in `target`) make their environments: with uv only where
+/// the frontend allows it; the provided uv, when the build environment got one, serves test
+/// images without their own.
+fn test_uv(target: &Target, build: &IdentifierBuild) -> stage::UvChoice {
+    if !build.frontend.tool.allows_uv() {
+        return stage::UvChoice::Never;
+    }
+    match &target.uv {
+        Some(uv) if uv.path_dir.is_some() => stage::UvChoice::OnPathOr(uv.command.clone()),
+        _ => stage::UvChoice::OnPath,
+    }
+}
+
 fn compiler_cache_stats(target: &Target) -> Option<CompilerCacheStats> {
     let ccache = target.ccache.as_ref()?;
     target.ccache_bin.lock().ok()?.as_ref()?;
@@ -1350,6 +1490,7 @@ impl Run<'_> {
                             cache_env: &target.cache_env,
                             pass: &self.pass[*b],
                             live: self.live,
+                            uv: test_uv(target, &self.options.builds[*b]),
                         },
                         &mut result,
                     );
@@ -1391,6 +1532,10 @@ impl Run<'_> {
                 shell_quote(&format!("{}/builds", target.container.work_root()))
             ));
         }
+        let uv = self.uv_for(target, build);
+        if let Some(dir) = uv.and_then(|uv| uv.path_dir.as_deref()) {
+            s.push_str(&format!("export PATH={}:\"$PATH\"\n", shell_quote(dir)));
+        }
         if let Some(dir) = path_dir {
             s.push_str(&format!("export PATH={}:\"$PATH\"\n", shell_quote(dir)));
         }
@@ -1407,8 +1552,19 @@ impl Run<'_> {
             // The value is shell syntax on purpose: `$PATH`, `$(cmd)` and quotes work.
             s.push_str(&format!("export {name}={value}\n"));
         }
+        if uv.is_some() {
+            s.push_str(crate::testing::env::UV_SETTINGS_FROM_PIP);
+        }
         s.push_str(&format!("cd {} || exit 1\n", shell_quote(cwd)));
         s
+    }
+
+    /// The environment's uv when `build`'s frontend allows it.
+    fn uv_for<'t>(&self, target: &'t Target, build: &IdentifierBuild) -> Option<&'t UvSetup> {
+        target
+            .uv
+            .as_ref()
+            .filter(|_| build.frontend.tool.allows_uv())
     }
 
     fn setup(&self, t: usize) -> Setup {
@@ -1781,7 +1937,15 @@ impl Run<'_> {
             run_step("before-build", &hook, format!("{copy}{prelude}{hook}\n"))?;
             copied = true;
         }
-        let frontend = frontend_command(options, &python, &dist);
+        let uv = self.uv_for(target, options);
+        if options.frontend.tool.allows_uv() {
+            match (uv, &target.uv_missing) {
+                (Some(uv), _) => log.note(&format!("uv: {}", uv.describe)),
+                (None, Some(why)) => log.note(why),
+                (None, None) => {}
+            }
+        }
+        let frontend = frontend_command(options, &python, &dist, uv.is_some());
         run_step(
             "build",
             &frontend,

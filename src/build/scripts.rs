@@ -66,8 +66,14 @@ pub(super) fn parse_ccache_stats(text: &str) -> Option<CompilerCacheStats> {
     seen.then_some(stats)
 }
 
-/// The frontend's command line for one build (`python` and `dist` already shell-safe or quoted).
-pub(super) fn frontend_command(build: &IdentifierBuild, python: &str, dist: &str) -> String {
+/// The frontend's command line for one build (`python` and `dist` already shell-safe or quoted);
+/// `uv`: whether the environment has a uv (`default` builds with it then).
+pub(super) fn frontend_command(
+    build: &IdentifierBuild,
+    python: &str,
+    dist: &str,
+    uv: bool,
+) -> String {
     let dist = shell_quote(dist);
     let pip = build.frontend.tool == FrontendTool::Pip;
     let mut extra = String::new();
@@ -91,7 +97,12 @@ pub(super) fn frontend_command(build: &IdentifierBuild, python: &str, dist: &str
         extra.push_str(&shell_quote(&value));
     }
     match build.frontend.tool {
-        FrontendTool::Build => format!("{python} -m build --wheel --outdir {dist}{extra} ."),
+        FrontendTool::Default if uv => {
+            format!("uv build --wheel --python {python} --out-dir {dist}{extra} .")
+        }
+        FrontendTool::Default | FrontendTool::Build => {
+            format!("{python} -m build --wheel --outdir {dist}{extra} .")
+        }
         FrontendTool::BuildUv => format!(
             "command -v uv >/dev/null 2>&1 || {{ echo 'wheelwright: build[uv] needs uv in the build environment (install it in before-all, e.g. pip install uv)' >&2; exit 127; }}\n\
              {python} -m build --installer uv --wheel --outdir {dist}{extra} ."
@@ -192,16 +203,28 @@ mod tests {
             ConfigSetting::parse_list("setup-args=-Da=1 'k=two words' flag").expect("parses");
         b.frontend = BuildFrontend::parse("build; args: --no-isolation").expect("parses");
         assert_eq!(
-            frontend_command(&b, "/py", "/d"),
+            frontend_command(&b, "/py", "/d", true),
             "/py -m build --wheel --outdir /d --no-isolation --config-setting=setup-args=-Da=1 '--config-setting=k=two words' --config-setting=flag ."
         );
         b.frontend = BuildFrontend::parse("pip").expect("parses");
         assert_eq!(
-            frontend_command(&b, "/py", "/d"),
+            frontend_command(&b, "/py", "/d", true),
             "/py -m pip wheel --no-deps --wheel-dir /d --config-settings=setup-args=-Da=1 '--config-settings=k=two words' --config-settings=flag= ."
         );
         b.frontend = BuildFrontend::parse("build[uv]").expect("parses");
-        assert!(frontend_command(&b, "/py", "/d").contains("/py -m build --installer uv --wheel"));
+        assert!(
+            frontend_command(&b, "/py", "/d", true).contains("/py -m build --installer uv --wheel")
+        );
+        // default: uv where there is one, else build (pip and venv).
+        b.frontend = BuildFrontend::parse("default").expect("parses");
+        assert!(
+            frontend_command(&b, "/py", "/d", true)
+                .starts_with("uv build --wheel --python /py --out-dir /d --config-setting=")
+        );
+        assert!(
+            frontend_command(&b, "/py", "/d", false)
+                .starts_with("/py -m build --wheel --outdir /d")
+        );
     }
 
     #[test]

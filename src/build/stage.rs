@@ -22,6 +22,7 @@ use crate::engine::{Container, Engine, EngineError, EngineKind, Mount};
 use crate::platform::Arch;
 use crate::testing::env::{self, TestEnv};
 use crate::testing::manifest::{self, IdentifierRecord};
+pub use crate::testing::session::UvChoice;
 use crate::testing::session::{Install, Session};
 use crate::testing::{TestReport, TestState};
 use crate::ui;
@@ -41,6 +42,8 @@ pub struct BuildContext<'a> {
     pub pass: &'a [String],
     /// Whether output streams to the terminal as it comes.
     pub live: bool,
+    /// Whether test environments are made with uv (the frontend allows it).
+    pub uv: UvChoice,
 }
 
 /// Everything the stage needs from the build's set-up.
@@ -386,6 +389,7 @@ impl BuildStage {
             exports: env::exports(ctx.cache_env, &ctx.build.environment),
             pass: ctx.pass,
             work: format!("{root}/test-{id}"),
+            uv: ctx.uv.clone(),
         };
         let report = session.run(&log);
         let _ = container.capture(&format!(

@@ -248,6 +248,7 @@ pub fn build_options(settings: &Settings, args: &BuildArgs) -> Result<BuildOptio
             .clone()
             .filter(|p| !p.as_os_str().is_empty()),
         cache_dir: args.cache_dir.clone().filter(|p| !p.as_os_str().is_empty()),
+        uv_index_url: args.uv_index_url.clone().filter(|u| !u.trim().is_empty()),
         ccache_dir: args
             .ccache_dir
             .clone()

@@ -270,6 +270,48 @@ impl SimpleIndex {
         Ok(super::dist::hex(&hasher.finalize()))
     }
 
+    /// Downloads a listed file into `out` (at most `limit` bytes); its hex SHA-256.
+    pub async fn download(
+        &self,
+        file: &IndexedFile,
+        out: &mut dyn std::io::Write,
+        limit: u64,
+    ) -> Result<String, SimpleError> {
+        let shown = display_url(&file.url);
+        let mut reply = self.get(file.url.clone(), None).await?;
+        self.log_head(&reply);
+        if !reply.status().is_success() {
+            return Err(SimpleError::Invalid {
+                url: shown,
+                detail: format!("status {}", reply.status()),
+            });
+        }
+        let mut hasher = sha2::Sha256::new();
+        let mut size = 0u64;
+        while let Some(chunk) = reply
+            .chunk()
+            .await
+            .map_err(|source| SimpleError::Transport {
+                url: shown.clone(),
+                source,
+            })?
+        {
+            size += chunk.len() as u64;
+            if size > limit {
+                return Err(SimpleError::Invalid {
+                    url: shown,
+                    detail: format!("larger than {limit} bytes"),
+                });
+            }
+            hasher.update(&chunk);
+            out.write_all(&chunk).map_err(|e| SimpleError::Invalid {
+                url: shown.clone(),
+                detail: format!("cannot write the download: {e}"),
+            })?;
+        }
+        Ok(super::dist::hex(&hasher.finalize()))
+    }
+
     /// Whether `base` answers like a Simple index root (2xx, HTML or Simple JSON, no redirect
     /// to another server).
     async fn answers(&self) -> bool {
