@@ -720,7 +720,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             }
         };
         let binary = container_binary(options, &runtime_cache)?;
-        if options.builds.iter().any(|b| b.frontend.tool.allows_uv()) {
+        if options.builds.iter().any(builds_with_uv) {
             let provider = uv::Provider::new(
                 runtime_cache.join("uv-binaries"),
                 options.uv_index_url.as_deref(),
@@ -874,7 +874,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         let (uv, uv_missing) = if group
             .members
             .iter()
-            .any(|&i| options.builds[i].frontend.tool.allows_uv())
+            .any(|&i| builds_with_uv(&options.builds[i]))
         {
             environment_uv(
                 &container,
@@ -1388,11 +1388,18 @@ fn environment_uv(
     }
 }
 
+/// Whether `build`'s build step uses uv where there is one: its frontend allows it, and uv
+/// serves its interpreter or the frontend asks for uv by name (`uv`, `build[uv]`).
+fn builds_with_uv(build: &IdentifierBuild) -> bool {
+    build.frontend.tool.allows_uv()
+        && (uv::supports(&build.identifier.python) || build.frontend.tool != FrontendTool::Default)
+}
+
 /// How the tests of `build` (built in `target`) make their environments: with uv only where
 /// the frontend allows it; the provided uv, when the build environment got one, serves test
 /// images without their own.
 fn test_uv(target: &Target, build: &IdentifierBuild) -> stage::UvChoice {
-    if !build.frontend.tool.allows_uv() {
+    if !build.frontend.tool.allows_uv() || !uv::supports(&build.identifier.python) {
         return stage::UvChoice::Never;
     }
     match &target.uv {
@@ -1559,12 +1566,9 @@ impl Run<'_> {
         s
     }
 
-    /// The environment's uv when `build`'s frontend allows it.
+    /// The environment's uv when `build`'s frontend allows it and uv serves its interpreter.
     fn uv_for<'t>(&self, target: &'t Target, build: &IdentifierBuild) -> Option<&'t UvSetup> {
-        target
-            .uv
-            .as_ref()
-            .filter(|_| build.frontend.tool.allows_uv())
+        target.uv.as_ref().filter(|_| builds_with_uv(build))
     }
 
     fn setup(&self, t: usize) -> Setup {
@@ -1941,6 +1945,12 @@ impl Run<'_> {
         if options.frontend.tool.allows_uv() {
             match (uv, &target.uv_missing) {
                 (Some(uv), _) => log.note(&format!("uv: {}", uv.describe)),
+                (None, _) if !uv::supports(&interp.identifier.python) => log.note(&format!(
+                    "uv is not used for {} (uv serves Python {}.{} and newer): pip and venv are used",
+                    interp.identifier.python,
+                    uv::OLDEST_PYTHON.0,
+                    uv::OLDEST_PYTHON.1
+                )),
                 (None, Some(why)) => log.note(why),
                 (None, None) => {}
             }

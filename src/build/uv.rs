@@ -67,6 +67,16 @@ pub fn pin(arch: Arch) -> Option<Pin> {
         })
 }
 
+/// The oldest Python uv supports (its interpreter discovery and tags: PyPy 3.7's ABI tag
+/// `pypy37_pp73` is not one uv knows).
+pub const OLDEST_PYTHON: (u32, u32) = (3, 8);
+
+/// Whether uv serves `python`.
+#[must_use]
+pub fn supports(python: &crate::config::identifier::PythonTag) -> bool {
+    (python.major, python.minor) >= OLDEST_PYTHON
+}
+
 /// Where the cache's uv directory is mounted in containers (read-only).
 #[must_use]
 pub fn inside_root() -> String {
@@ -343,6 +353,23 @@ impl Provider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::identifier::PythonTag;
+
+    #[test]
+    fn uv_serves_python_3_8_and_newer() {
+        for (tag, served) in [
+            ("cp37", false),
+            ("pp37", false),
+            ("cp38", true),
+            ("pp311", true),
+        ] {
+            assert_eq!(
+                supports(&PythonTag::parse(tag).expect(tag)),
+                served,
+                "{tag}"
+            );
+        }
+    }
 
     #[test]
     fn every_architecture_with_containers_has_a_pin() {
