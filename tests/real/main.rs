@@ -24,3 +24,4 @@ mod sbom;
 mod selection;
 mod sigstore_standins;
 mod testing;
+mod uv;
