@@ -26,6 +26,7 @@ pub mod report;
 pub mod runtime;
 mod scripts;
 pub mod stage;
+pub mod timings;
 pub mod uv;
 pub use scripts::placeholders;
 use scripts::{ccache_script, frontend_command, parse_ccache_stats, repair_script};
@@ -437,6 +438,8 @@ struct Target {
     installed: Vec<String>,
     install_seconds: Option<f64>,
     ready_seconds: f64,
+    /// Where the environment's time went.
+    timings: Mutex<timings::EnvironmentTimings>,
     /// The shell words that run wheelwright in the environment.
     repair_command: String,
     cache_env: Vec<(String, String)>,
@@ -487,6 +490,7 @@ enum Task {
 
 struct Run<'a> {
     options: &'a BuildOptions,
+    clock: timings::Clock,
     project: PathBuf,
     filter: ProjectFilter,
     output_dir: PathBuf,
@@ -615,6 +619,7 @@ impl BuildResult {
             log: None,
             error: None,
             test: None,
+            timings: timings::IdentifierTimings::default(),
         }
     }
 
@@ -630,6 +635,7 @@ impl BuildResult {
 
 /// Runs a build.
 pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
+    let clock = timings::Clock::start();
     for build in &options.builds {
         for (name, _) in &build.environment {
             check_name("environment", name)?;
@@ -659,6 +665,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             dry_run: true,
             containers: Vec::new(),
             builds: selected_results(&narrowed),
+            timings: None,
         });
     }
     let project = check_project(&options.project_dir)?;
@@ -836,6 +843,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         }
         engine.prepare_image(&image, arch, options.pull)?;
         let started = Instant::now();
+        let start_offset = clock.now();
         let mut extra_args = group.create_args.clone();
         extra_args.extend(options.container_args.iter().cloned());
         let mut container = engine.start(&ContainerSpec {
@@ -995,6 +1003,10 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             installed,
             install_seconds,
             ready_seconds,
+            timings: Mutex::new(timings::EnvironmentTimings {
+                start: Some(clock.since(start_offset)),
+                ..timings::EnvironmentTimings::default()
+            }),
             repair_command: repair_command.clone(),
             cache_env: cache_env.clone(),
             cache_mounts: cache_mounts.clone(),
@@ -1109,6 +1121,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
     let workers = jobs.min(tasks.len());
     let run = Run {
         options,
+        clock,
         project,
         filter,
         output_dir: output_dir.clone(),
@@ -1181,6 +1194,11 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         report.compiler_cache = compiler_cache;
         containers.push(report);
     }
+    let run_timings = timings::RunTimings::sum(
+        clock.now(),
+        &containers.iter().map(|c| &c.timings).collect::<Vec<_>>(),
+        &builds.iter().map(|b| &b.timings).collect::<Vec<_>>(),
+    );
     Ok(BuildOutcome {
         engine: Some(engine_kind),
         output_dir,
@@ -1188,6 +1206,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         dry_run: false,
         containers,
         builds,
+        timings: Some(run_timings),
     })
 }
 
@@ -1224,6 +1243,7 @@ fn container_report(target: &Target, kept: Option<String>) -> ContainerReport {
         install_seconds: target.install_seconds,
         compiler_cache: None,
         kept,
+        timings: target.timings.lock().map(|t| *t).unwrap_or_default(),
     }
 }
 
@@ -1489,6 +1509,7 @@ impl Run<'_> {
                     let mut result = self.build(t, i);
                     let target = &self.targets[t];
                     let (interpreter, b) = &target.interpreters[i];
+                    let test_start = self.clock.now();
                     self.tests.after_build(
                         &stage::BuildContext {
                             container: &target.container,
@@ -1501,6 +1522,9 @@ impl Run<'_> {
                         },
                         &mut result,
                     );
+                    if result.test.as_ref().is_some_and(|t| t.seconds > 0.0) {
+                        result.timings.test = Some(self.clock.since(test_start));
+                    }
                     if let Ok(mut results) = self.results.lock() {
                         results.push(((t, i), result));
                     }
@@ -1597,10 +1621,14 @@ impl Run<'_> {
             target.container.name()
         ));
         let mut stats = project::TarStats::default();
+        let copy_start = self.clock.now();
         let copied = target.container.copy_in(&project_inside, &mut |out| {
             stats = self.filter.write_tar(&self.project, out)?;
             Ok(())
         });
+        if let Ok(mut t) = target.timings.lock() {
+            t.setup = Some(self.clock.since(copy_start));
+        }
         if let Err(err) = copied {
             let why = if interrupt::requested() {
                 interrupt::describe()
@@ -1637,7 +1665,8 @@ impl Run<'_> {
                 self.prelude(target, first_build, first_cpython, None, &project_inside)
             );
             let pidfile = format!("{root}/pids/before-all.pid");
-            if let Err(why) = self.run_step(
+            let hook_start = self.clock.now();
+            let ran = self.run_step(
                 &target.container,
                 "before-all",
                 &script,
@@ -1648,7 +1677,11 @@ impl Run<'_> {
                     pidfile: &pidfile,
                 },
                 "--hook-timeout",
-            ) {
+            );
+            if let Ok(mut t) = target.timings.lock() {
+                t.before_all = Some(self.clock.since(hook_start));
+            }
+            if let Err(why) = ran {
                 result = Setup::Failed(why);
             }
         }
@@ -1741,6 +1774,7 @@ impl Run<'_> {
         let id = interp.identifier.to_string();
         let started = Instant::now();
         let mut result = BuildResult::new(interp);
+        result.timings.queued = Some(self.clock.since(0.0));
         if let Ok(setup) = target.setup.lock() {
             if let Setup::Failed(why) = &*setup {
                 if interrupt::requested() {
@@ -1784,7 +1818,7 @@ impl Run<'_> {
             target.container.name(),
             target.container.image()
         ));
-        let outcome = self.build_steps(target, interp, *index, &log);
+        let outcome = self.build_steps(target, interp, *index, &log, &mut result.timings);
         result.seconds = started.elapsed().as_secs_f64();
         match outcome {
             Ok(wheels) => {
@@ -1900,6 +1934,7 @@ impl Run<'_> {
         interp: &Interpreter,
         index: usize,
         log: &Log,
+        spans: &mut timings::IdentifierTimings,
     ) -> Result<Vec<OutWheel>, String> {
         let options = &self.options.builds[index];
         let pass = &self.pass[index];
@@ -1936,6 +1971,7 @@ impl Run<'_> {
             };
             self.run_step(container, step, &script, pass, log, deadline, option)
         };
+        let build_start = self.clock.now();
         if let Some(hook) = &options.before_build {
             let hook = placeholders(hook, &project);
             run_step("before-build", &hook, format!("{copy}{prelude}{hook}\n"))?;
@@ -1956,11 +1992,13 @@ impl Run<'_> {
             }
         }
         let frontend = frontend_command(options, &python, &dist, uv.is_some());
-        run_step(
+        let built = run_step(
             "build",
             &frontend,
             format!("{}{prelude}{frontend}\n", if copied { "" } else { &copy }),
-        )?;
+        );
+        spans.build = Some(self.clock.since(build_start));
+        built?;
         let built = container
             .capture(&format!("cd {} && ls -1", shell_quote(&dist)))
             .map_err(|e| format!("listing the built wheel: {e}"))?;
@@ -1986,7 +2024,10 @@ impl Run<'_> {
             &repaired,
             &project,
         );
-        run_step("repair", &shown, format!("{prelude}{script}"))?;
+        let repair_start = self.clock.now();
+        let repaired_ok = run_step("repair", &shown, format!("{prelude}{script}"));
+        spans.repair = Some(self.clock.since(repair_start));
+        repaired_ok?;
         let listing = container
             .capture(&format!("cd {} && ls -1", shell_quote(&repaired)))
             .map_err(|e| format!("listing the repaired wheel: {e}"))?;
@@ -2000,6 +2041,7 @@ impl Run<'_> {
             return Err("repair produced no wheel".to_owned());
         }
         let mut wheels = Vec::new();
+        let copy_start = self.clock.now();
         for name in names {
             let dest = self.output_dir.join(&name);
             let copied = container
@@ -2042,6 +2084,7 @@ impl Run<'_> {
             }
             wheels.push(wheel);
         }
+        spans.copy_out = Some(self.clock.since(copy_start));
         Ok(wheels)
     }
 }

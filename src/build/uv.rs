@@ -203,7 +203,7 @@ impl Provider {
         })?;
         fs_err::create_dir_all(&root).map_err(|source| UvError::Io {
             path: root.clone(),
-            source: source.into(),
+            source,
         })?;
         // What a killed run left half-fetched.
         for stale in crate::scratch::sweep(&root) {
@@ -277,7 +277,7 @@ impl Provider {
             .by_name(&member)
             .map_err(|e| missing(e.to_string()))?;
         let staged = scratch.path().join("dir");
-        fs_err::create_dir_all(&staged).map_err(|e| io(&staged)(e.into()))?;
+        fs_err::create_dir_all(&staged).map_err(io(&staged))?;
         let exe = staged.join("uv");
         {
             use std::os::unix::fs::OpenOptionsExt as _;

@@ -350,6 +350,9 @@ pub fn run(args: &BuildArgs) -> Result<ExitCode> {
         outcome.logs_dir.display(),
         outcome.table().trim_end()
     ));
+    if let Some(stages) = outcome.stage_table() {
+        ui::message(&format!("\n{}", stages.trim_end()));
+    }
     for b in &outcome.builds {
         if let Some(test) = b.test.as_ref().filter(|t| t.status.blocks_publish()) {
             let mut text = format!(

@@ -111,6 +111,62 @@ fn assert_built_and_tested(output: &Output, out: &Path, ids: &[&str]) {
     }
 }
 
+/// The `--json` timings: every stage of every container and build is there, in order (the
+/// set-up before the builds, build → repair → copy-out → test), within the run's wall time,
+/// and the totals are the sums; the stage table is printed.
+fn assert_stage_timings(output: &Output) {
+    let result = json(output);
+    let span = |v: &serde_json::Value, what: &str| -> (f64, f64) {
+        let start = v["start"].as_f64().unwrap_or_else(|| panic!("{what}: {v}"));
+        let end = v["end"].as_f64().unwrap_or_else(|| panic!("{what}: {v}"));
+        assert!(start <= end, "{what}: {v}");
+        assert!(
+            (v["seconds"].as_f64().expect("seconds") - (end - start)).abs() < 0.002,
+            "{what}: {v}"
+        );
+        (start, end)
+    };
+    let wall = result["timings"]["wall"].as_f64().expect("wall");
+    let mut ready = Vec::new();
+    for c in result["containers"].as_array().expect("containers") {
+        let t = &c["timings"];
+        let (_, started) = span(&t["start"], "start");
+        let (copy, copied) = span(&t["setup"], "setup");
+        let (hook, hooked) = span(&t["before_all"], "before-all");
+        assert!(started <= copy && copied <= hook, "{c}");
+        ready.push((c["arch"].as_str().expect("arch").to_owned(), hooked));
+    }
+    let mut sums = [0.0f64; 4];
+    for b in result["builds"].as_array().expect("builds") {
+        let t = &b["timings"];
+        let stages = ["build", "repair", "copy_out", "test"].map(|s| span(&t[s], s));
+        for pair in stages.windows(2) {
+            assert!(pair[0].1 <= pair[1].0, "stages overlap within a build: {t}");
+        }
+        assert!(stages[3].1 <= wall, "{t}");
+        let id = b["identifier"].as_str().expect("identifier");
+        let setup_done = ready
+            .iter()
+            .find(|(arch, _)| id.ends_with(arch.as_str()))
+            .map(|(_, end)| *end)
+            .expect("its container");
+        assert!(
+            setup_done <= stages[0].0,
+            "{id} built before its before-all ended: {t}"
+        );
+        for (sum, (start, end)) in sums.iter_mut().zip(stages) {
+            *sum += end - start;
+        }
+    }
+    for (sum, key) in sums.iter().zip(["build", "repair", "copy_out", "test"]) {
+        let total = result["timings"][key].as_f64().expect(key);
+        assert!((total - sum).abs() < 0.01, "{key}: {total} vs {sum}");
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("stage seconds"), "{stderr}");
+    assert!(stderr.contains("total (wall "), "{stderr}");
+}
+
 fn read_log(out: &Path, name: &str) -> String {
     fs_err::read_to_string(out.join("logs").join(name)).expect("log")
 }
@@ -174,7 +230,7 @@ fn the_images_uv_builds_and_makes_the_test_environments() {
 /// Images without uv (bullseye, x86_64 and i686 under linux32): the pinned uv of each
 /// architecture is fetched from the index, checked, cached and used for the build (`uv build`)
 /// and the test environment, and the log says so; a second run uses the cached one with the
-/// index gone.
+/// index gone. The run's `--json` timings cover every stage, in order.
 #[test]
 fn images_without_uv_get_the_pinned_uv_fetched_checked_and_cached() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -210,7 +266,7 @@ fn images_without_uv_get_the_pinned_uv_fetched_checked_and_cached() {
         assert!(stderr.contains(&said), "{stderr}");
         let log = read_log(&out, &format!("{id}.log"));
         assert!(
-            log.contains(&format!("==> uv: uv "))
+            log.contains("==> uv: uv ")
                 && log.contains(&format!("({arch}-unknown-linux-musl) {said}")),
             "{log}"
         );
@@ -227,6 +283,7 @@ fn images_without_uv_get_the_pinned_uv_fetched_checked_and_cached() {
     }
     dirs.sort();
     assert_eq!(provided(&cache), dirs);
+    assert_stage_timings(&output);
 
     // Cached: the index is not asked again (it is gone).
     drop(index);
