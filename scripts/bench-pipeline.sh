@@ -27,7 +27,8 @@
 #   each step).
 #
 # Environment: BENCH_ROUNDS (default 3); WHEELWRIGHT (a wheelwright binary to use instead of
-# building one with `cargo build --release --locked`). Progress goes to stderr, results to stdout.
+# building one with `cargo build --release --locked`); BENCH_KEEP=1 keeps the runs' outputs, logs
+# and `--json` (the directory is named on stderr). Progress goes to stderr, results to stdout.
 # Needs the test bed (scripts/setup-dev.sh) and network access for the frontends in the containers.
 set -euo pipefail
 
@@ -73,7 +74,11 @@ fi
 ca=${PIP_CERT:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}
 ca_inside=/etc/ssl/certs/wheelwright-ca.crt
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/wheelwright-bench-pipeline.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
+if [[ ${BENCH_KEEP:-} == 1 ]]; then
+    ww_log "keeping the runs' outputs, logs and --json in $scratch"
+else
+    trap 'rm -rf "$scratch"' EXIT
+fi
 project=$scratch/democext
 cp -a tests/projects/democext "$project"
 before_all='sh {project}/libdemo/build-libdemo.sh /usr/local'

@@ -22,6 +22,7 @@
 //! abi3 wheels are built by the oldest selected CPython of a container and reused by the newer
 //! ones that start after it finished; a pure-Python wheel likewise serves every later identifier.
 
+mod caches;
 pub mod report;
 pub mod runtime;
 mod scripts;
@@ -705,6 +706,8 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
     let mut mounts = Vec::new();
     let mut cache_env = Vec::new();
     let mut cache_mounts = Vec::new();
+    // pip's and uv's caches: one directory per image and architecture.
+    let mut package_caches = caches::PackageCaches::default();
     // Where the ccache directories are (inside the environments), when the cache is used.
     let mut ccache_root: Option<String> = None;
     // Holds a per-run directory for the binary's runtime when there is no cache directory.
@@ -776,11 +779,15 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             let dir = std::fs::canonicalize(&dir)
                 .map_err(io_error(format!("cannot resolve `{}`", dir.display())))?;
             let target = format!("{CONTAINER_WORK_ROOT}/cache/{name}");
-            mounts.push(Mount {
-                host: dir.clone(),
-                target: target.clone(),
-                read_only: false,
-            });
+            if name == "ccache" {
+                mounts.push(Mount {
+                    host: dir.clone(),
+                    target: target.clone(),
+                    read_only: false,
+                });
+            } else {
+                package_caches.add(dir.clone(), target.clone());
+            }
             if var.is_empty() {
                 ccache_root = Some(target.clone());
             } else {
@@ -846,10 +853,16 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         let start_offset = clock.now();
         let mut extra_args = group.create_args.clone();
         extra_args.extend(options.container_args.iter().cloned());
+        let mut group_mounts = mounts.clone();
+        group_mounts.extend(
+            package_caches
+                .mounts(&image, arch)
+                .map_err(BuildError::Input)?,
+        );
         let mut container = engine.start(&ContainerSpec {
             image: image.clone(),
             arch,
-            mounts: mounts.clone(),
+            mounts: group_mounts,
             extra_args,
         })?;
         let probe = interpreters::parse_probe(&container.capture(interpreters::PROBE_SCRIPT)?);
@@ -1079,6 +1092,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             })
             .cloned()
             .collect(),
+        package_caches: package_caches.clone(),
         container_args: options.container_args.clone(),
         pull: options.pull,
         builds: targets
