@@ -33,7 +33,10 @@ impl PackageCaches {
             .map(|(root, target)| {
                 let host = root.join(&key);
                 fs_err::create_dir_all(&host).map_err(|e| {
-                    format!("cannot create the cache directory `{}`: {e}", host.display())
+                    format!(
+                        "cannot create the cache directory `{}`: {e}",
+                        host.display()
+                    )
                 })?;
                 Ok(Mount {
                     host,
@@ -56,7 +59,7 @@ impl PackageCaches {
 /// Ex) `quay.io/pypa/manylinux_2_28_x86_64:2025.01.01` on x86_64 →
 /// `quay.io_pypa_manylinux_2_28_x86_64_2025.01.01-x86_64`
 #[must_use]
-pub fn key(image: &str, arch: Arch) -> String {
+fn key(image: &str, arch: Arch) -> String {
     let name: String = image
         .chars()
         .map(|c| {
@@ -79,7 +82,10 @@ mod tests {
     #[test]
     fn one_directory_per_image_and_architecture() {
         assert_eq!(
-            key("quay.io/pypa/manylinux_2_28_x86_64:2025.01.01", Arch::X86_64),
+            key(
+                "quay.io/pypa/manylinux_2_28_x86_64:2025.01.01",
+                Arch::X86_64
+            ),
             "quay.io_pypa_manylinux_2_28_x86_64_2025.01.01-x86_64"
         );
         assert_eq!(key("../x@sha256:ab", Arch::I686), "_x_sha256_ab-i686");

@@ -22,7 +22,7 @@
 //! abi3 wheels are built by the oldest selected CPython of a container and reused by the newer
 //! ones that start after it finished; a pure-Python wheel likewise serves every later identifier.
 
-mod caches;
+pub mod caches;
 pub mod report;
 pub mod runtime;
 mod scripts;

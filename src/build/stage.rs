@@ -303,7 +303,7 @@ impl BuildStage {
         let mut mounts = self.cache_mounts.clone();
         mounts.extend(self.package_caches.mounts(image, arch)?);
         let env = env::start(self.engine.as_ref(), image, arch, &mounts, &extra_args)
-        .map_err(|e| format!("cannot start the test image: {e}"))?;
+            .map_err(|e| format!("cannot start the test image: {e}"))?;
         let mut filter = ProjectFilter::for_project(&self.project)?;
         if let Ok(rel) = self.output_dir.strip_prefix(&self.project) {
             if !rel.as_os_str().is_empty() {
