@@ -247,27 +247,7 @@ impl SimpleIndex {
         if let Some(sha) = &file.sha256 {
             return Ok(sha.to_ascii_lowercase());
         }
-        let shown = display_url(&file.url);
-        let mut reply = self.get(file.url.clone(), None).await?;
-        self.log_head(&reply);
-        if !reply.status().is_success() {
-            return Err(SimpleError::Invalid {
-                url: shown.clone(),
-                detail: format!("status {}", reply.status()),
-            });
-        }
-        let mut hasher = sha2::Sha256::new();
-        while let Some(chunk) = reply
-            .chunk()
-            .await
-            .map_err(|source| SimpleError::Transport {
-                url: shown.clone(),
-                source,
-            })?
-        {
-            hasher.update(&chunk);
-        }
-        Ok(super::dist::hex(&hasher.finalize()))
+        self.download(file, &mut std::io::sink(), u64::MAX).await
     }
 
     /// Downloads a listed file into `out` (at most `limit` bytes); its hex SHA-256.

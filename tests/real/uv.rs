@@ -180,9 +180,9 @@ fn mentions_uv(text: &str) -> bool {
         .any(|word| word.eq_ignore_ascii_case("uv"))
 }
 
-/// The directories the provided uv was cached in.
-fn provided(cache: &Path) -> Vec<String> {
-    let Ok(entries) = fs_err::read_dir(cache.join("uv-binaries")) else {
+/// The names in a directory (none if it does not exist), sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let Ok(entries) = fs_err::read_dir(dir) else {
         return Vec::new();
     };
     let mut names: Vec<String> = entries
@@ -190,6 +190,11 @@ fn provided(cache: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// The directories the provided uv was cached in.
+fn provided(cache: &Path) -> Vec<String> {
+    listing(&cache.join("uv-binaries"))
 }
 
 const PYPA_X86_64: [(&str, &str); 1] = [("--image-x86_64", "WW_IMAGE_PYPA_BUILD_AMD64_REF")];
@@ -230,7 +235,8 @@ fn the_images_uv_builds_and_makes_the_test_environments() {
 /// Images without uv (bullseye, x86_64 and i686 under linux32): the pinned uv of each
 /// architecture is fetched from the index, checked, cached and used for the build (`uv build`)
 /// and the test environment, and the log says so; a second run uses the cached one with the
-/// index gone. The run's `--json` timings cover every stage, in order.
+/// index gone. The run's `--json` timings cover every stage, in order; the package caches are
+/// per image and architecture.
 #[test]
 fn images_without_uv_get_the_pinned_uv_fetched_checked_and_cached() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -284,6 +290,38 @@ fn images_without_uv_get_the_pinned_uv_fetched_checked_and_cached() {
     dirs.sort();
     assert_eq!(provided(&cache), dirs);
     assert_stage_timings(&output);
+    // uv's and pip's caches: one directory per image and architecture, shared by the run's
+    // identifiers (build and test) and by the next run.
+    let per_image: Vec<String> = BULLSEYE
+        .iter()
+        .zip(["x86_64", "i686"])
+        .map(|((_, key), arch)| {
+            let image: String = bed(key)
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            format!("{image}-{arch}")
+        })
+        .collect();
+    for cache_name in ["uv", "pip"] {
+        let mut dirs = listing(&cache.join(cache_name));
+        dirs.sort();
+        let mut want = per_image.clone();
+        want.sort();
+        assert_eq!(dirs, want, "{cache_name}");
+    }
+    let uv_cache = cache.join("uv").join(&per_image[0]);
+    assert!(
+        !listing(&uv_cache).is_empty(),
+        "uv cached nothing in {}",
+        uv_cache.display()
+    );
 
     // Cached: the index is not asked again (it is gone).
     drop(index);
