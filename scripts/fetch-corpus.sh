@@ -24,7 +24,11 @@
 #   WHEELWRIGHT_FETCH_JOBS  parallel downloads (default: 2)
 #   PYTHON                  interpreter whose pip is used (default: python3)
 #
-# Usage: scripts/fetch-corpus.sh [LOCKFILE...]    (default: every tests/corpus/*.lock)
+# Also src/build/uv-pins.lock: the uv wheels wheelwright provides to images without uv (the
+# tests serve them from a local index).
+#
+# Usage: scripts/fetch-corpus.sh [LOCKFILE...]
+#        (default: every tests/corpus/*.lock and src/build/uv-pins.lock)
 set -euo pipefail
 
 die() {
@@ -160,7 +164,7 @@ script_path="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SO
 repo_root="$(cd "$(dirname "$script_path")/.." && pwd)"
 declare -a locks=("$@")
 if [[ ${#locks[@]} -eq 0 ]]; then
-    locks=("$repo_root"/tests/corpus/*.lock)
+    locks=("$repo_root"/tests/corpus/*.lock "$repo_root/src/build/uv-pins.lock")
 fi
 cache_root="${WHEELWRIGHT_DEV_CACHE:-${HOME:?HOME is not set}/.cache/wheelwright-dev}"
 corpus_dir="$cache_root/corpus"

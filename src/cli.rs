@@ -381,9 +381,12 @@ pub struct BuildArgs {
     #[arg(long = "container-arg", value_name = "ARG", allow_hyphen_values = true)]
     pub container_args: Vec<String>,
 
-    /// Build frontend: build (`python -m build --wheel`), `build[uv]`, pip (`pip wheel
-    /// --no-deps`) or uv (`uv build`, must be installed in the image), optionally with
-    /// `; args: ARGS`. Option `build-frontend`; default build.
+    /// Build frontend: default (`uv build` where uv is available — the image's or one
+    /// wheelwright provides — else build), build (`python -m build --wheel`, pip and venv
+    /// only), `build[uv]` (build with uv as its installer), pip (`pip wheel --no-deps`, pip
+    /// and venv only) or uv (`uv build`), optionally with `; args: ARGS`. uv also makes the
+    /// test environments with default, build[uv] and uv. Option `build-frontend`; default
+    /// default.
     #[arg(long = "build-frontend", value_name = "FRONTEND", value_parser = frontend_value)]
     pub build_frontend: Option<String>,
 
@@ -403,6 +406,11 @@ pub struct BuildArgs {
     /// for an architecture other than this binary's. CLI-only (and the variable).
     #[arg(long, env = "WHEELWRIGHT_CONTAINER_BINARY", value_name = "PATH")]
     pub container_binary: Option<PathBuf>,
+
+    /// The Simple index (PEP 503 root) the pinned uv is fetched from when an image has no uv
+    /// and the frontend allows uv. CLI-only (and the variable); default PyPI.
+    #[arg(long, env = "WHEELWRIGHT_UV_INDEX_URL", value_name = "URL")]
+    pub uv_index_url: Option<String>,
 
     /// Host directory for the pip and uv caches mounted into containers.
     /// Default: $XDG_CACHE_HOME/wheelwright or ~/.cache/wheelwright. CLI-only (and the variable).

@@ -22,12 +22,17 @@
 //! abi3 wheels are built by the oldest selected CPython of a container and reused by the newer
 //! ones that start after it finished; a pure-Python wheel likewise serves every later identifier.
 
+pub mod caches;
 pub mod report;
 pub mod runtime;
+mod scripts;
 pub mod stage;
+pub mod timings;
+pub mod uv;
+pub use scripts::placeholders;
+use scripts::{ccache_script, frontend_command, parse_ccache_stats, repair_script};
 
 use std::collections::VecDeque;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex};
@@ -110,7 +115,7 @@ impl IdentifierBuild {
             environment: Vec::new(),
             environment_pass: Vec::new(),
             frontend: BuildFrontend {
-                tool: FrontendTool::Build,
+                tool: FrontendTool::Default,
                 args: Vec::new(),
             },
             config_settings: Vec::new(),
@@ -159,6 +164,9 @@ pub struct BuildOptions {
     pub cache_dir: Option<PathBuf>,
     /// The host ccache directory (default: `ccache` below the cache root).
     pub ccache_dir: Option<PathBuf>,
+    /// The Simple index the pinned uv is fetched from (`None`: `WHEELWRIGHT_UV_INDEX_URL`,
+    /// else PyPI).
+    pub uv_index_url: Option<String>,
     /// Whether compilations go through ccache.
     pub compiler_cache: CompilerCache,
     /// How long each step may run.
@@ -220,6 +228,7 @@ impl Default for BuildOptions {
             container_binary: None,
             cache_dir: None,
             ccache_dir: None,
+            uv_index_url: None,
             compiler_cache: CompilerCache::Auto,
             timeouts: StepTimeouts::default(),
         }
@@ -430,12 +439,18 @@ struct Target {
     installed: Vec<String>,
     install_seconds: Option<f64>,
     ready_seconds: f64,
+    /// Where the environment's time went.
+    timings: Mutex<timings::EnvironmentTimings>,
     /// The shell words that run wheelwright in the environment.
     repair_command: String,
     cache_env: Vec<(String, String)>,
     cache_mounts: Vec<String>,
     /// The compiler cache to set up (`None`: off, or no cache directory).
     ccache: Option<CcacheSetup>,
+    /// The environment's uv (`None`: none, or no identifier's frontend allows it).
+    uv: Option<UvSetup>,
+    /// Why there is no uv although a frontend allows it (said in each build's log).
+    uv_missing: Option<String>,
     /// Set by the set-up when ccache is in use: the directory of its compiler links.
     ccache_bin: Mutex<Option<String>>,
     setup: Mutex<Setup>,
@@ -444,6 +459,18 @@ struct Target {
     failed: AtomicBool,
     first_failed: Mutex<Option<String>>,
     reusable: Mutex<Vec<ReusableWheel>>,
+}
+
+/// The uv of a build environment, used where the frontend allows it.
+#[derive(Debug, Clone)]
+struct UvSetup {
+    /// How scripts run it: `uv` (the image's, on PATH) or the provided one's path.
+    command: String,
+    /// The directory to put first on PATH (the provided uv's), so `build --installer uv`
+    /// finds it.
+    path_dir: Option<String>,
+    /// What the logs say about it.
+    describe: String,
 }
 
 /// How one environment's compiler cache is set up.
@@ -464,6 +491,7 @@ enum Task {
 
 struct Run<'a> {
     options: &'a BuildOptions,
+    clock: timings::Clock,
     project: PathBuf,
     filter: ProjectFilter,
     output_dir: PathBuf,
@@ -592,6 +620,7 @@ impl BuildResult {
             log: None,
             error: None,
             test: None,
+            timings: timings::IdentifierTimings::default(),
         }
     }
 
@@ -607,6 +636,7 @@ impl BuildResult {
 
 /// Runs a build.
 pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
+    let clock = timings::Clock::start();
     for build in &options.builds {
         for (name, _) in &build.environment {
             check_name("environment", name)?;
@@ -636,6 +666,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             dry_run: true,
             containers: Vec::new(),
             builds: selected_results(&narrowed),
+            timings: None,
         });
     }
     let project = check_project(&options.project_dir)?;
@@ -675,10 +706,14 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
     let mut mounts = Vec::new();
     let mut cache_env = Vec::new();
     let mut cache_mounts = Vec::new();
+    // pip's and uv's caches: one directory per image and architecture.
+    let mut package_caches = caches::PackageCaches::default();
     // Where the ccache directories are (inside the environments), when the cache is used.
     let mut ccache_root: Option<String> = None;
     // Holds a per-run directory for the binary's runtime when there is no cache directory.
     let mut _scratch = None;
+    // The pinned uv for images without one, when a frontend allows uv.
+    let mut uv_provider: Option<uv::Provider> = None;
     let (repair_command, binary_arch) = if host {
         let exe = std::env::current_exe().map_err(io_error("cannot locate the running binary"))?;
         (shell_quote(&exe.display().to_string()), None)
@@ -695,6 +730,19 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             }
         };
         let binary = container_binary(options, &runtime_cache)?;
+        if options.builds.iter().any(builds_with_uv) {
+            let provider = uv::Provider::new(
+                runtime_cache.join("uv-binaries"),
+                options.uv_index_url.as_deref(),
+            )
+            .map_err(|e| BuildError::Input(e.to_string()))?;
+            mounts.push(Mount {
+                host: resolve_path(provider.root()),
+                target: uv::inside_root(),
+                read_only: true,
+            });
+            uv_provider = Some(provider);
+        }
         if binary.dynamic {
             debug!(
                 "the container binary is dynamic: run as {}",
@@ -731,11 +779,15 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             let dir = std::fs::canonicalize(&dir)
                 .map_err(io_error(format!("cannot resolve `{}`", dir.display())))?;
             let target = format!("{CONTAINER_WORK_ROOT}/cache/{name}");
-            mounts.push(Mount {
-                host: dir.clone(),
-                target: target.clone(),
-                read_only: false,
-            });
+            if name == "ccache" {
+                mounts.push(Mount {
+                    host: dir.clone(),
+                    target: target.clone(),
+                    read_only: false,
+                });
+            } else {
+                package_caches.add(dir.clone(), target.clone());
+            }
             if var.is_empty() {
                 ccache_root = Some(target.clone());
             } else {
@@ -798,12 +850,19 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         }
         engine.prepare_image(&image, arch, options.pull)?;
         let started = Instant::now();
+        let start_offset = clock.now();
         let mut extra_args = group.create_args.clone();
         extra_args.extend(options.container_args.iter().cloned());
+        let mut group_mounts = mounts.clone();
+        group_mounts.extend(
+            package_caches
+                .mounts(&image, arch)
+                .map_err(BuildError::Input)?,
+        );
         let mut container = engine.start(&ContainerSpec {
             image: image.clone(),
             arch,
-            mounts: mounts.clone(),
+            mounts: group_mounts,
             extra_args,
         })?;
         let probe = interpreters::parse_probe(&container.capture(interpreters::PROBE_SCRIPT)?);
@@ -833,6 +892,21 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         let libc = probe.libc;
         let mut found = discover(&container, options, &probe, libc, arch, host)?;
         let platform = format!("{}_{}", libc.tag_prefix(), arch.as_str());
+        let (uv, uv_missing) = if group
+            .members
+            .iter()
+            .any(|&i| builds_with_uv(&options.builds[i]))
+        {
+            environment_uv(
+                &container,
+                probe.uv.as_deref(),
+                uv_provider.as_ref(),
+                arch,
+                &platform,
+            )?
+        } else {
+            (None, None)
+        };
         // Like cibuildwheel: selected interpreters the image lacks are installed by the image's
         // `manylinux-interpreters` when it has one.
         let mut installed = Vec::new();
@@ -942,6 +1016,10 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             installed,
             install_seconds,
             ready_seconds,
+            timings: Mutex::new(timings::EnvironmentTimings {
+                start: Some(clock.since(start_offset)),
+                ..timings::EnvironmentTimings::default()
+            }),
             repair_command: repair_command.clone(),
             cache_env: cache_env.clone(),
             cache_mounts: cache_mounts.clone(),
@@ -951,6 +1029,8 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
                 required: options.compiler_cache == CompilerCache::On,
             }),
             ccache_bin: Mutex::new(None),
+            uv,
+            uv_missing,
             setup: Mutex::new(Setup::Pending),
             setup_seconds: Mutex::new(None),
             setup_log: Mutex::new(None),
@@ -1008,9 +1088,11 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
             .filter(|m| {
                 m.target
                     .starts_with(&format!("{CONTAINER_WORK_ROOT}/cache/"))
+                    || m.target == uv::inside_root()
             })
             .cloned()
             .collect(),
+        package_caches: package_caches.clone(),
         container_args: options.container_args.clone(),
         pull: options.pull,
         builds: targets
@@ -1053,6 +1135,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
     let workers = jobs.min(tasks.len());
     let run = Run {
         options,
+        clock,
         project,
         filter,
         output_dir: output_dir.clone(),
@@ -1125,6 +1208,11 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         report.compiler_cache = compiler_cache;
         containers.push(report);
     }
+    let run_timings = timings::RunTimings::sum(
+        clock.now(),
+        &containers.iter().map(|c| &c.timings).collect::<Vec<_>>(),
+        &builds.iter().map(|b| &b.timings).collect::<Vec<_>>(),
+    );
     Ok(BuildOutcome {
         engine: Some(engine_kind),
         output_dir,
@@ -1132,6 +1220,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
         dry_run: false,
         containers,
         builds,
+        timings: Some(run_timings),
     })
 }
 
@@ -1168,6 +1257,7 @@ fn container_report(target: &Target, kept: Option<String>) -> ContainerReport {
         install_seconds: target.install_seconds,
         compiler_cache: None,
         kept,
+        timings: target.timings.lock().map(|t| *t).unwrap_or_default(),
     }
 }
 
@@ -1259,6 +1349,99 @@ fn discover(
 }
 
 /// The compiler cache's counters of one environment (when ccache was in use there).
+/// The uv of a build environment: the image's (`image_uv`, where the probe found it on PATH),
+/// else the pinned one `provider` fetches, if it runs there. `(None, Some(why))` when there is
+/// none (the environments use pip and venv); a provided uv that fails its digest check stops
+/// the run.
+fn environment_uv(
+    container: &Container,
+    image_uv: Option<&str>,
+    provider: Option<&uv::Provider>,
+    arch: Arch,
+    platform: &str,
+) -> Result<(Option<UvSetup>, Option<String>), BuildError> {
+    if let Some(path) = image_uv {
+        return Ok((
+            Some(UvSetup {
+                command: "uv".to_owned(),
+                path_dir: None,
+                describe: format!("uv from the image (`{path}`)"),
+            }),
+            None,
+        ));
+    }
+    let Some(provider) = provider else {
+        return Ok((
+            None,
+            Some("the environment has no uv: pip and venv are used".to_owned()),
+        ));
+    };
+    let provided = match provider.get(arch) {
+        Ok(provided) => provided,
+        Err(failure) if failure.integrity => return Err(BuildError::Input(failure.message)),
+        Err(failure) => {
+            let why = format!(
+                "the image has no uv and wheelwright could not provide one ({}): pip and venv are used",
+                failure.message
+            );
+            ui::message(&format!("[{platform}] warning: {why}"));
+            return Ok((None, Some(why)));
+        }
+    };
+    let check = format!("{} --version", shell_quote(&provided.inside));
+    match container.capture(&check) {
+        Ok(version) => {
+            let describe = format!(
+                "{} provided by wheelwright (the image has none; pinned wheel from `{}`, sha256 checked)",
+                version.trim(),
+                provider.index()
+            );
+            ui::message(&format!("[{platform}] {describe}"));
+            let dir = provided
+                .inside
+                .rsplit_once('/')
+                .map(|(dir, _)| dir.to_owned());
+            Ok((
+                Some(UvSetup {
+                    command: provided.inside.clone(),
+                    path_dir: dir,
+                    describe,
+                }),
+                None,
+            ))
+        }
+        Err(err) => {
+            let why = format!(
+                "the uv {} wheelwright provides cannot run in `{}` ({err}): pip and venv are used",
+                provided.version,
+                container.image()
+            );
+            ui::message(&format!("[{platform}] warning: {why}"));
+            Ok((None, Some(why)))
+        }
+    }
+}
+
+/// Whether `build`'s build step uses uv where there is one: its frontend allows it, and uv
+/// serves its interpreter or the frontend asks for uv by name (`uv`, `build[uv]`).
+fn builds_with_uv(build: &IdentifierBuild) -> bool {
+    build.frontend.tool.allows_uv()
+        && (uv::supports(&build.identifier.python) || build.frontend.tool != FrontendTool::Default)
+}
+
+/// How the tests of `build` (built in `target`) make their environments: with uv only where
+/// the frontend allows it; the provided uv, when the build environment got one, serves test
+/// images without their own.
+fn test_uv(target: &Target, build: &IdentifierBuild) -> stage::UvChoice {
+    if !build.frontend.tool.allows_uv() || !uv::supports(&build.identifier.python) {
+        return stage::UvChoice::Never;
+    }
+    match &target.uv {
+        Some(uv) if uv.path_dir.is_some() => stage::UvChoice::OnPathOr(uv.command.clone()),
+        _ => stage::UvChoice::OnPath,
+    }
+}
+
 fn compiler_cache_stats(target: &Target) -> Option<CompilerCacheStats> {
     let ccache = target.ccache.as_ref()?;
     target.ccache_bin.lock().ok()?.as_ref()?;
@@ -1340,6 +1523,7 @@ impl Run<'_> {
                     let mut result = self.build(t, i);
                     let target = &self.targets[t];
                     let (interpreter, b) = &target.interpreters[i];
+                    let test_start = self.clock.now();
                     self.tests.after_build(
                         &stage::BuildContext {
                             container: &target.container,
@@ -1348,9 +1532,13 @@ impl Run<'_> {
                             cache_env: &target.cache_env,
                             pass: &self.pass[*b],
                             live: self.live,
+                            uv: test_uv(target, &self.options.builds[*b]),
                         },
                         &mut result,
                     );
+                    if result.test.as_ref().is_some_and(|t| t.seconds > 0.0) {
+                        result.timings.test = Some(self.clock.since(test_start));
+                    }
                     if let Ok(mut results) = self.results.lock() {
                         results.push(((t, i), result));
                     }
@@ -1389,6 +1577,10 @@ impl Run<'_> {
                 shell_quote(&format!("{}/builds", target.container.work_root()))
             ));
         }
+        let uv = self.uv_for(target, build);
+        if let Some(dir) = uv.and_then(|uv| uv.path_dir.as_deref()) {
+            s.push_str(&format!("export PATH={}:\"$PATH\"\n", shell_quote(dir)));
+        }
         if let Some(dir) = path_dir {
             s.push_str(&format!("export PATH={}:\"$PATH\"\n", shell_quote(dir)));
         }
@@ -1405,8 +1597,16 @@ impl Run<'_> {
             // The value is shell syntax on purpose: `$PATH`, `$(cmd)` and quotes work.
             s.push_str(&format!("export {name}={value}\n"));
         }
+        if uv.is_some() {
+            s.push_str(crate::testing::env::UV_SETTINGS_FROM_PIP);
+        }
         s.push_str(&format!("cd {} || exit 1\n", shell_quote(cwd)));
         s
+    }
+
+    /// The environment's uv when `build`'s frontend allows it and uv serves its interpreter.
+    fn uv_for<'t>(&self, target: &'t Target, build: &IdentifierBuild) -> Option<&'t UvSetup> {
+        target.uv.as_ref().filter(|_| builds_with_uv(build))
     }
 
     fn setup(&self, t: usize) -> Setup {
@@ -1435,10 +1635,14 @@ impl Run<'_> {
             target.container.name()
         ));
         let mut stats = project::TarStats::default();
+        let copy_start = self.clock.now();
         let copied = target.container.copy_in(&project_inside, &mut |out| {
             stats = self.filter.write_tar(&self.project, out)?;
             Ok(())
         });
+        if let Ok(mut t) = target.timings.lock() {
+            t.setup = Some(self.clock.since(copy_start));
+        }
         if let Err(err) = copied {
             let why = if interrupt::requested() {
                 interrupt::describe()
@@ -1475,7 +1679,8 @@ impl Run<'_> {
                 self.prelude(target, first_build, first_cpython, None, &project_inside)
             );
             let pidfile = format!("{root}/pids/before-all.pid");
-            if let Err(why) = self.run_step(
+            let hook_start = self.clock.now();
+            let ran = self.run_step(
                 &target.container,
                 "before-all",
                 &script,
@@ -1486,7 +1691,11 @@ impl Run<'_> {
                     pidfile: &pidfile,
                 },
                 "--hook-timeout",
-            ) {
+            );
+            if let Ok(mut t) = target.timings.lock() {
+                t.before_all = Some(self.clock.since(hook_start));
+            }
+            if let Err(why) = ran {
                 result = Setup::Failed(why);
             }
         }
@@ -1579,6 +1788,7 @@ impl Run<'_> {
         let id = interp.identifier.to_string();
         let started = Instant::now();
         let mut result = BuildResult::new(interp);
+        result.timings.queued = Some(self.clock.since(0.0));
         if let Ok(setup) = target.setup.lock() {
             if let Setup::Failed(why) = &*setup {
                 if interrupt::requested() {
@@ -1622,7 +1832,7 @@ impl Run<'_> {
             target.container.name(),
             target.container.image()
         ));
-        let outcome = self.build_steps(target, interp, *index, &log);
+        let outcome = self.build_steps(target, interp, *index, &log, &mut result.timings);
         result.seconds = started.elapsed().as_secs_f64();
         match outcome {
             Ok(wheels) => {
@@ -1738,6 +1948,7 @@ impl Run<'_> {
         interp: &Interpreter,
         index: usize,
         log: &Log,
+        spans: &mut timings::IdentifierTimings,
     ) -> Result<Vec<OutWheel>, String> {
         let options = &self.options.builds[index];
         let pass = &self.pass[index];
@@ -1774,17 +1985,34 @@ impl Run<'_> {
             };
             self.run_step(container, step, &script, pass, log, deadline, option)
         };
+        let build_start = self.clock.now();
         if let Some(hook) = &options.before_build {
             let hook = placeholders(hook, &project);
             run_step("before-build", &hook, format!("{copy}{prelude}{hook}\n"))?;
             copied = true;
         }
-        let frontend = frontend_command(options, &python, &dist);
-        run_step(
+        let uv = self.uv_for(target, options);
+        if options.frontend.tool.allows_uv() {
+            match (uv, &target.uv_missing) {
+                (Some(uv), _) => log.note(&format!("uv: {}", uv.describe)),
+                (None, _) if !uv::supports(&interp.identifier.python) => log.note(&format!(
+                    "uv is not used for {} (uv serves Python {}.{} and newer): pip and venv are used",
+                    interp.identifier.python,
+                    uv::OLDEST_PYTHON.0,
+                    uv::OLDEST_PYTHON.1
+                )),
+                (None, Some(why)) => log.note(why),
+                (None, None) => {}
+            }
+        }
+        let frontend = frontend_command(options, &python, &dist, uv.is_some());
+        let built = run_step(
             "build",
             &frontend,
             format!("{}{prelude}{frontend}\n", if copied { "" } else { &copy }),
-        )?;
+        );
+        spans.build = Some(self.clock.since(build_start));
+        built?;
         let built = container
             .capture(&format!("cd {} && ls -1", shell_quote(&dist)))
             .map_err(|e| format!("listing the built wheel: {e}"))?;
@@ -1810,7 +2038,10 @@ impl Run<'_> {
             &repaired,
             &project,
         );
-        run_step("repair", &shown, format!("{prelude}{script}"))?;
+        let repair_start = self.clock.now();
+        let repaired_ok = run_step("repair", &shown, format!("{prelude}{script}"));
+        spans.repair = Some(self.clock.since(repair_start));
+        repaired_ok?;
         let listing = container
             .capture(&format!("cd {} && ls -1", shell_quote(&repaired)))
             .map_err(|e| format!("listing the repaired wheel: {e}"))?;
@@ -1824,6 +2055,7 @@ impl Run<'_> {
             return Err("repair produced no wheel".to_owned());
         }
         let mut wheels = Vec::new();
+        let copy_start = self.clock.now();
         for name in names {
             let dest = self.output_dir.join(&name);
             let copied = container
@@ -1866,181 +2098,14 @@ impl Run<'_> {
             }
             wheels.push(wheel);
         }
+        spans.copy_out = Some(self.clock.since(copy_start));
         Ok(wheels)
     }
-}
-
-/// The set-up script of the compiler cache: find ccache (or install it with dnf, yum, apk or
-/// apt-get when `install`), link the compilers to it in `bin` (ccache's masquerade mode), zero its
-/// statistics. Exits 0 in any case; `bin` has the links only when ccache is in use.
-fn ccache_script(ccache: &CcacheSetup, bin: &str) -> String {
-    let install = if ccache.install {
-        "if ! command -v ccache >/dev/null 2>&1; then\n\
-         echo 'compiler cache: installing ccache with the package manager'\n\
-         if command -v dnf >/dev/null 2>&1; then dnf install -y -q ccache || { dnf install -y -q epel-release && dnf install -y -q ccache; }\n\
-         elif command -v yum >/dev/null 2>&1; then yum install -y -q ccache || { yum install -y -q epel-release && yum install -y -q ccache; }\n\
-         elif command -v apk >/dev/null 2>&1; then apk add --no-cache ccache\n\
-         elif command -v apt-get >/dev/null 2>&1; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ccache\n\
-         fi\n\
-         fi\n"
-    } else {
-        ""
-    };
-    format!(
-        "{install}c=$(command -v ccache 2>/dev/null || true)\n\
-         if [ -z \"$c\" ]; then echo 'compiler cache: no ccache found'; exit 0; fi\n\
-         rm -rf {bin} && mkdir -p {bin} {dir} || exit 1\n\
-         for n in cc gcc c++ g++ clang clang++; do\n\
-         if command -v \"$n\" >/dev/null 2>&1; then ln -s \"$c\" {bin}/\"$n\"; fi\n\
-         done\n\
-         # Target-prefixed names (Debian's sysconfig says x86_64-linux-gnu-gcc), first on PATH wins.\n\
-         for d in $(printf %s \"$PATH\" | tr : ' '); do\n\
-         for f in \"$d\"/*-linux-*-gcc \"$d\"/*-linux-*-g++; do\n\
-         if [ -x \"$f\" ] && [ ! -e {bin}/\"${{f##*/}}\" ]; then ln -s \"$c\" {bin}/\"${{f##*/}}\"; fi\n\
-         done\n\
-         done\n\
-         export CCACHE_DIR={dir}\n\
-         ccache -z >/dev/null\n\
-         echo \"compiler cache: $c ($(ccache --version | head -n 1)), CCACHE_DIR={dir}\"\n",
-        bin = shell_quote(bin),
-        dir = shell_quote(&ccache.dir),
-    )
-}
-
-/// ccache's counters from `ccache --print-stats` (tab-separated name and value per line).
-fn parse_ccache_stats(text: &str) -> Option<CompilerCacheStats> {
-    let mut stats = CompilerCacheStats::default();
-    let mut seen = false;
-    for line in text.lines() {
-        let Some((name, value)) = line.split_once('\t') else {
-            continue;
-        };
-        let Ok(value) = value.trim().parse::<u64>() else {
-            continue;
-        };
-        match name.trim() {
-            "direct_cache_hit" | "preprocessed_cache_hit" => stats.hits += value,
-            "cache_miss" => stats.misses += value,
-            _ => continue,
-        }
-        seen = true;
-    }
-    seen.then_some(stats)
-}
-
-/// The frontend's command line for one build (`python` and `dist` already shell-safe or quoted).
-fn frontend_command(build: &IdentifierBuild, python: &str, dist: &str) -> String {
-    let dist = shell_quote(dist);
-    let pip = build.frontend.tool == FrontendTool::Pip;
-    let mut extra = String::new();
-    for arg in &build.frontend.args {
-        extra.push(' ');
-        extra.push_str(&shell_quote(arg));
-    }
-    for setting in &build.config_settings {
-        let flag = if pip {
-            "--config-settings"
-        } else {
-            "--config-setting"
-        };
-        // pip insists on KEY=VALUE; build and uv take a bare KEY as an empty value.
-        let value = match &setting.value {
-            Some(value) => format!("{flag}={}={value}", setting.key),
-            None if pip => format!("{flag}={}=", setting.key),
-            None => format!("{flag}={}", setting.key),
-        };
-        extra.push(' ');
-        extra.push_str(&shell_quote(&value));
-    }
-    match build.frontend.tool {
-        FrontendTool::Build => format!("{python} -m build --wheel --outdir {dist}{extra} ."),
-        FrontendTool::BuildUv => format!(
-            "command -v uv >/dev/null 2>&1 || {{ echo 'wheelwright: build[uv] needs uv in the build environment (install it in before-all, e.g. pip install uv)' >&2; exit 127; }}\n\
-             {python} -m build --installer uv --wheel --outdir {dist}{extra} ."
-        ),
-        FrontendTool::Pip => {
-            format!("{python} -m pip wheel --no-deps --wheel-dir {dist}{extra} .")
-        }
-        FrontendTool::Uv => format!(
-            "command -v uv >/dev/null 2>&1 || {{ echo 'wheelwright: uv is not installed in the build environment (install it in before-all, e.g. pip install uv)' >&2; exit 127; }}\n\
-             uv build --wheel --python {python} --out-dir {dist}{extra} ."
-        ),
-    }
-}
-
-/// The repair step as a script, and how it is shown in the log. The built-in repair copies
-/// pure-Python wheels unchanged; a custom `repair-wheel-command` gets cibuildwheel's
-/// placeholders `{wheel}`, `{dest_dir}`, `{project}` and `{package}`; no steps copy the wheel
-/// as built. Paths are inserted shell-quoted (wheel names and the work paths need no quotes).
-fn repair_script(
-    repair: &RepairCommand,
-    repair_command: &str,
-    wheel: &str,
-    repaired: &str,
-    project: &str,
-) -> (String, String) {
-    let wheel_q = shell_quote(wheel);
-    let dest = shell_quote(repaired);
-    if repair.is_skipped() {
-        return (
-            "none (repair-wheel-command is empty): the wheel is copied as built".to_owned(),
-            format!("cp {wheel_q} {dest}/\n"),
-        );
-    }
-    let pure = wheel.ends_with("-any.whl");
-    let mut shown = Vec::new();
-    let mut script = String::new();
-    for step in &repair.steps {
-        match step {
-            RepairStep::BuiltIn if pure => {
-                let name = wheel.rsplit('/').next().unwrap_or(wheel);
-                shown.push(format!("{name} is pure Python: copied"));
-                let _ = writeln!(
-                    script,
-                    "echo {}\ncp {wheel_q} {dest}/ || exit 1",
-                    shell_quote(&format!(
-                        "{name} is a pure-Python wheel: copied without repair"
-                    ))
-                );
-            }
-            RepairStep::BuiltIn => {
-                shown.push(format!("wheelwright repair --root / -w {repaired} {wheel}"));
-                let _ = writeln!(
-                    script,
-                    "{repair_command} repair --root / -w {dest} {wheel_q} || exit 1"
-                );
-            }
-            RepairStep::Shell(command) => {
-                let command = placeholders(command, project)
-                    .replace("{wheel}", &wheel_q)
-                    .replace("{dest_dir}", &dest);
-                shown.push(command.clone());
-                let _ = writeln!(script, "( {command}\n) || exit 1");
-            }
-        }
-    }
-    (shown.join(" && "), script)
-}
-
-/// Replaces `{project}` and `{package}` with the project directory (inside the environment).
-#[must_use]
-pub fn placeholders(command: &str, project: &str) -> String {
-    command
-        .replace("{project}", project)
-        .replace("{package}", project)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn placeholders_are_replaced() {
-        assert_eq!(
-            placeholders("sh {project}/x.sh {package}", "/w/p"),
-            "sh /w/p/x.sh /w/p"
-        );
-    }
 
     #[test]
     fn variable_names() {
@@ -2089,79 +2154,6 @@ mod tests {
 
     fn planned(id: &str) -> IdentifierBuild {
         IdentifierBuild::new(id.parse().expect(id))
-    }
-
-    #[test]
-    fn frontends_get_their_arguments_and_config_settings() {
-        let mut b = planned("cp312-manylinux_x86_64");
-        b.config_settings =
-            ConfigSetting::parse_list("setup-args=-Da=1 'k=two words' flag").expect("parses");
-        b.frontend = BuildFrontend::parse("build; args: --no-isolation").expect("parses");
-        assert_eq!(
-            frontend_command(&b, "/py", "/d"),
-            "/py -m build --wheel --outdir /d --no-isolation --config-setting=setup-args=-Da=1 '--config-setting=k=two words' --config-setting=flag ."
-        );
-        b.frontend = BuildFrontend::parse("pip").expect("parses");
-        assert_eq!(
-            frontend_command(&b, "/py", "/d"),
-            "/py -m pip wheel --no-deps --wheel-dir /d --config-settings=setup-args=-Da=1 '--config-settings=k=two words' --config-settings=flag= ."
-        );
-        b.frontend = BuildFrontend::parse("build[uv]").expect("parses");
-        assert!(frontend_command(&b, "/py", "/d").contains("/py -m build --installer uv --wheel"));
-    }
-
-    #[test]
-    fn repair_commands() {
-        let wheel = "/w/dist/a-1.0-cp39-cp39-linux_x86_64.whl";
-        let (shown, script) = repair_script(
-            &RepairCommand::built_in(),
-            "/bin/ww",
-            wheel,
-            "/w/rep",
-            "/w/p",
-        );
-        assert_eq!(
-            shown,
-            format!("wheelwright repair --root / -w /w/rep {wheel}")
-        );
-        assert_eq!(
-            script,
-            format!("/bin/ww repair --root / -w /w/rep {wheel} || exit 1\n")
-        );
-        let (_, script) = repair_script(
-            &RepairCommand::built_in(),
-            "/bin/ww",
-            "/w/dist/a-1.0-py3-none-any.whl",
-            "/w/rep",
-            "/w/p",
-        );
-        assert!(
-            script.contains("pure-Python wheel: copied without repair"),
-            "{script}"
-        );
-        assert!(!script.contains("/bin/ww"), "{script}");
-        let custom = RepairCommand::from_list([
-            "auditwheel repair -w {dest_dir} {wheel}",
-            "python {project}/check.py {dest_dir}",
-        ]);
-        let (shown, script) = repair_script(&custom, "/bin/ww", wheel, "/w/rep", "/w/p");
-        assert_eq!(
-            shown,
-            format!("wheelwright repair --root / -w /w/rep {wheel} && python /w/p/check.py /w/rep")
-        );
-        assert!(
-            script.ends_with("( python /w/p/check.py /w/rep\n) || exit 1\n"),
-            "{script}"
-        );
-        let (shown, script) = repair_script(
-            &RepairCommand::from_text(""),
-            "/bin/ww",
-            wheel,
-            "/w/rep",
-            "/w/p",
-        );
-        assert!(shown.starts_with("none"), "{shown}");
-        assert_eq!(script, format!("cp {wheel} /w/rep/\n"));
     }
 
     #[test]
@@ -2237,45 +2229,5 @@ mod tests {
             [here, format!("cp312-manylinux_{other}")],
             "asked-for architectures stay (and are refused with a message)"
         );
-    }
-
-    #[test]
-    fn ccache_counters() {
-        let text = "autocheck_done\t0\ncache_miss\t4\ndirect_cache_hit\t10\npreprocessed_cache_hit\t2\nstats_zeroed_timestamp\t1700000000\n";
-        assert_eq!(
-            parse_ccache_stats(text),
-            Some(CompilerCacheStats {
-                hits: 12,
-                misses: 4
-            })
-        );
-        assert_eq!(parse_ccache_stats("ccache: invalid option"), None);
-        let script = ccache_script(
-            &CcacheSetup {
-                dir: "/c/manylinux_x86_64".to_owned(),
-                install: false,
-                required: false,
-            },
-            "/w/ccache-bin",
-        );
-        assert!(!script.contains("apt-get"), "{script}");
-        assert!(
-            script.contains("ln -s \"$c\" /w/ccache-bin/\"$n\""),
-            "{script}"
-        );
-        let script = ccache_script(
-            &CcacheSetup {
-                dir: "/c".to_owned(),
-                install: true,
-                required: true,
-            },
-            "/w/b",
-        );
-        assert!(script.contains("dnf install -y -q ccache"), "{script}");
-        let syntax = std::process::Command::new("sh")
-            .args(["-n", "-c", &script])
-            .status()
-            .expect("sh");
-        assert!(syntax.success(), "not POSIX sh:\n{script}");
     }
 }

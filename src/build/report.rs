@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::timings::{self, EnvironmentTimings, IdentifierTimings, RunTimings};
 use crate::engine::EngineKind;
 
 /// How one identifier's build ended.
@@ -62,6 +63,8 @@ pub struct BuildResult {
     pub error: Option<String>,
     /// The test stage's result (`None`: not tested, e.g. no test command or a failed build).
     pub test: Option<crate::testing::TestReport>,
+    /// Where its time went.
+    pub timings: IdentifierTimings,
 }
 
 /// One build container.
@@ -92,6 +95,8 @@ pub struct ContainerReport {
     pub compiler_cache: Option<CompilerCacheStats>,
     /// Set when the container was kept after a failure: the command that enters it.
     pub kept: Option<String>,
+    /// Where its time went.
+    pub timings: EnvironmentTimings,
 }
 
 /// What the compiler cache did during a run (ccache's own counters, zeroed at the start).
@@ -128,6 +133,8 @@ pub struct BuildOutcome {
     pub containers: Vec<ContainerReport>,
     /// One entry per selected identifier.
     pub builds: Vec<BuildResult>,
+    /// The run's time per stage (`None` for `--dry-run`).
+    pub timings: Option<RunTimings>,
 }
 
 impl BuildOutcome {
@@ -213,6 +220,29 @@ impl BuildOutcome {
         out
     }
 
+    /// The stage table's rows (`None` for `--dry-run`).
+    fn stage_rows(&self) -> Option<Vec<(String, [String; 7])>> {
+        let run = self.timings.as_ref()?;
+        let environments: Vec<(&str, &EnvironmentTimings)> = self
+            .containers
+            .iter()
+            .map(|c| (c.platform.as_str(), &c.timings))
+            .collect();
+        let identifiers: Vec<(&str, &IdentifierTimings)> = self
+            .builds
+            .iter()
+            .map(|b| (b.identifier.as_str(), &b.timings))
+            .collect();
+        Some(timings::rows(&environments, &identifiers, run))
+    }
+
+    /// Where the time went: each stage's seconds per build environment and identifier, and
+    /// the run's totals (`None` for `--dry-run`).
+    #[must_use]
+    pub fn stage_table(&self) -> Option<String> {
+        self.stage_rows().map(|rows| timings::table(&rows))
+    }
+
     /// A Markdown table for the GitHub job summary.
     #[must_use]
     pub fn markdown(&self) -> String {
@@ -275,6 +305,9 @@ impl BuildOutcome {
             }
             out.push('\n');
         }
+        if let Some(rows) = self.stage_rows() {
+            out.push_str(&timings::markdown(&rows));
+        }
         out
     }
 }
@@ -314,6 +347,7 @@ mod tests {
             log: None,
             error: error.map(str::to_owned),
             test: None,
+            timings: IdentifierTimings::default(),
         };
         BuildOutcome {
             engine: Some(EngineKind::Podman),
@@ -341,6 +375,7 @@ mod tests {
                     Some("build failed (exit status: 1)"),
                 ),
             ],
+            timings: None,
         }
     }
 
@@ -361,6 +396,7 @@ mod tests {
             install_seconds: None,
             compiler_cache: Some(CompilerCacheStats { hits: 3, misses: 1 }),
             kept: None,
+            timings: EnvironmentTimings::default(),
         });
         assert!(
             o.markdown()
@@ -409,6 +445,30 @@ mod tests {
                 "| `pp37-manylinux_x86_64` | ❌ failed | build failed (exit status: 1) |  | 5.0 s |  |"
             ),
             "{md}"
+        );
+    }
+
+    #[test]
+    fn the_summary_shows_the_stages_of_a_run() {
+        let mut o = outcome();
+        assert!(o.stage_table().is_none());
+        o.builds[0].timings.build = Some(timings::Span {
+            start: 1.0,
+            end: 3.5,
+            seconds: 2.5,
+        });
+        o.timings = Some(RunTimings::sum(
+            4.0,
+            &[],
+            &o.builds.iter().map(|b| &b.timings).collect::<Vec<_>>(),
+        ));
+        let table = o.stage_table().expect("stages");
+        assert!(table.contains("cp39-manylinux_x86_64"), "{table}");
+        assert!(table.contains("total (wall 4.0s)"), "{table}");
+        assert!(
+            o.markdown().contains("| stage seconds | start |"),
+            "{}",
+            o.markdown()
         );
     }
 

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use crate::build::caches::PackageCaches;
 use crate::build::{BuildResult, IdentifierBuild, Status};
 use crate::config::values::PullPolicy;
 use crate::engine::interpreters::Interpreter;
@@ -22,6 +23,7 @@ use crate::engine::{Container, Engine, EngineError, EngineKind, Mount};
 use crate::platform::Arch;
 use crate::testing::env::{self, TestEnv};
 use crate::testing::manifest::{self, IdentifierRecord};
+pub use crate::testing::session::UvChoice;
 use crate::testing::session::{Install, Session};
 use crate::testing::{TestReport, TestState};
 use crate::ui;
@@ -41,6 +43,8 @@ pub struct BuildContext<'a> {
     pub pass: &'a [String],
     /// Whether output streams to the terminal as it comes.
     pub live: bool,
+    /// Whether test environments are made with uv (the frontend allows it).
+    pub uv: UvChoice,
 }
 
 /// Everything the stage needs from the build's set-up.
@@ -49,6 +53,8 @@ pub struct StageSetup<'a> {
     pub engine: Arc<dyn Engine>,
     /// Cache mounts for test containers (the build's, without the static binary).
     pub cache_mounts: Vec<Mount>,
+    /// pip's and uv's caches, per test image and architecture.
+    pub package_caches: PackageCaches,
     /// Extra `run` arguments of every container (network, CA bundle).
     pub container_args: Vec<String>,
     /// Pull policy for test images.
@@ -72,6 +78,7 @@ type EnvKey = (Arch, String, Vec<String>);
 pub struct BuildStage {
     engine: Arc<dyn Engine>,
     cache_mounts: Vec<Mount>,
+    package_caches: PackageCaches,
     container_args: Vec<String>,
     project: PathBuf,
     output_dir: PathBuf,
@@ -133,6 +140,7 @@ impl BuildStage {
         Ok(BuildStage {
             engine: setup.engine,
             cache_mounts: setup.cache_mounts,
+            package_caches: setup.package_caches,
             container_args: setup.container_args,
             project: setup.project.to_path_buf(),
             output_dir: setup.output_dir.to_path_buf(),
@@ -292,14 +300,10 @@ impl BuildStage {
     ) -> Result<Arc<TestEnv>, String> {
         let mut extra_args = create_args.to_vec();
         extra_args.extend(self.container_args.iter().cloned());
-        let env = env::start(
-            self.engine.as_ref(),
-            image,
-            arch,
-            &self.cache_mounts,
-            &extra_args,
-        )
-        .map_err(|e| format!("cannot start the test image: {e}"))?;
+        let mut mounts = self.cache_mounts.clone();
+        mounts.extend(self.package_caches.mounts(image, arch)?);
+        let env = env::start(self.engine.as_ref(), image, arch, &mounts, &extra_args)
+            .map_err(|e| format!("cannot start the test image: {e}"))?;
         let mut filter = ProjectFilter::for_project(&self.project)?;
         if let Ok(rel) = self.output_dir.strip_prefix(&self.project) {
             if !rel.as_os_str().is_empty() {
@@ -386,6 +390,7 @@ impl BuildStage {
             exports: env::exports(ctx.cache_env, &ctx.build.environment),
             pass: ctx.pass,
             work: format!("{root}/test-{id}"),
+            uv: ctx.uv.clone(),
         };
         let report = session.run(&log);
         let _ = container.capture(&format!(
@@ -448,7 +453,8 @@ impl BuildStage {
 
 impl Drop for BuildStage {
     fn drop(&mut self) {
-        let dirs: Vec<String> = self.cache_mounts.iter().map(|m| m.target.clone()).collect();
+        let mut dirs: Vec<String> = self.cache_mounts.iter().map(|m| m.target.clone()).collect();
+        dirs.extend(self.package_caches.targets());
         for slot in self.envs.values() {
             if let Ok(mut slot) = slot.lock() {
                 if let Some(Ok(env)) = slot.take() {

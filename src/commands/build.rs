@@ -248,6 +248,7 @@ pub fn build_options(settings: &Settings, args: &BuildArgs) -> Result<BuildOptio
             .clone()
             .filter(|p| !p.as_os_str().is_empty()),
         cache_dir: args.cache_dir.clone().filter(|p| !p.as_os_str().is_empty()),
+        uv_index_url: args.uv_index_url.clone().filter(|u| !u.trim().is_empty()),
         ccache_dir: args
             .ccache_dir
             .clone()
@@ -349,6 +350,9 @@ pub fn run(args: &BuildArgs) -> Result<ExitCode> {
         outcome.logs_dir.display(),
         outcome.table().trim_end()
     ));
+    if let Some(stages) = outcome.stage_table() {
+        ui::message(&format!("\n{}", stages.trim_end()));
+    }
     for b in &outcome.builds {
         if let Some(test) = b.test.as_ref().filter(|t| t.status.blocks_publish()) {
             let mut text = format!(

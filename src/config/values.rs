@@ -139,13 +139,17 @@ impl fmt::Display for RepairCommand {
 /// The PEP 517 frontend that builds the wheel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum FrontendTool {
-    /// Ex) `build` (`python -m build --wheel`), the default (`default` means this).
+    /// Ex) `default`: the fastest that is correct for the environment: `uv build` where uv is
+    /// available (the image's, or the one wheelwright provides), else `build`.
+    #[serde(rename = "default")]
+    Default,
+    /// Ex) `build` (`python -m build --wheel`, pip for isolation; uv is never used).
     #[serde(rename = "build")]
     Build,
     /// Ex) `build[uv]` (`python -m build --installer uv --wheel`).
     #[serde(rename = "build[uv]")]
     BuildUv,
-    /// Ex) `pip` (`pip wheel --no-deps`).
+    /// Ex) `pip` (`pip wheel --no-deps`; uv is never used).
     #[serde(rename = "pip")]
     Pip,
     /// Ex) `uv` (`uv build --wheel`).
@@ -158,7 +162,8 @@ impl FrontendTool {
 
     fn parse(name: &str) -> Result<Self, String> {
         Ok(match name {
-            "build" | "default" => FrontendTool::Build,
+            "default" => FrontendTool::Default,
+            "build" => FrontendTool::Build,
             "build[uv]" => FrontendTool::BuildUv,
             "pip" => FrontendTool::Pip,
             "uv" => FrontendTool::Uv,
@@ -175,11 +180,22 @@ impl FrontendTool {
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
+            FrontendTool::Default => "default",
             FrontendTool::Build => "build",
             FrontendTool::BuildUv => "build[uv]",
             FrontendTool::Pip => "pip",
             FrontendTool::Uv => "uv",
         }
+    }
+
+    /// Whether uv may be used for the build and the test environments (`build` and `pip`
+    /// keep pip and venv, as cibuildwheel does).
+    #[must_use]
+    pub fn allows_uv(self) -> bool {
+        matches!(
+            self,
+            FrontendTool::Default | FrontendTool::BuildUv | FrontendTool::Uv
+        )
     }
 }
 
@@ -478,7 +494,6 @@ impl CompilerCache {
     }
 }
 
-
 /// `pull` (and `--pull`): when to pull images. The one type for the option, the flags and the
 /// engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
@@ -516,7 +531,6 @@ impl PullPolicy {
         }
     }
 }
-
 
 /// Splits like a POSIX shell (quotes and backslashes), without expanding anything.
 pub fn shell_words(text: &str) -> Result<Vec<String>, String> {
@@ -586,7 +600,7 @@ mod tests {
         assert_eq!(f.to_string(), "build[uv]; args: --no-isolation -C 'a b'");
         assert_eq!(
             BuildFrontend::parse("default").expect("parses").tool,
-            FrontendTool::Build
+            FrontendTool::Default
         );
         assert_eq!(
             BuildFrontend::parse("poetry").expect_err("unknown"),

@@ -34,6 +34,7 @@ pub const PROBE_SCRIPT: &str = r#"echo "machine $(uname -m)"
 if ls /lib/ld-musl-* >/dev/null 2>&1 && ! ls /lib*/libc.so.6 /lib*/*/libc.so.6 /usr/lib*/libc.so.6 /usr/lib*/*/libc.so.6 >/dev/null 2>&1; then echo "libc musl"; else echo "libc glibc"; fi
 if command -v linux32 >/dev/null 2>&1; then echo "linux32 yes"; fi
 if command -v manylinux-interpreters >/dev/null 2>&1; then echo "installer yes"; fi
+if command -v uv >/dev/null 2>&1; then echo "uv $(command -v uv)"; fi
 for d in /opt/python/*/; do
     if [ -x "${d}bin/python" ]; then echo "python ${d}bin/python"; fi
 done
@@ -52,6 +53,8 @@ pub struct Probe {
     pub installer: bool,
     /// `/opt/python/*/bin/python` paths.
     pub pythons: Vec<String>,
+    /// Where `uv` is on PATH, if it is.
+    pub uv: Option<String>,
 }
 
 /// Parses the output of [`PROBE_SCRIPT`].
@@ -63,6 +66,7 @@ pub fn parse_probe(text: &str) -> Probe {
         linux32: false,
         installer: false,
         pythons: Vec::new(),
+        uv: None,
     };
     for line in text.lines() {
         match line.split_once(' ') {
@@ -71,6 +75,7 @@ pub fn parse_probe(text: &str) -> Probe {
             Some(("linux32", _)) => probe.linux32 = true,
             Some(("installer", _)) => probe.installer = true,
             Some(("python", p)) => probe.pythons.push(p.trim().to_owned()),
+            Some(("uv", p)) => probe.uv = Some(p.trim().to_owned()),
             _ => {}
         }
     }

@@ -247,16 +247,27 @@ impl SimpleIndex {
         if let Some(sha) = &file.sha256 {
             return Ok(sha.to_ascii_lowercase());
         }
+        self.download(file, &mut std::io::sink(), u64::MAX).await
+    }
+
+    /// Downloads a listed file into `out` (at most `limit` bytes); its hex SHA-256.
+    pub async fn download(
+        &self,
+        file: &IndexedFile,
+        out: &mut dyn std::io::Write,
+        limit: u64,
+    ) -> Result<String, SimpleError> {
         let shown = display_url(&file.url);
         let mut reply = self.get(file.url.clone(), None).await?;
         self.log_head(&reply);
         if !reply.status().is_success() {
             return Err(SimpleError::Invalid {
-                url: shown.clone(),
+                url: shown,
                 detail: format!("status {}", reply.status()),
             });
         }
         let mut hasher = sha2::Sha256::new();
+        let mut size = 0u64;
         while let Some(chunk) = reply
             .chunk()
             .await
@@ -265,7 +276,18 @@ impl SimpleIndex {
                 source,
             })?
         {
+            size += chunk.len() as u64;
+            if size > limit {
+                return Err(SimpleError::Invalid {
+                    url: shown,
+                    detail: format!("larger than {limit} bytes"),
+                });
+            }
             hasher.update(&chunk);
+            out.write_all(&chunk).map_err(|e| SimpleError::Invalid {
+                url: shown.clone(),
+                detail: format!("cannot write the download: {e}"),
+            })?;
         }
         Ok(super::dist::hex(&hasher.finalize()))
     }

@@ -139,6 +139,13 @@ pub fn copy_files(
     })
 }
 
+/// pip's settings that uv reads under its own names, carried over where uv is used and its own
+/// are unset: the CA bundle (`PIP_CERT` → `SSL_CERT_FILE`) and the index (`PIP_INDEX_URL` →
+/// `UV_DEFAULT_INDEX`), so an environment configured for pip (a proxy's CA, a mirror) works
+/// with uv too.
+pub const UV_SETTINGS_FROM_PIP: &str = "if [ -n \"${PIP_CERT:-}\" ] && [ -z \"${SSL_CERT_FILE:-}\" ]; then export SSL_CERT_FILE=\"$PIP_CERT\"; fi\n\
+if [ -n \"${PIP_INDEX_URL:-}\" ] && [ -z \"${UV_DEFAULT_INDEX:-}${UV_INDEX_URL:-}\" ]; then export UV_DEFAULT_INDEX=\"$PIP_INDEX_URL\"; fi\n";
+
 /// `export` lines for the pip settings, the caches and `--environment` (values are shell syntax).
 #[must_use]
 pub fn exports(cache_env: &[(String, String)], environment: &[(String, String)]) -> String {

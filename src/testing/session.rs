@@ -29,6 +29,17 @@ pub enum Install {
     },
 }
 
+/// Whether a test environment is made with uv.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UvChoice {
+    /// Never: venv and pip (`build-frontend` `build` or `pip`, as in cibuildwheel).
+    Never,
+    /// uv when it is on PATH, else venv and pip.
+    OnPath,
+    /// uv on PATH, else this one (the uv wheelwright provides) when it runs, else venv and pip.
+    OnPathOr(String),
+}
+
 /// One test to run.
 pub struct Session<'a> {
     /// The environment.
@@ -47,6 +58,8 @@ pub struct Session<'a> {
     pub pass: &'a [String],
     /// A directory for this test in the environment (created; removed first if it exists).
     pub work: String,
+    /// Whether the environment is made with uv.
+    pub uv: UvChoice,
 }
 
 /// How a step ended.
@@ -91,16 +104,47 @@ impl Session<'_> {
     }
 
     /// The start of every step after the environment exists: exports, the venv first on PATH,
-    /// `ww_pip` (uv's pip when the venv was made by uv), the working directory.
+    /// `ww_pip` (uv's pip when the venv was made by uv: `.wheelwright-uv` names the uv), the
+    /// working directory.
     fn prelude(&self) -> String {
         let venv = shell_quote(&self.venv());
         format!(
             "{exports}export VIRTUAL_ENV={venv} PATH={venv}/bin:\"$PATH\"\n\
-             ww_pip() {{ if [ -e {venv}/.wheelwright-uv ]; then uv pip \"$@\" --python {venv}/bin/python; else {venv}/bin/python -m pip \"$@\"; fi; }}\n\
+             if [ -e {venv}/.wheelwright-uv ]; then\n\
+             {from_pip}\
+             ww_pip() {{ \"$(cat {venv}/.wheelwright-uv)\" pip \"$@\" --python {venv}/bin/python; }}\n\
+             else\n\
+             ww_pip() {{ {venv}/bin/python -m pip \"$@\"; }}\n\
+             fi\n\
              cd {run} || exit 1\n",
             exports = self.exports,
+            from_pip = super::env::UV_SETTINGS_FROM_PIP,
             run = shell_quote(&self.run_dir()),
         )
+    }
+
+    /// Shell lines that set `ww_uv` to the uv that makes the environment (empty: none).
+    fn find_uv(&self, index_mode: bool) -> String {
+        let mut s = String::from("ww_uv=\n");
+        if index_mode {
+            // pip downloads the index's choice; its environment is pip's too.
+            return s;
+        }
+        match &self.uv {
+            UvChoice::Never => {}
+            UvChoice::OnPath => {
+                s.push_str("if command -v uv >/dev/null 2>&1; then ww_uv=uv; fi\n");
+            }
+            UvChoice::OnPathOr(path) => {
+                let path = shell_quote(path);
+                s.push_str(&format!(
+                    "if command -v uv >/dev/null 2>&1; then ww_uv=uv\n\
+                     elif [ -x {path} ] && {path} --version >/dev/null 2>&1; then ww_uv={path}\n\
+                     fi\n"
+                ));
+            }
+        }
+        s
     }
 
     /// Runs `script` (with the pid recorded for the watchdog) for at most `test-timeout`.
@@ -238,16 +282,18 @@ impl Session<'_> {
         let python = q(&self.python);
         let index_mode = matches!(self.install, Install::Index { .. });
         let script = format!(
-            "{exports}if {uv_allowed} command -v uv >/dev/null 2>&1; then\n\
-               echo \"==> uv venv --python {python} {venv}\"\n\
-               uv venv --python {python} {venv} && touch {venv}/.wheelwright-uv || exit 1\n\
+            "{exports}{find_uv}if [ -n \"$ww_uv\" ]; then\n\
+               echo \"==> $ww_uv venv --python {python} {venv}\"\n\
+               {from_pip}\
+               \"$ww_uv\" venv --python {python} {venv} && printf '%s\\n' \"$ww_uv\" > {venv}/.wheelwright-uv || exit 1\n\
              else\n\
                echo \"==> {python} -m venv {venv}\"\n\
                {python} -m venv {venv} || {{ echo 'wheelwright: cannot create a virtual environment with {shown}: install its venv module (or uv) in the test environment' >&2; exit 1; }}\n\
              fi\n\
              {venv}/bin/python -c 'import sys; print(sys.version)'\n",
             exports = self.exports,
-            uv_allowed = if index_mode { "false &&" } else { "" },
+            find_uv = self.find_uv(index_mode),
+            from_pip = super::env::UV_SETTINGS_FROM_PIP,
             venv = q(&venv),
             shown = self.python.replace('\'', ""),
         );

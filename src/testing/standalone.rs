@@ -914,6 +914,7 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
             exports: exports.clone(),
             pass: &pass,
             work: format!("{root}/test-{n}"),
+            uv: crate::testing::session::UvChoice::OnPath,
         };
         let mut report = session.run(&log);
         log.close();

@@ -25,3 +25,4 @@ mod sigstore_standins;
 #[path = "../support/mod.rs"]
 mod support;
 mod testing;
+mod uv;

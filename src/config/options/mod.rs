@@ -240,7 +240,7 @@ pub const OPTIONS: &[OptionSpec] = &[
         Kind::Frontend,
         Build,
         Toml,
-        "build, build[uv], pip or uv, with `; args: …`",
+        "default, build, build[uv], pip or uv, with `; args: …`",
     ),
     spec(
         "config-settings",
@@ -442,7 +442,7 @@ impl OptionSpec {
             Kind::Pull => "missing".to_owned(),
             Kind::CompilerCache => "auto".to_owned(),
             Kind::Repair => CIBUILDWHEEL_DEFAULT_REPAIR.to_owned(),
-            Kind::Frontend => "build".to_owned(),
+            Kind::Frontend => "default".to_owned(),
             Kind::Engine => "auto".to_owned(),
             Kind::Image(libc, arch) => default_short_name(libc, arch).to_owned(),
             _ => String::new(),
