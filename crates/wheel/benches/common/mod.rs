@@ -57,7 +57,9 @@ pub(crate) fn write_wheel(path: &Path, files: &[(String, Vec<u8>)], level: i64) 
         .chain([(record_path.as_str(), record_bytes.as_slice())]);
     for (name, content) in all {
         if name.ends_with('/') {
-            writer.add_directory(name, options).expect("add a directory");
+            writer
+                .add_directory(name, options)
+                .expect("add a directory");
         } else {
             writer.start_file(name, options).expect("start an entry");
             writer.write_all(content).expect("write an entry");
