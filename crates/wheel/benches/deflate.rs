@@ -23,7 +23,6 @@ use zip::{CompressionMethod, ZipArchive};
 use common::{WHEEL_NAME, best_ms, fill_binary_like, fill_random};
 
 const LEN: usize = 100_000_000;
-const NEW_TAG: &str = "manylinux_2_17_x86_64";
 const SHARED_OBJECTS: &str = "/usr/lib/x86_64-linux-gnu";
 
 /// ELF-like bytes: the ELF magic and a cheap pattern.
@@ -71,28 +70,14 @@ fn shared_objects(len: usize) -> Vec<u8> {
 /// A typical repair plan: new platform tag, `_core.so` replaced by `content` (streamed in
 /// 1 MiB writes), one library grafted.
 fn repair_plan(archive: &WheelArchive, content: Arc<Vec<u8>>) -> RewritePlan {
-    let mut wheel_info = archive.wheel_info().clone();
-    wheel_info.tags = vec![format!("cp312-cp312-{NEW_TAG}")];
-    RewritePlan {
-        filename: archive
-            .filename()
-            .with_platform_tags(vec![NEW_TAG.parse().expect("a valid tag")]),
-        wheel_info,
-        replace: vec![NewEntry::new("foo/_core.so", 0, move |out| {
-            for piece in content.chunks(1 << 20) {
-                out.write_all(piece)?;
-            }
-            Ok(())
-        })],
-        add: vec![NewEntry::from_bytes(
-            "foo.libs/libbar-12345678.so.1",
-            0o755,
-            elf_like(29, 50_000),
-        )],
-        remove: Vec::new(),
-        compression_level: None,
-        source_date_epoch: None,
-    }
+    let core = NewEntry::new("foo/_core.so", 0, move |out| {
+        for piece in content.chunks(1 << 20) {
+            out.write_all(piece)?;
+        }
+        Ok(())
+    });
+    let lib = NewEntry::from_bytes("foo.libs/libbar-12345678.so.1", 0o755, elf_like(29, 50_000));
+    common::retag_plan(archive, vec![core], vec![lib])
 }
 
 fn main() {

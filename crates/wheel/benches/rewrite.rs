@@ -10,11 +10,10 @@ mod common;
 
 use std::io::{Read as _, Write};
 
-use wheelwright_wheel::{HashAlgorithm, NewEntry, RewritePlan, WheelArchive, rewrite};
+use wheelwright_wheel::{HashAlgorithm, NewEntry, WheelArchive, rewrite};
 
 use common::{WHEEL_NAME, best_ms, fill_binary_like, fill_random, peak_rss_mb};
 
-const NEW_TAG: &str = "manylinux_2_17_x86_64";
 /// The read buffer of the floor's hashing loop (the rewrite's own chunk size).
 const CHUNK_LEN: usize = 256 * 1024;
 
@@ -92,28 +91,14 @@ fn main() {
     );
 
     let plan = |replace: Option<(u64, bool)>| {
-        let mut wheel_info = archive.wheel_info().clone();
-        wheel_info.tags = vec![format!("cp312-cp312-{NEW_TAG}")];
-        RewritePlan {
-            filename: archive
-                .filename()
-                .with_platform_tags(vec![NEW_TAG.parse().expect("a valid tag")]),
-            wheel_info,
-            replace: replace
-                .map(|(len, binary_like)| {
-                    NewEntry::new(
-                        "foo/_ext7.cpython-312-x86_64-linux-gnu.so",
-                        0,
-                        streaming(len, 42, binary_like),
-                    )
-                })
-                .into_iter()
-                .collect(),
-            add: Vec::new(),
-            remove: Vec::new(),
-            compression_level: None,
-            source_date_epoch: None,
-        }
+        let replace = replace.map(|(len, binary_like)| {
+            NewEntry::new(
+                "foo/_ext7.cpython-312-x86_64-linux-gnu.so",
+                0,
+                streaming(len, 42, binary_like),
+            )
+        });
+        common::retag_plan(&archive, replace.into_iter().collect(), Vec::new())
     };
     // (label, replacement: (length, binary-like), runs)
     type Case = (&'static str, Option<(u64, bool)>, usize);

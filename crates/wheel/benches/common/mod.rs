@@ -4,7 +4,7 @@
 use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
-use wheelwright_wheel::{Record, RecordEntry, RecordHash};
+use wheelwright_wheel::{NewEntry, Record, RecordEntry, RecordHash, RewritePlan, WheelArchive};
 use zip::CompressionMethod;
 use zip::write::SimpleFileOptions;
 
@@ -12,6 +12,30 @@ use zip::write::SimpleFileOptions;
 pub(crate) const DIST_INFO: &str = "foo-1.0.dist-info";
 /// The file name of every benchmark wheel.
 pub(crate) const WHEEL_NAME: &str = "foo-1.0-cp312-cp312-linux_x86_64.whl";
+
+/// The platform tag every benchmark rewrite gives its wheel.
+const NEW_TAG: &str = "manylinux_2_17_x86_64";
+
+/// A plan retagging `archive` to [`NEW_TAG`] (file name and `WHEEL`), with `replace` and `add`.
+pub(crate) fn retag_plan(
+    archive: &WheelArchive,
+    replace: Vec<NewEntry>,
+    add: Vec<NewEntry>,
+) -> RewritePlan {
+    let mut wheel_info = archive.wheel_info().clone();
+    wheel_info.tags = vec![format!("cp312-cp312-{NEW_TAG}")];
+    RewritePlan {
+        filename: archive
+            .filename()
+            .with_platform_tags(vec![NEW_TAG.parse().expect("a valid tag")]),
+        wheel_info,
+        replace,
+        add,
+        remove: Vec::new(),
+        compression_level: None,
+        source_date_epoch: None,
+    }
+}
 
 /// `METADATA` and `WHEEL` of the benchmark distribution, as `(name, contents)`.
 pub(crate) fn dist_info_files() -> Vec<(String, Vec<u8>)> {
@@ -32,19 +56,22 @@ pub(crate) fn dist_info_files() -> Vec<(String, Vec<u8>)> {
 /// deflated wheel `path` at `level`.
 pub(crate) fn write_wheel(path: &Path, files: &[(String, Vec<u8>)], level: i64) -> PathBuf {
     let record_path = format!("{DIST_INFO}/RECORD");
-    let mut record = Record::default();
-    for (name, content) in files.iter().filter(|(name, _)| !name.ends_with('/')) {
-        record.entries.push(RecordEntry {
-            path: name.clone(),
-            hash: Some(RecordHash::sha256_of(content)),
-            size: Some(content.len() as u64),
+    let hashed = files
+        .iter()
+        .filter(|(name, _)| !name.ends_with('/'))
+        .map(|(name, content)| {
+            (
+                name.clone(),
+                Some(RecordHash::sha256_of(content)),
+                Some(content.len() as u64),
+            )
         });
-    }
-    record.entries.push(RecordEntry {
-        path: record_path.clone(),
-        hash: None,
-        size: None,
-    });
+    let record = Record {
+        entries: hashed
+            .chain([(record_path.clone(), None, None)])
+            .map(|(path, hash, size)| RecordEntry { path, hash, size })
+            .collect(),
+    };
     let file = fs_err::File::create(path).expect("create the benchmark wheel");
     let mut writer = zip::ZipWriter::new(BufWriter::new(file));
     let options = SimpleFileOptions::default()
