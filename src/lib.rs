@@ -17,7 +17,7 @@ pub(crate) mod github;
 pub mod interrupt;
 pub mod net;
 pub mod publish;
-pub mod repair;
+pub(crate) mod repair;
 pub mod testing;
 pub mod ui;
 

@@ -24,7 +24,7 @@ const STABLE_ABI: &str = include_str!("abi3/stable_abi.tsv");
 
 /// A CPython `major.minor` version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PyVersion {
+pub(crate) struct PyVersion {
     /// Ex) `3`
     pub major: u8,
     /// Ex) `9`
@@ -34,7 +34,7 @@ pub struct PyVersion {
 impl PyVersion {
     /// Parses `3.9`.
     #[must_use]
-    pub fn parse_dotted(text: &str) -> Option<Self> {
+    pub(crate) fn parse_dotted(text: &str) -> Option<Self> {
         let (major, minor) = text.split_once('.')?;
         Some(Self {
             major: major.parse().ok()?,
@@ -44,7 +44,7 @@ impl PyVersion {
 
     /// Parses a CPython Python tag: `cp39` → 3.9, `cp310` → 3.10 (not `cp3`, not `py39`).
     #[must_use]
-    pub fn from_python_tag(tag: &str) -> Option<Self> {
+    pub(crate) fn from_python_tag(tag: &str) -> Option<Self> {
         let body = tag.strip_prefix("cp")?;
         if body.len() < 2 || !body.bytes().all(|b| b.is_ascii_digit()) {
             return None;
@@ -88,14 +88,14 @@ fn stable_abi() -> &'static HashMap<&'static str, PyVersion> {
 
 /// The version a stable-ABI symbol was added in, or `None` if it is not in the stable ABI.
 #[must_use]
-pub fn added_in(symbol: &str) -> Option<PyVersion> {
+pub(crate) fn added_in(symbol: &str) -> Option<PyVersion> {
     stable_abi().get(symbol).copied()
 }
 
 /// The abi3 version a wheel's tags claim: the highest `cpXY` Python tag of the tags whose ABI
 /// is `abi3`. `None` for a wheel without such a tag.
 #[must_use]
-pub fn claimed_version(filename: &WheelFilename) -> Option<PyVersion> {
+pub(crate) fn claimed_version(filename: &WheelFilename) -> Option<PyVersion> {
     if !filename.abi_tags.iter().any(|a| a == "abi3") {
         return None;
     }
@@ -108,7 +108,7 @@ pub fn claimed_version(filename: &WheelFilename) -> Option<PyVersion> {
 
 /// A stable-ABI symbol newer than the claimed version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct NewerSymbol {
+pub(crate) struct NewerSymbol {
     /// Ex) `PyType_GetModuleByDef`
     pub symbol: String,
     /// The first Python version whose stable ABI has it. Ex) `3.13`
@@ -117,7 +117,7 @@ pub struct NewerSymbol {
 
 /// The audit of one ELF file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Abi3File {
+pub(crate) struct Abi3File {
     /// Path inside the wheel.
     pub path: String,
     /// `Py*` symbols outside the stable ABI (sorted).
@@ -131,14 +131,14 @@ pub struct Abi3File {
 impl Abi3File {
     /// Whether the file keeps the wheel's promise.
     #[must_use]
-    pub fn ok(&self) -> bool {
+    pub(crate) fn ok(&self) -> bool {
         self.non_abi3_symbols.is_empty() && self.newer_symbols.is_empty()
     }
 }
 
 /// The abi3 audit of a wheel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Abi3Report {
+pub(crate) struct Abi3Report {
     /// The version the tags claim. Ex) `3.9` for `cp39-abi3`
     pub claimed: PyVersion,
     /// The highest version any audited file needs.
@@ -150,13 +150,13 @@ pub struct Abi3Report {
 impl Abi3Report {
     /// Whether every file keeps the promise.
     #[must_use]
-    pub fn ok(&self) -> bool {
+    pub(crate) fn ok(&self) -> bool {
         self.files.iter().all(Abi3File::ok)
     }
 
     /// One line naming every violation (symbol, file, first version), for errors.
     #[must_use]
-    pub fn describe_violations(&self) -> String {
+    pub(crate) fn describe_violations(&self) -> String {
         let mut parts = Vec::new();
         for file in self.files.iter().filter(|f| !f.ok()) {
             let mut uses: Vec<String> = file
@@ -183,7 +183,7 @@ impl Abi3Report {
 /// Audits the `.so` ELF files of an abi3 wheel against the stable ABI of the version its tags
 /// claim. `None` when the wheel is not tagged `cpXY-abi3`.
 #[must_use]
-pub fn audit(filename: &WheelFilename, elfs: &[WheelElf]) -> Option<Abi3Report> {
+pub(crate) fn audit(filename: &WheelFilename, elfs: &[WheelElf]) -> Option<Abi3Report> {
     let claimed = claimed_version(filename)?;
     let mut computed = claimed;
     let mut files = Vec::new();

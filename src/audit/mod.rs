@@ -9,11 +9,11 @@
 //! This module is synchronous and does no I/O except reading library files in the filesystem
 //! root through [`resolve::Resolver`].
 
-pub mod abi3;
-pub mod policy;
-pub mod report;
+pub(crate) mod abi3;
+pub(crate) mod policy;
+pub(crate) mod report;
 pub mod resolve;
-pub mod wheel;
+pub(crate) mod wheel;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -28,7 +28,7 @@ use resolve::{ElfTree, Library, Location, Resolver, SearchEnv, WheelFiles};
 
 /// Why a wheel could not be audited.
 #[derive(Debug, thiserror::Error)]
-pub enum AuditError {
+pub(crate) enum AuditError {
     /// ELF files under `*.data/purelib/`.
     #[error("shared libraries in the purelib folder (the wheel must be platlib compliant): {}", .0.join(", "))]
     SharedLibraryInPurelib(Vec<String>),
@@ -60,7 +60,7 @@ fn non_platform_message(arch: Option<&Arch>, ignored: &[String]) -> String {
 
 /// What the caller knows before looking at the ELF files.
 #[derive(Debug, Clone, Default)]
-pub struct AuditOptions {
+pub(crate) struct AuditOptions {
     /// Architecture from the wheel filename.
     pub arch: Option<Arch>,
     /// libc from the wheel filename.
@@ -79,7 +79,7 @@ pub struct AuditOptions {
 
 /// One ELF file of the wheel, in RECORD order.
 #[derive(Debug, Clone)]
-pub struct WheelElf {
+pub(crate) struct WheelElf {
     /// Path inside the wheel.
     pub path: String,
     /// Its facts.
@@ -88,7 +88,7 @@ pub struct WheelElf {
 
 /// External libraries and blacklisted symbols of one policy.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ExternalReference {
+pub(crate) struct ExternalReference {
     /// `{soname: realpath or unresolved}`.
     pub libs: BTreeMap<String, Option<Location>>,
     /// `{library: [symbols]}`.
@@ -97,7 +97,7 @@ pub struct ExternalReference {
 
 /// A too-new (or unknown) symbol version and where it comes from.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct SymbolVersionUse {
+pub(crate) struct SymbolVersionUse {
     /// The version. Ex) `GLIBC_2.34`
     pub version: String,
     /// The library that provides it (`vn_file`). Ex) `libc.so.6`
@@ -110,7 +110,7 @@ pub struct SymbolVersionUse {
 
 /// The outcome of an audit.
 #[derive(Debug, Clone)]
-pub struct Audit {
+pub(crate) struct Audit {
     /// The policies that applied.
     pub policies: PolicySet,
     /// Dependency tree per ELF file of the wheel (roots and non-roots).
@@ -139,12 +139,8 @@ pub struct Audit {
     pub blacklist_policy: PolicyId,
     /// Best policy allowed by ISA levels.
     pub machine_policy: PolicyId,
-    /// Best policy grafting no more libraries than the requested one.
-    pub graft_policy: PolicyId,
     /// Files that need more than baseline x86-64, with their level.
     pub isa_files: Vec<(String, IsaLevel)>,
-    /// ELF files ignored for their architecture or libc.
-    pub ignored: Vec<String>,
     /// External libraries whose name resolved to different files for different ELF files
     /// (repair grafts one copy of each, auditwheel 6.8's behaviour).
     pub same_soname: Vec<SameSoname>,
@@ -152,7 +148,7 @@ pub struct Audit {
 
 /// One `DT_NEEDED` name that resolved to different files for different ELF files of the wheel.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct SameSoname {
+pub(crate) struct SameSoname {
     /// The name. Ex) `libfoo.so.1`
     pub soname: String,
     /// The files, in the order they were first reached.
@@ -162,7 +158,7 @@ pub struct SameSoname {
 /// Audits the ELF files of a wheel.
 ///
 /// `elfs` are the wheel's ELF files in RECORD order; `files` every file path in the wheel.
-pub fn audit(
+pub(crate) fn audit(
     elfs: &[WheelElf],
     files: std::collections::HashSet<String>,
     env: &SearchEnv,
@@ -476,9 +472,7 @@ pub fn audit(
         pyfpe_policy,
         blacklist_policy,
         machine_policy,
-        graft_policy,
         isa_files,
-        ignored,
         same_soname,
     })
 }

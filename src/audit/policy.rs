@@ -17,7 +17,7 @@ const MUSLLINUX_POLICY_JSON: &[u8] = include_bytes!("policy/musllinux-policy.jso
 
 /// Why a policy set could not be built.
 #[derive(Debug, thiserror::Error)]
-pub enum PolicyError {
+pub(crate) enum PolicyError {
     /// The embedded data does not parse (a build defect, caught by the unit tests).
     #[error("the embedded policy data is invalid: {0}")]
     InvalidData(String),
@@ -55,7 +55,7 @@ fn raw_policies(libc: Libc) -> Result<&'static [RawPolicy], PolicyError> {
 
 /// One platform policy for one architecture.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// Full tag. Ex) `manylinux_2_17_x86_64`
     pub name: String,
     /// Name without the architecture. Ex) `manylinux_2_17`
@@ -76,23 +76,23 @@ pub struct Policy {
 
 impl Policy {
     /// The name followed by its aliases.
-    pub fn tags(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn tags(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.name.as_str()).chain(self.aliases.iter().map(String::as_str))
     }
 
     /// Whether this is the unconstrained `linux` policy.
     #[must_use]
-    pub fn is_linux(&self) -> bool {
+    pub(crate) fn is_linux(&self) -> bool {
         self.priority == 0
     }
 }
 
 /// Index of a policy inside a [`PolicySet`]; a larger index is a more compatible policy.
-pub type PolicyId = usize;
+pub(crate) type PolicyId = usize;
 
 /// The policies for one libc and architecture, least compatible first.
 #[derive(Debug, Clone)]
-pub struct PolicySet {
+pub(crate) struct PolicySet {
     /// The libc.
     pub libc: Libc,
     /// The baseline architecture.
@@ -104,7 +104,11 @@ impl PolicySet {
     /// Builds the set for `libc` and `arch`. For musl, `musl_policy` (Ex: `musllinux_1_2`)
     /// selects the one policy kept next to `linux`; without it the newest is kept, as
     /// auditwheel does when it cannot run the musl loader.
-    pub fn new(libc: Libc, arch: Arch, musl_policy: Option<&str>) -> Result<Self, PolicyError> {
+    pub(crate) fn new(
+        libc: Libc,
+        arch: Arch,
+        musl_policy: Option<&str>,
+    ) -> Result<Self, PolicyError> {
         let arch_name = arch.as_str();
         let mut policies = Vec::new();
         for raw in raw_policies(libc)? {
@@ -190,37 +194,37 @@ impl PolicySet {
 
     /// All policies, least compatible (`linux`) first.
     #[must_use]
-    pub fn policies(&self) -> &[Policy] {
+    pub(crate) fn policies(&self) -> &[Policy] {
         &self.policies
     }
 
     /// The policy with this id.
     #[must_use]
-    pub fn get(&self, id: PolicyId) -> &Policy {
+    pub(crate) fn get(&self, id: PolicyId) -> &Policy {
         &self.policies[id.min(self.policies.len() - 1)]
     }
 
     /// The `linux` policy.
     #[must_use]
-    pub fn linux(&self) -> PolicyId {
+    pub(crate) fn linux(&self) -> PolicyId {
         0
     }
 
     /// The least compatible policy that is not `linux`.
     #[must_use]
-    pub fn lowest(&self) -> PolicyId {
+    pub(crate) fn lowest(&self) -> PolicyId {
         1
     }
 
     /// The most compatible policy.
     #[must_use]
-    pub fn highest(&self) -> PolicyId {
+    pub(crate) fn highest(&self) -> PolicyId {
         self.policies.len() - 1
     }
 
     /// Finds a policy by full name or alias. Ex) `manylinux2014_x86_64`
     #[must_use]
-    pub fn by_name(&self, name: &str) -> Option<PolicyId> {
+    pub(crate) fn by_name(&self, name: &str) -> Option<PolicyId> {
         self.policies
             .iter()
             .position(|p| p.name == name || p.aliases.iter().any(|a| a == name))
@@ -231,7 +235,7 @@ impl PolicySet {
     /// Requirements are grouped by the prefix before the first `_`; only prefixes the policy
     /// lists are checked, and the check is set membership.
     #[must_use]
-    pub fn versioned_symbols_policy(
+    pub(crate) fn versioned_symbols_policy(
         &self,
         versioned: &BTreeMap<String, BTreeSet<String>>,
     ) -> PolicyId {
@@ -244,7 +248,7 @@ impl PolicySet {
 
     /// The required versions that policy `id` does not allow.
     #[must_use]
-    pub fn blocking_versions(
+    pub(crate) fn blocking_versions(
         &self,
         id: PolicyId,
         required: &BTreeMap<String, BTreeSet<String>>,
@@ -262,7 +266,7 @@ impl PolicySet {
 
 /// Groups `{soname: {version}}` into `{prefix: {version}}` (prefix = text before the first `_`).
 #[must_use]
-pub fn required_by_prefix(
+pub(crate) fn required_by_prefix(
     versioned: &BTreeMap<String, BTreeSet<String>>,
 ) -> BTreeMap<String, BTreeSet<String>> {
     let mut required: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();

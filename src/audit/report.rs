@@ -16,7 +16,7 @@ use crate::audit::{Audit, SymbolVersionUse};
 
 /// A `policy_upgrades` entry: what stands between the wheel and a better tag.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct PolicyUpgrade {
+pub(crate) struct PolicyUpgrade {
     /// Libraries that would have to be grafted or removed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub libs_to_eliminate: Option<Vec<String>>,
@@ -27,7 +27,7 @@ pub struct PolicyUpgrade {
 
 /// Which policy each check allows.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Constraints {
+pub(crate) struct Constraints {
     /// Best tag by symbol versions (including those of libraries that would be grafted).
     pub symbol_versions: String,
     /// Best tag without external libraries.
@@ -44,7 +44,7 @@ pub struct Constraints {
 
 /// A symbol version that keeps the wheel from the next more compatible tag.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct TooNewSymbol {
+pub(crate) struct TooNewSymbol {
     /// The version. Ex) `GLIBC_2.34`
     pub version: String,
     /// The library providing it. Ex) `libc.so.6`
@@ -59,7 +59,7 @@ pub struct TooNewSymbol {
 
 /// One dependency as reported.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct ReportedLibrary {
+pub(crate) struct ReportedLibrary {
     /// `DT_NEEDED` name.
     pub soname: String,
     /// The file it resolved to (links followed), if found.
@@ -72,7 +72,7 @@ pub struct ReportedLibrary {
 
 /// One ELF file of the wheel.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct ReportedElf {
+pub(crate) struct ReportedElf {
     /// Path inside the wheel.
     pub path: String,
     /// Whether it defines a Python module initialiser.
@@ -91,7 +91,7 @@ pub struct ReportedElf {
 
 /// A file that needs more than baseline x86-64.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct IsaUse {
+pub(crate) struct IsaUse {
     /// The file.
     pub file: String,
     /// Ex) `x86_64_v3`
@@ -100,7 +100,7 @@ pub struct IsaUse {
 
 /// The `show` document.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct ShowReport {
+pub(crate) struct ShowReport {
     /// Format version (1).
     pub version: u32,
     /// Wheel file name.
@@ -149,7 +149,7 @@ pub struct ShowReport {
 impl ShowReport {
     /// Builds the report for `wheel` from an audit.
     #[must_use]
-    pub fn new(wheel: &str, audit: &Audit) -> Self {
+    pub(crate) fn new(wheel: &str, audit: &Audit) -> Self {
         let policies = &audit.policies;
         let name = |id| policies.get(id).name.clone();
         let highest = policies.highest();
@@ -286,7 +286,7 @@ impl ShowReport {
 
     /// The human-readable rendering.
     #[must_use]
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "{}", self.wheel);
         let aliases: Vec<&str> = self.tags.iter().skip(1).map(String::as_str).collect();

@@ -18,7 +18,7 @@ use crate::wheel::{ArchiveError, Kept, Verification, WheelArchive};
 
 /// Why a wheel could not be read, shown or accepted.
 #[derive(Debug, thiserror::Error)]
-pub enum WheelError {
+pub(crate) enum WheelError {
     /// The path is not a file.
     #[error("`{}`: no such file", .0.display())]
     NoSuchFile(PathBuf),
@@ -56,7 +56,7 @@ pub enum WheelError {
 
 impl WheelError {
     /// A refusal of `wheel`, for `reason`.
-    pub fn refused(wheel: &str, reason: impl Into<String>) -> Self {
+    pub(crate) fn refused(wheel: &str, reason: impl Into<String>) -> Self {
         Self::Refused {
             wheel: wheel.to_owned(),
             reason: reason.into(),
@@ -66,7 +66,7 @@ impl WheelError {
 
 /// What a wheel's filename says about its platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FilenamePlatform {
+pub(crate) struct FilenamePlatform {
     /// Every platform tag is `any`.
     pub pure: bool,
     /// The one architecture the tags name.
@@ -77,7 +77,7 @@ pub struct FilenamePlatform {
 
 /// Reads the architecture and libc from platform tags, like auditwheel's `get_wheel_architecture`
 /// and `get_wheel_libc`; a wheel mixing architectures or libcs is an error.
-pub fn filename_platform(
+pub(crate) fn filename_platform(
     platform_tags: &[PlatformTag],
 ) -> std::result::Result<FilenamePlatform, String> {
     let mut arches: Vec<Arch> = Vec::new();
@@ -140,7 +140,7 @@ pub fn filename_platform(
 
 /// Every ELF file must be built for the wheel's architecture: the one its platform tags name, or
 /// (for tags without one) the first ELF file's.
-pub fn check_architectures(
+pub(crate) fn check_architectures(
     wheel_name: &str,
     tagged: Option<Arch>,
     elfs: &[WheelElf],
@@ -165,7 +165,7 @@ pub fn check_architectures(
 
 /// The musllinux policy from `AUDITWHEEL_PLAT` (set in musllinux images), if it matches `arch`.
 #[must_use]
-pub fn musl_policy_from_env(arch: Option<Arch>) -> Option<String> {
+pub(crate) fn musl_policy_from_env(arch: Option<Arch>) -> Option<String> {
     let plat = std::env::var("AUDITWHEEL_PLAT").ok()?;
     let arch = arch?;
     let base = plat.strip_suffix(&format!("_{arch}"))?;
@@ -173,7 +173,7 @@ pub fn musl_policy_from_env(arch: Option<Arch>) -> Option<String> {
 }
 
 /// Reads a wheel, checks it against its RECORD and analyses its ELF files (in RECORD order).
-pub fn load_wheel(
+pub(crate) fn load_wheel(
     path: &Path,
     verification: Verification,
 ) -> Result<(WheelArchive, Vec<WheelElf>, HashSet<String>), WheelError> {
@@ -224,7 +224,7 @@ pub fn load_wheel(
 
 /// The file name of a wheel path, for messages. Ex) `demo-1.0-py3-none-any.whl`
 #[must_use]
-pub fn display_name(path: &Path) -> String {
+pub(crate) fn display_name(path: &Path) -> String {
     path.file_name().map_or_else(
         || path.display().to_string(),
         |f| f.to_string_lossy().into_owned(),
@@ -233,7 +233,7 @@ pub fn display_name(path: &Path) -> String {
 
 /// What `show` is asked to do with one wheel.
 #[derive(Debug, Clone, Default)]
-pub struct ShowRequest {
+pub(crate) struct ShowRequest {
     /// Check sizes only, not the `RECORD` hashes.
     pub no_verify: bool,
     /// Report a pure wheel instead of refusing it.
@@ -246,7 +246,7 @@ pub struct ShowRequest {
 
 /// What `show` found in one wheel.
 #[derive(Debug)]
-pub enum Shown {
+pub(crate) enum Shown {
     /// A pure wheel, accepted with [`ShowRequest::allow_pure_python_wheel`].
     Pure {
         /// The wheel's file name.
@@ -257,7 +257,7 @@ pub enum Shown {
 }
 
 /// Audits one wheel and explains the tag it can carry (`wheelwright show`).
-pub fn show_wheel(
+pub(crate) fn show_wheel(
     path: &Path,
     request: &ShowRequest,
     env: &SearchEnv,

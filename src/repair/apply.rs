@@ -19,7 +19,7 @@ use crate::wheel::rewrite::{NewEntry, RewriteOutcome, RewritePlan, rewrite};
 
 /// How to write the output.
 #[derive(Debug, Clone)]
-pub struct ApplyOptions {
+pub(crate) struct ApplyOptions {
     /// Output directory.
     pub out_dir: PathBuf,
     /// The filesystem root grafted libraries are read from (`/` or a sysroot).
@@ -40,7 +40,7 @@ pub struct ApplyOptions {
 /// distribution where its files are and falls back to platlib. The `#!python` line makes
 /// installers rewrite it to the environment's interpreter.
 #[must_use]
-pub fn script_shim(distribution: &str, new_path: &str) -> String {
+pub(crate) fn script_shim(distribution: &str, new_path: &str) -> String {
     format!(
         r#"#!python
 import os
@@ -136,7 +136,7 @@ impl PatchJob {
 /// The caller has verified every entry's RECORD hash (the audit pass does): the ELF files are
 /// read again here with only their CRC-32 and size checked, which catches a file that changed
 /// between the two passes without hashing everything twice.
-pub fn apply(
+pub(crate) fn apply(
     archive: &WheelArchive,
     plan: &RepairPlan,
     options: &ApplyOptions,

@@ -4,9 +4,9 @@
 //! The plan is pure data computed from an [`Audit`]; applying it streams the archive and
 //! patches ELF files. Host files are read only to hash the libraries to graft.
 
-pub mod apply;
-pub mod sbom;
-pub mod wheel;
+pub(crate) mod apply;
+pub(crate) mod sbom;
+pub(crate) mod wheel;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,7 +21,7 @@ use crate::wheel::{WheelFilename, WheelInfo};
 
 /// Why a wheel cannot be repaired to the requested tag.
 #[derive(Debug, thiserror::Error)]
-pub enum RepairError {
+pub(crate) enum RepairError {
     /// `--plat` names no known policy for the wheel's architecture and libc.
     #[error("unknown platform tag `{requested}` for {arch} ({libc}); known: {known}")]
     UnknownPlatform {
@@ -33,14 +33,6 @@ pub enum RepairError {
         libc: String,
         /// The known tags.
         known: String,
-    },
-    /// `--plat` names another architecture or libc than the wheel's.
-    #[error("cannot repair a {wheel_platform} wheel to `{requested}`")]
-    PlatformMismatch {
-        /// The request.
-        requested: String,
-        /// What the wheel is.
-        wheel_platform: String,
     },
     /// Symbol versions newer than the requested policy allows.
     #[error("cannot repair to `{requested}`: {}; the symbol versions allow `{best}` at best, so build in an older image (older glibc) to reach `{requested}`", describe_symbols(.uses))]
@@ -140,9 +132,7 @@ fn search_hint(searched: &[String]) -> String {
 
 /// What the user asked for.
 #[derive(Debug, Clone, Default)]
-pub struct RepairOptions {
-    /// `--plat`: a policy name, an alias or `auto`; `None` means `AUDITWHEEL_PLAT` or `auto`.
-    pub plat: Option<String>,
+pub(crate) struct RepairOptions {
     /// Write only the requested tag (and its aliases).
     pub only_plat: bool,
     /// Suffix of the libs directory. Ex) `.libs`
@@ -156,7 +146,7 @@ pub struct RepairOptions {
 
 /// One library copied into the wheel.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Graft {
+pub(crate) struct Graft {
     /// The `DT_NEEDED` name it replaces. Ex) `libdemo.so.1`
     pub soname: String,
     /// The file it is copied from (inside the resolution root).
@@ -175,7 +165,7 @@ pub struct Graft {
 
 /// The changes to one ELF file of the wheel.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileEdit {
+pub(crate) struct FileEdit {
     /// Path inside the input wheel.
     pub path: String,
     /// Path inside the output wheel (differs for executables moved out of `.data/scripts`).
@@ -192,13 +182,7 @@ pub struct FileEdit {
 
 /// Everything a repair will do.
 #[derive(Debug, Clone)]
-pub struct RepairPlan {
-    /// The requested policy.
-    pub requested: PolicyId,
-    /// Platform tags to add, in auditwheel's order (the first decides the grafts).
-    pub platform_tags: Vec<PlatformTag>,
-    /// The libs directory. Ex) `democext.libs`
-    pub libs_dir: String,
+pub(crate) struct RepairPlan {
     /// Libraries to copy in.
     pub grafts: Vec<Graft>,
     /// ELF files to patch.
@@ -216,14 +200,14 @@ pub struct RepairPlan {
 impl RepairPlan {
     /// Whether applying the plan changes nothing but (possibly) the tags.
     #[must_use]
-    pub fn changes_files(&self) -> bool {
+    pub(crate) fn changes_files(&self) -> bool {
         !self.grafts.is_empty() || !self.edits.is_empty()
     }
 }
 
 /// Chooses the requested policy (`auto` = the best, or the least compatible if that is `linux`)
 /// and checks it against every constraint of the audit.
-pub fn requested_policy(audit: &Audit, plat: &str) -> Result<PolicyId, RepairError> {
+pub(crate) fn requested_policy(audit: &Audit, plat: &str) -> Result<PolicyId, RepairError> {
     let policies = &audit.policies;
     let id = if plat == "auto" {
         if audit.overall_policy == policies.linux() {
@@ -307,7 +291,7 @@ fn unknown_platform(policies: &PolicySet, plat: &str) -> RepairError {
 /// after the first dot's stem (`libfoo.so.1.2` → `libfoo-1a2b3c4d.so.1.2`); a stem that already
 /// ends in `-<hash>` is kept.
 #[must_use]
-pub fn hashed_name(file_name: &str, short_hash: &str) -> String {
+pub(crate) fn hashed_name(file_name: &str, short_hash: &str) -> String {
     match file_name.split_once('.') {
         Some((stem, rest)) => {
             if stem.ends_with(&format!("-{short_hash}")) {
@@ -328,7 +312,7 @@ pub fn hashed_name(file_name: &str, short_hash: &str) -> String {
 
 /// `dir` relative to `from` (both wheel paths, `/`-separated, `""` = the root).
 #[must_use]
-pub fn relative_path(dir: &str, from: &str) -> String {
+pub(crate) fn relative_path(dir: &str, from: &str) -> String {
     let a: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
     let b: Vec<&str> = from.split('/').filter(|s| !s.is_empty()).collect();
     let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
@@ -344,7 +328,7 @@ pub fn relative_path(dir: &str, from: &str) -> String {
 /// Keeps the RPATH entries of `file` that point inside the wheel, then appends `new_entry`
 /// (auditwheel's `append_rpath_within_wheel`). Returns the new value and the dropped entries.
 #[must_use]
-pub fn merge_rpath(
+pub(crate) fn merge_rpath(
     old: Option<&str>,
     file: &str,
     new_entry: &str,
@@ -412,13 +396,13 @@ fn normalize_inside(path: &str) -> bool {
 
 /// Whether `path` is an executable in `<name>.data/scripts/` (moved out during repair).
 #[must_use]
-pub fn is_script(path: &str) -> bool {
+pub(crate) fn is_script(path: &str) -> bool {
     let parts: Vec<&str> = path.split('/').collect();
     parts.len() == 3 && parts[0].ends_with(".data") && parts[1] == "scripts"
 }
 
 /// Computes the repair plan for `requested` (auditwheel's `repair_wheel`).
-pub fn plan(
+pub(crate) fn plan(
     audit: &Audit,
     requested: PolicyId,
     filename: &WheelFilename,
@@ -599,9 +583,6 @@ pub fn plan(
         retag(filename, wheel_info, &platform_tags)
     };
     Ok(RepairPlan {
-        requested,
-        platform_tags,
-        libs_dir,
         grafts,
         edits,
         filename,
@@ -613,7 +594,7 @@ pub fn plan(
 /// Adds `platforms` to the filename and WHEEL tags, removing `linux_<arch>` (and `any`), like
 /// auditwheel's `add_platforms`.
 #[must_use]
-pub fn retag(
+pub(crate) fn retag(
     filename: &WheelFilename,
     info: &WheelInfo,
     platforms: &[PlatformTag],

@@ -21,11 +21,11 @@ use serde::Serialize;
 use super::Graft;
 
 /// The file name of the SBOM inside `<dist-info>/sboms/`.
-pub const SBOM_FILE: &str = "wheelwright.cdx.json";
+pub(crate) const SBOM_FILE: &str = "wheelwright.cdx.json";
 
 /// The package that owns a file, as a package manager reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Owner {
+pub(crate) struct Owner {
     /// The purl type: `deb`, `rpm` or `apk`.
     pub kind: &'static str,
     /// The distribution (`ID` of os-release). Ex) `debian`
@@ -39,7 +39,7 @@ pub struct Owner {
 impl Owner {
     /// The package URL, as auditwheel's `whichprovides` writes it (`pkg:deb/debian/name@version`).
     #[must_use]
-    pub fn purl(&self) -> String {
+    pub(crate) fn purl(&self) -> String {
         let mut purl = format!("pkg:{}/", self.kind);
         if let Some(distro) = &self.distro {
             purl.push_str(&quote(distro));
@@ -65,7 +65,7 @@ fn quote(value: &str) -> String {
 
 /// The package databases of one filesystem root.
 #[derive(Debug)]
-pub struct PackageDb {
+pub(crate) struct PackageDb {
     root: PathBuf,
     distro: Option<String>,
 }
@@ -73,7 +73,7 @@ pub struct PackageDb {
 impl PackageDb {
     /// The databases under `root` (nothing is read until [`Self::owners`]).
     #[must_use]
-    pub fn open(root: &Path) -> Self {
+    pub(crate) fn open(root: &Path) -> Self {
         let distro = ["etc/os-release", "usr/lib/os-release"]
             .iter()
             .find_map(|p| std::fs::read_to_string(root.join(p)).ok())
@@ -93,7 +93,7 @@ impl PackageDb {
     /// built: a repair asks about a handful of files), and only the owning packages' versions
     /// are looked up in `status`.
     #[must_use]
-    pub fn owners(&self, paths: &[&Path]) -> Vec<Option<Owner>> {
+    pub(crate) fn owners(&self, paths: &[&Path]) -> Vec<Option<Owner>> {
         let candidates: Vec<Vec<String>> = paths.iter().map(|p| twins(p)).collect();
         let mut found: Vec<Option<Owner>> = vec![None; paths.len()];
         self.dpkg_owners(&candidates, &mut found);
@@ -193,7 +193,7 @@ impl PackageDb {
     /// `rpm` program (`rpm --root <root> -qf --queryformat` [`RPM_QUERY_FORMAT`] `<path>`) for
     /// the files [`Self::owners`] left unowned, and reads its answer with [`Self::rpm_owner`].
     #[must_use]
-    pub fn has_rpm_db(&self) -> bool {
+    pub(crate) fn has_rpm_db(&self) -> bool {
         ["var/lib/rpm", "usr/lib/sysimage/rpm"]
             .iter()
             .any(|d| self.root.join(d).is_dir())
@@ -201,7 +201,7 @@ impl PackageDb {
 
     /// The owner in `rpm -qf --queryformat` [`RPM_QUERY_FORMAT`] output (`name version release`).
     #[must_use]
-    pub fn rpm_owner(&self, query_output: &str) -> Option<Owner> {
+    pub(crate) fn rpm_owner(&self, query_output: &str) -> Option<Owner> {
         let mut parts = query_output.split_whitespace();
         let (name, version, release) = (parts.next()?, parts.next()?, parts.next()?);
         Some(Owner {
@@ -214,7 +214,7 @@ impl PackageDb {
 }
 
 /// The `--queryformat` of the rpm query [`PackageDb::rpm_owner`] reads.
-pub const RPM_QUERY_FORMAT: &str = "%{NAME} %{VERSION} %{RELEASE}";
+pub(crate) const RPM_QUERY_FORMAT: &str = "%{NAME} %{VERSION} %{RELEASE}";
 
 /// `path` and its merged-`/usr` twin.
 fn twins(path: &Path) -> Vec<String> {
@@ -350,7 +350,7 @@ struct Dependency {
 /// libraries are `grafts`; `owners[i]` is the package owning the file of `grafts[i]`
 /// ([`PackageDb::owners`]). Returns the JSON bytes (pretty-printed, ending with a newline).
 #[must_use]
-pub fn document(
+pub(crate) fn document(
     wheel_file_name: &str,
     name: &str,
     version: &str,

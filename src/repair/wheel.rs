@@ -22,11 +22,11 @@ use crate::wheel::Verification;
 
 /// Asks the rpm database under a root which package owns a file, with a query format; `None`
 /// when there is no answer. A subprocess, so the caller supplies it.
-pub type RpmOwner<'a> = &'a dyn Fn(&Path, &Path, &str) -> Option<String>;
+pub(crate) type RpmOwner<'a> = &'a dyn Fn(&Path, &Path, &str) -> Option<String>;
 
 /// Why a wheel could not be repaired.
 #[derive(Debug, thiserror::Error)]
-pub enum RepairWheelError {
+pub(crate) enum RepairWheelError {
     /// The wheel cannot be read or is refused as it is.
     #[error(transparent)]
     Wheel(#[from] WheelError),
@@ -76,7 +76,7 @@ pub enum RepairWheelError {
 }
 
 /// What to repair a wheel to, and how.
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     /// The output directory.
     pub wheel_dir: &'a Path,
     /// `auto`, a platform tag or alias, or a tag without its architecture.
@@ -109,7 +109,7 @@ pub struct Request<'a> {
 
 /// What one repair did, for `--json` and the summary line.
 #[derive(Debug, Serialize)]
-pub struct RepairReport {
+pub(crate) struct RepairReport {
     /// Input wheel.
     pub wheel: String,
     /// Output wheel path.
@@ -132,7 +132,7 @@ pub struct RepairReport {
 
 /// One grafted library.
 #[derive(Debug, Serialize)]
-pub struct GraftedReport {
+pub(crate) struct GraftedReport {
     /// The `DT_NEEDED` name.
     pub soname: String,
     /// Where it came from.
@@ -156,7 +156,10 @@ fn source_date_epoch() -> Option<u64> {
 /// Repairs one wheel into [`Request::wheel_dir`] (`wheelwright repair`): audits it, grafts the
 /// libraries its policy does not allow, patches its ELF files and retags it; a wheel that needs
 /// nothing is copied unchanged.
-pub fn repair_wheel(path: &Path, args: &Request<'_>) -> Result<RepairReport, RepairWheelError> {
+pub(crate) fn repair_wheel(
+    path: &Path,
+    args: &Request<'_>,
+) -> Result<RepairReport, RepairWheelError> {
     let env = args.env;
     let wheel_name = display_name(path);
     if !path.is_file() {
@@ -283,7 +286,6 @@ pub fn repair_wheel(path: &Path, args: &Request<'_>) -> Result<RepairReport, Rep
             error,
         })?;
     let repair_options = RepairOptions {
-        plat: Some(plat_full),
         only_plat: args.only_plat,
         lib_sdir: args.lib_sdir.to_owned(),
         no_update_tags: args.no_update_tags,

@@ -13,8 +13,13 @@
 //! * [`archive`]: [`WheelArchive`], a validated, hash-verified read-only view of a `.whl` file.
 //! * [`rewrite`](mod@rewrite): [`rewrite()`], a streaming rewrite of a wheel into a new `.whl`
 //!   (raw copies of unchanged entries, new `WHEEL`/`RECORD`, atomic output).
+//!
+//! The benchmarks are in `benches/` (`cargo bench -p wheelwright-wheel --bench <name>`); the one
+//! knob they need beyond the public API is in the hidden `bench` module.
 
 pub mod archive;
+#[doc(hidden)]
+pub mod bench;
 pub mod filename;
 pub mod metadata;
 pub mod mode;

@@ -366,7 +366,7 @@ impl Record {
     /// Serialises as `path,sha256=…,size` lines with `\n` endings, quoting where CSV needs it.
     /// A row without hash and size (`RECORD` itself) is written as `path,,`.
     #[must_use]
-    pub(crate) fn to_csv_bytes(&self) -> Vec<u8> {
+    pub fn to_csv_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.entries.len() * 100);
         for entry in &self.entries {
             write_csv_field(&mut out, &entry.path);

@@ -372,7 +372,7 @@ impl WheelArchive {
     }
 
     /// [`Self::verify_and_read`] with the thread count fixed (for measurements) or automatic.
-    pub(super) fn verify_and_read_on<T: Send>(
+    pub(crate) fn verify_and_read_on<T: Send>(
         &self,
         threads: Option<usize>,
         want: &(dyn Fn(&EntryInfo, &[u8]) -> bool + Sync),
