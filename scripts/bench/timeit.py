@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import run_quiet
+from benchlib import read_spec, run_quiet
 
 GNU_TIME = "/usr/bin/time"
 
@@ -72,11 +72,7 @@ def rss_pass(commands, env):
 
 
 def main():
-    if len(sys.argv) != 2:
-        fail("usage: timeit.py SPEC.json")
-    with open(sys.argv[1]) as f:
-        spec = json.load(f)
-    label = spec.get("label", "benchmark")
+    spec, label = read_spec("timeit.py", fail)
     warmup = int(spec.get("warmup", 1))
     runs = int(spec.get("runs", 1))
     if runs < 1:

@@ -312,23 +312,8 @@ impl BuildOutcome {
     }
 }
 
-/// `31.2 KiB`.
-#[must_use]
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    #[expect(clippy::cast_precision_loss, reason = "display only")]
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
+/// `31.2 KiB`: sizes as the progress lines print them.
+pub use crate::ui::progress::human_bytes as human_size;
 
 #[cfg(test)]
 mod tests {

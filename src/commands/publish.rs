@@ -535,12 +535,7 @@ fn table(reports: &[FileReport]) -> String {
         })
         .collect();
     let header = ["file", "size", "sha256", "result"].map(str::to_owned);
-    let mut widths = [0usize; 4];
-    for row in std::iter::once(&header).chain(&rows) {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
+    let widths = crate::ui::column_widths(&header, &rows);
     let mut out = String::new();
     for row in std::iter::once(&header).chain(&rows) {
         let _ = writeln!(

@@ -211,24 +211,15 @@ pub struct BuildFrontend {
 impl BuildFrontend {
     /// Parses `name` or `name; args: a b c` (args split like a shell would).
     pub fn parse(text: &str) -> Result<Self, String> {
-        let mut parts = text.split(';');
-        let name = parts.next().unwrap_or_default().trim();
+        let name = text.split(';').next().unwrap_or_default().trim();
         let tool = FrontendTool::parse(name)?;
+        let settings =
+            settings_after_name(text, &format!("`args: …` (expected `{name}; args: ARGS`)"))?;
         let mut args = Vec::new();
-        for part in parts {
-            let part = part.trim();
-            if part.is_empty() {
-                continue;
-            }
-            let Some((key, value)) = part.split_once(':') else {
+        for (key, value) in settings {
+            if key != "args" {
                 return Err(format!(
-                    "`{part}` is not `args: …` (expected `{name}; args: ARGS`)"
-                ));
-            };
-            if key.trim() != "args" {
-                return Err(format!(
-                    "unknown build frontend setting `{}` (expected `args`)",
-                    key.trim()
+                    "unknown build frontend setting `{key}` (expected `args`)"
                 ));
             }
             args.extend(shell_words(value)?);
@@ -243,6 +234,27 @@ impl BuildFrontend {
             args,
         })
     }
+}
+
+/// The `(trimmed key, value)` settings after the name in cibuildwheel's `NAME; KEY: VALUE; …`
+/// string form; a part without `:` is an error saying it is not `expected`.
+fn settings_after_name<'a>(
+    text: &'a str,
+    expected: &str,
+) -> Result<Vec<(&'a str, &'a str)>, String> {
+    let mut settings = Vec::new();
+    for part in text
+        .split(';')
+        .skip(1)
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+    {
+        let Some((key, value)) = part.split_once(':') else {
+            return Err(format!("`{part}` is not {expected}"));
+        };
+        settings.push((key.trim(), value));
+    }
+    Ok(settings)
 }
 
 /// `NAME`, then `; LABEL: ARGS` when there are arguments: how the table forms print.
@@ -322,24 +334,18 @@ pub struct ContainerEngine {
 impl ContainerEngine {
     /// Parses `name[; create_args: ARGS][; disable_host_mount: BOOL]`.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let mut parts = text.split(';');
-        let name = parts.next().unwrap_or_default().trim();
+        let name = text.split(';').next().unwrap_or_default().trim();
         let mut engine = ContainerEngine {
             kind: EngineChoice::parse(name)?,
             create_args: Vec::new(),
             disable_host_mount: false,
         };
-        for part in parts {
-            let part = part.trim();
-            if part.is_empty() {
-                continue;
-            }
-            let Some((key, value)) = part.split_once(':') else {
-                return Err(format!(
-                    "`{part}` is not `KEY: VALUE` (expected `create_args: ARGS` or `disable_host_mount: true`)"
-                ));
-            };
-            match key.trim() {
+        let settings = settings_after_name(
+            text,
+            "`KEY: VALUE` (expected `create_args: ARGS` or `disable_host_mount: true`)",
+        )?;
+        for (key, value) in settings {
+            match key {
                 "create_args" | "create-args" => engine.create_args.extend(shell_words(value)?),
                 "disable_host_mount" | "disable-host-mount" => {
                     engine.disable_host_mount = parse_bool(value.trim())?;

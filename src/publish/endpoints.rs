@@ -29,25 +29,30 @@ pub struct KnownIndex {
     pub publishing_settings_url: &'static str,
 }
 
+/// A Warehouse instance: `NAME`, `DISPLAY`, its upload host and its web host.
+macro_rules! warehouse {
+    ($name:literal, $display:literal, $upload_host:literal, $host:literal) => {
+        KnownIndex {
+            name: $name,
+            display_name: $display,
+            upload_url: concat!("https://", $upload_host, "/legacy/"),
+            simple_url: concat!("https://", $host, "/simple/"),
+            max_file_size: 100 * 1024 * 1024,
+            publishing_settings_url: concat!(
+                "https://",
+                $host,
+                "/manage/project/{project}/settings/publishing/"
+            ),
+        }
+    };
+}
+
 /// The Python Package Index.
-pub const PYPI: KnownIndex = KnownIndex {
-    name: "pypi",
-    display_name: "PyPI",
-    upload_url: "https://upload.pypi.org/legacy/",
-    simple_url: "https://pypi.org/simple/",
-    max_file_size: 100 * 1024 * 1024,
-    publishing_settings_url: "https://pypi.org/manage/project/{project}/settings/publishing/",
-};
+pub const PYPI: KnownIndex = warehouse!("pypi", "PyPI", "upload.pypi.org", "pypi.org");
 
 /// The test instance of the Python Package Index.
-pub const TESTPYPI: KnownIndex = KnownIndex {
-    name: "testpypi",
-    display_name: "TestPyPI",
-    upload_url: "https://test.pypi.org/legacy/",
-    simple_url: "https://test.pypi.org/simple/",
-    max_file_size: 100 * 1024 * 1024,
-    publishing_settings_url: "https://test.pypi.org/manage/project/{project}/settings/publishing/",
-};
+pub const TESTPYPI: KnownIndex =
+    warehouse!("testpypi", "TestPyPI", "test.pypi.org", "test.pypi.org");
 
 /// Every known index.
 pub const KNOWN_INDEXES: [&KnownIndex; 2] = [&PYPI, &TESTPYPI];

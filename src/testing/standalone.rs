@@ -176,12 +176,7 @@ impl StandaloneOutcome {
                 ]
             })
             .collect();
-        let mut widths = [0usize; 4];
-        for row in std::iter::once(&headers).chain(&rows) {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
+        let widths = crate::ui::column_widths(&headers, &rows);
         let mut out = String::new();
         for row in std::iter::once(&headers).chain(&rows) {
             let line = format!(

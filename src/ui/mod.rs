@@ -206,6 +206,19 @@ pub fn escape_data(text: &str) -> String {
         .replace('\n', "%0A")
 }
 
+/// The width (in characters) of each column of a text table: the widest cell of `header` and
+/// `rows` in that column.
+#[must_use]
+pub fn column_widths<const N: usize>(header: &[String; N], rows: &[[String; N]]) -> [usize; N] {
+    let mut widths = [0usize; N];
+    for row in std::iter::once(header).chain(rows) {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    widths
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -379,6 +379,15 @@ fn malformed_wheels(dir: &Path) -> Vec<(PathBuf, &'static str, &'static str)> {
     cases
 }
 
+/// `wheelwright check WHEEL`: its exit code and stdout.
+fn check(wheel: &Path) -> (Option<i32>, String) {
+    let output = wheelwright().arg("check").arg(wheel).output().expect("run");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
 #[test]
 fn malformed_wheels_are_refused_by_show_repair_and_check() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -399,13 +408,8 @@ fn malformed_wheels_are_refused_by_show_repair_and_check() {
             .unwrap_or_default();
         assert!(written.is_empty(), "{name}: nothing written: {written:?}");
 
-        let output = wheelwright()
-            .arg("check")
-            .arg(&wheel)
-            .output()
-            .expect("run");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert_eq!(output.status.code(), Some(1), "{name}: {stdout}");
+        let (exit, stdout) = check(&wheel);
+        assert_eq!(exit, Some(1), "{name}: {stdout}");
         assert!(
             stdout.contains(&format!(": error: {code}: "))
                 && stdout.contains(needle.split(" does not").next().unwrap_or(needle)),
@@ -430,11 +434,6 @@ fn a_later_minor_wheel_version_is_a_warning() {
         stderr.contains("warning: ") && stderr.contains("`Wheel-Version: 1.9` is newer"),
         "{stderr}"
     );
-    let output = wheelwright()
-        .arg("check")
-        .arg(&wheel)
-        .output()
-        .expect("run");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let (_, stdout) = check(&wheel);
     assert!(stdout.contains(": warning: wheel-version: "), "{stdout}");
 }

@@ -23,29 +23,28 @@ const TEST: &str = "test ! -e /usr/local/lib/libdemo.so.1 && \
      python -c 'import sys, democext; print(\"gil\", getattr(sys, \"_is_gil_enabled\", lambda: True)())' && \
      python -m unittest discover -v -s {project}/tests";
 
-/// `(identifier, python tag, abi tag, /opt/python directory)` of every build, in build order.
-const EXPECTED: [(&str, &str, &str, &str); 10] = [
-    ("cp313-manylinux_x86_64", "cp313", "cp313", "cp313-cp313"),
-    ("cp313t-manylinux_x86_64", "cp313", "cp313t", "cp313-cp313t"),
-    ("cp314-manylinux_x86_64", "cp314", "cp314", "cp314-cp314"),
-    ("cp315-manylinux_x86_64", "cp315", "cp315", "cp315-cp315"),
-    (
-        "pp311-manylinux_x86_64",
-        "pp311",
-        "pypy311_pp80",
-        "pp311-pypy311_pp80",
-    ),
-    ("cp313-manylinux_i686", "cp313", "cp313", "cp313-cp313"),
-    ("cp313t-manylinux_i686", "cp313", "cp313t", "cp313-cp313t"),
-    ("cp314-manylinux_i686", "cp314", "cp314", "cp314-cp314"),
-    ("cp315-manylinux_i686", "cp315", "cp315", "cp315-cp315"),
-    (
-        "pp311-manylinux_i686",
-        "pp311",
-        "pypy311_pp80",
-        "pp311-pypy311_pp80",
-    ),
+/// `(identifier prefix, python tag, abi tag, /opt/python directory)` of every interpreter, in
+/// build order.
+const INTERPRETERS: [(&str, &str, &str, &str); 5] = [
+    ("cp313", "cp313", "cp313", "cp313-cp313"),
+    ("cp313t", "cp313", "cp313t", "cp313-cp313t"),
+    ("cp314", "cp314", "cp314", "cp314-cp314"),
+    ("cp315", "cp315", "cp315", "cp315-cp315"),
+    ("pp311", "pp311", "pypy311_pp80", "pp311-pypy311_pp80"),
 ];
+
+/// `(identifier, python tag, abi tag, /opt/python directory)` of every build, in build order:
+/// each interpreter on x86_64, then on i686.
+fn expected() -> Vec<(String, &'static str, &'static str, &'static str)> {
+    ["x86_64", "i686"]
+        .into_iter()
+        .flat_map(|arch| {
+            INTERPRETERS.map(|(prefix, python, abi, dir)| {
+                (format!("{prefix}-manylinux_{arch}"), python, abi, dir)
+            })
+        })
+        .collect()
+}
 
 fn build_args(out: &Path, root: &Path) -> Vec<String> {
     let images = Images {
@@ -101,8 +100,12 @@ fn assert_built_and_tested(output: &Output, out: &Path) -> Value {
         .iter()
         .map(|b| b["identifier"].as_str().expect("id"))
         .collect();
-    assert_eq!(ids, EXPECTED.map(|e| e.0));
-    for (b, (id, python, abi, dir)) in builds.iter().zip(EXPECTED) {
+    let expected = expected();
+    assert_eq!(
+        ids,
+        expected.iter().map(|e| e.0.as_str()).collect::<Vec<_>>()
+    );
+    for (b, (id, python, abi, dir)) in builds.iter().zip(expected) {
         assert_eq!(b["status"], "built", "{id}: {b}");
         assert_eq!(
             b["python"].as_str(),

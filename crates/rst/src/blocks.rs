@@ -392,11 +392,7 @@ impl Doc {
         let mut end = i + 1;
         while end < lines.len() && !lines[end].is_blank() {
             if lines[end].is_indented() {
-                self.report(
-                    lines[end].number,
-                    Level::Error,
-                    "Unexpected indentation.".to_owned(),
-                );
+                self.unexpected_indentation(lines[end].number);
                 break;
             }
             end += 1;
@@ -471,11 +467,7 @@ impl Doc {
         let mut end = first + 1;
         while let Some(line) = lines.get(end).filter(|l| !l.is_blank()) {
             if line.is_indented() {
-                self.report(
-                    line.number,
-                    Level::Error,
-                    "Unexpected indentation.".to_owned(),
-                );
+                self.unexpected_indentation(line.number);
                 return end;
             }
             if !line.text.starts_with(quote) {

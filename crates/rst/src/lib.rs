@@ -298,6 +298,11 @@ impl Doc {
         });
     }
 
+    /// docutils' error for an indented line where none may start.
+    fn unexpected_indentation(&mut self, line: usize) {
+        self.report(line, Level::Error, "Unexpected indentation.".to_owned());
+    }
+
     /// Adds an element to the innermost open section (top level only).
     fn push(&mut self, nested: bool, elem: Elem) {
         if elem == Elem::Body && !self.in_substitution {

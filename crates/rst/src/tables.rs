@@ -193,11 +193,7 @@ impl Doc {
         let mut blank_finish = true;
         while end < lines.len() && !lines[end].is_blank() {
             if lines[end].is_indented() {
-                self.report(
-                    lines[end].number,
-                    Level::Error,
-                    "Unexpected indentation.".to_owned(),
-                );
+                self.unexpected_indentation(lines[end].number);
                 blank_finish = false;
                 break;
             }
