@@ -535,22 +535,9 @@ fn table(reports: &[FileReport]) -> String {
         })
         .collect();
     let header = ["file", "size", "sha256", "result"].map(str::to_owned);
-    let widths = crate::ui::column_widths(&header, &rows);
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
-        let _ = writeln!(
-            out,
-            "{:<w0$}  {:>w1$}  {:<w2$}  {}",
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2]
-        );
-    }
-    out.trim_end().to_owned()
+    crate::ui::text_table(&header, &rows, [false, true, false, false])
+        .trim_end()
+        .to_owned()
 }
 
 /// How a file's attestation is described. Ex) `attestation made`

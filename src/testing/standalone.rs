@@ -176,24 +176,7 @@ impl StandaloneOutcome {
                 ]
             })
             .collect();
-        let widths = crate::ui::column_widths(&headers, &rows);
-        let mut out = String::new();
-        for row in std::iter::once(&headers).chain(&rows) {
-            let line = format!(
-                "{:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}",
-                row[0],
-                row[1],
-                row[2],
-                row[3],
-                w0 = widths[0],
-                w1 = widths[1],
-                w2 = widths[2],
-                w3 = widths[3]
-            );
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
-        out
+        crate::ui::text_table(&headers, &rows, [false, false, false, true])
     }
 
     /// The failures with their last lines of output.

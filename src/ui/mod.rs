@@ -206,17 +206,40 @@ pub fn escape_data(text: &str) -> String {
         .replace('\n', "%0A")
 }
 
-/// The width (in characters) of each column of a text table: the widest cell of `header` and
-/// `rows` in that column.
+/// A text table: the header and the rows in columns two spaces apart, each column as wide as its
+/// widest cell, left-aligned unless `right` says otherwise; one line per row, trailing spaces cut.
 #[must_use]
-pub fn column_widths<const N: usize>(header: &[String; N], rows: &[[String; N]]) -> [usize; N] {
+pub fn text_table<const N: usize>(
+    header: &[String; N],
+    rows: &[[String; N]],
+    right: [bool; N],
+) -> String {
     let mut widths = [0usize; N];
     for row in std::iter::once(header).chain(rows) {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
-    widths
+    let mut out = String::new();
+    for row in std::iter::once(header).chain(rows) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            let pad = " ".repeat(widths[i] - cell.chars().count());
+            if right[i] {
+                line.push_str(&pad);
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                line.push_str(&pad);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]
