@@ -61,47 +61,27 @@ pub fn cli_values(args: &BuildArgs) -> Vec<CliValue> {
             );
         }
     }
-    if let Some(build) = &args.build {
-        push("build", build.clone(), "--build");
-    }
-    if let Some(skip) = &args.skip {
-        push("skip", skip.clone(), "--skip");
-    }
-    if !args.enable.is_empty() {
-        push("enable", args.enable.join(" "), "--enable");
-    }
-    if let Some(only) = &args.only {
-        push("only", only.clone(), "--only");
-    }
-    if let Some(hook) = &args.before_all {
-        push("before-all", hook.clone(), "--before-all");
-    }
-    if let Some(hook) = &args.before_build {
-        push("before-build", hook.clone(), "--before-build");
-    }
-    if !args.environment.is_empty() {
-        // Each flag is one assignment, its value shell syntax: joined, they are the string
-        // form of `environment`.
-        push("environment", args.environment.join(" "), "--environment");
-    }
-    if !args.environment_pass.is_empty() {
-        push(
-            "environment-pass",
-            args.environment_pass.join(" "),
-            "--environment-pass",
-        );
-    }
-    if let Some(jobs) = args.jobs {
-        push("jobs", jobs.to_string(), "--jobs");
-    }
-    if let Some(pull) = &args.pull {
-        push("pull", pull.clone(), "--pull");
-    }
-    if let Some(cache) = &args.compiler_cache {
-        push("compiler-cache", cache.clone(), "--compiler-cache");
-    }
-    if let Some(frontend) = &args.build_frontend {
-        push("build-frontend", frontend.clone(), "--build-frontend");
+    let joined = |list: &[String], sep: &str| (!list.is_empty()).then(|| list.join(sep));
+    // The options whose flag is `--<option>`, in the configuration's order.
+    for (option, value) in [
+        ("build", args.build.clone()),
+        ("skip", args.skip.clone()),
+        ("enable", joined(&args.enable, " ")),
+        ("only", args.only.clone()),
+        ("before-all", args.before_all.clone()),
+        ("before-build", args.before_build.clone()),
+        // Each flag is one assignment, its value shell syntax: joined, they are the string form
+        // of `environment`.
+        ("environment", joined(&args.environment, " ")),
+        ("environment-pass", joined(&args.environment_pass, " ")),
+        ("jobs", args.jobs.map(|jobs| jobs.to_string())),
+        ("pull", args.pull.clone()),
+        ("compiler-cache", args.compiler_cache.clone()),
+        ("build-frontend", args.build_frontend.clone()),
+    ] {
+        if let Some(value) = value {
+            push(option, value, &format!("--{option}"));
+        }
     }
     if !args.config_settings.is_empty() {
         let words: Vec<String> = args
@@ -112,32 +92,18 @@ pub fn cli_values(args: &BuildArgs) -> Vec<CliValue> {
         push("config-settings", words.join(" "), "--config-setting");
     }
     let test = &args.test;
-    if let Some(command) = &test.test_command {
-        push("test-command", command.clone(), "--test-command");
-    }
-    if let Some(hook) = &test.before_test {
-        push("before-test", hook.clone(), "--before-test");
-    }
-    if !test.test_requires.is_empty() {
-        push(
-            "test-requires",
-            test.test_requires.join(" "),
-            "--test-requires",
-        );
-    }
-    if !test.test_extras.is_empty() {
-        push("test-extras", test.test_extras.join(","), "--test-extras");
-    }
-    if !test.test_sources.is_empty() {
+    for (option, value) in [
+        ("test-command", test.test_command.clone()),
+        ("before-test", test.before_test.clone()),
+        ("test-requires", joined(&test.test_requires, " ")),
+        ("test-extras", joined(&test.test_extras, ",")),
         // Each flag is shell words already.
-        push(
-            "test-sources",
-            test.test_sources.join(" "),
-            "--test-sources",
-        );
-    }
-    if let Some(skip) = &args.test_skip {
-        push("test-skip", skip.clone(), "--test-skip");
+        ("test-sources", joined(&test.test_sources, " ")),
+        ("test-skip", args.test_skip.clone()),
+    ] {
+        if let Some(value) = value {
+            push(option, value, &format!("--{option}"));
+        }
     }
     for value in &args.test_image {
         // `ARCH=IMAGE` (checked in `options`) or `IMAGE` for every architecture.
