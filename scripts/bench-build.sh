@@ -40,9 +40,8 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ww_bench_args '' "$@"
-runs=${BENCH_RUNS:-2}
+ww_bench_runs 2
 functions=${HEAVYEXT_FUNCTIONS:-2000}
-ww_positive_int BENCH_RUNS "$runs"
 ww_positive_int HEAVYEXT_FUNCTIONS "$functions"
 parts=" ${BENCH_PARTS:-jobs cache} "
 for part in $parts; do
