@@ -385,7 +385,7 @@ pub struct BuildArgs {
     /// wheelwright provides — else build), build (`python -m build --wheel`, pip and venv
     /// only), `build[uv]` (build with uv as its installer), pip (`pip wheel --no-deps`, pip
     /// and venv only) or uv (`uv build`), optionally with `; args: ARGS`. uv also makes the
-    /// test environments with default, build[uv] and uv. Option `build-frontend`; default
+    /// test environments with default, `build[uv]` and uv. Option `build-frontend`; default
     /// default.
     #[arg(long = "build-frontend", value_name = "FRONTEND", value_parser = frontend_value)]
     pub build_frontend: Option<String>,
