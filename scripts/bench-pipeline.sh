@@ -2,13 +2,15 @@
 # Benchmark the whole pipeline (build + repair + test) of wheelwright against cibuildwheel, side by
 # side in one run. No timed assertions: this only measures and reports.
 #
-#   scripts/bench-pipeline.sh [bullseye|pypa]      (default: bullseye)
+#   scripts/bench-pipeline.sh [bullseye|pypa|pypa-all]      (default: bullseye)
 #
 # * project: tests/projects/democext, a small C extension linking a native library (libdemo) that
 #   `before-all` builds and installs in the build image; its own unittest suite is the test command;
 # * images: the test bed's build images (scripts/setup-dev.sh) for x86_64 and i686 — `bullseye`
-#   (CPython 3.9) or `pypa` (the pypa-like images: CPython 3.13, 3.14, 3.15) — every CPython they
-#   have, for both architectures, with podman;
+#   (CPython 3.9), `pypa` (the pypa-like images: CPython 3.13, 3.14, 3.15) or `pypa-all` (the
+#   pypa-like images with every interpreter they have or install on demand: CPython 3.13, 3.13t,
+#   3.14, 3.15 and PyPy 3.11; free-threading and PyPy enabled for both tools) — for both
+#   architectures, with podman;
 # * contenders, interleaved in every round (the order rotates): wheelwright with its defaults, and
 #   cibuildwheel (from the tool venv, pinned in scripts/requirements-dev.txt) with its defaults and
 #   with `build-frontend = "build[uv]"`; the same images, engine, network and CA bundle. The
@@ -34,13 +36,13 @@ set -euo pipefail
 
 kind=${1:-bullseye}
 case "$kind" in
-    bullseye | pypa) ;;
+    bullseye | pypa | pypa-all) ;;
     -h | --help)
         sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
-        echo "usage: $0 [bullseye|pypa]" >&2
+        echo "usage: $0 [bullseye|pypa|pypa-all]" >&2
         exit 2
         ;;
 esac
@@ -71,6 +73,11 @@ else
     build_sel='cp313-* cp314-* cp315-*'
     image_x86_64=$WW_IMAGE_PYPA_BUILD_AMD64_REF image_i686=$WW_IMAGE_PYPA_BUILD_I386_REF
 fi
+enable=
+if [[ $kind == pypa-all ]]; then
+    build_sel='cp313-* cp313t-* cp314-* cp315-* pp311-*'
+    enable='pypy cpython-freethreading'
+fi
 ca=${PIP_CERT:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}
 ca_inside=/etc/ssl/certs/wheelwright-ca.crt
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/wheelwright-bench-pipeline.XXXXXX")
@@ -84,7 +91,7 @@ cp -a tests/projects/democext "$project"
 before_all='sh {project}/libdemo/build-libdemo.sh /usr/local'
 test_command='python -m unittest discover -s {project}/tests'
 create_args="--network=host -v $ca:$ca_inside:ro"
-if [[ $kind == pypa ]]; then
+if [[ $kind != bullseye ]]; then
     # cibuildwheel runs its own scripts with /opt/python/cp39-cp39/bin/python.
     mkdir -p "$scratch/cp39/bin"
     ln -s /opt/python/cp313-cp313/bin/python "$scratch/cp39/bin/python"
@@ -103,7 +110,7 @@ run_ww() {
     local label=$1 start end
     start=$(now)
     if ! "$ww" build "$project" -o "$scratch/$label" --json --engine podman --pull never \
-        --archs x86_64,i686 --build "$build_sel" --skip '*-musllinux_*' \
+        --archs x86_64,i686 --build "$build_sel" --skip '*-musllinux_*' ${enable:+--enable "$enable"} \
         --image-x86_64 "$image_x86_64" --image-i686 "$image_i686" \
         --before-all "$before_all" --test-command "$test_command" \
         --container-arg=--network=host --container-arg=-v "--container-arg=$ca:$ca_inside:ro" \
@@ -122,6 +129,7 @@ run_cibw() {
     start=$(now)
     if ! (cd "$project" && env \
         CIBW_PLATFORM=linux CIBW_ARCHS_LINUX='x86_64 i686' CIBW_BUILD="$build_sel" CIBW_SKIP='*-musllinux_*' \
+        CIBW_ENABLE="$enable" \
         CIBW_MANYLINUX_X86_64_IMAGE="$image_x86_64" CIBW_MANYLINUX_I686_IMAGE="$image_i686" \
         CIBW_CONTAINER_ENGINE="podman; create_args: $cibw_create_args" \
         CIBW_BEFORE_ALL="$cibw_tools$before_all" CIBW_TEST_COMMAND="$test_command" \
@@ -225,7 +233,9 @@ if not same:
 print("  every wheel's tests passed in every run (a failed test fails the run)")
 for who, title in (("ww", "wheelwright (defaults)"), ("cibw", "cibuildwheel (defaults)"), ("cibw-uv", "cibuildwheel build[uv]")):
     print("  %-26s median %6.2f s  (runs: %s)" % (title, wall[who], ", ".join("%.2f" % walls[l] for l in labels[who])))
-for who, title, target in (("cibw", "cibuildwheel / wheelwright", 2.5), ("cibw-uv", "cibuildwheel build[uv] / wheelwright", 1.5)):
+# The many-interpreter images: at least 3 against cibuildwheel's defaults.
+for who, title, target in (("cibw", "cibuildwheel / wheelwright", 3.0 if kind == "pypa-all" else 2.5),
+                           ("cibw-uv", "cibuildwheel build[uv] / wheelwright", 1.5)):
     print("  %-40s %.2f  (target >= %.1f); without before-all: %.2f"
           % (title, wall[who] / wall["ww"], target, (wall[who] - before_all[who]) / (wall["ww"] - before_all["ww"])))
 print("  wheelwright stages (median seconds, summed over containers or identifiers; wall %.2f s):" % wall["ww"])

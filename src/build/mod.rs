@@ -165,7 +165,11 @@ struct CcacheSetup {
 
 #[derive(Clone, Copy)]
 enum Task {
+    /// Set up a build environment.
     Setup(usize),
+    /// Start a test container (while builds run, before the first test needs it).
+    TestEnv(usize),
+    /// Build (then test) one identifier in one environment.
     Build(usize, usize),
 }
 
@@ -308,6 +312,7 @@ pub fn run(options: &BuildOptions) -> Result<BuildOutcome, BuildError> {
     let pass = passed_variables(options);
     let jobs = options.jobs.max(1);
     let mut tasks: VecDeque<Task> = (0..targets.len()).map(Task::Setup).collect();
+    tasks.extend((0..tests.environments()).map(Task::TestEnv));
     for (t, target) in targets.iter().enumerate() {
         for i in 0..target.interpreters.len() {
             tasks.push_back(Task::Build(t, i));

@@ -156,6 +156,11 @@ impl Shared {
                 } else {
                     cache_env.push((var.to_owned(), target.clone()));
                 }
+                if var == "UV_CACHE_DIR" {
+                    // The mounted cache is another file system than the environments: uv
+                    // cannot hard-link from it and would warn in every log before copying.
+                    cache_env.push(("UV_LINK_MODE".to_owned(), "copy".to_owned()));
+                }
                 cache_mounts.push(target);
             }
             let command: Vec<String> = binary.command.iter().map(|w| shell_quote(w)).collect();

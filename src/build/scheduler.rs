@@ -124,11 +124,15 @@ impl Run<'_> {
                     }
                     self.wake.notify_all();
                 }
+                Task::TestEnv(n) => self.tests.start_environment(n),
                 Task::Build(t, i) => {
                     let mut result = self.build(t, i);
                     let target = &self.targets[t];
                     let (interpreter, b) = &target.interpreters[i];
                     let test_start = self.clock.now();
+                    let built_at = (result.status == Status::Built)
+                        .then(|| result.wheel.clone())
+                        .flatten();
                     self.tests.after_build(
                         &stage::BuildContext {
                             container: &target.container,
@@ -138,6 +142,13 @@ impl Run<'_> {
                             pass: &self.pass[*b],
                             live: self.live,
                             uv: test_uv(target, &self.options.builds[*b]),
+                            built_at: built_at.as_deref().map(|name| {
+                                format!(
+                                    "{}/builds/{}/repaired/{name}",
+                                    target.container.work_root(),
+                                    interpreter.identifier
+                                )
+                            }),
                         },
                         &mut result,
                     );
@@ -154,7 +165,7 @@ impl Run<'_> {
 
     fn eligible(&self, task: Task) -> bool {
         match task {
-            Task::Setup(_) => true,
+            Task::Setup(_) | Task::TestEnv(_) => true,
             Task::Build(t, _) => self.targets[t]
                 .setup
                 .lock()
@@ -211,15 +222,5 @@ fn compiler_cache_stats(target: &Target) -> Option<CompilerCacheStats> {
 /// them to the owner of the mounted directory as the container sees it (the invoking user with a
 /// rootful engine; root, i.e. the invoking user, with a rootless one).
 fn give_back_caches(target: &Target) {
-    for dir in &target.cache_mounts {
-        // Only what is not already theirs: a big warm cache costs a `find`, not a `chown -R`.
-        let q = shell_quote(dir);
-        let script = format!(
-            "u=$(stat -c %u {q}) && g=$(stat -c %g {q}) && \
-             find {q} \\( ! -user \"$u\" -o ! -group \"$g\" \\) -exec chown -h \"$u:$g\" {{}} +"
-        );
-        if let Err(err) = target.container.capture(&script) {
-            debug!("cannot hand {dir} back: {err}");
-        }
-    }
+    crate::testing::env::hand_back_caches(&target.container, &target.cache_mounts);
 }

@@ -45,6 +45,9 @@ pub struct BuildContext<'a> {
     pub live: bool,
     /// Whether test environments are made with uv (the frontend allows it).
     pub uv: UvChoice,
+    /// Where the wheel is in the build environment when this build wrote it there (a test in
+    /// the build environment installs it from there instead of a copy).
+    pub built_at: Option<String>,
 }
 
 /// Everything the stage needs from the build's set-up.
@@ -266,21 +269,40 @@ impl BuildStage {
         .map_err(|e| format!("cannot record the test result: {e}"))
     }
 
+    /// How many test containers the run may need (one per test image, architecture and
+    /// container arguments).
+    #[must_use]
+    pub fn environments(&self) -> usize {
+        self.envs.len()
+    }
+
+    /// Starts the `n`th test container ahead of the first test that needs it (the scheduler
+    /// does this while builds run); a failure is kept for the tests to report.
+    pub fn start_environment(&self, n: usize) {
+        if let Some((key, slot)) = self.envs.iter().nth(n) {
+            let _ = self.ensure(key, slot);
+        }
+    }
+
     /// The test environment for `build`'s test image, started on first use; `None` when it is
     /// tested in its build environment.
     fn test_env(&self, build: &IdentifierBuild) -> Option<Result<Arc<TestEnv>, String>> {
         let image = tested_in(build)??;
-        let arch = build.identifier.arch;
-        let slot = self.envs.get(&env_key(build, image))?;
+        let key = env_key(build, image);
+        let slot = self.envs.get(&key)?;
+        Some(self.ensure(&key, slot))
+    }
+
+    /// The environment of `slot`, started now unless it was already (or failed to).
+    fn ensure(&self, key: &EnvKey, slot: &EnvSlot) -> Result<Arc<TestEnv>, String> {
+        let (arch, image, create_args) = key;
         let Ok(mut slot) = slot.lock() else {
-            return Some(Err(
-                "the test environment is unavailable (a worker panicked)".to_owned(),
-            ));
+            return Err("the test environment is unavailable (a worker panicked)".to_owned());
         };
         if let Some(env) = slot.as_ref() {
-            return Some(env.clone());
+            return env.clone();
         }
-        let started = self.start_env(image, arch, &build.create_args);
+        let started = self.start_env(image, *arch, create_args);
         if let Ok(env) = &started {
             ui::message(&format!(
                 "[test {arch}] container `{}` from `{image}` ready; interpreters: {}",
@@ -289,7 +311,7 @@ impl BuildStage {
             ));
         }
         *slot = Some(started.clone());
-        Some(started)
+        started
     }
 
     fn start_env(
@@ -365,26 +387,35 @@ impl BuildStage {
             }
         };
         let root = container.work_root();
-        let wheels_dir = format!("{root}/test-wheels/{id}");
+        let in_build_env = std::ptr::eq(container, ctx.container);
         log.note(&format!(
             "testing `{wheel}` with {python} in {} ({})",
             container.name(),
             container.image()
         ));
-        if let Err(err) = env::copy_files(container, &wheels_dir, &[(path, wheel)]) {
-            return self.finish(
-                id,
-                &log,
-                group,
-                TestReport::not_run(TestState::Error, format!("cannot copy the wheel in: {err}")),
-            );
-        }
+        // The wheel as the build left it, or a copy (another image, or a reused wheel).
+        let (wheel_path, wheels_dir) = match ctx.built_at.as_ref().filter(|_| in_build_env) {
+            Some(built) => (built.clone(), None),
+            None => {
+                let dir = format!("{root}/test-wheels/{id}");
+                if let Err(err) = env::copy_files(container, &dir, &[(path, wheel)]) {
+                    return self.finish(
+                        id,
+                        &log,
+                        group,
+                        TestReport::not_run(
+                            TestState::Error,
+                            format!("cannot copy the wheel in: {err}"),
+                        ),
+                    );
+                }
+                (format!("{dir}/{wheel}"), Some(dir))
+            }
+        };
         let session = Session {
             container,
             python,
-            install: Install::Wheel {
-                path: format!("{wheels_dir}/{wheel}"),
-            },
+            install: Install::Wheel { path: wheel_path },
             options: &ctx.build.test,
             project: Some(format!("{root}/project")),
             exports: env::exports(ctx.cache_env, &ctx.build.environment),
@@ -393,10 +424,12 @@ impl BuildStage {
             uv: ctx.uv.clone(),
         };
         let report = session.run(&log);
-        let _ = container.capture(&format!(
-            "rm -rf {}",
-            crate::engine::process::shell_quote(&wheels_dir)
-        ));
+        if let Some(dir) = wheels_dir {
+            let _ = container.capture(&format!(
+                "rm -rf {}",
+                crate::engine::process::shell_quote(&dir)
+            ));
+        }
         self.finish(id, &log, group, report)
     }
 

@@ -18,6 +18,7 @@ use crate::engine::interpreters::Interpreter;
 use crate::engine::log::Log;
 use crate::engine::process::shell_quote;
 use crate::engine::project;
+use crate::engine::steps::{Step, StepsEnd};
 use crate::interrupt;
 use crate::testing::session::human_duration;
 use crate::ui;
@@ -446,27 +447,59 @@ impl Run<'_> {
         );
         let prelude = self.prelude(target, options, Some(interp.bin_dir()), Some(&id), &project);
         let python = shell_quote(&interp.python);
-        let mut copied = false;
         let timeouts = self.options.timeouts;
         let pidfile = format!("{root}/pids/{id}.pid");
-        let run_step = |step: &str, shown: &str, script: String| -> Result<(), String> {
-            log.note(&format!("{step}: {shown}"));
-            let (limit, option) = match step {
+        // Each run of steps is one process in the environment; `ww_report` hands back the
+        // wheels a step left.
+        let list = |dir: &str| {
+            format!(
+                "for f in {}/*.whl; do [ -f \"$f\" ] && ww_report \"${{f##*/}}\"; done; :\n",
+                shell_quote(dir)
+            )
+        };
+        let run_steps = |planned: &[(&str, String, String)]| -> Result<Vec<String>, String> {
+            let limit = |step: &str| match step {
                 "before-build" => (timeouts.hook, "--hook-timeout"),
                 "repair" => (timeouts.repair, "--repair-timeout"),
                 _ => (timeouts.build, "--build-timeout"),
             };
-            let deadline = Deadline {
-                limit,
-                pidfile: &pidfile,
+            let steps: Vec<Step> = planned
+                .iter()
+                .map(|(step, _, script)| Step {
+                    script: script.clone(),
+                    limit: limit(step).0,
+                })
+                .collect();
+            let on_step = |i: usize| {
+                if let Some((step, shown, _)) = planned.get(i) {
+                    log.note(&format!("{step}: {shown}"));
+                }
             };
-            self.run_step(container, step, &script, pass, log, deadline, option)
+            let ran = container
+                .run_steps(&steps, pass, log, &pidfile, "", &on_step)
+                .map_err(|err| format!("{}: {err}", planned[0].0))?;
+            let name = |i: usize| planned[i.min(planned.len() - 1)].0;
+            match ran.end {
+                StepsEnd::Done => Ok(ran.reports.into_iter().map(|(_, v)| v).collect()),
+                StepsEnd::Failed { step, status } => {
+                    Err(format!("{} failed ({status})", name(step)))
+                }
+                StepsEnd::TimedOut { step } => {
+                    let (limit, option) = limit(name(step));
+                    Err(format!(
+                        "{} timed out after {} ({option}): killed",
+                        name(step),
+                        human_duration(limit)
+                    ))
+                }
+            }
         };
         let build_start = self.clock.now();
+        let mut planned: Vec<(&str, String, String)> = Vec::new();
         if let Some(hook) = &options.before_build {
             let hook = placeholders(hook, &project);
-            run_step("before-build", &hook, format!("{copy}{prelude}{hook}\n"))?;
-            copied = true;
+            let script = format!("{copy}{prelude}{hook}\n");
+            planned.push(("before-build", hook, script));
         }
         let uv = self.uv_for(target, options);
         if options.frontend.tool.allows_uv() {
@@ -483,21 +516,19 @@ impl Run<'_> {
             }
         }
         let frontend = frontend_command(options, &python, &dist, uv.is_some());
-        let built = run_step(
-            "build",
-            &frontend,
-            format!("{}{prelude}{frontend}\n", if copied { "" } else { &copy }),
+        let script = format!(
+            "{}{prelude}( {frontend}\n) || exit $?\n{}",
+            if planned.is_empty() {
+                copy.as_str()
+            } else {
+                ""
+            },
+            list(&dist)
         );
+        planned.push(("build", frontend, script));
+        let built = run_steps(&planned);
         spans.build = Some(self.clock.since(build_start));
-        built?;
-        let built = container
-            .capture(&format!("cd {} && ls -1", shell_quote(&dist)))
-            .map_err(|e| format!("listing the built wheel: {e}"))?;
-        let built: Vec<&str> = built
-            .lines()
-            .map(str::trim)
-            .filter(|n| n.ends_with(".whl"))
-            .collect();
+        let built = built?;
         let [wheel] = built.as_slice() else {
             return Err(format!(
                 "the frontend should leave one wheel in {dist}, found {}",
@@ -516,18 +547,13 @@ impl Run<'_> {
             &project,
         );
         let repair_start = self.clock.now();
-        let repaired_ok = run_step("repair", &shown, format!("{prelude}{script}"));
+        let names = run_steps(&[(
+            "repair",
+            shown,
+            format!("{prelude}( {script}\n) || exit $?\n{}", list(&repaired)),
+        )]);
         spans.repair = Some(self.clock.since(repair_start));
-        repaired_ok?;
-        let listing = container
-            .capture(&format!("cd {} && ls -1", shell_quote(&repaired)))
-            .map_err(|e| format!("listing the repaired wheel: {e}"))?;
-        let names: Vec<String> = listing
-            .lines()
-            .map(str::trim)
-            .filter(|n| n.ends_with(".whl"))
-            .map(str::to_owned)
-            .collect();
+        let names = names?;
         if names.is_empty() {
             return Err("repair produced no wheel".to_owned());
         }

@@ -197,18 +197,29 @@ impl Container {
         sink: &dyn OutputSink,
         deadline: Option<Deadline<'_>>,
     ) -> Result<RunEnd, EngineError> {
-        let script = match deadline {
+        match deadline {
             Some(deadline) => {
-                let parent = deadline.pidfile.rsplit_once('/').map_or(".", |(p, _)| p);
-                format!(
-                    "mkdir -p {} 2>/dev/null; echo $$ > {}\n{script}",
-                    shell_quote(parent),
-                    shell_quote(deadline.pidfile)
-                )
+                let script = with_pidfile(deadline.pidfile, script);
+                self.supervise(&script, env, sink, Some(deadline.pidfile), &|spawned| {
+                    Some(spawned + deadline.limit)
+                })
             }
-            None => script.to_owned(),
-        };
-        let mut cmd = self.backend.command(&self.shell(&script), env, false);
+            None => self.supervise(script, env, sink, None, &|_| None),
+        }
+    }
+
+    /// Runs `script` with `/bin/sh -c`, streaming its output to `sink`. `due` says, from the
+    /// moment the process was spawned, when it must have ended (asked again while it runs, so
+    /// the limit may move); past it the process tree recorded in `pidfile` is killed.
+    pub(super) fn supervise(
+        &self,
+        script: &str,
+        env: &[String],
+        sink: &dyn OutputSink,
+        pidfile: Option<&str>,
+        due: &(dyn Fn(Instant) -> Option<Instant> + Sync),
+    ) -> Result<RunEnd, EngineError> {
+        let mut cmd = self.backend.command(&self.shell(script), env, false);
         debug!("running {}", display_command(&cmd));
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -220,7 +231,7 @@ impl Container {
         let mut child = interrupt::Child::spawn(&mut cmd).map_err(|e| spawn_error(&cmd, e))?;
         let stdout = child.child.stdout.take();
         let stderr = child.child.stderr.take();
-        let started = Instant::now();
+        let spawned = Instant::now();
         let mut timed_out = false;
         let status = std::thread::scope(|scope| {
             if let Some(err) = stderr {
@@ -230,14 +241,16 @@ impl Container {
                 scope.spawn(move || pump(out, sink));
             }
             let mut killed_at: Option<Instant> = None;
+            // Short commands are common (a listing, a copy): look often at first, then less.
+            let mut pause = Duration::from_millis(2);
             loop {
                 if let Some(status) = child.child.try_wait()? {
                     return Ok(status);
                 }
-                match (deadline, killed_at) {
-                    (Some(deadline), None) if started.elapsed() >= deadline.limit => {
+                match (pidfile, killed_at) {
+                    (Some(pidfile), None) if due(spawned).is_some_and(|d| Instant::now() >= d) => {
                         timed_out = true;
-                        if let Err(err) = self.capture(&kill_script(deadline.pidfile)) {
+                        if let Err(err) = self.capture(&kill_script(pidfile)) {
                             debug!("killing the timed-out command: {err}");
                         }
                         killed_at = Some(Instant::now());
@@ -249,7 +262,8 @@ impl Container {
                     }
                     _ => {}
                 }
-                std::thread::sleep(Duration::from_millis(50));
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
             }
         })
         .map_err(|e| spawn_error(&cmd, e))?;
@@ -539,6 +553,17 @@ kill_tree() {{
 kill_tree "$pid"
 "#,
         pidfile = shell_quote(pidfile)
+    )
+}
+
+/// `script` preceded by the line that records its shell's PID in `pidfile` (for
+/// [`kill_script`]).
+pub(super) fn with_pidfile(pidfile: &str, script: &str) -> String {
+    let parent = pidfile.rsplit_once('/').map_or(".", |(p, _)| p);
+    format!(
+        "mkdir -p {} 2>/dev/null; echo $$ > {}\n{script}",
+        shell_quote(parent),
+        shell_quote(pidfile)
     )
 }
 

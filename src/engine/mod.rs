@@ -23,6 +23,7 @@ pub mod interpreters;
 pub mod log;
 pub mod process;
 pub mod project;
+pub mod steps;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -164,15 +164,21 @@ pub fn exports(cache_env: &[(String, String)], environment: &[(String, String)])
 /// Gives what the environment wrote into mounted cache directories back to their owner (see
 /// the build's cache handling: rootful engines write as root).
 pub fn hand_back_caches(container: &Container, dirs: &[String]) {
-    for dir in dirs {
-        let q = shell_quote(dir);
-        let script = format!(
-            "u=$(stat -c %u {q}) && g=$(stat -c %g {q}) && \
-             find {q} \\( ! -user \"$u\" -o ! -group \"$g\" \\) -exec chown -h \"$u:$g\" {{}} +"
-        );
-        if let Err(err) = container.capture(&script) {
-            tracing::debug!("cannot hand {dir} back: {err}");
-        }
+    if dirs.is_empty() {
+        return;
+    }
+    // One process for all of them; per directory only what is not already theirs (a big warm
+    // cache costs a `find`, not a `chown -R`).
+    let quoted: Vec<String> = dirs.iter().map(|d| shell_quote(d)).collect();
+    let script = format!(
+        "s=0\nfor d in {}; do\n  \
+         u=$(stat -c %u \"$d\") && g=$(stat -c %g \"$d\") &&\n  \
+         find \"$d\" \\( ! -user \"$u\" -o ! -group \"$g\" \\) -exec chown -h \"$u:$g\" {{}} + || s=1\n\
+         done\nexit $s\n",
+        quoted.join(" ")
+    );
+    if let Err(err) = container.capture(&script) {
+        tracing::debug!("cannot hand the caches back ({}): {err}", dirs.join(", "));
     }
 }
 

@@ -2,12 +2,13 @@
 //! what an index offers), the test command, each step bounded by `test-timeout`.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{TAIL_LINES, TestOptions, TestReport, TestState, placeholders};
-use crate::engine::container::{Deadline, RunEnd};
 use crate::engine::log::Log;
 use crate::engine::process::shell_quote;
+use crate::engine::steps::{Step, StepsEnd};
 use crate::engine::{Container, OutputSink};
 
 /// What to install.
@@ -62,24 +63,26 @@ pub struct Session<'a> {
     pub uv: UvChoice,
 }
 
-/// How a step ended.
-enum StepEnd {
-    Done,
-    Failed(String),
-    TimedOut,
-}
-
-/// Collects the lines of one step while forwarding them to the log.
+/// Forwards the output to the log and keeps the lines from one step on (`only`: its index and
+/// the running step's).
 struct Capture<'a> {
     log: &'a Log,
     lines: Mutex<Vec<String>>,
+    only: Option<(usize, &'a AtomicUsize)>,
 }
 
 impl OutputSink for Capture<'_> {
     fn line(&self, line: &str) {
         self.log.line(line);
-        if let Ok(mut lines) = self.lines.lock() {
-            lines.push(line.to_owned());
+        let Some((index, current)) = self.only else {
+            return;
+        };
+        // The step and any after it (it is the last of its run).
+        let running = current.load(Ordering::SeqCst);
+        if running != usize::MAX && running >= index {
+            if let Ok(mut lines) = self.lines.lock() {
+                lines.push(line.to_owned());
+            }
         }
     }
 }
@@ -147,41 +150,104 @@ impl Session<'_> {
         s
     }
 
-    /// Runs `script` (with the pid recorded for the watchdog) for at most `test-timeout`.
-    /// `name` names the step in messages (`test-command failed (exit status: 1)`), `shown` is
-    /// what the log says it runs.
-    fn step(
+    /// Runs `planned` as one process (see [`crate::engine::steps`]), each step for at most
+    /// `test-timeout`, its output to `log`; the lines of the step `capture` (an index) are also
+    /// kept. A failure names the step and gives it its state. The work directory is removed
+    /// afterwards when these are the `last` steps, or when they failed.
+    fn run_planned(
         &self,
-        name: &str,
-        shown: &str,
-        script: &str,
-        sink: &dyn OutputSink,
+        planned: &[Planned],
+        capture: Option<(usize, &Mutex<Vec<String>>)>,
         log: &Log,
-    ) -> StepEnd {
-        if shown.is_empty() {
-            log.note(name);
-        } else {
-            log.note(&format!("{name}: {shown}"));
-        }
-        let pidfile = self.pidfile();
-        let deadline = Deadline {
-            limit: self.options.timeout,
-            pidfile: &pidfile,
-        };
-        match self
-            .container
-            .run_bounded(script, self.pass, sink, Some(deadline))
-        {
-            Ok(RunEnd::TimedOut) => {
-                log.note(&format!(
-                    "test-timeout ({}) reached during {name}: killed",
-                    human_duration(self.options.timeout)
-                ));
-                StepEnd::TimedOut
+        last: bool,
+    ) -> Result<(), (TestState, String, Option<usize>)> {
+        let remove = format!(
+            "rm -rf {} {}",
+            shell_quote(&self.work),
+            shell_quote(&self.pidfile())
+        );
+        let steps: Vec<Step> = planned
+            .iter()
+            .map(|p| Step {
+                script: p.script.clone(),
+                limit: self.options.timeout,
+            })
+            .collect();
+        let current = AtomicUsize::new(usize::MAX);
+        let on_step = |index: usize| {
+            current.store(index, Ordering::SeqCst);
+            if let Some(step) = planned.get(index) {
+                if step.shown.is_empty() {
+                    log.note(&step.name);
+                } else {
+                    log.note(&format!("{}: {}", step.name, step.shown));
+                }
             }
-            Ok(RunEnd::Exited(status)) if status.success() => StepEnd::Done,
-            Ok(RunEnd::Exited(status)) => StepEnd::Failed(format!("{name} failed ({status})")),
-            Err(err) => StepEnd::Failed(format!("{name}: {err}")),
+        };
+        let sink = Capture {
+            log,
+            lines: Mutex::new(Vec::new()),
+            only: capture.map(|(index, _)| (index, &current)),
+        };
+        let ran = self.container.run_steps(
+            &steps,
+            self.pass,
+            &sink,
+            &self.pidfile(),
+            if last { &remove } else { "" },
+            &on_step,
+        );
+        if let Some((_, kept)) = capture {
+            if let Ok(mut kept) = kept.lock() {
+                *kept = sink.lines.into_inner().unwrap_or_default();
+            }
+        }
+        let ran = match ran {
+            Ok(ran) if !last && ran.end != StepsEnd::Done => {
+                // Best effort: what is left of a failed test is not needed any more.
+                let _ = self.container.capture(&remove);
+                ran
+            }
+            Ok(ran) => ran,
+            Err(err) => {
+                let step = current.load(Ordering::SeqCst);
+                let planned = planned.get(step).or(planned.first());
+                let name = planned.map_or("test", |p| p.name.as_str());
+                let state = planned.map_or(TestState::Error, |p| p.failed);
+                return Err((state, format!("{name}: {err}"), Some(step)));
+            }
+        };
+        match ran.end {
+            StepsEnd::Done => Ok(()),
+            StepsEnd::Failed { step, status } => {
+                let p = &planned[step.min(planned.len() - 1)];
+                Err((
+                    p.failed,
+                    format!("{} failed ({status})", p.name),
+                    Some(step),
+                ))
+            }
+            StepsEnd::TimedOut { step } => {
+                let p = &planned[step.min(planned.len() - 1)];
+                log.note(&format!(
+                    "test-timeout ({}) reached during {}: killed",
+                    human_duration(self.options.timeout),
+                    p.name
+                ));
+                // Killed: the script's own clean-up did not run.
+                if last {
+                    let _ = self.container.capture(&remove);
+                }
+                Err((
+                    TestState::Failed,
+                    format!(
+                        "{TIMED_OUT} after {} in {} (test-timeout): killed",
+                        human_duration(self.options.timeout),
+                        p.during
+                    ),
+                    Some(step),
+                ))
+            }
         }
     }
 
@@ -219,33 +285,16 @@ impl Session<'_> {
                 report.tail.pop();
             }
         }
-        // Best effort: the work directory of a finished test is not needed any more.
-        let _ = self.container.capture(&format!(
-            "rm -rf {} {}",
-            shell_quote(&self.work),
-            shell_quote(&self.pidfile())
-        ));
         report
     }
 
+    /// The test's steps, run as one process (an index install as two: what pip chose decides
+    /// the rest); the work directory goes afterwards.
     fn steps(&self, log: &Log, report: &mut TestReport) -> Result<(), (TestState, String)> {
-        let timeout = |step: &str| {
-            (
-                TestState::Failed,
-                format!(
-                    "{TIMED_OUT} after {} in {step} (test-timeout): killed",
-                    human_duration(self.options.timeout)
-                ),
-            )
-        };
-        let check = |end: StepEnd, step: &str, failed_state: TestState| match end {
-            StepEnd::Done => Ok(()),
-            StepEnd::Failed(why) => Err((failed_state, why)),
-            StepEnd::TimedOut => Err(timeout(step)),
-        };
         let project = self.project.clone().unwrap_or_else(|| self.run_dir());
         let venv = self.venv();
         let q = shell_quote;
+        let mut planned = Vec::new();
 
         // 1. The work directory and the test sources.
         let mut script = format!(
@@ -274,9 +323,13 @@ impl Session<'_> {
                 ));
             }
         }
-        let sink: &dyn OutputSink = log;
-        let end = self.step("prepare the test directory", "", &script, sink, log);
-        check(end, "preparing", TestState::Error)?;
+        planned.push(Planned::new(
+            "prepare the test directory",
+            String::new(),
+            script,
+            TestState::Error,
+            "preparing",
+        ));
 
         // 2. The environment (and, from an index, the file pip chooses).
         let python = q(&self.python);
@@ -297,14 +350,13 @@ impl Session<'_> {
             venv = q(&venv),
             shown = self.python.replace('\'', ""),
         );
-        let end = self.step(
+        planned.push(Planned::new(
             "create the virtual environment",
-            &self.python,
-            &script,
-            sink,
-            log,
-        );
-        check(end, "creating the virtual environment", TestState::Error)?;
+            self.python.clone(),
+            script,
+            TestState::Error,
+            "creating the virtual environment",
+        ));
 
         let wheel_path = match &self.install {
             Install::Wheel { path } => path.clone(),
@@ -327,25 +379,27 @@ impl Session<'_> {
                     dl = q(&dl),
                     spec = q(spec),
                 );
-                let capture = Capture {
-                    log,
-                    lines: Mutex::new(Vec::new()),
-                };
-                let end = self.step(
+                planned.push(Planned::new(
                     "download",
-                    &format!("the wheel pip chooses for `{spec}` from {url}"),
-                    &script,
-                    &capture,
-                    log,
-                );
-                let lines = capture.lines.into_inner().unwrap_or_default();
-                match end {
-                    StepEnd::Done => {}
-                    StepEnd::TimedOut => return Err(timeout("downloading")),
-                    StepEnd::Failed(_) => {
+                    format!("the wheel pip chooses for `{spec}` from {url}"),
+                    script,
+                    TestState::Error,
+                    "downloading",
+                ));
+                let lines = Mutex::new(Vec::new());
+                let download = planned.len() - 1;
+                let ran = self.run_planned(&planned, Some((download, &lines)), log, false);
+                let lines = lines.into_inner().unwrap_or_default();
+                match ran {
+                    Ok(()) => {}
+                    Err((_, message, Some(step)))
+                        if step == download && !message.starts_with(TIMED_OUT) =>
+                    {
                         return Err((TestState::Error, index_failure(url, spec, &lines)));
                     }
+                    Err((state, message, _)) => return Err((state, message)),
                 }
+                planned.clear();
                 let Some(name) = lines.iter().find_map(|l| l.strip_prefix(CHOSE)) else {
                     return Err((TestState::Error, "pip downloaded no wheel".to_owned()));
                 };
@@ -368,8 +422,13 @@ impl Session<'_> {
                 self.prelude(),
                 shell_quote(&project)
             );
-            let end = self.step("before-test", &hook, &script, sink, log);
-            check(end, "before-test", TestState::Error)?;
+            planned.push(Planned::new(
+                "before-test",
+                hook,
+                script,
+                TestState::Error,
+                "before-test",
+            ));
         }
 
         // 4. The wheel with its extras, then the test requirements.
@@ -403,28 +462,70 @@ impl Session<'_> {
             self.prelude(),
             q(&target)
         );
-        let end = self.step("install", &target, &script, sink, log);
         // The wheel itself not installing (its requirements, its tags) is the wheel's failure.
-        check(end, "installing the wheel", TestState::Failed)?;
+        planned.push(Planned::new(
+            "install",
+            target,
+            script,
+            TestState::Failed,
+            "installing the wheel",
+        ));
         if !self.options.requires.is_empty() {
             let requires: Vec<String> = self.options.requires.iter().map(|r| q(r)).collect();
             let script = format!("{}ww_pip install {}\n", self.prelude(), requires.join(" "));
-            let end = self.step(
+            planned.push(Planned::new(
                 "install test-requires",
-                &self.options.requires.join(" "),
-                &script,
-                sink,
-                log,
-            );
-            check(end, "installing test-requires", TestState::Error)?;
+                self.options.requires.join(" "),
+                script,
+                TestState::Error,
+                "installing test-requires",
+            ));
         }
 
         // 5. The test command.
         let command = self.options.command.as_deref().unwrap_or_default();
         let command = placeholders(command, &project, &wheel_path);
         let script = format!("{}{command}\n", self.prelude());
-        let end = self.step("test-command", &command, &script, sink, log);
-        check(end, "test-command", TestState::Failed)
+        planned.push(Planned::new(
+            "test-command",
+            command,
+            script,
+            TestState::Failed,
+            "test-command",
+        ));
+        self.run_planned(&planned, None, log, true)
+            .map_err(|(state, message, _)| (state, message))
+    }
+}
+
+/// A step of a test, planned.
+struct Planned {
+    /// How messages name it (`test-command failed (exit status: 1)`).
+    name: String,
+    /// What the log says it runs.
+    shown: String,
+    script: String,
+    /// The state of the test when it fails.
+    failed: TestState,
+    /// What a timeout message says was happening.
+    during: &'static str,
+}
+
+impl Planned {
+    fn new(
+        name: &str,
+        shown: String,
+        script: String,
+        failed: TestState,
+        during: &'static str,
+    ) -> Self {
+        Planned {
+            name: name.to_owned(),
+            shown,
+            script,
+            failed,
+            during,
+        }
     }
 }
 

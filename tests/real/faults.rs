@@ -588,6 +588,76 @@ fn a_hung_hook_hits_its_timeout() {
     );
 }
 
+/// `before-build` and the build run as one process in the container, yet each step keeps its
+/// own limit, counted from its own start: a hook of 8 s under a 10 s `--hook-timeout` followed
+/// by a build under a 9 s `--build-timeout` passes although the two together take longer than
+/// either limit; a build step past its own limit is named with its own option.
+#[test]
+fn steps_run_as_one_process_keep_their_own_limits() {
+    let (_dir, out, markers) = scratch();
+    let output = cp39_build(
+        "purepy",
+        &out,
+        &markers,
+        &[
+            "--before-build",
+            &format!("sleep 8; touch {MARKERS}/hook"),
+            "--hook-timeout",
+            "10",
+            "--build-timeout",
+            "9",
+        ],
+    )
+    .output()
+    .expect("wheelwright");
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    assert!(markers.join("hook").exists(), "the hook ran to its end");
+    assert_eq!(
+        statuses(&output.stdout),
+        [("cp39-manylinux_x86_64".to_owned(), "built".to_owned(), None)]
+    );
+
+    // A build that hangs after a quick hook: killed at the build's limit, counted from the
+    // build's start, and named with its option.
+    let (dir, out, markers) = scratch();
+    let hangs = dir.path().join("hangs");
+    fs_err::create_dir_all(&hangs).expect("mkdir");
+    // An in-tree PEP 517 backend without requirements (nothing to download) that hangs.
+    fs_err::write(
+        hangs.join("pyproject.toml"),
+        "[build-system]\nrequires = []\nbuild-backend = \"hang\"\nbackend-path = [\".\"]\n",
+    )
+    .expect("write pyproject.toml");
+    fs_err::write(
+        hangs.join("hang.py"),
+        "import time\n\ndef build_wheel(wheel_directory, config_settings=None, metadata_directory=None):\n    time.sleep(1000)\n",
+    )
+    .expect("write hang.py");
+    let mut args = strings(&["--only", "cp39-manylinux_x86_64"]);
+    args.extend(strings(&[
+        "--before-build",
+        &format!("sleep 2; touch {MARKERS}/hook"),
+        "--hook-timeout",
+        "60",
+        "--build-timeout",
+        "4",
+    ]));
+    let started = std::time::Instant::now();
+    let output = build_command(&hangs, &out, &markers, &args)
+        .output()
+        .expect("wheelwright");
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(markers.join("hook").exists(), "the hook ran to its end");
+    assert_eq!(
+        errors(&output.stdout),
+        ["build timed out after 4s (--build-timeout): killed"]
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "killed at the build's limit, not the hook's"
+    );
+}
+
 /// Mounts a small tmpfs at `dir` (the real suite runs as root); unmounted when dropped.
 pub(crate) struct Tmpfs(PathBuf);
 
