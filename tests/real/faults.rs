@@ -614,7 +614,11 @@ fn steps_run_as_one_process_keep_their_own_limits() {
     assert!(markers.join("hook").exists(), "the hook ran to its end");
     assert_eq!(
         statuses(&output.stdout),
-        [("cp39-manylinux_x86_64".to_owned(), "built".to_owned(), None)]
+        [(
+            "cp39-manylinux_x86_64".to_owned(),
+            "built".to_owned(),
+            Some("purepy-0.1.0-py3-none-any.whl".to_owned())
+        )]
     );
 
     // A build that hangs after a quick hook: killed at the build's limit, counted from the
