@@ -219,16 +219,6 @@ pub(super) fn start_environments(
     host: bool,
     clock: &timings::Clock,
 ) -> Result<Vec<Target>, BuildError> {
-    let Shared {
-        mounts,
-        cache_env,
-        cache_mounts,
-        package_caches,
-        ccache_root,
-        uv_provider,
-        repair_command,
-        ..
-    } = shared;
     let binary_arch = shared.binary_arch;
     // Start and probe one environment per group; match the selection with what it has.
     let mut targets = Vec::new();
@@ -255,9 +245,10 @@ pub(super) fn start_environments(
         let start_offset = clock.now();
         let mut extra_args = group.create_args.clone();
         extra_args.extend(options.container_args.iter().cloned());
-        let mut group_mounts = mounts.clone();
+        let mut group_mounts = shared.mounts.clone();
         group_mounts.extend(
-            package_caches
+            shared
+                .package_caches
                 .mounts(&image, arch)
                 .map_err(BuildError::Input)?,
         );
@@ -302,7 +293,7 @@ pub(super) fn start_environments(
             environment_uv(
                 &container,
                 probe.uv.as_deref(),
-                uv_provider.as_ref(),
+                shared.uv_provider.as_ref(),
                 arch,
                 &platform,
             )?
@@ -422,10 +413,10 @@ pub(super) fn start_environments(
                 start: Some(clock.since(start_offset)),
                 ..timings::EnvironmentTimings::default()
             }),
-            repair_command: repair_command.clone(),
-            cache_env: cache_env.clone(),
-            cache_mounts: cache_mounts.clone(),
-            ccache: ccache_root.as_ref().map(|root| CcacheSetup {
+            repair_command: shared.repair_command.clone(),
+            cache_env: shared.cache_env.clone(),
+            cache_mounts: shared.cache_mounts.clone(),
+            ccache: shared.ccache_root.as_ref().map(|root| CcacheSetup {
                 dir: format!("{root}/{}_{}", libc.tag_prefix(), arch.as_str()),
                 install: options.compiler_cache == CompilerCache::On && !host,
                 required: options.compiler_cache == CompilerCache::On,

@@ -1,5 +1,6 @@
 //! One test in one environment: a fresh virtual environment of one interpreter, the wheel (or
-//! what an index offers), the test command, each step bounded by `test-timeout`.
+//! what an index offers), the test command, each step bounded by `test-timeout`; the steps run as
+//! one process in the environment ([`crate::engine::steps`]).
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};

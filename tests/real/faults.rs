@@ -9,7 +9,7 @@
 //! (`podman ps -a`, by the `wheelwright.owner` label that names the run's process).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -229,6 +229,16 @@ fn errors(stdout: &[u8]) -> Vec<String> {
         .iter()
         .map(|b| b["error"].as_str().unwrap_or_default().to_owned())
         .collect()
+}
+
+/// Builds `purepy` for `cp39-manylinux_x86_64` with `extra` in a fresh scratch directory;
+/// returns the directory (kept while it lives), the marker directory and the output.
+fn purepy_build(extra: &[&str]) -> (tempfile::TempDir, PathBuf, Output) {
+    let (dir, out, markers) = scratch();
+    let output = cp39_build("purepy", &out, &markers, extra)
+        .output()
+        .expect("wheelwright");
+    (dir, markers, output)
 }
 
 fn scratch() -> (tempfile::TempDir, PathBuf, PathBuf) {
@@ -532,21 +542,13 @@ fn two_builds_into_one_directory_keep_each_others_results() {
 /// failure names the hook and the option; the kept container shows the process is gone.
 #[test]
 fn a_hung_hook_hits_its_timeout() {
-    let (_dir, out, markers) = scratch();
-    let output = cp39_build(
-        "purepy",
-        &out,
-        &markers,
-        &[
-            "--before-build",
-            &format!("touch {MARKERS}/hook; sleep 1000 & wait"),
-            "--hook-timeout",
-            "5",
-            "--keep-container",
-        ],
-    )
-    .output()
-    .expect("wheelwright");
+    let (_dir, markers, output) = purepy_build(&[
+        "--before-build",
+        &format!("touch {MARKERS}/hook; sleep 1000 & wait"),
+        "--hook-timeout",
+        "5",
+        "--keep-container",
+    ]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
     assert!(markers.join("hook").exists(), "the hook ran");
@@ -594,22 +596,14 @@ fn a_hung_hook_hits_its_timeout() {
 /// either limit; a build step past its own limit is named with its own option.
 #[test]
 fn steps_run_as_one_process_keep_their_own_limits() {
-    let (_dir, out, markers) = scratch();
-    let output = cp39_build(
-        "purepy",
-        &out,
-        &markers,
-        &[
-            "--before-build",
-            &format!("sleep 8; touch {MARKERS}/hook"),
-            "--hook-timeout",
-            "10",
-            "--build-timeout",
-            "9",
-        ],
-    )
-    .output()
-    .expect("wheelwright");
+    let (_dir, markers, output) = purepy_build(&[
+        "--before-build",
+        &format!("sleep 8; touch {MARKERS}/hook"),
+        "--hook-timeout",
+        "10",
+        "--build-timeout",
+        "9",
+    ]);
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
     assert!(markers.join("hook").exists(), "the hook ran to its end");
     assert_eq!(

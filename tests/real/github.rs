@@ -1369,7 +1369,8 @@ fn the_composite_actions_inputs_reach_the_configuration() {
 /// digest, the architecture and the project; the restore step (actions/cache)
 /// is skipped under act as act cannot fetch it (the placeholder fails if it runs); the build
 /// compiles through ccache into the runner's temporary directory, which is what actions/cache
-/// saves on GitHub, and the job summary has the hit/miss table (a cold cache: misses only).
+/// saves on GitHub, and the job summary has the hit/miss table (a cold cache: misses only). The
+/// same step keys the package caches by the same images and the project's requirements files.
 #[test]
 fn the_composite_action_builds_through_the_compiler_cache() {
     let tmp = tempfile::tempdir().unwrap();
@@ -1426,6 +1427,27 @@ fn the_composite_action_builds_through_the_compiler_cache() {
     assert!(
         log.contains(&format!("compiler cache key: {key} (images: {digest})")),
         "the key is not derived from the image's digest {digest}:\n{log}"
+    );
+    // The package caches (pip's and uv's) get a key of the same images and architectures, and
+    // the project's requirements files; their restore step is skipped under act too.
+    let packages = log
+        .lines()
+        .find_map(|l| l.split_once("package cache key: ").map(|(_, k)| k))
+        .unwrap_or_else(|| panic!("no package cache key:\n{log}"));
+    let packages: Vec<&str> = packages
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .strip_prefix("wheelwright-packages-Linux-x86_64-")
+        .unwrap_or_else(|| panic!("{packages}"))
+        .split('-')
+        .collect();
+    assert!(
+        packages.len() == 2
+            && packages[0] == parts[0]
+            && packages[1].len() == 16
+            && packages[1].chars().all(|c| c.is_ascii_hexdigit()),
+        "the package cache key is not the images' and the requirements': {packages:?} (compiler cache: {parts:?})"
     );
     let row = log
         .lines()
