@@ -12,11 +12,7 @@ use super::safe::untrusted_text;
 /// The job summary limit GitHub enforces per step (1 MiB).
 pub const STEP_SUMMARY_LIMIT: usize = 1024 * 1024;
 
-/// Whether we run inside GitHub Actions (`GITHUB_ACTIONS=true`).
-#[must_use]
-pub fn on_actions() -> bool {
-    std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true")
-}
+pub use super::on_actions;
 
 /// Escapes an annotation property value (`%`, CR, LF, `:` and `,`; other control characters as
 /// Rust escapes).

@@ -15,6 +15,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use safe::{path, untrusted};
 
+/// Whether we run inside GitHub Actions (`GITHUB_ACTIONS=true`): what the messages are escaped
+/// for ([`safe`]) and whether workflow commands are written ([`github`]).
+#[must_use]
+pub fn on_actions() -> bool {
+    std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true")
+}
+
 static QUIET: AtomicBool = AtomicBool::new(false);
 
 /// Whether colour may be used on a stream: it is a terminal and `NO_COLOR` is unset or empty

@@ -110,7 +110,7 @@ pub fn untrusted_text(text: &str, actions: bool) -> Cow<'_, str> {
 /// [`untrusted_text`]).
 #[must_use]
 pub fn untrusted(text: &str) -> Cow<'_, str> {
-    untrusted_text(text, super::github::on_actions())
+    untrusted_text(text, super::on_actions())
 }
 
 /// A path for one line of a message (see [`untrusted`]). Ex) `wheelhouse/x%0A.whl` on Actions
