@@ -301,11 +301,11 @@ impl Doc {
 
     fn option_list(&mut self, lines: &[Line], i: usize, width: usize, nested: bool) -> usize {
         // An option list item has a description: without one, the marker is paragraph text.
-        let item = |start, width| {
-            Some(get_indented(lines, start, false, None, Some(width), true))
-                .filter(|item| !item.lines.iter().all(Line::is_blank))
+        let described = |start, width| {
+            let item = get_indented(lines, start, false, None, Some(width), true);
+            !item.lines.iter().all(Line::is_blank)
         };
-        if item(i, width).is_none() {
+        if !described(i, width) {
             return self.text(lines, i, nested);
         }
         self.push(nested, Elem::Body);
@@ -319,7 +319,7 @@ impl Doc {
                 item
             },
             |next| match classify(&lines[next].text) {
-                Kind::OptionMarker(w) => item(next, w).map(|_| w),
+                Kind::OptionMarker(w) => described(next, w).then_some(w),
                 _ => None,
             },
         )
