@@ -39,6 +39,21 @@ ww_fetch_wheel() { # PACKAGE VERSION
     ww_wheel=${wheels[0]}
 }
 
+# Writes MEMBER of the wheel `ww_fetch_wheel` fetched to DEST byte for byte, through a temporary
+# file beside it (an interrupted update leaves the old file). For the update-*.sh scripts.
+ww_vendor_member() { # MEMBER DEST
+    python3 - "$ww_wheel" "$1" "$2" <<'PY' || ww_die "cannot copy $1 from ${ww_wheel##*/} to $2"
+import os, pathlib, sys, zipfile
+wheel, member, dest = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
+with zipfile.ZipFile(wheel) as zf:
+    data = zf.read(member)
+tmp = dest.with_name(dest.name + ".tmp")
+tmp.write_bytes(data)
+tmp.replace(dest)
+print(f"updated {os.path.relpath(dest, os.environ['WW_REPO_ROOT'])} from {member} ({len(data)} bytes)")
+PY
+}
+
 # The command line of the bench-*.sh scripts: nothing, `--json` where the script offers it (WITH_JSON
 # non-empty; sets `json=--json`), or -h/--help (prints the script's header comment, up to `set -euo`).
 # Anything else is a usage error (exit 2).

@@ -15,19 +15,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 version="${1:-4.5.1}"
 dest="$WW_REPO_ROOT/src/publish/sigstore_trusted_root.json"
 ww_fetch_wheel sigstore "$version"
-python3 - "$ww_wheel" "$dest" <<'PY'
-import json, pathlib, sys, zipfile
-wheel, dest = sys.argv[1], pathlib.Path(sys.argv[2])
-with zipfile.ZipFile(wheel) as zf:
+# The package's trust root for the public-good TUF repository, checked before it replaces ours.
+member=$(python3 - "$ww_wheel" <<'PY'
+import json, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as zf:
     (name,) = [n for n in zf.namelist()
                if n.startswith("sigstore/_store/") and "tuf-repo-cdn.sigstore.dev" in n
                and n.endswith("/trusted_root.json")]
-    data = zf.read(name)
-root = json.loads(data)
+    root = json.loads(zf.read(name))
 assert root["mediaType"].startswith("application/vnd.dev.sigstore.trustedroot+json"), root["mediaType"]
 assert root["tlogs"] and root["certificateAuthorities"] and root["ctlogs"], "incomplete trust root"
-tmp_out = dest.with_suffix(".json.tmp")
-tmp_out.write_bytes(data)
-tmp_out.replace(dest)
-print(f"updated {dest.name} from {name} ({len(data)} bytes)")
+print(name)
 PY
+) || ww_die "no complete public-good trust root in ${ww_wheel##*/}"
+ww_vendor_member "$member" "$dest"

@@ -416,6 +416,22 @@ mod tests {
         (dir, options)
     }
 
+    /// [`resolve`] that must succeed.
+    fn resolved(
+        pyproject: &str,
+        env: &[(&str, &str)],
+        argv: &[&str],
+    ) -> (tempfile::TempDir, BuildOptions) {
+        let (dir, options) = resolve(pyproject, env, argv);
+        (dir, options.expect("maps"))
+    }
+
+    /// [`resolve`] that must fail: its error.
+    fn resolve_error(pyproject: &str, env: &[(&str, &str)], argv: &[&str]) -> anyhow::Error {
+        let (_dir, options) = resolve(pyproject, env, argv);
+        options.expect_err("an error")
+    }
+
     fn build<'a>(options: &'a BuildOptions, id: &str) -> &'a IdentifierBuild {
         options
             .builds
@@ -445,7 +461,7 @@ test-requires = ["pytest"]
 select = "cp312-*"
 test-command = "python -c 'import demo'"
 "#;
-        let (_dir, options) = resolve(
+        let (_dir, options) = resolved(
             pyproject,
             &[],
             &[
@@ -467,7 +483,6 @@ test-command = "python -c 'import demo'"
                 "60",
             ],
         );
-        let options = options.expect("maps");
         let cp = build(&options, "cp311-manylinux_x86_64");
         assert_eq!(cp.test.command.as_deref(), Some("pytest {project}/tests"));
         assert_eq!(cp.test.requires, ["pytest", "hypothesis"], "the flag wins");
@@ -490,8 +505,7 @@ test-command = "python -c 'import demo'"
         assert_eq!(i686.test_image.as_deref(), Some("my/i386"), "per arch wins");
         assert!(i686.test_skipped);
 
-        let (_dir, options) = resolve(pyproject, &[], &["--test-sources", "../x"]);
-        let err = options.expect_err("outside the project").to_string();
+        let err = resolve_error(pyproject, &[], &["--test-sources", "../x"]).to_string();
         assert!(
             err.contains("test-sources: `../x` must be a relative path inside the project"),
             "{err}"
@@ -525,12 +539,11 @@ container-engine = { name = "podman", create-args = ["--network=host"] }
             ("INPUT_ENVIRONMENT", "A=input B=\"two words\""),
             ("INPUT_OUTPUT_DIR", "from-input"),
         ];
-        let (_dir, options) = resolve(
+        let (_dir, options) = resolved(
             pyproject,
             &env,
             &["--config-setting", "from=flag", "-o", "from-flag"],
         );
-        let options = options.expect("maps");
         assert_eq!(
             ids(&options),
             ["cp310-manylinux_x86_64", "cp311-manylinux_x86_64"]
@@ -592,8 +605,7 @@ repair-wheel-command = ""
 select = "cp312-musllinux_*"
 config-settings = "k=v"
 "#;
-        let (_dir, options) = resolve(pyproject, &[], &[]);
-        let options = options.expect("maps");
+        let (_dir, options) = resolved(pyproject, &[], &[]);
         assert_eq!(options.engine, EngineChoice::Podman);
         let eleven = build(&options, "cp311-manylinux_x86_64");
         assert_eq!(eleven.before_build.as_deref(), Some("echo eleven"));
@@ -639,7 +651,7 @@ config-settings = "k=v"
 
     #[test]
     fn image_flags_set_both_image_options_of_their_architecture() {
-        let (_dir, options) = resolve(
+        let (_dir, options) = resolved(
             "[tool.wheelwright]\narchs = \"x86_64 i686\"\nenable = \"pypy-legacy\"\nbuild = \"cp39-* pp37-*\"\n",
             &[],
             &[
@@ -649,7 +661,6 @@ config-settings = "k=v"
                 "musllinux_1_2",
             ],
         );
-        let options = options.expect("maps");
         assert_eq!(
             build(&options, "cp39-manylinux_x86_64").image,
             "localhost/amd64:1"
@@ -673,13 +684,11 @@ config-settings = "k=v"
     #[test]
     fn only_and_archs_slices() {
         let pyproject = "[tool.wheelwright]\nskip = \"*-musllinux_*\"\n";
-        let (_dir, options) = resolve(pyproject, &[], &["--only", "cp313-manylinux_i686"]);
-        let options = options.expect("maps");
+        let (_dir, options) = resolved(pyproject, &[], &["--only", "cp313-manylinux_i686"]);
         assert!(options.only);
         assert_eq!(ids(&options), ["cp313-manylinux_i686"]);
         assert_eq!(artifact_name(&options, None), "wheels-cp313-manylinux_i686");
-        let (_dir, options) = resolve(pyproject, &[("INPUT_ARCHS", "i686")], &[]);
-        let options = options.expect("maps");
+        let (_dir, options) = resolved(pyproject, &[("INPUT_ARCHS", "i686")], &[]);
         assert!(
             ids(&options)
                 .iter()
@@ -691,9 +700,9 @@ config-settings = "k=v"
             "mine",
             "WHEELWRIGHT_ARTIFACT_NAME wins"
         );
-        let (_dir, options) = resolve(pyproject, &[], &["--archs", "x86_64,i686"]);
+        let (_dir, options) = resolved(pyproject, &[], &["--archs", "x86_64,i686"]);
         assert_eq!(
-            artifact_name(&options.expect("maps"), Some(String::new())),
+            artifact_name(&options, Some(String::new())),
             "wheels-linux-x86_64-i686"
         );
     }
@@ -701,8 +710,8 @@ config-settings = "k=v"
     #[test]
     fn architectures_count_as_asked_for_unless_auto() {
         let given = |env: &[(&str, &str)], argv: &[&str]| {
-            let (_dir, options) = resolve("[tool.wheelwright]\nbuild = \"cp312-*\"\n", env, argv);
-            options.expect("maps").archs_given
+            let (_dir, options) = resolved("[tool.wheelwright]\nbuild = \"cp312-*\"\n", env, argv);
+            options.archs_given
         };
         assert!(!given(&[], &["--engine", "host"]));
         assert!(!given(&[("INPUT_ARCHS", "auto")], &[]));
@@ -725,8 +734,7 @@ container-engine = "podman"
 select = "cp311-*"
 container-engine = "docker"
 "#;
-        let (_dir, options) = resolve(pyproject, &[], &[]);
-        let err = options.expect_err("two engines").to_string();
+        let err = resolve_error(pyproject, &[], &[]).to_string();
         assert!(
             err.starts_with("container-engine is `podman` for cp310-manylinux_x86_64 (`")
                 && err.contains("but `docker` for cp311-manylinux_x86_64 (`"),
@@ -736,18 +744,19 @@ container-engine = "docker"
 
     #[test]
     fn flags_are_the_highest_layer_and_keep_their_names_in_errors() {
-        let (_dir, options) = resolve(
-            "[tool.wheelwright]\narchs = \"x86_64\"\n",
-            &[("WHEELWRIGHT_ARCHS", "i686")],
-            &["--archs", "x86_64,sparc"],
+        let err = format!(
+            "{:#}",
+            resolve_error(
+                "[tool.wheelwright]\narchs = \"x86_64\"\n",
+                &[("WHEELWRIGHT_ARCHS", "i686")],
+                &["--archs", "x86_64,sparc"],
+            )
         );
-        let err = format!("{:#}", options.expect_err("bad flag"));
         assert!(
             err.starts_with("`--archs`: invalid `archs`: unknown architecture `sparc`"),
             "{err}"
         );
-        let (_dir, options) = resolve("", &[], &["--jobs", "2", "--pull", "always"]);
-        let options = options.expect("maps");
+        let (_dir, options) = resolved("", &[], &["--jobs", "2", "--pull", "always"]);
         assert_eq!((options.jobs, options.pull), (2, PullPolicy::Always));
     }
 }

@@ -8,16 +8,13 @@
 //! file it took. Tests run one after the other, each with its own log.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-use serde::Serialize;
 
 use super::env::{self, TestEnv};
 use super::select::{self, LocalWheel, SupportedTags};
 use super::session::{Install, Session};
-use super::{TestOptions, TestReport, TestState};
+use super::{TestOptions, TestState};
 use crate::config::identifier::{Identifier, PythonTag};
 use crate::config::values::{EngineChoice, PullPolicy};
 use crate::engine::interpreters;
@@ -28,7 +25,16 @@ use crate::engine::{self, CONTAINER_WORK_ROOT, EngineError, EngineKind, Mount};
 use crate::platform::{Arch, PlatformTag};
 use crate::ui;
 use crate::ui::github;
-use crate::wheel::filename::WheelFilename;
+
+mod inputs;
+mod report;
+
+pub use inputs::{
+    ArchOrigin, collect_wheels, default_log_dir, fit_arch_to_image, index_url, install_hint,
+    parse_images,
+};
+use inputs::{sanitize, valid_name};
+pub use report::{EnvironmentReport, InterpreterReport, StandaloneOutcome, StandaloneTest};
 
 /// What is tested.
 #[derive(Debug, Clone)]
@@ -91,159 +97,6 @@ impl StandaloneOptions {
     }
 }
 
-/// An interpreter of a test environment.
-#[derive(Debug, Clone, Serialize)]
-pub struct InterpreterReport {
-    /// Ex) `cp39-manylinux_x86_64`
-    pub identifier: String,
-    /// The path in the environment.
-    pub python: String,
-    /// Its most specific supported tag. Ex) `cp39-cp39-manylinux_2_31_x86_64`
-    pub best_tag: Option<String>,
-}
-
-/// A test environment.
-#[derive(Debug, Clone, Serialize)]
-pub struct EnvironmentReport {
-    /// Ex) `x86_64`
-    pub arch: String,
-    /// The image (`host` for the host engine).
-    pub image: String,
-    /// The container name or host work directory.
-    pub name: String,
-    /// Its interpreters.
-    pub interpreters: Vec<InterpreterReport>,
-}
-
-/// One test.
-#[derive(Debug, Clone, Serialize)]
-pub struct StandaloneTest {
-    /// The interpreter's identifier.
-    pub identifier: String,
-    /// The requirement, for index tests.
-    pub spec: Option<String>,
-    /// The result (the wheel pip installed is `report.wheel`).
-    #[serde(flatten)]
-    pub report: TestReport,
-}
-
-/// The whole run.
-#[derive(Debug, Clone, Serialize)]
-pub struct StandaloneOutcome {
-    /// The format version.
-    pub version: u32,
-    /// The engine used.
-    pub engine: EngineKind,
-    /// The index, for index tests.
-    pub index: Option<String>,
-    /// Where the logs are.
-    pub logs_dir: PathBuf,
-    /// The environments.
-    pub environments: Vec<EnvironmentReport>,
-    /// Every test.
-    pub tests: Vec<StandaloneTest>,
-    /// Local wheels no interpreter here can install (not tested).
-    pub untested: Vec<String>,
-}
-
-impl StandaloneOutcome {
-    /// Tests that did not pass.
-    #[must_use]
-    pub fn failed(&self) -> usize {
-        self.tests
-            .iter()
-            .filter(|t| t.report.status != TestState::Passed)
-            .count()
-    }
-
-    /// The summary table.
-    #[must_use]
-    pub fn table(&self) -> String {
-        let headers = ["identifier", "result", "wheel", "time"].map(str::to_owned);
-        let rows: Vec<[String; 4]> = self
-            .tests
-            .iter()
-            .map(|t| {
-                [
-                    t.identifier.clone(),
-                    t.report.word().to_owned(),
-                    t.report
-                        .wheel
-                        .clone()
-                        .or_else(|| t.spec.clone())
-                        .unwrap_or_default(),
-                    format!("{:.1}s", t.report.seconds),
-                ]
-            })
-            .collect();
-        crate::ui::text_table(&headers, &rows, [false, false, false, true])
-    }
-
-    /// The failures with their last lines of output.
-    #[must_use]
-    pub fn failure_details(&self) -> String {
-        let mut out = String::new();
-        for t in self
-            .tests
-            .iter()
-            .filter(|t| t.report.status != TestState::Passed)
-        {
-            let _ = writeln!(
-                out,
-                "\n{} {}: {}",
-                t.identifier,
-                t.report.word(),
-                t.report.message.clone().unwrap_or_default()
-            );
-            if let Some(log) = &t.report.log {
-                let _ = writeln!(out, "  log: {}", log.display());
-            }
-            if !t.report.tail.is_empty() {
-                let _ = writeln!(out, "  last lines:");
-                for line in &t.report.tail {
-                    let _ = writeln!(out, "  | {line}");
-                }
-            }
-        }
-        out
-    }
-
-    /// A Markdown table for the GitHub job summary.
-    #[must_use]
-    pub fn markdown(&self) -> String {
-        let mut out = String::from(
-            "### wheelwright test\n\n| identifier | result | wheel | time |\n|---|---|---|---:|\n",
-        );
-        for t in &self.tests {
-            let result = match t.report.status {
-                TestState::Passed => "✅ passed".to_owned(),
-                _ => format!(
-                    "❌ {}: {}",
-                    t.report.word(),
-                    t.report
-                        .message
-                        .clone()
-                        .unwrap_or_default()
-                        .replace('|', "\\|")
-                ),
-            };
-            let _ = writeln!(
-                out,
-                "| `{}` | {result} | `{}` | {:.1} s |",
-                t.identifier,
-                t.report
-                    .wheel
-                    .clone()
-                    .or_else(|| t.spec.clone())
-                    .unwrap_or_default(),
-                t.report.seconds
-            );
-        }
-        out.push('\n');
-        out
-    }
-}
-
 /// Why `wheelwright test` could not run (failed tests are results, not errors).
 #[derive(Debug, thiserror::Error)]
 pub enum StandaloneError {
@@ -259,178 +112,6 @@ fn input(text: impl Into<String>) -> StandaloneError {
     StandaloneError::Input(text.into())
 }
 
-/// Expands directories (their `*.whl`, not recursive) and parses every wheel name.
-pub fn collect_wheels(paths: &[PathBuf]) -> Result<Vec<LocalWheel>, StandaloneError> {
-    let mut files = Vec::new();
-    for path in paths {
-        let meta = std::fs::metadata(path)
-            .map_err(|e| input(format!("cannot read `{}`: {e}", path.display())))?;
-        if meta.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|e| input(format!("cannot read `{}`: {e}", path.display())))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.is_file()
-                        && p.file_name().is_some_and(|n| {
-                            let n = n.to_string_lossy();
-                            n.ends_with(".whl") && !n.starts_with('.')
-                        })
-                })
-                .collect();
-            if found.is_empty() {
-                return Err(input(format!(
-                    "no wheels (`*.whl`) in `{}`",
-                    path.display()
-                )));
-            }
-            found.sort();
-            files.extend(found);
-        } else {
-            files.push(path.clone());
-        }
-    }
-    let mut wheels: Vec<LocalWheel> = Vec::new();
-    for path in files {
-        let filename = WheelFilename::from_path(&path)
-            .map_err(|e| input(format!("`{}` is not a wheel: {e}", path.display())))?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if let Some(other) = wheels.iter().find(|w| w.name == name) {
-            if other.path != path {
-                return Err(input(format!(
-                    "`{}` and `{}` have the same file name",
-                    other.path.display(),
-                    path.display()
-                )));
-            }
-            continue;
-        }
-        wheels.push(LocalWheel {
-            path,
-            filename,
-            name,
-        });
-    }
-    Ok(wheels)
-}
-
-/// Resolves `--index`: `pypi`/`testpypi` are those indexes' Simple pages, else an http(s) URL.
-pub fn index_url(text: &str) -> Result<String, String> {
-    if let Some(known) = crate::publish::endpoints::by_name(text.trim()) {
-        return Ok(known.simple_url.to_owned());
-    }
-    let url = reqwest::Url::parse(text.trim()).map_err(|e| {
-        format!("`{text}` is not an index URL or a known index (pypi, testpypi): {e}")
-    })?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("`{text}`: an index URL must be http or https"));
-    }
-    Ok(url.to_string())
-}
-
-/// Where the architectures to test come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArchOrigin {
-    /// `--arch`.
-    Flag,
-    /// The platform tags of the wheels.
-    Wheels,
-    /// Nothing said: pure wheels, or an index (this machine's architecture).
-    Default,
-}
-
-/// The architecture to test `arch` as in `image`, whose local copy has platform `local`
-/// (`linux/386`; `None` when the image is not here and will be pulled for `arch`). With no
-/// architecture asked for, a local image of another architecture is used as it is (as `docker
-/// run` would); wheels of another architecture than the image's are an error that says what to
-/// pass; an explicit `--arch` wins (the engine pulls that architecture's variant).
-pub fn fit_arch_to_image(
-    arch: Arch,
-    origin: ArchOrigin,
-    image: &str,
-    local: Option<&str>,
-) -> Result<Arch, String> {
-    let Some(have) = local else {
-        return Ok(arch);
-    };
-    if engine::platform_serves(have, arch) || origin == ArchOrigin::Flag {
-        return Ok(arch);
-    }
-    let Some(image_arch) = engine::platform_arch(have) else {
-        return Ok(arch);
-    };
-    match origin {
-        ArchOrigin::Default => Ok(image_arch),
-        _ => Err(format!(
-            "`{}` is a {have} ({image_arch}) image here, but the wheels to test are {arch}\nhint: test {arch} wheels in an {arch} image (`--image {arch}=IMAGE`); to test in this image pass `--arch {image_arch}` with {image_arch} wheels",
-            crate::ui::untrusted(image)
-        )),
-    }
-}
-
-/// What to try when no interpreter here can install the wheels: per architecture the wheels
-/// have and no environment here has, the flags that test it; else other Pythons.
-#[must_use]
-pub fn install_hint(wheel_archs: &BTreeSet<Arch>, env_archs: &[Arch], host: bool) -> String {
-    let machine = Arch::host();
-    let mut hints: Vec<String> = wheel_archs
-        .iter()
-        .filter(|arch| !env_archs.contains(arch))
-        .map(|arch| {
-            let native = *arch == machine || (machine == Arch::X86_64 && *arch == Arch::I686);
-            format!(
-                "test {arch} wheels in an {arch} image: {}`--arch {arch} --image {arch}=IMAGE`{}",
-                if host { "`--engine podman` (or docker) with " } else { "" },
-                if native {
-                    String::new()
-                } else {
-                    format!(" (this {machine} machine runs {arch} containers with QEMU registered with binfmt_misc)")
-                }
-            )
-        })
-        .collect();
-    if hints.is_empty() {
-        hints.push(
-            "the wheels are for other Pythons: test with `--python PATH` or an image that has them"
-                .to_owned(),
-        );
-    }
-    format!("hint: {}", hints.join("\nhint: "))
-}
-
-/// The default `--log-dir`: `logs/` in the directory of the (first) local wheel argument, the
-/// output directory the wheels were built into (the build writes its logs there too); for an
-/// index, `wheelwright/test-logs` in the per-user state directory (`$XDG_STATE_HOME`, else
-/// `~/.local/state`, else the temporary directory). Never the current directory as such.
-#[must_use]
-pub fn default_log_dir(source: &Source) -> PathBuf {
-    if let Source::Local(paths) = source {
-        if let Some(first) = paths.first() {
-            let dir = if first.is_dir() {
-                first.clone()
-            } else {
-                match first.parent() {
-                    Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-                    _ => PathBuf::from("."),
-                }
-            };
-            return dir.join("logs");
-        }
-    }
-    let state = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|h| !h.is_empty())
-                .map(|home| PathBuf::from(home).join(".local/state"))
-        })
-        .unwrap_or_else(std::env::temp_dir);
-    state.join("wheelwright").join("test-logs")
-}
-
 /// An environment with its selected interpreters.
 struct Prepared {
     env: TestEnv,
@@ -438,32 +119,28 @@ struct Prepared {
     interpreters: Vec<(Identifier, String, SupportedTags)>,
 }
 
+/// One test to run: in environment `env`, with its interpreter `interp`, installing `install`.
+struct Planned {
+    env: usize,
+    interp: usize,
+    install: PlannedInstall,
+}
+
+/// What a planned test installs.
+enum PlannedInstall {
+    /// The local wheel of this index.
+    Wheel(usize),
+    /// A requirement, resolved by pip from an index.
+    Spec {
+        url: String,
+        extra_urls: Vec<String>,
+        spec: String,
+    },
+}
+
 /// Runs `wheelwright test`.
 pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneError> {
-    if !options.test.enabled() {
-        return Err(input(
-            "nothing to run: give --test-command (e.g. `python -c \"import yourpackage\"`)",
-        ));
-    }
-    options.test.check_sources().map_err(input)?;
-    for (name, _) in &options.environment {
-        if !valid_name(name) {
-            return Err(input(format!(
-                "--environment: `{name}` is not a valid variable name"
-            )));
-        }
-    }
-    let wheels = match &options.source {
-        Source::Local(paths) => collect_wheels(paths)?,
-        Source::Index { specs, .. } => {
-            if specs.is_empty() {
-                return Err(input(
-                    "--index needs at least one requirement (e.g. `NEURON==7.8.11.2`)",
-                ));
-            }
-            Vec::new()
-        }
-    };
+    let wheels = checked_inputs(options)?;
     let has_images = options.image.is_some() || !options.images.is_empty();
     let selected = match options.engine {
         EngineChoice::Auto if !has_images => engine::Selected {
@@ -480,7 +157,148 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
             "--image needs a container engine (--engine docker or podman); the host engine tests with this machine's interpreters",
         ));
     }
+    let archs = test_archs(options, &wheels, engine.as_ref(), host)?;
 
+    // Mounts and environment for containers: the pip and uv caches.
+    let caches = if host {
+        Caches::default()
+    } else {
+        caches(options)?
+    };
+    let exports = env::exports(&caches.env, &options.environment);
+    let pass: Vec<String> = options
+        .environment_pass
+        .iter()
+        .filter(|n| std::env::var_os(n).is_some())
+        .cloned()
+        .collect();
+    let project = project_dir(options)?;
+
+    // Start and probe the environments.
+    let mut prepared: Vec<Prepared> = Vec::new();
+    for arch in &archs {
+        let image = if host {
+            "host".to_owned()
+        } else {
+            let image = options.image_for(*arch).unwrap_or_default().to_owned();
+            engine.prepare_image(&image, *arch, options.pull)?;
+            image
+        };
+        let env = env::start(
+            engine.as_ref(),
+            &image,
+            *arch,
+            &caches.mounts,
+            &options.container_args,
+        )?;
+        let arch = if host {
+            Arch::from_machine(&env.probe.machine).unwrap_or(*arch)
+        } else {
+            *arch
+        };
+        let interpreters = select_interpreters(&env, options, arch, engine.kind())?;
+        prepared.push(Prepared {
+            env,
+            arch,
+            interpreters,
+        });
+    }
+    let environments = environment_reports(&prepared);
+    announce(&prepared, host);
+
+    let (plan, untested) = plan_tests(&options.source, &wheels, &prepared, host)?;
+
+    fs_err::create_dir_all(&options.log_dir)
+        .map_err(|e| input(format!("cannot create the log directory: {e}")))?;
+    let logs_dir =
+        std::fs::canonicalize(&options.log_dir).unwrap_or_else(|_| options.log_dir.clone());
+    copy_in(&prepared, &plan, &wheels, project.as_deref())?;
+
+    let several_projects = {
+        let projects: BTreeSet<String> = match &options.source {
+            Source::Local(_) => wheels.iter().map(LocalWheel::project).collect(),
+            Source::Index { specs, .. } => specs.iter().cloned().collect(),
+        };
+        projects.len() > 1
+    };
+    let index = match &options.source {
+        Source::Index { url, .. } => Some(url.clone()),
+        Source::Local(_) => None,
+    };
+    let tests_run = TestsRun {
+        options,
+        wheels: &wheels,
+        prepared: &prepared,
+        project: project.is_some(),
+        exports: &exports,
+        pass: &pass,
+        logs_dir: &logs_dir,
+        several_projects,
+    };
+    let mut tests = Vec::new();
+    for (n, planned) in plan.iter().enumerate() {
+        tests.push(tests_run.test(n, planned)?);
+    }
+
+    if !host {
+        let dirs: Vec<String> = caches.mounts.iter().map(|m| m.target.clone()).collect();
+        for p in &prepared {
+            env::hand_back_caches(&p.env.container, &dirs);
+        }
+    }
+    for p in &prepared {
+        if let Err(err) = p.env.container.finish(false) {
+            ui::message(&format!("warning: {err}"));
+        }
+    }
+    Ok(StandaloneOutcome {
+        version: 1,
+        engine: engine.kind(),
+        index,
+        logs_dir,
+        environments,
+        tests,
+        untested,
+    })
+}
+
+/// The checks that need nothing started: something to run, valid test sources and variable
+/// names, requirements for an index; the local wheels (none for an index).
+fn checked_inputs(options: &StandaloneOptions) -> Result<Vec<LocalWheel>, StandaloneError> {
+    if !options.test.enabled() {
+        return Err(input(
+            "nothing to run: give --test-command (e.g. `python -c \"import yourpackage\"`)",
+        ));
+    }
+    options.test.check_sources().map_err(input)?;
+    for (name, _) in &options.environment {
+        if !valid_name(name) {
+            return Err(input(format!(
+                "--environment: `{name}` is not a valid variable name"
+            )));
+        }
+    }
+    match &options.source {
+        Source::Local(paths) => collect_wheels(paths),
+        Source::Index { specs, .. } => {
+            if specs.is_empty() {
+                return Err(input(
+                    "--index needs at least one requirement (e.g. `NEURON==7.8.11.2`)",
+                ));
+            }
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// The architectures to test: `--arch`, else those of the wheels (this machine's for pure
+/// wheels and indexes); this machine's only with the host engine; fitted to the local images.
+fn test_archs(
+    options: &StandaloneOptions,
+    wheels: &[LocalWheel],
+    engine: &dyn engine::Engine,
+    host: bool,
+) -> Result<Vec<Arch>, StandaloneError> {
     let mut archs: Vec<Arch> = options.archs.clone();
     let mut arch_origin = ArchOrigin::Flag;
     if archs.is_empty() {
@@ -516,63 +334,73 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
                 "the host engine tests only this machine's architecture ({machine}); other architectures need --engine docker or podman and --image"
             )));
         }
-        archs = vec![machine];
-    } else {
-        for arch in &mut archs {
-            let Some(image) = options.image_for(*arch) else {
-                return Err(input(format!(
-                    "no image to test {arch} in: give --image IMAGE or --image {arch}=IMAGE"
-                )));
-            };
-            let local = engine.local_image_platform(image);
-            let fitted =
-                fit_arch_to_image(*arch, arch_origin, image, local.as_deref()).map_err(input)?;
-            if fitted != *arch {
-                ui::message(&format!(
-                    "`{}` is a {} image here: testing {fitted} in it (pass --arch to choose)",
-                    ui::untrusted(image),
-                    local.as_deref().unwrap_or_default()
-                ));
-                *arch = fitted;
-            }
-        }
-        archs.sort();
-        archs.dedup();
+        return Ok(vec![machine]);
     }
+    for arch in &mut archs {
+        let Some(image) = options.image_for(*arch) else {
+            return Err(input(format!(
+                "no image to test {arch} in: give --image IMAGE or --image {arch}=IMAGE"
+            )));
+        };
+        let local = engine.local_image_platform(image);
+        let fitted =
+            fit_arch_to_image(*arch, arch_origin, image, local.as_deref()).map_err(input)?;
+        if fitted != *arch {
+            ui::message(&format!(
+                "`{}` is a {} image here: testing {fitted} in it (pass --arch to choose)",
+                ui::untrusted(image),
+                local.as_deref().unwrap_or_default()
+            ));
+            *arch = fitted;
+        }
+    }
+    archs.sort();
+    archs.dedup();
+    Ok(archs)
+}
 
-    // Mounts and environment for containers: the pip and uv caches.
+/// The containers' pip and uv caches: their mounts and the variables that point the tools at
+/// them.
+#[derive(Default)]
+struct Caches {
+    mounts: Vec<Mount>,
+    env: Vec<(String, String)>,
+}
+
+/// The pip and uv caches of the containers under `--cache-dir`, else the per-user cache (none
+/// when there is neither).
+fn caches(options: &StandaloneOptions) -> Result<Caches, StandaloneError> {
     let mut mounts = Vec::new();
     let mut cache_env = Vec::new();
-    if !host {
-        if let Some(root) = options
-            .cache_dir
-            .clone()
-            .or_else(crate::engine::default_cache_dir)
-        {
-            for (name, var) in [("pip", "PIP_CACHE_DIR"), ("uv", "UV_CACHE_DIR")] {
-                let dir = root.join(name);
-                fs_err::create_dir_all(&dir)
-                    .map_err(|e| input(format!("cannot create the cache directory: {e}")))?;
-                let dir = std::fs::canonicalize(&dir)
-                    .map_err(|e| input(format!("cannot resolve `{}`: {e}", dir.display())))?;
-                let target = format!("{CONTAINER_WORK_ROOT}/cache/{name}");
-                mounts.push(Mount {
-                    host: dir,
-                    target: target.clone(),
-                    read_only: false,
-                });
-                cache_env.push((var.to_owned(), target));
-            }
+    if let Some(root) = options
+        .cache_dir
+        .clone()
+        .or_else(crate::engine::default_cache_dir)
+    {
+        for (name, var) in [("pip", "PIP_CACHE_DIR"), ("uv", "UV_CACHE_DIR")] {
+            let dir = root.join(name);
+            fs_err::create_dir_all(&dir)
+                .map_err(|e| input(format!("cannot create the cache directory: {e}")))?;
+            let dir = std::fs::canonicalize(&dir)
+                .map_err(|e| input(format!("cannot resolve `{}`: {e}", dir.display())))?;
+            let target = format!("{CONTAINER_WORK_ROOT}/cache/{name}");
+            mounts.push(Mount {
+                host: dir,
+                target: target.clone(),
+                read_only: false,
+            });
+            cache_env.push((var.to_owned(), target));
         }
     }
-    let exports = env::exports(&cache_env, &options.environment);
-    let pass: Vec<String> = options
-        .environment_pass
-        .iter()
-        .filter(|n| std::env::var_os(n).is_some())
-        .cloned()
-        .collect();
+    Ok(Caches {
+        mounts,
+        env: cache_env,
+    })
+}
 
+/// The project directory, resolved, when the tests use it (`test-sources`, `{project}` or
+/// `{package}` in the commands).
+fn project_dir(options: &StandaloneOptions) -> Result<Option<PathBuf>, StandaloneError> {
     let needs_project = !options.test.sources.is_empty()
         || [
             options.test.command.as_deref(),
@@ -581,52 +409,23 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
         .into_iter()
         .flatten()
         .any(|c| c.contains("{project}") || c.contains("{package}"));
-    let project = if needs_project {
-        let dir = &options.project;
-        if !dir.is_dir() {
-            return Err(input(format!(
-                "--project `{}` is not a directory (the test command uses {{project}})",
-                dir.display()
-            )));
-        }
-        Some(
-            std::fs::canonicalize(dir)
-                .map_err(|e| input(format!("cannot resolve `{}`: {e}", dir.display())))?,
-        )
-    } else {
-        None
-    };
-
-    // Start and probe the environments.
-    let mut prepared: Vec<Prepared> = Vec::new();
-    for arch in &archs {
-        let image = if host {
-            "host".to_owned()
-        } else {
-            let image = options.image_for(*arch).unwrap_or_default().to_owned();
-            engine.prepare_image(&image, *arch, options.pull)?;
-            image
-        };
-        let env = env::start(
-            engine.as_ref(),
-            &image,
-            *arch,
-            &mounts,
-            &options.container_args,
-        )?;
-        let arch = if host {
-            Arch::from_machine(&env.probe.machine).unwrap_or(*arch)
-        } else {
-            *arch
-        };
-        let interpreters = select_interpreters(&env, options, arch, engine.kind())?;
-        prepared.push(Prepared {
-            env,
-            arch,
-            interpreters,
-        });
+    if !needs_project {
+        return Ok(None);
     }
-    let environments: Vec<EnvironmentReport> = prepared
+    let dir = &options.project;
+    if !dir.is_dir() {
+        return Err(input(format!(
+            "--project `{}` is not a directory (the test command uses {{project}})",
+            dir.display()
+        )));
+    }
+    std::fs::canonicalize(dir)
+        .map(Some)
+        .map_err(|e| input(format!("cannot resolve `{}`: {e}", dir.display())))
+}
+
+fn environment_reports(prepared: &[Prepared]) -> Vec<EnvironmentReport> {
+    prepared
         .iter()
         .map(|p| EnvironmentReport {
             arch: p.arch.as_str().to_owned(),
@@ -642,8 +441,12 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
                 })
                 .collect(),
         })
-        .collect();
-    for p in &prepared {
+        .collect()
+}
+
+/// One line per environment: where it runs and its interpreters.
+fn announce(prepared: &[Prepared], host: bool) {
+    for p in prepared {
         ui::message(&format!(
             "[{}] {} `{}`{}: {}",
             p.arch,
@@ -665,24 +468,21 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
                 .join(", ")
         ));
     }
+}
 
-    // What runs where.
-    struct Planned {
-        env: usize,
-        interp: usize,
-        install: Planned2,
-    }
-    enum Planned2 {
-        Wheel(usize),
-        Spec {
-            url: String,
-            extra_urls: Vec<String>,
-            spec: String,
-        },
-    }
+/// What runs where, and the local wheels no interpreter here can install. Local wheels: per
+/// environment, the wheel pip would choose for each interpreter (which wheel goes where is
+/// printed); none at all installable is an error that lists the wheels and interpreters and
+/// says what to try. An index: every requirement with every interpreter.
+fn plan_tests(
+    source: &Source,
+    wheels: &[LocalWheel],
+    prepared: &[Prepared],
+    host: bool,
+) -> Result<(Vec<Planned>, Vec<String>), StandaloneError> {
     let mut plan: Vec<Planned> = Vec::new();
     let mut untested = Vec::new();
-    match &options.source {
+    match source {
         Source::Local(_) => {
             let mut matched = vec![Vec::<String>::new(); wheels.len()];
             for (e, p) in prepared.iter().enumerate() {
@@ -696,11 +496,11 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
                         }
                     }
                 }
-                for choice in select::choose(&wheels, &tags).map_err(|e| input(e.to_string()))? {
+                for choice in select::choose(wheels, &tags).map_err(|e| input(e.to_string()))? {
                     plan.push(Planned {
                         env: e,
                         interp: choice.interpreter,
-                        install: Planned2::Wheel(choice.wheel),
+                        install: PlannedInstall::Wheel(choice.wheel),
                     });
                 }
             }
@@ -715,7 +515,7 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
                 } else {
                     let chosen: Vec<String> = plan
                         .iter()
-                        .filter(|pl| matches!(pl.install, Planned2::Wheel(w) if wheels[w].name == wheel.name))
+                        .filter(|pl| matches!(pl.install, PlannedInstall::Wheel(w) if wheels[w].name == wheel.name))
                         .map(|pl| prepared[pl.env].interpreters[pl.interp].0.to_string())
                         .collect();
                     lines.push(format!(
@@ -731,46 +531,7 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
                 }
             }
             if plan.is_empty() {
-                let interpreters: Vec<String> = prepared
-                    .iter()
-                    .flat_map(|p| {
-                        p.interpreters.iter().map(|(id, python, tags)| {
-                            format!(
-                                "  {id} `{python}` in `{}` supports {}",
-                                p.env.container.image(),
-                                tags.best().map_or_else(
-                                    || "no tags (it did not answer)".to_owned(),
-                                    |b| format!("`{b}` and less specific tags"),
-                                )
-                            )
-                        })
-                    })
-                    .collect();
-                let wheel_archs: BTreeSet<Arch> = wheels
-                    .iter()
-                    .filter_map(|w| {
-                        w.filename
-                            .platform_tags
-                            .iter()
-                            .find_map(PlatformTag::suffix_arch)
-                    })
-                    .collect();
-                let env_archs: Vec<Arch> = prepared.iter().map(|p| p.arch).collect();
-                return Err(input(format!(
-                    "{} be installed by any interpreter here:\n{}\ninterpreters:\n{}\n{}",
-                    if wheels.len() == 1 {
-                        "the wheel cannot".to_owned()
-                    } else {
-                        format!("none of the {} wheels can", wheels.len())
-                    },
-                    wheels
-                        .iter()
-                        .map(|w| format!("  `{}` (tags {})", w.name, w.tags().join(", ")))
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                    interpreters.join("\n"),
-                    install_hint(&wheel_archs, &env_archs, host)
-                )));
+                return Err(nothing_installable(wheels, prepared, host));
             }
             ui::message(&format!("wheels:\n{}", lines.join("\n")));
         }
@@ -785,7 +546,7 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
                         plan.push(Planned {
                             env: e,
                             interp: i,
-                            install: Planned2::Spec {
+                            install: PlannedInstall::Spec {
                                 url: url.clone(),
                                 extra_urls: extra_urls.clone(),
                                 spec: spec.clone(),
@@ -796,18 +557,70 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
             }
         }
     }
+    Ok((plan, untested))
+}
 
-    fs_err::create_dir_all(&options.log_dir)
-        .map_err(|e| input(format!("cannot create the log directory: {e}")))?;
-    let logs_dir =
-        std::fs::canonicalize(&options.log_dir).unwrap_or_else(|_| options.log_dir.clone());
+/// The error when no interpreter here can install any of the local wheels: the wheels with
+/// their tags, the interpreters with what they support, and what to try.
+fn nothing_installable(
+    wheels: &[LocalWheel],
+    prepared: &[Prepared],
+    host: bool,
+) -> StandaloneError {
+    let interpreters: Vec<String> = prepared
+        .iter()
+        .flat_map(|p| {
+            p.interpreters.iter().map(|(id, python, tags)| {
+                format!(
+                    "  {id} `{python}` in `{}` supports {}",
+                    p.env.container.image(),
+                    tags.best().map_or_else(
+                        || "no tags (it did not answer)".to_owned(),
+                        |b| format!("`{b}` and less specific tags"),
+                    )
+                )
+            })
+        })
+        .collect();
+    let wheel_archs: BTreeSet<Arch> = wheels
+        .iter()
+        .filter_map(|w| {
+            w.filename
+                .platform_tags
+                .iter()
+                .find_map(PlatformTag::suffix_arch)
+        })
+        .collect();
+    let env_archs: Vec<Arch> = prepared.iter().map(|p| p.arch).collect();
+    input(format!(
+        "{} be installed by any interpreter here:\n{}\ninterpreters:\n{}\n{}",
+        if wheels.len() == 1 {
+            "the wheel cannot".to_owned()
+        } else {
+            format!("none of the {} wheels can", wheels.len())
+        },
+        wheels
+            .iter()
+            .map(|w| format!("  `{}` (tags {})", w.name, w.tags().join(", ")))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        interpreters.join("\n"),
+        install_hint(&wheel_archs, &env_archs, host)
+    ))
+}
 
-    // Copy the chosen wheels and the project in.
+/// Copies the chosen wheels and the project into each environment.
+fn copy_in(
+    prepared: &[Prepared],
+    plan: &[Planned],
+    wheels: &[LocalWheel],
+    project: Option<&Path>,
+) -> Result<(), StandaloneError> {
     for (e, p) in prepared.iter().enumerate() {
         let root = p.env.container.work_root().to_owned();
         let mut files: Vec<(&Path, &str)> = Vec::new();
         for pl in plan.iter().filter(|pl| pl.env == e) {
-            if let Planned2::Wheel(w) = pl.install {
+            if let PlannedInstall::Wheel(w) = pl.install {
                 if !files.iter().any(|(_, n)| *n == wheels[w].name) {
                     files.push((&wheels[w].path, &wheels[w].name));
                 }
@@ -816,7 +629,7 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
         if !files.is_empty() {
             env::copy_files(&p.env.container, &format!("{root}/wheels"), &files)?;
         }
-        if let Some(project) = &project {
+        if let Some(project) = project {
             let filter = ProjectFilter::for_project(project).map_err(input)?;
             p.env
                 .container
@@ -825,32 +638,38 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
                 })?;
         }
     }
+    Ok(())
+}
 
-    let several_projects = {
-        let projects: BTreeSet<String> = match &options.source {
-            Source::Local(_) => wheels.iter().map(LocalWheel::project).collect(),
-            Source::Index { specs, .. } => specs.iter().cloned().collect(),
-        };
-        projects.len() > 1
-    };
-    let index = match &options.source {
-        Source::Index { url, .. } => Some(url.clone()),
-        Source::Local(_) => None,
-    };
-    let mut tests = Vec::new();
-    for (n, pl) in plan.iter().enumerate() {
-        let p = &prepared[pl.env];
-        let (identifier, python, _) = &p.interpreters[pl.interp];
+/// What every test of a run shares.
+struct TestsRun<'a> {
+    options: &'a StandaloneOptions,
+    wheels: &'a [LocalWheel],
+    prepared: &'a [Prepared],
+    /// Whether the project was copied in.
+    project: bool,
+    exports: &'a str,
+    pass: &'a [String],
+    logs_dir: &'a Path,
+    /// Whether the tests are of more than one project (the project goes into the log names).
+    several_projects: bool,
+}
+
+impl TestsRun<'_> {
+    /// Runs the `n`th planned test with its own log, reporting how it went.
+    fn test(&self, n: usize, planned: &Planned) -> Result<StandaloneTest, StandaloneError> {
+        let p = &self.prepared[planned.env];
+        let (identifier, python, _) = &p.interpreters[planned.interp];
         let root = p.env.container.work_root();
-        let (install, label, spec) = match &pl.install {
-            Planned2::Wheel(w) => (
+        let (install, label, spec) = match &planned.install {
+            PlannedInstall::Wheel(w) => (
                 Install::Wheel {
-                    path: format!("{root}/wheels/{}", wheels[*w].name),
+                    path: format!("{root}/wheels/{}", self.wheels[*w].name),
                 },
-                wheels[*w].project(),
+                self.wheels[*w].project(),
                 None,
             ),
-            Planned2::Spec {
+            PlannedInstall::Spec {
                 url,
                 extra_urls,
                 spec,
@@ -865,12 +684,12 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
             ),
         };
         let id = identifier.to_string();
-        let file = if several_projects {
+        let file = if self.several_projects {
             format!("test-{id}-{label}.log")
         } else {
             format!("test-{id}.log")
         };
-        let log_path = logs_dir.join(file);
+        let log_path = self.logs_dir.join(file);
         let log = Log::create(&log_path, &format!("[{id}]"), true)
             .map_err(|e| input(format!("cannot write `{}`: {e}", log_path.display())))?;
         let what = match &install {
@@ -887,10 +706,10 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
             container: &p.env.container,
             python: python.clone(),
             install,
-            options: &options.test,
-            project: project.as_ref().map(|_| format!("{root}/project")),
-            exports: exports.clone(),
-            pass: &pass,
+            options: &self.options.test,
+            project: self.project.then(|| format!("{root}/project")),
+            exports: self.exports.to_owned(),
+            pass: self.pass,
             work: format!("{root}/test-{n}"),
             uv: crate::testing::session::UvChoice::OnPath,
         };
@@ -923,33 +742,12 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
                 );
             }
         }
-        tests.push(StandaloneTest {
+        Ok(StandaloneTest {
             identifier: id,
             spec,
             report,
-        });
+        })
     }
-
-    if !host {
-        let dirs: Vec<String> = mounts.iter().map(|m| m.target.clone()).collect();
-        for p in &prepared {
-            env::hand_back_caches(&p.env.container, &dirs);
-        }
-    }
-    for p in &prepared {
-        if let Err(err) = p.env.container.finish(false) {
-            ui::message(&format!("warning: {err}"));
-        }
-    }
-    Ok(StandaloneOutcome {
-        version: 1,
-        engine: engine.kind(),
-        index,
-        logs_dir,
-        environments,
-        tests,
-        untested,
-    })
 }
 
 /// The interpreters to test with in `env`, each with its supported tags.
@@ -1028,56 +826,6 @@ fn select_interpreters(
         ));
     }
     Ok(out)
-}
-
-fn valid_name(name: &str) -> bool {
-    name.chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// A requirement as a file-name part: `NEURON==7.8` → `NEURON-7.8`.
-fn sanitize(spec: &str) -> String {
-    let mut out = String::new();
-    for c in spec.chars() {
-        if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
-            out.push(c);
-        } else if !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    out.trim_matches('-').to_owned()
-}
-
-/// A per-architecture image map from `[ARCH=]IMAGE` values: (every architecture, per arch).
-pub fn parse_images(
-    option: &str,
-    values: &[String],
-) -> Result<(Option<String>, BTreeMap<Arch, String>), String> {
-    let mut all = None;
-    let mut per_arch = BTreeMap::new();
-    for value in values {
-        let (arch, image) = match value.split_once('=') {
-            Some((arch, image)) => {
-                let parsed = arch.trim().parse::<Arch>().ok().ok_or_else(|| {
-                    format!("{option} `{value}`: `{arch}` is not an architecture (x86_64, i686, aarch64, …)")
-                })?;
-                (Some(parsed), image.trim())
-            }
-            None => (None, value.trim()),
-        };
-        let image = crate::config::image::ContainerImage::parse(image)
-            .map_err(|e| format!("{option} `{value}`: {e}"))?;
-        let image = image.as_str().to_owned();
-        match arch {
-            Some(arch) => {
-                per_arch.insert(arch, image);
-            }
-            None => all = Some(image),
-        }
-    }
-    Ok((all, per_arch))
 }
 
 #[cfg(test)]

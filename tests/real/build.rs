@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use wheelwright::wheel::filename::WheelFilename;
 
-use crate::support::bed::{build_args, ca_bundle, network_args, ww};
+use crate::support::bed::{assert_containers_gone, build_args, ca_bundle, network_args, ww};
 use crate::support::{bed, describe, json, log, project, run_ok, testbed};
 
 /// The test bed's images hold CPython 3.9 and PyPy 3.7 only (no musllinux images): select
@@ -36,6 +36,15 @@ pub(crate) fn images_args() -> Vec<String> {
         "--image-i686".to_owned(),
         bed("WW_IMAGE_BUILD_I386_REF"),
     ]
+}
+
+/// `build tests/projects/PROJECT -o OUT --engine ENGINE`, then `extra`, the test bed's build
+/// images ([`images_args`]) and the network arguments.
+fn testbed_build_args(project: &str, out: &Path, engine: &str, extra: &[&str]) -> Vec<String> {
+    let mut args = build_args(project, out, engine, extra);
+    args.extend(images_args());
+    args.extend(network_args());
+    args
 }
 
 /// `(identifier, status, wheel)` of every build in a `--json` result.
@@ -61,17 +70,6 @@ fn container_names(result: &Value) -> Vec<String> {
         .iter()
         .map(|c| c["name"].as_str().expect("name").to_owned())
         .collect()
-}
-
-fn assert_containers_gone(names: &[String]) {
-    for name in names {
-        let status = testbed()
-            .command("podman")
-            .args(["container", "exists", name])
-            .status()
-            .expect("podman");
-        assert!(!status.success(), "container {name} was left behind");
-    }
 }
 
 /// Entries of the output directory: no temporary files, wheels and `logs/` only.
@@ -172,7 +170,14 @@ fn build_democext_for_x86_64_and_i686_with_podman() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("wheelhouse");
     let cache = dir.path().join("cache");
-    let mut args = build_args(
+    // The passed variable and SOURCE_DATE_EPOCH must arrive; the hook fails otherwise.
+    let before_all = format!(
+        "sh {{project}}/libdemo/build-libdemo.sh /usr/local && \
+         test \"$(printf %s \"$WW_TEST_PASSED\" | sha256sum | cut -c1-16)\" = {} && \
+         test \"$SOURCE_DATE_EPOCH\" = 1700000000",
+        &hex_sha256(SECRET)[..16]
+    );
+    let mut args = testbed_build_args(
         "democext",
         &out,
         "podman",
@@ -183,27 +188,17 @@ fn build_democext_for_x86_64_and_i686_with_podman() {
             "never",
             "--build-frontend",
             "pip",
+            "--before-all",
+            &before_all,
+            "--environment-pass",
+            "WW_TEST_PASSED",
+            "--cache-dir",
+            cache.to_str().expect("utf-8"),
+            "--json",
+            // -v logs every engine command line: the passed value must not be on any of them.
+            "-v",
         ],
     );
-    args.extend([
-        // The passed variable and SOURCE_DATE_EPOCH must arrive; the hook fails otherwise.
-        "--before-all".into(),
-        format!(
-            "sh {{project}}/libdemo/build-libdemo.sh /usr/local && \
-             test \"$(printf %s \"$WW_TEST_PASSED\" | sha256sum | cut -c1-16)\" = {} && \
-             test \"$SOURCE_DATE_EPOCH\" = 1700000000",
-            &hex_sha256(SECRET)[..16]
-        ),
-        "--environment-pass".into(),
-        "WW_TEST_PASSED".into(),
-        "--cache-dir".into(),
-        cache.display().to_string(),
-        "--json".into(),
-        // -v logs every engine command line: the passed value must not be on any of them.
-        "-v".into(),
-    ]);
-    args.extend(images_args());
-    args.extend(network_args());
     args.extend(testbed_selection());
     let ww = || {
         let mut cmd = ww();
@@ -403,7 +398,7 @@ fn build_through_the_docker_cli_as_an_unprivileged_user() {
     chown(&home, NOBODY);
     let out = home.join("wheelhouse");
 
-    let mut args: Vec<String> = build_args(
+    let args = testbed_build_args(
         "democext",
         &out,
         "docker",
@@ -419,8 +414,6 @@ fn build_through_the_docker_cli_as_an_unprivileged_user() {
             "--json",
         ],
     );
-    args.extend(images_args());
-    args.extend(network_args());
     let mut cmd = testbed().command("setpriv");
     cmd.args([
         "--reuid=65534",
@@ -558,7 +551,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn one_failing_interpreter_does_not_lose_the_others() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("wheelhouse");
-    let mut args: Vec<String> = build_args(
+    let mut args = testbed_build_args(
         "failonpypy",
         &out,
         "podman",
@@ -570,8 +563,6 @@ fn one_failing_interpreter_does_not_lose_the_others() {
             "--keep-container",
         ],
     );
-    args.extend(images_args());
-    args.extend(network_args());
     args.extend(testbed_selection());
     let output = ww().args(&args).output().expect("wheelwright");
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
@@ -908,7 +899,7 @@ fn selection_meets_the_image_and_sets_the_step_outputs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("wheelhouse");
     let github_output = dir.path().join("github_output");
-    let mut args: Vec<String> = build_args(
+    let args = testbed_build_args(
         "purepy",
         &out,
         "podman",
@@ -924,8 +915,6 @@ fn selection_meets_the_image_and_sets_the_step_outputs() {
             "--json",
         ],
     );
-    args.extend(images_args());
-    args.extend(network_args());
     let output = ww()
         .args(&args)
         .env("GITHUB_ACTIONS", "true")
@@ -1099,7 +1088,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn pure_python_wheels_are_copied_and_reused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("wheelhouse");
-    let mut args: Vec<String> = build_args(
+    let mut args = testbed_build_args(
         "purepy",
         &out,
         "podman",
@@ -1113,8 +1102,6 @@ fn pure_python_wheels_are_copied_and_reused() {
             "--json",
         ],
     );
-    args.extend(images_args());
-    args.extend(network_args());
     args.extend(testbed_selection());
     let output = ww().args(&args).output().expect("wheelwright");
     assert!(output.status.success(), "{}", describe(&output));

@@ -13,7 +13,7 @@ use serde_json::Value;
 use wheelwright::wheel::filename::WheelFilename;
 
 use crate::support::bed::{Images, democext_build_args, ww};
-use crate::support::{bed, describe, json, log, project};
+use crate::support::{bed, describe, json, log};
 use crate::support::{run_ok, testbed};
 
 /// What the test command checks: libdemo is not where the wheel is tested (it is in the build
@@ -254,20 +254,19 @@ fn only_an_identifier_the_image_cannot_install_is_an_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out: PathBuf = dir.path().join("out");
     let output = ww()
-        .args([
-            "build",
-            project("democext").to_str().expect("utf-8"),
-            "-o",
-            out.to_str().expect("utf-8"),
-            "--engine",
+        .args(crate::support::bed::build_args(
+            "democext",
+            &out,
             "podman",
-            "--pull",
-            "never",
-            "--only",
-            "cp312-manylinux_x86_64",
-            "--image-x86_64",
-            &bed("WW_IMAGE_PYPA_BUILD_AMD64_REF"),
-        ])
+            &[
+                "--pull",
+                "never",
+                "--only",
+                "cp312-manylinux_x86_64",
+                "--image-x86_64",
+                &bed("WW_IMAGE_PYPA_BUILD_AMD64_REF"),
+            ],
+        ))
         .output()
         .expect("wheelwright");
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));

@@ -12,7 +12,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::publish_support::{free_port, make_wheel, start_pypiserver, wait_bounded};
-use crate::support::bed::{Images, build_args, democext_build_args, network_args};
+use crate::support::bed::{
+    Images, assert_containers_gone, build_args, democext_build_args, network_args,
+};
 use crate::support::{bed, describe, json, log, project, testbed};
 
 /// wheelwright with the test bed's podman configuration and no inherited GitHub Actions
@@ -31,17 +33,6 @@ fn announced_test_containers(stderr: &str) -> Vec<String> {
         .filter(|l| l.starts_with("[test "))
         .filter_map(|l| l.split('`').nth(1).map(str::to_owned))
         .collect()
-}
-
-fn assert_containers_gone(names: &[String]) {
-    for name in names {
-        let status = testbed()
-            .command("podman")
-            .args(["container", "exists", name])
-            .status()
-            .expect("podman");
-        assert!(!status.success(), "container {name} was left behind");
-    }
 }
 
 /// The democext wheelhouse: built once per test run with the test stage in the runtime images

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use crate::publish_support::{Pypiserver, start_pypiserver_defaults};
-use crate::support::bed::{network_args, ww};
-use crate::support::{bed, describe, json, project, repo, testbed};
+use crate::support::bed::{build_args, network_args, ww};
+use crate::support::{bed, describe, json, repo, testbed};
 
 /// Lists the project's tests and runs them against the installed wheel.
 const TEST: &str = "python -m unittest discover -v -s {project}/tests";
@@ -58,30 +58,26 @@ fn uv_index(dir: &Path, files: &[(String, PathBuf)]) -> Pypiserver {
 /// `wheelwright build` of democext (libdemo from before-all, its tests run by the build's test
 /// stage) in `images` (`(option, testbed variable)`), selecting `build`, with `extra` args.
 fn build(out: &Path, cache: &Path, build: &str, images: &[(&str, &str)], extra: &[&str]) -> Output {
-    let mut args: Vec<String> = [
-        "build",
-        project("democext").to_str().expect("utf-8"),
-        "-o",
-        out.to_str().expect("utf-8"),
-        "--engine",
+    let mut args = build_args(
+        "democext",
+        out,
         "podman",
-        "--pull",
-        "never",
-        "--build",
-        build,
-        "--skip",
-        "*-musllinux_*",
-        "--before-all",
-        "sh {project}/libdemo/build-libdemo.sh /usr/local",
-        "--test-command",
-        TEST,
-        "--cache-dir",
-        cache.to_str().expect("utf-8"),
-        "--json",
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect();
+        &[
+            "--pull",
+            "never",
+            "--build",
+            build,
+            "--skip",
+            "*-musllinux_*",
+            "--before-all",
+            "sh {project}/libdemo/build-libdemo.sh /usr/local",
+            "--test-command",
+            TEST,
+            "--cache-dir",
+            cache.to_str().expect("utf-8"),
+            "--json",
+        ],
+    );
     for (option, key) in images {
         args.push((*option).to_owned());
         args.push(bed(key));

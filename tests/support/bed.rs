@@ -112,6 +112,18 @@ pub(crate) fn ww() -> Command {
     cmd
 }
 
+/// Fails the test when podman still has any of the containers `names`.
+pub(crate) fn assert_containers_gone(names: &[String]) {
+    for name in names {
+        let status = testbed()
+            .command("podman")
+            .args(["container", "exists", name])
+            .status()
+            .expect("podman");
+        assert!(!status.success(), "container {name} was left behind");
+    }
+}
+
 /// The host CA bundle that pip inside containers needs (TLS goes through an intercepting proxy).
 pub(crate) fn ca_bundle() -> String {
     std::env::var("PIP_CERT")

@@ -93,28 +93,49 @@ impl Doc {
         i
     }
 
+    /// The items of a list (or a row of explicit markup blocks) from line `start`, whose marker
+    /// is `width` wide: `item` parses the one at a line, given its marker width, and returns its
+    /// block; `next_item` looks at the first non-blank line after it (when not indented) and
+    /// gives the marker width when another item starts there. Warns that the `what` ends
+    /// without a blank line when the last item does; returns the end of the last item.
+    fn items(
+        &mut self,
+        lines: &[Line],
+        (mut start, mut width): (usize, usize),
+        what: &str,
+        mut item: impl FnMut(&mut Self, usize, usize) -> Indented,
+        next_item: impl Fn(usize) -> Option<usize>,
+    ) -> usize {
+        loop {
+            let block = item(self, start, width);
+            let next = Self::next_non_blank(lines, block.end);
+            if lines.get(next).is_some_and(|l| !l.is_indented())
+                && let Some(w) = next_item(next)
+            {
+                start = next;
+                width = w;
+                continue;
+            }
+            if !block.blank_finish {
+                self.unindent_warning(lines, block.end, what);
+            }
+            return block.end;
+        }
+    }
+
     fn bullet_list(&mut self, lines: &[Line], i: usize, width: usize, nested: bool) -> usize {
         self.push(nested, Elem::Body);
         let bullet = lines[i].text.chars().next();
-        let (mut start, mut width) = (i, width);
-        loop {
-            let item = self.list_item(lines, start, width);
-            let next = Self::next_non_blank(lines, item.end);
-            match lines.get(next) {
-                Some(line) if !line.is_indented() && line.text.chars().next() == bullet => {
-                    if let Kind::Bullet(w) = classify(&line.text) {
-                        start = next;
-                        width = w;
-                        continue;
-                    }
-                }
-                _ => {}
-            }
-            if !item.blank_finish {
-                self.unindent_warning(lines, item.end, "Bullet list");
-            }
-            return item.end;
-        }
+        self.items(
+            lines,
+            (i, width),
+            "Bullet list",
+            |doc, start, width| doc.list_item(lines, start, width),
+            |next| match classify(&lines[next].text) {
+                Kind::Bullet(w) if lines[next].text.chars().next() == bullet => Some(w),
+                _ => None,
+            },
+        )
     }
 
     /// docutils' `is_enumerated_list_item`: the ordinal is valid and the next line is blank,
@@ -212,32 +233,23 @@ impl Doc {
 
     fn field_list(&mut self, lines: &[Line], i: usize, width: usize, nested: bool) -> usize {
         let docinfo = !nested && !self.seen_body;
-        self.push(nested, Elem::Body);
-        let (mut start, mut width) = (i, width);
-        loop {
+        let field = |doc: &mut Self, start: usize, width| {
             let name: String = take_chars(&lines[start].text, width)
                 .trim()
                 .trim_matches(':')
                 .to_owned();
-            inline::parse(self, &name, lines[start].number);
+            inline::parse(doc, &name, lines[start].number);
             let item = get_indented(lines, start, false, None, Some(width), true);
             if docinfo {
-                self.bibliographic_field(&name, &item.lines, lines[start].number);
+                doc.bibliographic_field(&name, &item.lines, lines[start].number);
             }
-            self.body(&item.lines, true);
-            let next = Self::next_non_blank(lines, item.end);
-            if let Some(line) = lines.get(next).filter(|l| !l.is_indented())
-                && let Some(w) = field_marker(&line.text)
-            {
-                start = next;
-                width = w;
-                continue;
-            }
-            if !item.blank_finish {
-                self.unindent_warning(lines, item.end, "Field list");
-            }
-            return item.end;
-        }
+            doc.body(&item.lines, true);
+            item
+        };
+        self.push(nested, Elem::Body);
+        self.items(lines, (i, width), "Field list", field, |next| {
+            field_marker(&lines[next].text)
+        })
     }
 
     /// docutils' `DocInfo` transform on the first field list of the document: registered
@@ -288,35 +300,29 @@ impl Doc {
     }
 
     fn option_list(&mut self, lines: &[Line], i: usize, width: usize, nested: bool) -> usize {
-        let (mut start, mut width) = (i, width);
-        let mut first = true;
-        loop {
+        // An option list item has a description: without one, the marker is paragraph text.
+        let described = |start, width| {
             let item = get_indented(lines, start, false, None, Some(width), true);
-            if first && item.lines.iter().all(Line::is_blank) {
-                // Not an option list item after all: the marker is paragraph text.
-                return self.text(lines, i, nested);
-            }
-            if first {
-                self.push(nested, Elem::Body);
-                first = false;
-            }
-            self.body(&item.lines, true);
-            let next = Self::next_non_blank(lines, item.end);
-            if let Some(line) = lines.get(next).filter(|l| !l.is_indented())
-                && let Kind::OptionMarker(w) = classify(&line.text)
-            {
-                let candidate = get_indented(lines, next, false, None, Some(w), true);
-                if !candidate.lines.iter().all(Line::is_blank) {
-                    start = next;
-                    width = w;
-                    continue;
-                }
-            }
-            if !item.blank_finish {
-                self.unindent_warning(lines, item.end, "Option list");
-            }
-            return item.end;
+            !item.lines.iter().all(Line::is_blank)
+        };
+        if !described(i, width) {
+            return self.text(lines, i, nested);
         }
+        self.push(nested, Elem::Body);
+        self.items(
+            lines,
+            (i, width),
+            "Option list",
+            |doc, start, width| {
+                let item = get_indented(lines, start, false, None, Some(width), true);
+                doc.body(&item.lines, true);
+                item
+            },
+            |next| match classify(&lines[next].text) {
+                Kind::OptionMarker(w) => described(next, w).then_some(w),
+                _ => None,
+            },
+        )
     }
 
     fn line_block(&mut self, lines: &[Line], i: usize, width: usize, nested: bool) -> usize {
@@ -485,102 +491,65 @@ impl Doc {
 
     fn definition_list(&mut self, lines: &[Line], i: usize, nested: bool) -> usize {
         self.push(nested, Elem::Body);
-        let mut term = i;
-        loop {
-            inline::parse(self, &lines[term].text, lines[term].number);
-            let item = get_indented(lines, term + 1, false, None, None, true);
-            self.body(&item.lines, true);
-            let next = Self::next_non_blank(lines, item.end);
-            let continues = lines.get(next).is_some_and(|l| {
-                !l.is_indented()
-                    && classify(&l.text) == Kind::Text
+        self.items(
+            lines,
+            (i, 0),
+            "Definition list",
+            |doc, term, _| {
+                inline::parse(doc, &lines[term].text, lines[term].number);
+                let item = get_indented(lines, term + 1, false, None, None, true);
+                doc.body(&item.lines, true);
+                item
+            },
+            |next| {
+                let continues = classify(&lines[next].text) == Kind::Text
                     && lines
                         .get(next + 1)
-                        .is_some_and(|n| !n.is_blank() && n.is_indented())
-            });
-            if continues {
-                term = next;
-                continue;
-            }
-            if !item.blank_finish {
-                self.unindent_warning(lines, item.end, "Definition list");
-            }
-            return item.end;
-        }
+                        .is_some_and(|n| !n.is_blank() && n.is_indented());
+                continues.then_some(0)
+            },
+        )
     }
 
-    /// A line of punctuation at body level: a section overline, a transition, or text.
+    /// A line of punctuation at body level: a section overline, a transition, or text. A
+    /// marker shorter than 4 characters is text unless it makes a well-formed section title.
     fn line(&mut self, lines: &[Line], i: usize, nested: bool) -> usize {
         let marker = lines[i].text.as_str();
         let short = marker.chars().count() < 4;
-        if nested {
-            if marker == "::" || short {
-                return self.text(lines, i, nested);
-            }
-            self.report(
-                lines[i].number,
-                Level::Error,
-                "Unexpected section title or transition.".to_owned(),
-            );
-            return i + 1;
+        let found = overline(lines, i, nested);
+        if short
+            && !matches!(
+                found,
+                Overline::Title {
+                    too_short: false,
+                    ..
+                }
+            )
+        {
+            return self.text(lines, i, nested);
         }
-        let Some(title) = lines.get(i + 1).filter(|l| !l.is_blank()) else {
-            if short {
-                return self.text(lines, i, nested);
+        match found {
+            Overline::Transition => {
+                self.push(nested, Elem::Transition(lines[i].number));
+                i + 1
             }
-            self.push(nested, Elem::Transition(lines[i].number));
-            return i + 1;
-        };
-        if !title.is_indented() && is_line(&title.text) {
-            if short {
-                return self.text(lines, i, nested);
+            Overline::Invalid { message, next } => {
+                self.report(lines[i].number, Level::Error, message.to_owned());
+                next
             }
-            self.report(
-                lines[i].number,
-                Level::Error,
-                "Invalid section title or transition marker.".to_owned(),
-            );
-            return i + 2;
+            Overline::Title { title, too_short } => {
+                if too_short {
+                    self.report(
+                        lines[i].number,
+                        Level::Warning,
+                        "Title overline too short.".to_owned(),
+                    );
+                }
+                let style = Style::Over(marker.chars().next().unwrap_or('='));
+                self.section(title.text.trim(), style, title.number);
+                i + 3
+            }
         }
-        let Some(underline) = lines.get(i + 2) else {
-            if short {
-                return self.text(lines, i, nested);
-            }
-            self.report(
-                lines[i].number,
-                Level::Error,
-                "Incomplete section title.".to_owned(),
-            );
-            return i + 2;
-        };
-        let problem = if !is_line(&underline.text) {
-            Some("Missing matching underline for section title overline.")
-        } else if underline.text != marker {
-            Some("Title overline & underline mismatch.")
-        } else {
-            None
-        };
-        if let Some(problem) = problem {
-            if short {
-                return self.text(lines, i, nested);
-            }
-            self.report(lines[i].number, Level::Error, problem.to_owned());
-            return i + 3;
-        }
-        let title_text = title.text.trim();
-        if column_width(&title.text) > marker.chars().count() {
-            if short {
-                return self.text(lines, i, nested);
-            }
-            self.report(
-                lines[i].number,
-                Level::Warning,
-                "Title overline too short.".to_owned(),
-            );
-        }
-        let style = Style::Over(marker.chars().next().unwrap_or('='));
-        self.section(title_text, style, title.number);
-        i + 3
     }
 
     /// Opens a section (docutils 0.23 `check_subsection` and `new_subsection`).
@@ -620,25 +589,25 @@ impl Doc {
 
     /// Explicit markup blocks (`.. ` and `__ `) in a row.
     fn explicit_list(&mut self, lines: &[Line], i: usize, nested: bool) -> usize {
-        let mut start = i;
-        loop {
-            let construct = if classify(&lines[start].text) == Kind::Anonymous {
-                self.anonymous_target(lines, start, nested)
-            } else {
-                self.explicit_construct(lines, start, nested)
-            };
-            let next = Self::next_non_blank(lines, construct.end);
-            if let Some(line) = lines.get(next).filter(|l| !l.is_indented())
-                && matches!(classify(&line.text), Kind::Explicit | Kind::Anonymous)
-            {
-                start = next;
-                continue;
-            }
-            if !construct.blank_finish {
-                self.unindent_warning(lines, construct.end, "Explicit markup");
-            }
-            return construct.end;
-        }
+        self.items(
+            lines,
+            (i, 0),
+            "Explicit markup",
+            |doc, start, _| {
+                if classify(&lines[start].text) == Kind::Anonymous {
+                    doc.anonymous_target(lines, start, nested)
+                } else {
+                    doc.explicit_construct(lines, start, nested)
+                }
+            },
+            |next| {
+                matches!(
+                    classify(&lines[next].text),
+                    Kind::Explicit | Kind::Anonymous
+                )
+                .then_some(0)
+            },
+        )
     }
 
     /// `__ uri`: an anonymous target.
@@ -656,13 +625,18 @@ impl Doc {
         if let Some(construct) = self.footnote_or_citation(lines, i, after_dots, nested) {
             return construct;
         }
-        if after_dots.starts_with('_') && !matches!(after_dots.as_bytes().get(1), None | Some(b' '))
+        // `.. _name: uri` and `.. |name| directive`, the name right after the marker.
+        if let Some(kind @ (b'_' | b'|')) = after_dots.bytes().next()
+            && !matches!(after_dots.as_bytes().get(1), None | Some(b' '))
         {
-            return self.hyperlink_target(lines, i, marker + 1, nested);
-        }
-        if after_dots.starts_with('|') && !matches!(after_dots.as_bytes().get(1), None | Some(b' '))
-        {
-            return self.substitution_definition(lines, i, marker + 1, nested);
+            self.push(nested, Elem::Ignored);
+            let target = kind == b'_';
+            let block = get_indented(lines, i, target, None, Some(marker + 1), false);
+            return if target {
+                self.hyperlink_target(block, lines[i].number)
+            } else {
+                self.substitution_definition(block, lines[i].number)
+            };
         }
         if let Some((name, width)) = directive_marker(text, marker) {
             let block = get_indented(lines, i, false, None, Some(width), true);
@@ -732,38 +706,24 @@ impl Doc {
         Some(block)
     }
 
-    fn hyperlink_target(
-        &mut self,
-        lines: &[Line],
-        i: usize,
-        name_start: usize,
-        nested: bool,
-    ) -> Indented {
-        self.push(nested, Elem::Ignored);
-        let block = get_indented(lines, i, true, None, Some(name_start), false);
-        let texts: Vec<String> = block.lines.iter().map(|l| l.text.clone()).collect();
-        // Find the name: join lines (without separator) until the target pattern matches.
-        let mut joined = String::new();
-        let mut found = None;
-        for (index, text) in texts.iter().enumerate() {
-            joined.push_str(text);
-            if let Some((name, rest)) = match_target(&joined) {
-                found = Some((name, rest, index));
-                break;
-            }
-        }
-        let Some((name, rest, index)) = found else {
+    /// A hyperlink target's block (ending at a blank line), from its name on; `line` is the
+    /// marker's.
+    fn hyperlink_target(&mut self, block: Indented, line: usize) -> Indented {
+        let Some(((name, rest), index)) = joined_match(&block.lines, match_target) else {
             self.report(
-                lines[i].number,
+                line,
                 Level::Warning,
                 "malformed hyperlink target.".to_owned(),
             );
             return block;
         };
         let mut parts: Vec<String> = vec![rest.trim().to_owned()];
-        parts.extend(texts[index + 1..].iter().map(|t| t.trim().to_owned()));
+        parts.extend(
+            block.lines[index + 1..]
+                .iter()
+                .map(|l| l.text.trim().to_owned()),
+        );
         parts.retain(|p| !p.is_empty());
-        let line = lines[i].number;
         let kind = if parts.last().is_some_and(|p| p.ends_with('_'))
             && let Some(alias) = indirect_reference(&parts.join(" "))
         {
@@ -794,27 +754,9 @@ impl Doc {
         block
     }
 
-    fn substitution_definition(
-        &mut self,
-        lines: &[Line],
-        i: usize,
-        name_start: usize,
-        nested: bool,
-    ) -> Indented {
-        self.push(nested, Elem::Ignored);
-        let block = get_indented(lines, i, false, None, Some(name_start), false);
-        let texts: Vec<String> = block.lines.iter().map(|l| l.text.clone()).collect();
-        let line = lines[i].number;
-        let mut joined = String::new();
-        let mut found = None;
-        for (index, text) in texts.iter().enumerate() {
-            joined.push_str(text);
-            if let Some((name, rest)) = match_substitution(&joined) {
-                found = Some((name, rest, index));
-                break;
-            }
-        }
-        let Some((name, rest, index)) = found else {
+    /// A substitution definition's block, from its name on; `line` is the marker's.
+    fn substitution_definition(&mut self, block: Indented, line: usize) -> Indented {
+        let Some(((name, rest), index)) = joined_match(&block.lines, match_substitution) else {
             self.report(
                 line,
                 Level::Warning,
@@ -882,6 +824,58 @@ impl Doc {
             ),
         }
         block
+    }
+}
+
+/// Where the name of a hyperlink target or substitution definition ends: docutils joins the
+/// block's lines, without a separator, until `head` matches. What it matched and the index of
+/// the line where it did.
+fn joined_match<T>(block: &[Line], head: impl Fn(&str) -> Option<T>) -> Option<(T, usize)> {
+    let mut joined = String::new();
+    block.iter().enumerate().find_map(|(index, line)| {
+        joined.push_str(&line.text);
+        head(&joined).map(|matched| (matched, index))
+    })
+}
+
+/// What a line of punctuation at body level starts (docutils' `Line` state), before the
+/// fallback to text for a short marker.
+enum Overline<'a> {
+    /// A transition: nothing but a blank line (or the end) follows.
+    Transition,
+    /// A section title under the overline; `too_short` when the title is wider than it.
+    Title { title: &'a Line, too_short: bool },
+    /// A malformed title or a misplaced marker: the error and the line to continue from.
+    Invalid { message: &'static str, next: usize },
+}
+
+fn overline(lines: &[Line], i: usize, nested: bool) -> Overline<'_> {
+    let invalid = |message, next| Overline::Invalid { message, next };
+    if nested {
+        return invalid("Unexpected section title or transition.", i + 1);
+    }
+    let Some(title) = lines.get(i + 1).filter(|l| !l.is_blank()) else {
+        return Overline::Transition;
+    };
+    if !title.is_indented() && is_line(&title.text) {
+        return invalid("Invalid section title or transition marker.", i + 2);
+    }
+    let Some(underline) = lines.get(i + 2) else {
+        return invalid("Incomplete section title.", i + 2);
+    };
+    let marker = lines[i].text.as_str();
+    if !is_line(&underline.text) {
+        return invalid(
+            "Missing matching underline for section title overline.",
+            i + 3,
+        );
+    }
+    if underline.text != marker {
+        return invalid("Title overline & underline mismatch.", i + 3);
+    }
+    Overline::Title {
+        title,
+        too_short: column_width(&title.text) > marker.chars().count(),
     }
 }
 

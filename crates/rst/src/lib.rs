@@ -493,282 +493,34 @@ fn whitespace_normalize(name: &str) -> String {
 mod tests {
     use super::check;
 
-    /// One document per modelled docutils message: (text, line, message).
-    const BAD: &[(&str, usize, &str)] = &[
-        ("Title here\n=====\n", 2, "Title underline too short."),
-        ("=====\nTitle here\n=====\n", 1, "Title overline too short."),
-        (
-            "=====\nTitle\n-----\n",
-            1,
-            "Title overline & underline mismatch.",
-        ),
-        (
-            "=====\nTitle\ntext\n",
-            1,
-            "Missing matching underline for section title overline.",
-        ),
-        ("Text\n\n=====\nTitle\n", 3, "Incomplete section title."),
-        (
-            "Text\n\n=====\n=====\n\nx\n",
-            3,
-            "Invalid section title or transition marker.",
-        ),
-        (
-            "A\n=\n\nx\n\nB\n-\n\nx\n\nC\n~\n\nx\n\nD\n=\n\nx\n\nE\n~\n\nx\n",
-            21,
-            "Inconsistent title style: skip from level 1 to 3.",
-        ),
-        (
-            "- item\n\n  Title\n  =====\n",
-            4,
-            "Unexpected section title.",
-        ),
-        (
-            "Text\n\n    ----------\n\n    more\n",
-            3,
-            "Unexpected section title or transition.",
-        ),
-        (
-            "Text\n\n----------\n\n----------\n\nText\n",
-            5,
-            "At least one body element should separate transitions.",
-        ),
-        (
-            "----------\n\nText\n",
-            1,
-            "Transition at the start of the document.",
-        ),
-        (
-            "Text\n\n----------\n",
-            3,
-            "Transition at the end of the document.",
-        ),
-        (
-            "- a\ntext\n",
-            2,
-            "Bullet list ends without a blank line; unexpected unindent.",
-        ),
-        (
-            "1. a\n2. b\ntext\n",
-            2,
-            "Enumerated list ends without a blank line; unexpected unindent.",
-        ),
-        (
-            "term\n  definition\ntext\n",
-            3,
-            "Definition list ends without a blank line; unexpected unindent.",
-        ),
-        (
-            ":a: b\ntext\n",
-            2,
-            "Field list ends without a blank line; unexpected unindent.",
-        ),
-        (
-            "-a  all\ntext\n",
-            2,
-            "Option list ends without a blank line; unexpected unindent.",
-        ),
-        (
-            "Text\n\n    quote\ntext\n",
-            4,
-            "Block quote ends without a blank line; unexpected unindent.",
-        ),
-        (
-            "Code::\n\n    x\ntext\n",
-            4,
-            "Literal block ends without a blank line; unexpected unindent.",
-        ),
-        ("| a\ntext\n", 2, "Line block ends without a blank line."),
-        (
-            ".. note:: x\ntext\n",
-            2,
-            "Explicit markup ends without a blank line; unexpected unindent.",
-        ),
-        ("one\ntwo\n    three\n", 3, "Unexpected indentation."),
-        ("Code::\n\ntext\n", 3, "Literal block expected; none found."),
-        (
-            "Code::\n\n> a\n? b\n",
-            4,
-            "Inconsistent literal block quoting.",
-        ),
-        (
-            "*open\n",
-            1,
-            "Inline emphasis start-string without end-string.",
-        ),
-        (
-            "**open\n",
-            1,
-            "Inline strong start-string without end-string.",
-        ),
-        (
-            "``open\n",
-            1,
-            "Inline literal start-string without end-string.",
-        ),
-        (
-            "`open\n",
-            1,
-            "Inline interpreted text or phrase reference start-string without end-string.",
-        ),
-        (
-            "|open\n",
-            1,
-            "Inline substitution_reference start-string without end-string.",
-        ),
-        (
-            "_`open\n",
-            1,
-            "Inline target start-string without end-string.",
-        ),
-        (
-            ":code:`x`:math:\n",
-            1,
-            "Multiple roles in interpreted text (both prefix and suffix present; only one allowed).",
-        ),
-        (
-            ":code:`x`_\n",
-            1,
-            "Mismatch: both interpreted text role prefix and reference suffix.",
-        ),
-        (":ref:`x`\n", 1, "Unknown interpreted text role \"ref\"."),
-        (
-            ":index:`x`\n",
-            1,
-            "Interpreted text role \"index\" not implemented.",
-        ),
-        (":raw:`x`\n", 1, "raw (and derived) roles disabled"),
-        (
-            ":pep:`x`\n",
-            1,
-            "PEP number must be a number from 0 to 9999; \"x\" is invalid.",
-        ),
-        ("x_\n", 1, "Unknown target name: \"x\"."),
-        (
-            "A\n=\n\nB\n=\n\nA\n-\n\na_\n",
-            10,
-            "Duplicate target name, cannot be used as a unique reference: \"a\".",
-        ),
-        (
-            ".. _a: http://x\n.. _a: http://y\n\nt\n",
-            2,
-            "Duplicate explicit target name: \"a\".",
-        ),
-        (
-            ".. _a: b_\n\na_\n",
-            1,
-            "Indirect hyperlink target \"a\" refers to target \"b\", which does not exist.",
-        ),
-        (
-            "a__ b__\n\n__ http://x\n",
-            1,
-            "Anonymous hyperlink mismatch: 2 references but 1 targets.",
-        ),
-        (
-            "[#]_\n",
-            1,
-            "Too many autonumbered footnote references: only 0 corresponding footnote available.",
-        ),
-        ("|x|\n", 1, "Undefined substitution referenced: \"x\"."),
-        (
-            ".. |x| replace:: a\n.. |x| replace:: b\n\n|x|\n",
-            2,
-            "Duplicate substitution definition name: \"x\".",
-        ),
-        (
-            ".. |x| text\n\n|x|\n",
-            1,
-            "Substitution definition \"x\" empty or invalid.",
-        ),
-        (
-            ".. |x|\n\n|x|\n",
-            1,
-            "Substitution definition \"x\" missing contents.",
-        ),
-        (".. _x\n\nt\n", 1, "malformed hyperlink target."),
-        ("t\n\n.. [1]\n\n[1]_\n", 3, "Footnote content expected."),
-        (
-            ".. toctree::\n\nt\n",
-            1,
-            "Unknown directive type \"toctree\".",
-        ),
-        (
-            ".. note::\n\nt\n",
-            1,
-            "Content block expected for the \"note\" directive; none found.",
-        ),
-        (
-            ".. image::\n\nt\n",
-            1,
-            "Error in \"image\" directive: 1 argument(s) required, 0 supplied.",
-        ),
-        (
-            ".. code:: python\n   x = 1\n",
-            1,
-            "Error in \"code\" directive: maximum 1 argument(s) allowed, 4 supplied.",
-        ),
-        (
-            ".. image:: x.png\n   :size: 2\n",
-            1,
-            "Error in \"image\" directive: unknown option: \"size\".",
-        ),
-        (
-            ".. image:: x.png\n\n   caption\n",
-            1,
-            "Error in \"image\" directive: no content permitted.",
-        ),
-        (
-            ".. raw:: html\n\n   <b>\n",
-            1,
-            "\"raw\" directive disabled.",
-        ),
-        (".. include:: x.rst\n", 1, "\"include\" directive disabled."),
-        (
-            ".. replace:: x\n\nt\n",
-            1,
-            "Invalid context: the \"replace\" directive can only be used within a substitution definition.",
-        ),
-        (
-            ".. csv-table::\n\n   \"a, b\n",
-            1,
-            "Error with CSV data in \"csv-table\" directive: unexpected end of data",
-        ),
-        (
-            ".. list-table::\n\n   * - a\n     - b\n   * - c\n",
-            1,
-            "row 2 does not contain the same number of items as row 1 (1 vs 2)",
-        ),
-        ("+---+---+\n| a | b  |\n+---+---+\n", 1, "Malformed table."),
-        (
-            "+---+\n| a |\n+---+\ntext\n",
-            4,
-            "Blank line required after table.",
-        ),
-        (
-            "===  ===\na    b\n1 long  2\n===  ===\n",
-            1,
-            "Text in column margin in table line 3.",
-        ),
-        (
-            ":Version:\n\nt\n",
-            1,
-            "Cannot extract empty bibliographic field \"Version\".",
-        ),
-        (
-            ".. comment only\n",
-            0,
-            "No content rendered from RST source.",
-        ),
-    ];
+    /// One document per modelled docutils message: (text, line, message), from
+    /// `fixtures/modelled-messages.txt` (a `%% LINE MESSAGE` line, then the document).
+    fn bad_documents() -> Vec<(String, usize, String)> {
+        let fixture = include_str!("../fixtures/modelled-messages.txt");
+        let mut cases: Vec<(String, usize, String)> = Vec::new();
+        for line in fixture.split_inclusive('\n') {
+            if let Some(head) = line.strip_prefix("%% ") {
+                let (number, message) = head.trim_end_matches('\n').split_once(' ').unwrap();
+                cases.push((String::new(), number.parse().unwrap(), message.to_owned()));
+            } else if let Some((text, _, _)) = cases.last_mut() {
+                text.push_str(line);
+            } else {
+                assert!(line.starts_with('#'), "before the first case: {line:?}");
+            }
+        }
+        cases
+    }
 
     #[test]
     fn each_modelled_message() {
         let mut failures = Vec::new();
-        for (text, line, message) in BAD {
+        let cases = bad_documents();
+        assert_eq!(cases.len(), 64, "the fixture's cases");
+        for (text, line, message) in &cases {
             let findings = check(text);
             if !findings
                 .iter()
-                .any(|f| f.line == *line && f.message.contains(message))
+                .any(|f| f.line == *line && f.message.contains(message.as_str()))
             {
                 failures.push(format!(
                     "{text:?}: expected line {line} `{message}`, got {findings:?}"

@@ -1,6 +1,7 @@
 //! Unit tests of `wheelwright test`.
 
 use super::*;
+use crate::testing::TestReport;
 
 #[test]
 fn a_local_image_of_another_architecture_is_used_or_explained() {

@@ -49,13 +49,28 @@ fn record_for(files: &[(String, Vec<u8>)], record_path: &str) -> Vec<u8> {
     record.to_csv_bytes()
 }
 
-/// `good_files` plus a matching `RECORD`.
-fn good_wheel_files() -> Vec<(String, Vec<u8>)> {
-    let mut files = good_files();
+/// `files` followed by a `RECORD` that matches them.
+fn with_record(mut files: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
     let record_path = format!("{DIST_INFO}/RECORD");
     let record = record_for(&files, &record_path);
     files.push((record_path, record));
     files
+}
+
+/// `good_files` plus a matching `RECORD`.
+fn good_wheel_files() -> Vec<(String, Vec<u8>)> {
+    with_record(good_files())
+}
+
+/// `bytes` (a wheel with `_core.so` stored) with one byte of `_core.so`'s data flipped.
+fn corrupt_stored_core(bytes: &[u8]) -> Vec<u8> {
+    let at = bytes
+        .windows(4)
+        .position(|window| window == b"\x7fELF")
+        .unwrap();
+    let mut corrupt = bytes.to_vec();
+    corrupt[at + 100] ^= 0xff;
+    corrupt
 }
 
 /// Writes `files` as a zip (deflated) and returns its bytes.
@@ -258,13 +273,7 @@ fn truncated_zip() {
 fn corrupt_entry_data() {
     // Flip a byte inside the stored `_core.so` data: the hash differs.
     let bytes = zip_bytes(&good_wheel_files(), CompressionMethod::Stored);
-    let at = bytes
-        .windows(4)
-        .position(|window| window == b"\x7fELF")
-        .unwrap();
-    let mut corrupt = bytes.clone();
-    corrupt[at + 100] ^= 0xff;
-    let archive = open_bytes(&corrupt).unwrap();
+    let archive = open_bytes(&corrupt_stored_core(&bytes)).unwrap();
     let err = archive.verify_all().unwrap_err();
     insta::assert_snapshot!(message(&err), @"`foo-1.0-cp312-cp312-linux_x86_64.whl`: RECORD hash mismatch for `foo/_core.so` (expected `sha256=yOAQZZZhGlX6k-PSl6uGUL83Awldcsnt-mXZyvURZb4`, found `sha256=7CxhOL4snffR1F7HQKEgOgILWqOAvZs4UnxWtcBE70U`)");
 }
@@ -281,13 +290,7 @@ fn extract_without_hashing_still_catches_changed_bytes() {
     assert_eq!(out, hashed);
 
     // The same corruption as above: without hashing, the zip CRC-32 rejects it.
-    let at = bytes
-        .windows(4)
-        .position(|window| window == b"\x7fELF")
-        .unwrap();
-    let mut corrupt = bytes.clone();
-    corrupt[at + 100] ^= 0xff;
-    let archive = open_bytes(&corrupt).unwrap();
+    let archive = open_bytes(&corrupt_stored_core(&bytes)).unwrap();
     let err = archive
         .extract_entry_with("foo/_core.so", &mut Vec::new(), Verification::SizesOnly)
         .unwrap_err();
@@ -327,10 +330,7 @@ fn symlink_entry() {
     let mut files = good_files();
     files.retain(|(name, _)| !name.ends_with('/'));
     files.push(("foo/link.so".to_string(), b"_core.so".to_vec()));
-    let record_path = format!("{DIST_INFO}/RECORD");
-    let record = record_for(&files, &record_path);
-    files.push((record_path, record));
-    for (name, content) in &files {
+    for (name, content) in &with_record(files) {
         if name == "foo/link.so" {
             writer
                 .add_symlink(name.as_str(), "_core.so", SimpleFileOptions::default())
@@ -354,10 +354,7 @@ fn symlink_entry() {
 fn missing_wheel_file() {
     let mut files = good_files();
     files.retain(|(name, _)| !name.ends_with("/WHEEL"));
-    let record_path = format!("{DIST_INFO}/RECORD");
-    let record = record_for(&files, &record_path);
-    files.push((record_path, record));
-    let err = open_files(&files).unwrap_err();
+    let err = open_files(&with_record(files)).unwrap_err();
     insta::assert_snapshot!(message(&err), @"`foo-1.0-cp312-cp312-linux_x86_64.whl`: missing `foo-1.0.dist-info/WHEEL`");
 }
 
@@ -396,27 +393,19 @@ fn invalid_wheel_and_metadata() {
         "foo-1.0.dist-info/WHEEL",
         b"Wheel-Version: 1.0\n",
     );
-    let record_path = format!("{DIST_INFO}/RECORD");
-    let record = record_for(&files, &record_path);
-    files.push((record_path.clone(), record));
-    let err = open_files(&files).unwrap_err();
+    let err = open_files(&with_record(files)).unwrap_err();
     insta::assert_snapshot!(message(&err), @"`foo-1.0-cp312-cp312-linux_x86_64.whl`: invalid `foo-1.0.dist-info/WHEEL`");
     insta::assert_snapshot!(source(&err), @"missing required field `Root-Is-Purelib`");
 
     let mut files = good_files();
     replace_file(&mut files, "foo-1.0.dist-info/METADATA", b"Name: foo\n");
-    let record = record_for(&files, &record_path);
-    files.push((record_path, record));
-    let err = open_files(&files).unwrap_err();
+    let err = open_files(&with_record(files)).unwrap_err();
     insta::assert_snapshot!(message(&err), @"`foo-1.0-cp312-cp312-linux_x86_64.whl`: invalid `foo-1.0.dist-info/METADATA`");
 }
 
 #[test]
 fn hash_mismatch() {
-    let mut files = good_files();
-    let record_path = format!("{DIST_INFO}/RECORD");
-    let record = record_for(&files, &record_path);
-    files.push((record_path, record));
+    let mut files = good_wheel_files();
     // Same size, different bytes.
     replace_file(&mut files, "foo/__init__.py", b"from ._core import #\n");
     let mut archive = open_files(&files).unwrap();
@@ -609,10 +598,7 @@ fn wheel_version_major_must_be_1() {
             "Wheel-Version: {version}\nRoot-Is-Purelib: false\nTag: cp312-cp312-linux_x86_64\n"
         );
         replace_file(&mut files, "foo-1.0.dist-info/WHEEL", wheel.as_bytes());
-        let record_path = format!("{DIST_INFO}/RECORD");
-        let record = record_for(&files, &record_path);
-        files.push((record_path, record));
-        let result = open_files(&files);
+        let result = open_files(&with_record(files));
         assert_eq!(result.is_ok(), ok, "{version}");
         if let Ok(archive) = result {
             assert_eq!(
@@ -656,9 +642,7 @@ fn parallel_verify() {
         content.extend(pseudo_random(&mut state, 600_000 + i * 1000));
         files.push((format!("foo/lib{i}.so"), content));
     }
-    let record_path = format!("{DIST_INFO}/RECORD");
-    let record = record_for(&files, &record_path);
-    files.push((record_path, record));
+    let files = with_record(files);
     let bytes = zip_bytes(&files, CompressionMethod::Stored);
     let archive = open_bytes(&bytes).unwrap();
     let kept = archive

@@ -57,8 +57,8 @@ fn input_time(index: usize) -> DateTime {
         .unwrap()
 }
 
-/// Writes `files` plus a matching `RECORD` (and a `RECORD.jws` when `signed`) as a wheel.
-fn build_wheel(dir: &Path, files: &[InputFile], signed: bool) -> PathBuf {
+/// `files` followed by a `RECORD` that lists them (itself last, without hash).
+fn with_record(files: &[InputFile]) -> Vec<InputFile> {
     let mut files = files.to_vec();
     let record_path = format!("{DIST_INFO}/RECORD");
     let mut record = Record::default();
@@ -77,6 +77,12 @@ fn build_wheel(dir: &Path, files: &[InputFile], signed: bool) -> PathBuf {
         size: None,
     });
     files.push((record_path, record.to_csv_bytes(), 0o100644));
+    files
+}
+
+/// Writes `files` plus a matching `RECORD` (and a `RECORD.jws` when `signed`) as a wheel.
+fn build_wheel(dir: &Path, files: &[InputFile], signed: bool) -> PathBuf {
+    let mut files = with_record(files);
     if signed {
         files.push(file(
             &format!("{DIST_INFO}/RECORD.jws"),
@@ -107,24 +113,7 @@ fn write_zip(path: &Path, files: &[InputFile]) -> PathBuf {
 
 /// [`build_wheel`] written with [`ZipSink`] (much faster for many entries in debug builds).
 fn sink_wheel(dir: &Path, files: &[InputFile]) -> PathBuf {
-    let mut files = files.to_vec();
-    let mut record = Record::default();
-    for (name, content, _) in &files {
-        if !name.ends_with('/') {
-            record.entries.push(RecordEntry {
-                path: name.clone(),
-                hash: Some(RecordHash::sha256_of(content)),
-                size: Some(content.len() as u64),
-            });
-        }
-    }
-    let record_path = format!("{DIST_INFO}/RECORD");
-    record.entries.push(RecordEntry {
-        path: record_path.clone(),
-        hash: None,
-        size: None,
-    });
-    files.push((record_path, record.to_csv_bytes(), 0o100644));
+    let files = with_record(files);
     let path = dir.join(INPUT_NAME);
     let mut sink = ZipSink::new(BufWriter::new(fs_err::File::create(&path).unwrap()));
     let mut buffer = vec![0; CHUNK_LEN];
@@ -155,6 +144,50 @@ fn sink_wheel(dir: &Path, files: &[InputFile]) -> PathBuf {
     path
 }
 
+/// The wheel of [`input_files`] (with `RECORD.jws` when `signed`) in a temporary directory,
+/// opened, and an empty output directory: what most tests start from.
+struct Setup {
+    input_dir: tempfile::TempDir,
+    input: PathBuf,
+    archive: WheelArchive,
+    out_dir: tempfile::TempDir,
+}
+
+fn set_up(signed: bool) -> Setup {
+    let input_dir = tempfile::tempdir().unwrap();
+    let input = build_wheel(input_dir.path(), &input_files(), signed);
+    let archive = WheelArchive::open(&input).unwrap();
+    Setup {
+        input_dir,
+        input,
+        archive,
+        out_dir: tempfile::tempdir().unwrap(),
+    }
+}
+
+impl Setup {
+    /// [`repair_plan`] for this wheel, changed by `change`.
+    fn plan(&self, change: impl FnOnce(&mut RewritePlan)) -> RewritePlan {
+        let mut plan = repair_plan(&self.archive);
+        change(&mut plan);
+        plan
+    }
+
+    fn rewrite(&self, plan: RewritePlan) -> Result<RewriteOutcome, RewriteError> {
+        rewrite(&self.archive, plan, self.out_dir.path())
+    }
+}
+
+/// A new entry whose contents are written in pieces of 7000 bytes (a producer streaming).
+fn streamed(name: &str, contents: fn() -> Vec<u8>) -> NewEntry {
+    NewEntry::new(name, 0, move |out| {
+        for piece in contents().chunks(7000) {
+            out.write_all(piece)?;
+        }
+        Ok(())
+    })
+}
+
 /// The new contents of `foo/_core.so`.
 fn patched_core() -> Vec<u8> {
     elf_like(13, 300_000)
@@ -174,12 +207,7 @@ fn repair_plan(archive: &WheelArchive) -> RewritePlan {
             .filename()
             .with_platform_tags(vec![NEW_TAG.parse().unwrap()]),
         wheel_info,
-        replace: vec![NewEntry::new("foo/_core.so", 0, |out| {
-            for piece in patched_core().chunks(7000) {
-                out.write_all(piece)?;
-            }
-            Ok(())
-        })],
+        replace: vec![streamed("foo/_core.so", patched_core)],
         add: vec![NewEntry::from_bytes(LIB, 0o755, lib_contents())],
         remove: Vec::new(),
         compression_level: None,
@@ -488,9 +516,12 @@ fn entry_order() {
 
 #[test]
 fn deterministic() {
-    let input_dir = tempfile::tempdir().unwrap();
-    let input = build_wheel(input_dir.path(), &input_files(), true);
-    let archive = WheelArchive::open(&input).unwrap();
+    let Setup {
+        input_dir: _input_dir,
+        input,
+        archive,
+        ..
+    } = set_up(true);
     for epoch in [None, Some(1_700_000_000)] {
         let outputs: Vec<Vec<u8>> = (0..2)
             .map(|_| {
@@ -524,13 +555,9 @@ fn deterministic() {
 
 #[test]
 fn stored_at_level_zero() {
-    let input_dir = tempfile::tempdir().unwrap();
-    let out_dir = tempfile::tempdir().unwrap();
-    let input = build_wheel(input_dir.path(), &input_files(), false);
-    let archive = WheelArchive::open(&input).unwrap();
-    let mut plan = repair_plan(&archive);
-    plan.compression_level = Some(0);
-    let outcome = rewrite(&archive, plan, out_dir.path()).unwrap();
+    let setup = set_up(false);
+    let plan = setup.plan(|plan| plan.compression_level = Some(0));
+    let outcome = setup.rewrite(plan).unwrap();
     let mut output = WheelArchive::open(&outcome.path).unwrap();
     output.verify_all().unwrap();
     let core = raw_entry(&outcome.path, "foo/_core.so");
@@ -561,41 +588,40 @@ fn timestamps_from_epoch() {
 
 #[test]
 fn producer_error_leaves_nothing() {
-    let input_dir = tempfile::tempdir().unwrap();
-    let out_dir = tempfile::tempdir().unwrap();
-    let input = build_wheel(input_dir.path(), &input_files(), false);
-    let archive = WheelArchive::open(&input).unwrap();
-    let mut plan = repair_plan(&archive);
-    plan.replace = vec![NewEntry::new("foo/_core.so", 0, |out| {
-        out.write_all(&elf_like(3, 100_000))?;
-        Err(io::Error::other("boom"))
-    })];
-    // A long producer after it: stopped by failing writes once the rewrite has failed.
-    plan.add.push(NewEntry::new("foo.libs/big.so", 0, |out| {
-        let chunk = elf_like(5, 1 << 16);
-        for _ in 0..10_000_000 {
-            out.write_all(&chunk)?;
-        }
-        Ok(())
-    }));
-    let err = rewrite(&archive, plan, out_dir.path()).unwrap_err();
+    let setup = set_up(false);
+    let plan = setup.plan(|plan| {
+        plan.replace = vec![NewEntry::new("foo/_core.so", 0, |out| {
+            out.write_all(&elf_like(3, 100_000))?;
+            Err(io::Error::other("boom"))
+        })];
+        // A long producer after it: stopped by failing writes once the rewrite has failed.
+        plan.add.push(NewEntry::new("foo.libs/big.so", 0, |out| {
+            let chunk = elf_like(5, 1 << 16);
+            for _ in 0..10_000_000 {
+                out.write_all(&chunk)?;
+            }
+            Ok(())
+        }));
+    });
+    let err = setup.rewrite(plan).unwrap_err();
     insta::assert_snapshot!(message(&err), @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: failed to produce `foo/_core.so`");
     insta::assert_snapshot!(source(&err), @"boom");
-    assert!(dir_listing(out_dir.path()).is_empty());
+    assert!(dir_listing(setup.out_dir.path()).is_empty());
 
-    let mut plan = repair_plan(&archive);
-    plan.add = vec![NewEntry::new(LIB, 0, |_| panic!("grafting failed"))];
-    let err = rewrite(&archive, plan, out_dir.path()).unwrap_err();
+    let plan = setup.plan(|plan| {
+        plan.add = vec![NewEntry::new(LIB, 0, |_| panic!("grafting failed"))];
+    });
+    let err = setup.rewrite(plan).unwrap_err();
     insta::assert_snapshot!(message(&err), @"`foo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl`: failed to produce `foo.libs/libbar-12345678.so.1`");
     insta::assert_snapshot!(source(&err), @"the producer panicked: grafting failed");
-    assert!(dir_listing(out_dir.path()).is_empty());
+    assert!(dir_listing(setup.out_dir.path()).is_empty());
 }
 
 #[test]
 fn unwritable_output_leaves_nothing() {
-    let input_dir = tempfile::tempdir().unwrap();
-    let input = build_wheel(input_dir.path(), &input_files(), false);
-    let archive = WheelArchive::open(&input).unwrap();
+    let Setup {
+        input_dir, archive, ..
+    } = set_up(false);
     // A regular file as the output directory (permissions do not stop root).
     let not_a_dir = input_dir.path().join("not-a-dir");
     fs_err::write(&not_a_dir, b"").unwrap();
@@ -622,10 +648,13 @@ fn unwritable_output_leaves_nothing() {
 
 #[test]
 fn refuses_to_overwrite_the_input() {
-    let input_dir = tempfile::tempdir().unwrap();
-    let input = build_wheel(input_dir.path(), &input_files(), false);
+    let Setup {
+        input_dir,
+        input,
+        archive,
+        ..
+    } = set_up(false);
     let before = fs_err::read(&input).unwrap();
-    let archive = WheelArchive::open(&input).unwrap();
     let mut plan = repair_plan(&archive);
     plan.filename = archive.filename().clone();
     // Also through a differently spelled path to the same directory.
@@ -651,15 +680,10 @@ fn refuses_to_overwrite_the_input() {
 
 #[test]
 fn invalid_plans() {
-    let input_dir = tempfile::tempdir().unwrap();
-    let out_dir = tempfile::tempdir().unwrap();
-    let input = build_wheel(input_dir.path(), &input_files(), true);
-    let archive = WheelArchive::open(&input).unwrap();
+    let setup = set_up(true);
     let run = |change: &dyn Fn(&mut RewritePlan)| {
-        let mut plan = repair_plan(&archive);
-        change(&mut plan);
-        let err = rewrite(&archive, plan, out_dir.path()).unwrap_err();
-        assert!(dir_listing(out_dir.path()).is_empty());
+        let err = setup.rewrite(setup.plan(change)).unwrap_err();
+        assert!(dir_listing(setup.out_dir.path()).is_empty());
         message(&err)
     };
     let bytes = |name: &str| NewEntry::from_bytes(name, 0, Vec::new());
@@ -728,9 +752,8 @@ fn invalid_plans() {
         @"`foo-2.0-cp312-cp312-manylinux_2_17_x86_64.whl`: the output name must keep the input's distribution name and version `foo-1.0`"
     );
     // Removing a signature is allowed (it is dropped anyway).
-    let mut plan = repair_plan(&archive);
-    plan.remove.push("foo-1.0.dist-info/RECORD.jws".to_string());
-    rewrite(&archive, plan, out_dir.path()).unwrap();
+    let plan = setup.plan(|plan| plan.remove.push("foo-1.0.dist-info/RECORD.jws".to_string()));
+    setup.rewrite(plan).unwrap();
 }
 
 /// An unchanged file without a RECORD row cannot be carried over.
@@ -1045,23 +1068,16 @@ fn classification() {
 /// about as large as its contents.
 #[test]
 fn mixed_content_round_trips() {
-    let input_dir = tempfile::tempdir().unwrap();
-    let out_dir = tempfile::tempdir().unwrap();
-    let input = build_wheel(input_dir.path(), &input_files(), false);
-    let archive = WheelArchive::open(&input).unwrap();
-    let mut plan = repair_plan(&archive);
-    plan.replace = vec![NewEntry::new("foo/_core.so", 0, |out| {
-        for piece in mixed().chunks(7000) {
-            out.write_all(piece)?;
-        }
-        Ok(())
-    })];
-    plan.add.push(NewEntry::from_bytes(
-        "foo/random.bin",
-        0,
-        random(1 << 20, 9),
-    ));
-    let outcome = rewrite(&archive, plan, out_dir.path()).unwrap();
+    let setup = set_up(false);
+    let plan = setup.plan(|plan| {
+        plan.replace = vec![streamed("foo/_core.so", mixed)];
+        plan.add.push(NewEntry::from_bytes(
+            "foo/random.bin",
+            0,
+            random(1 << 20, 9),
+        ));
+    });
+    let outcome = setup.rewrite(plan).unwrap();
     let mut output = WheelArchive::open(&outcome.path).unwrap();
     output.verify_all().unwrap();
     assert_eq!(output.read_entry("foo/_core.so").unwrap(), mixed());
@@ -1091,23 +1107,21 @@ fn mixed_content_round_trips() {
 #[ignore = "writes ~13 GB"]
 fn zip64_large_entry() {
     const BIG: u64 = (1 << 32) + 12_345;
-    let input_dir = tempfile::tempdir().unwrap();
-    let out_dir = tempfile::tempdir().unwrap();
-    let input = build_wheel(input_dir.path(), &input_files(), false);
-    let archive = WheelArchive::open(&input).unwrap();
-    let mut plan = repair_plan(&archive);
-    plan.compression_level = Some(0);
-    plan.add.push(NewEntry::new("foo/big.bin", 0, |out| {
-        let chunk = vec![0x5a; 1 << 20];
-        let mut left = BIG;
-        while left > 0 {
-            let n = usize::try_from(left.min(1 << 20)).unwrap();
-            out.write_all(&chunk[..n])?;
-            left -= n as u64;
-        }
-        Ok(())
-    }));
-    let first = rewrite(&archive, plan, out_dir.path()).unwrap();
+    let setup = set_up(false);
+    let plan = setup.plan(|plan| {
+        plan.compression_level = Some(0);
+        plan.add.push(NewEntry::new("foo/big.bin", 0, |out| {
+            let chunk = vec![0x5a; 1 << 20];
+            let mut left = BIG;
+            while left > 0 {
+                let n = usize::try_from(left.min(1 << 20)).unwrap();
+                out.write_all(&chunk[..n])?;
+                left -= n as u64;
+            }
+            Ok(())
+        }));
+    });
+    let first = setup.rewrite(plan).unwrap();
     let check = |path: &Path| {
         let output = WheelArchive::open(path).unwrap();
         output.verify_all().unwrap();
