@@ -42,6 +42,13 @@ fn streaming(
 }
 
 fn main() {
+    // `cargo test --all-targets` runs bench targets too (without `--bench`): nothing to do then.
+    if !std::env::args().any(|arg| arg == "--bench") {
+        eprintln!(
+            "rewrite: a benchmark; run it with `cargo bench -p wheelwright-wheel --bench rewrite`"
+        );
+        return;
+    }
     let dir = tempfile::tempdir().expect("temporary directory");
     // ~100 MB wheel: 30 random-content entries.
     let input = {

@@ -107,6 +107,13 @@ fn plain_zip(path: &Path) -> ZipArchive<fs_err::File> {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs bench targets too (without `--bench`): nothing to do then.
+    if !std::env::args().any(|arg| arg == "--bench") {
+        eprintln!(
+            "verify_and_read: a benchmark; run it with `cargo bench -p wheelwright-wheel --bench verify_and_read`"
+        );
+        return;
+    }
     let temp = tempfile::tempdir().expect("temporary directory");
     let dir = std::env::var_os("WHEELWRIGHT_BENCH_DIR")
         .map_or_else(|| temp.path().to_path_buf(), PathBuf::from);
