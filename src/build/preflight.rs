@@ -219,218 +219,42 @@ pub(super) fn start_environments(
     host: bool,
     clock: &timings::Clock,
 ) -> Result<Vec<Target>, BuildError> {
-    let binary_arch = shared.binary_arch;
     // Start and probe one environment per group; match the selection with what it has.
     let mut targets = Vec::new();
     let mut all_available = Vec::new();
     let mut absent: Vec<(String, String)> = Vec::new();
     let mut install_failures: Vec<String> = Vec::new();
-    for group in group_builds(options, host) {
-        if interrupt::requested() {
-            return Err(BuildError::Interrupted(interrupt::describe()));
-        }
-        let arch = group.arch;
-        let image = group.image.clone();
-        if let Some(binary_arch) = binary_arch {
-            if binary_arch != arch && !(binary_arch == Arch::X86_64 && arch == Arch::I686) {
-                return Err(BuildError::Input(format!(
-                    "the container binary is for {binary_arch} and cannot run in {arch} containers; \
-                     pass --container-binary with a wheelwright built for {arch}"
-                )));
-            }
-            crate::engine::check_arch_runs(arch)?;
-        }
-        engine.prepare_image(&image, arch, options.pull)?;
-        let started = Instant::now();
-        let start_offset = clock.now();
-        let mut extra_args = group.create_args.clone();
-        extra_args.extend(options.container_args.iter().cloned());
-        let mut group_mounts = shared.mounts.clone();
-        group_mounts.extend(
-            shared
-                .package_caches
-                .mounts(&image, arch)
-                .map_err(BuildError::Input)?,
-        );
-        let mut container = engine.start(&ContainerSpec {
-            image: image.clone(),
-            arch,
-            mounts: group_mounts,
-            extra_args,
-        })?;
-        let probe = interpreters::parse_probe(&container.capture(interpreters::PROBE_SCRIPT)?);
-        let ready_seconds = started.elapsed().as_secs_f64();
-        debug!("{}: {probe:?}", container.name());
-        let arch = if host {
-            let machine = Arch::from_machine(&probe.machine).unwrap_or(arch);
-            if machine != arch {
-                return Err(BuildError::Input(format!(
-                    "the host engine builds only for this machine ({machine}); {arch} needs a container engine (--engine docker or podman)"
-                )));
-            }
-            machine
-        } else {
-            arch
-        };
-        if arch == Arch::I686 && probe.machine != "i686" {
-            if probe.linux32 {
-                container.set_wrapper(vec!["linux32".to_owned()]);
-            } else {
-                ui::message(&format!(
-                    "warning: `{image}` has no `linux32`; i686 builds will see `uname -m` = {}",
-                    probe.machine
-                ));
-            }
-        }
-        let libc = probe.libc;
-        let mut found = discover(&container, options, &probe, libc, arch, host)?;
-        let platform = format!("{}_{}", libc.tag_prefix(), arch.as_str());
-        let (uv, uv_missing) = if group
-            .members
-            .iter()
-            .any(|&i| builds_with_uv(&options.builds[i]))
-        {
-            environment_uv(
-                &container,
-                probe.uv.as_deref(),
-                shared.uv_provider.as_ref(),
-                arch,
-                &platform,
-            )?
-        } else {
-            (None, None)
-        };
-        // Like cibuildwheel: selected interpreters the image lacks are installed by the image's
-        // `manylinux-interpreters` when it has one.
-        let mut installed = Vec::new();
-        let mut install_seconds = None;
-        // What the installer offers besides what it installed (named when something is missing).
-        let mut installable: Vec<Identifier> = Vec::new();
-        if probe.installer && !host && options.pythons.is_empty() {
-            let missing: Vec<&Identifier> = group
-                .members
-                .iter()
-                .map(|&index| &options.builds[index].identifier)
-                .filter(|id| !found.iter().any(|f| f.identifier == **id))
-                .collect();
-            if !missing.is_empty() {
-                let started = Instant::now();
-                match ensure_interpreters(&container, &missing, libc, arch) {
-                    Ok((tags, offered)) if tags.is_empty() => installable = offered,
-                    Ok((tags, offered)) => {
-                        installable = offered;
-                        let seconds = started.elapsed().as_secs_f64();
-                        ui::message(&format!(
-                            "[{platform}] installed with manylinux-interpreters in {seconds:.1}s: {}",
-                            tags.join(", ")
-                        ));
-                        install_seconds = Some(seconds);
-                        let again = interpreters::parse_probe(
-                            &container.capture(interpreters::PROBE_SCRIPT)?,
-                        );
-                        found = discover(&container, options, &again, libc, arch, host)?;
-                        installed = tags;
-                    }
-                    Err(why) => {
-                        ui::message(&format!("[{platform}] warning: {why}"));
-                        install_failures.push(why);
-                    }
-                }
-            }
-        }
-        interpreters::sort(&mut found);
-        if let Some(pair) = found
-            .windows(2)
-            .find(|w| w[0].identifier == w[1].identifier)
-        {
-            return Err(BuildError::Input(format!(
-                "`{}` and `{}` are both {}: give one interpreter per identifier",
-                pair[0].python, pair[1].python, pair[0].identifier
-            )));
-        }
-        if found.is_empty() {
-            return Err(BuildError::Input(format!(
-                "no Python interpreters in `{image}` ({arch}): nothing at /opt/python/*/bin/python; pass --python PATH"
-            )));
-        }
-        let available: Vec<String> = found.iter().map(|i| i.identifier.to_string()).collect();
-        let offered = installable
-            .iter()
-            .filter(|id| !found.iter().any(|f| f.identifier == **id))
-            .map(|id| format!("{id} (installable)"));
-        for id in available.iter().cloned().chain(offered) {
+    // Every group's environment is started and probed at the same time (an image pull or an
+    // on-demand interpreter install in one does not hold up the others).
+    let groups = group_builds(options, host);
+    let results: Vec<Result<Started, BuildError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = groups
+            .into_iter()
+            .map(|group| {
+                scope.spawn(move || start_group(engine, options, shared, host, clock, group))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(BuildError::Input(
+                        "starting a build environment panicked".to_owned(),
+                    ))
+                })
+            })
+            .collect()
+    });
+    for result in results {
+        let started = result?;
+        for id in started.available {
             if !all_available.contains(&id) {
                 all_available.push(id);
             }
         }
-        // In build order; interpreters the configuration does not select are skipped.
-        let mut chosen: Vec<(Interpreter, usize)> = Vec::new();
-        for &index in &group.members {
-            let wanted = &options.builds[index].identifier;
-            match found.iter().find(|i| i.identifier == *wanted) {
-                Some(interp) => chosen.push((interp.clone(), index)),
-                None => absent.push((wanted.to_string(), image.clone())),
-            }
-        }
-        for interp in &found {
-            if !chosen
-                .iter()
-                .any(|(c, _)| c.identifier == interp.identifier)
-            {
-                debug!(
-                    "{}: in `{image}` but not selected, skipped",
-                    interp.identifier
-                );
-            }
-        }
-        ui::message(&format!(
-            "[{platform}] {} `{}` from `{image}` ready in {ready_seconds:.2}s; building {}",
-            if host { "work directory" } else { "container" },
-            container.name(),
-            if chosen.is_empty() {
-                "nothing".to_owned()
-            } else {
-                chosen
-                    .iter()
-                    .map(|(i, _)| i.identifier.python.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        ));
-        if chosen.is_empty() {
-            container.finish(false)?;
-            continue;
-        }
-        targets.push(Target {
-            container,
-            platform,
-            interpreters: chosen,
-            available,
-            installed,
-            install_seconds,
-            ready_seconds,
-            timings: Mutex::new(timings::EnvironmentTimings {
-                start: Some(clock.since(start_offset)),
-                ..timings::EnvironmentTimings::default()
-            }),
-            repair_command: shared.repair_command.clone(),
-            cache_env: shared.cache_env.clone(),
-            cache_mounts: shared.cache_mounts.clone(),
-            ccache: shared.ccache_root.as_ref().map(|root| CcacheSetup {
-                dir: format!("{root}/{}_{}", libc.tag_prefix(), arch.as_str()),
-                install: options.compiler_cache == CompilerCache::On && !host,
-                required: options.compiler_cache == CompilerCache::On,
-            }),
-            ccache_bin: Mutex::new(None),
-            uv,
-            uv_missing,
-            setup: Mutex::new(Setup::Pending),
-            setup_seconds: Mutex::new(None),
-            setup_log: Mutex::new(None),
-            failed: AtomicBool::new(false),
-            first_failed: Mutex::new(None),
-            reusable: Mutex::new(Vec::new()),
-        });
+        absent.extend(started.absent);
+        install_failures.extend(started.install_failure);
+        targets.extend(started.target);
     }
     // Why the installer could not help, first line only (the message stays one line).
     let install_note = install_failures
@@ -472,6 +296,237 @@ pub(super) fn start_environments(
         );
     }
     Ok(targets)
+}
+
+/// What starting one group's environment gave.
+#[derive(Default)]
+struct Started {
+    /// The environment, when it builds anything.
+    target: Option<Target>,
+    /// The identifiers it has (and, marked, those its installer offers).
+    available: Vec<String>,
+    /// Selected identifiers it lacks, with the image.
+    absent: Vec<(String, String)>,
+    /// Why its interpreter installer failed.
+    install_failure: Option<String>,
+}
+
+/// Starts and probes the environment of `group` (see [`start_environments`]).
+fn start_group(
+    engine: &std::sync::Arc<dyn Engine>,
+    options: &BuildOptions,
+    shared: &Shared,
+    host: bool,
+    clock: &timings::Clock,
+    group: Group,
+) -> Result<Started, BuildError> {
+    let binary_arch = shared.binary_arch;
+    if interrupt::requested() {
+        return Err(BuildError::Interrupted(interrupt::describe()));
+    }
+    let mut outcome = Started::default();
+    let arch = group.arch;
+    let image = group.image.clone();
+    if let Some(binary_arch) = binary_arch {
+        if binary_arch != arch && !(binary_arch == Arch::X86_64 && arch == Arch::I686) {
+            return Err(BuildError::Input(format!(
+                "the container binary is for {binary_arch} and cannot run in {arch} containers; \
+                 pass --container-binary with a wheelwright built for {arch}"
+            )));
+        }
+        crate::engine::check_arch_runs(arch)?;
+    }
+    engine.prepare_image(&image, arch, options.pull)?;
+    let started = Instant::now();
+    let start_offset = clock.now();
+    let mut extra_args = group.create_args.clone();
+    extra_args.extend(options.container_args.iter().cloned());
+    let mut group_mounts = shared.mounts.clone();
+    group_mounts.extend(
+        shared
+            .package_caches
+            .mounts(&image, arch)
+            .map_err(BuildError::Input)?,
+    );
+    let mut container = engine.start(&ContainerSpec {
+        image: image.clone(),
+        arch,
+        mounts: group_mounts,
+        extra_args,
+    })?;
+    let probe = interpreters::parse_probe(&container.capture(interpreters::PROBE_SCRIPT)?);
+    let ready_seconds = started.elapsed().as_secs_f64();
+    debug!("{}: {probe:?}", container.name());
+    let arch = if host {
+        let machine = Arch::from_machine(&probe.machine).unwrap_or(arch);
+        if machine != arch {
+            return Err(BuildError::Input(format!(
+                "the host engine builds only for this machine ({machine}); {arch} needs a container engine (--engine docker or podman)"
+            )));
+        }
+        machine
+    } else {
+        arch
+    };
+    if arch == Arch::I686 && probe.machine != "i686" {
+        if probe.linux32 {
+            container.set_wrapper(vec!["linux32".to_owned()]);
+        } else {
+            ui::message(&format!(
+                "warning: `{image}` has no `linux32`; i686 builds will see `uname -m` = {}",
+                probe.machine
+            ));
+        }
+    }
+    let libc = probe.libc;
+    let mut found = discover(&container, options, &probe, libc, arch, host)?;
+    let platform = format!("{}_{}", libc.tag_prefix(), arch.as_str());
+    let (uv, uv_missing) = if group
+        .members
+        .iter()
+        .any(|&i| builds_with_uv(&options.builds[i]))
+    {
+        environment_uv(
+            &container,
+            probe.uv.as_deref(),
+            shared.uv_provider.as_ref(),
+            arch,
+            &platform,
+        )?
+    } else {
+        (None, None)
+    };
+    // Like cibuildwheel: selected interpreters the image lacks are installed by the image's
+    // `manylinux-interpreters` when it has one.
+    let mut installed = Vec::new();
+    let mut install_seconds = None;
+    // What the installer offers besides what it installed (named when something is missing).
+    let mut installable: Vec<Identifier> = Vec::new();
+    if probe.installer && !host && options.pythons.is_empty() {
+        let missing: Vec<&Identifier> = group
+            .members
+            .iter()
+            .map(|&index| &options.builds[index].identifier)
+            .filter(|id| !found.iter().any(|f| f.identifier == **id))
+            .collect();
+        if !missing.is_empty() {
+            let started = Instant::now();
+            match ensure_interpreters(&container, &missing, libc, arch) {
+                Ok((tags, offered)) if tags.is_empty() => installable = offered,
+                Ok((tags, offered)) => {
+                    installable = offered;
+                    let seconds = started.elapsed().as_secs_f64();
+                    ui::message(&format!(
+                        "[{platform}] installed with manylinux-interpreters in {seconds:.1}s: {}",
+                        tags.join(", ")
+                    ));
+                    install_seconds = Some(seconds);
+                    let again =
+                        interpreters::parse_probe(&container.capture(interpreters::PROBE_SCRIPT)?);
+                    found = discover(&container, options, &again, libc, arch, host)?;
+                    installed = tags;
+                }
+                Err(why) => {
+                    ui::message(&format!("[{platform}] warning: {why}"));
+                    outcome.install_failure = Some(why);
+                }
+            }
+        }
+    }
+    interpreters::sort(&mut found);
+    if let Some(pair) = found
+        .windows(2)
+        .find(|w| w[0].identifier == w[1].identifier)
+    {
+        return Err(BuildError::Input(format!(
+            "`{}` and `{}` are both {}: give one interpreter per identifier",
+            pair[0].python, pair[1].python, pair[0].identifier
+        )));
+    }
+    if found.is_empty() {
+        return Err(BuildError::Input(format!(
+            "no Python interpreters in `{image}` ({arch}): nothing at /opt/python/*/bin/python; pass --python PATH"
+        )));
+    }
+    let available: Vec<String> = found.iter().map(|i| i.identifier.to_string()).collect();
+    let offered = installable
+        .iter()
+        .filter(|id| !found.iter().any(|f| f.identifier == **id))
+        .map(|id| format!("{id} (installable)"));
+    for id in available.iter().cloned().chain(offered) {
+        if !outcome.available.contains(&id) {
+            outcome.available.push(id);
+        }
+    }
+    // In build order; interpreters the configuration does not select are skipped.
+    let mut chosen: Vec<(Interpreter, usize)> = Vec::new();
+    for &index in &group.members {
+        let wanted = &options.builds[index].identifier;
+        match found.iter().find(|i| i.identifier == *wanted) {
+            Some(interp) => chosen.push((interp.clone(), index)),
+            None => outcome.absent.push((wanted.to_string(), image.clone())),
+        }
+    }
+    for interp in &found {
+        if !chosen
+            .iter()
+            .any(|(c, _)| c.identifier == interp.identifier)
+        {
+            debug!(
+                "{}: in `{image}` but not selected, skipped",
+                interp.identifier
+            );
+        }
+    }
+    ui::message(&format!(
+        "[{platform}] {} `{}` from `{image}` ready in {ready_seconds:.2}s; building {}",
+        if host { "work directory" } else { "container" },
+        container.name(),
+        if chosen.is_empty() {
+            "nothing".to_owned()
+        } else {
+            chosen
+                .iter()
+                .map(|(i, _)| i.identifier.python.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    ));
+    if chosen.is_empty() {
+        container.finish(false)?;
+        return Ok(outcome);
+    }
+    outcome.target = Some(Target {
+        container,
+        platform,
+        interpreters: chosen,
+        available,
+        installed,
+        install_seconds,
+        ready_seconds,
+        timings: Mutex::new(timings::EnvironmentTimings {
+            start: Some(clock.since(start_offset)),
+            ..timings::EnvironmentTimings::default()
+        }),
+        repair_command: shared.repair_command.clone(),
+        cache_env: shared.cache_env.clone(),
+        cache_mounts: shared.cache_mounts.clone(),
+        ccache: shared.ccache_root.as_ref().map(|root| CcacheSetup {
+            dir: format!("{root}/{}_{}", libc.tag_prefix(), arch.as_str()),
+            install: options.compiler_cache == CompilerCache::On && !host,
+            required: options.compiler_cache == CompilerCache::On,
+        }),
+        ccache_bin: Mutex::new(None),
+        uv,
+        uv_missing,
+        setup: Mutex::new(Setup::Pending),
+        setup_seconds: Mutex::new(None),
+        setup_log: Mutex::new(None),
+        failed: AtomicBool::new(false),
+        first_failed: Mutex::new(None),
+        reusable: Mutex::new(Vec::new()),
+    });
+    Ok(outcome)
 }
 
 /// Identifiers that share an architecture, an image and container arguments share a container.
