@@ -157,9 +157,8 @@ impl Shared {
                     cache_env.push((var.to_owned(), target.clone()));
                 }
                 if var == "UV_CACHE_DIR" {
-                    // The mounted cache is another file system than the environments: uv
-                    // cannot hard-link from it and would warn in every log before copying.
-                    cache_env.push(("UV_LINK_MODE".to_owned(), "copy".to_owned()));
+                    let (name, value) = crate::testing::env::UV_LINK_MODE_FOR_MOUNTED_CACHE;
+                    cache_env.push((name.to_owned(), value.to_owned()));
                 }
                 cache_mounts.push(target);
             }

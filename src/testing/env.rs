@@ -146,6 +146,10 @@ pub fn copy_files(
 pub const UV_SETTINGS_FROM_PIP: &str = "if [ -n \"${PIP_CERT:-}\" ] && [ -z \"${SSL_CERT_FILE:-}\" ]; then export SSL_CERT_FILE=\"$PIP_CERT\"; fi\n\
 if [ -n \"${PIP_INDEX_URL:-}\" ] && [ -z \"${UV_DEFAULT_INDEX:-}${UV_INDEX_URL:-}\" ]; then export UV_DEFAULT_INDEX=\"$PIP_INDEX_URL\"; fi\n";
 
+/// Set where uv's cache is a mounted directory: another file system than the environment's, so
+/// uv cannot hard-link from it and would warn in every log before copying.
+pub const UV_LINK_MODE_FOR_MOUNTED_CACHE: (&str, &str) = ("UV_LINK_MODE", "copy");
+
 /// `export` lines for the pip settings, the caches and `--environment` (values are shell syntax).
 #[must_use]
 pub fn exports(cache_env: &[(String, String)], environment: &[(String, String)]) -> String {

@@ -390,6 +390,10 @@ fn caches(options: &StandaloneOptions) -> Result<Caches, StandaloneError> {
                 read_only: false,
             });
             cache_env.push((var.to_owned(), target));
+            if var == "UV_CACHE_DIR" {
+                let (name, value) = env::UV_LINK_MODE_FOR_MOUNTED_CACHE;
+                cache_env.push((name.to_owned(), value.to_owned()));
+            }
         }
     }
     Ok(Caches {
