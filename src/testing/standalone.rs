@@ -174,35 +174,50 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
         .collect();
     let project = project_dir(options)?;
 
-    // Start and probe the environments.
-    let mut prepared: Vec<Prepared> = Vec::new();
-    for arch in &archs {
-        let image = if host {
-            "host".to_owned()
-        } else {
-            let image = options.image_for(*arch).unwrap_or_default().to_owned();
-            engine.prepare_image(&image, *arch, options.pull)?;
-            image
-        };
-        let env = env::start(
-            engine.as_ref(),
-            &image,
-            *arch,
-            &caches.mounts,
-            &options.container_args,
-        )?;
-        let arch = if host {
-            Arch::from_machine(&env.probe.machine).unwrap_or(*arch)
-        } else {
-            *arch
-        };
-        let interpreters = select_interpreters(&env, options, arch, engine.kind())?;
-        prepared.push(Prepared {
-            env,
-            arch,
-            interpreters,
-        });
-    }
+    // Start and probe the environments, one per architecture, side by side.
+    let started: Vec<Result<Prepared, StandaloneError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = archs
+            .iter()
+            .map(|arch| {
+                let (engine, caches) = (&engine, &caches);
+                scope.spawn(move || -> Result<Prepared, StandaloneError> {
+                    let image = if host {
+                        "host".to_owned()
+                    } else {
+                        let image = options.image_for(*arch).unwrap_or_default().to_owned();
+                        engine.prepare_image(&image, *arch, options.pull)?;
+                        image
+                    };
+                    let env = env::start(
+                        engine.as_ref(),
+                        &image,
+                        *arch,
+                        &caches.mounts,
+                        &options.container_args,
+                    )?;
+                    let arch = if host {
+                        Arch::from_machine(&env.probe.machine).unwrap_or(*arch)
+                    } else {
+                        *arch
+                    };
+                    let interpreters = select_interpreters(&env, options, arch, engine.kind())?;
+                    Ok(Prepared {
+                        env,
+                        arch,
+                        interpreters,
+                    })
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(input("starting a test environment panicked")))
+            })
+            .collect()
+    });
+    let prepared: Vec<Prepared> = started.into_iter().collect::<Result<_, _>>()?;
     let environments = environment_reports(&prepared);
     announce(&prepared, host);
 
@@ -225,6 +240,12 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
         Source::Index { url, .. } => Some(url.clone()),
         Source::Local(_) => None,
     };
+    // The tests run side by side, one per CPU (each in its own directory of its environment);
+    // on GitHub with more than one at a time, each log is shown in its group when it ends.
+    let jobs = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(plan.len())
+        .max(1);
     let tests_run = TestsRun {
         options,
         wheels: &wheels,
@@ -234,10 +255,34 @@ pub fn run(options: &StandaloneOptions) -> Result<StandaloneOutcome, StandaloneE
         pass: &pass,
         logs_dir: &logs_dir,
         several_projects,
+        live: !(github::on_actions() && jobs > 1),
     };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: std::sync::Mutex<Vec<(usize, Result<StandaloneTest, StandaloneError>)>> =
+        std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                loop {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(planned) = plan.get(n) else {
+                        return;
+                    };
+                    let result = tests_run.test(n, planned);
+                    if let Ok(mut done) = done.lock() {
+                        done.push((n, result));
+                    }
+                }
+            });
+        }
+    });
+    let mut done = done
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    done.sort_by_key(|(n, _)| *n);
     let mut tests = Vec::new();
-    for (n, planned) in plan.iter().enumerate() {
-        tests.push(tests_run.test(n, planned)?);
+    for (_, result) in done {
+        tests.push(result?);
     }
 
     if !host {
@@ -657,6 +702,8 @@ struct TestsRun<'a> {
     logs_dir: &'a Path,
     /// Whether the tests are of more than one project (the project goes into the log names).
     several_projects: bool,
+    /// Whether each test's output streams as it comes (else its log is shown when it ends).
+    live: bool,
 }
 
 impl TestsRun<'_> {
@@ -694,13 +741,17 @@ impl TestsRun<'_> {
             format!("test-{id}.log")
         };
         let log_path = self.logs_dir.join(file);
-        let log = Log::create(&log_path, &format!("[{id}]"), true)
+        let log = Log::create(&log_path, &format!("[{id}]"), self.live)
             .map_err(|e| input(format!("cannot write `{}`: {e}", log_path.display())))?;
         let what = match &install {
             Install::Wheel { path } => format!("`{}`", path.rsplit('/').next().unwrap_or(path)),
             Install::Index { spec, url, .. } => format!("`{spec}` from {url}"),
         };
-        let group = github::Group::start(&format!("test {id}: {what}"));
+        let title = format!("test {id}: {what}");
+        let group = self.live.then(|| github::Group::start(&title));
+        if !self.live {
+            ui::message(&format!("[{id}] testing {what}"));
+        }
         log.note(&format!(
             "testing {what} with {python} in {} ({})",
             p.env.container.name(),
@@ -720,6 +771,7 @@ impl TestsRun<'_> {
         let mut report = session.run(&log);
         log.close();
         drop(group);
+        log.replay(&title);
         report.log = Some(log_path.clone());
         match report.status {
             TestState::Passed => ui::message(&format!(
