@@ -10,7 +10,7 @@ use tracing::debug;
 use super::scripts::parse_ccache_stats;
 use super::{
     BuildResult, CompilerCacheStats, ContainerReport, Run, Setup, Status, Target, Task, stage,
-    steps::test_uv,
+    steps::{build_dir, test_uv},
 };
 use crate::engine::EngineKind;
 use crate::engine::process::shell_quote;
@@ -144,9 +144,8 @@ impl Run<'_> {
                             uv: test_uv(target, &self.options.builds[*b]),
                             built_at: built_at.as_deref().map(|name| {
                                 format!(
-                                    "{}/builds/{}/repaired/{name}",
-                                    target.container.work_root(),
-                                    interpreter.identifier
+                                    "{}/repaired/{name}",
+                                    build_dir(&target.container, &interpreter.identifier)
                                 )
                             }),
                         },

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::config::identifier::Identifier;
 use crate::engine::Container;
-use crate::engine::container::{Deadline, RunEnd};
+use crate::engine::container::RunEnd;
 use crate::engine::interpreters::Interpreter;
 use crate::engine::log::Log;
 use crate::engine::process::shell_quote;
@@ -139,7 +139,6 @@ impl Run<'_> {
         let first_build = &self.options.builds[first];
         if let Some(hook) = &first_build.before_all {
             let hook = placeholders(hook, &project_inside);
-            log.note(&format!("before-all: {hook}"));
             let first_cpython = target
                 .interpreters
                 .iter()
@@ -153,17 +152,12 @@ impl Run<'_> {
             );
             let pidfile = format!("{root}/pids/before-all.pid");
             let hook_start = self.clock.now();
-            let ran = self.run_step(
+            let ran = self.run_planned(
                 &target.container,
-                "before-all",
-                &script,
+                &[("before-all", hook, script)],
                 &self.pass[first],
                 &log,
-                Deadline {
-                    limit: self.options.timeouts.hook,
-                    pidfile: &pidfile,
-                },
-                "--hook-timeout",
+                &pidfile,
             );
             if let Ok(mut t) = target.timings.lock() {
                 t.before_all = Some(self.clock.since(hook_start));
@@ -393,30 +387,50 @@ impl Run<'_> {
             .map(|w| w.wheel.clone())
     }
 
-    /// Runs one step's script with its time limit; the error names the step (and, for a
-    /// timeout, the option that sets the limit).
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one call per step, each spelled out"
-    )]
-    pub(super) fn run_step(
+    /// Runs `planned` steps (name, what the log shows, script) as one process with each
+    /// step's time limit; returns the values the steps reported. An error names the failing step
+    /// (and, for a timeout, the option that sets its limit).
+    pub(super) fn run_planned(
         &self,
         container: &Container,
-        step: &str,
-        script: &str,
+        planned: &[(&str, String, String)],
         pass: &[String],
         log: &Log,
-        deadline: Deadline<'_>,
-        option: &str,
-    ) -> Result<(), String> {
-        match container.run_bounded(script, pass, log, Some(deadline)) {
-            Ok(RunEnd::Exited(status)) if status.success() => Ok(()),
-            Ok(RunEnd::Exited(status)) => Err(format!("{step} failed ({status})")),
-            Ok(RunEnd::TimedOut) => Err(format!(
-                "{step} timed out after {} ({option}): killed",
-                human_duration(deadline.limit)
-            )),
-            Err(err) => Err(format!("{step}: {err}")),
+        pidfile: &str,
+    ) -> Result<Vec<String>, String> {
+        let timeouts = self.options.timeouts;
+        let limit = |step: &str| match step {
+            "before-all" | "before-build" => (timeouts.hook, "--hook-timeout"),
+            "repair" => (timeouts.repair, "--repair-timeout"),
+            _ => (timeouts.build, "--build-timeout"),
+        };
+        let steps: Vec<Step> = planned
+            .iter()
+            .map(|(step, _, script)| Step {
+                script: script.clone(),
+                limit: limit(step).0,
+            })
+            .collect();
+        let on_step = |i: usize| {
+            if let Some((step, shown, _)) = planned.get(i) {
+                log.note(&format!("{step}: {shown}"));
+            }
+        };
+        let ran = container
+            .run_steps(&steps, pass, log, pidfile, "", &on_step)
+            .map_err(|err| format!("{}: {err}", planned[0].0))?;
+        let name = |i: usize| planned[i.min(planned.len() - 1)].0;
+        match ran.end {
+            StepsEnd::Done => Ok(ran.reports.into_iter().map(|(_, v)| v).collect()),
+            StepsEnd::Failed { step, status } => Err(format!("{} failed ({status})", name(step))),
+            StepsEnd::TimedOut { step } => {
+                let (limit, option) = limit(name(step));
+                Err(format!(
+                    "{} timed out after {} ({option}): killed",
+                    name(step),
+                    human_duration(limit)
+                ))
+            }
         }
     }
 
@@ -433,7 +447,7 @@ impl Run<'_> {
         let container = &target.container;
         let id = interp.identifier.to_string();
         let root = container.work_root();
-        let dir = format!("{root}/builds/{id}");
+        let dir = build_dir(container, &interp.identifier);
         let project = format!("{dir}/project");
         let dist = format!("{dir}/dist");
         let repaired = format!("{dir}/repaired");
@@ -447,52 +461,16 @@ impl Run<'_> {
         );
         let prelude = self.prelude(target, options, Some(interp.bin_dir()), Some(&id), &project);
         let python = shell_quote(&interp.python);
-        let timeouts = self.options.timeouts;
         let pidfile = format!("{root}/pids/{id}.pid");
-        // Each run of steps is one process in the environment; `ww_report` hands back the
-        // wheels a step left.
+        // `ww_report` hands back the wheels a step left.
         let list = |dir: &str| {
             format!(
                 "for f in {}/*.whl; do [ -f \"$f\" ] && ww_report \"${{f##*/}}\"; done; :\n",
                 shell_quote(dir)
             )
         };
-        let run_steps = |planned: &[(&str, String, String)]| -> Result<Vec<String>, String> {
-            let limit = |step: &str| match step {
-                "before-build" => (timeouts.hook, "--hook-timeout"),
-                "repair" => (timeouts.repair, "--repair-timeout"),
-                _ => (timeouts.build, "--build-timeout"),
-            };
-            let steps: Vec<Step> = planned
-                .iter()
-                .map(|(step, _, script)| Step {
-                    script: script.clone(),
-                    limit: limit(step).0,
-                })
-                .collect();
-            let on_step = |i: usize| {
-                if let Some((step, shown, _)) = planned.get(i) {
-                    log.note(&format!("{step}: {shown}"));
-                }
-            };
-            let ran = container
-                .run_steps(&steps, pass, log, &pidfile, "", &on_step)
-                .map_err(|err| format!("{}: {err}", planned[0].0))?;
-            let name = |i: usize| planned[i.min(planned.len() - 1)].0;
-            match ran.end {
-                StepsEnd::Done => Ok(ran.reports.into_iter().map(|(_, v)| v).collect()),
-                StepsEnd::Failed { step, status } => {
-                    Err(format!("{} failed ({status})", name(step)))
-                }
-                StepsEnd::TimedOut { step } => {
-                    let (limit, option) = limit(name(step));
-                    Err(format!(
-                        "{} timed out after {} ({option}): killed",
-                        name(step),
-                        human_duration(limit)
-                    ))
-                }
-            }
+        let run_steps = |planned: &[(&str, String, String)]| {
+            self.run_planned(container, planned, pass, log, &pidfile)
         };
         let build_start = self.clock.now();
         let mut planned: Vec<(&str, String, String)> = Vec::new();
@@ -617,4 +595,9 @@ pub(super) fn test_uv(target: &Target, build: &IdentifierBuild) -> stage::UvChoi
         Some(uv) if uv.path_dir.is_some() => stage::UvChoice::OnPathOr(uv.command.clone()),
         _ => stage::UvChoice::OnPath,
     }
+}
+
+/// Where `id` is built in `container` (`project/`, `dist/`, `repaired/` below it).
+pub(super) fn build_dir(container: &Container, id: &Identifier) -> String {
+    format!("{}/builds/{id}", container.work_root())
 }

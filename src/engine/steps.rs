@@ -267,12 +267,19 @@ mod tests {
                 limit: Duration::from_secs(1),
             },
         ];
-        let text = script("@@T", &steps, "rm -f x");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cleaned = dir.path().join("cleaned");
+        let cleanup = format!(
+            "echo hidden; touch {}",
+            shell_quote(&cleaned.display().to_string())
+        );
+        let text = script("@@T", &steps, &cleanup);
         let out = std::process::Command::new("/bin/sh")
             .args(["-c", &text])
             .output()
             .expect("sh");
         assert_eq!(out.status.code(), Some(3));
+        assert!(cleaned.exists(), "the clean-up ran after the failing step");
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(
             stdout.lines().collect::<Vec<_>>(),
